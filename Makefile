@@ -1,0 +1,40 @@
+# acterr — common tasks. Everything installs into .venv from PyPI, on a machine with Python 3.11.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ACTERR := $(VENV)/bin/acterr
+SHARED ?= ../shared/data
+DEMO_DIR ?= build/demo
+
+.PHONY: install test demo bench reference templates samples clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(PY) -m pytest -q
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	$(ACTERR) --espace $(DEMO_DIR)/espace import samples/questionnaires/*.xlsx samples/liasse_2025.csv
+	$(ACTERR) --espace $(DEMO_DIR)/espace compute --territoire EPCI
+	$(ACTERR) --espace $(DEMO_DIR)/espace export --territoire EPCI --sortie $(DEMO_DIR)/rapport_acterr_demo.xlsx
+
+# Rebuild the embedded territorial reference from the shared open data (maintainers only).
+reference: install
+	$(PY) -m acterr_cli.territory.build --source $(SHARED) --sortie acterr_cli/territory/data
+
+# Regenerate the master copy of the questionnaire and the demo workbooks.
+templates: install
+	$(ACTERR) modele questionnaire --sortie templates_xlsx/questionnaire_acterr.xlsx --forcer
+
+samples: install
+	$(PY) samples/generate_samples.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

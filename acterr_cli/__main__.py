@@ -1,0 +1,3 @@
+from acterr_cli.cli.app import main
+
+main()

@@ -1,0 +1,58 @@
+"""Library API: what the CLI calls, and what tests and scripts can call directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from acterr_cli.engine.run import Computation, compute, normalize_level
+from acterr_cli.errors import InputMissingError
+from acterr_cli.importing import ImportReport, import_files, verify_files
+from acterr_cli.referentiel.model import Referentiel, load_referentiel
+from acterr_cli.territory.reference import TerritorialReference
+from acterr_cli.workspace.store import Workspace
+
+__all__ = [
+    "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace",
+    "import_paths", "verify_paths", "compute_level", "results_for", "load_referentiel",
+]
+
+
+def import_paths(espace: Path, paths: list[Path], kind: str | None = None, wait_seconds: float = 0.0) -> ImportReport:
+    ws = Workspace.open(espace, create=True)
+    return import_files(ws, [Path(p) for p in paths], TerritorialReference.load(), kind, wait_seconds)
+
+
+def verify_paths(paths: list[Path], kind: str | None = None) -> ImportReport:
+    return verify_files([Path(p) for p in paths], TerritorialReference.load(), kind)
+
+
+def compute_level(espace: Path, level: str, exercice: int | None = None, store: bool = True,
+                  referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> Computation:
+    """Compute every indicator at one level and (by default) store the results in the workspace."""
+    ws = _existing_workspace(espace)
+    computation = compute(ws, TerritorialReference.load(), referentiel or load_referentiel(), level, exercice)
+    if store:
+        with ws.locked(wait_seconds):
+            ws.save_results(_results_name(computation.level, exercice), computation.results, computation.meta)
+    return computation
+
+
+def results_for(espace: Path, level: str, exercice: int | None = None) -> Computation:
+    """Stored results of a level if they are up to date with the facts, else a fresh computation."""
+    ws = _existing_workspace(espace)
+    level = normalize_level(level)
+    stored = ws.load_results(_results_name(level, exercice))
+    if stored is not None and stored[1].get("generation") == ws.generation:
+        return Computation(level, stored[0], stored[1])
+    return compute_level(espace, level, exercice)
+
+
+def _existing_workspace(espace: Path) -> Workspace:
+    ws = Workspace.open(espace, create=False)
+    if not ws.units():
+        raise InputMissingError(f"l'espace de travail {espace} ne contient aucune donnée : lancez d'abord « acterr import FICHIERS… ».")
+    return ws
+
+
+def _results_name(level: str, exercice: int | None) -> str:
+    return level if exercice is None else f"{level}-{exercice}"

@@ -1,0 +1,91 @@
+"""The `acterr` command: a thin Typer shell over the library.
+
+Every command resolves its inputs, calls one library function and prints; known errors become a
+one-line French message and their exit code (see README, « Codes de sortie »); anything else is a
+bug: exit 1, with the traceback only under `--debug`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from acterr_cli import __version__
+from acterr_cli.cli import commands
+from acterr_cli.cli.context import State, console_err
+from acterr_cli.errors import ActerrError, ExitCode
+
+app = typer.Typer(
+    name="acterr",
+    help="acterr — mesurer et montrer la valeur créée par les organismes Hlm sur leur territoire.\n\n"
+         "Chaîne habituelle : acterr import FICHIERS…, puis acterr compute --territoire EPCI, puis acterr export.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"acterr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    espace: Path = typer.Option(
+        Path("acterr-espace"), "--espace", envvar="ACTERR_ESPACE",
+        help="Dossier de l'espace de travail (sinon variable ACTERR_ESPACE, sinon ./acterr-espace).",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Affiche la trace complète en cas d'erreur interne."),
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Affiche la version et quitte."),
+) -> None:
+    ctx.obj = State(espace=espace, debug=debug)
+
+
+commands.register(app)
+
+
+def main() -> None:
+    """Entry point: runs the app and turns errors into messages and exit codes."""
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False, prog_name="acterr")
+    except ActerrError as exc:
+        console_err.print(f"[bold red]Erreur[/] : {exc.message}", highlight=False)
+        sys.exit(int(exc.exit_code))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        console_err.print("Interrompu.")
+        sys.exit(int(ExitCode.INTERNAL))
+    except KeyboardInterrupt:
+        console_err.print("Interrompu.")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and bugs
+        usage = _usage_error(exc)
+        if usage is not None:
+            console_err.print(usage, highlight=False)
+            sys.exit(int(ExitCode.USAGE))
+        console_err.print(f"[bold red]Erreur interne[/] : {type(exc).__name__}: {exc}", highlight=False)
+        if debug or os.environ.get("ACTERR_DEBUG"):
+            console_err.print(traceback.format_exc(), highlight=False, markup=False)
+        else:
+            console_err.print("Relancez avec --debug pour la trace complète, et signalez le problème.")
+        sys.exit(int(ExitCode.INTERNAL))
+
+
+def _usage_error(exc: Exception) -> str | None:
+    """Click's usage errors (unknown option, missing argument…), told in French."""
+    if getattr(exc, "exit_code", None) == 2 and hasattr(exc, "format_message"):
+        ctx = getattr(exc, "ctx", None)
+        hint = f"\n{ctx.get_usage()}\nAide : {ctx.command_path} --help" if ctx else ""
+        return f"Erreur d'utilisation : {exc.format_message()}{hint}"
+    return None

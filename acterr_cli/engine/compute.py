@@ -1,0 +1,258 @@
+"""Evaluation of the référentiel over measure rows: per organisation, then consolidated.
+
+Each formula is evaluated three times, with every parameter at its low, central and high value
+(and the `formule_basse` / `formule_haute` variants where the catalogue gives them); the low and
+high values of a result are the minimum and maximum of the three. Consolidation sums an
+indicator's measures over the organisations that provide all of them, then evaluates the formula
+on the sums: ratios are recomputed, never averaged, and coverage says who was counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from acterr_cli.engine.measures import KEYS, TERRITORY_MEASURES, RawMeasure, raw_measures
+from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
+
+RESULT_SCHEMA = {
+    "indicateur": pl.Utf8,
+    "libelle": pl.Utf8,
+    "axe": pl.Utf8,
+    "registre": pl.Utf8,
+    "niveau": pl.Utf8,
+    "code_territoire": pl.Utf8,
+    "nom_territoire": pl.Utf8,
+    "siren": pl.Utf8,
+    "raison_sociale": pl.Utf8,
+    "exercice": pl.Int64,
+    "valeur": pl.Float64,
+    "valeur_basse": pl.Float64,
+    "valeur_haute": pl.Float64,
+    "unite": pl.Utf8,
+    "couverture": pl.Float64,
+    "nb_organismes": pl.Int64,
+    "nb_organismes_calcules": pl.Int64,
+    "statut": pl.Utf8,
+    "motif": pl.Utf8,
+    "note": pl.Utf8,
+}
+CALCULE = "calcule"
+NON_CALCULABLE = "non_calculable"
+
+
+@dataclass
+class Evaluator:
+    referentiel: Referentiel
+
+    def __post_init__(self) -> None:
+        self.raw = raw_measures()
+        self.ordered = self.referentiel.ordered_indicators()
+        self.roots = self._measure_roots()
+
+    # ─── derived measures ───
+
+    def derive(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Evaluate the catalogue's derived measures in order (a measure may refine itself:
+        `etp = COALESCE(etp, etp_total)`). Absence flags of raw measures are kept for motifs."""
+        rows = rows.with_columns([pl.col(m).is_null().alias(f"__absent_{m}") for m in self.raw if m in rows.columns])
+        params = self._params("centrale")
+        for m in self.referentiel.measures:
+            rows = rows.with_columns(params).with_columns(pl.sql_expr(m.formule).alias(m.nom))
+        return rows.drop([p for p in self.referentiel.parameters if p in rows.columns])
+
+    def _measure_roots(self) -> dict[str, set[str]]:
+        """Raw measures behind each derived measure (for motifs)."""
+        roots: dict[str, set[str]] = {}
+        for m in self.referentiel.measures:
+            names = pl.sql_expr(m.formule).meta.root_names()
+            roots[m.nom] = set().union(*(roots.get(n, {n}) for n in names if n not in self.referentiel.parameters))
+        return roots
+
+    # ─── formulas ───
+
+    def _params(self, scenario: str) -> list[pl.Expr]:
+        return [pl.lit(p.value(scenario), dtype=pl.Float64).alias(p.nom) for p in self.referentiel.parameters.values()]
+
+    def evaluate(self, frame: pl.DataFrame, indicators: list[Indicator]) -> pl.DataFrame:
+        """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use)."""
+        needed = self._with_dependencies(indicators)
+        out = []
+        for scenario in SCENARIOS:
+            f = frame.with_columns(self._params(scenario))
+            for ind in needed:
+                f = f.with_columns(_finite(pl.sql_expr(ind.formula(scenario))).alias(ind.ident))
+            out.append(f.select([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in needed]))
+        return pl.concat([frame, *out], how="horizontal")
+
+    def _with_dependencies(self, indicators: list[Indicator]) -> list[Indicator]:
+        wanted = {i.code for i in indicators}
+        changed = True
+        while changed:
+            changed = False
+            for ind in self.ordered:
+                if ind.code in wanted:
+                    for name in self.referentiel.dependencies(ind):
+                        dep = self.referentiel.by_ident.get(name)
+                        if dep and dep.code not in wanted:
+                            wanted.add(dep.code)
+                            changed = True
+        return [i for i in self.ordered if i.code in wanted]
+
+    # ─── per organisation ───
+
+    def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+        frame = self.evaluate(rows, self.ordered)
+        parts = []
+        for ind in self.ordered:
+            motif = self._motif(ind)
+            central = pl.col(f"{ind.ident}__centrale")
+            parts.append(frame.select(
+                *_identity(ind, level),
+                "code_territoire", "nom_territoire", "siren", "raison_sociale", "exercice",
+                *_range(ind),
+                pl.when(central.is_not_null()).then(100.0).otherwise(0.0).alias("couverture"),
+                pl.lit(1, pl.Int64).alias("nb_organismes"),
+                central.is_not_null().cast(pl.Int64).alias("nb_organismes_calcules"),
+                pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
+                pl.when(central.is_null()).then(motif).otherwise(None).alias("motif"),
+                pl.when(central.is_not_null()).then(pl.lit(ind.note)).otherwise(None).alias("note"),
+            ))
+        return pl.concat([_conform(p) for p in parts]) if parts else _empty()
+
+    def _motif(self, ind: Indicator) -> pl.Expr:
+        """Why an indicator is not computable on a row: each missing raw input with its origin."""
+        reasons = []
+        for name in sorted(self.referentiel.measure_roots(ind)):
+            for raw_name in sorted(self.roots.get(name, {name})):
+                raw = self.raw.get(raw_name)
+                if raw is None:
+                    continue
+                absent = pl.col(name).is_null() & pl.col(f"__absent_{raw_name}")
+                reasons.append(pl.when(absent).then(_reason(raw)).otherwise(None))
+        listed = pl.concat_list(reasons).list.drop_nulls().list.unique(maintain_order=True).list.join(" ; ") if reasons else pl.lit("")
+        return (
+            pl.when(listed.str.len_chars() > 0).then(pl.lit("données manquantes : ") + listed)
+            .otherwise(pl.lit("résultat indéfini (dénominateur nul)"))
+        )
+
+    # ─── consolidation ───
+
+    def consolidate(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+        """One result per territory × exercice × indicator, all organisations together."""
+        parts = []
+        group = ["code_territoire", "nom_territoire", "exercice"]
+        for ind in self.ordered:
+            needed = sorted(self.referentiel.measure_roots(ind))
+            org_measures = [m for m in needed if m not in TERRITORY_MEASURES]
+            complete = pl.all_horizontal([pl.col(m).is_not_null() for m in org_measures]) if org_measures else pl.lit(True)
+            weight = pl.col("logements")
+            agg = rows.group_by(group).agg(
+                *[pl.col(m).filter(complete).sum().alias(m) for m in org_measures],
+                *[pl.col(m).first().alias(m) for m in needed if m in TERRITORY_MEASURES],
+                pl.col("siren").n_unique().alias("nb_organismes"),
+                pl.col("siren").filter(complete).n_unique().alias("nb_organismes_calcules"),
+                weight.filter(complete).sum().alias("_w_ok"),
+                weight.sum().alias("_w_all"),
+                weight.is_null().any().alias("_w_unknown"),
+                *[pl.col(m).is_not_null().any().alias(f"_any_{m}") for m in org_measures],
+            )
+            # No complete organisation: the sums are not zero, they are unknown.
+            agg = agg.with_columns([
+                pl.when(pl.col("nb_organismes_calcules") > 0).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures
+            ])
+            frame = self.evaluate(agg, [ind])
+            central = pl.col(f"{ind.ident}__centrale")
+            coverage = (
+                pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
+                .then(100.0 * pl.col("nb_organismes_calcules") / pl.col("nb_organismes"))
+                .otherwise(100.0 * pl.col("_w_ok") / pl.col("_w_all"))
+            )
+            parts.append(frame.select(
+                *_identity(ind, level),
+                "code_territoire", "nom_territoire",
+                pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
+                "exercice", *_range(ind),
+                pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
+                "nb_organismes", "nb_organismes_calcules",
+                pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
+                self._consolidated_motif(org_measures, central),
+                pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
+            ))
+        return pl.concat([_conform(p) for p in parts]) if parts else _empty()
+
+    def _consolidated_motif(self, org_measures: list[str], central: pl.Expr) -> pl.Expr:
+        missing_everywhere = [
+            pl.when(~pl.col(f"_any_{m}")).then(pl.lit(self._measure_label(m))).otherwise(None) for m in org_measures
+        ]
+        listed = pl.concat_list(missing_everywhere).list.drop_nulls().list.join(", ") if missing_everywhere else pl.lit("")
+        return (
+            pl.when(central.is_not_null()).then(None)
+            .when(listed.str.len_chars() > 0)
+            .then(pl.lit("aucun organisme présent ne fournit : ") + listed)
+            .when(pl.col("nb_organismes_calcules") == 0)
+            .then(pl.lit("aucun organisme présent ne fournit à la fois toutes les données nécessaires"))
+            .otherwise(pl.lit("résultat indéfini (dénominateur nul)"))
+            .alias("motif")
+        )
+
+    def _measure_label(self, name: str) -> str:
+        raws = [self.raw[r] for r in sorted(self.roots.get(name, {name})) if r in self.raw]
+        return " ou ".join(f"{r.libelle} ({r.origine})" for r in raws) or name
+
+
+def _reason(raw: RawMeasure) -> pl.Expr:
+    if raw.niveau == "organisme":
+        return (
+            pl.when(pl.col("inclus").fill_null(False))
+            .then(pl.lit(f"{raw.libelle} ({raw.origine}) non renseigné"))
+            .otherwise(pl.lit(f"{raw.libelle} ({raw.origine}) : donnée de niveau organisme, non répartie "
+                              "car le patrimoine de l'organisme s'étend hors de ce territoire"))
+        )
+    return pl.lit(f"{raw.libelle} ({raw.origine}) non fourni")
+
+
+def _partial_note(ind: Indicator) -> pl.Expr:
+    partial = pl.col("nb_organismes_calcules") < pl.col("nb_organismes")
+    text = (pl.lit("partiel : ") + pl.col("nb_organismes_calcules").cast(pl.Utf8) + pl.lit(" organisme(s) sur ")
+            + pl.col("nb_organismes").cast(pl.Utf8))
+    base = pl.lit(ind.note) if ind.note else None
+    if base is None:
+        return pl.when(partial).then(text).otherwise(None)
+    return pl.when(partial).then(base + pl.lit(" ; ") + text).otherwise(base)
+
+
+def _identity(ind: Indicator, level: str) -> list[pl.Expr]:
+    return [
+        pl.lit(ind.code).alias("indicateur"), pl.lit(ind.libelle).alias("libelle"), pl.lit(ind.axe).alias("axe"),
+        pl.lit(ind.registre).alias("registre"), pl.lit(level).alias("niveau"),
+    ]
+
+
+def _range(ind: Indicator) -> list[pl.Expr]:
+    cols = [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]
+    central = pl.col(f"{ind.ident}__centrale")
+    return [
+        central.alias("valeur"),
+        pl.when(central.is_not_null()).then(pl.min_horizontal(cols)).otherwise(None).alias("valeur_basse"),
+        pl.when(central.is_not_null()).then(pl.max_horizontal(cols)).otherwise(None).alias("valeur_haute"),
+        pl.lit(ind.unite).alias("unite"),
+    ]
+
+
+def _finite(expr: pl.Expr) -> pl.Expr:
+    """inf and NaN (a division by zero that escaped NULLIF) are not results: null instead."""
+    e = expr.cast(pl.Float64)
+    return pl.when(e.is_finite()).then(e).otherwise(None)
+
+
+def _conform(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=RESULT_SCHEMA)
+
+
+__all__ = ["Evaluator", "RESULT_SCHEMA", "CALCULE", "NON_CALCULABLE", "KEYS"]

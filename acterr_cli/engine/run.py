@@ -1,0 +1,72 @@
+"""One computation: a level (COMMUNE … FRANCE), all exercices or one, all indicators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import polars as pl
+
+from acterr_cli import __version__
+from acterr_cli.engine.compute import RESULT_SCHEMA, Evaluator
+from acterr_cli.engine.measures import organisation_rows, raw_measures
+from acterr_cli.errors import UsageError
+from acterr_cli.referentiel.model import Referentiel
+from acterr_cli.territory.reference import LEVELS, TerritorialReference
+from acterr_cli.workspace.store import Workspace
+
+RESULTS_FORMAT_VERSION = 1
+
+
+@dataclass
+class Computation:
+    level: str
+    results: pl.DataFrame
+    meta: dict
+
+
+def normalize_level(level: str) -> str:
+    value = level.strip().upper()
+    if value not in LEVELS:
+        raise UsageError(f"niveau de territoire inconnu « {level} » (attendu : {', '.join(LEVELS)}).")
+    return value
+
+
+def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
+            exercice: int | None = None) -> Computation:
+    level = normalize_level(level)
+    referentiel.validate(set(raw_measures()))
+    evaluator = Evaluator(referentiel)
+    rows = organisation_rows(ws, reference, level, exercice)
+    if rows.is_empty():
+        results = pl.DataFrame(schema=RESULT_SCHEMA)
+    else:
+        rows = evaluator.derive(rows)
+        results = pl.concat([evaluator.consolidate(rows, level), evaluator.per_organisation(rows, level)])
+        order = {ind.code: i for i, ind in enumerate(referentiel.indicators)}
+        results = results.with_columns(pl.col("indicateur").replace_strict(order, return_dtype=pl.Int64).alias("_o")).sort(
+            "exercice", "code_territoire", pl.col("siren").is_not_null(), "siren", "_o", nulls_last=False
+        ).drop("_o")
+    return Computation(level, results, _meta(ws, reference, referentiel, level, exercice))
+
+
+def _meta(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str, exercice: int | None) -> dict:
+    """Provenance of every figure of a computation: inputs, method, parameters, geography."""
+    return {
+        "format": RESULTS_FORMAT_VERSION,
+        "acterr": __version__,
+        "calcule_le": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "niveau": level,
+        "exercice": exercice,
+        "referentiel": {"version": referentiel.version, "nom": referentiel.meta.get("nom"), "fichiers": referentiel.sources},
+        "parametres": {
+            p.nom: {"basse": p.basse, "centrale": p.centrale, "haute": p.haute, "unite": p.unite, "source": p.source, "statut": p.statut}
+            for p in referentiel.parameters.values()
+        },
+        "territoires": reference.millesime,
+        "entrees": [
+            {"type": u["type"], "siren": u["siren"], "exercice": u["exercice"], "raison_sociale": u.get("raison_sociale"),
+             "fichier": u.get("fichier"), "sha256": u.get("sha256"), "importe_le": u.get("importe_le")}
+            for u in sorted(ws.units().values(), key=lambda u: (u["exercice"], u["siren"], u["type"]))
+        ],
+    }

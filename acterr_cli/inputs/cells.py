@@ -1,0 +1,82 @@
+"""Cell-level parsing shared by every reader: header keys, French numbers, identifiers.
+
+All parsers are vectorised Polars expressions over text columns: a workbook is read as text
+first (codes keep their leading zeros), then each column is parsed according to its kind.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import polars as pl
+
+# Spaces people (and accounting software) put in numbers: normal, non-breaking, narrow no-break.
+_SPACES = r"[\s\u00a0\u202f\u2007]"
+
+
+def header_key(text: object) -> str:
+    """Key under which a header or sheet name is matched: no case, accents, spaces,
+    punctuation, bracketed units nor required-field stars (« Montant HT (€) » → « montantht »)."""
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", s.lower())
+    return re.sub(r"[^a-z0-9]", "", s)
+
+
+def clean_text(col: pl.Expr) -> pl.Expr:
+    """Trimmed text, empty string → null."""
+    s = col.cast(pl.Utf8).str.replace_all(_SPACES + "+", " ").str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def parse_number(col: pl.Expr) -> pl.Expr:
+    """French or plain numbers written as text: « 1 234,56 € », « 12 % », « 1234.5 », « 1.234,5 ».
+
+    Returns Float64; a non-empty cell that is not a number gives null (callers compare with the
+    text to report it). Percent signs are dropped: « 12 % » reads as 12 (percent fields are in %)."""
+    s = col.cast(pl.Utf8).str.replace_all(_SPACES, "").str.replace_all(r"[€%]|EUR|eur", "")
+    # With a decimal comma, dots are thousands separators; otherwise the dot is the decimal mark.
+    s = pl.when(s.str.contains(",")).then(s.str.replace_all(r"\.", "").str.replace(",", ".")).otherwise(s)
+    s = s.str.replace(r"^\((.*)\)$", "-$1")  # accounting negatives « (1 234) »
+    return s.cast(pl.Float64, strict=False)
+
+
+def is_blank(col: pl.Expr) -> pl.Expr:
+    return clean_text(col).is_null()
+
+
+def digits_only(col: pl.Expr) -> pl.Expr:
+    """SIREN/SIRET as typed: spaces removed, a spurious « .0 » of a number cell dropped."""
+    return col.cast(pl.Utf8).str.replace_all(_SPACES, "").str.replace(r"\.0$", "")
+
+
+def luhn_valid(code: str | None) -> bool:
+    """Luhn key used by SIREN and SIRET (La Poste's SIRET 356000000xxxxx are the known exception)."""
+    if not code or not code.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(code)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0 or (len(code) == 14 and code.startswith("356000000"))
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+YES = {"oui", "o", "yes", "y", "1", "vrai", "true", "x"}
+NO = {"non", "n", "no", "0", "faux", "false"}

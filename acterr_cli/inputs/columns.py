@@ -1,0 +1,166 @@
+"""Typed parsing of text columns, with one Problem per faulty cell.
+
+Readers hand over a frame of raw text (one column per canonical field) and a way to name the
+cell of each value; `parse_fields` returns the typed frame and the problems found. The rules
+here are the ones a user can read in the error report: required cells, numbers, integers,
+controlled lists, oui/non, commune codes, SIRET.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from acterr_cli.errors import AVERTISSEMENT, ERREUR, Problem
+from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs.cells import NO, YES, clean_text, digits_only, header_key, luhn_valid, parse_number
+from acterr_cli.territory.reference import TerritorialReference
+
+MAX_PROBLEMS_PER_COLUMN = 200  # beyond this, one summary line (a wrong column, not 10 000 wrong cells)
+
+NUMERIC_KINDS = (qs.INT, qs.AMOUNT, qs.SIGNED, qs.PERCENT, qs.YEAR)
+
+
+@dataclass
+class ParseContext:
+    fichier: str
+    feuille: str | None
+    reference: TerritorialReference
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, cell: str | None, column: qs.Column, value, rule: str, message: str, severity: str = ERREUR) -> None:
+        self.problems.append(
+            Problem(fichier=self.fichier, feuille=self.feuille, cellule=cell, colonne=column.label,
+                    valeur=None if value is None else str(value)[:200], regle=rule, message=message, gravite=severity)
+        )
+
+
+CellNamer = Callable[[str, int], str]  # (field, position in frame) -> "E27"
+
+
+def parse_fields(raw: pl.DataFrame, columns: Sequence[qs.Column], cell_of: CellNamer, ctx: ParseContext) -> pl.DataFrame:
+    """Typed columns for every field present in `raw` (text). Fields absent from `raw` are left out."""
+    out = {}
+    for column in columns:
+        if column.field not in raw.columns:
+            continue
+        text = raw.select(clean_text(pl.col(column.field)).alias("v"))["v"]
+        parsed = _PARSERS[column.kind](text, column, cell_of, ctx)
+        if isinstance(parsed, pl.DataFrame):
+            out.update({name: parsed[name] for name in parsed.columns})
+        else:
+            out[column.field] = parsed
+        _check_required(text, column, cell_of, ctx)
+    return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+def _report(mask: pl.Series, text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext,
+            rule: str, message: str, severity: str = ERREUR) -> None:
+    positions = mask.fill_null(False).arg_true().to_list()
+    for pos in positions[:MAX_PROBLEMS_PER_COLUMN]:
+        ctx.add(cell_of(column.field, pos), column, text[pos], rule, message, severity)
+    if len(positions) > MAX_PROBLEMS_PER_COLUMN:
+        ctx.add(None, column, None, rule,
+                f"{len(positions) - MAX_PROBLEMS_PER_COLUMN} autres cellules de la colonne « {column.label} » ont le même problème.",
+                severity)
+
+
+def _check_required(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> None:
+    if column.required:
+        _report(text.is_null(), text, column, cell_of, ctx, "obligatoire", f"« {column.label} » est obligatoire.")
+
+
+def _parse_number(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    values = pl.select(parse_number(pl.lit(text)).alias("n"))["n"]
+    bad = text.is_not_null() & values.is_null()
+    _report(bad, text, column, cell_of, ctx, "nombre", f"nombre attendu dans « {column.label} ».")
+    if column.kind in (qs.INT, qs.YEAR):
+        not_int = values.is_not_null() & (values != values.round(0))
+        _report(not_int, text, column, cell_of, ctx, "entier", f"nombre entier attendu dans « {column.label} ».")
+    negative = values < 0
+    if column.kind == qs.INT:
+        _report(negative, text, column, cell_of, ctx, "positif", f"« {column.label} » ne peut pas être négatif.")
+    elif column.kind == qs.AMOUNT:
+        _report(negative, text, column, cell_of, ctx, "positif",
+                f"montant négatif dans « {column.label} » : vérifiez qu'il ne s'agit pas d'une erreur de signe.", AVERTISSEMENT)
+    if column.kind == qs.PERCENT:
+        _report((values < 0) | (values > 100), text, column, cell_of, ctx, "pourcentage",
+                f"« {column.label} » doit être compris entre 0 et 100.")
+    if column.kind == qs.YEAR:
+        _report((values < 1990) | (values > 2100), text, column, cell_of, ctx, "annee",
+                f"« {column.label} » : année attendue (ex. 2025).")
+        return values.cast(pl.Int64, strict=False)
+    return values
+
+
+def _parse_text(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    return text
+
+
+def _parse_choice(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    allowed = qs.CHOICES[column.choices]
+    # French label or slug, any case or accentuation: « réhabilitation », « REHABILITATION », « rehabilitation ».
+    by_key = {header_key(v): v for v in allowed}
+    keys = text.map_elements(header_key, return_dtype=pl.Utf8, skip_nulls=True)
+    values = keys.replace_strict(by_key, default=None, return_dtype=pl.Utf8)
+    _report(text.is_not_null() & values.is_null(), text, column, cell_of, ctx, "liste",
+            f"valeur inconnue dans « {column.label} » ; valeurs admises : {', '.join(allowed)}.")
+    return values
+
+
+def _parse_yesno(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    lowered = text.str.to_lowercase()
+    values = pl.select(
+        pl.when(pl.lit(lowered).is_in(list(YES))).then(True)
+        .when(pl.lit(lowered).is_in(list(NO))).then(False).otherwise(None).alias("b")
+    )["b"]
+    _report(text.is_not_null() & values.is_null(), text, column, cell_of, ctx, "oui_non",
+            f"« oui » ou « non » attendu dans « {column.label} ».")
+    return values
+
+
+def _parse_commune(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.DataFrame:
+    norm = ctx.reference.normalize_communes(text)
+    unknown = norm["statut"] == "inconnu"
+    _report(unknown, text, column, cell_of, ctx, "commune",
+            f"code commune inconnu dans « {column.label} » (code INSEE à 5 caractères attendu, ex. 31555).")
+    return pl.DataFrame({column.field: norm["commune"], f"{column.field}_saisie": text})
+
+
+def _parse_siren(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    digits = pl.select(digits_only(pl.lit(text)).alias("d"))["d"]
+    bad = digits.map_elements(lambda s: not (len(s) == 9 and luhn_valid(s)), return_dtype=pl.Boolean, skip_nulls=True)
+    _report(bad, text, column, cell_of, ctx, "siren", "SIREN invalide : 9 chiffres avec une clé de contrôle (Luhn) correcte attendus.")
+    return pl.select(pl.when(pl.lit(bad).fill_null(True)).then(None).otherwise(pl.lit(digits)).alias("s"))["s"]
+
+
+def _parse_siret(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    digits = pl.select(digits_only(pl.lit(text)).alias("d"))["d"]
+    bad = digits.map_elements(lambda s: not (len(s) == 14 and luhn_valid(s)), return_dtype=pl.Boolean, skip_nulls=True)
+    _report(bad, text, column, cell_of, ctx, "siret", "SIRET douteux : 14 chiffres avec une clé de contrôle correcte attendus.", AVERTISSEMENT)
+    return digits
+
+
+def _parse_qpv(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    codes = text.str.to_uppercase().str.replace_all(" ", "")
+    bad = codes.is_not_null() & ~codes.str.contains(r"^Q[NP]\d{3}\w{3}$")
+    _report(bad, text, column, cell_of, ctx, "qpv", "code QPV inattendu (format QN07511M ou QP066007).", AVERTISSEMENT)
+    return codes
+
+
+_PARSERS = {
+    qs.INT: _parse_number,
+    qs.AMOUNT: _parse_number,
+    qs.SIGNED: _parse_number,
+    qs.PERCENT: _parse_number,
+    qs.YEAR: _parse_number,
+    qs.TEXT: _parse_text,
+    qs.CHOICE: _parse_choice,
+    qs.YESNO: _parse_yesno,
+    qs.COMMUNE: _parse_commune,
+    qs.SIREN: _parse_siren,
+    qs.SIRET: _parse_siret,
+    qs.QPV: _parse_qpv,
+}

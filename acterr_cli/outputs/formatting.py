@@ -1,0 +1,35 @@
+"""French number formatting for the terminal (Excel gets native number formats instead)."""
+
+from __future__ import annotations
+
+NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+# Decimals shown per unit: money and counts as whole numbers, ratios with one or two decimals.
+_DECIMALS = {"€": 0, "€/an": 0, "€/logt": 0, "€/hab": 0, "€/logt/an": 0, "€/mois": 0, "logements": 0, "ménages": 0,
+             "%": 1, "‰": 1, "ETP": 0, "ETP-année": 0, "€/m²/mois": 2, "ratio": 2, "MWh/an": 0, "tCO2e/an": 0}
+
+
+def decimals_for(unit: str) -> int:
+    return _DECIMALS.get(unit, 1)
+
+
+def fr_number(value: float | None, decimals: int = 0) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def fr_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    number = fr_number(value, decimals_for(unit))
+    if unit == "%":
+        return f"{number} %"
+    return f"{number} {unit}".strip()
+
+
+def fr_range(low: float | None, high: float | None, unit: str) -> str:
+    if low is None or high is None or abs(high - low) < 1e-9:
+        return ""
+    return f"{fr_number(low, decimals_for(unit))} – {fr_value(high, unit)}"

@@ -1,0 +1,189 @@
+"""Terminal output (rich) and JSON documents of the commands."""
+
+from __future__ import annotations
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from acterr_cli.engine.run import Computation
+from acterr_cli.errors import ERREUR
+from acterr_cli.importing import IMPORTE, REFUSE, ImportReport
+from acterr_cli.outputs.formatting import fr_number, fr_range, fr_value
+from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
+
+JSON_VERSION = 1
+# Headline figures, per ledger: shown in the terminal summary and on the Synthèse sheet.
+HEADLINES = {
+    "valeur_locale": ["ECO-01", "ECO-06", "ECO-08", "ECO-10"],
+    "plus_value_sociale": ["SOC-01", "SOC-04", "PV-01", "SOC-13"],
+    "environnement": ["ENV-01", "ENV-01b"],
+}
+MAX_PROBLEMS_SHOWN = 30
+
+
+# ─── import reports ───
+
+def print_file_report(report: ImportReport, console: Console, verb: str) -> None:
+    for f in report.fichiers:
+        if f.statut == REFUSE:
+            console.print(f"[bold red]✗ {f.fichier}[/] : refusé")
+        else:
+            label = "importé" if f.statut == IMPORTE else verb
+            for org in f.organismes:
+                sheets = ", ".join(f"{k} ({v})" for k, v in org["feuilles"].items())
+                console.print(f"[green]✓ {f.fichier}[/] : {label} — {org['raison_sociale'] or org['siren']} "
+                              f"({org['siren']}, exercice {org['exercice']}) : {sheets}")
+        for p in f.problemes[:MAX_PROBLEMS_SHOWN]:
+            tag = "[red]erreur[/]" if p.gravite == ERREUR else "[yellow]avertissement[/]"
+            console.print(f"    {tag} {p.location()} : {p.message}" + (f" (valeur : « {p.valeur} »)" if p.valeur else ""))
+        if len(f.problemes) > MAX_PROBLEMS_SHOWN:
+            console.print(f"    … et {len(f.problemes) - MAX_PROBLEMS_SHOWN} autres problèmes (--json pour la liste complète).")
+    s = report.to_dict()["resume"]
+    console.print(f"{s['fichiers']} fichier(s) : {s['importes']} importé(s), {s['refuses']} refusé(s), "
+                  f"{s['erreurs']} erreur(s), {s['avertissements']} avertissement(s).")
+
+
+# ─── results ───
+
+def filter_code(results: pl.DataFrame, code: str | None) -> pl.DataFrame:
+    if not code:
+        return results
+    return results.filter(pl.col("code_territoire").str.to_uppercase() == code.strip().upper())
+
+
+def for_exercice(results: pl.DataFrame, exercice: int | None) -> pl.DataFrame:
+    if results.is_empty():
+        return results
+    year = exercice if exercice is not None else results["exercice"].max()
+    return results.filter(pl.col("exercice") == year)
+
+
+def results_document(computation: Computation, results: pl.DataFrame) -> dict:
+    return {
+        "version": JSON_VERSION,
+        "niveau": computation.level,
+        "provenance": computation.meta,
+        "resultats": results.to_dicts(),
+    }
+
+
+def print_summary(results: pl.DataFrame, level: str, console: Console) -> None:
+    """Consolidated headline figures: one row per territory, or every indicator for one territory."""
+    cons = for_exercice(results.filter(pl.col("siren").is_null()), None)
+    if cons.is_empty():
+        console.print("Aucun résultat.")
+        return
+    territories = cons.select("code_territoire", "nom_territoire").unique().sort("code_territoire")
+    if territories.height == 1:
+        _print_one_territory(cons, console)
+    else:
+        _print_territories_table(cons, territories, level, console)
+    console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas.[/]")
+
+
+def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console) -> None:
+    codes = [c for group in HEADLINES.values() for c in group]
+    year = cons["exercice"].max()
+    table = Table(title=f"Synthèse par territoire — niveau {level}, exercice {year}", title_justify="left")
+    table.add_column("Territoire")
+    table.add_column("Org.", justify="right")
+    labels = cons.select("indicateur", "libelle", "unite").unique("indicateur")
+    for code in codes:
+        row = labels.filter(pl.col("indicateur") == code)
+        if row.height:
+            table.add_column(f"{code}\n{_short(row['libelle'][0])}\n({row['unite'][0]})", justify="right")
+    values = {(r["code_territoire"], r["indicateur"]): r for r in cons.iter_rows(named=True)}
+    for t in territories.iter_rows(named=True):
+        cells = [f"{t['nom_territoire'] or ''} ({t['code_territoire']})"]
+        first = next((values[k] for k in values if k[0] == t["code_territoire"]), None)
+        cells.append(str(first["nb_organismes"]) if first else "")
+        for code in codes:
+            if not labels.filter(pl.col("indicateur") == code).height:
+                continue
+            r = values.get((t["code_territoire"], code))
+            cells.append(_cell(r))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _print_one_territory(cons: pl.DataFrame, console: Console) -> None:
+    first = cons.row(0, named=True)
+    table = Table(title=f"{first['nom_territoire']} ({first['code_territoire']}) — exercice {first['exercice']}, "
+                        f"{first['nb_organismes']} organisme(s)", title_justify="left")
+    for col, justify in (("Indicateur", "left"), ("Valeur", "right"), ("Fourchette", "right"), ("Couverture", "right"), ("Remarque", "left")):
+        table.add_column(col, justify=justify)
+    for r in cons.iter_rows(named=True):
+        table.add_row(
+            f"{r['indicateur']} {r['libelle']}",
+            fr_value(r["valeur"], r["unite"]) if r["statut"] == "calcule" else "[dim]non calculable[/]",
+            fr_range(r["valeur_basse"], r["valeur_haute"], r["unite"]),
+            f"{fr_number(r['couverture'])} %",
+            r["motif"] or r["note"] or "",
+        )
+    console.print(table)
+
+
+def _cell(r: dict | None) -> str:
+    if r is None:
+        return ""
+    if r["statut"] != "calcule":
+        return "[dim]n.c.[/]"
+    text = fr_value(r["valeur"], r["unite"]).replace(f" {r['unite']}", "").replace(" %", "")
+    return text + ("*" if r["couverture"] < 100 else "")
+
+
+def _short(label: str, width: int = 18) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+# ─── référentiel, territories ───
+
+def referentiel_document(ref: Referentiel) -> dict:
+    return {
+        "version": JSON_VERSION,
+        "referentiel": ref.meta,
+        "indicateurs": [
+            {"code": i.code, "libelle": i.libelle, "axe": i.axe, "registre": i.registre, "niveau": i.niveau, "etape": i.etape,
+             "unite": i.unite, "formule": i.formule, "formule_basse": i.formule_basse, "formule_haute": i.formule_haute,
+             "description": i.description, "parties_prenantes": list(i.parties_prenantes)}
+            for i in ref.indicators
+        ],
+        "mesures_derivees": [{"nom": m.nom, "formule": m.formule, "description": m.description} for m in ref.measures],
+        "parametres": [p.__dict__ for p in ref.parameters.values()],
+    }
+
+
+def print_referentiel(ref: Referentiel, console: Console) -> None:
+    table = Table(title=f"{ref.meta.get('nom', 'Référentiel')} — version {ref.version}", title_justify="left")
+    for col in ("Code", "Indicateur", "Registre", "Unité", "Formule"):
+        table.add_column(col, overflow="fold")
+    for i in ref.indicators:
+        table.add_row(i.code, i.libelle, LEDGER_LABELS[i.registre], i.unite, i.formule)
+    console.print(table)
+    params = Table(title="Paramètres", title_justify="left")
+    for col in ("Nom", "Basse", "Centrale", "Haute", "Unité", "Statut", "Source"):
+        params.add_column(col, overflow="fold")
+    for p in ref.parameters.values():
+        params.add_row(p.nom, fr_number(p.basse, 2), fr_number(p.centrale, 2), fr_number(p.haute, 2), p.unite, p.statut, p.source)
+    console.print(params)
+
+
+def print_territories(query: str, hits: list[dict], console: Console) -> None:
+    if not hits:
+        console.print(f"Aucun territoire ne correspond à « {query} ».")
+        return
+    for h in hits:
+        lines = [f"[bold]{h['nom']}[/] — {h['niveau'].lower()} {h['code']}"]
+        if h.get("correspondance"):
+            c = h["correspondance"]
+            lines.append(f"  code saisi {c['code_saisi']} : {c['motif'].replace('_', ' ')}, rattaché à {h['code']}")
+        for key, label in (("epci", "EPCI"), ("departement", "Département"), ("region", "Région")):
+            if isinstance(h.get(key), dict) and h[key].get("code"):
+                lines.append(f"  {label} : {h[key]['nom']} ({h[key]['code']})")
+        if h.get("population") is not None:
+            lines.append(f"  Population : {fr_number(h['population'])} habitants" +
+                         (f", {fr_number(h['menages'])} ménages" if h.get("menages") is not None else ""))
+        if h.get("nombre_communes"):
+            lines.append(f"  {h['nombre_communes']} communes ; type {h.get('type', '')}")
+        console.print("\n".join(lines))

@@ -1,0 +1,253 @@
+"""The référentiel: indicator catalogue and parameters, read from data files shipped in the package.
+
+Formulas are SQL expressions parsed by Polars (`pl.sql_expr`): a safe parser, never `eval`.
+Loading validates every formula: it must parse, and every name it uses must be a known measure,
+parameter or indicator; indicators may use other indicators, without cycles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+
+from acterr_cli.errors import ConfigurationError
+
+SCENARIOS = ("basse", "centrale", "haute")
+
+AXES = {
+    "ECO": "Économique — valeur locale",
+    "SOC": "Social — plus-value sociale",
+    "PV": "Politique de la ville",
+    "ENV": "Environnement",
+    "GOV": "Gouvernance",
+    "TER": "Territoire — contexte",
+}
+# The two ledgers that must never be added together, and the other families beside them.
+LEDGERS = {
+    "ECO": "valeur_locale",
+    "SOC": "plus_value_sociale",
+    "PV": "plus_value_sociale",
+    "ENV": "environnement",
+    "GOV": "gouvernance",
+    "TER": "contexte",
+}
+LEDGER_LABELS = {
+    "valeur_locale": "Valeur locale",
+    "plus_value_sociale": "Plus-value sociale",
+    "environnement": "Environnement",
+    "gouvernance": "Gouvernance",
+    "contexte": "Contexte territorial",
+}
+STAKEHOLDERS = {
+    "locataires": "Locataires",
+    "collectivites": "Collectivités",
+    "etat_financeurs": "État et financeurs",
+    "entreprises_locales": "Entreprises locales",
+    "salaries": "Salariés",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    nom: str
+    libelle: str
+    basse: float | None
+    centrale: float | None
+    haute: float | None
+    unite: str
+    annee: int | None
+    source: str
+    statut: str
+
+    def value(self, scenario: str) -> float | None:
+        return getattr(self, scenario)
+
+
+@dataclass(frozen=True)
+class DerivedMeasure:
+    nom: str
+    formule: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    libelle: str
+    axe: str
+    niveau: str
+    etape: str
+    unite: str
+    formule: str
+    description: str = ""
+    formule_basse: str | None = None
+    formule_haute: str | None = None
+    note: str | None = None
+    source: str | None = None
+    parties_prenantes: tuple[str, ...] = ()
+
+    @property
+    def ident(self) -> str:
+        """Name of the indicator inside formulas: ECO-01 → ECO_01."""
+        return self.code.replace("-", "_")
+
+    @property
+    def registre(self) -> str:
+        return LEDGERS[self.axe]
+
+    def formula(self, scenario: str) -> str:
+        return {"basse": self.formule_basse, "haute": self.formule_haute}.get(scenario) or self.formule
+
+
+@dataclass
+class Referentiel:
+    meta: dict
+    parameters: dict[str, Parameter]
+    measures: list[DerivedMeasure]
+    indicators: list[Indicator]
+    sources: list[dict] = field(default_factory=list)  # files read, with sha256
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "?"))
+
+    @cached_property
+    def by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
+
+    @cached_property
+    def by_ident(self) -> dict[str, Indicator]:
+        return {i.ident: i for i in self.indicators}
+
+    def validate(self, raw_measures: set[str]) -> None:
+        """Every formula parses and uses only known names; indicator references have no cycle."""
+        errors: list[str] = []
+        known = set(raw_measures)
+        for m in self.measures:
+            errors += _check_formula(f"mesure {m.nom}", m.formule, known | set(self.parameters))
+            known.add(m.nom)
+        names = known | set(self.parameters) | set(self.by_ident)
+        for ind in self.indicators:
+            if ind.axe not in AXES:
+                errors.append(f"{ind.code} : axe inconnu « {ind.axe} » (attendu : {', '.join(AXES)}).")
+            for s in SCENARIOS:
+                errors += _check_formula(f"{ind.code} ({s})", ind.formula(s), names)
+            for p in ind.parties_prenantes:
+                if p not in STAKEHOLDERS:
+                    errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
+        if not errors:
+            try:
+                self.ordered_indicators()
+            except ConfigurationError as exc:
+                errors.append(exc.message)
+        if errors:
+            raise ConfigurationError("référentiel invalide :\n- " + "\n- ".join(errors))
+
+    def dependencies(self, ind: Indicator) -> set[str]:
+        """Names used by an indicator's formulas (all scenarios)."""
+        return {n for s in SCENARIOS for n in _names(ind.formula(s))}
+
+    def ordered_indicators(self) -> list[Indicator]:
+        """Indicators sorted so that each comes after the indicators its formulas use."""
+        order: list[Indicator] = []
+        state: dict[str, int] = {}
+
+        def visit(ind: Indicator, path: list[str]) -> None:
+            if state.get(ind.code) == 2:
+                return
+            if state.get(ind.code) == 1:
+                raise ConfigurationError(f"définition circulaire : {' → '.join(path + [ind.code])}.")
+            state[ind.code] = 1
+            for name in sorted(self.dependencies(ind)):
+                if name in self.by_ident:
+                    visit(self.by_ident[name], path + [ind.code])
+            state[ind.code] = 2
+            order.append(ind)
+
+        for ind in self.indicators:
+            visit(ind, [])
+        return order
+
+    def measure_roots(self, ind: Indicator, derived: set[str] | None = None) -> set[str]:
+        """Measures (raw or derived) an indicator needs, through the indicators it uses."""
+        result: set[str] = set()
+        for name in self.dependencies(ind):
+            if name in self.by_ident:
+                result |= self.measure_roots(self.by_ident[name])
+            elif name not in self.parameters:
+                result.add(name)
+        return result
+
+    def parameters_used(self, ind: Indicator) -> set[str]:
+        result = {n for n in self.dependencies(ind) if n in self.parameters}
+        for name in self.dependencies(ind):
+            if name in self.by_ident:
+                result |= self.parameters_used(self.by_ident[name])
+        return result
+
+
+def _names(formula: str) -> list[str]:
+    return pl.sql_expr(formula).meta.root_names()
+
+
+def _check_formula(what: str, formula: str, known: set[str]) -> list[str]:
+    try:
+        names = _names(formula)
+    except Exception as exc:  # Polars raises SQL errors of several types
+        return [f"{what} : formule illisible « {formula} » ({str(exc).splitlines()[0]})."]
+    unknown = sorted(set(names) - known)
+    return [f"{what} : nom inconnu « {n} » dans la formule." for n in unknown]
+
+
+# ─── loading ───
+
+def _package_file(name: str) -> Path:
+    return Path(str(resources.files("acterr_cli.referentiel") / name))
+
+
+def load_referentiel(catalogue: Path | None = None, parametres: Path | None = None) -> Referentiel:
+    cat_path = Path(catalogue) if catalogue else _package_file("catalogue.toml")
+    par_path = Path(parametres) if parametres else _package_file("parametres.toml")
+    cat, par = _read_toml(cat_path), _read_toml(par_path)
+    try:
+        parameters = {p["nom"]: _parameter(p) for p in par.get("parametre", [])}
+        measures = [DerivedMeasure(m["nom"], m["formule"], m.get("description", "")) for m in cat.get("mesure", [])]
+        indicators = [_indicator(i) for i in cat.get("indicateur", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{cat_path.name} / {par_path.name} : entrée incomplète ou mal typée ({exc}).") from exc
+    meta = {**cat.get("meta", {}), "version_parametres": par.get("meta", {}).get("version")}
+    sources = [{"fichier": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in (cat_path, par_path)]
+    return Referentiel(meta, parameters, measures, indicators, sources)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"{path} : fichier du référentiel introuvable.") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{path} : fichier TOML invalide ({exc}).") from exc
+
+
+def _parameter(p: dict) -> Parameter:
+    def num(key: str) -> float | None:
+        v = p.get(key)
+        return None if v is None else float(v)
+
+    return Parameter(p["nom"], p.get("libelle", p["nom"]), num("basse"), num("centrale"), num("haute"),
+                     p.get("unite", ""), p.get("annee"), p.get("source", ""), p.get("statut", "à vérifier"))
+
+
+def _indicator(i: dict) -> Indicator:
+    return Indicator(
+        code=i["code"], libelle=i["libelle"], axe=i["axe"], niveau=i.get("niveau", "socle"), etape=i.get("etape", ""),
+        unite=i.get("unite", ""), formule=i["formule"], description=i.get("description", ""),
+        formule_basse=i.get("formule_basse"), formule_haute=i.get("formule_haute"), note=i.get("note"),
+        source=i.get("source"), parties_prenantes=tuple(i.get("parties_prenantes", ())),
+    )

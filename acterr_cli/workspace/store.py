@@ -1,0 +1,219 @@
+"""The workspace: facts and results as Parquet files under one folder, no server.
+
+Layout (see README, « Espace de travail ») :
+
+    ESPACE/
+      manifest.json                       the list of live files: the single commit point
+      faits/<jeu>/exercice=<N>/<type>-<siren>-<jeton>.parquet
+      resultats/<NIVEAU>.parquet, resultats/<NIVEAU>.json
+      .verrou                             lock held by the acterr process writing
+
+Why a manifest: an import writes its new Parquet files under fresh names, then replaces
+`manifest.json` atomically (rename). A reader only ever reads the files the manifest lists, so a
+process killed at any point leaves either the old data or the new data, never half; files no
+longer listed are removed afterwards (and on the next run if the process was killed).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from acterr_cli.errors import ActerrError, ConfigurationError, ExitCode
+from acterr_cli.inputs.model import ImportUnit
+from acterr_cli.outputs.atomic import atomic_write_bytes
+
+FORMAT = "acterr-espace"
+VERSION = 1
+MANIFEST = "manifest.json"
+FACTS = "faits"
+RESULTS = "resultats"
+LOCK = ".verrou"
+
+
+class WorkspaceBusyError(ActerrError):
+    exit_code = ExitCode.INPUT_MISSING
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._manifest: dict | None = None
+
+    # ─── opening, locking ───
+
+    @classmethod
+    def open(cls, root: Path, create: bool = True) -> "Workspace":
+        root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise ConfigurationError(f"{root} : l'espace de travail doit être un dossier.")
+        if root.exists() and any(p.name != LOCK for p in root.iterdir()) and not (root / MANIFEST).exists() and create:
+            raise ConfigurationError(
+                f"{root} : ce dossier n'est pas vide et n'est pas un espace de travail acterr ; choisissez un autre dossier (--espace)."
+            )
+        if not root.exists():
+            if not create:
+                raise ConfigurationError(f"{root} : espace de travail introuvable (lancez d'abord « acterr import »).")
+            root.mkdir(parents=True)
+        ws = cls(root)
+        manifest = ws.manifest
+        if manifest.get("format") != FORMAT:
+            raise ConfigurationError(f"{root / MANIFEST} : ce n'est pas un espace de travail acterr.")
+        return ws
+
+    @contextmanager
+    def locked(self, wait_seconds: float = 0.0) -> Iterator["Workspace"]:
+        """Exclusive lock for the whole write; a second process waits up to `wait_seconds`, then
+        stops with a clear message instead of interleaving its writes."""
+        path = self.root / LOCK
+        with open(path, "a+") as fh:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        fh.seek(0)
+                        holder = fh.read().strip() or "inconnu"
+                        raise WorkspaceBusyError(
+                            f"l'espace de travail {self.root} est utilisé par un autre processus acterr ({holder}) ; "
+                            "réessayez quand il aura terminé."
+                        ) from None
+                    time.sleep(0.2)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} depuis {_now()}")
+            fh.flush()
+            try:
+                self._manifest = None  # re-read under the lock
+                self._collect_garbage()
+                yield self
+            finally:
+                fh.seek(0)
+                fh.truncate()
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    # ─── manifest ───
+
+    @property
+    def manifest(self) -> dict:
+        if self._manifest is None:
+            path = self.root / MANIFEST
+            if path.exists():
+                try:
+                    self._manifest = json.loads(path.read_text("utf-8"))
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise ConfigurationError(f"{path} : manifeste illisible ({exc}).") from exc
+            else:
+                self._manifest = {"format": FORMAT, "version": VERSION, "generation": 0, "unites": {}}
+        return self._manifest
+
+    def _write_manifest(self, manifest: dict) -> None:
+        manifest["generation"] = int(manifest.get("generation", 0)) + 1
+        manifest["modifie_le"] = _now()
+        atomic_write_bytes(self.root / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+        self._manifest = manifest
+
+    @property
+    def generation(self) -> int:
+        return int(self.manifest.get("generation", 0))
+
+    def units(self) -> dict[str, dict]:
+        return dict(self.manifest.get("unites", {}))
+
+    # ─── facts ───
+
+    def commit_units(self, units: list[ImportUnit], fichiers: dict[str, dict]) -> None:
+        """Store the units (replacing any unit with the same key) in one atomic step.
+        `fichiers` maps a unit key to its source description (name, sha256)."""
+        manifest = json.loads(json.dumps(self.manifest))
+        for unit in units:
+            entry = {
+                "type": unit.kind,
+                "siren": unit.siren,
+                "exercice": unit.exercice,
+                "raison_sociale": unit.raison_sociale,
+                **fichiers[unit.key],
+                "importe_le": _now(),
+                "jeux": {},
+            }
+            for dataset, frame in unit.tables.items():
+                rel = Path(FACTS) / dataset / f"exercice={unit.exercice}" / f"{unit.kind}-{unit.siren}-{uuid.uuid4().hex[:12]}.parquet"
+                target = self.root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name("." + target.name + ".tmp")
+                frame.write_parquet(tmp, compression="zstd")
+                os.replace(tmp, target)
+                entry["jeux"][dataset] = {"chemin": rel.as_posix(), "lignes": frame.height}
+            manifest["unites"][unit.key] = entry
+        self._write_manifest(manifest)
+        self._collect_garbage()
+
+    def dataset_paths(self, dataset: str) -> list[Path]:
+        paths = []
+        for entry in self.manifest.get("unites", {}).values():
+            item = entry.get("jeux", {}).get(dataset)
+            if item:
+                paths.append(self._inside(item["chemin"]))
+        return sorted(paths)
+
+    def scan(self, dataset: str) -> pl.LazyFrame | None:
+        """All live facts of a dataset, or None when no unit has it."""
+        paths = self.dataset_paths(dataset)
+        if not paths:
+            return None
+        return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed")
+
+    def _inside(self, rel: str) -> Path:
+        """A path listed in the manifest, refused if it would lead outside the workspace."""
+        path = (self.root / rel).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ConfigurationError(f"{self.root / MANIFEST} : chemin hors de l'espace de travail refusé ({rel}).")
+        return path
+
+    def _collect_garbage(self) -> None:
+        """Remove fact files the manifest no longer lists (replaced units, killed imports)."""
+        facts = self.root / FACTS
+        if not facts.exists():
+            return
+        live = {p.resolve() for d in self._datasets() for p in self.dataset_paths(d)}
+        for path in facts.rglob("*"):
+            if path.is_file() and path.resolve() not in live:
+                path.unlink(missing_ok=True)
+
+    def _datasets(self) -> set[str]:
+        return {d for e in self.manifest.get("unites", {}).values() for d in e.get("jeux", {})}
+
+    # ─── results ───
+
+    def save_results(self, level: str, results: pl.DataFrame, meta: dict) -> Path:
+        folder = self.root / RESULTS
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{level}.parquet"
+        tmp = folder / f".{level}.{uuid.uuid4().hex[:8]}.tmp"
+        results.write_parquet(tmp, compression="zstd")
+        os.replace(tmp, target)
+        atomic_write_bytes(folder / f"{level}.json", json.dumps({**meta, "generation": self.generation}, ensure_ascii=False, indent=1).encode("utf-8"))
+        return target
+
+    def load_results(self, level: str) -> tuple[pl.DataFrame, dict] | None:
+        folder = self.root / RESULTS
+        target, meta_path = folder / f"{level}.parquet", folder / f"{level}.json"
+        if not target.exists() or not meta_path.exists():
+            return None
+        meta = json.loads(meta_path.read_text("utf-8"))
+        return pl.read_parquet(target), meta
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
