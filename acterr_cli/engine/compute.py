@@ -106,7 +106,6 @@ class Evaluator:
         frame = self.evaluate(rows, self.ordered)
         parts = []
         for ind in self.ordered:
-            motif = self._motif(ind)
             central = pl.col(f"{ind.ident}__centrale")
             parts.append(frame.select(
                 *_identity(ind, level),
@@ -116,26 +115,36 @@ class Evaluator:
                 pl.lit(1, pl.Int64).alias("nb_organismes"),
                 central.is_not_null().cast(pl.Int64).alias("nb_organismes_calcules"),
                 pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-                pl.when(central.is_null()).then(motif).otherwise(None).alias("motif"),
+                self._motifs(frame, ind).alias("motif"),
                 pl.when(central.is_not_null()).then(pl.lit(ind.note)).otherwise(None).alias("note"),
             ))
         return pl.concat([_conform(p) for p in parts]) if parts else _empty()
 
-    def _motif(self, ind: Indicator) -> pl.Expr:
-        """Why an indicator is not computable on a row: each missing raw input with its origin."""
-        reasons = []
+    def _missing_inputs(self, ind: Indicator) -> list[tuple[str, RawMeasure]]:
+        """(measure used by the indicator, raw input behind it) pairs, for motifs."""
+        pairs = []
         for name in sorted(self.referentiel.measure_roots(ind)):
             for raw_name in sorted(self.roots.get(name, {name})):
-                raw = self.raw.get(raw_name)
-                if raw is None:
-                    continue
-                absent = pl.col(name).is_null() & pl.col(f"__absent_{raw_name}")
-                reasons.append(pl.when(absent).then(_reason(raw)).otherwise(None))
-        listed = pl.concat_list(reasons).list.drop_nulls().list.unique(maintain_order=True).list.join(" ; ") if reasons else pl.lit("")
-        return (
-            pl.when(listed.str.len_chars() > 0).then(pl.lit("données manquantes : ") + listed)
-            .otherwise(pl.lit("résultat indéfini (dénominateur nul)"))
+                if raw_name in self.raw:
+                    pairs.append((name, self.raw[raw_name]))
+        return pairs
+
+    def _motifs(self, frame: pl.DataFrame, ind: Indicator) -> pl.Series:
+        """Why an indicator is not computable on each row, grouped by origin. The text depends only
+        on which inputs are absent and on `inclus`: it is written once per distinct combination."""
+        pairs = self._missing_inputs(ind)
+        flags = [(pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}")).alias(f"_m{i}") for i, (name, raw) in enumerate(pairs)]
+        combo = frame.select(
+            pl.col(f"{ind.ident}__centrale").is_null().alias("_nc"), pl.col("inclus").fill_null(False).alias("_inclus"), *flags
         )
+        keys = combo.columns
+        texts = {
+            row: (_describe_missing([raw for i, (_, raw) in enumerate(pairs) if row[2 + i]], row[1]) if row[0] else None)
+            for row in combo.unique().iter_rows()
+        }
+        table = pl.DataFrame([list(k) + [v] for k, v in texts.items()], schema=[*keys, "motif"], orient="row",
+                             schema_overrides={k: pl.Boolean for k in keys} | {"motif": pl.Utf8})
+        return combo.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True)["motif"]
 
     # ─── consolidation ───
 
@@ -198,19 +207,32 @@ class Evaluator:
         )
 
     def _measure_label(self, name: str) -> str:
+        """« Investissement construction neuve (€) (feuille Production ou liasse) »."""
         raws = [self.raw[r] for r in sorted(self.roots.get(name, {name})) if r in self.raw]
-        return " ou ".join(f"{r.libelle} ({r.origine})" for r in raws) or name
+        if not raws:
+            return name
+        origins = list(dict.fromkeys(r.origine for r in raws))
+        joined = origins[0] if len(origins) == 1 else ", ".join(origins[:-1]) + " ou " + origins[-1]
+        return f"{raws[0].libelle} ({joined})"
 
 
-def _reason(raw: RawMeasure) -> pl.Expr:
-    if raw.niveau == "organisme":
-        return (
-            pl.when(pl.col("inclus").fill_null(False))
-            .then(pl.lit(f"{raw.libelle} ({raw.origine}) non renseigné"))
-            .otherwise(pl.lit(f"{raw.libelle} ({raw.origine}) : donnée de niveau organisme, non répartie "
-                              "car le patrimoine de l'organisme s'étend hors de ce territoire"))
-        )
-    return pl.lit(f"{raw.libelle} ({raw.origine}) non fourni")
+def _describe_missing(missing: list[RawMeasure], inclus: bool) -> str:
+    """« données manquantes — feuille Production : A, B ; données de niveau organisme (liasse) non
+    réparties : … »; with nothing missing, the formula itself had no value (zero denominator)."""
+    if not missing:
+        return "résultat indéfini (dénominateur nul)"
+    by_origin: dict[str, list[str]] = {}
+    not_split: list[str] = []
+    for raw in missing:
+        if raw.niveau == "organisme" and not inclus:
+            not_split.append(raw.origine)
+        else:
+            by_origin.setdefault(raw.origine, []).append(raw.libelle)
+    parts = [f"{origin} : {', '.join(labels)}" for origin, labels in by_origin.items()]
+    if not_split:
+        origins = ", ".join(sorted(set(not_split)))
+        parts.append(f"données de niveau organisme ({origins}) non réparties : le patrimoine de l'organisme s'étend hors de ce territoire")
+    return "données manquantes — " + " ; ".join(parts)
 
 
 def _partial_note(ind: Indicator) -> pl.Expr:
