@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from acterr_cli.outputs.questionnaire_template import write_questionnaire
+from acterr_cli.outputs.questionnaire_template import write_questionnaire  # noqa: F401 (re-exported for tests)
 
 SIREN_A = "900000001"
 SIREN_B = "900000019"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import typer
 
 from acterr_cli import api
 from acterr_cli.cli.context import State, console_err, console_out, print_json
-from acterr_cli.errors import ExitCode, UsageError
+from acterr_cli.errors import ActerrError, ExitCode, UsageError
 from acterr_cli.importing import REFUSE
 from acterr_cli.outputs import terminal
 
@@ -17,15 +18,29 @@ LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANC
 
 
 def register(app: typer.Typer) -> None:
-    app.command("import", help="Importe des questionnaires (xlsx) et des liasses (csv, xlsx) dans l'espace de travail.")(import_cmd)
-    app.command("verifier", help="Vérifie des fichiers sans rien écrire dans l'espace de travail.")(verifier_cmd)
-    app.command("compute", help="Calcule les indicateurs du référentiel par territoire et les enregistre dans l'espace.")(compute_cmd)
-    app.command("export", help="Écrit le rapport Excel (synthèse, indicateurs, graphiques, méthodologie) et affiche la synthèse.")(export_cmd)
-    app.command("referentiel", help="Affiche les indicateurs et les paramètres du référentiel.")(referentiel_cmd)
-    app.command("territoire", help="Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")(territoire_cmd)
+    app.command("import", help="Importe des questionnaires (xlsx) et des liasses (csv, xlsx) dans l'espace de travail.")(guarded(import_cmd))
+    app.command("verifier", help="Vérifie des fichiers sans rien écrire dans l'espace de travail.")(guarded(verifier_cmd))
+    app.command("compute", help="Calcule les indicateurs du référentiel par territoire et les enregistre dans l'espace.")(guarded(compute_cmd))
+    app.command("export", help="Écrit le rapport Excel (synthèse, indicateurs, graphiques, méthodologie) et affiche la synthèse.")(guarded(export_cmd))
+    app.command("referentiel", help="Affiche les indicateurs et les paramètres du référentiel.")(guarded(referentiel_cmd))
+    app.command("territoire", help="Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")(guarded(territoire_cmd))
     modele = typer.Typer(help="Modèles de classeurs fournis par acterr.", no_args_is_help=True)
-    modele.command("questionnaire", help="Écrit le questionnaire vierge à faire remplir par un organisme.")(modele_questionnaire_cmd)
+    modele.command("questionnaire", help="Écrit le questionnaire vierge à faire remplir par un organisme.")(guarded(modele_questionnaire_cmd))
     app.add_typer(modele, name="modele")
+
+
+def guarded(command: Callable) -> Callable:
+    """Known errors become one French line on stderr and their exit code (the cron contract)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ActerrError as exc:
+            console_err.print(f"[bold red]Erreur[/] : {exc.message}", highlight=False)
+            raise typer.Exit(int(exc.exit_code)) from None
+
+    return wrapper
 
 
 def _state(ctx: typer.Context) -> State:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from acterr_cli.errors import ActerrError, ConfigurationError, ExitCode
+from acterr_cli.errors import ActerrError, ConfigurationError, ExitCode, InputMissingError
 from acterr_cli.inputs.model import ImportUnit
 from acterr_cli.outputs.atomic import atomic_write_bytes
 
@@ -62,7 +62,7 @@ class Workspace:
             )
         if not root.exists():
             if not create:
-                raise ConfigurationError(f"{root} : espace de travail introuvable (lancez d'abord « acterr import »).")
+                raise InputMissingError(f"{root} : espace de travail introuvable (lancez d'abord « acterr import »).")
             root.mkdir(parents=True)
         ws = cls(root)
         manifest = ws.manifest

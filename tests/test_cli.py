@@ -1,0 +1,117 @@
+"""The CLI: help everywhere, exit codes (the cron contract), JSON equal to the library result."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import builders
+from acterr_cli import __version__, api
+from acterr_cli.cli.app import app
+
+runner = CliRunner()
+
+
+def run(*args, **kwargs):
+    return runner.invoke(app, [str(a) for a in args], **kwargs)
+
+
+COMMANDS = [[], ["import"], ["verifier"], ["compute"], ["export"], ["referentiel"], ["territoire"], ["modele"], ["modele", "questionnaire"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_french_help(command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.stdout
+    assert len(result.stdout.strip()) > 100
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"acterr {__version__}"
+
+
+def test_import_compute_json_equals_library(tmp_path, fixture_files):
+    espace = tmp_path / "espace"
+    result = run("--espace", espace, "import", *fixture_files)
+    assert result.exit_code == 0, result.output
+    assert "3 importé(s)" in result.stderr
+    result = run("--espace", espace, "compute", "--territoire", "epci", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    library = api.compute_level(espace, "EPCI")
+    assert document["version"] == 1 and document["niveau"] == "EPCI"
+    assert document["resultats"] == json.loads(json.dumps(library.results.to_dicts()))
+    first = document["resultats"][0]
+    assert set(first) >= {"indicateur", "libelle", "niveau", "code_territoire", "nom_territoire", "siren", "exercice",
+                          "valeur", "valeur_basse", "valeur_haute", "unite", "couverture", "statut", "motif"}
+    assert document["provenance"]["referentiel"]["version"]
+    assert {e["fichier"] for e in document["provenance"]["entrees"]} == {"org_a.xlsx", "org_b.xlsx", "liasse.csv"}
+
+
+def test_compute_one_territory_table(espace):
+    result = run("--espace", espace, "compute", "--territoire", "EPCI", "--code", builders.TOULOUSE_METROPOLE)
+    assert result.exit_code == 0, result.stderr
+    assert "Toulouse Métropole" in result.stdout
+    assert "10 100 000 €" in result.stdout.replace("\u202f", " ")
+
+
+def test_workspace_from_environment(tmp_path, fixture_files):
+    espace = tmp_path / "env-espace"
+    result = run("import", *fixture_files, env={"ACTERR_ESPACE": str(espace)})
+    assert result.exit_code == 0, result.output
+    assert (espace / "manifest.json").exists()
+
+
+def test_exit_codes(tmp_path, espace):
+    bad = tmp_path / "faux.xlsx"
+    bad.write_text("pas un classeur")
+    assert run("--espace", espace, "import", bad).exit_code == 3
+    assert run("--espace", espace, "import", tmp_path / "absent.xlsx").exit_code == 3  # reported per file
+    assert run("--espace", tmp_path / "vide", "compute").exit_code == 4  # no workspace there
+    assert run("--espace", espace, "compute", "--territoire", "CANTON").exit_code == 2
+    assert run("--espace", espace, "compute", "--option-inconnue").exit_code == 2
+    assert run("territoire", "zzzz-inexistant").exit_code == 4
+
+
+def test_import_error_message_names_file_sheet_and_cell(tmp_path):
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Patrimoine": [{"commune": "99999", "logements": 1}]})
+    result = run("--espace", tmp_path / "espace", "import", path)
+    assert result.exit_code == 3
+    assert "q.xlsx, feuille Patrimoine, cellule A4" in result.stderr
+
+
+def test_import_json_report(tmp_path):
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Patrimoine": [{"commune": "99999", "logements": 1}]})
+    result = run("verifier", path, "--json")
+    assert result.exit_code == 3
+    document = json.loads(result.stdout)
+    assert document["resume"]["refuses"] == 1
+    assert document["fichiers"][0]["problemes"][0]["cellule"] == "A4"
+
+
+def test_modele_questionnaire(tmp_path):
+    target = tmp_path / "q.xlsx"
+    assert run("modele", "questionnaire", "--sortie", target).exit_code == 0
+    assert target.exists()
+    assert run("modele", "questionnaire", "--sortie", target).exit_code == 2  # no silent overwrite
+    assert run("modele", "questionnaire", "--sortie", target, "--forcer").exit_code == 0
+
+
+def test_referentiel_json_lists_catalogue():
+    result = run("referentiel", "--json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    codes = {i["code"] for i in document["indicateurs"]}
+    assert {"ECO-01", "ECO-06", "SOC-01", "PV-01", "ENV-01", "TER-05"} <= codes
+    assert {p["nom"] for p in document["parametres"]} >= {"r_emplois_neuf", "avantage_loyer_national_mois"}
+
+
+def test_territoire_lookup():
+    result = run("territoire", "31555", "--json")
+    assert result.exit_code == 0
+    hit = json.loads(result.stdout)["resultats"][0]
+    assert hit["nom"] == "Toulouse" and hit["epci"]["code"] == builders.TOULOUSE_METROPOLE
+    text = run("territoire", "75111")
+    assert "Paris" in text.stdout

@@ -1,0 +1,173 @@
+"""Import: facts with provenance, idempotent re-imports, refusals that leave the workspace untouched."""
+
+import json
+
+import polars as pl
+import pytest
+
+import builders
+from acterr_cli import api
+from acterr_cli.errors import ERREUR
+from acterr_cli.workspace.store import Workspace
+
+
+def facts(root, dataset) -> pl.DataFrame:
+    return Workspace.open(root, create=False).scan(dataset).collect()
+
+
+def manifest(root) -> dict:
+    return json.loads((root / "manifest.json").read_text("utf-8"))
+
+
+def test_questionnaire_facts_carry_provenance(espace):
+    patrimoine = facts(espace, "patrimoine").filter(pl.col("siren") == builders.SIREN_A).sort("ligne")
+    assert patrimoine["commune"].to_list() == ["31555", "31069"]
+    assert patrimoine["logements"].to_list() == [800, 250]
+    assert patrimoine["feuille"].to_list() == ["Patrimoine", "Patrimoine"]
+    assert patrimoine["ligne"].to_list() == [4, 5]  # Excel rows under the header of row 3
+    assert patrimoine["source_fichier"][0] == "org_a.xlsx"
+    assert len(patrimoine["source_sha256"][0]) == 64
+    organismes = facts(espace, "organismes").sort("siren")
+    assert organismes["raison_sociale"].to_list() == ["Habitat Test A", "Logis Test B"]
+    liasse = facts(espace, "liasse")
+    assert liasse["etp_total"].to_list() == [12.5]  # « 12,5 » read with a decimal comma
+    assert liasse["loyers_quittances_eur"].to_list() == [3_400_000]  # « 3 400 000 »
+    assert liasse["autofinancement_net_eur"].to_list() == [-50_000]
+
+
+def test_reimport_is_idempotent(tmp_path, espace, fixture_files):
+    before = api.compute_level(espace, "EPCI").results
+    units_before = manifest(espace)["unites"].keys()
+    report = api.import_paths(espace, fixture_files)
+    assert not report.refused
+    assert manifest(espace)["unites"].keys() == units_before
+    assert facts(espace, "patrimoine").height == 4
+    after = api.compute_level(espace, "EPCI").results
+    assert after.equals(before)
+    # Replaced fact files are gone: one file per unit and dataset.
+    files = sorted((espace / "faits").rglob("*.parquet"))
+    assert len(files) == sum(len(u["jeux"]) for u in manifest(espace)["unites"].values())
+
+
+def test_reimport_replaces_an_organisation(tmp_path, espace):
+    tables = {**builders.TABLES_A, "Fiscalite": [{"commune": "31555", "tfpb_eur": 1000}]}
+    path = builders.write_questionnaire(tmp_path / "org_a_v2.xlsx", builders.ORG_A, tables)
+    api.import_paths(espace, [path])
+    tfpb = facts(espace, "fiscalite").filter(pl.col("siren") == builders.SIREN_A)
+    assert tfpb["tfpb_eur"].to_list() == [1000]
+
+
+def test_unreadable_file_is_refused_and_workspace_untouched(tmp_path, espace):
+    before = (espace / "manifest.json").read_bytes()
+    fake = tmp_path / "faux.xlsx"
+    fake.write_text("ceci n'est pas un classeur")
+    report = api.import_paths(espace, [fake])
+    assert [f.statut for f in report.fichiers] == ["refuse"]
+    assert "faux.xlsx" in report.problems[0].message
+    assert (espace / "manifest.json").read_bytes() == before
+
+
+def test_unknown_commune_is_refused_with_its_cell(tmp_path):
+    tables = {"Patrimoine": [{"commune": "31555", "logements": 10}, {"commune": "99999", "logements": 5}]}
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, tables)
+    report = api.import_paths(tmp_path / "espace", [path])
+    assert report.refused
+    [problem] = [p for p in report.problems if p.gravite == ERREUR]
+    assert (problem.feuille, problem.cellule, problem.valeur) == ("Patrimoine", "A5", "99999")
+    assert "code commune inconnu" in problem.message
+    assert not (tmp_path / "espace" / "manifest.json").exists()
+
+
+def test_commune_codes_as_users_type_them(tmp_path):
+    tables = {"Patrimoine": [
+        {"commune": "1053", "logements": 10},  # leading zero lost
+        {"commune": 31555, "logements": 20},  # typed as a number
+        {"commune": "75111", "logements": 30},  # Paris arrondissement
+        {"commune": " 2a004 ", "logements": 40},  # Corsica, lower case, spaces
+    ]}
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, tables)
+    root = tmp_path / "espace"
+    assert not api.import_paths(root, [path]).refused
+    stored = facts(root, "patrimoine").sort("ligne")
+    assert stored["commune"].to_list() == ["01053", "31555", "75056", "2A004"]
+
+
+def test_blank_cells_are_zero_but_blank_columns_are_missing(tmp_path):
+    tables = {"Patrimoine": [
+        {"commune": "31555", "logements": 100, "logements_qpv": 40},
+        {"commune": "31069", "logements": 50},  # blank QPV cell in a filled column: zero
+    ]}
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, tables)
+    root = tmp_path / "espace"
+    api.import_paths(root, [path])
+    stored = facts(root, "patrimoine").sort("ligne")
+    assert stored["logements_qpv"].to_list() == [40, 0]
+    assert stored["surface_m2"].to_list() == [None, None]  # never filled: not provided
+
+
+def test_french_numbers_as_text(tmp_path):
+    tables = {"Fiscalite": [{"commune": "31555", "tfpb_eur": "1 234,56 €"}, {"commune": "31069", "tfpb_eur": "2\u00a0000"}]}
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, tables)
+    root = tmp_path / "espace"
+    api.import_paths(root, [path])
+    assert facts(root, "fiscalite").sort("ligne")["tfpb_eur"].to_list() == [1234.56, 2000]
+
+
+def test_bad_cells_are_reported_with_their_reference(tmp_path):
+    org = {**builders.ORG_A, "siren": "123456789", "famille": "Bailleur"}
+    tables = {"Patrimoine": [{"commune": "31555", "logements": "beaucoup"}, {"commune": "31069", "logements": -3}]}
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", org, tables)
+    report = api.verify_paths([path])
+    cells = {(p.feuille, p.cellule, p.regle) for p in report.problems}
+    assert ("Organisme", "B5", "siren") in cells
+    assert ("Organisme", "B7", "liste") in cells
+
+
+def test_table_errors_are_reported(tmp_path):
+    tables = {"Patrimoine": [{"commune": "31555", "logements": "beaucoup"}, {"commune": "31069", "logements": -3}]}
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, tables)
+    report = api.verify_paths([path])
+    cells = {(p.feuille, p.cellule, p.regle) for p in report.problems}
+    assert ("Patrimoine", "B4", "nombre") in cells
+    assert ("Patrimoine", "B5", "positif") in cells
+    assert report.refused
+
+
+def test_same_organisation_twice_in_one_run_is_an_error(tmp_path):
+    a1 = builders.write_org_a(tmp_path, "a1.xlsx")
+    a2 = builders.write_questionnaire(tmp_path / "a2.xlsx", builders.ORG_A, {"Fiscalite": [{"commune": "31555", "tfpb_eur": 1}]})
+    report = api.import_paths(tmp_path / "espace", [a1, a2])
+    assert [f.statut for f in report.fichiers] == ["refuse", "refuse"]
+    assert all("deux fichiers différents" in f.problemes[-1].message for f in report.fichiers)
+
+
+def test_total_row_is_ignored_and_checked(tmp_path):
+    tables = {"Fiscalite": [{"commune": "31555", "tfpb_eur": 100}, {"commune": "31069", "tfpb_eur": 50},
+                            {"commune": "Total", "tfpb_eur": 160}]}
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, tables)
+    root = tmp_path / "espace"
+    report = api.import_paths(root, [path])
+    assert not report.refused
+    assert [p.cellule for p in report.problems if p.regle == "total"] == ["B6"]
+    assert facts(root, "fiscalite")["tfpb_eur"].sum() == 150
+
+
+def test_liasse_with_latin1_and_duplicates(tmp_path):
+    path = tmp_path / "liasse.csv"
+    path.write_bytes((builders.LIASSE_HEADER + "\n" + builders.LIASSE_B.replace("Logis Test B", "Logis Été") + "\n").encode("cp1252"))
+    root = tmp_path / "espace"
+    assert not api.import_paths(root, [path]).refused
+    assert facts(root, "liasse")["raison_sociale"].to_list() == ["Logis Été"]
+    dup = builders.write_liasse(tmp_path, "dup.csv", (builders.LIASSE_B, builders.LIASSE_B))
+    report = api.verify_paths([dup])
+    assert report.refused and any(p.regle == "doublon" for p in report.problems)
+
+
+def test_workspace_refuses_a_foreign_folder(tmp_path, fixture_files):
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "important.txt").write_text("x")
+    from acterr_cli.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        api.import_paths(foreign, fixture_files)

@@ -1,0 +1,151 @@
+"""Indicator values computed by hand from the fixture of builders.py (see its docstring).
+
+Toulouse Métropole holds A's 1 050 dwellings (Toulouse 800 + Blagnac 250) and B's 200 in Toulouse;
+B's other 500 dwellings are in Montpellier, so B's organisation-level figures (Organisme sheet,
+liasse) do not count at EPCI level in Toulouse Métropole, but do at FRANCE level.
+"""
+
+import polars as pl
+import pytest
+
+from acterr_cli import api
+from acterr_cli.territory.reference import TerritorialReference
+from builders import MONTPELLIER_METROPOLE, SIREN_A, SIREN_B, TOULOUSE_METROPOLE
+
+
+def pick(results: pl.DataFrame, code: str, territoire: str, siren: str | None = None) -> dict:
+    rows = results.filter(
+        (pl.col("indicateur") == code) & (pl.col("code_territoire") == territoire)
+        & (pl.col("siren").is_null() if siren is None else pl.col("siren") == siren)
+    )
+    assert rows.height == 1, (code, territoire, siren, rows)
+    return rows.row(0, named=True)
+
+
+@pytest.fixture
+def epci(espace):
+    return api.compute_level(espace, "EPCI").results
+
+
+@pytest.fixture
+def france(espace):
+    return api.compute_level(espace, "FRANCE").results
+
+
+def test_eco01_sums_production_of_the_territory_with_coverage(epci):
+    r = pick(epci, "ECO-01", TOULOUSE_METROPOLE)
+    # A: 6 000 000 + 2 000 000 + 500 000 (Toulouse) + 1 500 000 + 0 + 100 000 (Blagnac)
+    assert r["valeur"] == pytest.approx(10_100_000)
+    assert r["valeur_basse"] == r["valeur_haute"] == pytest.approx(10_100_000)
+    # B has no Production and its liasse totals cannot be split: counted on 1 050 of 1 250 dwellings.
+    assert r["couverture"] == pytest.approx(100 * 1050 / 1250)
+    assert (r["nb_organismes"], r["nb_organismes_calcules"]) == (2, 1)
+    assert r["statut"] == "calcule"
+
+
+def test_eco06_ranges_from_parameters_and_low_formula(epci):
+    r = pick(epci, "ECO-06", TOULOUSE_METROPOLE)
+    # neuf 7.5 M€ × 16.2 + (réhab 2 M€ + GE 0.6 M€) × 15.1 = 121.5 + 39.26
+    assert r["valeur"] == pytest.approx(160.76)
+    assert r["valeur_basse"] == pytest.approx(10.1 * 10)  # direct jobs only, on all works
+    assert r["valeur_haute"] == pytest.approx(10.1 * 17)
+
+
+def test_eco07_per_dwelling_method(epci):
+    r = pick(epci, "ECO-07", TOULOUSE_METROPOLE)
+    # 40 mises en chantier × 2.4 + 100 réhabilitations × 0.5 ; low 40 × 1.6 + 50
+    assert r["valeur"] == pytest.approx(146)
+    assert r["valeur_basse"] == pytest.approx(114)
+
+
+def test_eco10_adds_organisations_and_communes(epci):
+    r = pick(epci, "ECO-10", TOULOUSE_METROPOLE)
+    assert r["valeur"] == pytest.approx(400_000 + 120_000 + 90_000)
+    assert r["couverture"] == 100
+
+
+def test_ratios_are_recomputed_from_sums_not_averaged(epci):
+    # SOC-04: (4 000 000 + 1 350 000 + 1 000 000) € / 12 / (52 000 + 16 000 + 13 000) m²
+    assert pick(epci, "SOC-04", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(6_350_000 / 12 / 81_000)
+    # PV-01: (300 + 0 + 100) / 1 250
+    assert pick(epci, "PV-01", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(32.0)
+    # ENV-01: A–C 300 + 110 + 60 over 790 + 250 + 200 dwellings with a known label
+    assert pick(epci, "ENV-01", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 470 / 1240)
+    assert pick(epci, "ENV-01b", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * (70 + 20 + 20) / 1240)
+    assert pick(epci, "ENV-01c", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 10 / 1250)
+    assert pick(epci, "ENV-02", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * (60 + 15 + 10) / 1250)
+    assert pick(epci, "SOC-13", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 70 / 1250)
+
+
+def test_soc01_national_forfait_with_range(epci):
+    r = pick(epci, "SOC-01", TOULOUSE_METROPOLE)
+    assert r["valeur"] == pytest.approx(1250 * 225 * 12)
+    assert r["valeur_basse"] == pytest.approx(1250 * 200 * 12)
+    assert r["valeur_haute"] == pytest.approx(1250 * 261 * 12)
+    assert "forfait national" in r["note"]
+    assert pick(epci, "SOC-02", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(225)
+
+
+def test_organisation_level_inputs_count_only_where_all_dwellings_are(epci):
+    # A is wholly inside Toulouse Métropole: its logements_debut count there.
+    assert pick(epci, "ECO-13", TOULOUSE_METROPOLE, SIREN_A)["valeur"] == pytest.approx(10.0)
+    assert pick(epci, "SOC-05", TOULOUSE_METROPOLE, SIREN_A)["valeur"] == pytest.approx(5.0)
+    assert pick(epci, "ECO-08", TOULOUSE_METROPOLE, SIREN_A)["valeur"] == pytest.approx(20)
+    # B is split between two EPCI: non calculable, with the reason, never a pro-rata.
+    for territory in (TOULOUSE_METROPOLE, MONTPELLIER_METROPOLE):
+        r = pick(epci, "ECO-13", territory, SIREN_B)
+        assert r["statut"] == "non_calculable" and r["valeur"] is None
+        assert "non réparties" in r["motif"] and "hors de ce territoire" in r["motif"]
+    # The consolidation of Montpellier has no organisation able to give ECO-01.
+    r = pick(epci, "ECO-01", MONTPELLIER_METROPOLE)
+    assert r["statut"] == "non_calculable" and r["couverture"] == 0
+    assert r["motif"].startswith("aucun organisme présent ne fournit")
+
+
+def test_france_level_uses_liasse_and_liasse_wins(france):
+    # B's investment comes from its liasse totals at FRANCE level: 3 000 000 + 1 000 000 + 200 000.
+    assert pick(france, "ECO-01", "FR", SIREN_B)["valeur"] == pytest.approx(4_200_000)
+    assert pick(france, "ECO-01", "FR")["valeur"] == pytest.approx(10_100_000 + 4_200_000)
+    assert pick(france, "ECO-01", "FR")["couverture"] == 100
+    # B's ETP: liasse 12.5 wins over the Organisme sheet's 12.
+    assert pick(france, "ECO-08", "FR", SIREN_B)["valeur"] == pytest.approx(12.5)
+    assert pick(france, "ECO-08", "FR")["valeur"] == pytest.approx(32.5)
+    # ECO-13 = (100 + 25 réhabilitations) / (1 000 + 680) logements au 1er janvier
+    assert pick(france, "ECO-13", "FR")["valeur"] == pytest.approx(100 * 125 / 1680)
+    # SOC-05 = (1 050 + 700 − 1 000 − 680) / 1 680
+    assert pick(france, "SOC-05", "FR")["valeur"] == pytest.approx(100 * 70 / 1680)
+
+
+def test_territory_denominators(epci):
+    denominators = TerritorialReference.load().denominators("EPCI").filter(pl.col("code_territoire") == TOULOUSE_METROPOLE)
+    population, menages = denominators["population"][0], denominators["menages"][0]
+    assert pick(epci, "TER-01", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(1000 * 1250 / population)
+    assert pick(epci, "TER-02", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 1250 / menages)
+    assert pick(epci, "TER-04", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(10_100_000 / population)
+    assert pick(epci, "TER-05", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(1000 * 160.76 / population)
+
+
+def test_commune_and_department_levels(espace):
+    communes = api.compute_level(espace, "COMMUNE").results
+    assert pick(communes, "ECO-01", "31069")["valeur"] == pytest.approx(1_600_000)
+    assert pick(communes, "PV-01", "31555")["valeur"] == pytest.approx(100 * 400 / 1000)
+    departements = api.compute_level(espace, "DEPARTEMENT").results
+    assert pick(departements, "ECO-10", "34")["valeur"] == pytest.approx(230_000)
+
+
+def test_missing_sheet_is_not_zero(epci):
+    # Neither A nor B filled Salaries: ECO-08 comes from etp_total where it can (A), and B stays unknown.
+    r = pick(epci, "ECO-08", TOULOUSE_METROPOLE, SIREN_B)
+    assert r["valeur"] is None and "feuille Salaries" in r["motif"]
+
+
+def test_zero_denominator_is_non_calculable_not_infinite(tmp_path):
+    import builders
+
+    org = {**builders.ORG_A, "logements_debut": 0}
+    path = builders.write_questionnaire(tmp_path / "zero.xlsx", org, builders.TABLES_A)
+    root = tmp_path / "espace"
+    api.import_paths(root, [path])
+    r = pick(api.compute_level(root, "FRANCE").results, "ECO-13", "FR", SIREN_A)
+    assert r["statut"] == "non_calculable"
+    assert r["motif"] == "résultat indéfini (dénominateur nul)"
