@@ -68,13 +68,24 @@ def _formats(wb: xlsxwriter.Workbook) -> dict:
         "amount": wb.add_format({**base, "locked": False, "num_format": "# ##0.00"}),
         "input": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC", "border": 1}),
         "input_text": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC", "border": 1, "num_format": "@"}),
-        "plain": wb.add_format(base),
+        "plain": wb.add_format({**base, "text_wrap": True, "valign": "top"}),
     }
+
+
+def _print_setup(ws, header_row: int | None = None) -> None:
+    """A4 landscape, one page wide: the questionnaire is also printed and annotated by hand."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&L&A&R&P / &N")
+    if header_row is not None:
+        ws.repeat_rows(header_row)
 
 
 def _write_readme(wb: xlsxwriter.Workbook, f: dict) -> None:
     ws = wb.add_worksheet("Lisez-moi")
-    ws.set_column("A:A", 110)
+    ws.set_column("A:A", 120, f["plain"])
+    _print_setup(ws)
     lines = [
         ("Questionnaire acterr — valeur créée par l'organisme sur son territoire", "title"),
         (f"Généré par acterr {__version__}. Un classeur = un organisme × un exercice.", "plain"),
@@ -162,6 +173,7 @@ def _write_organisme(wb, f: dict, choice_ranges: dict[str, str], values: Mapping
         ws.data_validation(i, 1, i, 1, _validation(column, choice_ranges))
     ws.freeze_panes(header + 1, 0)
     ws.protect("", _PROTECTION)
+    _print_setup(ws, header)
     ws.activate()
 
 
@@ -181,3 +193,4 @@ def _write_table(wb, f: dict, choice_ranges: dict[str, str], sheet: qs.Sheet, ro
             _write_value(ws, r, col, row.get(column.field), fmt)
     ws.freeze_panes(header + 1, 0)
     ws.protect("", _PROTECTION)
+    _print_setup(ws, header)
