@@ -149,3 +149,12 @@ def test_zero_denominator_is_non_calculable_not_infinite(tmp_path):
     r = pick(api.compute_level(root, "FRANCE").results, "ECO-13", "FR", SIREN_A)
     assert r["statut"] == "non_calculable"
     assert r["motif"] == "résultat indéfini (dénominateur nul)"
+
+
+def test_liasse_questionnaire_differences_above_one_percent_are_reported(espace):
+    # B: liasse 12.5 ETP vs Organisme sheet 12 (4.2 %); loyers 3 400 000 vs 3 400 000 (equal);
+    # TFPB 320 000 vs 90 000 + 230 000 (equal); logements 700 vs 700.
+    checks = api.compute_level(espace, "FRANCE").meta["controles"]
+    assert [(c["siren"], c["champ"]) for c in checks] == [(SIREN_B, "etp_total")]
+    assert checks[0]["ecart_pct"] == pytest.approx(100 * 0.5 / 12.5)
+    assert "la liasse est retenue" in checks[0]["message"]

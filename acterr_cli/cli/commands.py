@@ -95,7 +95,8 @@ def compute_cmd(
         print_json(terminal.results_document(computation, results))
         return
     terminal.print_summary(results, computation.level, console_out)
-    console_err.print(f"{results.height} résultats enregistrés dans {_state(ctx).espace} (niveau {computation.level}).")
+    terminal.print_checks(computation.meta.get("controles", []), console_err)
+    console_err.print(f"{computation.results.height} résultats enregistrés dans {_state(ctx).espace} (niveau {computation.level}).")
 
 
 # ─── export ───

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
-console_out = Console(highlight=False)
-console_err = Console(stderr=True, highlight=False)
+# Not on a terminal (cron logs, pipes), rich would assume 80 columns and squeeze the tables.
+_WIDTH = None if sys.stdout.isatty() else 120
+console_out = Console(highlight=False, width=_WIDTH)
+console_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 
 @dataclass

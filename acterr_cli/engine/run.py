@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import polars as pl
 
 from acterr_cli import __version__
+from acterr_cli.engine.checks import liasse_vs_questionnaire
 from acterr_cli.engine.compute import RESULT_SCHEMA, Evaluator
 from acterr_cli.engine.measures import organisation_rows, raw_measures
 from acterr_cli.errors import UsageError
@@ -47,7 +48,9 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         results = results.with_columns(pl.col("indicateur").replace_strict(order, return_dtype=pl.Int64).alias("_o")).sort(
             "exercice", "code_territoire", pl.col("siren").is_not_null(), "siren", "_o", nulls_last=False
         ).drop("_o")
-    return Computation(level, results, _meta(ws, reference, referentiel, level, exercice))
+    meta = _meta(ws, reference, referentiel, level, exercice)
+    meta["controles"] = liasse_vs_questionnaire(ws, exercice)
+    return Computation(level, results, meta)
 
 
 def _meta(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str, exercice: int | None) -> dict:

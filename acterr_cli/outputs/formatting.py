@@ -33,3 +33,4 @@ def fr_range(low: float | None, high: float | None, unit: str) -> str:
     if low is None or high is None or abs(high - low) < 1e-9:
         return ""
     return f"{fr_number(low, decimals_for(unit))} – {fr_value(high, unit)}"
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -18,6 +19,16 @@ HEADLINES = {
     "valeur_locale": ["ECO-01", "ECO-06", "ECO-08", "ECO-10"],
     "plus_value_sociale": ["SOC-01", "SOC-04", "PV-01", "SOC-13"],
     "environnement": ["ENV-01", "ENV-01b"],
+}
+# The narrow terminal table: one column per figure, short labels.
+TERMINAL_COLUMNS = {  # code: (header, divisor, decimals) — one unit per column
+    "TER-00": ("Logements", 1, 0),
+    "ECO-01": ("Invest.\nM€", 1e6, 1),
+    "ECO-06": ("Emplois\nBTP", 1, 0),
+    "ECO-10": ("TFPB\nM€", 1e6, 2),
+    "SOC-01": ("Gain loc.\nM€/an", 1e6, 1),
+    "PV-01": ("QPV\n%", 1, 1),
+    "ENV-01": ("DPE A–C\n%", 1, 1),
 }
 MAX_PROBLEMS_SHOWN = 30
 
@@ -82,27 +93,35 @@ def print_summary(results: pl.DataFrame, level: str, console: Console) -> None:
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas.[/]")
 
 
+def print_checks(checks: list[dict], console: Console) -> None:
+    for c in checks:
+        console.print(f"[yellow]avertissement[/] {c['raison_sociale'] or c['siren']} ({c['siren']}, exercice {c['exercice']}) : {c['message']}")
+
+
 def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console) -> None:
-    codes = [c for group in HEADLINES.values() for c in group]
+    """Territories with dwellings first, largest first; those where organisations only have
+    employees or suppliers are counted in a footnote."""
     year = cons["exercice"].max()
-    table = Table(title=f"Synthèse par territoire — niveau {level}, exercice {year}", title_justify="left")
-    table.add_column("Territoire")
+    dwellings = dict(cons.filter(pl.col("indicateur") == "TER-00").select("code_territoire", "valeur").iter_rows())
+    housed = [t for t in territories.iter_rows(named=True) if (dwellings.get(t["code_territoire"]) or 0) > 0]
+    housed.sort(key=lambda t: -dwellings[t["code_territoire"]])
+    others = territories.height - len(housed)
+    caption = "* couverture partielle ; n.c. : non calculable"
+    if others:
+        caption += f" ; {others} autre(s) territoire(s) sans logement des organismes (salariés, achats) : voir --json ou le rapport"
+    table = Table(title=f"Synthèse par territoire — niveau {level}, exercice {year}", title_justify="left",
+                  caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Territoire", max_width=30, overflow="ellipsis", no_wrap=True)
     table.add_column("Org.", justify="right")
-    labels = cons.select("indicateur", "libelle", "unite").unique("indicateur")
-    for code in codes:
-        row = labels.filter(pl.col("indicateur") == code)
-        if row.height:
-            table.add_column(f"{code}\n{_short(row['libelle'][0])}\n({row['unite'][0]})", justify="right")
+    for header, _, _ in TERMINAL_COLUMNS.values():
+        table.add_column(header, justify="right", no_wrap=True)
     values = {(r["code_territoire"], r["indicateur"]): r for r in cons.iter_rows(named=True)}
-    for t in territories.iter_rows(named=True):
-        cells = [f"{t['nom_territoire'] or ''} ({t['code_territoire']})"]
-        first = next((values[k] for k in values if k[0] == t["code_territoire"]), None)
-        cells.append(str(first["nb_organismes"]) if first else "")
-        for code in codes:
-            if not labels.filter(pl.col("indicateur") == code).height:
-                continue
-            r = values.get((t["code_territoire"], code))
-            cells.append(_cell(r))
+    organisations = dict(cons.group_by("code_territoire").agg(pl.col("nb_organismes").max()).iter_rows())
+    for t in housed:
+        code = t["code_territoire"]
+        cells = [f"{t['nom_territoire'] or code}", str(organisations.get(code, ""))]
+        cells += [_cell(values.get((code, indicator)), divisor, decimals)
+                  for indicator, (_, divisor, decimals) in TERMINAL_COLUMNS.items()]
         table.add_row(*cells)
     console.print(table)
 
@@ -124,17 +143,12 @@ def _print_one_territory(cons: pl.DataFrame, console: Console) -> None:
     console.print(table)
 
 
-def _cell(r: dict | None) -> str:
+def _cell(r: dict | None, divisor: float, decimals: int) -> str:
     if r is None:
         return ""
     if r["statut"] != "calcule":
         return "[dim]n.c.[/]"
-    text = fr_value(r["valeur"], r["unite"]).replace(f" {r['unite']}", "").replace(" %", "")
-    return text + ("*" if r["couverture"] < 100 else "")
-
-
-def _short(label: str, width: int = 18) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+    return fr_number(r["valeur"] / divisor, decimals) + ("*" if r["couverture"] < 100 else "")
 
 
 # ─── référentiel, territories ───

@@ -1,0 +1,68 @@
+"""Consistency checks across sources, reported with the results (never blocking).
+
+When the liasse and the questionnaire both give an organisation-level figure, the liasse wins
+(derived measures of the catalogue); a difference above 1 % is reported so that the
+organisation can explain or correct it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.workspace.store import Workspace
+
+TOLERANCE = 0.01
+
+# liasse field, French label, questionnaire dataset, questionnaire field (summed over communes)
+COMPARISONS = (
+    ("logements", "Logements au 31 décembre", "organismes", "logements_fin"),
+    ("etp_total", "Effectif total (ETP)", "organismes", "etp_total"),
+    ("masse_salariale_totale", "Masse salariale brute", "organismes", "masse_salariale_totale"),
+    ("loyers_quittances_eur", "Loyers quittancés", "patrimoine", "loyers_annuels_eur"),
+    ("tfpb_eur", "TFPB acquittée", "fiscalite", "tfpb_eur"),
+    ("invest_neuf_eur", "Investissement construction neuve", "production", "invest_neuf_eur"),
+    ("invest_rehab_eur", "Investissement réhabilitation", "production", "invest_rehab_eur"),
+    ("gros_entretien_eur", "Gros entretien", "production", "gros_entretien_eur"),
+    ("mises_en_service", "Logements mis en service", "production", "mises_en_service"),
+    ("rehabilitations", "Logements réhabilités", "production", "rehabilitations"),
+)
+
+
+def liasse_vs_questionnaire(ws: Workspace, exercice: int | None = None) -> list[dict]:
+    liasse = ws.scan("liasse")
+    if liasse is None:
+        return []
+    findings: list[dict] = []
+    for field, label, dataset, q_field in COMPARISONS:
+        scan = ws.scan(dataset)
+        if scan is None or q_field not in scan.collect_schema().names() or field not in liasse.collect_schema().names():
+            continue
+        questionnaire = (
+            scan.group_by("siren", "exercice")
+            .agg(pl.col(q_field).cast(pl.Float64).sum().alias("q"), pl.col(q_field).is_not_null().any().alias("_fourni"))
+            .filter(pl.col("_fourni"))
+        )
+        joined = (
+            liasse.select("siren", "exercice", pl.col("raison_sociale").cast(pl.Utf8), pl.col(field).cast(pl.Float64).alias("l"))
+            .join(questionnaire, on=["siren", "exercice"], how="inner")
+            .filter(pl.col("l").is_not_null() & pl.col("q").is_not_null())
+            .with_columns(((pl.col("q") - pl.col("l")).abs() / pl.col("l").abs()).alias("ecart"))
+            .filter((pl.col("ecart") > TOLERANCE) | ((pl.col("l") == 0) & (pl.col("q") != 0)))
+        )
+        if exercice is not None:
+            joined = joined.filter(pl.col("exercice") == exercice)
+        for row in joined.collect().iter_rows(named=True):
+            pct = None if row["ecart"] is None or row["l"] == 0 else 100 * row["ecart"]
+            findings.append({
+                "siren": row["siren"], "raison_sociale": row["raison_sociale"], "exercice": row["exercice"],
+                "champ": field, "libelle": label, "liasse": row["l"], "questionnaire": row["q"],
+                "ecart_pct": pct,
+                "message": (f"{label} : la liasse ({_fr(row['l'])}) et le questionnaire ({_fr(row['q'])}) diffèrent de plus de 1 %"
+                            f"{f' ({fr_number(pct, 1)} %)' if pct is not None else ''} ; la liasse est retenue."),
+            })
+    return sorted(findings, key=lambda f: (f["exercice"], f["siren"], f["champ"]))
+
+
+def _fr(value: float) -> str:
+    return fr_number(value, 0 if abs(value) >= 1000 or value == int(value) else 1)
