@@ -18,15 +18,15 @@ LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANC
 
 
 def register(app: typer.Typer) -> None:
-    app.command("import", help="Importe des questionnaires (xlsx) et des liasses (csv, xlsx) dans l'espace de travail.")(guarded(import_cmd))
-    app.command("verifier", help="Vérifie des fichiers sans rien écrire dans l'espace de travail.")(guarded(verifier_cmd))
-    app.command("compute", help="Calcule les indicateurs du référentiel par territoire et les enregistre dans l'espace.")(guarded(compute_cmd))
-    app.command("export", help="Écrit le rapport Excel (synthèse, indicateurs, graphiques, méthodologie) et affiche la synthèse.")(guarded(export_cmd))
-    app.command("referentiel", help="Affiche les indicateurs et les paramètres du référentiel.")(guarded(referentiel_cmd))
-    app.command("territoire", help="Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")(guarded(territoire_cmd))
+    app.command("import", rich_help_panel="Commandes", help="Importe des questionnaires (xlsx) et des liasses (csv, xlsx) dans l'espace de travail.")(guarded(import_cmd))
+    app.command("verifier", rich_help_panel="Commandes", help="Vérifie des fichiers sans rien écrire dans l'espace de travail.")(guarded(verifier_cmd))
+    app.command("compute", rich_help_panel="Commandes", help="Calcule les indicateurs du référentiel par territoire et les enregistre dans l'espace.")(guarded(compute_cmd))
+    app.command("export", rich_help_panel="Commandes", help="Écrit le rapport Excel (synthèse, indicateurs, graphiques, méthodologie) et affiche la synthèse.")(guarded(export_cmd))
+    app.command("referentiel", rich_help_panel="Commandes", help="Affiche les indicateurs et les paramètres du référentiel.")(guarded(referentiel_cmd))
+    app.command("territoire", rich_help_panel="Commandes", help="Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")(guarded(territoire_cmd))
     modele = typer.Typer(help="Modèles de classeurs fournis par acterr.", no_args_is_help=True)
     modele.command("questionnaire", help="Écrit le questionnaire vierge à faire remplir par un organisme.")(guarded(modele_questionnaire_cmd))
-    app.add_typer(modele, name="modele")
+    app.add_typer(modele, name="modele", rich_help_panel="Commandes")
 
 
 def guarded(command: Callable) -> Callable:

@@ -1,0 +1,84 @@
+"""The whole chain over samples/, as `make demo` runs it, checked against the liasse totals
+(the demo liasse gives the same organisation totals as the questionnaires)."""
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from acterr_cli.cli.app import app
+
+SAMPLES = Path(__file__).parents[1] / "samples"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    espace = root / "espace"
+    files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + [SAMPLES / "liasse_2025.csv"]
+    result = runner.invoke(app, ["--espace", str(espace), "import", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    return root, espace
+
+
+def results(espace: Path, level: str) -> list[dict]:
+    result = runner.invoke(app, ["--espace", str(espace), "compute", "--territoire", level, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["resultats"]
+
+
+def consolidated(rows: list[dict], code: str) -> list[dict]:
+    return [r for r in rows if r["indicateur"] == code and r["siren"] is None]
+
+
+@pytest.fixture(scope="module")
+def liasse() -> pl.DataFrame:
+    return pl.read_csv(SAMPLES / "liasse_2025.csv", separator=";", decimal_comma=True)
+
+
+def test_france_totals_match_the_liasse(demo, liasse):
+    _, espace = demo
+    france = results(espace, "FRANCE")
+    [eco01] = consolidated(france, "ECO-01")
+    invest = (liasse["invest_neuf_eur"] + liasse["invest_rehab_eur"] + liasse["gros_entretien_eur"]).sum()
+    assert eco01["valeur"] == pytest.approx(invest, rel=1e-9)
+    assert eco01["couverture"] == 100
+    [eco10] = consolidated(france, "ECO-10")
+    assert eco10["valeur"] == pytest.approx(liasse["tfpb_eur"].sum(), rel=1e-9)
+    [eco08] = consolidated(france, "ECO-08")
+    assert eco08["valeur"] == pytest.approx(liasse["etp_total"].sum(), rel=1e-6)
+    [ter00] = consolidated(france, "TER-00")
+    assert ter00["valeur"] == liasse["logements"].sum()
+
+
+def test_epci_figures_add_up_to_the_region_for_additive_indicators(demo):
+    _, espace = demo
+    epci = results(espace, "EPCI")
+    region = results(espace, "REGION")
+    for code in ("TER-00", "ECO-10", "SOC-01"):
+        by_epci = sum(r["valeur"] for r in consolidated(epci, code) if r["valeur"] is not None)
+        occitanie = [r for r in consolidated(region, code) if r["code_territoire"] == "76"]
+        assert occitanie and occitanie[0]["valeur"] == pytest.approx(by_epci, rel=1e-9), code
+
+
+def test_magnitudes_are_plausible(demo):
+    _, espace = demo
+    region = [r for r in results(espace, "REGION") if r["code_territoire"] == "76" and r["siren"] is None]
+    value = {r["indicateur"]: r["valeur"] for r in region}
+    assert 5.5 < value["SOC-04"] < 7.5  # national average rent 6.52 €/m²/month
+    assert 20 < value["PV-01"] < 50  # 31 % of the social stock in QPV nationally
+    assert 2_000 < value["ECO-14"] < 5_000  # ≈ 3 400 € invested per dwelling and year
+
+
+def test_export_writes_the_board_report(demo):
+    root, espace = demo
+    target = root / "rapport.xlsx"
+    result = runner.invoke(app, ["--espace", str(espace), "export", "--territoire", "EPCI", "--sortie", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.exists()
+    assert "Rapport Excel écrit" in result.stdout
+    again = runner.invoke(app, ["--espace", str(espace), "export", "--sortie", str(target)])
+    assert again.exit_code == 2  # never overwritten silently
