@@ -2,10 +2,10 @@
 
 import json
 
+import builders
 import pytest
 from typer.testing import CliRunner
 
-import builders
 from acterr_cli import __version__, api
 from acterr_cli.cli.app import app
 

@@ -2,10 +2,10 @@
 
 import json
 
+import builders
 import polars as pl
 import pytest
 
-import builders
 from acterr_cli import api
 from acterr_cli.errors import ERREUR
 from acterr_cli.workspace.store import Workspace

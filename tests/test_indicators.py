@@ -7,10 +7,10 @@ liasse) do not count at EPCI level in Toulouse Métropole, but do at FRANCE leve
 
 import polars as pl
 import pytest
+from builders import MONTPELLIER_METROPOLE, SIREN_A, SIREN_B, TOULOUSE_METROPOLE
 
 from acterr_cli import api
 from acterr_cli.territory.reference import TerritorialReference
-from builders import MONTPELLIER_METROPOLE, SIREN_A, SIREN_B, TOULOUSE_METROPOLE
 
 
 def pick(results: pl.DataFrame, code: str, territoire: str, siren: str | None = None) -> dict:

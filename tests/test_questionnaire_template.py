@@ -7,7 +7,11 @@ import openpyxl
 import pytest
 
 from acterr_cli.inputs import questionnaire_schema as qs
-from acterr_cli.outputs.questionnaire_template import ORGANISME_HEADER_ROW, TABLE_HEADER_ROW, write_questionnaire
+from acterr_cli.outputs.questionnaire_template import (
+    ORGANISME_HEADER_ROW,
+    TABLE_HEADER_ROW,
+    write_questionnaire,
+)
 
 MASTER = Path(__file__).parents[1] / "templates_xlsx" / "questionnaire_acterr.xlsx"
 

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from acterr_cli.engine.measures import KEYS, TERRITORY_MEASURES, RawMeasure, raw_measures
+from acterr_cli.engine.measures import (
+    KEYS,
+    TERRITORY_MEASURES,
+    RawMeasure,
+    raw_measures,
+)
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
 
 RESULT_SCHEMA = {

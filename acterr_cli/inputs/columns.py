@@ -15,7 +15,15 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, ERREUR, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
-from acterr_cli.inputs.cells import NO, YES, clean_text, digits_only, header_key, luhn_valid, parse_number
+from acterr_cli.inputs.cells import (
+    NO,
+    YES,
+    clean_text,
+    digits_only,
+    header_key,
+    luhn_valid,
+    parse_number,
+)
 from acterr_cli.territory.reference import TerritorialReference
 
 MAX_PROBLEMS_PER_COLUMN = 200  # beyond this, one summary line (a wrong column, not 10 000 wrong cells)

@@ -17,7 +17,13 @@ from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import clean_text, header_key, parse_number
 from acterr_cli.inputs.columns import NUMERIC_KINDS, ParseContext, parse_fields
 from acterr_cli.inputs.excel import Grid, Workbook
-from acterr_cli.inputs.model import QUESTIONNAIRE, ImportUnit, ParsedFile, sha256_of, with_provenance
+from acterr_cli.inputs.model import (
+    QUESTIONNAIRE,
+    ImportUnit,
+    ParsedFile,
+    sha256_of,
+    with_provenance,
+)
 from acterr_cli.territory.reference import TerritorialReference
 
 HEADER_SEARCH_ROWS = 30

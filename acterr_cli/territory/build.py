@@ -253,7 +253,7 @@ def build_meta(source: Path, date_donnees: str, frames: dict[str, pl.DataFrame],
             "rattachement": "lignes par ancien code ou arrondissement sommées dans la commune "
                             "actuelle ; ménages laissés vides quand la source est absente ou "
                             "incohérente (voir menages_anomalie)",
-            "anomalies": dict(zip(anomalies["menages_anomalie"], anomalies["count"])),
+            "anomalies": dict(zip(anomalies["menages_anomalie"], anomalies["count"], strict=True)),
             "codes_source_inconnus": unknown,
         },
         "france": "niveau FRANCE = métropole + DROM (zones metro et drom) ; les collectivités "

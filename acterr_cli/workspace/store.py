@@ -28,7 +28,12 @@ from pathlib import Path
 
 import polars as pl
 
-from acterr_cli.errors import ActerrError, ConfigurationError, ExitCode, InputMissingError
+from acterr_cli.errors import (
+    ActerrError,
+    ConfigurationError,
+    ExitCode,
+    InputMissingError,
+)
 from acterr_cli.inputs.model import ImportUnit
 from acterr_cli.outputs.atomic import atomic_write_bytes
 

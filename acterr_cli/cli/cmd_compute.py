@@ -1,0 +1,32 @@
+"""`acterr compute`: evaluate the référentiel at one territorial level."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from acterr_cli import api
+from acterr_cli.cli.context import console_err, console_out, print_json
+from acterr_cli.errors import UsageError
+from acterr_cli.outputs import terminal
+
+LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANCE."
+
+def compute_cmd(
+    ctx: typer.Context,
+    territoire: str = typer.Option("EPCI", "--territoire", "-t", help=LEVEL_HELP),
+    exercice: Optional[int] = typer.Option(None, "--exercice", help="Exercice à calculer (par défaut : tous les exercices importés)."),
+    code: Optional[str] = typer.Option(None, "--code", help="N'afficher qu'un territoire (code INSEE, SIREN d'EPCI, FR…)."),
+    json_: bool = typer.Option(False, "--json", help="Résultats en JSON sur la sortie standard."),
+) -> None:
+    computation = api.compute_level(ctx.obj.espace, territoire, exercice)
+    results = terminal.filter_code(computation.results, code)
+    if code and results.is_empty():
+        raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")
+    if json_:
+        print_json(terminal.results_document(computation, results))
+        return
+    terminal.print_summary(results, computation.level, console_out)
+    terminal.print_checks(computation.meta.get("controles", []), console_err)
+    console_err.print(f"{computation.results.height} résultats enregistrés dans {ctx.obj.espace} (niveau {computation.level}).")
