@@ -122,7 +122,7 @@ QPV_CODES = {
     "34172": ["QN03401M", "QN03402M", "QN03403M", "QN03404M"],
     "30189": ["QN03001M", "QN03002M", "QN03003M"], "30258": ["QN03007M"],
     "34301": ["QN03410M"], "34108": ["QN03411M"], "34032": ["QN03406M", "QN03407M"],
-    "11069": ["QN01101M", "QN01102M"], "11206": ["QN01105M"], "11203": ["QN01104M"],
+    "11069": ["QN01101M", "QN01102M"], "11206": ["QN01105M"], "11203": ["QN01104M"], "11262": ["QN01103M"],
     "66136": ["QN06601M", "QN06602M", "QN06603M", "QN06604M"],
 }
 
@@ -132,6 +132,11 @@ QPV_CODES = {
 # invest_logt: € per dwelling and year (neuf, réhabilitation, gros entretien)
 # salaries: commune of residence -> weight
 # fournisseurs: EPCI -> communes where its local suppliers are; "region": other Occitanie communes
+# qpv (optional): commune -> the QPV where the organisation has dwellings (default: all of the commune's)
+#
+# Two EPCI are shared, to show the consolidation of several organisations in one territory:
+# Toulouse Métropole (Garonne Habitat + Occitanie Logis, in Toulouse and Tournefeuille) and
+# CA Le Grand Narbonne (Coop'Hab Pays d'Oc in Coursan and Gruissan + Roussillon Habitat SEM in Narbonne).
 
 ALL_SHEETS = ("Patrimoine", "Production", "Fiscalite", "Salaries", "Achats", "Actions_sociales", "Attributions", "Energie")
 
@@ -185,13 +190,17 @@ ORGANISATIONS = [
         "sheets": ALL_SHEETS,
         "siege": "34172",
         "communes": [
-            ("34172", 3550, 0.38, 0.02), ("34057", 420, 0.0, 0.07), ("34129", 330, 0.0, 0.12),
-            ("30189", 1870, 0.52, 0.04), ("30258", 310, 0.32, 0.18), ("34301", 880, 0.31, 0.05),
-            ("34108", 430, 0.22, 0.09), ("34032", 1050, 0.41, 0.06), ("34336", 160, 0.0, 0.35),
+            ("34172", 3450, 0.38, 0.02), ("34057", 420, 0.0, 0.07), ("34129", 330, 0.0, 0.12),
+            ("30189", 1820, 0.52, 0.04), ("30258", 310, 0.32, 0.18), ("34301", 880, 0.31, 0.05),
+            ("34108", 430, 0.22, 0.09), ("34032", 1000, 0.41, 0.06), ("34336", 160, 0.0, 0.35),
+            # its Toulouse agency: shares Toulouse Métropole (and two of its QPV) with Garonne Habitat
+            ("31555", 900, 0.40, 0.02), ("31557", 300, 0.0, 0.15),
         ],
+        "qpv": {"31555": ["QN03102M", "QN03104M"]},
         "production": {
             "34172": (80, 95, 120), "34057": (30, 25, 0), "34129": (24, 40, 0), "30189": (30, 20, 70),
             "34301": (18, 0, 40), "34108": (0, 30, 0), "34032": (12, 0, 0),
+            "31555": (28, 35, 60), "31557": (20, 0, 0),
         },
         "sorties": 22,
         "loyer_m2": 6.75,
@@ -203,12 +212,14 @@ ORGANISATIONS = [
         "salaries": {
             "34172": 40, "34057": 6, "34129": 5, "34123": 4, "34270": 4, "34198": 3, "34154": 3,
             "30189": 13, "30156": 2, "34301": 5, "34108": 3, "34032": 7, "34145": 3,
+            "31555": 6, "31557": 2, "31149": 1,
         },
         "fournisseurs": {
             MMM: ["34172", "34172", "34172", "34057", "34129", "34123", "34270", "34198"],
             NIMES: ["30189", "30189", "30156", "30258"],
             SETE: ["34301", "34108"],
             BEZIERS: ["34032", "34032", "34336"],
+            TM: ["31555", "31555", "31555", "31557", "31149", "31069"],
             "region": ["34145", "34154", "30007", "34003", "11262", "31555"],
         },
         "achats_lignes": 100,
@@ -253,9 +264,11 @@ ORGANISATIONS = [
         "sheets": ("Patrimoine", "Fiscalite", "Salaries", "Attributions"),
         "siege": "66136",
         "communes": [
-            ("66136", 2420, 0.55, 0.03), ("66172", 240, 0.0, 0.22), ("66028", 230, 0.0, 0.25),
+            ("66136", 2220, 0.55, 0.03), ("66172", 240, 0.0, 0.22), ("66028", 230, 0.0, 0.25),
             ("66037", 190, 0.0, 0.10), ("66164", 170, 0.0, 0.28), ("66195", 130, 0.0, 0.30),
             ("66213", 120, 0.0, 0.33),
+            # outside the métropole: shares CA Le Grand Narbonne with Coop'Hab Pays d'Oc
+            ("11262", 200, 0.30, 0.12),
         ],
         "production": {"66136": (36, 40, 85), "66028": (20, 0, 0), "66037": (0, 24, 0)},
         "sorties": 9,
@@ -264,8 +277,8 @@ ORGANISATIONS = [
         "invest_logt": (1800, 830, 500),
         "entretien_courant_logt": 260,
         "etp_par_1000": 16.4,
-        "salaire_moyen": 45_200,
-        "salaries": {"66136": 30, "66172": 4, "66028": 4, "66037": 3, "66195": 3, "66213": 3, "66164": 2, "66144": 2, "66065": 2, "66210": 1},
+        "salaire_moyen": 46_400,
+        "salaries": {"66136": 30, "66172": 4, "66028": 4, "66037": 3, "66195": 3, "66213": 3, "66164": 2, "66144": 2, "66065": 2, "66210": 1, "11262": 2},
         "energie_chauffage": [],
         "dpe_decalage": 0.03,
         "conseil": (15, 6, 2),
@@ -427,7 +440,7 @@ def attributions(patri: list[dict], rng: random.Random) -> list[dict]:
     return rows
 
 
-def actions_sociales(patri: list[dict], fisc: list[dict], prod: list[dict], rng: random.Random) -> list[dict]:
+def actions_sociales(org: dict, patri: list[dict], fisc: list[dict], prod: list[dict], rng: random.Random) -> list[dict]:
     """In each QPV: actions funded by the TFPB abatement (≈ 1.05–1.2 × the abatement) plus social
     support, so that actions in QPV ≈ 1.3–1.4 × the abatement. Outside QPV: social support and
     eviction prevention. Insertion hours follow the works of the commune."""
@@ -437,7 +450,7 @@ def actions_sociales(patri: list[dict], fisc: list[dict], prod: list[dict], rng:
     for r, f, p in zip(patri, fisc, prod):
         code, logts, qpv = r["commune"], r["logements"], r["logements_qpv"]
         if qpv:
-            qpv_codes = QPV_CODES[code]
+            qpv_codes = org.get("qpv", {}).get(code, QPV_CODES[code])
             for qcode, (q_logts, q_abatt) in zip(qpv_codes, zip(
                     split_int(qpv, [rng.uniform(0.6, 1.4) for _ in qpv_codes]),
                     split_int(f["abattement_tfpb_eur"], [1.0] * len(qpv_codes)))):
@@ -588,7 +601,7 @@ def build(org: dict) -> dict:
     if "Attributions" in org["sheets"]:
         tables["Attributions"] = attributions(patri, rng)
     if "Actions_sociales" in org["sheets"]:
-        tables["Actions_sociales"] = actions_sociales(patri, fisc, prod, rng)
+        tables["Actions_sociales"] = actions_sociales(org, patri, fisc, prod, rng)
     if "Energie" in org["sheets"]:
         tables["Energie"] = energie(org, patri, prod, rng)
     if "Achats" in org["sheets"]:
@@ -742,6 +755,18 @@ def check(built: dict) -> None:
     if "Attributions" in t:
         attr = sum(r["attributions"] for r in t["Attributions"])
         assert 0.08 <= attr / n <= 0.10 and 0.05 <= sum(r["attributions_dalo"] for r in t["Attributions"]) / attr <= 0.10, who
+
+
+SHARED_EPCI = {TM: 2, NARBONNE: 2}  # EPCI where several organisations have dwellings: how many
+
+
+def check_shared_epci(builts: list[dict]) -> None:
+    """The demo shows consolidation: these EPCI hold the dwellings of several organisations, the others one."""
+    orgs = defaultdict(set)
+    for b in builts:
+        for r in b["all"]["Patrimoine"]:
+            orgs[epci_of(r["commune"])].add(b["org"]["slug"])
+    assert {e: len(s) for e, s in orgs.items() if len(s) > 1} == SHARED_EPCI, {EPCI[e]: sorted(s) for e, s in orgs.items()}
 
 
 # ─── Writing and reading back ───
@@ -911,6 +936,7 @@ def main() -> None:
     builts = [build(org) for org in ORGANISATIONS]
     for b in builts:
         check(b)
+    check_shared_epci(builts)
     liasse = [liasse_row(b) for b in builts]
     out = SAMPLES / "questionnaires"
     out.mkdir(exist_ok=True)
