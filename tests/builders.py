@@ -98,3 +98,61 @@ def write_all(folder: Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return [write_org_a(folder), write_org_b(folder), write_liasse(folder)]
+
+
+# Organisation C (COOP, SIREN 900000027) — the étendu sheets, all dwellings in Toulouse Métropole
+# (Toulouse 300, Colomiers 200); some employees live in Muret (CA Le Muretain, outside the métropole).
+SIREN_C = "900000027"
+ORG_C = {
+    "siren": SIREN_C, "raison_sociale": "Coop Test C", "famille": "COOP", "exercice": 2025,
+    "logements_debut": 480, "logements_fin": 500, "etp_total": 10, "masse_salariale_totale": 450000,
+    "cout_gestion_sociale_eur": 60000, "administrateurs": 10, "administratrices": 4, "admin_locataires": 2,
+    "taux_satisfaction_pct": 80,
+}
+TABLES_C = {
+    "Patrimoine": [
+        {"commune": "31555", "logements": 300, "logements_qpv": 100},
+        {"commune": "31149", "logements": 200, "logements_qpv": 50},
+    ],
+    "Fiscalite": [
+        {"commune": "31555", "tfpb_eur": 150000, "abattement_tfpb_eur": 30000},
+        {"commune": "31149", "tfpb_eur": 90000, "abattement_tfpb_eur": 15000},
+    ],
+    "Salaries": [
+        {"commune": "31555", "etp": 6, "masse_salariale_eur": 270000},
+        {"commune": "31395", "etp": 4, "masse_salariale_eur": 180000},
+    ],
+    "Achats": [
+        {"commune_fournisseur": "31555", "fournisseur": "BTP Toulouse", "nature": "Construction neuve",
+         "montant_ht_eur": 1000000, "commune_operation": "31555", "ess": "non"},
+        {"commune_fournisseur": "31149", "fournisseur": "Réhab Colomiers", "nature": "Réhabilitation",
+         "montant_ht_eur": 400000, "commune_operation": "31555", "ess": "oui"},
+        {"commune_fournisseur": "75056", "fournisseur": "Fournisseur Paris", "nature": "Gros entretien",
+         "montant_ht_eur": 600000, "commune_operation": "31149", "ess": "non"},
+        {"commune_fournisseur": "31395", "fournisseur": "Muret services", "nature": "Services et exploitation",
+         "montant_ht_eur": 200000, "ess": "non"},
+    ],
+    "Actions_sociales": [
+        {"commune": "31555", "qpv": "QN03101M", "type_action": "Accompagnement social", "tfpb": "oui",
+         "montant_eur": 50000, "menages": 40, "expulsions_evitees": 3, "heures_insertion": 0},
+        {"commune": "31149", "type_action": "Insertion et emploi", "tfpb": "non",
+         "montant_eur": 20000, "menages": 0, "expulsions_evitees": 0, "heures_insertion": 1607},
+        {"commune": "31555", "qpv": "QN03102M", "type_action": "Lien social", "tfpb": "oui",
+         "montant_eur": 10000, "menages": 100, "expulsions_evitees": 0, "heures_insertion": 0},
+    ],
+    "Attributions": [
+        {"commune": "31555", "attributions": 40, "attributions_dalo": 5, "sortants_hebergement": 2, "mutations_internes": 8,
+         "attributions_hors_qpv": 25, "attributions_hors_qpv_q1": 6},
+        {"commune": "31149", "attributions": 20, "attributions_dalo": 1, "sortants_hebergement": 1, "mutations_internes": 4,
+         "attributions_hors_qpv": 15, "attributions_hors_qpv_q1": 3},
+    ],
+    "Energie": [
+        {"commune": "31555", "logements_renoves": 20, "conso_avant_kwh": 300000, "conso_apres_kwh": 150000, "energie_chauffage": "Gaz"},
+        {"commune": "31149", "logements_renoves": 10, "conso_avant_kwh": 100000, "conso_apres_kwh": 40000,
+         "energie_chauffage": "Électricité"},
+    ],
+}
+
+
+def write_org_c(folder: Path, name: str = "org_c.xlsx") -> Path:
+    return write_questionnaire(Path(folder) / name, ORG_C, TABLES_C)

@@ -92,27 +92,35 @@ class Evaluator:
         return pl.concat([frame, *out], how="horizontal")
 
     def _with_dependencies(self, indicators: list[Indicator]) -> list[Indicator]:
+        """The indicators and those their formulas use, in evaluation order (internal fallback
+        indicators, not in the catalogue order, come last)."""
         wanted = {i.code for i in indicators}
-        changed = True
-        while changed:
-            changed = False
-            for ind in self.ordered:
-                if ind.code in wanted:
-                    for name in self.referentiel.dependencies(ind):
-                        dep = self.referentiel.by_ident.get(name)
-                        if dep and dep.code not in wanted:
-                            wanted.add(dep.code)
-                            changed = True
-        return [i for i in self.ordered if i.code in wanted]
+        stack = list(indicators)
+        while stack:
+            for name in self.referentiel.dependencies(stack.pop()):
+                dep = self.referentiel.by_ident.get(name)
+                if dep and dep.code not in wanted:
+                    wanted.add(dep.code)
+                    stack.append(dep)
+        catalogued = {i.code for i in self.ordered}
+        return [i for i in self.ordered if i.code in wanted] + [i for i in indicators if i.code not in catalogued]
 
     # ─── per organisation ───
 
     def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
-        frame = self.evaluate(rows, self.ordered)
+        fallbacks = {i.code: f for i in self.ordered if (f := i.fallback())}
+        frame = self.evaluate(rows, self.ordered + list(fallbacks.values()))
         parts = []
         for ind in self.ordered:
-            central = pl.col(f"{ind.ident}__centrale")
-            parts.append(frame.select(
+            part = self._organisation_part(frame, ind, level)
+            if ind.code in fallbacks:
+                part = _prefer(part, self._organisation_part(frame, fallbacks[ind.code], level), ["code_territoire", "siren", "exercice"])
+            parts.append(part)
+        return pl.concat(parts) if parts else _empty()
+
+    def _organisation_part(self, frame: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
+        central = pl.col(f"{ind.ident}__centrale")
+        return _conform(frame.select(
                 *_identity(ind, level),
                 "code_territoire", "nom_territoire", "siren", "raison_sociale", "exercice",
                 *_range(ind),
@@ -122,8 +130,7 @@ class Evaluator:
                 pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
                 self._motifs(frame, ind).alias("motif"),
                 pl.when(central.is_not_null()).then(pl.lit(ind.note)).otherwise(None).alias("note"),
-            ))
-        return pl.concat([_conform(p) for p in parts]) if parts else _empty()
+        ))
 
     def _missing_inputs(self, ind: Indicator) -> list[tuple[str, RawMeasure]]:
         """(measure used by the indicator, raw input behind it) pairs, for motifs."""
@@ -156,45 +163,52 @@ class Evaluator:
     def consolidate(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
         """One result per territory × exercice × indicator, all organisations together."""
         parts = []
-        group = ["code_territoire", "nom_territoire", "exercice"]
         for ind in self.ordered:
-            needed = sorted(self.referentiel.measure_roots(ind))
-            org_measures = [m for m in needed if m not in TERRITORY_MEASURES]
-            complete = pl.all_horizontal([pl.col(m).is_not_null() for m in org_measures]) if org_measures else pl.lit(True)
-            weight = pl.col("logements")
-            agg = rows.group_by(group).agg(
-                *[pl.col(m).filter(complete).sum().alias(m) for m in org_measures],
-                *[pl.col(m).first().alias(m) for m in needed if m in TERRITORY_MEASURES],
-                pl.col("siren").n_unique().alias("nb_organismes"),
-                pl.col("siren").filter(complete).n_unique().alias("nb_organismes_calcules"),
-                weight.filter(complete).sum().alias("_w_ok"),
-                weight.sum().alias("_w_all"),
-                weight.is_null().any().alias("_w_unknown"),
-                *[pl.col(m).is_not_null().any().alias(f"_any_{m}") for m in org_measures],
-            )
-            # No complete organisation: the sums are not zero, they are unknown.
-            agg = agg.with_columns([
-                pl.when(pl.col("nb_organismes_calcules") > 0).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures
-            ])
-            frame = self.evaluate(agg, [ind])
-            central = pl.col(f"{ind.ident}__centrale")
-            coverage = (
-                pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
-                .then(100.0 * pl.col("nb_organismes_calcules") / pl.col("nb_organismes"))
-                .otherwise(100.0 * pl.col("_w_ok") / pl.col("_w_all"))
-            )
-            parts.append(frame.select(
-                *_identity(ind, level),
-                "code_territoire", "nom_territoire",
-                pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
-                "exercice", *_range(ind),
-                pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
-                "nb_organismes", "nb_organismes_calcules",
-                pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-                self._consolidated_motif(org_measures, central),
-                pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
-            ))
-        return pl.concat([_conform(p) for p in parts]) if parts else _empty()
+            part = self._consolidated_part(rows, ind, level)
+            fallback = ind.fallback()
+            if fallback is not None:
+                part = _prefer(part, self._consolidated_part(rows, fallback, level), ["code_territoire", "exercice"])
+            parts.append(part)
+        return pl.concat(parts) if parts else _empty()
+
+    def _consolidated_part(self, rows: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
+        """Sums of the indicator's measures over the organisations that provide all of them."""
+        needed = sorted(self.referentiel.measure_roots(ind))
+        org_measures = [m for m in needed if m not in TERRITORY_MEASURES]
+        complete = pl.all_horizontal([pl.col(m).is_not_null() for m in org_measures]) if org_measures else pl.lit(True)
+        weight = pl.col("logements")
+        agg = rows.group_by(["code_territoire", "nom_territoire", "exercice"]).agg(
+            *[pl.col(m).filter(complete).sum().alias(m) for m in org_measures],
+            *[pl.col(m).first().alias(m) for m in needed if m in TERRITORY_MEASURES],
+            pl.col("siren").n_unique().alias("nb_organismes"),
+            pl.col("siren").filter(complete).n_unique().alias("nb_organismes_calcules"),
+            weight.filter(complete).sum().alias("_w_ok"),
+            weight.sum().alias("_w_all"),
+            weight.is_null().any().alias("_w_unknown"),
+            *[pl.col(m).is_not_null().any().alias(f"_any_{m}") for m in org_measures],
+        )
+        # No complete organisation: the sums are not zero, they are unknown.
+        agg = agg.with_columns([
+            pl.when(pl.col("nb_organismes_calcules") > 0).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures
+        ])
+        frame = self.evaluate(agg, [ind])
+        central = pl.col(f"{ind.ident}__centrale")
+        coverage = (
+            pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
+            .then(100.0 * pl.col("nb_organismes_calcules") / pl.col("nb_organismes"))
+            .otherwise(100.0 * pl.col("_w_ok") / pl.col("_w_all"))
+        )
+        return _conform(frame.select(
+            *_identity(ind, level),
+            "code_territoire", "nom_territoire",
+            pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
+            "exercice", *_range(ind),
+            pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
+            "nb_organismes", "nb_organismes_calcules",
+            pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
+            self._consolidated_motif(org_measures, central),
+            pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
+        ))
 
     def _consolidated_motif(self, org_measures: list[str], central: pl.Expr) -> pl.Expr:
         missing_everywhere = [
@@ -248,6 +262,18 @@ def _partial_note(ind: Indicator) -> pl.Expr:
     if base is None:
         return pl.when(partial).then(text).otherwise(None)
     return pl.when(partial).then(base + pl.lit(" ; ") + text).otherwise(base)
+
+
+def _prefer(main: pl.DataFrame, fallback: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Rows of `main`, replaced by the fallback's where only the fallback could be computed
+    (its note says so). The indicator code stays the main one."""
+    alt = fallback.drop("indicateur", "libelle", "axe", "registre", "niveau", "unite")
+    merged = main.join(alt, on=keys, how="left", suffix="__repli", nulls_equal=True, maintain_order="left")
+    use = (pl.col("statut") == NON_CALCULABLE) & (pl.col("statut__repli") == CALCULE)
+    replaced = [c for c in alt.columns if c not in keys]
+    return merged.with_columns(
+        [pl.when(use).then(pl.col(f"{c}__repli")).otherwise(pl.col(c)).alias(c) for c in replaced]
+    ).select(main.columns)
 
 
 def _identity(ind: Indicator, level: str) -> list[pl.Expr]:

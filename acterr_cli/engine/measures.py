@@ -40,12 +40,68 @@ def _numeric(sheet: qs.Sheet) -> list[qs.Column]:
     return [c for c in sheet.columns if c.kind in NUMERIC_KINDS and c.kind != qs.YEAR]
 
 
+@dataclass(frozen=True)
+class FactMeasure:
+    """A measure computed from the rows of a dataset: `valeur` is an expression over a row (null
+    when its inputs were not provided); `commune` is the column placing the fact, or None for an
+    organisation-level measure (summed over the organisation, counted only where it is `inclus`)."""
+
+    nom: str
+    libelle: str
+    sheet: qs.Sheet
+    valeur: pl.Expr
+    commune: str | None = "commune"
+
+
+def _where(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """`value` where the condition holds, 0 elsewhere — null when `value` or the condition is
+    unknown (a column the organisation did not fill stays « not provided », not zero)."""
+    return pl.when(condition.is_null()).then(None).when(condition).then(value).otherwise(value * 0)
+
+
+def _action_type(label: str) -> pl.Expr:
+    return pl.col("type_action") == label
+
+
+_ENERGIES = {"gaz": "Gaz", "fioul": "Fioul", "electricite": "Électricité", "bois": "Bois", "reseau": "Réseau de chaleur", "autre": "Autre"}
+_DELTA_KWH = pl.col("conso_avant_kwh") - pl.col("conso_apres_kwh")
+
+FACT_MEASURES: tuple[FactMeasure, ...] = (
+    # Achats: placed by the supplier's commune (ECO-03), by the operation's (ECO-04), or organisation-wide.
+    FactMeasure("achats_fournisseur_eur", "Achats HT, par commune du fournisseur", qs.ACHATS, pl.col("montant_ht_eur"), "commune_fournisseur"),
+    FactMeasure("achats_total_eur", "Achats HT, total de l'organisme", qs.ACHATS, pl.col("montant_ht_eur"), None),
+    FactMeasure("achats_ess_eur", "Achats HT auprès de l'ESS", qs.ACHATS, _where(pl.col("ess"), pl.col("montant_ht_eur")), None),
+    # Actions sociales
+    FactMeasure("actions_montant_eur", "Montant des actions sociales", qs.ACTIONS, pl.col("montant_eur")),
+    FactMeasure("actions_tfpb_eur", "Actions valorisées au titre de l'abattement TFPB", qs.ACTIONS, _where(pl.col("tfpb"), pl.col("montant_eur"))),
+    FactMeasure("actions_qpv_eur", "Actions menées en QPV", qs.ACTIONS,
+                pl.when(pl.col("montant_eur").is_null()).then(None).when(pl.col("qpv").is_not_null()).then(pl.col("montant_eur")).otherwise(0.0)),
+    FactMeasure("menages_accompagnes", "Ménages bénéficiant d'un accompagnement social", qs.ACTIONS,
+                _where(_action_type("Accompagnement social"), pl.col("menages"))),
+    FactMeasure("expulsions_evitees", "Expulsions évitées", qs.ACTIONS, pl.col("expulsions_evitees")),
+    FactMeasure("heures_insertion", "Heures d'insertion", qs.ACTIONS, pl.col("heures_insertion")),
+    # Energie: savings of completed renovations, in total and by heating energy
+    FactMeasure("economie_kwh", "Économie d'énergie des rénovations (kWh/an)", qs.ENERGIE, _DELTA_KWH),
+    *(FactMeasure(f"economie_kwh_{slug}", f"Économie d'énergie des rénovations, chauffage {label} (kWh/an)", qs.ENERGIE,
+                  _where(pl.col("energie_chauffage") == label, _DELTA_KWH)) for slug, label in _ENERGIES.items()),
+)
+# Level-dependent Achats measures (ECO-04): the operation's territory against the supplier's.
+ANCHORING_MEASURES = {
+    "achats_perimetre_eur": "Achats HT des opérations situées sur le territoire",
+    "achats_ancres_eur": "dont auprès de fournisseurs du même territoire",
+}
+
+
 def raw_measures() -> dict[str, RawMeasure]:
     """Every measure the facts provide, with where it comes from (for formulas and motifs)."""
     result: dict[str, RawMeasure] = {}
     for sheet in COMMUNE_SHEETS:
         for c in _numeric(sheet):
             result[c.field] = RawMeasure(c.field, c.label, f"feuille {sheet.name}", "commune")
+    for m in FACT_MEASURES:
+        result[m.nom] = RawMeasure(m.nom, m.libelle, f"feuille {m.sheet.name}", "commune" if m.commune else "organisme")
+    for name, label in ANCHORING_MEASURES.items():
+        result[name] = RawMeasure(name, label, f"feuille {qs.ACHATS.name}", "commune")
     for c in _numeric(qs.ORGANISME):
         result[c.field] = RawMeasure(c.field, c.label, "feuille Organisme", "organisme")
     for c in _numeric(LIASSE):
@@ -61,15 +117,15 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     `inclus` (organisation-level facts count here) — one row per organisation present in a territory."""
     code_col, name_col = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
+    whole_country = level.upper() == "FRANCE"
     long = _commune_facts(ws, exercice)
     orgs = _organisation_facts(ws, exercice)
-
-    per_territory = (
-        long.join(tmap.lazy(), on="commune", how="inner")
-        .group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum())
-        .collect()
-    )
-    present = _presence(ws, tmap, orgs, exercice, per_territory.select(KEYS).unique(), level.upper() == "FRANCE")
+    per_territory = pl.concat([
+        long.join(tmap.lazy(), on="commune", how="inner").group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum()).collect(),
+        _anchoring(ws, reference, tmap, exercice, whole_country),
+    ])
+    long = pl.concat([long.select("siren", "exercice", "mesure"), per_territory.lazy().select("siren", "exercice", "mesure")])
+    present = _presence(ws, tmap, orgs, exercice, per_territory.select(KEYS).unique(), whole_country)
     if present.is_empty():
         return present
     wide = present.join(
@@ -103,9 +159,66 @@ def _commune_facts(ws: Workspace, exercice: int | None) -> pl.LazyFrame:
             .unpivot(index=["siren", "exercice", "commune"], on=fields, variable_name="mesure", value_name="valeur")
             .drop_nulls("valeur")
         )
+    for m in FACT_MEASURES:
+        scan = ws.scan(m.sheet.dataset)
+        if m.commune is None or scan is None or not _has_columns(scan, m):
+            continue
+        parts.append(
+            _exercice_filter(scan, exercice)
+            .select("siren", "exercice", pl.col(m.commune).alias("commune"), pl.lit(m.nom).alias("mesure"),
+                    m.valeur.cast(pl.Float64).alias("valeur"))
+            .drop_nulls("valeur")
+        )
     if not parts:
-        return pl.LazyFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8, "mesure": pl.Utf8, "valeur": pl.Float64})
+        return pl.LazyFrame(schema=_LONG_SCHEMA)
     return pl.concat(parts)
+
+
+_LONG_SCHEMA = {"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8, "mesure": pl.Utf8, "valeur": pl.Float64}
+_PER_TERRITORY_SCHEMA = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, "mesure": pl.Utf8, "valeur": pl.Float64}
+
+
+def _has_columns(scan: pl.LazyFrame, m: FactMeasure) -> bool:
+    needed = set(m.valeur.meta.root_names()) | ({m.commune} if m.commune else set())
+    return needed <= set(scan.collect_schema().names())
+
+
+def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame, exercice: int | None,
+               whole_country: bool) -> pl.DataFrame:
+    """ECO-04's measures, which depend on the level: purchases of operations located in the
+    territory, and those bought from suppliers of the same territory. For a whole organisation
+    (FRANCE level) its territory is the set of EPCI where it owns dwellings (REFERENTIEL)."""
+    scan = ws.scan(qs.ACHATS.dataset)
+    if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
+        return pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
+    achats = _exercice_filter(scan, exercice)
+    if whole_country:
+        epci = reference.territory_map().lazy().select("commune", pl.col("code_epci").alias("epci")).drop_nulls()
+        footprint = _footprint(ws, exercice).join(epci, on="commune").select("siren", "exercice", "epci").unique()
+        frame = (
+            achats.join(epci, left_on="commune_fournisseur", right_on="commune", how="left")
+            .join(footprint.with_columns(pl.lit(True).alias("_local")), on=["siren", "exercice", "epci"], how="left")
+            .select("siren", "exercice", pl.lit(tmap["code_territoire"][0]).alias("code_territoire"),
+                    pl.col("montant_ht_eur").alias("perimetre"),
+                    pl.when(pl.col("_local")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
+        )
+    else:
+        if "commune_operation" not in scan.collect_schema().names():
+            return pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
+        codes = tmap.lazy()
+        frame = (
+            achats.filter(pl.col("commune_operation").is_not_null())
+            .join(codes, left_on="commune_operation", right_on="commune", how="inner")
+            .join(codes.rename({"code_territoire": "_code_f"}), left_on="commune_fournisseur", right_on="commune", how="left")
+            .select("siren", "exercice", "code_territoire", pl.col("montant_ht_eur").alias("perimetre"),
+                    pl.when(pl.col("_code_f") == pl.col("code_territoire")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
+        )
+    return (
+        frame.group_by(KEYS).agg(pl.col("perimetre").sum().alias("achats_perimetre_eur"), pl.col("ancres").sum().alias("achats_ancres_eur"))
+        .unpivot(index=KEYS, variable_name="mesure", value_name="valeur")
+        .select(list(_PER_TERRITORY_SCHEMA)).collect().cast(_PER_TERRITORY_SCHEMA)
+    )
+
 
 
 def _organisation_facts(ws: Workspace, exercice: int | None) -> pl.DataFrame:
@@ -142,7 +255,25 @@ def _organisation_facts(ws: Workspace, exercice: int | None) -> pl.DataFrame:
         own = pl.col(f) if f in result.columns else pl.lit(None, pl.Utf8)
         other = pl.col(LIASSE_PREFIX + f) if LIASSE_PREFIX + f in result.columns else pl.lit(None, pl.Utf8)
         result = result.with_columns(pl.coalesce(own, other).alias(f))
-    return result.drop([c for c in (f"{LIASSE_PREFIX}raison_sociale", f"{LIASSE_PREFIX}famille") if c in result.columns])
+    result = result.drop([c for c in (f"{LIASSE_PREFIX}raison_sociale", f"{LIASSE_PREFIX}famille") if c in result.columns])
+    return _with_organisation_fact_measures(ws, result, exercice)
+
+
+def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice: int | None) -> pl.DataFrame:
+    """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
+    for m in FACT_MEASURES:
+        scan = ws.scan(m.sheet.dataset)
+        if m.commune is not None:
+            continue
+        if scan is None or not _has_columns(scan, m):
+            orgs = orgs.with_columns(pl.lit(None, pl.Float64).alias(m.nom))
+            continue
+        value = m.valeur.cast(pl.Float64)
+        sums = _exercice_filter(scan, exercice).group_by("siren", "exercice").agg(
+            pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom)
+        ).collect()
+        orgs = orgs.join(sums, on=["siren", "exercice"], how="full", coalesce=True)
+    return orgs
 
 
 def _footprint(ws: Workspace, exercice: int | None) -> pl.LazyFrame:

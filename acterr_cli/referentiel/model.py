@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -88,6 +88,7 @@ class Indicator:
     description: str = ""
     formule_basse: str | None = None
     formule_haute: str | None = None
+    formule_repli: str | None = None  # used where the main formula is not computable, flagged in the note
     note: str | None = None
     source: str | None = None
     parties_prenantes: tuple[str, ...] = ()
@@ -103,6 +104,13 @@ class Indicator:
 
     def formula(self, scenario: str) -> str:
         return {"basse": self.formule_basse, "haute": self.formule_haute}.get(scenario) or self.formule
+
+    def fallback(self) -> "Indicator | None":
+        """The indicator computed with `formule_repli`, as a separate internal indicator."""
+        if not self.formule_repli:
+            return None
+        return replace(self, code=f"{self.code}~repli", formule=self.formule_repli, formule_basse=None, formule_haute=None,
+                       formule_repli=None, note=f"valeur de repli : {self.formule_repli}")
 
 
 @dataclass
@@ -138,6 +146,8 @@ class Referentiel:
                 errors.append(f"{ind.code} : axe inconnu « {ind.axe} » (attendu : {', '.join(AXES)}).")
             for s in SCENARIOS:
                 errors += _check_formula(f"{ind.code} ({s})", ind.formula(s), names)
+            if ind.formule_repli:
+                errors += _check_formula(f"{ind.code} (repli)", ind.formule_repli, names)
             for p in ind.parties_prenantes:
                 if p not in STAKEHOLDERS:
                     errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
@@ -248,6 +258,7 @@ def _indicator(i: dict) -> Indicator:
     return Indicator(
         code=i["code"], libelle=i["libelle"], axe=i["axe"], niveau=i.get("niveau", "socle"), etape=i.get("etape", ""),
         unite=i.get("unite", ""), formule=i["formule"], description=i.get("description", ""),
-        formule_basse=i.get("formule_basse"), formule_haute=i.get("formule_haute"), note=i.get("note"),
+        formule_basse=i.get("formule_basse"), formule_haute=i.get("formule_haute"), formule_repli=i.get("formule_repli"),
+        note=i.get("note"),
         source=i.get("source"), parties_prenantes=tuple(i.get("parties_prenantes", ())),
     )

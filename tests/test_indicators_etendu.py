@@ -1,0 +1,123 @@
+"""Étendu indicators, by hand, from organisation C of builders.py (see its tables).
+
+C's dwellings are all in Toulouse Métropole, so its organisation-level figures count there.
+Purchases: 1 000 000 (supplier Toulouse, operation Toulouse), 400 000 (Colomiers, op. Toulouse, ESS),
+600 000 (Paris, op. Colomiers), 200 000 (Muret, no operation commune) — 2 200 000 in all.
+"""
+
+import polars as pl
+import pytest
+from builders import ORG_A, SIREN_A, SIREN_C, TABLES_A, TOULOUSE_METROPOLE, write_org_c, write_questionnaire
+from test_indicators import pick
+
+from acterr_cli import api
+from acterr_cli.territory.reference import TerritorialReference
+
+
+@pytest.fixture(scope="module")
+def espace_c(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("c")
+    root = folder / "espace"
+    report = api.import_paths(root, [write_org_c(folder), write_questionnaire(folder / "a.xlsx", ORG_A, TABLES_A)])
+    assert not report.refused, report.to_dict()
+    return root
+
+
+@pytest.fixture(scope="module")
+def epci(espace_c):
+    return api.compute_level(espace_c, "EPCI").results
+
+
+@pytest.fixture(scope="module")
+def france(espace_c):
+    return api.compute_level(espace_c, "FRANCE").results
+
+
+def c(results, code, territory=TOULOUSE_METROPOLE):
+    return pick(results, code, territory, SIREN_C)
+
+
+def test_purchases(epci, france):
+    assert c(epci, "ECO-02")["valeur"] == pytest.approx(2_200_000)
+    assert c(epci, "ECO-03")["valeur"] == pytest.approx(1_400_000)  # suppliers in Toulouse and Colomiers
+    # operations in the métropole: 2 000 000, of which 1 400 000 from suppliers of the métropole
+    assert c(epci, "ECO-04")["valeur"] == pytest.approx(70.0)
+    assert c(epci, "ECO-05")["valeur"] == pytest.approx(100 * 400_000 / 2_200_000)
+    # The whole organisation: its territory is the EPCI where it has dwellings (Toulouse Métropole).
+    assert c(france, "ECO-04", "FR")["valeur"] == pytest.approx(100 * 1_400_000 / 2_200_000)
+
+
+def test_anchoring_at_commune_level(espace_c):
+    communes = api.compute_level(espace_c, "COMMUNE").results
+    # operations in Toulouse: 1 000 000 + 400 000; from Toulouse suppliers: 1 000 000
+    assert pick(communes, "ECO-04", "31555", SIREN_C)["valeur"] == pytest.approx(100 * 1_000_000 / 1_400_000)
+
+
+def test_salaries_and_local_spending(epci, france):
+    assert c(epci, "ECO-09")["valeur"] == pytest.approx(270_000)  # residents of Toulouse only
+    assert c(epci, "ECO-08")["valeur"] == pytest.approx(6)  # Salaries sheet wins over etp_total
+    assert c(france, "ECO-08", "FR")["valeur"] == pytest.approx(10)
+    assert c(epci, "ECO-11")["valeur"] == pytest.approx(1_400_000 + 270_000 + 240_000)
+
+
+def test_lm3_rounds(epci):
+    r1, r2, r3 = (c(epci, f"ECO-12-R{i}") for i in (1, 2, 3))
+    assert r1["valeur"] == pytest.approx(2_200_000 + 450_000)
+    assert r2["valeur"] == pytest.approx(1_400_000 + 270_000)
+    assert r3["valeur"] == pytest.approx(1_400_000 * 0.25 + 270_000 * 0.5)
+    assert r3["valeur_basse"] == pytest.approx(1_400_000 * 0.15 + 270_000 * 0.3)
+    assert r3["valeur_haute"] == pytest.approx(1_400_000 * 0.40 + 270_000 * 0.7)
+    lm3 = c(epci, "ECO-12")
+    assert lm3["valeur"] == pytest.approx((2_650_000 + 1_670_000 + 485_000) / 2_650_000)
+    assert lm3["valeur_basse"] == pytest.approx((2_650_000 + 1_670_000 + 291_000) / 2_650_000)
+    assert lm3["valeur_haute"] == pytest.approx((2_650_000 + 1_670_000 + 749_000) / 2_650_000)
+
+
+def test_allocations_and_public_costs(epci):
+    assert c(epci, "SOC-06")["valeur"] == 60
+    assert c(epci, "SOC-06b")["valeur"] == 6
+    assert c(epci, "SOC-07")["valeur"] == pytest.approx(100 * 12 / 60)
+    assert c(epci, "SOC-08")["valeur"] == pytest.approx(100 * 9 / 40)
+    soc09 = c(epci, "SOC-09")
+    assert (soc09["valeur"], soc09["valeur_basse"], soc09["valeur_haute"]) == pytest.approx((3 * 6400, 3 * 6400, 3 * 7000))
+    soc10 = c(epci, "SOC-10")
+    assert (soc10["valeur"], soc10["valeur_haute"]) == pytest.approx((3 * 4000, 3 * (4000 + 7000)))
+
+
+def test_social_actions(epci):
+    assert c(epci, "SOC-11")["valeur"] == 40  # « Accompagnement social » only
+    assert c(epci, "SOC-11b")["valeur"] == pytest.approx(100 * 40 / 500)
+    assert c(epci, "SOC-12")["valeur"] == pytest.approx(60_000 / 500)
+    assert c(epci, "SOC-14")["valeur"] == pytest.approx(1607)
+    assert c(epci, "SOC-14b")["valeur"] == pytest.approx(1.0)
+    assert c(epci, "SOC-15")["valeur"] == pytest.approx(80_000)
+    assert c(epci, "PV-02")["valeur"] == pytest.approx(60_000 / 150)  # TFPB-funded actions per QPV dwelling
+    assert c(epci, "PV-03")["valeur"] == pytest.approx(60_000 / 45_000)  # actions in QPV / abattement
+    assert c(epci, "PV-03b")["valeur"] == pytest.approx(100 * 45_000 / 60_000)
+
+
+def test_energy(epci):
+    assert c(epci, "ENV-03")["valeur"] == pytest.approx(210)
+    env04 = c(epci, "ENV-04")
+    assert env04["valeur"] == pytest.approx(150_000 * 0.11 + 60_000 * 0.25)
+    assert env04["valeur_basse"] == pytest.approx(150_000 * 0.09 + 60_000 * 0.21)
+    assert env04["valeur_haute"] == pytest.approx(150_000 * 0.13 + 60_000 * 0.27)
+    assert "à vérifier" in env04["note"]
+    assert c(epci, "ENV-05")["valeur"] == pytest.approx((150_000 * 0.227 + 60_000 * 0.079) / 1000)
+
+
+def test_governance_weighted_by_dwellings(epci, france):
+    assert c(epci, "GOV-01")["valeur"] == pytest.approx(40.0)
+    assert c(epci, "GOV-02")["valeur"] == pytest.approx(20.0)
+    assert c(epci, "GOV-03")["valeur"] == pytest.approx(80.0)
+    # A (82 %, 1 050 dwellings) and C (80 %, 500): a weighted mean, not (82 + 80) / 2
+    assert pick(france, "GOV-03", "FR")["valeur"] == pytest.approx((82 * 1050 + 80 * 500) / 1550)
+    assert pick(france, "GOV-01", "FR")["valeur"] == pytest.approx(100 * (9 + 4) / (20 + 10))
+
+
+def test_fallback_formula_is_flagged(epci):
+    population = TerritorialReference.load().denominators("EPCI").filter(pl.col("code_territoire") == TOULOUSE_METROPOLE)["population"][0]
+    assert c(epci, "TER-04")["valeur"] == pytest.approx(1_910_000 / population)  # ECO-11 available for C
+    a = pick(epci, "TER-04", TOULOUSE_METROPOLE, SIREN_A)  # A has no Achats: ECO-01 instead
+    assert a["valeur"] == pytest.approx(10_100_000 / population)
+    assert a["note"].startswith("valeur de repli")
