@@ -37,14 +37,17 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
     return computation
 
 
-def results_for(espace: Path, level: str, exercice: int | None = None) -> Computation:
-    """Stored results of a level if they are up to date with the facts, else a fresh computation."""
+def results_for(espace: Path, level: str, exercice: int | None = None, referentiel: Referentiel | None = None) -> Computation:
+    """Stored results of a level if they are up to date with the facts and computed with the same
+    référentiel files, else a fresh computation."""
     ws = _existing_workspace(espace)
     level = normalize_level(level)
+    referentiel = referentiel or load_referentiel()
     stored = ws.load_results(_results_name(level, exercice))
-    if stored is not None and stored[1].get("generation") == ws.generation:
+    if (stored is not None and stored[1].get("generation") == ws.generation
+            and stored[1].get("referentiel", {}).get("fichiers") == referentiel.sources):
         return Computation(level, stored[0], stored[1])
-    return compute_level(espace, level, exercice)
+    return compute_level(espace, level, exercice, referentiel=referentiel)
 
 
 def _existing_workspace(espace: Path) -> Workspace:

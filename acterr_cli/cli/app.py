@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -44,10 +44,14 @@ def main_callback(
         Path("acterr-espace"), "--espace", envvar="ACTERR_ESPACE",
         help="Dossier de l'espace de travail (sinon variable ACTERR_ESPACE, sinon ./acterr-espace).",
     ),
+    referentiel: Optional[List[Path]] = typer.Option(
+        None, "--referentiel", envvar="ACTERR_REFERENTIEL",
+        help="Fichier TOML qui modifie des paramètres ou ajoute des indicateurs (répétable ; voir README).",
+    ),
     debug: bool = typer.Option(False, "--debug", help="Affiche la trace complète en cas d'erreur interne."),
     version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Affiche la version et quitte."),
 ) -> None:
-    ctx.obj = State(espace=espace, debug=debug)
+    ctx.obj = State(espace=espace, debug=debug, referentiel=list(referentiel or []))
 
 
 commands.register(app)

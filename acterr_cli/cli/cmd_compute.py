@@ -20,7 +20,7 @@ def compute_cmd(
     code: Optional[str] = typer.Option(None, "--code", help="N'afficher qu'un territoire (code INSEE, SIREN d'EPCI, FR…)."),
     json_: bool = typer.Option(False, "--json", help="Résultats en JSON sur la sortie standard."),
 ) -> None:
-    computation = api.compute_level(ctx.obj.espace, territoire, exercice)
+    computation = api.compute_level(ctx.obj.espace, territoire, exercice, referentiel=ctx.obj.load_referentiel())
     results = terminal.filter_code(computation.results, code)
     if code and results.is_empty():
         raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")

@@ -26,7 +26,7 @@ def export_cmd(
 
     if sortie.exists() and not forcer:
         raise UsageError(f"{sortie} existe déjà : ajoutez --forcer pour le remplacer.")
-    computation = api.results_for(ctx.obj.espace, territoire, None)
+    computation = api.results_for(ctx.obj.espace, territoire, None, referentiel=ctx.obj.load_referentiel())
     written = write_report(sortie, computation, exercice)
     if json_:
         print_json({"version": 1, "rapport": str(written.path), "exercice": written.exercice, "feuilles": written.sheets})

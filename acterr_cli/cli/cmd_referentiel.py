@@ -1,16 +1,32 @@
-"""`acterr referentiel`: the indicator catalogue and parameters."""
+"""`acterr referentiel`: the indicator catalogue and parameters, and checks of user files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
-from acterr_cli import api
-from acterr_cli.cli.context import console_out, print_json
+from acterr_cli.cli.context import console_err, console_out, print_json
+from acterr_cli.engine.measures import raw_measures
 from acterr_cli.outputs import terminal
+from acterr_cli.referentiel.model import load_referentiel
 
 
-def referentiel_cmd(json_: bool = typer.Option(False, "--json", help="Catalogue et paramètres en JSON.")) -> None:
-    referentiel = api.load_referentiel()
+def referentiel_cmd(
+    ctx: typer.Context,
+    json_: bool = typer.Option(False, "--json", help="Catalogue et paramètres en JSON."),
+    verifier: Optional[Path] = typer.Option(
+        None, "--verifier", help="Vérifier un fichier utilisateur (paramètres modifiés, indicateurs ajoutés) sans rien calculer."),
+) -> None:
+    files = [*ctx.obj.referentiel, *([verifier] if verifier else [])]
+    referentiel = load_referentiel(surcharges=files)
+    referentiel.validate(set(raw_measures()))  # ConfigurationError (exit 5) lists every problem
+    if verifier:
+        console_err.print(f"{verifier} : fichier valide ({len(referentiel.indicators)} indicateurs, "
+                          f"{len(referentiel.parameters)} paramètres après application).")
+        if not json_:
+            return
     if json_:
         print_json(terminal.referentiel_document(referentiel))
     else:

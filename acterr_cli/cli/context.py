@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +19,12 @@ console_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isa
 class State:
     espace: Path
     debug: bool = False
+    referentiel: list[Path] = field(default_factory=list)  # user files overriding the référentiel
+
+    def load_referentiel(self):
+        from acterr_cli.referentiel.model import load_referentiel
+
+        return load_referentiel(surcharges=self.referentiel)
 
 
 def print_json(document: dict) -> None:

@@ -140,8 +140,15 @@ class Referentiel:
         for m in self.measures:
             errors += _check_formula(f"mesure {m.nom}", m.formule, known | set(self.parameters))
             known.add(m.nom)
+        for p in self.parameters.values():
+            if None in (p.basse, p.centrale, p.haute):
+                errors.append(f"paramètre {p.nom} : valeurs basse, centrale et haute attendues.")
+            elif not p.basse <= p.centrale <= p.haute:
+                errors.append(f"paramètre {p.nom} : il faut basse ≤ centrale ≤ haute ({p.basse}, {p.centrale}, {p.haute}).")
         names = known | set(self.parameters) | set(self.by_ident)
         for ind in self.indicators:
+            if not ind.unite.strip():
+                errors.append(f"{ind.code} : unité manquante.")
             if ind.axe not in AXES:
                 errors.append(f"{ind.code} : axe inconnu « {ind.axe} » (attendu : {', '.join(AXES)}).")
             for s in SCENARIOS:
@@ -221,19 +228,43 @@ def _package_file(name: str) -> Path:
     return Path(str(resources.files("acterr_cli.referentiel") / name))
 
 
-def load_referentiel(catalogue: Path | None = None, parametres: Path | None = None) -> Referentiel:
+def load_referentiel(catalogue: Path | None = None, parametres: Path | None = None,
+                     surcharges: list[Path] | tuple[Path, ...] = ()) -> Referentiel:
+    """The shipped référentiel (or given files), then each user file in `surcharges`, which may
+    change parameters (only the fields it gives), and add or replace indicators and measures."""
     cat_path = Path(catalogue) if catalogue else _package_file("catalogue.toml")
     par_path = Path(parametres) if parametres else _package_file("parametres.toml")
     cat, par = _read_toml(cat_path), _read_toml(par_path)
+    raw_parameters = {p["nom"]: dict(p) for p in par.get("parametre", []) if "nom" in p}
+    raw_indicators = {i["code"]: dict(i) for i in cat.get("indicateur", []) if "code" in i}
+    raw_measures = [dict(m) for m in cat.get("mesure", [])]
+    meta = {**cat.get("meta", {}), "version_parametres": par.get("meta", {}).get("version"), "surcharges": []}
+    paths = [cat_path, par_path]
+    for path in map(Path, surcharges):
+        user = _read_toml(path)
+        for p in user.get("parametre", []):
+            name = _required(p, "nom", path)
+            raw_parameters[name] = {**raw_parameters.get(name, {}), **p}
+        for i in user.get("indicateur", []):
+            raw_indicators[_required(i, "code", path)] = i
+        raw_measures += user.get("mesure", [])
+        meta["surcharges"].append({"fichier": path.name, "description": user.get("meta", {}).get("description")})
+        paths.append(path)
     try:
-        parameters = {p["nom"]: _parameter(p) for p in par.get("parametre", [])}
-        measures = [DerivedMeasure(m["nom"], m["formule"], m.get("description", "")) for m in cat.get("mesure", [])]
-        indicators = [_indicator(i) for i in cat.get("indicateur", [])]
+        parameters = {name: _parameter(p) for name, p in raw_parameters.items()}
+        measures = [DerivedMeasure(m["nom"], m["formule"], m.get("description", "")) for m in raw_measures]
+        indicators = [_indicator(i) for i in raw_indicators.values()]
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigurationError(f"{cat_path.name} / {par_path.name} : entrée incomplète ou mal typée ({exc}).") from exc
-    meta = {**cat.get("meta", {}), "version_parametres": par.get("meta", {}).get("version")}
-    sources = [{"fichier": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in (cat_path, par_path)]
+        names = " / ".join(p.name for p in paths)
+        raise ConfigurationError(f"{names} : entrée incomplète ou mal typée ({exc}).") from exc
+    sources = [{"fichier": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths]
     return Referentiel(meta, parameters, measures, indicators, sources)
+
+
+def _required(entry: dict, key: str, path: Path) -> str:
+    if key not in entry:
+        raise ConfigurationError(f"{path.name} : une entrée n'a pas de « {key} » ({entry}).")
+    return entry[key]
 
 
 def _read_toml(path: Path) -> dict:
