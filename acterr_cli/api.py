@@ -13,7 +13,7 @@ from acterr_cli.workspace.store import Workspace
 
 __all__ = [
     "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace",
-    "import_paths", "verify_paths", "compute_level", "results_for", "load_referentiel",
+    "import_paths", "verify_paths", "compute_level", "results_for", "explain_figure", "load_referentiel",
 ]
 
 
@@ -48,6 +48,15 @@ def results_for(espace: Path, level: str, exercice: int | None = None, referenti
             and stored[1].get("referentiel", {}).get("fichiers") == referentiel.sources):
         return Computation(level, stored[0], stored[1])
     return compute_level(espace, level, exercice, referentiel=referentiel)
+
+
+def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice: int | None = None,
+                   referentiel: Referentiel | None = None) -> dict:
+    """Everything needed to recompute one figure by hand (see engine/explain.py)."""
+    from acterr_cli.engine.explain import explain
+
+    ws = _existing_workspace(espace)
+    return explain(ws, TerritorialReference.load(), referentiel or load_referentiel(), indicator, level, code, exercice)
 
 
 def _existing_workspace(espace: Path) -> Workspace:

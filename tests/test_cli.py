@@ -115,3 +115,25 @@ def test_territoire_lookup():
     assert hit["nom"] == "Toulouse" and hit["epci"]["code"] == builders.TOULOUSE_METROPOLE
     text = run("territoire", "75111")
     assert "Paris" in text.stdout
+
+
+def test_expliquer_lets_a_reader_recompute_the_figure(espace):
+    result = run("--espace", espace, "compute", "--expliquer", "ECO-06", "--territoire", "EPCI",
+                 "--code", builders.TOULOUSE_METROPOLE, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    measures = {m["nom"]: m["valeur"] for m in doc["mesures"]}
+    assert measures == {"invest_neuf_eur": 7_500_000, "invest_rehab_eur": 2_000_000, "gros_entretien_eur": 600_000}
+    params = {p["nom"]: p["centrale"] for p in doc["parametres"]}
+    assert params == {"r_emplois_direct_btp": 10, "r_emplois_neuf": 16.2, "r_emplois_rehab": 15.1}
+    # the reader's computation on paper gives the result
+    recomputed = measures["invest_neuf_eur"] / 1e6 * params["r_emplois_neuf"] + (
+        measures["invest_rehab_eur"] + measures["gros_entretien_eur"]) / 1e6 * params["r_emplois_rehab"]
+    assert doc["resultat"]["valeur"] == pytest.approx(recomputed)
+    counted = {o["siren"]: o["compte"] for o in doc["organismes"]}
+    assert counted == {builders.SIREN_A: True, builders.SIREN_B: False}
+    assert {f["fichier"] for f in doc["fichiers"]} == {"org_a.xlsx", "org_b.xlsx", "liasse.csv"}
+    text = run("--espace", espace, "compute", "--expliquer", "ECO-06", "--code", builders.TOULOUSE_METROPOLE)
+    assert text.exit_code == 0 and "r_emplois_neuf" in text.stdout
+    assert run("--espace", espace, "compute", "--expliquer", "ECO-06").exit_code == 2  # --code is needed
+    assert run("--espace", espace, "compute", "--expliquer", "XYZ-9", "--code", "FR", "--territoire", "FRANCE").exit_code == 2

@@ -158,3 +158,23 @@ def test_liasse_questionnaire_differences_above_one_percent_are_reported(espace)
     assert [(c["siren"], c["champ"]) for c in checks] == [(SIREN_B, "etp_total")]
     assert checks[0]["ecart_pct"] == pytest.approx(100 * 0.5 / 12.5)
     assert "la liasse est retenue" in checks[0]["message"]
+
+
+def test_evolution_between_two_exercices(tmp_path):
+    import builders
+
+    org_2024 = {**builders.ORG_A, "exercice": 2024, "logements_debut": 950, "logements_fin": 1000}
+    tables_2024 = {**builders.TABLES_A, "Fiscalite": [{"commune": "31555", "tfpb_eur": 380000}, {"commune": "31069", "tfpb_eur": 100000}]}
+    paths = [builders.write_questionnaire(tmp_path / "a2024.xlsx", org_2024, tables_2024), builders.write_org_a(tmp_path)]
+    root = tmp_path / "espace"
+    assert not api.import_paths(root, paths).refused
+    results = api.compute_level(root, "EPCI", exercice=2025).results
+    assert set(results["exercice"]) == {2025}
+    r = pick(results, "ECO-10", TOULOUSE_METROPOLE)
+    assert (r["valeur"], r["valeur_precedente"]) == pytest.approx((520_000, 480_000))
+    assert r["variation"] == pytest.approx(40_000)
+    assert r["variation_pct"] == pytest.approx(100 * 40_000 / 480_000)
+    soc05 = pick(results, "SOC-05", TOULOUSE_METROPOLE, SIREN_A)  # 5.0 % in 2025, 100 × 50 / 950 in 2024
+    assert soc05["variation"] == pytest.approx(5.0 - 100 * 50 / 950)  # in points
+    every_year = api.compute_level(root, "EPCI").results
+    assert pick(every_year.filter(pl.col("exercice") == 2024), "ECO-10", TOULOUSE_METROPOLE)["valeur_precedente"] is None

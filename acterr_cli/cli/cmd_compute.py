@@ -19,7 +19,19 @@ def compute_cmd(
     exercice: Optional[int] = typer.Option(None, "--exercice", help="Exercice à calculer (par défaut : tous les exercices importés)."),
     code: Optional[str] = typer.Option(None, "--code", help="N'afficher qu'un territoire (code INSEE, SIREN d'EPCI, FR…)."),
     json_: bool = typer.Option(False, "--json", help="Résultats en JSON sur la sortie standard."),
+    expliquer: Optional[str] = typer.Option(
+        None, "--expliquer", help="Expliquer un chiffre (code d'indicateur, ex. ECO-06) : formule, mesures, paramètres, "
+                                  "organismes et fichiers ; avec --territoire et --code."),
 ) -> None:
+    if expliquer:
+        if not code:
+            raise UsageError("--expliquer demande aussi --code (le territoire dont on veut le détail).")
+        document = api.explain_figure(ctx.obj.espace, expliquer, territoire, code, exercice, ctx.obj.load_referentiel())
+        if json_:
+            print_json(document)
+        else:
+            terminal.print_explanation(document, console_out)
+        return
     computation = api.compute_level(ctx.obj.espace, territoire, exercice, referentiel=ctx.obj.load_referentiel())
     results = terminal.filter_code(computation.results, code)
     if code and results.is_empty():

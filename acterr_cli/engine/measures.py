@@ -112,7 +112,7 @@ def raw_measures() -> dict[str, RawMeasure]:
     return result
 
 
-def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str, exercice: int | None = None) -> pl.DataFrame:
+def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str, exercice: int | list[int] | None = None) -> pl.DataFrame:
     """Wide frame: KEYS, nom_territoire, every raw measure (null when not available for that row),
     `inclus` (organisation-level facts count here) — one row per organisation present in a territory."""
     code_col, name_col = reference.level_columns(level)
@@ -141,11 +141,13 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
                      on="code_territoire", how="left")
 
 
-def _exercice_filter(frame: pl.LazyFrame, exercice: int | None) -> pl.LazyFrame:
-    return frame if exercice is None else frame.filter(pl.col("exercice") == exercice)
+def _exercice_filter(frame: pl.LazyFrame, exercice: int | list[int] | None) -> pl.LazyFrame:
+    if exercice is None:
+        return frame
+    return frame.filter(pl.col("exercice").is_in(exercice if isinstance(exercice, list) else [exercice]))
 
 
-def _commune_facts(ws: Workspace, exercice: int | None) -> pl.LazyFrame:
+def _commune_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFrame:
     """Long frame siren, exercice, commune, mesure, valeur; a column not provided has no row."""
     parts = []
     for sheet in COMMUNE_SHEETS:
@@ -183,7 +185,7 @@ def _has_columns(scan: pl.LazyFrame, m: FactMeasure) -> bool:
     return needed <= set(scan.collect_schema().names())
 
 
-def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame, exercice: int | None,
+def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame, exercice: int | list[int] | None,
                whole_country: bool) -> pl.DataFrame:
     """ECO-04's measures, which depend on the level: purchases of operations located in the
     territory, and those bought from suppliers of the same territory. For a whole organisation
@@ -221,7 +223,7 @@ def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFram
 
 
 
-def _organisation_facts(ws: Workspace, exercice: int | None) -> pl.DataFrame:
+def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
     """One row per organisation × exercice: Organisme sheet and liasse (prefixed) measures, names."""
     org_fields = [c.field for c in _numeric(qs.ORGANISME)]
     liasse_fields = [c.field for c in _numeric(LIASSE)]
@@ -259,7 +261,7 @@ def _organisation_facts(ws: Workspace, exercice: int | None) -> pl.DataFrame:
     return _with_organisation_fact_measures(ws, result, exercice)
 
 
-def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice: int | None) -> pl.DataFrame:
+def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
     """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
     for m in FACT_MEASURES:
         scan = ws.scan(m.sheet.dataset)
@@ -276,7 +278,7 @@ def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice
     return orgs
 
 
-def _footprint(ws: Workspace, exercice: int | None) -> pl.LazyFrame:
+def _footprint(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFrame:
     parts = [
         _exercice_filter(scan, exercice).select("siren", "exercice", "commune")
         for sheet in FOOTPRINT_SHEETS if (scan := ws.scan(sheet.dataset)) is not None
@@ -286,7 +288,7 @@ def _footprint(ws: Workspace, exercice: int | None) -> pl.LazyFrame:
     return pl.concat(parts).unique()
 
 
-def _presence(ws: Workspace, tmap: pl.DataFrame, orgs: pl.DataFrame, exercice: int | None,
+def _presence(ws: Workspace, tmap: pl.DataFrame, orgs: pl.DataFrame, exercice: int | list[int] | None,
               facts: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
     """Organisations present in each territory (they have facts there, or dwellings), and whether
     all their dwellings lie inside it. At FRANCE level every organisation is present and inside."""

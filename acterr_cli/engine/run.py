@@ -38,19 +38,36 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     level = normalize_level(level)
     referentiel.validate(set(raw_measures()))
     evaluator = Evaluator(referentiel)
-    rows = organisation_rows(ws, reference, level, exercice)
+    # The previous exercice is computed too, for the evolution N vs N-1.
+    rows = organisation_rows(ws, reference, level, None if exercice is None else [exercice - 1, exercice])
     if rows.is_empty():
         results = pl.DataFrame(schema=RESULT_SCHEMA)
     else:
         rows = evaluator.derive(rows)
         results = pl.concat([evaluator.consolidate(rows, level), evaluator.per_organisation(rows, level)])
-        order = {ind.code: i for i, ind in enumerate(referentiel.indicators)}
-        results = results.with_columns(pl.col("indicateur").replace_strict(order, return_dtype=pl.Int64).alias("_o")).sort(
-            "exercice", "code_territoire", pl.col("siren").is_not_null(), "siren", "_o", nulls_last=False
-        ).drop("_o")
+    results = with_evolution(results)
+    if exercice is not None:
+        results = results.filter(pl.col("exercice") == exercice)
+    order = {ind.code: i for i, ind in enumerate(referentiel.indicators)}
+    results = results.with_columns(pl.col("indicateur").replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("_o")).sort(
+        "exercice", "code_territoire", pl.col("siren").is_not_null(), "siren", "_o", nulls_last=False
+    ).drop("_o")
     meta = _meta(ws, reference, referentiel, level, exercice)
     meta["controles"] = liasse_vs_questionnaire(ws, exercice)
     return Computation(level, results, meta)
+
+
+def with_evolution(results: pl.DataFrame) -> pl.DataFrame:
+    """Previous exercice's value beside each result, and the change: `variation` in the unit of
+    the indicator (points for a percentage), `variation_pct` relative to the previous value."""
+    keys = ["indicateur", "code_territoire", "siren"]
+    previous = results.select(*keys, (pl.col("exercice") + 1).alias("exercice"), pl.col("valeur").alias("valeur_precedente"))
+    joined = results.join(previous, on=[*keys, "exercice"], how="left", nulls_equal=True, maintain_order="left")
+    change = pl.col("valeur") - pl.col("valeur_precedente")
+    return joined.with_columns(
+        change.alias("variation"),
+        pl.when(pl.col("valeur_precedente") != 0).then(100 * change / pl.col("valeur_precedente").abs()).otherwise(None).alias("variation_pct"),
+    )
 
 
 def _meta(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str, exercice: int | None) -> dict:

@@ -201,3 +201,41 @@ def print_territories(query: str, hits: list[dict], console: Console) -> None:
         if h.get("nombre_communes"):
             lines.append(f"  {h['nombre_communes']} communes ; type {h.get('type', '')}")
         console.print("\n".join(lines))
+
+
+# ─── explanation of one figure ───
+
+def print_explanation(doc: dict, console: Console) -> None:
+    ind, res = doc["indicateur"], doc["resultat"]
+    unit = ind["unite"]
+    console.print(f"[bold]{ind['code']} {ind['libelle']}[/] — {doc['territoire']['nom']} ({doc['territoire']['code']}), "
+                  f"niveau {doc['niveau']}, exercice {doc['exercice']}")
+    value = fr_value(res["valeur"], unit) if res["statut"] == "calcule" else "non calculable"
+    console.print(f"Résultat : [bold]{value}[/]  {fr_range(res['valeur_basse'], res['valeur_haute'], unit)}  "
+                  f"(couverture {fr_number(res['couverture'])} %, {res['nb_organismes_calcules']} organisme(s) sur {res['nb_organismes']})")
+    if res.get("motif") or res.get("note"):
+        console.print(f"  {res.get('motif') or res.get('note')}")
+    console.print("\n[bold]Formule[/]")
+    for scenario, formula in ind["formules"].items():
+        console.print(f"  {scenario:9} {formula}", markup=False)
+    for code, formula in ind["indicateurs_utilises"].items():
+        console.print(f"  où {code} = {formula}", markup=False)
+    console.print("\n[bold]Mesures[/] (somme sur les organismes comptés)")
+    for m in doc["mesures"]:
+        console.print(f"  {m['nom']:28} {fr_number(m['valeur'], 2) if m['valeur'] is not None else '—':>18}   {m['libelle']} ({m['origine']})",
+                      markup=False)
+    if doc["parametres"]:
+        console.print("\n[bold]Paramètres[/] (basse / centrale / haute)")
+        for p in doc["parametres"]:
+            console.print(f"  {p['nom']:28} {fr_number(p['basse'], 3)} / {fr_number(p['centrale'], 3)} / {fr_number(p['haute'], 3)} "
+                          f"{p['unite']} — {p['source']} [{p['statut']}]", markup=False)
+    console.print("\n[bold]Organismes[/]")
+    for o in doc["organismes"]:
+        state = "compté" if o["compte"] else "non compté"
+        values = ", ".join(f"{k} = {fr_number(v, 2) if v is not None else '—'}" for k, v in o["mesures"].items())
+        console.print(f"  {o['raison_sociale'] or o['siren']} ({o['siren']}) : {state} ; {values}", markup=False)
+        if o["motif"]:
+            console.print(f"    {o['motif']}", markup=False)
+    console.print("\n[bold]Fichiers[/]")
+    for f in doc["fichiers"]:
+        console.print(f"  {f['type']:13} {f['fichier']}  sha256 {f['sha256'][:16]}…  importé le {f['importe_le']}", markup=False)

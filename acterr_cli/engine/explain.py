@@ -1,0 +1,102 @@
+"""How one figure was obtained: formula, measures (per organisation and summed), parameters with
+their sources, contributing organisations and their files — enough to recompute it on paper."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from acterr_cli.engine.compute import Evaluator
+from acterr_cli.engine.measures import TERRITORY_MEASURES, organisation_rows, raw_measures
+from acterr_cli.engine.run import compute, normalize_level
+from acterr_cli.errors import UsageError
+from acterr_cli.referentiel.model import SCENARIOS, Referentiel
+from acterr_cli.territory.reference import TerritorialReference
+from acterr_cli.workspace.store import Workspace
+
+
+def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, indicator_code: str, level: str,
+            territory_code: str, exercice: int | None = None) -> dict:
+    level = normalize_level(level)
+    ind = referentiel.by_code.get(indicator_code.strip().upper()) or referentiel.by_code.get(indicator_code.strip())
+    if ind is None:
+        raise UsageError(f"indicateur inconnu « {indicator_code} » (voir acterr referentiel).")
+    results = compute(ws, reference, referentiel, level, exercice).results
+    code = territory_code.strip().upper()
+    mine = results.filter((pl.col("indicateur") == ind.code) & (pl.col("code_territoire").str.to_uppercase() == code))
+    if mine.is_empty():
+        raise UsageError(f"aucun résultat pour {ind.code} sur le territoire « {territory_code} » au niveau {level}.")
+    year = mine["exercice"].max()
+    mine = mine.filter(pl.col("exercice") == year)
+    rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year))
+    rows = rows.filter(pl.col("code_territoire").str.to_uppercase() == code)
+    measures = sorted(referentiel.measure_roots(ind))
+    return {
+        "version": 1,
+        "indicateur": _indicator(ind, referentiel),
+        "niveau": level,
+        "territoire": {"code": mine["code_territoire"][0], "nom": mine["nom_territoire"][0]},
+        "exercice": year,
+        "resultat": mine.filter(pl.col("siren").is_null()).to_dicts()[0],
+        "mesures": _measures(rows, measures),
+        "organismes": _organisations(rows, measures, mine),
+        "parametres": [_parameter(referentiel, name) for name in sorted(referentiel.parameters_used(ind))],
+        "fichiers": _files(ws, rows, year),
+    }
+
+
+def _indicator(ind, referentiel: Referentiel) -> dict:
+    used = {name: referentiel.by_ident[name].code for name in referentiel.dependencies(ind) if name in referentiel.by_ident}
+    return {
+        "code": ind.code, "libelle": ind.libelle, "unite": ind.unite, "description": ind.description,
+        "formules": {s: ind.formula(s) for s in SCENARIOS} | ({"repli": ind.formule_repli} if ind.formule_repli else {}),
+        "indicateurs_utilises": {code: referentiel.by_code[code].formule for code in used.values()},
+        "mesures_derivees": [{"nom": m.nom, "formule": m.formule, "description": m.description} for m in referentiel.measures],
+    }
+
+
+def _complete(measures: list[str]) -> pl.Expr:
+    org = [m for m in measures if m not in TERRITORY_MEASURES]
+    return pl.all_horizontal([pl.col(m).is_not_null() for m in org]) if org else pl.lit(True)
+
+
+def _measures(rows: pl.DataFrame, measures: list[str]) -> list[dict]:
+    """Each measure: label, origin, and its value summed over the organisations counted."""
+    raw = raw_measures()
+    complete = rows.filter(_complete(measures))
+    out = []
+    for m in measures:
+        value = complete[m].first() if m in TERRITORY_MEASURES else (complete[m].sum() if complete.height else None)
+        info = raw.get(m)
+        out.append({"nom": m, "libelle": info.libelle if info else m, "origine": info.origine if info else "mesure dérivée",
+                    "valeur": value})
+    return out
+
+
+def _organisations(rows: pl.DataFrame, measures: list[str], results: pl.DataFrame) -> list[dict]:
+    by_siren = {r["siren"]: r for r in results.filter(pl.col("siren").is_not_null()).iter_rows(named=True)}
+    flags = rows.with_columns(_complete(measures).alias("_complet"))
+    out = []
+    for r in flags.sort("siren").iter_rows(named=True):
+        result = by_siren.get(r["siren"], {})
+        out.append({
+            "siren": r["siren"], "raison_sociale": r.get("raison_sociale"), "compte": bool(r["_complet"]),
+            "donnees_organisme_comptees": bool(r.get("inclus")),
+            "mesures": {m: r.get(m) for m in measures},
+            "valeur": result.get("valeur"), "statut": result.get("statut"), "motif": result.get("motif"),
+        })
+    return out
+
+
+def _parameter(referentiel: Referentiel, name: str) -> dict:
+    p = referentiel.parameters[name]
+    return {"nom": p.nom, "libelle": p.libelle, "basse": p.basse, "centrale": p.centrale, "haute": p.haute,
+            "unite": p.unite, "annee": p.annee, "source": p.source, "statut": p.statut}
+
+
+def _files(ws: Workspace, rows: pl.DataFrame, year: int) -> list[dict]:
+    sirens = set(rows["siren"].to_list())
+    return [
+        {"siren": u["siren"], "type": u["type"], "fichier": u.get("fichier"), "sha256": u.get("sha256"), "importe_le": u.get("importe_le")}
+        for u in sorted(ws.units().values(), key=lambda u: (u["siren"], u["type"]))
+        if u["siren"] in sirens and u["exercice"] == year
+    ]
