@@ -108,6 +108,7 @@ class Evaluator:
     # ─── per organisation ───
 
     def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+        rows = rows.filter(pl.col("siren").is_not_null())  # territory-only rows have no organisation
         fallbacks = {i.code: f for i in self.ordered if (f := i.fallback())}
         frame = self.evaluate(rows, self.ordered + list(fallbacks.values()))
         parts = []
@@ -175,14 +176,15 @@ class Evaluator:
         """Sums of the indicator's measures over the organisations that provide all of them."""
         needed = sorted(self.referentiel.measure_roots(ind))
         org_measures = [m for m in needed if m not in TERRITORY_MEASURES]
-        complete = pl.all_horizontal([pl.col(m).is_not_null() for m in org_measures]) if org_measures else pl.lit(True)
-        weight = pl.col("logements")
+        is_org = pl.col("siren").is_not_null()
+        complete = pl.all_horizontal([pl.col(m).is_not_null() for m in org_measures]) & is_org if org_measures else pl.lit(True)
+        weight = pl.col("logements").filter(is_org)
         agg = rows.group_by(["code_territoire", "nom_territoire", "exercice"]).agg(
             *[pl.col(m).filter(complete).sum().alias(m) for m in org_measures],
             *[pl.col(m).first().alias(m) for m in needed if m in TERRITORY_MEASURES],
-            pl.col("siren").n_unique().alias("nb_organismes"),
-            pl.col("siren").filter(complete).n_unique().alias("nb_organismes_calcules"),
-            weight.filter(complete).sum().alias("_w_ok"),
+            pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"),
+            pl.col("siren").filter(complete).drop_nulls().n_unique().alias("nb_organismes_calcules"),
+            pl.col("logements").filter(complete).sum().alias("_w_ok"),
             weight.sum().alias("_w_all"),
             weight.is_null().any().alias("_w_unknown"),
             *[pl.col(m).is_not_null().any().alias(f"_any_{m}") for m in org_measures],
@@ -194,7 +196,8 @@ class Evaluator:
         frame = self.evaluate(agg, [ind])
         central = pl.col(f"{ind.ident}__centrale")
         coverage = (
-            pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
+            pl.lit(100.0) if not org_measures  # the territory's own figures (population, RPLS stock)
+            else pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
             .then(100.0 * pl.col("nb_organismes_calcules") / pl.col("nb_organismes"))
             .otherwise(100.0 * pl.col("_w_ok") / pl.col("_w_all"))
         )
@@ -206,17 +209,21 @@ class Evaluator:
             pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
             "nb_organismes", "nb_organismes_calcules",
             pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-            self._consolidated_motif(org_measures, central),
+            self._consolidated_motif(org_measures, [m for m in needed if m in TERRITORY_MEASURES], central),
             pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
         ))
 
-    def _consolidated_motif(self, org_measures: list[str], central: pl.Expr) -> pl.Expr:
+    def _consolidated_motif(self, org_measures: list[str], territory_measures: list[str], central: pl.Expr) -> pl.Expr:
         missing_everywhere = [
             pl.when(~pl.col(f"_any_{m}")).then(pl.lit(self._measure_label(m))).otherwise(None) for m in org_measures
         ]
         listed = pl.concat_list(missing_everywhere).list.drop_nulls().list.join(", ") if missing_everywhere else pl.lit("")
+        unknown_territory = [pl.when(pl.col(m).is_null()).then(pl.lit(self._measure_label(m))).otherwise(None) for m in territory_measures]
+        territory = pl.concat_list(unknown_territory).list.drop_nulls().list.join(", ") if unknown_territory else pl.lit("")
         return (
             pl.when(central.is_not_null()).then(None)
+            .when(territory.str.len_chars() > 0)
+            .then(pl.lit("donnée du territoire absente : ") + territory)
             .when(listed.str.len_chars() > 0)
             .then(pl.lit("aucun organisme présent ne fournit : ") + listed)
             .when(pl.col("nb_organismes_calcules") == 0)

@@ -17,6 +17,7 @@ import polars as pl
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.columns import NUMERIC_KINDS
 from acterr_cli.inputs.liasse_schema import LIASSE
+from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, STOCK_DATASET
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
@@ -25,7 +26,15 @@ LIASSE_PREFIX = "liasse_"
 # Sheets whose communes say where the organisation's dwellings are (its footprint, rule 7).
 FOOTPRINT_SHEETS = (qs.PATRIMOINE, qs.PRODUCTION, qs.FISCALITE)
 COMMUNE_SHEETS = (qs.PATRIMOINE, qs.PRODUCTION, qs.FISCALITE, qs.SALARIES, qs.ATTRIBUTIONS, qs.ENERGIE)
-TERRITORY_MEASURES = ("population", "menages")
+RPLS_STOCK_MEASURES = {
+    "rpls_logements": "Logements sociaux du territoire (RPLS, tous bailleurs)",
+    "rpls_qpv": "dont en QPV",
+    "rpls_individuels": "dont individuels",
+    **{f"rpls_dpe_{x}": f"dont DPE énergie {x.upper()}" for x in "abcdefg"},
+    "rpls_dpe_inconnu": "dont sans étiquette énergie connue",
+    "rpls_ges_fg": "dont étiquette GES F ou G",
+}
+TERRITORY_MEASURES = ("population", "menages", *RPLS_STOCK_MEASURES)
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,8 @@ def raw_measures() -> dict[str, RawMeasure]:
     for c in _numeric(LIASSE):
         name = LIASSE_PREFIX + c.field
         result[name] = RawMeasure(name, c.help, "liasse", "organisme")
+    for name, label in RPLS_STOCK_MEASURES.items():
+        result[name] = RawMeasure(name, label, "RPLS (parc social du territoire)", "territoire")
     result["population"] = RawMeasure("population", "Population municipale", "référentiel territorial", "territoire")
     result["menages"] = RawMeasure("menages", "Ménages (RP 2021)", "référentiel territorial", "territoire")
     return result
@@ -126,8 +137,6 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     ])
     long = pl.concat([long.select("siren", "exercice", "mesure"), per_territory.lazy().select("siren", "exercice", "mesure")])
     present = _presence(ws, tmap, orgs, exercice, per_territory.select(KEYS).unique(), whole_country)
-    if present.is_empty():
-        return present
     wide = present.join(
         per_territory.pivot(on="mesure", index=KEYS, values="valeur") if per_territory.height else per_territory.select(KEYS),
         on=KEYS, how="left",
@@ -137,8 +146,60 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     wide = wide.join(orgs, on=["siren", "exercice"], how="left")
     org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
     wide = wide.with_columns([pl.when(pl.col("inclus")).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures])
-    return wide.join(reference.denominators(level).select("code_territoire", "nom_territoire", *TERRITORY_MEASURES),
-                     on="code_territoire", how="left")
+    return _with_territory_measures(wide, ws, reference, tmap, level)
+
+
+def _with_territory_measures(wide: pl.DataFrame, ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame,
+                             level: str) -> pl.DataFrame:
+    """Denominators (population, households) and the territory's social stock (RPLS). Territories
+    with a known stock but no organisation get one row without organisation (siren null), so that
+    the territory's own indicators (TER-06…) are computed everywhere."""
+    stock = _stock(ws, tmap, wide["exercice"].unique().to_list())
+    if stock.height:
+        alone = stock.select("code_territoire", "exercice").join(wide.select("code_territoire", "exercice").unique(),
+                                                                   on=["code_territoire", "exercice"], how="anti")
+        wide = pl.concat([wide, alone.with_columns(pl.lit(None, pl.Utf8).alias("siren"), pl.lit(True).alias("inclus"))],
+                         how="diagonal_relaxed")
+        wide = wide.join(stock, on=["code_territoire", "exercice"], how="left")
+    else:
+        wide = wide.with_columns([pl.lit(None, pl.Float64).alias(m) for m in RPLS_STOCK_MEASURES])
+    denominators = reference.denominators(level).select("code_territoire", "nom_territoire", "population", "menages")
+    return wide.join(denominators, on="code_territoire", how="left")
+
+
+def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFrame:
+    """RPLS stock per territory, for each exercice of the results: the latest millésime not after
+    it, else the earliest one (the register is published with a delay). Without organisations,
+    every millésime imported is an exercice of its own."""
+    scan = ws.scan(STOCK_DATASET)
+    if scan is None:
+        return pl.DataFrame()
+    per_year = (
+        scan.join(tmap.lazy(), on="commune", how="inner")
+        .group_by("code_territoire", "exercice").agg([pl.col(m).sum() for m in RPLS_STOCK_MEASURES])
+        .collect()
+    )
+    years = sorted(per_year["exercice"].unique().to_list())
+    wanted = exercices or years
+    chosen = {n: max([y for y in years if y <= n], default=years[0]) for n in wanted}
+    mapping = pl.DataFrame({"exercice": list(chosen), "millesime_rpls": list(chosen.values())},
+                           schema={"exercice": pl.Int64, "millesime_rpls": pl.Int64})
+    return mapping.join(per_year.rename({"exercice": "millesime_rpls"}), on="millesime_rpls").drop("millesime_rpls")
+
+
+def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
+    """Facts of a sheet. An organisation's patrimoine from its own RPLS file replaces its
+    questionnaire's Patrimoine sheet for the same exercice (never both: no double count)."""
+    scan = ws.scan(sheet.dataset)
+    if sheet is not qs.PATRIMOINE:
+        return scan
+    rpls = ws.scan(PATRIMOINE_DATASET)
+    if rpls is None:
+        return scan
+    if scan is None:
+        return rpls
+    kept = scan.join(rpls.select("siren", "exercice").unique(), on=["siren", "exercice"], how="anti")
+    return pl.concat([kept, rpls], how="diagonal_relaxed")
 
 
 def _exercice_filter(frame: pl.LazyFrame, exercice: int | list[int] | None) -> pl.LazyFrame:
@@ -151,7 +212,7 @@ def _commune_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFr
     """Long frame siren, exercice, commune, mesure, valeur; a column not provided has no row."""
     parts = []
     for sheet in COMMUNE_SHEETS:
-        scan = ws.scan(sheet.dataset)
+        scan = _sheet_scan(ws, sheet)
         if scan is None:
             continue
         fields = [c.field for c in _numeric(sheet) if c.field in scan.collect_schema().names()]
@@ -281,7 +342,7 @@ def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice
 def _footprint(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFrame:
     parts = [
         _exercice_filter(scan, exercice).select("siren", "exercice", "commune")
-        for sheet in FOOTPRINT_SHEETS if (scan := ws.scan(sheet.dataset)) is not None
+        for sheet in FOOTPRINT_SHEETS if (scan := _sheet_scan(ws, sheet)) is not None
     ]
     if not parts:
         return pl.LazyFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8})

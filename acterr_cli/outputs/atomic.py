@@ -23,6 +23,7 @@ def atomic_output(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         _fsync(tmp)
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     finally:
@@ -33,6 +34,16 @@ def atomic_output(target: Path) -> Iterator[Path]:
 def atomic_write_bytes(target: Path, data: bytes) -> None:
     with atomic_output(target) as tmp:
         tmp.write_bytes(data)
+
+
+def _mode_for(target: Path) -> int:
+    """mkstemp creates files readable by their owner only: give the output the permissions a
+    plain write would have had (those of the file it replaces, else the umask's)."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync(path: Path) -> None:

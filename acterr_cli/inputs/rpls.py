@@ -1,0 +1,164 @@
+"""Reader of the public RPLS per-dwelling file (DATA.md §3), at national scale.
+
+The file has one row per dwelling (≈ 5.4 M nationally) and up to 73 columns, among them the
+address and the dwelling's identifiers: only the handful of columns below are ever read
+(projection in the lazy CSV scan), so tenants' addresses are never loaded nor stored. The rows
+are counted per commune at once: the workspace keeps commune totals, not dwellings.
+
+Without a SIREN the file describes the whole social stock of the territories (all landlords:
+TER-03, TER-06…TER-10); with one, it is that organisation's own patrimoine, which then replaces
+its questionnaire's Patrimoine sheet.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from acterr_cli.errors import InvalidDataError
+from acterr_cli.inputs.model import ImportUnit, ParsedFile, sha256_of
+from acterr_cli.territory.reference import TerritorialReference
+
+RPLS = "rpls"
+STOCK_DATASET = "rpls_territoire"  # the territories' social stock, all landlords
+PATRIMOINE_DATASET = "patrimoine_rpls"  # one organisation's patrimoine
+ALL_LANDLORDS = "tous"
+
+# Columns read, by canonical name; older releases suffix them with « _red ».
+COLUMNS = ("DEPCOM", "QPV", "TYPECONST", "DPEENERGIE", "DPESERRE", "SURFHAB", "LOYERPRINC")
+REQUIRED = ("DEPCOM", "QPV", "TYPECONST", "DPEENERGIE")
+LABELS = "ABCDEFG"
+
+
+def read_rpls(path: Path, reference: TerritorialReference, exercice: int, siren: str | None = None) -> ParsedFile:
+    path = Path(path)
+    parsed = ParsedFile(path=path, sha256=sha256_of(path), kind=RPLS)
+    columns = _column_names(path)
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InvalidDataError(f"{path.name} : colonnes RPLS introuvables : {', '.join(missing)} "
+                               "(fichier RPLS par logement attendu, séparateur « ; »).")
+    counts = _counts_by_commune(path, columns)
+    counts = _with_current_communes(counts, reference, parsed)
+    if siren is None:
+        table = _stock(counts)
+        parsed.units.append(ImportUnit(RPLS, ALL_LANDLORDS, exercice, "Parc social du territoire (RPLS, tous bailleurs)",
+                                       {STOCK_DATASET: _provenance(table, parsed, exercice, ALL_LANDLORDS)}))
+    else:
+        table = _patrimoine(counts)
+        parsed.units.append(ImportUnit(RPLS, siren, exercice, None,
+                                       {PATRIMOINE_DATASET: _provenance(table, parsed, exercice, siren)}))
+    return parsed
+
+
+def _column_names(path: Path) -> dict[str, str]:
+    """Canonical name → name in the file (case-insensitive, « _red » suffix tolerated)."""
+    with open(path, "rb") as fh:
+        header = fh.readline(64_000).decode("utf-8", "replace").lstrip("\ufeff").strip()
+    names = {}
+    for raw in header.split(";"):
+        key = re.sub(r"_RED$", "", raw.strip().strip('"').upper())
+        if key in COLUMNS and key not in names:
+            names[key] = raw.strip().strip('"')
+    return names
+
+
+def _counts_by_commune(path: Path, columns: dict[str, str]) -> pl.DataFrame:
+    """Dwelling counts per commune × characteristic, from the needed columns only. Latin-1 files
+    are read as lossy UTF-8: the columns used are ASCII codes, other columns are never decoded."""
+    scan = pl.scan_csv(path, separator=";", infer_schema=False, encoding="utf8-lossy", quote_char='"')
+    select = [pl.col(name).alias(key) for key, name in columns.items()]
+    dwellings = scan.select(select).with_columns(
+        pl.col("DEPCOM").str.strip_chars().alias("commune_saisie"),
+        (pl.col("QPV").str.strip_chars() == "1").alias("qpv"),
+        (pl.col("TYPECONST").str.strip_chars().str.to_uppercase() == "I").alias("individuel"),
+        _label("DPEENERGIE").alias("dpe"),
+        _label("DPESERRE").alias("ges") if "DPESERRE" in columns else pl.lit(None, pl.Utf8).alias("ges"),
+        _number("SURFHAB", columns).alias("surface"),
+        _number("LOYERPRINC", columns).alias("loyer_mensuel"),
+    )
+    return (
+        dwellings.group_by("commune_saisie", "qpv", "individuel", "dpe", "ges")
+        .agg(pl.len().alias("n"), pl.col("surface").sum().alias("surface"),
+             pl.col("loyer_mensuel").sum().alias("loyer_mensuel"),
+             pl.col("surface").filter(pl.col("loyer_mensuel").is_not_null()).sum().alias("surface_loyer"))
+        .collect()
+    )
+
+
+def _label(column: str) -> pl.Expr:
+    value = pl.col(column).str.strip_chars().str.to_uppercase()
+    return pl.when(value.is_in(list(LABELS))).then(value).otherwise(None)
+
+
+def _number(column: str, columns: dict[str, str]) -> pl.Expr:
+    if column not in columns:
+        return pl.lit(None, pl.Float64)
+    return pl.col(column).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False)
+
+
+def _with_current_communes(counts: pl.DataFrame, reference: TerritorialReference, parsed: ParsedFile) -> pl.DataFrame:
+    """Arrondissements and old codes rolled up into today's communes; unknown codes reported."""
+    codes = counts.select("commune_saisie").unique()
+    codes = pl.concat([codes, reference.normalize_communes(codes["commune_saisie"]).drop("commune_saisie")], how="horizontal")
+    unknown = codes.filter(pl.col("commune").is_null())
+    if unknown.height:
+        lost = counts.join(unknown, on="commune_saisie")["n"].sum()
+        from acterr_cli.errors import AVERTISSEMENT, Problem
+
+        parsed.problems.append(Problem(
+            fichier=parsed.path.name, regle="commune", gravite=AVERTISSEMENT, colonne="DEPCOM",
+            valeur=", ".join(unknown["commune_saisie"].drop_nulls().head(10).to_list()),
+            message=f"{unknown.height} code(s) commune inconnu(s) : {lost} logement(s) non rattaché(s)."))
+    return counts.join(codes.select("commune_saisie", "commune"), on="commune_saisie").drop_nulls("commune")
+
+
+def _measures(counts: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
+    n = pl.col("n")
+    exprs = {
+        names["logements"]: n.sum(),
+        names["qpv"]: n.filter(pl.col("qpv")).sum(),
+        names["individuels"]: n.filter(pl.col("individuel")).sum(),
+        **{f"{names['dpe']}{x.lower()}": n.filter(pl.col("dpe") == x).sum() for x in LABELS},
+        names["dpe_inconnu"]: n.filter(pl.col("dpe").is_null()).sum(),
+        names["ges_fg"]: n.filter(pl.col("ges").is_in(["F", "G"])).sum(),
+    }
+    return counts.group_by("commune").agg(**{k: v.cast(pl.Float64) for k, v in exprs.items()}, **_money(counts, names))
+
+
+def _money(counts: pl.DataFrame, names: dict[str, str]) -> dict[str, pl.Expr]:
+    """Surfaces and rents only when the release has them (SURFHAB, LOYERPRINC)."""
+    out = {}
+    if counts["surface"].is_not_null().any():
+        out[names["surface"]] = pl.col("surface").sum()
+    if counts["loyer_mensuel"].is_not_null().any():
+        out[names["loyers"]] = 12 * pl.col("loyer_mensuel").sum()  # rent of 1 January × 12
+        if "surface_loyer" in names:
+            out[names["surface_loyer"]] = pl.col("surface_loyer").sum()
+    return out
+
+
+def _stock(counts: pl.DataFrame) -> pl.DataFrame:
+    return _measures(counts, {
+        "logements": "rpls_logements", "qpv": "rpls_qpv", "individuels": "rpls_individuels", "dpe": "rpls_dpe_",
+        "dpe_inconnu": "rpls_dpe_inconnu", "ges_fg": "rpls_ges_fg", "surface": "rpls_surface_m2",
+        "loyers": "rpls_loyers_eur", "surface_loyer": "rpls_surface_loyer_m2",
+    })
+
+
+def _patrimoine(counts: pl.DataFrame) -> pl.DataFrame:
+    """The organisation's dwellings under the Patrimoine sheet's names."""
+    return _measures(counts, {
+        "logements": "logements", "qpv": "logements_qpv", "individuels": "logements_individuels", "dpe": "dpe_",
+        "dpe_inconnu": "dpe_inconnu", "ges_fg": "ges_fg", "surface": "surface_m2", "loyers": "loyers_annuels_eur",
+    })
+
+
+def _provenance(table: pl.DataFrame, parsed: ParsedFile, exercice: int, siren: str) -> pl.DataFrame:
+    return table.sort("commune").with_columns(
+        pl.lit(siren).alias("siren"), pl.lit(exercice, pl.Int64).alias("exercice"),
+        pl.lit(parsed.path.name).alias("source_fichier"), pl.lit(parsed.sha256).alias("source_sha256"),
+        pl.lit(None, pl.Utf8).alias("feuille"), pl.lit(None, pl.Int64).alias("ligne"),
+    )

@@ -1,0 +1,105 @@
+"""RPLS per-dwelling files: territory stock (TER-06…TER-10) and an organisation's own patrimoine."""
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import builders
+from acterr_cli import api
+from acterr_cli.workspace.store import Workspace
+from test_indicators import pick
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
+import expand_rpls  # noqa: E402
+
+AGGREGATED = expand_rpls.DEFAULT_SOURCE
+needs_shared = pytest.mark.skipif(not AGGREGATED.exists(), reason="../shared/data absent")
+
+HEADER = "NUMLOGT;LIBVOIE;DEPCOM;QPV;TYPECONST;NBPIECE;CONSTRUCT;DPEENERGIE;DPESERRE;SURFHAB;LOYERPRINC\n"
+SMALL = [  # 6 dwellings: Paris arrondissements roll up into 75056; « 1053 » lost its zero
+    "1;rue Étienne;75111;1;C;3;1970;D;E;60,5;400",
+    "2;rue Étienne;75111;2;C;2;1970;;;45;300",
+    "3;rue Étienne;75120;1;C;4;1980;C;F;70;",
+    "4;chemin;01053;2;I;5;2010;B;B;90;550",
+    "5;chemin;01053;2;I;4;2012;A;A;85;500",
+    "6;chemin;01053;2;C;3;1990;G;G;55;350",
+]
+
+
+def write_small(tmp_path, encoding="latin-1") -> Path:
+    path = tmp_path / "rpls.csv"
+    path.write_bytes((HEADER + "\n".join(SMALL) + "\n").encode(encoding))
+    return path
+
+
+def test_small_file_by_hand(tmp_path):
+    root = tmp_path / "espace"
+    report = api.import_rpls(root, write_small(tmp_path), 2024)
+    assert not report.refused
+    communes = api.compute_level(root, "COMMUNE").results
+    paris, bourg = (lambda code: pick(communes, code, "75056"), lambda code: pick(communes, code, "01053"))
+    assert paris("TER-06")["valeur"] == 3
+    assert paris("TER-07")["valeur"] == pytest.approx(100 * 2 / 3)
+    assert paris("TER-08")["valeur"] == pytest.approx(100 * 1 / 2)  # D and C known, one unknown
+    assert paris("TER-10")["valeur"] == pytest.approx(100 * 1 / 3)
+    assert bourg("TER-09")["valeur"] == pytest.approx(100 * 2 / 3)
+    assert bourg("TER-06")["couverture"] == 100 and bourg("TER-06")["nb_organismes"] == 0
+    # Tenants' privacy: neither addresses nor dwelling identifiers reach the workspace.
+    stored = Workspace.open(root, create=False).scan("rpls_territoire").collect()
+    assert not {"LIBVOIE", "NUMLOGT"} & set(stored.columns)
+    assert all(b"rue" not in p.read_bytes().lower() for p in root.rglob("*.parquet"))
+
+
+def test_organisation_patrimoine_from_rpls_replaces_the_sheet(tmp_path):
+    root = tmp_path / "espace"
+    api.import_paths(root, [builders.write_org_a(tmp_path)])
+    rpls = tmp_path / "rpls_a.csv"
+    rows = ["1;x;31555;1;C;3;1970;D;E;60;400", "2;x;31555;2;C;3;1970;C;E;60;400", "3;x;31069;2;I;3;1970;B;E;80;500"]
+    rpls.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    api.import_rpls(root, rpls, 2025, siren=builders.SIREN_A)
+    results = api.compute_level(root, "EPCI").results
+    r = pick(results, "PV-01", builders.TOULOUSE_METROPOLE, builders.SIREN_A)
+    assert r["valeur"] == pytest.approx(100 * 1 / 3)  # from the RPLS, not the sheet's 300 / 1 050
+    assert pick(results, "TER-00", builders.TOULOUSE_METROPOLE, builders.SIREN_A)["valeur"] == 3
+    # surface and rents come from SURFHAB and LOYERPRINC × 12
+    assert pick(results, "SOC-04", builders.TOULOUSE_METROPOLE, builders.SIREN_A)["valeur"] == pytest.approx(1300 * 12 / 12 / 200)
+
+
+@pytest.fixture(scope="module")
+def real_rpls(tmp_path_factory):
+    if not AGGREGATED.exists():
+        pytest.skip("../shared/data absent")
+    folder = tmp_path_factory.mktemp("rpls")
+    source = expand_rpls.write(expand_rpls.expand(AGGREGATED, ["33", "31", "32"]), folder / "rpls.csv", latin1=True, red=True)
+    root = folder / "espace"
+    api.import_rpls(root, source, 2019)
+    return root
+
+
+def by_hand(prefixes: list[str]) -> dict:
+    """TER-06…TER-10 computed directly from the aggregated source file."""
+    agg = pl.read_csv(AGGREGATED, infer_schema=False).with_columns(pl.col("n").cast(pl.Int64))
+    part = agg.filter(pl.col("DEPCOM").str.slice(0, 2).is_in(prefixes))
+    n = part["n"].sum()
+    known = part.filter(pl.col("dpeenergie") != "Inconnu")["n"].sum()
+    return {
+        "TER-06": n,
+        "TER-07": 100 * part.filter(pl.col("qpv") == "En QPV")["n"].sum() / n,
+        "TER-08": 100 * part.filter(pl.col("dpeenergie").is_in(["A", "B", "C"]))["n"].sum() / known,
+        "TER-09": 100 * part.filter(pl.col("typeconst") == "Logements individuels")["n"].sum() / n,
+        "TER-10": 100 * (n - known) / n,
+    }
+
+
+@needs_shared
+def test_real_rpls_by_departement_and_region(real_rpls):
+    departements = api.compute_level(real_rpls, "DEPARTEMENT").results
+    gironde = {code: pick(departements, code, "33")["valeur"] for code in ("TER-06", "TER-07", "TER-08", "TER-09", "TER-10")}
+    assert gironde["TER-06"] == 103_911
+    assert gironde["TER-07"] == pytest.approx(100 * 23_028 / 103_911)
+    assert gironde == pytest.approx(by_hand(["33"]))
+    regions = api.compute_level(real_rpls, "REGION").results
+    occitanie = {code: pick(regions, code, "76")["valeur"] for code in ("TER-06", "TER-07", "TER-08", "TER-09", "TER-10")}
+    assert occitanie == pytest.approx(by_hand(["31", "32"]))
