@@ -53,16 +53,29 @@ def results_for(espace: Path, level: str, exercice: int | None = None, referenti
 def import_rpls(espace: Path, path: Path, exercice: int, siren: str | None = None, wait_seconds: float = 0.0) -> ImportReport:
     """Import an RPLS per-dwelling file: the territories' social stock, or with `siren` that
     organisation's patrimoine (replacing its Patrimoine sheet for that exercice)."""
-    from acterr_cli.importing import IMPORTE, FileReport
     from acterr_cli.inputs.rpls import read_rpls
 
+    return _commit_reference(espace, read_rpls(Path(path), TerritorialReference.load(), exercice, siren), wait_seconds)
+
+
+def import_loyers(espace: Path, path: Path, type_logement: str, millesime: int, wait_seconds: float = 0.0) -> ImportReport:
+    """Import one file of the Carte des loyers (apartments or houses) for SOC-01 and SOC-03."""
+    from acterr_cli.inputs.loyers import read_loyers
+
+    return _commit_reference(espace, read_loyers(Path(path), TerritorialReference.load(), type_logement, millesime), wait_seconds)
+
+
+def _commit_reference(espace: Path, parsed, wait_seconds: float) -> ImportReport:
+    """Store a public reference file (RPLS, market rents…) read by its own reader."""
+    from acterr_cli.importing import IMPORTE, FileReport
+
     ws = Workspace.open(espace, create=True)
-    parsed = read_rpls(Path(path), TerritorialReference.load(), exercice, siren)
     with ws.locked(wait_seconds):
         ws.commit_units(parsed.units, {u.key: {"fichier": parsed.path.name, "sha256": parsed.sha256} for u in parsed.units})
     units = [{"siren": u.siren, "exercice": u.exercice, "raison_sociale": u.raison_sociale,
               "feuilles": {k: v.height for k, v in u.tables.items()}} for u in parsed.units]
-    return ImportReport([FileReport(parsed.path.name, str(path), parsed.kind, parsed.sha256, IMPORTE, units, parsed.problems)], ecrit=True)
+    return ImportReport([FileReport(parsed.path.name, str(parsed.path), parsed.kind, parsed.sha256, IMPORTE, units, parsed.problems)],
+                        ecrit=True)
 
 
 def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice: int | None = None,

@@ -130,7 +130,7 @@ class Evaluator:
                 central.is_not_null().cast(pl.Int64).alias("nb_organismes_calcules"),
                 pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
                 self._motifs(frame, ind).alias("motif"),
-                pl.when(central.is_not_null()).then(pl.lit(ind.note)).otherwise(None).alias("note"),
+                pl.when(central.is_not_null() & _note_condition(ind)).then(pl.lit(ind.note)).otherwise(None).alias("note"),
         ))
 
     def _missing_inputs(self, ind: Indicator) -> list[tuple[str, RawMeasure]]:
@@ -152,7 +152,7 @@ class Evaluator:
         )
         keys = combo.columns
         texts = {
-            row: (_describe_missing([raw for i, (_, raw) in enumerate(pairs) if row[2 + i]], row[1]) if row[0] else None)
+            row: (_describe_missing([raw for i, (_, raw) in enumerate(pairs) if row[2 + i]], row[1], ind.motif_si_nul) if row[0] else None)
             for row in combo.unique().iter_rows()
         }
         table = pl.DataFrame([list(k) + [v] for k, v in texts.items()], schema=[*keys, "motif"], orient="row",
@@ -209,11 +209,12 @@ class Evaluator:
             pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
             "nb_organismes", "nb_organismes_calcules",
             pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-            self._consolidated_motif(org_measures, [m for m in needed if m in TERRITORY_MEASURES], central),
+            self._consolidated_motif(org_measures, [m for m in needed if m in TERRITORY_MEASURES], central, ind.motif_si_nul),
             pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
         ))
 
-    def _consolidated_motif(self, org_measures: list[str], territory_measures: list[str], central: pl.Expr) -> pl.Expr:
+    def _consolidated_motif(self, org_measures: list[str], territory_measures: list[str], central: pl.Expr,
+                            when_undefined: str | None = None) -> pl.Expr:
         missing_everywhere = [
             pl.when(~pl.col(f"_any_{m}")).then(pl.lit(self._measure_label(m))).otherwise(None) for m in org_measures
         ]
@@ -228,7 +229,7 @@ class Evaluator:
             .then(pl.lit("aucun organisme présent ne fournit : ") + listed)
             .when(pl.col("nb_organismes_calcules") == 0)
             .then(pl.lit("aucun organisme présent ne fournit à la fois toutes les données nécessaires"))
-            .otherwise(pl.lit("résultat indéfini (dénominateur nul)"))
+            .otherwise(pl.lit(when_undefined or "résultat indéfini (dénominateur nul)"))
             .alias("motif")
         )
 
@@ -242,11 +243,11 @@ class Evaluator:
         return f"{raws[0].libelle} ({joined})"
 
 
-def _describe_missing(missing: list[RawMeasure], inclus: bool) -> str:
+def _describe_missing(missing: list[RawMeasure], inclus: bool, when_undefined: str | None = None) -> str:
     """« données manquantes — feuille Production : A, B ; données de niveau organisme (liasse) non
     réparties : … »; with nothing missing, the formula itself had no value (zero denominator)."""
     if not missing:
-        return "résultat indéfini (dénominateur nul)"
+        return when_undefined or "résultat indéfini (dénominateur nul)"
     by_origin: dict[str, list[str]] = {}
     not_split: list[str] = []
     for raw in missing:
@@ -261,14 +262,17 @@ def _describe_missing(missing: list[RawMeasure], inclus: bool) -> str:
     return "données manquantes — " + " ; ".join(parts)
 
 
+def _note_condition(ind: Indicator) -> pl.Expr:
+    return pl.sql_expr(ind.note_si).fill_null(False) if ind.note_si else pl.lit(True)
+
+
 def _partial_note(ind: Indicator) -> pl.Expr:
+    """The indicator's note (where its condition holds) and, for a partial consolidation, who was counted."""
     partial = pl.col("nb_organismes_calcules") < pl.col("nb_organismes")
     text = (pl.lit("partiel : ") + pl.col("nb_organismes_calcules").cast(pl.Utf8) + pl.lit(" organisme(s) sur ")
             + pl.col("nb_organismes").cast(pl.Utf8))
-    base = pl.lit(ind.note) if ind.note else None
-    if base is None:
-        return pl.when(partial).then(text).otherwise(None)
-    return pl.when(partial).then(base + pl.lit(" ; ") + text).otherwise(base)
+    base = pl.when(_note_condition(ind)).then(pl.lit(ind.note)).otherwise(None) if ind.note else pl.lit(None, pl.Utf8)
+    return pl.concat_str([base, pl.when(partial).then(text).otherwise(None)], separator=" ; ", ignore_nulls=True).replace("", None)
 
 
 def _prefer(main: pl.DataFrame, fallback: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

@@ -27,7 +27,7 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         raise UsageError(f"aucun résultat pour {ind.code} sur le territoire « {territory_code} » au niveau {level}.")
     year = mine["exercice"].max()
     mine = mine.filter(pl.col("exercice") == year)
-    rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year))
+    rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year, referentiel.parameters))
     rows = rows.filter(pl.col("code_territoire").str.to_uppercase() == code)
     measures = sorted(referentiel.measure_roots(ind))
     return {

@@ -17,6 +17,7 @@ import polars as pl
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.columns import NUMERIC_KINDS
 from acterr_cli.inputs.liasse_schema import LIASSE
+from acterr_cli.inputs.loyers import DATASET as RENTS_DATASET
 from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, STOCK_DATASET
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
@@ -94,6 +95,14 @@ FACT_MEASURES: tuple[FactMeasure, ...] = (
     *(FactMeasure(f"economie_kwh_{slug}", f"Économie d'énergie des rénovations, chauffage {label} (kWh/an)", qs.ENERGIE,
                   _where(pl.col("energie_chauffage") == label, _DELTA_KWH)) for slug, label in _ENERGIES.items()),
 )
+# Measures of the market-rent comparison (SOC-01, SOC-03), per commune of the Patrimoine sheet.
+MARKET_MEASURES = {
+    **{f"gain_marche_{s}": f"Gain de loyer par rapport au marché ({s})" for s in ("basse", "centrale", "haute")},
+    **{f"valeur_marche_hc_{s}": f"Loyers de marché hors charges des mêmes logements ({s})" for s in ("basse", "centrale", "haute")},
+    "loyers_zone_marche": "Loyers quittancés des communes dotées d'un loyer de marché",
+    "logements_loyer_marche": "Logements des communes dotées d'un loyer de marché",
+    "logements_sans_loyer_marche": "Logements sans loyer de marché (forfait national)",
+}
 # Level-dependent Achats measures (ECO-04): the operation's territory against the supplier's.
 ANCHORING_MEASURES = {
     "achats_perimetre_eur": "Achats HT des opérations situées sur le territoire",
@@ -111,6 +120,8 @@ def raw_measures() -> dict[str, RawMeasure]:
         result[m.nom] = RawMeasure(m.nom, m.libelle, f"feuille {m.sheet.name}", "commune" if m.commune else "organisme")
     for name, label in ANCHORING_MEASURES.items():
         result[name] = RawMeasure(name, label, f"feuille {qs.ACHATS.name}", "commune")
+    for name, label in MARKET_MEASURES.items():
+        result[name] = RawMeasure(name, label, "feuille Patrimoine et carte des loyers", "commune")
     for c in _numeric(qs.ORGANISME):
         result[c.field] = RawMeasure(c.field, c.label, "feuille Organisme", "organisme")
     for c in _numeric(LIASSE):
@@ -123,13 +134,14 @@ def raw_measures() -> dict[str, RawMeasure]:
     return result
 
 
-def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str, exercice: int | list[int] | None = None) -> pl.DataFrame:
+def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str, exercice: int | list[int] | None = None,
+                      parameters: dict | None = None) -> pl.DataFrame:
     """Wide frame: KEYS, nom_territoire, every raw measure (null when not available for that row),
     `inclus` (organisation-level facts count here) — one row per organisation present in a territory."""
     code_col, name_col = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
     whole_country = level.upper() == "FRANCE"
-    long = _commune_facts(ws, exercice)
+    long = pl.concat([_commune_facts(ws, exercice), _market_rent_facts(ws, exercice, parameters or {})])
     orgs = _organisation_facts(ws, exercice)
     per_territory = pl.concat([
         long.join(tmap.lazy(), on="commune", how="inner").group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum()).collect(),
@@ -179,12 +191,9 @@ def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFr
         .group_by("code_territoire", "exercice").agg([pl.col(m).sum() for m in RPLS_STOCK_MEASURES])
         .collect()
     )
-    years = sorted(per_year["exercice"].unique().to_list())
-    wanted = exercices or years
-    chosen = {n: max([y for y in years if y <= n], default=years[0]) for n in wanted}
-    mapping = pl.DataFrame({"exercice": list(chosen), "millesime_rpls": list(chosen.values())},
-                           schema={"exercice": pl.Int64, "millesime_rpls": pl.Int64})
-    return mapping.join(per_year.rename({"exercice": "millesime_rpls"}), on="millesime_rpls").drop("millesime_rpls")
+    years = per_year["exercice"].unique().to_list()
+    mapping = _nearest(years, exercices or years)
+    return mapping.join(per_year.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
 
 
 def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
@@ -239,6 +248,74 @@ def _commune_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFr
 
 _LONG_SCHEMA = {"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8, "mesure": pl.Utf8, "valeur": pl.Float64}
 _PER_TERRITORY_SCHEMA = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, "mesure": pl.Utf8, "valeur": pl.Float64}
+
+
+def _market_rent_facts(ws: Workspace, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame:
+    """Per organisation and commune, the Patrimoine sheet against the Carte des loyers (SOC-01,
+    SOC-03): 12 × surface × (market rent − recoverable charges) − rents actually charged, with the
+    apartment / house mix of the commune's dwellings. Low value: low rent of the prediction
+    interval and high charges; high value: the reverse. Communes without a market rent (or
+    without surface and rents) go to the national forfait, counted in `logements_sans_loyer_marche`."""
+    patrimoine = _sheet_scan(ws, qs.PATRIMOINE)
+    if patrimoine is None:
+        return pl.LazyFrame(schema=_LONG_SCHEMA)
+    names = patrimoine.collect_schema().names()
+    rows = _exercice_filter(patrimoine, exercice).select(
+        "siren", "exercice", "commune", pl.col("logements").cast(pl.Float64),
+        *[(pl.col(c).cast(pl.Float64) if c in names else pl.lit(None, pl.Float64)).alias(c)
+          for c in ("logements_individuels", "surface_m2", "loyers_annuels_eur")],
+    ).collect()
+    rows = rows.join(_rents_for(ws, rows["exercice"].unique().to_list()), on=["commune", "exercice"], how="left")
+    share_houses = (pl.col("logements_individuels").fill_null(0) / pl.col("logements")).fill_nan(0)
+    charges = {s: parameters["charges_locatives_m2"].value(s) if "charges_locatives_m2" in parameters else None
+               for s in ("basse", "centrale", "haute")}
+    inverse = {"basse": "haute", "centrale": "centrale", "haute": "basse"}
+    rent = {s: pl.coalesce((1 - share_houses) * pl.col(f"appartement_{s}") + share_houses * pl.col(f"maison_{s}"),
+                           pl.col(f"appartement_{s}"), pl.col(f"maison_{s}")) for s in charges}
+    market = {s: 12 * pl.col("surface_m2") * (rent[s] - pl.lit(charges[inverse[s]], pl.Float64)) for s in charges}
+    known = market["centrale"].is_not_null() & pl.col("loyers_annuels_eur").is_not_null()
+    measures = {
+        **{f"gain_marche_{s}": pl.when(known).then(_positive(market[s] - pl.col("loyers_annuels_eur"))).otherwise(0.0) for s in charges},
+        **{f"valeur_marche_hc_{s}": pl.when(known).then(market[s]).otherwise(0.0) for s in charges},
+        "loyers_zone_marche": pl.when(known).then(pl.col("loyers_annuels_eur")).otherwise(0.0),
+        "logements_loyer_marche": pl.when(known).then(pl.col("logements")).otherwise(0.0),
+        "logements_sans_loyer_marche": pl.when(known).then(0.0).otherwise(pl.col("logements")),
+    }
+    return (
+        rows.select("siren", "exercice", "commune", **measures).lazy()
+        .unpivot(index=["siren", "exercice", "commune"], variable_name="mesure", value_name="valeur")
+        .drop_nulls("valeur")
+    )
+
+
+def _positive(expr: pl.Expr) -> pl.Expr:
+    """max(0, x) that keeps null as null (GREATEST would turn it into 0)."""
+    return pl.when(expr < 0).then(0.0).otherwise(expr)
+
+
+def _rents_for(ws: Workspace, exercices: list[int]) -> pl.DataFrame:
+    """Market rents per commune for each exercice (nearest millésime, as for the RPLS), one column
+    per housing type and scenario: appartement_basse, …, maison_haute."""
+    columns = [f"{t}_{s}" for t in ("appartement", "maison") for s in ("basse", "centrale", "haute")]
+    empty = pl.DataFrame(schema={"commune": pl.Utf8, "exercice": pl.Int64, **{c: pl.Float64 for c in columns}})
+    scan = ws.scan(RENTS_DATASET)
+    if scan is None or not exercices:
+        return empty
+    rents = scan.select("commune", "exercice", "type_logement", pl.col("loyer_m2_bas").alias("basse"),
+                        pl.col("loyer_m2").alias("centrale"), pl.col("loyer_m2_haut").alias("haute")).collect()
+    mapping = _nearest(rents["exercice"].unique().to_list(), exercices)
+    rents = mapping.join(rents.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
+    wide = rents.pivot(on="type_logement", index=["commune", "exercice"], values=["basse", "centrale", "haute"])
+    wide = wide.rename({c: "_".join(reversed(c.split("_", 1))) for c in wide.columns if c not in ("commune", "exercice")})
+    return wide.with_columns([pl.lit(None, pl.Float64).alias(c) for c in columns if c not in wide.columns]).select(empty.columns)
+
+
+def _nearest(available: list[int], wanted: list[int]) -> pl.DataFrame:
+    """For each wanted exercice, the latest millésime not after it, else the earliest one."""
+    years = sorted(available)
+    chosen = {n: max([y for y in years if y <= n], default=years[0]) for n in wanted}
+    return pl.DataFrame({"exercice": list(chosen), "millesime": list(chosen.values())},
+                        schema={"exercice": pl.Int64, "millesime": pl.Int64})
 
 
 def _has_columns(scan: pl.LazyFrame, m: FactMeasure) -> bool:

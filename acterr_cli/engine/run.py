@@ -39,7 +39,7 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     referentiel.validate(set(raw_measures()))
     evaluator = Evaluator(referentiel)
     # The previous exercice is computed too, for the evolution N vs N-1.
-    rows = organisation_rows(ws, reference, level, None if exercice is None else [exercice - 1, exercice])
+    rows = organisation_rows(ws, reference, level, None if exercice is None else [exercice - 1, exercice], referentiel.parameters)
     if rows.is_empty():
         results = pl.DataFrame(schema=RESULT_SCHEMA)
     else:

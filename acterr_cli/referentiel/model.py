@@ -90,6 +90,8 @@ class Indicator:
     formule_haute: str | None = None
     formule_repli: str | None = None  # used where the main formula is not computable, flagged in the note
     note: str | None = None
+    note_si: str | None = None  # condition (SQL, over the same measures) for showing the note
+    motif_si_nul: str | None = None  # reason given when all inputs exist but the formula has no value
     source: str | None = None
     parties_prenantes: tuple[str, ...] = ()
 
@@ -110,7 +112,7 @@ class Indicator:
         if not self.formule_repli:
             return None
         return replace(self, code=f"{self.code}~repli", formule=self.formule_repli, formule_basse=None, formule_haute=None,
-                       formule_repli=None, note=f"valeur de repli : {self.formule_repli}")
+                       formule_repli=None, note=f"valeur de repli : {self.formule_repli}", note_si=None)
 
 
 @dataclass
@@ -155,6 +157,8 @@ class Referentiel:
                 errors += _check_formula(f"{ind.code} ({s})", ind.formula(s), names)
             if ind.formule_repli:
                 errors += _check_formula(f"{ind.code} (repli)", ind.formule_repli, names)
+            if ind.note_si:
+                errors += _check_formula(f"{ind.code} (note_si)", ind.note_si, names)
             for p in ind.parties_prenantes:
                 if p not in STAKEHOLDERS:
                     errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
@@ -167,8 +171,9 @@ class Referentiel:
             raise ConfigurationError("référentiel invalide :\n- " + "\n- ".join(errors))
 
     def dependencies(self, ind: Indicator) -> set[str]:
-        """Names used by an indicator's formulas (all scenarios)."""
-        return {n for s in SCENARIOS for n in _names(ind.formula(s))}
+        """Names used by an indicator's formulas (all scenarios) and by its note condition."""
+        names = {n for s in SCENARIOS for n in _names(ind.formula(s))}
+        return names | (set(_names(ind.note_si)) if ind.note_si else set())
 
     def ordered_indicators(self) -> list[Indicator]:
         """Indicators sorted so that each comes after the indicators its formulas use."""
@@ -290,6 +295,6 @@ def _indicator(i: dict) -> Indicator:
         code=i["code"], libelle=i["libelle"], axe=i["axe"], niveau=i.get("niveau", "socle"), etape=i.get("etape", ""),
         unite=i.get("unite", ""), formule=i["formule"], description=i.get("description", ""),
         formule_basse=i.get("formule_basse"), formule_haute=i.get("formule_haute"), formule_repli=i.get("formule_repli"),
-        note=i.get("note"),
+        note=i.get("note"), note_si=i.get("note_si"), motif_si_nul=i.get("motif_si_nul"),
         source=i.get("source"), parties_prenantes=tuple(i.get("parties_prenantes", ())),
     )
