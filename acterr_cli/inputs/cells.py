@@ -15,15 +15,42 @@ import polars as pl
 _SPACES = r"[\s\u00a0\u202f\u2007]"
 
 
+# Units people append to a header, with or without brackets: « en € », « k€ », « EUR »,
+# « en milliers d'euros », « m² », « % », « kWh/an ». They do not change which column it is.
+_UNIT = re.compile(
+    r"(?:\ben\s+)?(?:\b(?:k|m|milliers?\s+d|millions?\s+d)\s*'?\s*)?(?:€|\beuros?\b|\beur\b)"
+    r"|(?:\ben\s+)?\bm\s*(?:2|²)(?!\w)|(?:\ben\s+)?%|\bkwh(?:\s*/\s*an)?\b|\bpct\b"
+)
+_THOUSANDS = re.compile(r"\b(?:k\s*€|keur|k\s*euros?|milliers?\s+d\s*'?\s*euros?)")
+_MILLIONS = re.compile(r"\b(?:m\s*€|meur|m\s*euros?|millions?\s+d\s*'?\s*euros?)")
+MAX_CELL_CHARS = 32_767  # Excel's own limit: a longer cell was not written by Excel or LibreOffice
+
+
+def _plain(text: object) -> str:
+    """Lower case, no accents, underscores as spaces (« montant_ht_eur » reads like « montant ht eur »)."""
+    s = unicodedata.normalize("NFKD", str(text)[:500])
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return s.lower().replace("_", " ")
+
+
 def header_key(text: object) -> str:
     """Key under which a header or sheet name is matched: no case, accents, spaces,
-    punctuation, bracketed units nor required-field stars (« Montant HT (€) » → « montantht »)."""
+    punctuation, units nor required-field stars (« Montant HT (€) », « MONTANT HT en € » and
+    « montant_ht_eur » → « montantht »)."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKD", str(text))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", s.lower())
-    return re.sub(r"[^a-z0-9]", "", s)
+    s = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", _plain(text))
+    return re.sub(r"[^a-z0-9]", "", _UNIT.sub(" ", s))
+
+
+def unit_scale(header: object) -> float:
+    """Multiplier a header's unit implies for euro amounts: « Montant HT (k€) » → 1000."""
+    s = _plain(header or "")
+    if _THOUSANDS.search(s):
+        return 1_000.0
+    if _MILLIONS.search(s):
+        return 1_000_000.0
+    return 1.0
 
 
 def clean_text(col: pl.Expr) -> pl.Expr:

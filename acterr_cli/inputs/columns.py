@@ -24,6 +24,7 @@ from acterr_cli.inputs.cells import (
     luhn_valid,
     parse_number,
 )
+from acterr_cli.inputs.communes import describe, helper_for, looks_like_name
 from acterr_cli.territory.reference import TerritorialReference
 
 MAX_PROBLEMS_PER_COLUMN = 200  # beyond this, one summary line (a wrong column, not 10 000 wrong cells)
@@ -33,16 +34,26 @@ NUMERIC_KINDS = (qs.INT, qs.AMOUNT, qs.SIGNED, qs.PERCENT, qs.YEAR)
 
 @dataclass
 class ParseContext:
+    """Where the cells come from, and the problems found so far. `faulty` holds the frame
+    positions (rows) with an error: what `--ignorer-erreurs` leaves out."""
+
     fichier: str
     feuille: str | None
     reference: TerritorialReference
     problems: list[Problem] = field(default_factory=list)
+    faulty: dict[int, list[Problem]] = field(default_factory=dict)
 
-    def add(self, cell: str | None, column: qs.Column, value, rule: str, message: str, severity: str = ERREUR) -> None:
-        self.problems.append(
-            Problem(fichier=self.fichier, feuille=self.feuille, cellule=cell, colonne=column.label,
-                    valeur=None if value is None else str(value)[:200], regle=rule, message=message, gravite=severity)
-        )
+    def add(self, cell: str | None, column: qs.Column | None, value, rule: str, message: str, severity: str = ERREUR,
+            position: int | None = None) -> None:
+        problem = Problem(fichier=self.fichier, feuille=self.feuille, cellule=cell, colonne=column.label if column else None,
+                          valeur=None if value is None else str(value)[:200], regle=rule, message=message, gravite=severity)
+        self.problems.append(problem)
+        if position is not None and severity == ERREUR:
+            self.faulty.setdefault(position, []).append(problem)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.gravite == ERREUR for p in self.problems)
 
 
 CellNamer = Callable[[str, int], str]  # (field, position in frame) -> "E27"
@@ -68,11 +79,20 @@ def _report(mask: pl.Series, text: pl.Series, column: qs.Column, cell_of: CellNa
             rule: str, message: str, severity: str = ERREUR) -> None:
     positions = mask.fill_null(False).arg_true().to_list()
     for pos in positions[:MAX_PROBLEMS_PER_COLUMN]:
-        ctx.add(cell_of(column.field, pos), column, text[pos], rule, message, severity)
-    if len(positions) > MAX_PROBLEMS_PER_COLUMN:
-        ctx.add(None, column, None, rule,
-                f"{len(positions) - MAX_PROBLEMS_PER_COLUMN} autres cellules de la colonne « {column.label} » ont le même problème.",
-                severity)
+        ctx.add(cell_of(column.field, pos), column, text[pos], rule, message, severity, pos)
+    _report_overflow(positions, column, ctx, rule, severity)
+
+
+def _report_overflow(positions: list[int], column: qs.Column, ctx: ParseContext, rule: str, severity: str) -> None:
+    """Beyond MAX_PROBLEMS_PER_COLUMN cells, one summary line; the rows still count as faulty."""
+    if len(positions) <= MAX_PROBLEMS_PER_COLUMN:
+        return
+    ctx.add(None, column, None, rule,
+            f"{len(positions) - MAX_PROBLEMS_PER_COLUMN} autres cellules de la colonne « {column.label} » ont le même problème.",
+            severity)
+    if severity == ERREUR:
+        for pos in positions[MAX_PROBLEMS_PER_COLUMN:]:
+            ctx.faulty.setdefault(pos, [])
 
 
 def _check_required(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> None:
@@ -131,10 +151,38 @@ def _parse_yesno(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: Pa
 
 def _parse_commune(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.DataFrame:
     norm = ctx.reference.normalize_communes(text)
-    unknown = norm["statut"] == "inconnu"
-    _report(unknown, text, column, cell_of, ctx, "commune",
-            f"code commune inconnu dans « {column.label} » (code INSEE à 5 caractères attendu, ex. 31555).")
-    return pl.DataFrame({column.field: norm["commune"], f"{column.field}_saisie": text})
+    communes = norm["commune"].to_list()
+    unknown = (norm["statut"] == "inconnu").arg_true().to_list()
+    if unknown:
+        helper = helper_for(ctx.reference)
+        departements = {d for d in map(helper.departement, set(communes)) if d}
+        for pos in unknown[:MAX_PROBLEMS_PER_COLUMN]:
+            communes[pos] = _unknown_commune(text[pos], pos, column, cell_of, ctx, helper, departements)
+        _report_overflow(unknown, column, ctx, "commune", ERREUR)
+    return pl.DataFrame({column.field: pl.Series(communes, dtype=pl.Utf8), f"{column.field}_saisie": text})
+
+
+def _unknown_commune(value: str, pos: int, column: qs.Column, cell_of: CellNamer, ctx: ParseContext,
+                     helper, departements: set[str]) -> str | None:
+    """A name that designates one commune of the départements used elsewhere is accepted (with a
+    warning); otherwise an error, with the communes the user probably meant."""
+    cell = cell_of(column.field, pos)
+    if looks_like_name(value):
+        found, candidates = helper.from_name(value, departements)
+        if found is not None:
+            ctx.add(cell, column, value, "commune_nom",
+                    f"nom de commune compris comme {found.code} ({found.nom}, département {found.departement}) ; "
+                    "saisissez plutôt le code INSEE.", AVERTISSEMENT, pos)
+            return found.code
+        hint = f" ; communes de ce nom : {describe(candidates[:5])}" if candidates else ""
+        ctx.add(cell, column, value, "commune",
+                f"« {column.label} » attend un code INSEE (ex. 31555), pas un nom de commune{hint}.", ERREUR, pos)
+        return None
+    close = helper.suggestions(value, departements)
+    hint = f" Vouliez-vous dire {describe(close)} ?" if close else ""
+    ctx.add(cell, column, value, "commune",
+            f"code commune inconnu dans « {column.label} » (code INSEE à 5 caractères attendu, ex. 31555).{hint}", ERREUR, pos)
+    return None
 
 
 def _parse_siren(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:

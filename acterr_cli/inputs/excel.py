@@ -2,34 +2,40 @@
 
 Every sheet is read as text (codes keep their leading zeros, numbers are parsed later with the
 French rules) and without header, so that each value keeps its Excel address: calamine keeps
-leading empty rows when asked (`skip_rows=0`) but drops leading empty columns, so the first
-used column is read from the sheet's `<dimension>` element.
+leading empty rows (`skip_rows=0`) but drops leading empty columns, whose count it reports as the
+`absolute_index` of the first column. Cells holding an Excel error (#DIV/0!, #N/A…) come back
+empty from calamine; they are kept aside, with the formulas saved without a computed value, so
+that the readers can report them instead of reading them as blanks (which count as zero).
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import fastexcel
 import polars as pl
 
 from acterr_cli.errors import InvalidDataError
-from acterr_cli.inputs.cells import column_letter, header_key
+from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
+from acterr_cli.inputs.container import MAX_ROWS, inspect_workbook
 
-MAX_ROWS = 200_000  # a questionnaire sheet beyond this is refused (bounded memory)
+# calamine's names of Excel errors → what Excel shows in the cell
+_EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
+                 "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
+NO_VALUE = "formule sans valeur"  # marker for a formula saved without its computed value
 
 
 @dataclass
 class Grid:
     """A sheet as text: `frame` columns c0, c1… ; row i is Excel row i + 1; column j is letter
-    column_letter(j + col_offset)."""
+    column_letter(j + col_offset). `errors` maps (row, column) of the frame to what Excel would
+    show in a cell that has no usable value (« #DIV/0! », or NO_VALUE)."""
 
     sheet: str
     frame: pl.DataFrame
     col_offset: int = 0
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def cell(self, row_index: int, col_index: int) -> str:
         return f"{column_letter(col_index + self.col_offset)}{row_index + 1}"
@@ -41,14 +47,14 @@ class Grid:
 class Workbook:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._scan = inspect_workbook(self.path)
         try:
             self._reader = fastexcel.read_excel(str(self.path))
+            self.sheet_names: list[str] = list(self._reader.sheet_names)
         except Exception as exc:  # fastexcel raises several error types for unreadable files
             raise InvalidDataError(
                 f"{self.path.name} : ce fichier n'est pas un classeur Excel lisible ({_short(exc)})."
             ) from exc
-        self.sheet_names: list[str] = list(self._reader.sheet_names)
-        self._offsets = _first_columns(self.path)
 
     def find_sheet(self, name: str) -> str | None:
         """Sheet name as written in the file, matched without case, accents, spaces or punctuation."""
@@ -56,18 +62,28 @@ class Workbook:
         return next((s for s in self.sheet_names if header_key(s) == key), None)
 
     def grid(self, sheet: str) -> Grid:
+        where = f"{self.path.name}, feuille {sheet}"
+        if self._scan.rows.get(sheet, 0) > MAX_ROWS:
+            raise _too_many_rows(where)
         try:
-            data = self._reader.load_sheet(
-                sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1
-            ).to_polars()
+            loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1)
+            batch, cell_errors = loaded.to_arrow_with_errors()
+            columns = loaded.available_columns()
         except Exception as exc:
-            raise InvalidDataError(f"{self.path.name}, feuille {sheet} : lecture impossible ({_short(exc)}).") from exc
-        if data.height > MAX_ROWS:
-            raise InvalidDataError(
-                f"{self.path.name}, feuille {sheet} : plus de {MAX_ROWS:,} lignes ; ce n'est pas un questionnaire acterr.".replace(",", " ")
-            )
+            raise InvalidDataError(f"{where} : lecture impossible ({_short(exc)}).") from exc
+        data = pl.from_arrow(batch)
+        if not isinstance(data, pl.DataFrame) or data.height > MAX_ROWS:
+            raise _too_many_rows(where)
         data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
-        return Grid(sheet, data, self._offsets.get(sheet, 0))
+        offset = columns[0].absolute_index if columns else 0
+        _check_cell_lengths(data, offset, where)
+        grid = Grid(sheet, data, offset, _errors(cell_errors))
+        _add_formulas_without_value(grid, self._scan.formulas_without_value.get(sheet, []))
+        return grid
+
+
+def _too_many_rows(where: str) -> InvalidDataError:
+    return InvalidDataError(f"{where} : plus de {MAX_ROWS:,} lignes ; ce n'est pas un questionnaire acterr.".replace(",", " "))
 
 
 def _short(exc: Exception) -> str:
@@ -75,43 +91,38 @@ def _short(exc: Exception) -> str:
     return text[:200]
 
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]+)\$?\d+')
+def _errors(cell_errors) -> dict[tuple[int, int], str]:
+    """Cells calamine could not give as text: Excel errors (« Error(Div0) »)."""
+    found = {}
+    for error in getattr(cell_errors, "errors", None) or []:
+        detail = str(error.detail)
+        name = detail.split("Error(", 1)[1].split(")", 1)[0] if "Error(" in detail else None
+        if name is not None:
+            found[tuple(error.position)] = _EXCEL_ERRORS.get(name, f"#{name.upper()}")
+    return found
 
 
-def _first_columns(path: Path) -> dict[str, int]:
-    """First used column of each sheet of an xlsx (0 for A), from the <dimension> element.
-    Missing or unreadable information gives 0 (the sheet then starts at column A)."""
-    offsets: dict[str, int] = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            sheets = _sheet_files(zf)
-            for name, member in sheets.items():
-                with zf.open(member) as fh:
-                    head = fh.read(4096)
-                match = _DIMENSION.search(head)
-                if match:
-                    offsets[name] = _column_index(match.group(1).decode())
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return {}
-    return offsets
+def _add_formulas_without_value(grid: Grid, refs: list[str]) -> None:
+    for ref in refs:
+        letters = "".join(ch for ch in ref if ch.isalpha())
+        row = int(ref[len(letters):]) - 1
+        col = _column_index(letters) - grid.col_offset
+        if 0 <= row < grid.frame.height and 0 <= col < grid.frame.width:
+            grid.errors.setdefault((row, col), NO_VALUE)
 
 
-def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:
-    workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets = dict(re.findall(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
-    targets.update({rid: t for t, rid in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
-    result = {}
-    for name, rid in re.findall(r'<(?:\w+:)?sheet\b[^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook):
-        target = targets.get(rid)
-        if target:
-            member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-            result[_unescape(name)] = member
-    return result
-
-
-def _unescape(name: str) -> str:
-    return name.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+def _check_cell_lengths(data: pl.DataFrame, offset: int, where: str) -> None:
+    """Excel cells hold at most 32 767 characters: a longer one is not a spreadsheet's doing."""
+    if not data.width or not data.height:
+        return
+    longest = data.select(pl.all().str.len_bytes().max()).row(0)
+    for j, length in enumerate(longest):
+        if length is not None and length > MAX_CELL_CHARS:  # bytes ≥ characters: confirm below
+            chars = data.get_column(f"c{j}").str.len_chars()
+            if chars.max() > MAX_CELL_CHARS:
+                i = int(chars.arg_max())
+                raise InvalidDataError(f"{where}, cellule {column_letter(j + offset)}{i + 1} : texte de plus de "
+                                       f"{MAX_CELL_CHARS:,} caractères (limite d'Excel) ; fichier refusé.".replace(",", " "))
 
 
 def _column_index(letters: str) -> int:

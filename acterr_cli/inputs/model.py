@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -24,6 +25,7 @@ class ImportUnit:
     exercice: int
     raison_sociale: str | None
     tables: dict[str, pl.DataFrame]  # dataset name -> facts (with provenance columns)
+    cells: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # organisation-level field -> (sheet, cell)
 
     @property
     def key(self) -> str:
@@ -37,14 +39,28 @@ class ParsedFile:
     kind: str
     units: list[ImportUnit] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Errors whose rows were left out under --ignorer-erreurs: still reported, no longer blocking.
+    forgiven: list[Problem] = field(default_factory=list)
+    dropped_rows: int = 0
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.gravite == ERREUR]
+        forgiven = {id(p) for p in self.forgiven}
+        return [p for p in self.problems if p.gravite == ERREUR and id(p) not in forgiven]
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the readers treat a run's files (the options of `acterr import` and `acterr verifier`)."""
+
+    kind: str | None = None  # forced type, else detected from the content
+    exercice: int | None = None  # the exercice the run is about: others are refused (questionnaire) or skipped (liasse)
+    drop_faulty_rows: bool = False  # --ignorer-erreurs: leave out rows with an error instead of the whole file
+    mapping: Any = None  # a liasse mapping (inputs.mapping.LiasseMapping) for non-canonical layouts
 
 
 def sha256_of(path: Path) -> str:

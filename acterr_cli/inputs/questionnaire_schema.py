@@ -55,6 +55,7 @@ class Column:
     help: str
     required: bool = True
     choices: str | None = None  # key of CHOICES for kind CHOICE
+    aliases: tuple[str, ...] = ()  # other headers or labels people write for the same field
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Sheet:
 
 
 def _commune(label: str = "Code commune", help: str = "Code INSEE de la commune (5 caractères, ex. 31555)") -> Column:
-    return Column("commune", label, COMMUNE, help)
+    return Column("commune", label, COMMUNE, help, aliases=("Code INSEE", "Code commune INSEE", "Code INSEE de la commune"))
 
 
 ORGANISME = Sheet(
@@ -80,10 +81,11 @@ ORGANISME = Sheet(
     dataset="organismes",
     help="Une ligne par information : saisir la valeur dans la colonne B.",
     columns=(
-        Column("siren", "SIREN", SIREN, "9 chiffres, sans espace"),
-        Column("raison_sociale", "Raison sociale", TEXT, "Nom de l'organisme"),
-        Column("famille", "Famille", CHOICE, "OPH, ESH, COOP, SEM ou Autre", choices="famille"),
-        Column("exercice", "Exercice", YEAR, "Année comptable des données (ex. 2025)"),
+        Column("siren", "SIREN", SIREN, "9 chiffres, sans espace", aliases=("N° SIREN", "Numéro SIREN", "SIREN de l'organisme")),
+        Column("raison_sociale", "Raison sociale", TEXT, "Nom de l'organisme", aliases=("Nom de l'organisme", "Dénomination")),
+        Column("famille", "Famille", CHOICE, "OPH, ESH, COOP, SEM ou Autre", choices="famille",
+               aliases=("Famille d'organisme", "Type d'organisme")),
+        Column("exercice", "Exercice", YEAR, "Année comptable des données (ex. 2025)", aliases=("Exercice comptable", "Année de l'exercice")),
         Column("logements_debut", "Logements au 1er janvier", INT, "Logements familiaux gérés au 1er janvier de l'exercice", required=False),
         Column("logements_fin", "Logements au 31 décembre", INT, "Logements familiaux gérés au 31 décembre de l'exercice", required=False),
         Column("etp_total", "Effectif total (ETP)", AMOUNT, "Effectif en équivalents temps plein", required=False),

@@ -1,0 +1,196 @@
+"""Safety checks on a workbook file before the calamine engine opens it.
+
+Workbooks arrive by e-mail from many organisations and are imported at night, unattended: a file
+that is not a workbook, a truncated download, a « zip bomb » (a few kB that inflate to gigabytes),
+a sheet of a million rows must be refused with a message, in bounded time and memory, never
+crash the run. An xlsx or ods file is a zip archive: its members are inflated here once, in
+chunks, counting the real sizes (the sizes declared in the zip directory may lie) and, for xlsx
+worksheets, the rows and the formulas saved without their computed value.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from acterr_cli.errors import InvalidDataError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024  # a questionnaire is ~30 kB, a regional liasse < 1 MB
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one inflated sheet, shared strings… (≈ 1 M cells)
+MAX_TOTAL_BYTES = 160 * 1024 * 1024
+MAX_ROWS = 200_000  # a questionnaire sheet beyond this is refused (bounded memory)
+MAX_REPORTED_FORMULAS = 200
+_CHUNK = 1 << 20
+
+ZIP_MAGIC = b"PK\x03\x04"
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 (.xls), or an encrypted xlsx
+
+# A cell whose only content is a formula, without the <v> value a spreadsheet stores on save.
+_CELL = re.compile(rb"<c\b([^>]*)>(.*?)</c>", re.S)
+_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
+_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>(.*?)</table:table-row>", re.S)
+_ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
+MAX_ODS_CELLS = 5_000_000
+
+
+@dataclass
+class ContainerScan:
+    """What the scan learnt: rows per sheet (xlsx) and cells holding a formula without value."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    formulas_without_value: dict[str, list[str]] = field(default_factory=dict)
+
+
+def inspect_workbook(path: Path) -> ContainerScan:
+    """Refuse what calamine should never see; return what the reader needs to know."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise InvalidDataError(f"{path.name} : le fichier est vide.")
+    if size > MAX_FILE_BYTES:
+        raise InvalidDataError(f"{path.name} : fichier de {size / 1e6:.0f} Mo, trop volumineux pour un questionnaire ou une liasse "
+                               f"(limite {MAX_FILE_BYTES // (1024 * 1024)} Mo).")
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(CFB_MAGIC):
+        return ContainerScan()  # .xls: calamine reads it; its size is already bounded
+    if not head.startswith(ZIP_MAGIC):
+        raise InvalidDataError(f"{path.name} : ce fichier n'est pas un classeur Excel ({_guess(head)}). "
+                               "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx.")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _scan_zip(zf, path.name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise InvalidDataError(f"{path.name} : classeur endommagé ou incomplet (téléchargement interrompu ?) ; "
+                               f"demandez à nouveau le fichier ({type(exc).__name__}).") from exc
+
+
+def _guess(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"%pdf"):
+        return "c'est un PDF"
+    if text.startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):
+        return "c'est une page HTML ou XML portant une extension de classeur"
+    if all(32 <= b < 127 or b in b"\t\r\n" or b >= 128 for b in head[:200]):
+        return "c'est un fichier texte, peut-être un CSV : renommez-le en .csv"
+    return "contenu non reconnu"
+
+
+def _scan_zip(zf: zipfile.ZipFile, name: str) -> ContainerScan:
+    infos = zf.infolist()
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_TOTAL_BYTES or any(i.file_size > MAX_MEMBER_BYTES for i in infos):
+        raise _bomb(name, declared)
+    sheets = _xlsx_sheet_members(zf)
+    scan = ContainerScan()
+    total = 0
+    for info in infos:
+        sheet = sheets.get(info.filename)
+        if info.filename == "content.xml":
+            total += _scan_ods_content(zf, info, name, total)
+        else:
+            total += _scan_member(zf, info, name, total, scan, sheet)
+    return scan
+
+
+def _bomb(name: str, size: int) -> InvalidDataError:
+    return InvalidDataError(
+        f"{name} : le classeur se décompresse en plus de {MAX_TOTAL_BYTES // (1024 * 1024)} Mo ({size / 1e6:.0f} Mo annoncés) ; "
+        "ce n'est pas un questionnaire ni une liasse (fichier piégé ou mal exporté), il est refusé.")
+
+
+def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, total_before: int):
+    """The member's inflated bytes, chunk by chunk, stopping as soon as a limit is crossed."""
+    read = 0
+    with zf.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            read += len(chunk)
+            if read > MAX_MEMBER_BYTES or total_before + read > MAX_TOTAL_BYTES:
+                raise _bomb(name, total_before + read)
+            yield chunk
+
+
+def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sheet: str | None) -> int:
+    size, rows, tail = 0, 0, b""
+    for chunk in _chunks(zf, info, name, total_before):
+        size += len(chunk)
+        if sheet is None:
+            continue
+        buffer = tail + chunk
+        cut = buffer.rfind(b"</c>") + 4 if b"</c>" in buffer else 0
+        rows += buffer[:cut].count(b"<row ") + buffer[:cut].count(b"<row>")
+        _formulas_without_value(buffer[:cut], scan.formulas_without_value.setdefault(sheet, []))
+        tail = buffer[cut:]
+        if len(tail) > 8 * _CHUNK:  # a single « cell » of megabytes: not what a spreadsheet writes
+            raise InvalidDataError(f"{name}, feuille {sheet} : structure de feuille anormale (cellule de plusieurs Mo).")
+        if rows > MAX_ROWS:
+            break
+    if sheet is not None:
+        scan.rows[sheet] = rows + tail.count(b"<row")
+    return size
+
+
+def _formulas_without_value(xml: bytes, found: list[str]) -> None:
+    if b"<f" not in xml or len(found) >= MAX_REPORTED_FORMULAS:
+        return
+    for match in _CELL.finditer(xml):
+        inner = match.group(2)
+        if b"<f" in inner and b"<v>" not in inner and b"<is>" not in inner:
+            ref = _REF.search(match.group(1))
+            if ref:
+                found.append(ref.group(1).decode())
+                if len(found) >= MAX_REPORTED_FORMULAS:
+                    return
+
+
+def _scan_ods_content(zf, info, name: str, total_before: int) -> int:
+    """ODS compresses repeated rows and cells as a count: a few bytes can stand for billions of
+    cells. Refuse counts of repeated cells *with a value* beyond MAX_ODS_CELLS."""
+    size, cells, tail = 0, 0, b""
+    for chunk in _chunks(zf, info, name, total_before):
+        size += len(chunk)
+        buffer = tail + chunk
+        cut = buffer.rfind(b"</table:table-row>") + len(b"</table:table-row>") if b"</table:table-row>" in buffer else 0
+        for row in _ODS_ROW.finditer(buffer[:cut]):
+            if b"office:value-type" in row.group(2):
+                cells += _repeat(row.group(1)) * max(1, _valued_cells(row.group(2)))
+        tail = buffer[cut:]
+        if cells > MAX_ODS_CELLS or len(tail) > 8 * _CHUNK:
+            raise InvalidDataError(f"{name} : la feuille déclare plus de {MAX_ODS_CELLS:,} cellules remplies ; "
+                                   "ce n'est pas un questionnaire ni une liasse.".replace(",", " "))
+    return size
+
+
+def _repeat(attributes: bytes) -> int:
+    match = _ODS_REPEAT.search(attributes)
+    return int(match.group(1)) if match else 1
+
+
+def _valued_cells(row: bytes) -> int:
+    return sum(_repeat(cell) for cell in re.findall(rb"<table:table-cell\b([^>]*office:value-type[^>]*)>", row))
+
+
+def _xlsx_sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet member → sheet name, from workbook.xml and its relationships (xlsx only)."""
+    try:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = dict(re.findall(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
+    targets.update({rid: t for t, rid in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    members = {}
+    for sheet, rid in re.findall(r'<(?:\w+:)?sheet\b[^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook):
+        target = targets.get(rid)
+        if target:
+            member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            members[member] = _unescape(sheet)
+    return members
+
+
+def _unescape(name: str) -> str:
+    return (name.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
