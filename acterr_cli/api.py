@@ -65,6 +65,28 @@ def import_loyers(espace: Path, path: Path, type_logement: str, millesime: int, 
     return _commit_reference(espace, read_loyers(Path(path), TerritorialReference.load(), type_logement, millesime), wait_seconds)
 
 
+def import_qpv(espace: Path, path: Path, millesime: int, wait_seconds: float = 0.0) -> ImportReport:
+    """Import the QPV list (names of the quartiers for the QPV level)."""
+    from acterr_cli.inputs.qpv import read_qpv
+
+    return _commit_reference(espace, read_qpv(Path(path), TerritorialReference.load(), millesime), wait_seconds)
+
+
+def import_sirene(espace: Path, path: Path, millesime: int, wait_seconds: float = 0.0) -> ImportReport:
+    """Look up, in a SIRENE StockEtablissement file, the communes of the suppliers that purchase
+    lines give only by SIRET; the report says how many were found."""
+    import polars as pl
+
+    from acterr_cli.inputs.sirene import read_sirene
+
+    ws = Workspace.open(espace, create=True)
+    achats = ws.scan("achats")
+    wanted = pl.Series("siret", [], pl.Utf8)
+    if achats is not None and "siret" in achats.collect_schema().names():
+        wanted = achats.filter(pl.col("commune_fournisseur").is_null()).select("siret").collect()["siret"]
+    return _commit_reference(espace, read_sirene(Path(path), TerritorialReference.load(), wanted, millesime), wait_seconds)
+
+
 def _commit_reference(espace: Path, parsed, wait_seconds: float) -> ImportReport:
     """Store a public reference file (RPLS, market rents…) read by its own reader."""
     from acterr_cli.importing import IMPORTE, FileReport

@@ -121,3 +121,18 @@ def test_fallback_formula_is_flagged(epci):
     a = pick(epci, "TER-04", TOULOUSE_METROPOLE, SIREN_A)  # A has no Achats: ECO-01 instead
     assert a["valeur"] == pytest.approx(10_100_000 / population)
     assert a["note"].startswith("valeur de repli")
+
+
+def test_qpv_level_uses_the_actions_qpv_codes(espace_c, tmp_path):
+    qpv = tmp_path / "qpv.csv"
+    qpv.write_text("code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci\n"
+                   'QN03101M;Bagatelle;76;Occitanie;31;Haute-Garonne;="31555;31149";Toulouse;243100518;TM\n', encoding="utf-8")
+    api.import_qpv(espace_c, qpv, 2024)
+    results = api.compute_level(espace_c, "QPV").results
+    bagatelle = pick(results, "SOC-15", "QN03101M")
+    assert bagatelle["nom_territoire"] == "Bagatelle"
+    assert bagatelle["valeur"] == pytest.approx(50_000)
+    assert pick(results, "SOC-11", "QN03101M")["valeur"] == 40
+    assert pick(results, "SOC-15", "QN03102M")["valeur"] == pytest.approx(10_000)  # not in the list: named by its code
+    # organisation-level figures never count in a quartier
+    assert pick(results, "GOV-01", "QN03101M")["statut"] == "non_calculable"

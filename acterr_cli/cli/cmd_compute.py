@@ -11,7 +11,7 @@ from acterr_cli.cli.context import console_err, console_out, print_json
 from acterr_cli.errors import UsageError
 from acterr_cli.outputs import terminal
 
-LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANCE."
+LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION, FRANCE ou QPV (faits portant un code QPV)."
 
 def compute_cmd(
     ctx: typer.Context,

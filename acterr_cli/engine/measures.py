@@ -18,7 +18,9 @@ from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.columns import NUMERIC_KINDS
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.inputs.loyers import DATASET as RENTS_DATASET
+from acterr_cli.inputs.qpv import DATASET as QPV_DATASET
 from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, STOCK_DATASET
+from acterr_cli.inputs.sirene import DATASET as SIRENE_DATASET
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
@@ -138,6 +140,8 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
                       parameters: dict | None = None) -> pl.DataFrame:
     """Wide frame: KEYS, nom_territoire, every raw measure (null when not available for that row),
     `inclus` (organisation-level facts count here) — one row per organisation present in a territory."""
+    if level.upper() == "QPV":
+        return _qpv_rows(ws, exercice)
     code_col, name_col = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
     whole_country = level.upper() == "FRANCE"
@@ -159,6 +163,39 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
     wide = wide.with_columns([pl.when(pl.col("inclus")).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures])
     return _with_territory_measures(wide, ws, reference, tmap, level)
+
+
+def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
+    """QPV level: only facts that carry a QPV code (Actions_sociales) can be placed in a quartier;
+    organisation-level figures never count there (no organisation lies wholly in one QPV)."""
+    parts = []
+    for m in FACT_MEASURES:
+        scan = ws.scan(m.sheet.dataset)
+        if m.commune is None or scan is None or not _has_columns(scan, m) or "qpv" not in scan.collect_schema().names():
+            continue
+        parts.append(_exercice_filter(scan, exercice).filter(pl.col("qpv").is_not_null()).select(
+            pl.col("qpv").alias("code_territoire"), "siren", "exercice", pl.lit(m.nom).alias("mesure"),
+            m.valeur.cast(pl.Float64).alias("valeur")).drop_nulls("valeur"))
+    facts = pl.concat(parts).collect() if parts else pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
+    per_territory = facts.group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum())
+    wide = per_territory.select(KEYS).unique().with_columns(pl.lit(False).alias("inclus"))
+    if per_territory.height:
+        wide = wide.join(per_territory.pivot(on="mesure", index=KEYS, values="valeur"), on=KEYS, how="left")
+    wide = _add_missing_columns(_zero_where_provided(wide, facts.select("siren", "exercice", "mesure").unique()))
+    orgs = _organisation_facts(ws, exercice)
+    org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
+    wide = wide.join(orgs.select("siren", "exercice", "raison_sociale", "famille"), on=["siren", "exercice"], how="left")
+    wide = wide.with_columns([pl.lit(None, pl.Float64).alias(m) for m in [*org_measures, *RPLS_STOCK_MEASURES, "population", "menages"]])
+    return wide.join(_qpv_names(ws), on="code_territoire", how="left").with_columns(
+        pl.coalesce("nom_territoire", "code_territoire").alias("nom_territoire"))
+
+
+def _qpv_names(ws: Workspace) -> pl.DataFrame:
+    scan = ws.scan(QPV_DATASET)
+    if scan is None or "nom_qpv" not in scan.collect_schema().names():
+        return pl.DataFrame(schema={"code_territoire": pl.Utf8, "nom_territoire": pl.Utf8})
+    return (scan.sort("exercice", descending=True).group_by("code_qpv").agg(pl.col("nom_qpv").first())
+            .select(pl.col("code_qpv").alias("code_territoire"), pl.col("nom_qpv").alias("nom_territoire")).collect())
 
 
 def _with_territory_measures(wide: pl.DataFrame, ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame,
@@ -200,6 +237,8 @@ def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
     """Facts of a sheet. An organisation's patrimoine from its own RPLS file replaces its
     questionnaire's Patrimoine sheet for the same exercice (never both: no double count)."""
     scan = ws.scan(sheet.dataset)
+    if sheet is qs.ACHATS:
+        return _with_sirene_communes(ws, scan)
     if sheet is not qs.PATRIMOINE:
         return scan
     rpls = ws.scan(PATRIMOINE_DATASET)
@@ -209,6 +248,16 @@ def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
         return rpls
     kept = scan.join(rpls.select("siren", "exercice").unique(), on=["siren", "exercice"], how="anti")
     return pl.concat([kept, rpls], how="diagonal_relaxed")
+
+
+def _with_sirene_communes(ws: Workspace, achats: pl.LazyFrame | None) -> pl.LazyFrame | None:
+    """Purchase lines that give a SIRET but no supplier commune get the commune SIRENE knows."""
+    sirene = ws.scan(SIRENE_DATASET)
+    if achats is None or sirene is None or "siret" not in achats.collect_schema().names():
+        return achats
+    communes = sirene.select("siret", pl.col("commune").alias("_commune_sirene")).unique("siret")
+    return achats.join(communes, on="siret", how="left").with_columns(
+        pl.coalesce("commune_fournisseur", "_commune_sirene").alias("commune_fournisseur")).drop("_commune_sirene")
 
 
 def _exercice_filter(frame: pl.LazyFrame, exercice: int | list[int] | None) -> pl.LazyFrame:
@@ -232,7 +281,7 @@ def _commune_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFr
             .drop_nulls("valeur")
         )
     for m in FACT_MEASURES:
-        scan = ws.scan(m.sheet.dataset)
+        scan = _sheet_scan(ws, m.sheet)
         if m.commune is None or scan is None or not _has_columns(scan, m):
             continue
         parts.append(
@@ -328,7 +377,7 @@ def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFram
     """ECO-04's measures, which depend on the level: purchases of operations located in the
     territory, and those bought from suppliers of the same territory. For a whole organisation
     (FRANCE level) its territory is the set of EPCI where it owns dwellings (REFERENTIEL)."""
-    scan = ws.scan(qs.ACHATS.dataset)
+    scan = _sheet_scan(ws, qs.ACHATS)
     if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
         return pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
     achats = _exercice_filter(scan, exercice)

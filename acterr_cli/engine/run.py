@@ -26,10 +26,13 @@ class Computation:
     meta: dict
 
 
+ALL_LEVELS = (*LEVELS, "QPV")
+
+
 def normalize_level(level: str) -> str:
     value = level.strip().upper()
-    if value not in LEVELS:
-        raise UsageError(f"niveau de territoire inconnu « {level} » (attendu : {', '.join(LEVELS)}).")
+    if value not in ALL_LEVELS:
+        raise UsageError(f"niveau de territoire inconnu « {level} » (attendu : {', '.join(ALL_LEVELS)}).")
     return value
 
 

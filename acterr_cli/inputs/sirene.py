@@ -1,0 +1,55 @@
+"""Supplier communes from SIRENE: the official StockEtablissement file (≈ 40 M establishments).
+
+Only the purchase lines of the workspace that give a SIRET but no supplier commune need it, so
+the file is scanned lazily (Parquet or CSV, two columns read) and filtered on those SIRETs: the
+workspace keeps a few thousand (siret, commune) pairs, not the register.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem
+from acterr_cli.inputs.model import ImportUnit, ParsedFile, sha256_of
+from acterr_cli.territory.reference import TerritorialReference
+
+SIRENE = "sirene"
+DATASET = "sirene_communes"
+SIRET_COLUMN = "siret"
+COMMUNE_COLUMN = "codeCommuneEtablissement"
+
+
+def read_sirene(path: Path, reference: TerritorialReference, wanted: pl.Series, millesime: int) -> ParsedFile:
+    """`wanted`: the SIRETs to look up (purchase lines without supplier commune)."""
+    path = Path(path)
+    parsed = ParsedFile(path=path, sha256=sha256_of(path), kind=SIRENE)
+    scan = _scan(path)
+    names = scan.collect_schema().names()
+    if SIRET_COLUMN not in names or COMMUNE_COLUMN not in names:
+        raise InvalidDataError(f"{path.name} : colonnes « {SIRET_COLUMN} » et « {COMMUNE_COLUMN} » introuvables "
+                               "(fichier StockEtablissement de la base SIRENE attendu).")
+    wanted = wanted.drop_nulls().unique()
+    found = (
+        scan.select(pl.col(SIRET_COLUMN).cast(pl.Utf8).str.zfill(14).alias("siret"), pl.col(COMMUNE_COLUMN).cast(pl.Utf8).alias("commune_saisie"))
+        .filter(pl.col("siret").is_in(wanted.implode()))
+        .unique("siret")
+        .collect()
+    )
+    found = found.with_columns(reference.normalize_communes(found["commune_saisie"])["commune"]).drop_nulls("commune")
+    missing = wanted.len() - found.height
+    parsed.problems.append(Problem(
+        fichier=path.name, regle="sirene", gravite=AVERTISSEMENT if missing else "information",
+        message=f"{found.height} SIRET retrouvé(s) sur {wanted.len()} recherché(s) ; {missing} restent sans commune de fournisseur."))
+    table = found.select("siret", "commune").with_columns(
+        pl.lit("registre").alias("siren"), pl.lit(millesime, pl.Int64).alias("exercice"),
+        pl.lit(path.name).alias("source_fichier"), pl.lit(parsed.sha256).alias("source_sha256"))
+    parsed.units.append(ImportUnit(SIRENE, "registre", millesime, "SIRENE (communes des fournisseurs)", {DATASET: table}))
+    return parsed
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    if path.suffix.lower() == ".parquet":
+        return pl.scan_parquet(path)
+    return pl.scan_csv(path, separator=",", infer_schema=False, encoding="utf8-lossy")
