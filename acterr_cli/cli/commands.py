@@ -9,6 +9,7 @@ import typer
 
 from acterr_cli.cli import (
     cmd_compute,
+    cmd_executer,
     cmd_export,
     cmd_import,
     cmd_modele,
@@ -29,6 +30,7 @@ def register(app: typer.Typer) -> None:
     add("verifier", cmd_import.verifier_cmd, "Vérifie des fichiers sans rien écrire dans l'espace de travail.")
     add("compute", cmd_compute.compute_cmd, "Calcule les indicateurs du référentiel par territoire et les enregistre dans l'espace.")
     add("export", cmd_export.export_cmd, "Écrit le rapport Excel (synthèse, indicateurs, graphiques, méthodologie) et affiche la synthèse.")
+    add("executer", cmd_executer.executer_cmd, "Exécute toute la chaîne pour une tâche planifiée : dépôt → import → calcul → rapports.")
     add("referentiel", cmd_referentiel.referentiel_cmd, "Affiche les indicateurs et les paramètres du référentiel.")
     add("territoire", cmd_territoire.territoire_cmd, "Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")
     modele = typer.Typer(help="Modèles de classeurs fournis par acterr.", no_args_is_help=True)

@@ -61,7 +61,7 @@ class Workspace:
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise ConfigurationError(f"{root} : l'espace de travail doit être un dossier.")
-        if root.exists() and any(p.name != LOCK for p in root.iterdir()) and not (root / MANIFEST).exists() and create:
+        if root.exists() and any(not p.name.startswith(".") for p in root.iterdir()) and not (root / MANIFEST).exists() and create:
             raise ConfigurationError(
                 f"{root} : ce dossier n'est pas vide et n'est pas un espace de travail acterr ; choisissez un autre dossier (--espace)."
             )

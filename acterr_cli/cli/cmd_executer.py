@@ -1,0 +1,24 @@
+"""`acterr executer CONFIG.toml`: the whole chain for a scheduled job (cron)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from acterr_cli.cli.context import console_err, print_json
+from acterr_cli.scheduled import load_config, run
+
+
+def executer_cmd(
+    config: Path = typer.Argument(..., help="Fichier de configuration TOML (voir README, « Exécution planifiée »)."),
+    json_: bool = typer.Option(False, "--json", help="Rapport d'exécution en JSON sur la sortie standard."),
+) -> None:
+    def log(message: str) -> None:
+        console_err.print(f"{datetime.now():%Y-%m-%d %H:%M:%S} acterr : {message}", markup=False, highlight=False)
+
+    report, code = run(load_config(config), log)
+    if json_:
+        print_json(report)
+    raise typer.Exit(code)

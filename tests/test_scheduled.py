@@ -1,0 +1,84 @@
+"""`acterr executer`: the cron scenario, twice in a row, with good, changed, unchanged and broken files."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+import builders
+from acterr_cli.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def setup(tmp_path):
+    base = tmp_path / "ar"
+    depot = base / "depot"
+    builders.write_all(depot)
+    (depot / "casse.xlsx").write_text("pas un classeur")
+    (depot / "notes.txt").write_text("ignored: not a pattern")
+    config = base / "acterr.toml"
+    config.write_text(
+        'espace = "espace"\ndepot = "depot"\njournal = "journal/execution.json"\n'
+        '[calcul]\nniveaux = ["EPCI", "FRANCE"]\n'
+        '[[rapports]]\nniveau = "EPCI"\nsortie = "rapports/rapport_epci.xlsx"\n', encoding="utf-8")
+    return base, depot, config
+
+
+def execute(config):
+    result = runner.invoke(app, ["executer", str(config), "--json"])
+    return result, json.loads(result.stdout)
+
+
+def statuses(report):
+    return {f["fichier"]: f["statut"] for f in report["fichiers"]}
+
+
+def test_two_runs_in_a_row(setup, tmp_path):
+    base, depot, config = setup
+    result, report = execute(config)
+    assert result.exit_code == 3  # one file refused
+    assert statuses(report) == {"org_a.xlsx": "importe", "org_b.xlsx": "importe", "liasse.csv": "importe", "casse.xlsx": "refuse"}
+    assert [c["niveau"] for c in report["calculs"]] == ["EPCI", "FRANCE"]
+    assert (base / "rapports" / "rapport_epci.xlsx").exists()
+    assert json.loads((base / "journal" / "execution.json").read_text("utf-8"))["code_sortie"] == 3
+    assert "acterr : dépôt : 4 fichier(s), 4 nouveau(x) ou modifié(s)" in result.stderr
+
+    # Night 2: A's workbook changed, the broken file replaced by a good one, the rest unchanged.
+    builders.write_questionnaire(depot / "org_a.xlsx", {**builders.ORG_A, "etp_total": 21}, builders.TABLES_A)
+    (depot / "casse.xlsx").unlink()
+    shutil.copy(builders.write_org_c(tmp_path), depot / "org_c.xlsx")
+    result, report = execute(config)
+    assert result.exit_code == 0, result.output
+    assert statuses(report) == {"org_a.xlsx": "importe", "org_b.xlsx": "inchange", "liasse.csv": "inchange", "org_c.xlsx": "importe"}
+    assert report["code_sortie"] == 0 and report["duree_s"] > 0
+
+
+def test_unchanged_broken_file_keeps_the_run_refused(setup):
+    _, _, config = setup
+    execute(config)
+    result, report = execute(config)
+    assert result.exit_code == 3
+    assert set(statuses(report).values()) == {"inchange"}
+
+
+def test_paths_cannot_leave_the_configuration_folder(tmp_path):
+    config = tmp_path / "acterr.toml"
+    config.write_text('depot = "depot"\n[[rapports]]\nsortie = "../../etc/rapport.xlsx"\n', encoding="utf-8")
+    result = runner.invoke(app, ["executer", str(config)])
+    assert result.exit_code == 5
+    assert "sort du dossier de la configuration" in result.stderr
+
+
+def test_busy_workspace_is_reported(setup):
+    base, _, config = setup
+    from acterr_cli.workspace.store import Workspace
+
+    execute(config)
+    with Workspace.open(base / "espace").locked():
+        builders.write_questionnaire(base / "depot" / "org_a.xlsx", {**builders.ORG_A, "etp_total": 22}, builders.TABLES_A)
+        result, report = execute(config)
+    assert result.exit_code == 4
+    assert "utilisé par un autre processus" in report["erreur"]
