@@ -1,9 +1,11 @@
 """Import: read files, check them, store the good ones in one atomic step.
 
 A file with an error (erreur) is refused whole and nothing of it reaches the workspace; warnings
-(avertissements) are reported and the file is imported. The same organisation × exercice given
-by two different files of one run is an error on both (which one should win?); re-importing it
-in a later run replaces it.
+(avertissements) are reported and the file is imported. Under `--ignorer-erreurs` only the rows
+with an error are left out (each named in the report), unless the error is not tied to a row
+(the organisation's identity, a missing column), which still refuses the file. The same
+organisation × exercice given by two different files of one run is an error on both (which one
+should win?); re-importing it in a later run replaces it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acterr_cli.errors import ERREUR, ActerrError, Problem
+from acterr_cli.inputs.crosscheck import compare_units
 from acterr_cli.inputs.detect import read_input
-from acterr_cli.inputs.model import ParsedFile
+from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
 IMPORTE = "importe"
 REFUSE = "refuse"
 VERIFIE = "verifie"
+INTERNE = "interne"  # rule of the problem recorded when reading a file hit a bug
 
 
 @dataclass
@@ -32,11 +36,16 @@ class FileReport:
     statut: str
     organismes: list[dict] = field(default_factory=list)
     problemes: list[Problem] = field(default_factory=list)
+    lignes_ignorees: int = 0
+
+    @property
+    def erreurs(self) -> int:
+        return sum(p.gravite == ERREUR for p in self.problemes)
 
     def to_dict(self) -> dict:
         return {
             "fichier": self.fichier, "chemin": self.chemin, "type": self.type, "sha256": self.sha256,
-            "statut": self.statut, "organismes": self.organismes,
+            "statut": self.statut, "organismes": self.organismes, "lignes_ignorees": self.lignes_ignorees,
             "problemes": [p.to_dict() for p in self.problemes],
         }
 
@@ -54,6 +63,15 @@ class ImportReport:
     def refused(self) -> list[FileReport]:
         return [f for f in self.fichiers if f.statut == REFUSE]
 
+    @property
+    def errors_found(self) -> bool:
+        """Any error, even in rows left out under --ignorer-erreurs: exit code 3."""
+        return any(p.gravite == ERREUR for p in self.problems)
+
+    @property
+    def internal_errors(self) -> bool:
+        return any(p.regle == INTERNE for p in self.problems)
+
     def to_dict(self) -> dict:
         return {
             "version": 1,
@@ -61,24 +79,40 @@ class ImportReport:
             "resume": {
                 "fichiers": len(self.fichiers),
                 "importes": sum(f.statut == IMPORTE for f in self.fichiers),
+                "verifies": sum(f.statut == VERIFIE for f in self.fichiers),
                 "refuses": len(self.refused),
                 "erreurs": sum(p.gravite == ERREUR for p in self.problems),
                 "avertissements": sum(p.gravite != ERREUR for p in self.problems),
+                "lignes_ignorees": sum(f.lignes_ignorees for f in self.fichiers),
             },
         }
 
 
-def read_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None) -> list[tuple[Path, ParsedFile | None, list[Problem]]]:
+Read = tuple[Path, "ParsedFile | None", list[Problem]]
+
+
+def read_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
+               options: ReadOptions | None = None) -> list[Read]:
     """Read every file; a file that cannot be read at all becomes one problem, not a crash."""
-    out = []
-    for path in paths:
-        try:
-            parsed = read_input(path, reference, kind)
-            out.append((path, parsed, []))
-        except ActerrError as exc:
-            out.append((path, None, [Problem(fichier=Path(path).name, regle="lecture", message=exc.message)]))
-    _flag_duplicate_units([p for _, p, _ in out if p is not None])
+    options = options or ReadOptions(kind=kind)
+    out = [_read_one(Path(path), reference, options) for path in paths]
+    parsed = [p for _, p, _ in out if p is not None]
+    _flag_duplicate_units(parsed)
+    _cross_check_run(parsed)
     return out
+
+
+def _read_one(path: Path, reference: TerritorialReference, options: ReadOptions) -> Read:
+    try:
+        return path, read_input(path, reference, options=options), []
+    except ActerrError as exc:
+        return path, None, [Problem(fichier=path.name, regle="lecture", message=exc.message)]
+    except MemoryError:
+        raise
+    except Exception as exc:  # a bug must not stop a night run of 90 files: this file is refused, the others go on
+        return path, None, [Problem(fichier=path.name, regle=INTERNE,
+                                    message=f"erreur interne en lisant ce fichier ({type(exc).__name__}: {str(exc)[:200]}) ; "
+                                            "relancez avec --debug et signalez le problème.")]
 
 
 def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:
@@ -98,14 +132,45 @@ def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:
                     message=f"{what} pour l'organisme {unit.siren}, exercice {unit.exercice} ({names}) : importez-en un seul."))
 
 
-def verify_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None) -> ImportReport:
-    reports = [_report(path, parsed, problems, VERIFIE) for path, parsed, problems in read_files(paths, reference, kind)]
+def _cross_check_run(parsed: list[ParsedFile]) -> None:
+    """A liasse and questionnaires of the same run: differences are told on the questionnaire."""
+    liasses = {(u.siren, u.exercice): (u, pf) for pf in parsed if pf.ok for u in pf.units if u.kind == LIASSE}
+    for pf in parsed:
+        for unit in pf.units:
+            pair = liasses.get((unit.siren, unit.exercice)) if unit.kind == QUESTIONNAIRE and pf.ok else None
+            if pair:
+                pf.problems.extend(compare_units(pair[0], unit, unit, pf.path.name, pair[1].path.name))
+
+
+def _cross_check_workspace(ws: Workspace, parsed: list[ParsedFile]) -> None:
+    """The other source already in the workspace (and not replaced by this run)."""
+    incoming = {u.key for pf in parsed for u in pf.units}
+    for pf in parsed:
+        if not pf.ok:
+            continue
+        for unit in pf.units:
+            other_kind = {LIASSE: QUESTIONNAIRE, QUESTIONNAIRE: LIASSE}.get(unit.kind)
+            key = f"{other_kind}-{unit.siren}-{unit.exercice}"
+            if other_kind is None or key in incoming:
+                continue
+            stored = ws.stored_unit(key)
+            if stored is None:
+                continue
+            other, fichier = stored
+            liasse, questionnaire = (unit, other) if unit.kind == LIASSE else (other, unit)
+            pf.problems.extend(compare_units(liasse, questionnaire, unit, pf.path.name, f"{fichier}, déjà dans l'espace"))
+
+
+def verify_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
+                 options: ReadOptions | None = None) -> ImportReport:
+    reports = [_report(path, parsed, problems, VERIFIE) for path, parsed, problems in read_files(paths, reference, kind, options)]
     return ImportReport(reports, ecrit=False)
 
 
 def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReference, kind: str | None = None,
-                 wait_seconds: float = 0.0) -> ImportReport:
-    read = read_files(paths, reference, kind)
+                 wait_seconds: float = 0.0, options: ReadOptions | None = None) -> ImportReport:
+    read = read_files(paths, reference, kind, options)
+    _cross_check_workspace(ws, [p for _, p, _ in read if p is not None])
     reports, units, sources = [], [], {}
     for path, parsed, problems in read:
         report = _report(path, parsed, problems, IMPORTE)
@@ -124,12 +189,16 @@ def _report(path: Path, parsed: ParsedFile | None, problems: list[Problem], ok_s
     if parsed is None:
         return FileReport(Path(path).name, str(path), None, None, REFUSE, [], problems)
     all_problems = problems + parsed.problems
-    refused = any(p.gravite == ERREUR for p in all_problems) or not parsed.units
+    forgiven = {id(p) for p in parsed.forgiven}
+    refused = any(p.gravite == ERREUR and id(p) not in forgiven for p in all_problems) or not parsed.units
     if not parsed.units and not all_problems:
         all_problems.append(Problem(fichier=parsed.path.name, regle="vide", message="aucune donnée à importer."))
     return FileReport(
         parsed.path.name, str(path), parsed.kind, parsed.sha256, REFUSE if refused else ok_status,
-        [{"siren": u.siren, "exercice": u.exercice, "raison_sociale": u.raison_sociale,
-          "feuilles": {k: v.height for k, v in u.tables.items()}} for u in parsed.units],
-        all_problems,
+        [_unit_summary(u) for u in parsed.units], all_problems, 0 if refused else parsed.dropped_rows,
     )
+
+
+def _unit_summary(unit: ImportUnit) -> dict:
+    return {"siren": unit.siren, "exercice": unit.exercice, "raison_sociale": unit.raison_sociale,
+            "feuilles": {k: v.height for k, v in unit.tables.items()}}

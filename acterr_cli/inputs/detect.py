@@ -7,7 +7,7 @@ from pathlib import Path
 from acterr_cli.errors import InputMissingError, InvalidDataError, UsageError
 from acterr_cli.inputs.excel import Workbook
 from acterr_cli.inputs.liasse import read_liasse
-from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ParsedFile
+from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ParsedFile, ReadOptions
 from acterr_cli.inputs.questionnaire import looks_like_questionnaire, read_questionnaire
 from acterr_cli.territory.reference import TerritorialReference
 
@@ -16,8 +16,11 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 CSV_SUFFIXES = (".csv", ".txt")
 
 
-def read_input(path: Path, reference: TerritorialReference, kind: str | None = None) -> ParsedFile:
+def read_input(path: Path, reference: TerritorialReference, kind: str | None = None,
+               options: ReadOptions | None = None) -> ParsedFile:
     path = Path(path)
+    options = options or ReadOptions(kind=kind)
+    kind = kind or options.kind
     if not path.is_file():
         raise InputMissingError(f"{path} : fichier introuvable.")
     if kind is not None and kind not in KINDS:
@@ -26,10 +29,10 @@ def read_input(path: Path, reference: TerritorialReference, kind: str | None = N
     if suffix in CSV_SUFFIXES:
         if kind == QUESTIONNAIRE:
             raise InvalidDataError(f"{path.name} : un questionnaire est un classeur Excel, pas un CSV.")
-        return read_liasse(path, reference)
+        return read_liasse(path, reference, options=options)
     if suffix not in EXCEL_SUFFIXES:
-        raise InvalidDataError(f"{path.name} : format non reconnu (attendu : classeur .xlsx ou fichier .csv).")
+        raise InvalidDataError(f"{path.name} : format non reconnu (attendu : classeur .xlsx, .xls, .ods ou fichier .csv).")
     workbook = Workbook(path)
     if kind == QUESTIONNAIRE or (kind is None and looks_like_questionnaire(workbook)):
-        return read_questionnaire(path, reference, workbook)
-    return read_liasse(path, reference)
+        return read_questionnaire(path, reference, workbook, options)
+    return read_liasse(path, reference, options=options, workbook=workbook)

@@ -1,28 +1,32 @@
-"""Reader of the federation liasse in the canonical layout (DATA.md §2), CSV or xlsx.
+"""Reader of the federation liasse (DATA.md §2), CSV or xlsx, canonical or through a mapping file.
 
 CSV files come as people export them: `;` or `,` or tab separated, UTF-8 (with or without BOM)
-or latin-1, decimal commas. The file is read as a grid of text, so that the same header search,
-parsing rules and cell references serve both CSV and Excel (« B7 » is where Excel shows it).
+or latin-1, decimal commas, sometimes a title line above the header. The file is read as a grid
+of text, so that the same header search, parsing rules and cell references serve both CSV and
+Excel (« B7 » is where Excel shows it).
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
 import polars as pl
 
-from acterr_cli.errors import ERREUR, InvalidDataError, Problem
-from acterr_cli.inputs.cells import header_key
+from acterr_cli.errors import AVERTISSEMENT, ERREUR, InvalidDataError, Problem
+from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.excel import Grid, Workbook
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.inputs.model import LIASSE as LIASSE_KIND
-from acterr_cli.inputs.model import ImportUnit, ParsedFile, sha256_of, with_provenance
-from acterr_cli.inputs.questionnaire import read_table
+from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of, with_provenance
+from acterr_cli.inputs.questionnaire import Layout, find_layout, read_table
 from acterr_cli.territory.reference import TerritorialReference
 
-MAX_CSV_BYTES = 200 * 1024 * 1024
+MAX_CSV_BYTES = 50 * 1024 * 1024  # a national liasse is ~600 rows: far below
 _REQUIRED_KEYS = {"siren", "exercice"}
+_SEPARATORS = (";", ",", "\t", "|")
 
 
 def looks_like_liasse_header(cells: list[str | None]) -> bool:
@@ -30,42 +34,66 @@ def looks_like_liasse_header(cells: list[str | None]) -> bool:
     return _REQUIRED_KEYS <= keys
 
 
-def read_csv_grid(path: Path) -> Grid:
-    data = Path(path).read_bytes() if Path(path).stat().st_size <= MAX_CSV_BYTES else None
-    if data is None:
-        raise InvalidDataError(f"{Path(path).name} : fichier CSV trop volumineux pour une liasse (plus de 200 Mo).")
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    separator = max((";", ",", "\t"), key=first_line.count)
+def read_csv_grid(path: Path, separator: str | None = None) -> Grid:
+    path = Path(path)
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise InvalidDataError(f"{path.name} : fichier CSV trop volumineux pour une liasse (plus de {MAX_CSV_BYTES // 2**20} Mo).")
+    text = _decode(path.read_bytes())
+    separator = separator or _separator(text)
+    csv.field_size_limit(MAX_CELL_CHARS * 4)
     try:
-        frame = pl.read_csv(io.StringIO(text), separator=separator, has_header=False, infer_schema=False,
-                            truncate_ragged_lines=True, quote_char='"')
-    except Exception as exc:
-        raise InvalidDataError(f"{Path(path).name} : CSV illisible ({str(exc).splitlines()[0][:200]}).") from exc
-    frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-    return Grid("", frame)  # a CSV has no sheet name
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"'))
+    except csv.Error as exc:  # a field beyond the limit, a NUL byte…
+        raise InvalidDataError(f"{path.name} : CSV illisible ({exc}).") from exc
+    width = max((len(r) for r in rows), default=0)
+    _check_lengths(rows, path.name)
+    columns = {f"c{j}": [r[j] if j < len(r) and r[j] != "" else None for r in rows] for j in range(width)}
+    return Grid("", pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns}))  # a CSV has no sheet name
+
+
+def _separator(text: str) -> str:
+    """The separator that splits the most-split line of the first ones: a title line above the
+    header does not decide it."""
+    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    return max(_SEPARATORS, key=lambda sep: max((line.count(sep) for line in lines), default=0))
+
+
+def _check_lengths(rows: list[list[str]], name: str) -> None:
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            if len(value) > MAX_CELL_CHARS:
+                raise InvalidDataError(f"{name}, cellule {column_letter(j)}{i + 1} : texte de plus de "
+                                       f"{MAX_CELL_CHARS:,} caractères ; fichier refusé.".replace(",", " "))
 
 
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        return data[3:].decode("utf-8", errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
 
 
-def read_liasse(path: Path, reference: TerritorialReference, grid: Grid | None = None) -> ParsedFile:
-    path = Path(path)
+def read_liasse(path: Path, reference: TerritorialReference, grid: Grid | None = None,
+                options: ReadOptions | None = None, workbook: Workbook | None = None) -> ParsedFile:
+    path, options = Path(path), options or ReadOptions()
     parsed = ParsedFile(path=path, sha256=sha256_of(path), kind=LIASSE_KIND)
+    mapping = options.mapping
     if grid is None:
-        grid = read_csv_grid(path) if path.suffix.lower() in (".csv", ".txt") else _first_liasse_sheet(Workbook(path))
-    facts = read_table(grid, LIASSE, parsed, reference)
+        grid = _csv_grid(path, mapping) if path.suffix.lower() in (".csv", ".txt") else _liasse_sheet(workbook or Workbook(path), mapping)
+    sheet, found = _layout(grid, mapping, parsed)
+    if found is None:
+        return parsed
+    grid, layout = found
+    facts = read_table(grid, sheet, parsed, reference, options, layout)
     if facts is None or not facts.height or not parsed.ok:
         if facts is not None and not facts.height:
             parsed.problems.append(Problem(fichier=path.name, regle="vide", message="la liasse ne contient aucune ligne."))
         return parsed
-    _check_duplicates(facts, parsed)
+    letters = {f: grid.letter(j) for j, f in layout.columns.items() if f not in layout.constants}
+    facts = _other_exercices(facts, options, parsed, grid.sheet)
+    facts = _check_duplicates(facts, parsed, options, grid.sheet, letters.get("siren", "A"))
     if not parsed.ok:
         return parsed
     for row in facts.partition_by(["siren", "exercice"], as_dict=False):
@@ -73,22 +101,71 @@ def read_liasse(path: Path, reference: TerritorialReference, grid: Grid | None =
         frame = with_provenance(row.drop("siren", "exercice"), siren=siren, exercice=exercice,
                                 fichier=path.name, sha256=parsed.sha256, feuille=grid.sheet)
         raison = row["raison_sociale"][0] if "raison_sociale" in row.columns else None
-        parsed.units.append(ImportUnit(LIASSE_KIND, siren, exercice, raison, {LIASSE.dataset: frame}))
+        cells = {f: (grid.sheet or None, f"{letter}{row['ligne'][0]}") for f, letter in letters.items()}
+        parsed.units.append(ImportUnit(LIASSE_KIND, siren, exercice, raison, {LIASSE.dataset: frame}, cells))
     return parsed
 
 
-def _first_liasse_sheet(workbook: Workbook) -> Grid:
+def _csv_grid(path: Path, mapping) -> Grid:
+    return read_csv_grid(path, mapping.separator if mapping else None)
+
+
+def _layout(grid: Grid, mapping, parsed: ParsedFile) -> tuple[qs.Sheet, tuple[Grid, Layout] | None]:
+    if mapping is None:
+        layout = find_layout(grid, LIASSE)
+        if layout is None:
+            parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="entetes",
+                                           message="ligne d'en-têtes de la liasse introuvable (colonnes « siren » et « exercice » "
+                                                   "attendues) ; pour un autre format, donnez un fichier de correspondance (--correspondance)."))
+            return LIASSE, None
+        return LIASSE, (grid, layout)
+    found = mapping.layout(grid)
+    if found is None:
+        missing = ", ".join(f"« {c} »" for c in mapping.missing_columns(grid)) or "siren, exercice"
+        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="correspondance",
+                                       message=f"colonnes de la correspondance {mapping.name} introuvables : {missing}."))
+    return mapping.schema(), found
+
+
+def _liasse_sheet(workbook: Workbook, mapping) -> Grid:
+    if mapping is not None and mapping.sheet is not None:
+        actual = workbook.find_sheet(mapping.sheet)
+        if actual is None:
+            raise InvalidDataError(f"{workbook.path.name} : feuille « {mapping.sheet} » (correspondance {mapping.name}) introuvable ; "
+                                   f"feuilles du classeur : {', '.join(workbook.sheet_names)}.")
+        return workbook.grid(actual)
     for name in workbook.sheet_names:
         grid = workbook.grid(name)
-        if any(looks_like_liasse_header(list(row)) for row in grid.frame.head(30).iter_rows()):
+        if mapping.matches(grid) if mapping else any(looks_like_liasse_header(list(r)) for r in grid.frame.head(30).iter_rows()):
             return grid
-    raise InvalidDataError(f"{workbook.path.name} : aucune feuille ne contient les colonnes « siren » et « exercice » d'une liasse.")
+    expected = f"les colonnes de la correspondance {mapping.name}" if mapping else "les colonnes « siren » et « exercice » d'une liasse"
+    raise InvalidDataError(f"{workbook.path.name} : aucune feuille ne contient {expected}.")
 
 
-def _check_duplicates(facts: pl.DataFrame, parsed: ParsedFile) -> None:
-    dup = facts.filter(pl.struct("siren", "exercice").is_duplicated())
-    for row in dup.iter_rows(named=True):
+def _other_exercices(facts: pl.DataFrame, options: ReadOptions, parsed: ParsedFile, sheet: str) -> pl.DataFrame:
+    """With --exercice, a liasse's rows of other years are set aside (a liasse often holds several)."""
+    if options.exercice is None:
+        return facts
+    others = facts.filter(pl.col("exercice") != options.exercice)
+    if others.height:
+        years = ", ".join(str(y) for y in sorted(others["exercice"].unique().to_list()))
         parsed.problems.append(Problem(
-            fichier=parsed.path.name, feuille=None, cellule=f"A{row['ligne']}", colonne="siren", valeur=row["siren"],
+            fichier=parsed.path.name, feuille=sheet or None, regle="exercice", gravite=AVERTISSEMENT,
+            message=f"{others.height} ligne(s) d'autres exercices ({years}) non importée(s) : l'import porte sur l'exercice {options.exercice}."))
+    return facts.filter(pl.col("exercice") == options.exercice)
+
+
+def _check_duplicates(facts: pl.DataFrame, parsed: ParsedFile, options: ReadOptions, sheet: str, letter: str) -> pl.DataFrame:
+    """One organisation twice for one exercice: which row is right? An error on each row (under
+    --ignorer-erreurs, both rows are left out)."""
+    duplicated = pl.struct("siren", "exercice").is_duplicated()
+    for row in facts.filter(duplicated).iter_rows(named=True):
+        problem = Problem(
+            fichier=parsed.path.name, feuille=sheet or None, cellule=f"{letter}{row['ligne']}", colonne="siren", valeur=row["siren"],
             regle="doublon", gravite=ERREUR,
-            message=f"l'organisme {row['siren']} apparaît plusieurs fois pour l'exercice {row['exercice']}."))
+            message=f"l'organisme {row['siren']} apparaît plusieurs fois pour l'exercice {row['exercice']} (ligne {row['ligne']}).")
+        parsed.problems.append(problem)
+        if options.drop_faulty_rows:
+            parsed.forgiven.append(problem)
+            parsed.dropped_rows += 1
+    return facts.filter(~duplicated) if options.drop_faulty_rows else facts

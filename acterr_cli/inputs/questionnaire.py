@@ -42,6 +42,12 @@ class Layout:
     header_row: int
     columns: dict[int, str]
     scales: dict[str, float] = field(default_factory=dict)
+    announce: bool = True  # tell the user about unit conversions read from headers (not those a mapping declares)
+    constants: frozenset[str] = frozenset()  # fields a mapping fills for every row: never make a row « filled »
+
+    @property
+    def value_fields(self) -> list[str]:
+        return [f for f in self.columns.values() if f not in self.constants]
 
 
 def looks_like_questionnaire(workbook: Workbook) -> bool:
@@ -197,8 +203,7 @@ def read_table(grid: Grid, sheet: qs.Sheet, parsed: ParsedFile, reference: Terri
         return None
     _check_columns(grid, sheet, layout, ctx)
     raw, error_cells = _body(grid, layout, sheet, ctx)
-    value_cols = list(layout.columns.values())
-    raw, totals = _split_total_rows(raw, value_cols)
+    raw, totals = _split_total_rows(raw, layout.value_fields)
     letters = {field_name: grid.letter(j) for j, field_name in layout.columns.items()}
     rows = raw["_i"]
 
@@ -271,7 +276,7 @@ def _body(grid: Grid, layout: Layout, sheet: qs.Sheet, ctx: ParseContext) -> tup
     for found in errors.values():
         flagged = flagged | pl.col("_i").is_in(list(found))
     raw = raw.with_columns(flagged.alias("_erreurs"))
-    raw = raw.filter(~pl.all_horizontal([clean_text(pl.col(c)).is_null() for c in layout.columns.values()]))
+    raw = raw.filter(~pl.all_horizontal([clean_text(pl.col(c)).is_null() for c in layout.value_fields]))
     return raw, {f: set(found) for f, found in errors.items()}
 
 
@@ -326,6 +331,8 @@ def _apply_scales(typed: pl.DataFrame, layout: Layout, sheet: qs.Sheet, grid: Gr
     """Amounts of a column headed in k€ (or M€) are stored in euros, and the user is told so."""
     scales = {f: s for f, s in layout.scales.items() if f in typed.columns}
     for f, factor in scales.items():
+        if not layout.announce:
+            continue
         j = next(k for k, name in layout.columns.items() if name == f)
         ctx.add(grid.cell(layout.header_row, j), sheet.column(f), grid.frame[layout.header_row, j], "unite",
                 f"colonne exprimée en {'k€' if factor == 1000 else 'M€'} : montants multipliés par {factor:,.0f} pour être "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from acterr_cli.errors import (
     ConfigurationError,
     ExitCode,
     InputMissingError,
+    InvalidDataError,
 )
 from acterr_cli.inputs.model import ImportUnit
 from acterr_cli.outputs.atomic import atomic_write_bytes
@@ -43,6 +45,12 @@ MANIFEST = "manifest.json"
 FACTS = "faits"
 RESULTS = "resultats"
 LOCK = ".verrou"
+# Temporary files of atomic writes made under the lock (manifest, results): left by a killed
+# process, removed by the next one that takes the lock.
+_MANIFEST_TMP = re.compile(r"^\.manifest\.json\..*\.tmp$")
+_RESULTS_TMP = re.compile(r"^\..*\.tmp$")
+# Names that become path components of fact files: a value read from a file can never climb out.
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
 
 class WorkspaceBusyError(ActerrError):
@@ -61,14 +69,14 @@ class Workspace:
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise ConfigurationError(f"{root} : l'espace de travail doit être un dossier.")
-        if root.exists() and any(not p.name.startswith(".") for p in root.iterdir()) and not (root / MANIFEST).exists() and create:
+        if root.exists() and not (root / MANIFEST).exists() and create and not _only_own_entries(root):
             raise ConfigurationError(
                 f"{root} : ce dossier n'est pas vide et n'est pas un espace de travail acterr ; choisissez un autre dossier (--espace)."
             )
         if not root.exists():
             if not create:
                 raise InputMissingError(f"{root} : espace de travail introuvable (lancez d'abord « acterr import »).")
-            root.mkdir(parents=True)
+            root.mkdir(parents=True, exist_ok=True)  # another acterr may create it at the same moment
         ws = cls(root)
         manifest = ws.manifest
         if manifest.get("format") != FORMAT:
@@ -142,6 +150,7 @@ class Workspace:
         """Store the units (replacing any unit with the same key) in one atomic step.
         `fichiers` maps a unit key to its source description (name, sha256)."""
         manifest = json.loads(json.dumps(self.manifest))
+        written: list[Path] = []
         for unit in units:
             entry = {
                 "type": unit.kind,
@@ -153,16 +162,41 @@ class Workspace:
                 "jeux": {},
             }
             for dataset, frame in unit.tables.items():
-                rel = Path(FACTS) / dataset / f"exercice={unit.exercice}" / f"{unit.kind}-{unit.siren}-{uuid.uuid4().hex[:12]}.parquet"
-                target = self.root / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name("." + target.name + ".tmp")
-                frame.write_parquet(tmp, compression="zstd")
-                os.replace(tmp, target)
+                rel = self._fact_path(unit, dataset)
+                written.append(self._write_fact(rel, frame))
                 entry["jeux"][dataset] = {"chemin": rel.as_posix(), "lignes": frame.height}
             manifest["unites"][unit.key] = entry
+        _sync(written)  # the new files are on disk before the manifest points to them
         self._write_manifest(manifest)
         self._collect_garbage()
+
+    def _fact_path(self, unit: ImportUnit, dataset: str) -> Path:
+        """faits/<jeu>/exercice=<N>/<type>-<siren>-<jeton>.parquet, from checked names only."""
+        for name in (unit.kind, unit.siren, dataset):
+            if not _SAFE_NAME.match(str(name)):
+                raise InvalidDataError(f"nom refusé pour un fichier de l'espace de travail : « {str(name)[:60]} ».")
+        return Path(FACTS) / dataset / f"exercice={int(unit.exercice)}" / f"{unit.kind}-{unit.siren}-{uuid.uuid4().hex[:12]}.parquet"
+
+    def _write_fact(self, rel: Path, frame: pl.DataFrame) -> Path:
+        target = self._inside(rel.as_posix())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name("." + target.name + ".tmp")
+        frame.write_parquet(tmp, compression="zstd")
+        os.replace(tmp, target)
+        return target
+
+    def stored_unit(self, key: str) -> tuple[ImportUnit, str] | None:
+        """A unit already in the workspace, read back (for checks against an incoming file), with
+        the name of the file it came from."""
+        entry = self.manifest.get("unites", {}).get(key)
+        if entry is None:
+            return None
+        try:
+            tables = {d: pl.read_parquet(self._inside(item["chemin"])) for d, item in entry.get("jeux", {}).items()}
+        except (OSError, pl.exceptions.PolarsError):  # replaced meanwhile by another acterr: nothing to compare
+            return None
+        unit = ImportUnit(entry["type"], entry["siren"], int(entry["exercice"]), entry.get("raison_sociale"), tables)
+        return unit, entry.get("fichier", "?")
 
     def dataset_paths(self, dataset: str) -> list[Path]:
         paths = []
@@ -187,7 +221,10 @@ class Workspace:
         return path
 
     def _collect_garbage(self) -> None:
-        """Remove fact files the manifest no longer lists (replaced units, killed imports)."""
+        """Remove fact files the manifest no longer lists (replaced units, killed imports) and the
+        temporary files of interrupted atomic writes made under the lock. Runs only under the lock."""
+        _remove_matching(self.root, _MANIFEST_TMP)
+        _remove_matching(self.root / RESULTS, _RESULTS_TMP)
         facts = self.root / FACTS
         if not facts.exists():
             return
@@ -218,6 +255,28 @@ class Workspace:
             return None
         meta = json.loads(meta_path.read_text("utf-8"))
         return pl.read_parquet(target), meta
+
+
+def _only_own_entries(root: Path) -> bool:
+    """A folder holding only what acterr writes (hidden state and lock files, or the facts of a
+    first import killed before its manifest): a workspace, not someone's documents."""
+    return all(p.name.startswith(".") or p.name in (FACTS, RESULTS) for p in root.iterdir())
+
+
+def _remove_matching(folder: Path, pattern: re.Pattern) -> None:
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if pattern.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+
+
+def _sync(paths: list[Path]) -> None:
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _now() -> str:
