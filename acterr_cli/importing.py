@@ -106,7 +106,7 @@ def _read_one(path: Path, reference: TerritorialReference, options: ReadOptions)
     try:
         return path, read_input(path, reference, options=options), []
     except ActerrError as exc:
-        return path, None, [Problem(fichier=path.name, regle="lecture", message=exc.message)]
+        return path, None, exc.problems or [Problem(fichier=path.name, regle="lecture", message=exc.message)]
     except MemoryError:
         raise
     except Exception as exc:  # a bug must not stop a night run of 90 files: this file is refused, the others go on

@@ -16,7 +16,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from acterr_cli.errors import InvalidDataError
+from acterr_cli.errors import InvalidDataError, Problem
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_ROWS, inspect_workbook
 
@@ -24,6 +24,8 @@ from acterr_cli.inputs.container import MAX_ROWS, inspect_workbook
 _EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
                  "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
 NO_VALUE = "formule sans valeur"  # marker for a formula saved without its computed value
+_TOO_MANY_ROWS = f"plus de {MAX_ROWS:,} lignes ; ce n'est pas un questionnaire ni une liasse, le fichier est refusé.".replace(",", " ")
+_TOO_LONG = f"texte de plus de {MAX_CELL_CHARS:,} caractères (la limite d'Excel) ; le fichier est refusé.".replace(",", " ")
 
 
 @dataclass
@@ -62,28 +64,32 @@ class Workbook:
         return next((s for s in self.sheet_names if header_key(s) == key), None)
 
     def grid(self, sheet: str) -> Grid:
-        where = f"{self.path.name}, feuille {sheet}"
         if self._scan.rows.get(sheet, 0) > MAX_ROWS:
-            raise _too_many_rows(where)
+            raise _located(self.path, sheet, None, _TOO_MANY_ROWS, "taille")
         try:
             loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1)
             batch, cell_errors = loaded.to_arrow_with_errors()
             columns = loaded.available_columns()
         except Exception as exc:
-            raise InvalidDataError(f"{where} : lecture impossible ({_short(exc)}).") from exc
+            raise _located(self.path, sheet, None, f"lecture impossible ({_short(exc)}).", "lecture") from exc
         data = pl.from_arrow(batch)
         if not isinstance(data, pl.DataFrame) or data.height > MAX_ROWS:
-            raise _too_many_rows(where)
+            raise _located(self.path, sheet, None, _TOO_MANY_ROWS, "taille")
         data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
         offset = columns[0].absolute_index if columns else 0
-        _check_cell_lengths(data, offset, where)
+        long_cell = _overlong_cell(data, offset)
+        if long_cell:
+            raise _located(self.path, sheet, long_cell, _TOO_LONG, "taille")
         grid = Grid(sheet, data, offset, _errors(cell_errors))
         _add_formulas_without_value(grid, self._scan.formulas_without_value.get(sheet, []))
         return grid
 
 
-def _too_many_rows(where: str) -> InvalidDataError:
-    return InvalidDataError(f"{where} : plus de {MAX_ROWS:,} lignes ; ce n'est pas un questionnaire acterr.".replace(",", " "))
+def _located(path: Path, sheet: str, cell: str | None, message: str, rule: str) -> InvalidDataError:
+    """A refusal that names its sheet and cell, as a structured problem for the report."""
+    where = f"{path.name}, feuille {sheet}" + (f", cellule {cell}" if cell else "")
+    problem = Problem(fichier=path.name, feuille=sheet, cellule=cell, regle=rule, message=message)
+    return InvalidDataError(f"{where} : {message}", [problem])
 
 
 def _short(exc: Exception) -> str:
@@ -111,18 +117,17 @@ def _add_formulas_without_value(grid: Grid, refs: list[str]) -> None:
             grid.errors.setdefault((row, col), NO_VALUE)
 
 
-def _check_cell_lengths(data: pl.DataFrame, offset: int, where: str) -> None:
+def _overlong_cell(data: pl.DataFrame, offset: int) -> str | None:
     """Excel cells hold at most 32 767 characters: a longer one is not a spreadsheet's doing."""
     if not data.width or not data.height:
-        return
+        return None
     longest = data.select(pl.all().str.len_bytes().max()).row(0)
     for j, length in enumerate(longest):
         if length is not None and length > MAX_CELL_CHARS:  # bytes ≥ characters: confirm below
             chars = data.get_column(f"c{j}").str.len_chars()
             if chars.max() > MAX_CELL_CHARS:
-                i = int(chars.arg_max())
-                raise InvalidDataError(f"{where}, cellule {column_letter(j + offset)}{i + 1} : texte de plus de "
-                                       f"{MAX_CELL_CHARS:,} caractères (limite d'Excel) ; fichier refusé.".replace(",", " "))
+                return f"{column_letter(j + offset)}{int(chars.arg_max()) + 1}"
+    return None
 
 
 def _column_index(letters: str) -> int:

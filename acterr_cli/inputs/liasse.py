@@ -62,8 +62,10 @@ def _check_lengths(rows: list[list[str]], name: str) -> None:
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
             if len(value) > MAX_CELL_CHARS:
-                raise InvalidDataError(f"{name}, cellule {column_letter(j)}{i + 1} : texte de plus de "
-                                       f"{MAX_CELL_CHARS:,} caractères ; fichier refusé.".replace(",", " "))
+                cell = f"{column_letter(j)}{i + 1}"
+                message = f"texte de plus de {MAX_CELL_CHARS:,} caractères ; le fichier est refusé.".replace(",", " ")
+                raise InvalidDataError(f"{name}, cellule {cell} : {message}",
+                                       [Problem(fichier=name, cellule=cell, regle="taille", message=message)])
 
 
 def _decode(data: bytes) -> str:

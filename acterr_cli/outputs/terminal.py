@@ -36,23 +36,41 @@ MAX_PROBLEMS_SHOWN = 30
 # ─── import reports ───
 
 def print_file_report(report: ImportReport, console: Console, verb: str) -> None:
+    """One line per file (and per organisation it holds), then its problems, errors first and in
+    the order of the workbook, each with its cell; a closing line sums up the run."""
+    import re
+
+    from rich.markup import escape  # cell values and file names are user text, never markup
+
+    def order(p):
+        match = re.fullmatch(r"([A-Z]{1,3})(\d+)", p.cellule or "")
+        return (p.gravite != ERREUR, p.feuille or "", int(match.group(2)) if match else 0, p.cellule or "")
+
     for f in report.fichiers:
+        errors = sum(p.gravite == ERREUR for p in f.problemes)
+        counts = f"{errors} erreur(s), {len(f.problemes) - errors} avertissement(s)"
         if f.statut == REFUSE:
-            console.print(f"[bold red]✗ {f.fichier}[/] : refusé")
+            console.print(f"[bold red]✗ {escape(f.fichier)}[/] : refusé — {counts}")
         else:
             label = "importé" if f.statut == IMPORTE else verb
+            dropped = f" ; [yellow]{f.lignes_ignorees} ligne(s) en erreur non importée(s)[/]" if f.lignes_ignorees else ""
             for org in f.organismes:
                 sheets = ", ".join(f"{k} ({v})" for k, v in org["feuilles"].items())
-                console.print(f"[green]✓ {f.fichier}[/] : {label} — {org['raison_sociale'] or org['siren']} "
-                              f"({org['siren']}, exercice {org['exercice']}) : {sheets}")
-        for p in f.problemes[:MAX_PROBLEMS_SHOWN]:
+                console.print(f"[green]✓ {escape(f.fichier)}[/] : {label} — {escape(str(org['raison_sociale'] or org['siren']))} "
+                              f"({org['siren']}, exercice {org['exercice']}) : {sheets}{dropped}")
+        for p in sorted(f.problemes, key=order)[:MAX_PROBLEMS_SHOWN]:
             tag = "[red]erreur[/]" if p.gravite == ERREUR else "[yellow]avertissement[/]"
-            console.print(f"    {tag} {p.location()} : {p.message}" + (f" (valeur : « {p.valeur} »)" if p.valeur else ""))
+            message = p.message.removeprefix(f"{p.fichier} : ")  # a reader's message may already name the file
+            console.print(f"    {tag} {escape(p.location())} : {escape(message)}"
+                          + (f" (valeur : « {escape(p.valeur)} »)" if p.valeur else ""), highlight=False)
         if len(f.problemes) > MAX_PROBLEMS_SHOWN:
-            console.print(f"    … et {len(f.problemes) - MAX_PROBLEMS_SHOWN} autres problèmes (--json pour la liste complète).")
+            console.print(f"    … et {len(f.problemes) - MAX_PROBLEMS_SHOWN} autres problèmes "
+                          "(--rapport-erreurs FICHIER.xlsx ou --json pour la liste complète).")
     s = report.to_dict()["resume"]
-    console.print(f"{s['fichiers']} fichier(s) : {s['importes']} importé(s), {s['refuses']} refusé(s), "
-                  f"{s['erreurs']} erreur(s), {s['avertissements']} avertissement(s).")
+    done = f"{s['importes']} importé(s)" if verb == "importé" else f"{s['verifies']} valide(s)"
+    console.print(f"{s['fichiers']} fichier(s) : {done}, {s['refuses']} refusé(s), "
+                  f"{s['erreurs']} erreur(s), {s['avertissements']} avertissement(s)."
+                  + (f" {s['lignes_ignorees']} ligne(s) en erreur non importée(s) (--ignorer-erreurs)." if s["lignes_ignorees"] else ""))
 
 
 # ─── results ───
