@@ -38,3 +38,7 @@ samples: install
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
+
+# Performance targets, each measured beside its reference (builds its data under build/bench/).
+bench: install
+	$(PY) scripts/bench.py

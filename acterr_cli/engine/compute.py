@@ -10,6 +10,7 @@ on the sums: ratios are recomputed, never averaged, and coverage says who was co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
@@ -43,6 +44,7 @@ RESULT_SCHEMA = {
     "motif": pl.Utf8,
     "note": pl.Utf8,
 }
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 CALCULE = "calcule"
 NON_CALCULABLE = "non_calculable"
 
@@ -55,6 +57,9 @@ class Evaluator:
         self.raw = raw_measures()
         self.ordered = self.referentiel.ordered_indicators()
         self.roots = self._measure_roots()
+        self._literals = {
+            s: [pl.lit(p.value(s), dtype=pl.Float64).alias(p.nom) for p in self.referentiel.parameters.values()] for s in SCENARIOS
+        }
 
     # ─── derived measures ───
 
@@ -78,18 +83,32 @@ class Evaluator:
     # ─── formulas ───
 
     def _params(self, scenario: str) -> list[pl.Expr]:
-        return [pl.lit(p.value(scenario), dtype=pl.Float64).alias(p.nom) for p in self.referentiel.parameters.values()]
+        return self._literals[scenario]
 
-    def evaluate(self, frame: pl.DataFrame, indicators: list[Indicator]) -> pl.DataFrame:
-        """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use)."""
+    def evaluate(self, frame: FrameT, indicators: list[Indicator]) -> FrameT:
+        """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use).
+        One linear chain (eager or lazy): for each scenario the parameters take its values, the
+        indicators are evaluated by layers (those using no other indicator first), then kept
+        under their scenario's name — a few passes over the frame, not one per formula."""
         needed = self._with_dependencies(indicators)
-        out = []
+        layers = self._layers(needed)
         for scenario in SCENARIOS:
-            f = frame.with_columns(self._params(scenario))
-            for ind in needed:
-                f = f.with_columns(_finite(pl.sql_expr(ind.formula(scenario))).alias(ind.ident))
-            out.append(f.select([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in needed]))
-        return pl.concat([frame, *out], how="horizontal")
+            frame = frame.with_columns(self._params(scenario))
+            for layer in layers:
+                frame = frame.with_columns([_finite(pl.sql_expr(ind.formula(scenario))).alias(ind.ident) for ind in layer])
+            frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in needed])
+        return frame.drop([*self.referentiel.parameters, *(i.ident for i in needed)], strict=False)
+
+    def _layers(self, indicators: list[Indicator]) -> list[list[Indicator]]:
+        """Indicators grouped so that each layer uses only indicators of earlier layers."""
+        depth: dict[str, int] = {}
+        for ind in indicators:  # already in dependency order
+            used = [depth[d.code] for n in self.referentiel.dependencies(ind) if (d := self.referentiel.by_ident.get(n)) and d.code in depth]
+            depth[ind.code] = 1 + max(used, default=-1)
+        layers: list[list[Indicator]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+        for ind in indicators:
+            layers[depth[ind.code]].append(ind)
+        return layers
 
     def _with_dependencies(self, indicators: list[Indicator]) -> list[Indicator]:
         """The indicators and those their formulas use, in evaluation order (internal fallback
@@ -109,6 +128,8 @@ class Evaluator:
 
     def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
         rows = rows.filter(pl.col("siren").is_not_null())  # territory-only rows have no organisation
+        if rows.is_empty():
+            return _empty()
         fallbacks = {i.code: f for i in self.ordered if (f := i.fallback())}
         frame = self.evaluate(rows, self.ordered + list(fallbacks.values()))
         parts = []
@@ -162,41 +183,81 @@ class Evaluator:
     # ─── consolidation ───
 
     def consolidate(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
-        """One result per territory × exercice × indicator, all organisations together."""
-        parts = []
-        for ind in self.ordered:
-            part = self._consolidated_part(rows, ind, level)
-            fallback = ind.fallback()
-            if fallback is not None:
-                part = _prefer(part, self._consolidated_part(rows, fallback, level), ["code_territoire", "exercice"])
-            parts.append(part)
-        return pl.concat(parts) if parts else _empty()
+        """One result per territory × exercice × indicator, all organisations together.
 
-    def _consolidated_part(self, rows: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
-        """Sums of the indicator's measures over the organisations that provide all of them."""
-        needed = sorted(self.referentiel.measure_roots(ind))
-        org_measures = [m for m in needed if m not in TERRITORY_MEASURES]
+        Each indicator sums its own measures over the organisations that provide all of them
+        (its « complete » organisations). All these sums are made in a single pass over the rows
+        (columns named `<code>|<measure>`); each formula then runs on the small aggregated frame."""
+        absent = {c for c in rows.columns if rows[c].null_count() == rows.height} if rows.height else set(rows.columns)
+        trivial = [i for i in self.ordered if self._absent_inputs(i, absent) and not i.formule_repli]
+        indicators = [i for i in self.ordered if i not in trivial]
+        indicators += [f for i in indicators if (f := i.fallback())]
+        group = ["code_territoire", "nom_territoire", "exercice"]
         is_org = pl.col("siren").is_not_null()
-        complete = pl.all_horizontal([pl.col(m).is_not_null() for m in org_measures]) & is_org if org_measures else pl.lit(True)
         weight = pl.col("logements").filter(is_org)
-        agg = rows.group_by(["code_territoire", "nom_territoire", "exercice"]).agg(
-            *[pl.col(m).filter(complete).sum().alias(m) for m in org_measures],
-            *[pl.col(m).first().alias(m) for m in needed if m in TERRITORY_MEASURES],
-            pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"),
-            pl.col("siren").filter(complete).drop_nulls().n_unique().alias("nb_organismes_calcules"),
-            pl.col("logements").filter(complete).sum().alias("_w_ok"),
-            weight.sum().alias("_w_all"),
-            weight.is_null().any().alias("_w_unknown"),
-            *[pl.col(m).is_not_null().any().alias(f"_any_{m}") for m in org_measures],
+        shared = [pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
+                  weight.is_null().any().alias("_w_unknown")]
+        territory = {m for ind in indicators for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES}
+        agg = rows.group_by(group).agg(
+            *shared, *[pl.col(m).first().alias(m) for m in sorted(territory)],
+            *[e for ind in indicators for e in self._sums(ind, is_org)],
         )
+        parts = {ind.code: self._consolidated_part(agg, ind, level) for ind in indicators}
+        parts |= {ind.code: self._not_computable(agg, ind, level, self._absent_inputs(ind, absent)) for ind in trivial}
+        return pl.concat([
+            _prefer(parts[ind.code], parts[f"{ind.code}~repli"], ["code_territoire", "exercice"]) if ind.formule_repli
+            else parts[ind.code] for ind in self.ordered
+        ]) if self.ordered else _empty()
+
+    def _absent_inputs(self, ind: Indicator, absent: set[str]) -> list[str]:
+        return sorted(m for m in self.referentiel.measure_roots(ind) if m in absent)
+
+    def _not_computable(self, agg: pl.DataFrame, ind: Indicator, level: str, missing: list[str]) -> pl.DataFrame:
+        """An indicator one of whose inputs exists nowhere in the workspace: no formula to run,
+        the same reason everywhere (this keeps a run with few inputs fast)."""
+        territory = [m for m in missing if m in TERRITORY_MEASURES]
+        labels = ", ".join(self._measure_label(m) for m in (territory or missing))
+        motif = f"donnée du territoire absente : {labels}" if territory else f"aucun organisme présent ne fournit : {labels}"
+        return _conform(agg.select(
+            *_identity(ind, level), "code_territoire", "nom_territoire",
+            pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"), "exercice",
+            *[pl.lit(None, pl.Float64).alias(c) for c in ("valeur", "valeur_basse", "valeur_haute")], pl.lit(ind.unite).alias("unite"),
+            pl.lit(0.0).alias("couverture"), "nb_organismes", pl.lit(0, pl.Int64).alias("nb_organismes_calcules"),
+            pl.lit(NON_CALCULABLE).alias("statut"), pl.lit(motif).alias("motif"), pl.lit(None, pl.Utf8).alias("note"),
+        ))
+
+    def _org_measures(self, ind: Indicator) -> list[str]:
+        return sorted(m for m in self.referentiel.measure_roots(ind) if m not in TERRITORY_MEASURES)
+
+    def _sums(self, ind: Indicator, is_org: pl.Expr) -> list[pl.Expr]:
+        """The indicator's aggregations: its measures over its complete organisations, how many
+        they are, their dwellings, and which measures exist at all (for motifs)."""
+        measures = self._org_measures(ind)
+        complete = pl.all_horizontal([pl.col(m).is_not_null() for m in measures]) & is_org if measures else pl.lit(True)
+        k = ind.code
+        return [
+            *[pl.col(m).filter(complete).sum().alias(f"{k}|{m}") for m in measures],
+            pl.col("siren").filter(complete).drop_nulls().n_unique().alias(f"{k}|nb_organismes_calcules"),
+            pl.col("logements").filter(complete).sum().alias(f"{k}|_w_ok"),
+            *[pl.col(m).is_not_null().any().alias(f"{k}|_any_{m}") for m in measures],
+        ]
+
+    def _consolidated_part(self, agg: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
+        measures = self._org_measures(ind)
+        k = ind.code
+        territory = sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
         # No complete organisation: the sums are not zero, they are unknown.
-        agg = agg.with_columns([
-            pl.when(pl.col("nb_organismes_calcules") > 0).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures
-        ])
-        frame = self.evaluate(agg, [ind])
+        calculated = pl.col(f"{k}|nb_organismes_calcules")
+        frame = agg.select(
+            "code_territoire", "nom_territoire", "exercice", "nb_organismes", "_w_all", "_w_unknown", *territory,
+            calculated.alias("nb_organismes_calcules"), pl.col(f"{k}|_w_ok").alias("_w_ok"),
+            *[pl.when(calculated > 0).then(pl.col(f"{k}|{m}")).otherwise(None).alias(m) for m in measures],
+            *[pl.col(f"{k}|_any_{m}").alias(f"_any_{m}") for m in measures],
+        )
+        frame = self.evaluate(frame, [ind])
         central = pl.col(f"{ind.ident}__centrale")
         coverage = (
-            pl.lit(100.0) if not org_measures  # the territory's own figures (population, RPLS stock)
+            pl.lit(100.0) if not measures  # the territory's own figures (population, RPLS stock)
             else pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
             .then(100.0 * pl.col("nb_organismes_calcules") / pl.col("nb_organismes"))
             .otherwise(100.0 * pl.col("_w_ok") / pl.col("_w_all"))
@@ -209,7 +270,7 @@ class Evaluator:
             pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
             "nb_organismes", "nb_organismes_calcules",
             pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-            self._consolidated_motif(org_measures, [m for m in needed if m in TERRITORY_MEASURES], central, ind.motif_si_nul),
+            self._consolidated_motif(measures, territory, central, ind.motif_si_nul),
             pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
         ))
 

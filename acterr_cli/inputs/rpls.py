@@ -13,6 +13,7 @@ its questionnaire's Patrimoine sheet.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -34,13 +35,16 @@ LABELS = "ABCDEFG"
 
 def read_rpls(path: Path, reference: TerritorialReference, exercice: int, siren: str | None = None) -> ParsedFile:
     path = Path(path)
-    parsed = ParsedFile(path=path, sha256=sha256_of(path), kind=RPLS)
     columns = _column_names(path)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InvalidDataError(f"{path.name} : colonnes RPLS introuvables : {', '.join(missing)} "
                                "(fichier RPLS par logement attendu, séparateur « ; »).")
-    counts = _counts_by_commune(path, columns)
+    # The checksum of a national file takes as long as reading it: done on the other core.
+    with ThreadPoolExecutor(1) as pool:
+        digest = pool.submit(sha256_of, path)
+        counts = _counts_by_commune(path, columns)
+        parsed = ParsedFile(path=path, sha256=digest.result(), kind=RPLS)
     counts = _with_current_communes(counts, reference, parsed)
     if siren is None:
         table = _stock(counts)
@@ -66,25 +70,30 @@ def _column_names(path: Path) -> dict[str, str]:
 
 
 def _counts_by_commune(path: Path, columns: dict[str, str]) -> pl.DataFrame:
-    """Dwelling counts per commune × characteristic, from the needed columns only. Latin-1 files
-    are read as lossy UTF-8: the columns used are ASCII codes, other columns are never decoded."""
+    """Dwelling counts per commune × characteristic, from the needed columns only. The rows are
+    grouped on the raw codes (cheap), and the codes interpreted on the ~100 000 groups after.
+    Latin-1 files are read as lossy UTF-8: the columns used are ASCII codes, other columns are
+    never decoded."""
     scan = pl.scan_csv(path, separator=";", infer_schema=False, encoding="utf8-lossy", quote_char='"')
-    select = [pl.col(name).alias(key) for key, name in columns.items()]
-    dwellings = scan.select(select).with_columns(
+    keys = [k for k in ("DEPCOM", "QPV", "TYPECONST", "DPEENERGIE", "DPESERRE") if k in columns]
+    sums = [_number(k, columns).sum().alias(k) for k in ("SURFHAB", "LOYERPRINC") if k in columns]
+    if "SURFHAB" in columns and "LOYERPRINC" in columns:
+        sums.append(_number("SURFHAB", columns).filter(_number("LOYERPRINC", columns).is_not_null()).sum().alias("surface_loyer"))
+    grouped = (
+        scan.select([pl.col(columns[k]).alias(k) for k in columns])
+        .group_by(keys).agg(pl.len().alias("n"), *sums)
+        .collect()
+    )
+    return grouped.select(
         pl.col("DEPCOM").str.strip_chars().alias("commune_saisie"),
         (pl.col("QPV").str.strip_chars() == "1").alias("qpv"),
         (pl.col("TYPECONST").str.strip_chars().str.to_uppercase() == "I").alias("individuel"),
         _label("DPEENERGIE").alias("dpe"),
         _label("DPESERRE").alias("ges") if "DPESERRE" in columns else pl.lit(None, pl.Utf8).alias("ges"),
-        _number("SURFHAB", columns).alias("surface"),
-        _number("LOYERPRINC", columns).alias("loyer_mensuel"),
-    )
-    return (
-        dwellings.group_by("commune_saisie", "qpv", "individuel", "dpe", "ges")
-        .agg(pl.len().alias("n"), pl.col("surface").sum().alias("surface"),
-             pl.col("loyer_mensuel").sum().alias("loyer_mensuel"),
-             pl.col("surface").filter(pl.col("loyer_mensuel").is_not_null()).sum().alias("surface_loyer"))
-        .collect()
+        "n",
+        (pl.col("SURFHAB") if "SURFHAB" in columns else pl.lit(None, pl.Float64)).alias("surface"),
+        (pl.col("LOYERPRINC") if "LOYERPRINC" in columns else pl.lit(None, pl.Float64)).alias("loyer_mensuel"),
+        (pl.col("surface_loyer") if "SURFHAB" in columns and "LOYERPRINC" in columns else pl.lit(None, pl.Float64)).alias("surface_loyer"),
     )
 
 
@@ -94,8 +103,7 @@ def _label(column: str) -> pl.Expr:
 
 
 def _number(column: str, columns: dict[str, str]) -> pl.Expr:
-    if column not in columns:
-        return pl.lit(None, pl.Float64)
+    """A numeric column of the per-dwelling rows (before grouping, named by its canonical name)."""
     return pl.col(column).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False)
 
 

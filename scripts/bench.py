@@ -1,0 +1,141 @@
+"""`make bench`: acterr's performance targets, each measured beside its reference in the same run.
+
+1. National RPLS (5.1 M dwellings, expanded from the real RPLS 2019): `import` + `compute` for
+   DEPARTEMENT, REGION and EPCI, against a bare Polars script that reads the same CSV and groups it
+   by département. Target: ≤ 2× its wall time, peak memory ≤ 1.5 GB.
+2. 600 questionnaires (one per organisation in France, 2 000 purchase lines each): `import`
+   against reading the same workbooks' sheets with calamine alone on both cores. Target ≤ 1.5×.
+3. Every indicator at every level for France from that workspace: ≤ 2 s; regional overview
+   export: ≤ 5 s.
+
+Each step runs in its own process (wall time and peak RSS of that process). Data are built once
+under build/bench/ (delete it to rebuild). Usage: python scripts/bench.py [--rapide]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "build" / "bench"
+PY = sys.executable
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def measure(code: str, label: str) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MB) of a Python snippet run in a fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([PY, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"échec de l'étape « {label} » (code {status >> 8})")
+    return wall, usage.ru_maxrss / 1024
+
+
+def line(label: str, value: float, unit: str, reference: float | None = None, target: str = "", ok: bool | None = None) -> None:
+    ref = f"référence {reference:8.2f} {unit}  ratio {value / reference:5.2f}" if reference else " " * 36
+    verdict = "" if ok is None else ("OK " if ok else "NON")
+    print(f"{verdict:4}{label:58} {value:8.2f} {unit:3} {ref}  {target}", flush=True)
+
+
+# ─── 1. national RPLS ───
+
+def rpls_file() -> Path:
+    target = BENCH / "rpls_national.csv"
+    if not target.exists():
+        import expand_rpls
+
+        print("construction du RPLS national par logement…", flush=True)
+        expand_rpls.write(expand_rpls.expand(expand_rpls.DEFAULT_SOURCE), target)
+    return target
+
+
+def bench_rpls() -> None:
+    source = rpls_file()
+    espace = BENCH / "espace_rpls"
+    subprocess.run(["rm", "-rf", str(espace)], check=True)
+    bare = (f"import polars as pl; pl.scan_csv({str(source)!r}, separator=';', infer_schema=False)"
+            ".group_by(pl.col('DEPCOM').str.slice(0, 2)).agg(pl.len()).collect()")
+    ref_wall, ref_mem = measure(bare, "polars seul")
+    imp_wall, imp_mem = measure(f"from acterr_cli import api; api.import_rpls({str(espace)!r}, {str(source)!r}, 2019)", "import RPLS")
+    total, peak = imp_wall, imp_mem
+    for level in ("DEPARTEMENT", "REGION", "EPCI"):
+        wall, mem = measure(f"from acterr_cli import api; api.compute_level({str(espace)!r}, {level!r})", f"compute {level}")
+        line(f"  compute {level}", wall, "s")
+        total, peak = total + wall, max(peak, mem)
+    print(f"\n1. RPLS national ({source.stat().st_size / 1e6:.0f} Mo, 5,1 M logements)")
+    line("  import RPLS", imp_wall, "s")
+    line("import + compute DEPARTEMENT, REGION, EPCI", total, "s", ref_wall, "cible ≤ 2×", total <= 2 * ref_wall)
+    line("mémoire maximale (Mo)", peak, "Mo", ref_mem, "cible ≤ 1 536 Mo", peak <= 1536)
+
+
+# ─── 2. 600 questionnaires ───
+
+def questionnaires(n: int, purchases: int) -> list[Path]:
+    folder = BENCH / f"questionnaires_{n}_{purchases}"
+    if not folder.exists() or len(list(folder.glob("*.xlsx"))) < n:
+        import bench_data
+
+        print(f"construction de {n} questionnaires ({purchases} lignes d'achats chacun)…", flush=True)
+        bench_data.write_questionnaires(folder, n, purchases)
+    return sorted(folder.glob("*.xlsx"))[:n]
+
+
+def bench_questionnaires(n: int, purchases: int) -> Path:
+    files = questionnaires(n, purchases)
+    listing = BENCH / "liste.txt"
+    listing.write_text("\n".join(map(str, files)), encoding="utf-8")
+    espace = BENCH / "espace_questionnaires"
+    subprocess.run(["rm", "-rf", str(espace)], check=True)
+    bare = ("import fastexcel; from concurrent.futures import ProcessPoolExecutor\n"
+            "def read(p):\n"
+            "    r = fastexcel.read_excel(p)\n"
+            "    return sum(r.load_sheet(s, header_row=None, skip_rows=0, dtypes='string').height for s in r.sheet_names)\n"
+            f"files = open({str(listing)!r}).read().split()\n"
+            "if __name__ == '__main__':\n"
+            "    with ProcessPoolExecutor(2) as pool: sum(pool.map(read, files, chunksize=8))\n")
+    ref_wall, _ = measure(bare, "calamine seul")
+    wall, mem = measure(f"from acterr_cli import api; r = api.import_paths({str(espace)!r}, open({str(listing)!r}).read().split());"
+                        " assert not r.refused, r.to_dict()['resume']", "import questionnaires")
+    print(f"\n2. {n} questionnaires de {purchases} lignes d'achats")
+    line("import (lecture, contrôles, écriture)", wall, "s", ref_wall, "cible ≤ 1,5×", wall <= 1.5 * ref_wall)
+    line("  mémoire maximale (Mo)", mem, "Mo")
+    return espace
+
+
+# ─── 3. compute every level, export the overview ───
+
+def bench_compute_export(espace: Path) -> None:
+    levels = ("COMMUNE", "EPCI", "DEPARTEMENT", "REGION", "FRANCE")
+    code = ("from acterr_cli import api; import time; t = time.perf_counter()\n"
+            f"[api.compute_level({str(espace)!r}, level) for level in {levels!r}]\n"
+            "print(time.perf_counter() - t)")
+    inner = float(subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+    export = ("from acterr_cli import api; from acterr_cli.outputs.excel_report import write_report; import time\n"
+              f"c = api.results_for({str(espace)!r}, 'REGION'); t = time.perf_counter()\n"
+              f"write_report({str(BENCH / 'apercu_regions.xlsx')!r}, c); print(time.perf_counter() - t)")
+    export_s = float(subprocess.run([PY, "-c", export], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+    print("\n3. France entière depuis l'espace des questionnaires")
+    line("compute de tous les indicateurs, 5 niveaux", inner, "s", None, "cible ≤ 2 s", inner <= 2)
+    line("export de la vue d'ensemble régionale", export_s, "s", None, "cible ≤ 5 s", export_s <= 5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rapide", action="store_true", help="60 questionnaires au lieu de 600 (essai)")
+    args = parser.parse_args()
+    BENCH.mkdir(parents=True, exist_ok=True)
+    print(f"machine : {os.cpu_count()} cœurs, Python {sys.version.split()[0]}")
+    bench_rpls()
+    espace = bench_questionnaires(60 if args.rapide else 600, 2000)
+    bench_compute_export(espace)
+
+
+if __name__ == "__main__":
+    main()
