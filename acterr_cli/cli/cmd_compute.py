@@ -11,7 +11,8 @@ from acterr_cli.cli.context import console_err, console_out, print_json
 from acterr_cli.errors import UsageError
 from acterr_cli.outputs import terminal
 
-LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION, FRANCE ou QPV (faits portant un code QPV)."
+LEVEL_HELP = ("Niveau(x) de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION, FRANCE ou QPV (faits portant un code QPV) ; "
+              "plusieurs niveaux séparés par des virgules.")
 
 def compute_cmd(
     ctx: typer.Context,
@@ -32,13 +33,18 @@ def compute_cmd(
         else:
             terminal.print_explanation(document, console_out)
         return
-    computation = api.compute_level(ctx.obj.espace, territoire, exercice, referentiel=ctx.obj.load_referentiel())
-    results = terminal.filter_code(computation.results, code)
-    if code and results.is_empty():
-        raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")
+    referentiel = ctx.obj.load_referentiel()
+    documents = []
+    for level in [t for t in territoire.split(",") if t.strip()]:
+        computation = api.compute_level(ctx.obj.espace, level, exercice, referentiel=referentiel)
+        results = terminal.filter_code(computation.results, code)
+        if code and results.is_empty():
+            raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")
+        if json_:
+            documents.append(terminal.results_document(computation, results))
+            continue
+        terminal.print_summary(results, computation.level, console_out)
+        terminal.print_checks(computation.meta.get("controles", []), console_err)
+        console_err.print(f"{computation.results.height} résultats enregistrés dans {ctx.obj.espace} (niveau {computation.level}).")
     if json_:
-        print_json(terminal.results_document(computation, results))
-        return
-    terminal.print_summary(results, computation.level, console_out)
-    terminal.print_checks(computation.meta.get("controles", []), console_err)
-    console_err.print(f"{computation.results.height} résultats enregistrés dans {ctx.obj.espace} (niveau {computation.level}).")
+        print_json(documents[0] if len(documents) == 1 else {"version": 1, "calculs": documents})

@@ -203,7 +203,9 @@ class Evaluator:
             *[e for ind in indicators for e in self._sums(ind, is_org)],
         )
         parts = {ind.code: self._consolidated_part(agg, ind, level) for ind in indicators}
-        parts |= {ind.code: self._not_computable(agg, ind, level, self._absent_inputs(ind, absent)) for ind in trivial}
+        if trivial:
+            for (code,), frame in self._not_computable(agg, trivial, level, absent).partition_by("indicateur", as_dict=True).items():
+                parts[code] = frame
         return pl.concat([
             _prefer(parts[ind.code], parts[f"{ind.code}~repli"], ["code_territoire", "exercice"]) if ind.formule_repli
             else parts[ind.code] for ind in self.ordered
@@ -212,18 +214,24 @@ class Evaluator:
     def _absent_inputs(self, ind: Indicator, absent: set[str]) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m in absent)
 
-    def _not_computable(self, agg: pl.DataFrame, ind: Indicator, level: str, missing: list[str]) -> pl.DataFrame:
-        """An indicator one of whose inputs exists nowhere in the workspace: no formula to run,
-        the same reason everywhere (this keeps a run with few inputs fast)."""
-        territory = [m for m in missing if m in TERRITORY_MEASURES]
-        labels = ", ".join(self._measure_label(m) for m in (territory or missing))
-        motif = f"donnée du territoire absente : {labels}" if territory else f"aucun organisme présent ne fournit : {labels}"
-        return _conform(agg.select(
-            *_identity(ind, level), "code_territoire", "nom_territoire",
-            pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"), "exercice",
-            *[pl.lit(None, pl.Float64).alias(c) for c in ("valeur", "valeur_basse", "valeur_haute")], pl.lit(ind.unite).alias("unite"),
-            pl.lit(0.0).alias("couverture"), "nb_organismes", pl.lit(0, pl.Int64).alias("nb_organismes_calcules"),
-            pl.lit(NON_CALCULABLE).alias("statut"), pl.lit(motif).alias("motif"), pl.lit(None, pl.Utf8).alias("note"),
+    def _not_computable(self, agg: pl.DataFrame, trivial: list[Indicator], level: str, absent: set[str]) -> pl.DataFrame:
+        """Indicators one of whose inputs exists nowhere in the workspace: no formula to run, the
+        same reason in every territory — one cross join for all of them (keeps small runs fast)."""
+        rows = []
+        for ind in trivial:
+            missing = self._absent_inputs(ind, absent)
+            territory = [m for m in missing if m in TERRITORY_MEASURES]
+            labels = ", ".join(self._measure_label(m) for m in (territory or missing))
+            motif = f"donnée du territoire absente : {labels}" if territory else f"aucun organisme présent ne fournit : {labels}"
+            rows.append({"indicateur": ind.code, "libelle": ind.libelle, "axe": ind.axe, "registre": ind.registre,
+                         "unite": ind.unite, "motif": motif})
+        meta = pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif")})
+        territories = agg.select("code_territoire", "nom_territoire", "exercice", "nb_organismes")
+        return _conform(meta.join(territories, how="cross").with_columns(
+            pl.lit(level).alias("niveau"), pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
+            *[pl.lit(None, pl.Float64).alias(c) for c in ("valeur", "valeur_basse", "valeur_haute")],
+            pl.lit(0.0).alias("couverture"), pl.lit(0, pl.Int64).alias("nb_organismes_calcules"),
+            pl.lit(NON_CALCULABLE).alias("statut"), pl.lit(None, pl.Utf8).alias("note"),
         ))
 
     def _org_measures(self, ind: Indicator) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -172,8 +172,7 @@ class Referentiel:
 
     def dependencies(self, ind: Indicator) -> set[str]:
         """Names used by an indicator's formulas (all scenarios) and by its note condition."""
-        names = {n for s in SCENARIOS for n in _names(ind.formula(s))}
-        return names | (set(_names(ind.note_si)) if ind.note_si else set())
+        return _dependencies(ind)
 
     def ordered_indicators(self) -> list[Indicator]:
         """Indicators sorted so that each comes after the indicators its formulas use."""
@@ -214,8 +213,15 @@ class Referentiel:
         return result
 
 
-def _names(formula: str) -> list[str]:
-    return pl.sql_expr(formula).meta.root_names()
+@lru_cache(maxsize=4096)
+def _dependencies(ind: Indicator) -> frozenset[str]:
+    names = {n for s in SCENARIOS for n in _names(ind.formula(s))}
+    return frozenset(names | (set(_names(ind.note_si)) if ind.note_si else set()))
+
+
+@lru_cache(maxsize=4096)
+def _names(formula: str) -> tuple[str, ...]:
+    return tuple(pl.sql_expr(formula).meta.root_names())
 
 
 def _check_formula(what: str, formula: str, known: set[str]) -> list[str]:
