@@ -25,5 +25,5 @@ def test_duckdb_reads_the_results(espace):
     value = con.sql(
         f"select valeur from read_parquet('{espace}/resultats/EPCI.parquet') "
         f"where indicateur = 'ECO-01' and code_territoire = '{builders.TOULOUSE_METROPOLE}' and siren is null"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert value == pytest.approx(10_100_000)
