@@ -60,22 +60,31 @@ def read_questionnaire(path: Path, reference: TerritorialReference, workbook: Wo
     workbook = workbook or Workbook(path)
     parsed = ParsedFile(path=path, sha256=sha256_of(path), kind=QUESTIONNAIRE)
     read = _read_organisme(workbook, parsed, reference, options)
+    tables = _read_tables(workbook, parsed, reference, options)  # even when Organisme failed: the full report
     if read is None:
         return parsed
     organisme, cells = read
     siren, exercice = organisme["siren"][0], organisme["exercice"][0]
-    tables = {qs.ORGANISME.dataset: organisme}
+    tables = {qs.ORGANISME.dataset: organisme} | {
+        dataset: with_provenance(facts, siren=siren, exercice=exercice, fichier=path.name, sha256=parsed.sha256, feuille=sheet)
+        for dataset, (sheet, facts) in tables.items()
+    }
+    parsed.units.append(ImportUnit(QUESTIONNAIRE, siren, int(exercice), organisme["raison_sociale"][0], tables, cells))
+    return parsed
+
+
+def _read_tables(workbook: Workbook, parsed: ParsedFile, reference: TerritorialReference,
+                 options: ReadOptions) -> dict[str, tuple[str, pl.DataFrame]]:
+    """dataset -> (sheet name as written, facts) for every table sheet with at least one row."""
+    tables = {}
     for sheet in qs.TABLE_SHEETS:
         actual = workbook.find_sheet(sheet.name)
         if actual is None:
             continue
         facts = read_table(workbook.grid(actual), sheet, parsed, reference, options)
         if facts is not None and facts.height:
-            tables[sheet.dataset] = with_provenance(
-                facts, siren=siren, exercice=exercice, fichier=path.name, sha256=parsed.sha256, feuille=actual
-            )
-    parsed.units.append(ImportUnit(QUESTIONNAIRE, siren, int(exercice), organisme["raison_sociale"][0], tables, cells))
-    return parsed
+            tables[sheet.dataset] = (actual, facts)
+    return tables
 
 
 # ─── Organisme: label | value ───
@@ -203,7 +212,7 @@ def read_table(grid: Grid, sheet: qs.Sheet, parsed: ParsedFile, reference: Terri
         return None
     _check_columns(grid, sheet, layout, ctx)
     raw, error_cells = _body(grid, layout, sheet, ctx)
-    raw, totals = _split_total_rows(raw, layout.value_fields)
+    raw, totals = _split_total_rows(raw, layout.value_fields, ctx)
     letters = {field_name: grid.letter(j) for j, field_name in layout.columns.items()}
     rows = raw["_i"]
 
@@ -295,10 +304,20 @@ def _report_excel_errors(raw: pl.DataFrame, sheet: qs.Sheet, cell_of, ctx: Parse
     _drop_duplicate_reports(ctx, refs)
 
 
-def _split_total_rows(raw: pl.DataFrame, value_cols: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A trailing « Total » row is not a fact: set it aside (it is checked against the sum)."""
+def _split_total_rows(raw: pl.DataFrame, value_cols: list[str], ctx: ParseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A « Total » row ends the table: it is not a fact (it is checked against the sum), and what
+    people write below it (notes, sources, a signature) is not either."""
     is_total = pl.any_horizontal([clean_text(pl.col(c)).str.to_lowercase().str.starts_with("total").fill_null(False) for c in value_cols])
-    return raw.filter(~is_total), raw.filter(is_total)
+    flags = raw.select(is_total.alias("t"))["t"]
+    if not flags.any():
+        return raw, raw.clear()
+    first = int(flags.arg_true()[0])
+    below = raw.slice(first + 1)
+    if below.height:
+        ctx.add(f"A{below['_i'][0] + 1}", None, None, "sous_total",
+                f"{below.height} ligne(s) sous la ligne Total (ligne {raw['_i'][first] + 1}) ignorée(s) : "
+                "elles ne sont pas lues comme des données.", AVERTISSEMENT)
+    return raw.head(first), raw.slice(first, 1)
 
 
 def _blank_is_zero_in_provided_columns(typed: pl.DataFrame, sheet: qs.Sheet) -> pl.DataFrame:
@@ -323,8 +342,13 @@ def _check_totals(typed: pl.DataFrame, totals: pl.DataFrame, sheet: qs.Sheet, le
         computed = typed[column.field].sum()
         if abs(written - computed) > max(0.5, 1e-6 * abs(computed)):
             ctx.add(f"{letters[column.field]}{total_row['_i'] + 1}", column, total_row[column.field], "total",
-                    f"la ligne Total ({written:,.2f}) ne correspond pas à la somme des lignes ({computed:,.2f}) ; la ligne Total est ignorée."
-                    .replace(",", " ").replace(".", ","), AVERTISSEMENT)
+                    f"la ligne Total ({_fr(written)}) ne correspond pas à la somme des lignes ({_fr(computed)}) ; la ligne Total "
+                    "est ignorée (une formule SOMME ne compte pas les nombres saisis comme du texte).", AVERTISSEMENT)
+
+
+def _fr(value: float) -> str:
+    """1234567.5 → « 1 234 567,50 »."""
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").removesuffix(",00")
 
 
 def _apply_scales(typed: pl.DataFrame, layout: Layout, sheet: qs.Sheet, grid: Grid, ctx: ParseContext) -> pl.DataFrame:
