@@ -56,6 +56,9 @@ def inspect_workbook(path: Path) -> ContainerScan:
     with open(path, "rb") as fh:
         head = fh.read(512)
     if head.startswith(CFB_MAGIC):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):  # an xlsx wrapped this way is encrypted
+            raise InvalidDataError(f"{path.name} : classeur protégé par un mot de passe (ou ancien format .xls renommé) ; "
+                                   "enregistrez-le sans mot de passe au format .xlsx.")
         return ContainerScan()  # .xls: calamine reads it; its size is already bounded
     if not head.startswith(ZIP_MAGIC):
         raise InvalidDataError(f"{path.name} : ce fichier n'est pas un classeur Excel ({_guess(head)}). "

@@ -24,8 +24,8 @@ from acterr_cli.inputs.container import MAX_ROWS, inspect_workbook
 _EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
                  "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
 NO_VALUE = "formule sans valeur"  # marker for a formula saved without its computed value
-_TOO_MANY_ROWS = f"plus de {MAX_ROWS:,} lignes ; ce n'est pas un questionnaire ni une liasse, le fichier est refusé.".replace(",", " ")
-_TOO_LONG = f"texte de plus de {MAX_CELL_CHARS:,} caractères (la limite d'Excel) ; le fichier est refusé.".replace(",", " ")
+_TOO_MANY_ROWS = f"plus de {MAX_ROWS:,} lignes".replace(",", " ") + " ; ce n'est pas un questionnaire ni une liasse, le fichier est refusé."
+_TOO_LONG = f"texte de plus de {MAX_CELL_CHARS:,} caractères".replace(",", " ") + " (la limite d'Excel) ; le fichier est refusé."
 
 
 @dataclass

@@ -17,6 +17,7 @@ import polars as pl
 from acterr_cli.errors import AVERTISSEMENT, ERREUR, InvalidDataError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
+from acterr_cli.inputs.container import MAX_ROWS
 from acterr_cli.inputs.excel import Grid, Workbook
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.inputs.model import LIASSE as LIASSE_KIND
@@ -39,16 +40,30 @@ def read_csv_grid(path: Path, separator: str | None = None) -> Grid:
     if path.stat().st_size > MAX_CSV_BYTES:
         raise InvalidDataError(f"{path.name} : fichier CSV trop volumineux pour une liasse (plus de {MAX_CSV_BYTES // 2**20} Mo).")
     text = _decode(path.read_bytes())
-    separator = separator or _separator(text)
-    csv.field_size_limit(MAX_CELL_CHARS * 4)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"'))
-    except csv.Error as exc:  # a field beyond the limit, a NUL byte…
-        raise InvalidDataError(f"{path.name} : CSV illisible ({exc}).") from exc
+    rows = _csv_rows(text, separator or _separator(text), path.name)
     width = max((len(r) for r in rows), default=0)
     _check_lengths(rows, path.name)
     columns = {f"c{j}": [r[j] if j < len(r) and r[j] != "" else None for r in rows] for j in range(width)}
     return Grid("", pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns}))  # a CSV has no sheet name
+
+
+def _csv_rows(text: str, separator: str, name: str) -> list[list[str]]:
+    """Rows of a CSV, refusing in bounded time what no liasse looks like (huge cells or row counts)."""
+    csv.field_size_limit(MAX_CELL_CHARS * 4)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > MAX_ROWS:
+                raise InvalidDataError(f"{name} : plus de {MAX_ROWS:,} lignes ; ce n'est pas une liasse.".replace(",", " "))
+    except csv.Error as exc:  # a field beyond the limit, a NUL byte, a quote never closed…
+        what = (f"une cellule dépasse {MAX_CELL_CHARS:,} caractères".replace(",", " ") if "field larger" in str(exc)
+                else f"contenu illisible ({exc})")
+        message = f"ligne {reader.line_num} : {what} ; le fichier est refusé."
+        raise InvalidDataError(f"{name} : {message}", [Problem(fichier=name, cellule=f"ligne {reader.line_num}",
+                                                                 regle="lecture", message=message)]) from exc
+    return rows
 
 
 def _separator(text: str) -> str:
