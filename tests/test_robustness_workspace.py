@@ -200,3 +200,27 @@ def test_concurrent_imports_on_a_new_workspace_all_land(tmp_path):
     reference = tmp_path / "reference"
     api.import_paths(reference, files)
     assert same(snapshot(espace), snapshot(reference))
+
+
+def test_paths_can_never_lead_outside_the_workspace(tmp_path, states):
+    """A value read from a file becomes part of a fact's file name: it is checked; a manifest
+    edited to point elsewhere is refused rather than followed."""
+    from acterr_cli.errors import ConfigurationError, InvalidDataError
+    from acterr_cli.inputs.model import ImportUnit
+
+    espace = tmp_path / "espace"
+    api.import_paths(espace, states["old_files"])
+    ws = Workspace.open(espace, create=False)
+    frame = pl.DataFrame({"x": [1]})
+    for unit in (ImportUnit("questionnaire", "../../../evil", 2025, None, {"patrimoine": frame}),
+                 ImportUnit("questionnaire", "900000001", 2025, None, {"../../evil": frame})):
+        with pytest.raises(InvalidDataError), ws.locked():
+            ws.commit_units([unit], {unit.key: {"fichier": "x", "sha256": "0"}})
+    assert not list(tmp_path.rglob("evil*"))
+    assert same(snapshot(espace), states["old"])
+    manifest = json.loads((espace / MANIFEST).read_text("utf-8"))
+    entry = next(iter(manifest["unites"].values()))
+    entry["jeux"]["patrimoine"]["chemin"] = "../../outside.parquet"
+    (espace / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(ConfigurationError, match="hors de l'espace"):
+        Workspace.open(espace, create=False).scan("patrimoine")

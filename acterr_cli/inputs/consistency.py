@@ -62,7 +62,7 @@ def _dpe_adds_up(typed: pl.DataFrame, sheet, cell_of: CellNamer, ctx: ParseConte
     logements = typed["logements"]
     target = "dpe_inconnu" if "dpe_inconnu" in present else "logements"
     for pos, (total, dwellings) in enumerate(zip(totals, logements, strict=True)):
-        if dwellings is None or total == dwellings:
+        if dwellings is None or total == dwellings or total == 0:  # 0: no label given for this commune
             continue
         what = (f"les étiquettes DPE (A à G et inconnu) totalisent {_fr(total)} logements pour {_fr(dwellings)} "
                 "logements sur la ligne")

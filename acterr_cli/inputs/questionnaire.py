@@ -361,7 +361,8 @@ def _apply_scales(typed: pl.DataFrame, layout: Layout, sheet: qs.Sheet, grid: Gr
         ctx.add(grid.cell(layout.header_row, j), sheet.column(f), grid.frame[layout.header_row, j], "unite",
                 f"colonne exprimée en {'k€' if factor == 1000 else 'M€'} : montants multipliés par {factor:,.0f} pour être "
                 "enregistrés en euros.".replace(",", " "), AVERTISSEMENT)
-    return typed.with_columns([(pl.col(f) * factor).alias(f) for f, factor in scales.items()])
+    # Rounded to the micro-unit: 80 746,536 k€ gives 80 746 536 €, not 80 746 536,000 000 01 €.
+    return typed.with_columns([(pl.col(f) * factor).round(6).alias(f) for f, factor in scales.items()])
 
 
 def _drop_faulty_rows(typed: pl.DataFrame, ctx: ParseContext, parsed: ParsedFile, sheet: str) -> pl.DataFrame:
