@@ -11,6 +11,8 @@ Rules of REFERENTIEL.md applied here, once, for every indicator:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import polars as pl
 
@@ -170,7 +172,7 @@ def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
     organisation-level figures never count there (no organisation lies wholly in one QPV)."""
     parts = []
     for m in FACT_MEASURES:
-        scan = ws.scan(m.sheet.dataset)
+        scan = _dataset(ws, m.sheet.dataset)
         if m.commune is None or scan is None or not _has_columns(scan, m) or "qpv" not in scan.collect_schema().names():
             continue
         parts.append(_exercice_filter(scan, exercice).filter(pl.col("qpv").is_not_null()).select(
@@ -178,7 +180,7 @@ def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
             m.valeur.cast(pl.Float64).alias("valeur")).drop_nulls("valeur"))
     facts = pl.concat(parts).collect() if parts else pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
     per_territory = facts.group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum())
-    wide = per_territory.select(KEYS).unique().with_columns(pl.lit(False).alias("inclus"))
+    wide = per_territory.select(KEYS).unique().with_columns(pl.lit(False).alias("inclus"), pl.lit(True).alias("implante"))
     if per_territory.height:
         wide = wide.join(per_territory.pivot(on="mesure", index=KEYS, values="valeur"), on=KEYS, how="left")
     wide = _add_missing_columns(_zero_where_provided(wide, facts.select("siren", "exercice", "mesure").unique()))
@@ -191,7 +193,7 @@ def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
 
 
 def _qpv_names(ws: Workspace) -> pl.DataFrame:
-    scan = ws.scan(QPV_DATASET)
+    scan = _dataset(ws, QPV_DATASET)
     if scan is None or "nom_qpv" not in scan.collect_schema().names():
         return pl.DataFrame(schema={"code_territoire": pl.Utf8, "nom_territoire": pl.Utf8})
     return (scan.sort("exercice", descending=True).group_by("code_qpv").agg(pl.col("nom_qpv").first())
@@ -207,7 +209,8 @@ def _with_territory_measures(wide: pl.DataFrame, ws: Workspace, reference: Terri
     if stock.height:
         alone = stock.select("code_territoire", "exercice").join(wide.select("code_territoire", "exercice").unique(),
                                                                    on=["code_territoire", "exercice"], how="anti")
-        wide = pl.concat([wide, alone.with_columns(pl.lit(None, pl.Utf8).alias("siren"), pl.lit(True).alias("inclus"))],
+        wide = pl.concat([wide, alone.with_columns(pl.lit(None, pl.Utf8).alias("siren"), pl.lit(True).alias("inclus"),
+                                                   pl.lit(True).alias("implante"))],
                          how="diagonal_relaxed")
         wide = wide.join(stock, on=["code_territoire", "exercice"], how="left")
     else:
@@ -220,7 +223,7 @@ def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFr
     """RPLS stock per territory, for each exercice of the results: the latest millésime not after
     it, else the earliest one (the register is published with a delay). Without organisations,
     every millésime imported is an exercice of its own."""
-    scan = ws.scan(STOCK_DATASET)
+    scan = _dataset(ws, STOCK_DATASET)
     if scan is None:
         return pl.DataFrame()
     per_year = (
@@ -233,15 +236,29 @@ def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFr
     return mapping.join(per_year.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
 
 
+def _dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
+    """A dataset of the workspace, read once per process and workspace state: a computation (and
+    a run of several levels) reads each dataset several times, from hundreds of small files."""
+    frame = _read_dataset(ws.root.resolve(), ws.generation, name, tuple(ws.dataset_paths(name)))
+    return None if frame is None else frame.lazy()
+
+
+@lru_cache(maxsize=64)
+def _read_dataset(root: Path, generation: int, name: str, paths: tuple[Path, ...]) -> pl.DataFrame | None:
+    if not paths:
+        return None
+    return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed").collect()
+
+
 def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
     """Facts of a sheet. An organisation's patrimoine from its own RPLS file replaces its
     questionnaire's Patrimoine sheet for the same exercice (never both: no double count)."""
-    scan = ws.scan(sheet.dataset)
+    scan = _dataset(ws, sheet.dataset)
     if sheet is qs.ACHATS:
         return _with_sirene_communes(ws, scan)
     if sheet is not qs.PATRIMOINE:
         return scan
-    rpls = ws.scan(PATRIMOINE_DATASET)
+    rpls = _dataset(ws, PATRIMOINE_DATASET)
     if rpls is None:
         return scan
     if scan is None:
@@ -252,7 +269,7 @@ def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
 
 def _with_sirene_communes(ws: Workspace, achats: pl.LazyFrame | None) -> pl.LazyFrame | None:
     """Purchase lines that give a SIRET but no supplier commune get the commune SIRENE knows."""
-    sirene = ws.scan(SIRENE_DATASET)
+    sirene = _dataset(ws, SIRENE_DATASET)
     if achats is None or sirene is None or "siret" not in achats.collect_schema().names():
         return achats
     communes = sirene.select("siret", pl.col("commune").alias("_commune_sirene")).unique("siret")
@@ -347,7 +364,7 @@ def _rents_for(ws: Workspace, exercices: list[int]) -> pl.DataFrame:
     per housing type and scenario: appartement_basse, …, maison_haute."""
     columns = [f"{t}_{s}" for t in ("appartement", "maison") for s in ("basse", "centrale", "haute")]
     empty = pl.DataFrame(schema={"commune": pl.Utf8, "exercice": pl.Int64, **{c: pl.Float64 for c in columns}})
-    scan = ws.scan(RENTS_DATASET)
+    scan = _dataset(ws, RENTS_DATASET)
     if scan is None or not exercices:
         return empty
     rents = scan.select("commune", "exercice", "type_logement", pl.col("loyer_m2_bas").alias("basse"),
@@ -415,14 +432,14 @@ def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.D
     org_fields = [c.field for c in _numeric(qs.ORGANISME)]
     liasse_fields = [c.field for c in _numeric(LIASSE)]
     frames = []
-    org = ws.scan(qs.ORGANISME.dataset)
+    org = _dataset(ws, qs.ORGANISME.dataset)
     if org is not None:
         names = org.collect_schema().names()
         frames.append(_exercice_filter(org, exercice).select(
             "siren", "exercice", "raison_sociale", "famille",
             *[pl.col(f).cast(pl.Float64) if f in names else pl.lit(None, pl.Float64).alias(f) for f in org_fields],
         ).collect())
-    liasse = ws.scan(LIASSE.dataset)
+    liasse = _dataset(ws, LIASSE.dataset)
     if liasse is not None:
         names = liasse.collect_schema().names()
         frames.append(_exercice_filter(liasse, exercice).select(
@@ -451,7 +468,7 @@ def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.D
 def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
     """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
     for m in FACT_MEASURES:
-        scan = ws.scan(m.sheet.dataset)
+        scan = _dataset(ws, m.sheet.dataset)
         if m.commune is not None:
             continue
         if scan is None or not _has_columns(scan, m):
@@ -488,7 +505,9 @@ def _presence(ws: Workspace, tmap: pl.DataFrame, orgs: pl.DataFrame, exercice: i
         present = pl.concat([present, everyone.select(KEYS)]).unique()
     present = present.join(inside, on=KEYS, how="left").join(totals, on=["siren", "exercice"], how="left")
     return present.with_columns(
-        (pl.lit(whole_country) | (pl.col("_n_in").fill_null(0) == pl.col("_n_total"))).alias("inclus")
+        (pl.lit(whole_country) | (pl.col("_n_in").fill_null(0) == pl.col("_n_total"))).alias("inclus"),
+        # « implanté » : the organisation has dwellings or operations here, not only suppliers or employees
+        (pl.lit(whole_country) | (pl.col("_n_in").fill_null(0) > 0)).alias("implante"),
     ).drop("_n_in", "_n_total").sort(KEYS)
 
 

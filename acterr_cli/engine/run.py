@@ -9,7 +9,7 @@ import polars as pl
 
 from acterr_cli import __version__
 from acterr_cli.engine.checks import liasse_vs_questionnaire
-from acterr_cli.engine.compute import RESULT_SCHEMA, Evaluator
+from acterr_cli.engine.compute import CALCULE, RESULT_SCHEMA, Evaluator
 from acterr_cli.engine.measures import organisation_rows, raw_measures
 from acterr_cli.errors import UsageError
 from acterr_cli.referentiel.model import Referentiel
@@ -48,6 +48,7 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     else:
         rows = evaluator.derive(rows)
         results = pl.concat([evaluator.consolidate(rows, level), evaluator.per_organisation(rows, level)])
+        results = only_economic_effects_outside(results, rows)
     results = with_evolution(results)
     if exercice is not None:
         results = results.filter(pl.col("exercice") == exercice)
@@ -58,6 +59,21 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     meta = _meta(ws, reference, referentiel, level, exercice)
     meta["controles"] = liasse_vs_questionnaire(ws, exercice)
     return Computation(level, results, meta)
+
+
+def only_economic_effects_outside(results: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Where an organisation has no dwelling nor operation (it only buys from local firms or
+    employs residents), only the figures it actually produces there are kept — purchases,
+    salaries, jobs — not dozens of zeros and « non calculable » about a patrimoine it does not
+    have there. The same holds for a territory where no organisation is established."""
+    keys = ["code_territoire", "siren", "exercice"]
+    own = rows.select(*keys, "implante")
+    any_org = own.group_by("code_territoire", "exercice").agg(pl.col("implante").any()).with_columns(pl.lit(None, pl.Utf8).alias("siren"))
+    flags = pl.concat([own.filter(pl.col("siren").is_not_null()), any_org.select(own.columns)])
+    kept = results.join(flags, on=keys, how="left", nulls_equal=True, maintain_order="left").filter(
+        pl.col("implante").fill_null(True) | ((pl.col("statut") == CALCULE) & (pl.col("valeur") != 0))
+    )
+    return kept.drop("implante")
 
 
 def with_evolution(results: pl.DataFrame) -> pl.DataFrame:

@@ -108,6 +108,11 @@ class TerritorialReference:
             "code_saisi", "commune", statut="motif"
         )])
 
+    @functools.cached_property
+    def _code_lookup(self) -> dict[str, tuple[str, str]]:
+        index = self._code_index
+        return dict(zip(index["code_saisi"], zip(index["commune"], index["statut"], strict=True), strict=True))
+
     def normalize_communes(self, codes: pl.Series) -> pl.DataFrame:
         """Raw commune codes → commune_saisie, commune (current code or null), statut.
 
@@ -115,30 +120,26 @@ class TerritorialReference:
         its lost leading zero back ('zero_ajoute' when that gives a current commune; the
         correspondence motive when it gives an old code); arrondissements, old codes,
         delegated and associated communes map to today's commune; otherwise 'inconnu' or,
-        for an empty cell, 'vide'.
+        for an empty cell, 'vide'. Only the distinct codes are looked up (a sheet or a national
+        file repeats the same few thousand codes).
         """
-        index = self._code_index
+        frame = pl.DataFrame({"commune_saisie": codes.cast(pl.Utf8)}).with_columns(_code=_clean_code(pl.col("commune_saisie")))
+        distinct = frame["_code"].unique()
+        found = [self._lookup_one(code) for code in distinct.to_list()]
+        table = pl.DataFrame({"_code": distinct, "commune": [f[0] for f in found], "statut": [f[1] for f in found]},
+                             schema={"_code": pl.Utf8, "commune": pl.Utf8, "statut": pl.Utf8})
+        return frame.join(table, on="_code", how="left", nulls_equal=True, maintain_order="left").select("commune_saisie", "commune", "statut")
 
-        def via(expr: pl.Expr, column: str) -> pl.Expr:
-            return expr.replace_strict(index["code_saisi"], index[column], default=None,
-                                       return_dtype=pl.Utf8)
-
-        clean = pl.col("_code")
-        padded = pl.when(clean.str.contains(r"^\d{4}$")).then(pl.lit("0") + clean)
-        direct, repaired = via(clean, "commune"), via(padded, "commune")
-        padded_statut = via(padded, "statut")
-        statut = (
-            pl.when(clean.is_null() | (clean == "")).then(pl.lit("vide"))
-            .when(direct.is_not_null()).then(via(clean, "statut"))
-            .when(padded_statut == "ok").then(pl.lit("zero_ajoute"))
-            .when(repaired.is_not_null()).then(padded_statut)
-            .otherwise(pl.lit("inconnu"))
-        )
-        return (
-            pl.DataFrame({"commune_saisie": codes.cast(pl.Utf8)})
-            .with_columns(_code=_clean_code(pl.col("commune_saisie")))
-            .select("commune_saisie", commune=pl.coalesce(direct, repaired), statut=statut)
-        )
+    def _lookup_one(self, code: str | None) -> tuple[str | None, str]:
+        if code is None or code == "":
+            return None, "vide"
+        lookup = self._code_lookup
+        if code in lookup:
+            return lookup[code]
+        if len(code) == 4 and code.isdigit() and "0" + code in lookup:
+            commune, statut = lookup["0" + code]
+            return commune, "zero_ajoute" if statut == "ok" else statut
+        return None, "inconnu"
 
     # ------------------------------------------------------------------- levels
     def level_columns(self, level: str) -> tuple[str, str]:
