@@ -1,54 +1,66 @@
-"""The board workbook, read back by content (values, formats, tables, charts), not by bytes.
+"""The board workbook, read back by content (values, formats, names, tables, charts), not by bytes.
 
 Expected figures are those of the hand-checkable fixture (builders.py docstring), at EPCI level:
 Toulouse Métropole (243100518) holds A's 1 050 dwellings and B's 200 in Toulouse; Montpellier
 Méditerranée Métropole (243400017) holds B's other 500.
 - ECO-01 Toulouse: A's Production sheet, 6 000 000 + 2 000 000 + 500 000 + 1 500 000 + 0 + 100 000
   = 10 100 000 € (B has no Production sheet and its liasse totals cannot be split: partial, 84 %);
-  Montpellier: non calculable.
-- ECO-10 Toulouse: 400 000 + 120 000 (A) + 90 000 (B) = 610 000 €; Montpellier 230 000 €; total 840 000 €.
-- SOC-01 (no market rent: national flat rate 225 €/month): Toulouse 1 250 × 225 × 12 = 3 375 000 €/an,
-  Montpellier 500 × 225 × 12 = 1 350 000 €/an, total 4 725 000 €/an.
+  Montpellier: non calculable. All organisations (FRANCE level, where B's liasse counts):
+  10 100 000 + 3 000 000 + 1 000 000 + 200 000 = 14 300 000 €.
+- ECO-10 Toulouse: 400 000 + 120 000 (A) + 90 000 (B) = 610 000 €; Montpellier 230 000 €; all 840 000 €.
+- SOC-01 (no market rent: national flat rate 225 €/month, range 200–261): Toulouse 1 250 × 225 × 12
+  = 3 375 000 €/an, Montpellier 500 × 225 × 12 = 1 350 000 €/an, all 4 725 000 (4 200 000 – 5 481 000).
+- PV-01 all: (300 + 100 + 200) / 1 750 = 34,29 %. DPE A–C all: (300 + 110 + 60 + 180) / 1 720 known
+  labels = 37,79 %; F–G (90 + 70) / 1 720 = 9,30 %.
 """
 
 import re
-import sys
 from pathlib import Path
 
 import fastexcel
 import polars as pl
 import pytest
+from builders import MONTPELLIER_METROPOLE, SIREN_A, SIREN_B, TOULOUSE_METROPOLE, write_all
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
-sys.path.insert(0, str(Path(__file__).parent))
+from acterr_cli import api
+from acterr_cli.engine.compute import RESULT_SCHEMA
+from acterr_cli.engine.run import Computation
+from acterr_cli.errors import UsageError
+from acterr_cli.outputs.excel_report import write_report as legacy_write_report
+from acterr_cli.outputs.reports import ReportInputs, Scope, is_additive, number_format, quality, tables, write_report
+from acterr_cli.outputs.reports.api import report_inputs
+from acterr_cli.outputs.reports.charts import DATA_SHEET
+from acterr_cli.referentiel.model import load_referentiel
 
-from builders import MONTPELLIER_METROPOLE, SIREN_A, TOULOUSE_METROPOLE, write_all  # noqa: E402
-
-from acterr_cli import api  # noqa: E402
-from acterr_cli.engine.compute import RESULT_SCHEMA  # noqa: E402
-from acterr_cli.engine.run import Computation  # noqa: E402
-from acterr_cli.errors import UsageError  # noqa: E402
-from acterr_cli.outputs import excel_report  # noqa: E402
-from acterr_cli.outputs.excel_report import SHEETS, is_additive, number_format, write_report  # noqa: E402
-from acterr_cli.referentiel.model import load_referentiel  # noqa: E402
-
-TOTAL = "Total (ensemble des territoires)"
+# openpyxl reads back the data bars' Excel 2010 extension without keeping it: not a problem here
+pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported")
+OVERVIEW_SHEETS = ["Synthèse", "Graphiques", "Classement", "Parties prenantes", "Indicateurs", "Par organisme",
+                   "Qualité des données", "Méthodologie", "Paramètres", "Sources", DATA_SHEET]
+NBSP = "\u202f"
 
 
 @pytest.fixture(scope="module")
-def computation(tmp_path_factory) -> Computation:
+def espace(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("rapport")
-    espace = root / "espace"
-    report = api.import_paths(espace, write_all(root / "entrees"))
+    report = api.import_paths(root / "espace", write_all(root / "entrees"))
     assert not report.refused, report.to_dict()
-    return api.compute_level(espace, "EPCI")
+    return root / "espace"
 
 
 @pytest.fixture(scope="module")
-def written(computation, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sortie")
-    return write_report(folder / "rapport.xlsx", computation)
+def inputs(espace) -> ReportInputs:
+    inputs = report_inputs(espace, "EPCI", load_referentiel())
+    inputs.warnings = [{"fichier": "org_b.xlsx", "feuille": "Patrimoine", "cellule": "E7", "message": "=surface douteuse",
+                        "regle": "plage", "gravite": "avertissement", "valeur": "-12", "siren": SIREN_B,
+                        "raison_sociale": "Logis Test B", "exercice": 2025}]
+    return inputs
+
+
+@pytest.fixture(scope="module")
+def written(inputs, tmp_path_factory):
+    return write_report(tmp_path_factory.mktemp("sortie") / "rapport.xlsx", inputs)
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +68,21 @@ def workbook(written):
     return load_workbook(written.path)
 
 
+@pytest.fixture(scope="module")
+def territory_book(inputs, tmp_path_factory):
+    written = write_report(tmp_path_factory.mktemp("t") / "toulouse.xlsx", inputs, scope=Scope.territory(TOULOUSE_METROPOLE))
+    return written, load_workbook(written.path)
+
+
+@pytest.fixture(scope="module")
+def organisation_book(inputs, tmp_path_factory):
+    written = write_report(tmp_path_factory.mktemp("o") / "b.xlsx", inputs, scope=Scope.organisation(SIREN_B))
+    return written, load_workbook(written.path)
+
+
 def table_rows(ws, name: str) -> list[dict]:
     """Rows of a named Excel table as dicts (header → cell)."""
-    ref = dict(ws.tables.items())[name]
-    cells = list(ws[ref])
+    cells = list(ws[dict(ws.tables.items())[name]])
     headers = [c.value for c in cells[0]]
     return [dict(zip(headers, row, strict=True)) for row in cells[1:]]
 
@@ -70,40 +93,127 @@ def find(rows: list[dict], **criteria) -> dict:
     return hits[0]
 
 
+def named(wb, name: str):
+    """The cell a workbook name points to."""
+    [(sheet, coord)] = list(wb.defined_names[name].destinations)
+    return wb[sheet][coord.replace("$", "")]
+
+
 def all_cells(wb):
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             yield from (c for c in row if c.value is not None)
 
 
+def cell_values(wb, ref: str) -> list:
+    """Values of a chart reference such as 'Données graphiques'!$B$5:$B$6, row by row."""
+    sheet, cells = ref.rsplit("!", 1)
+    min_col, min_row, max_col, max_row = range_boundaries(cells.replace("$", ""))
+    ws = wb[sheet.strip("'")]
+    return [c.value for row in ws.iter_rows(min_row, max_row, min_col, max_col) for c in row]
+
+
+def chart_series(wb, sheet: str) -> dict[str, dict]:
+    """Every series of the charts of a sheet: name → {category: value}, read through its ranges."""
+    found = {}
+    for chart in wb[sheet]._charts:
+        for series in chart.series:
+            refs = [series.tx.strRef.f, series.val.numRef.f, (series.cat.strRef or series.cat.numRef).f]
+            assert all(r.startswith(f"'{DATA_SHEET}'!") for r in refs), refs
+            [name] = cell_values(wb, refs[0])
+            found[name] = dict(zip(cell_values(wb, refs[2]), cell_values(wb, refs[1]), strict=True))
+    return found
+
+
 # ─── structure ───
 
 def test_sheets_properties_and_print_setup(written, workbook):
-    assert written.sheets == list(SHEETS) == workbook.sheetnames
-    assert written.exercice == 2025
+    assert written.sheets == OVERVIEW_SHEETS == workbook.sheetnames  # no Pairs sheet: 2 organisations cannot be compared
+    assert written.exercice == 2025 and written.perimetre == "ensemble"
     assert workbook.properties.creator == "acterr"
     assert workbook.properties.title == "Valeur créée par les organismes Hlm — par EPCI, exercice 2025"
-    assert workbook.properties.subject
     for ws in workbook.worksheets:
-        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.orientation == ("portrait" if ws.title == DATA_SHEET else "landscape"), ws.title
         assert str(ws.page_setup.paperSize) == "9", ws.title
-        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        assert ws.page_setup.fitToHeight == 0, ws.title
-        assert "&P / &N" in ws.oddFooter.center.text, ws.title
-        assert "&A" in ws.oddHeader.right.text, ws.title
-        assert ws.print_title_rows, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, ws.title
+        assert "&P / &N" in ws.oddFooter.center.text and "&A" in ws.oddHeader.right.text, ws.title
 
 
-def test_no_formula_anywhere(workbook):
-    assert not [c.coordinate for c in all_cells(workbook) if c.data_type == "f"]
+def test_no_formula_anywhere(workbook, territory_book, organisation_book):
+    for wb in (workbook, territory_book[1], organisation_book[1]):
+        assert not [c.coordinate for c in all_cells(wb) if c.data_type == "f"]
 
 
-def test_file_opens_with_calamine(written, computation):
+def test_file_opens_with_calamine(written, inputs):
     reader = fastexcel.read_excel(written.path)
-    assert reader.sheet_names == list(SHEETS)
+    assert reader.sheet_names == OVERVIEW_SHEETS
     frame = reader.load_sheet_by_name("Indicateurs", header_row=3).to_polars()
     assert {"Code territoire", "Valeur", "Unité", "Couverture (%)"} <= set(frame.columns)
-    assert frame.height == computation.results.filter(pl.col("siren").is_null()).height
+    assert frame.height == inputs.computation.results.filter(pl.col("siren").is_null()).height
+
+
+def test_legacy_import_path_still_writes_the_overview(inputs, tmp_path):
+    written = legacy_write_report(tmp_path / "r.xlsx", inputs.computation)
+    assert written.sheets[0] == "Synthèse" and written.exercice == 2025
+
+
+# ─── Synthèse: names, values, formats ───
+
+def test_synthese_headline_names_and_formats(workbook):
+    assert named(workbook, "acterr_titre").value == "Valeur créée par les organismes Hlm — par EPCI, exercice 2025"
+    assert named(workbook, "acterr_exercice").value == 2025
+    eco01 = named(workbook, "acterr_ECO_01")
+    assert eco01.parent.title == "Synthèse"
+    assert eco01.value == pytest.approx(14_300_000)  # all organisations: B's liasse counts at FRANCE level
+    assert eco01.number_format == '[$-40C]#,##0.0,, "M€"'
+    soc01 = named(workbook, "acterr_SOC_01")
+    assert soc01.value == pytest.approx(4_725_000)
+    assert soc01.offset(column=1).value == "4,2 – 5,5 M€"  # low–high range beside the figure
+    assert soc01.offset(column=2).value == pytest.approx(100)
+    assert named(workbook, "acterr_ECO_10").value == pytest.approx(840_000)
+    assert named(workbook, "acterr_ECO_10").number_format == '[$-40C]#,##0 "€"'
+    pv01 = named(workbook, "acterr_PV_01")
+    assert pv01.value == pytest.approx(34.2857, abs=1e-4) and pv01.number_format == '[$-40C]#,##0.0 "%"'
+    assert named(workbook, "acterr_ECO_08").number_format == '[$-40C]#,##0.0 "ETP"'
+
+
+def test_synthese_ledgers_side_by_side_never_added(workbook):
+    ws = workbook["Synthèse"]
+    texts = [c.value for c in all_cells(workbook) if c.parent.title == "Synthèse" and isinstance(c.value, str)]
+    assert any("ne s'additionnent jamais" in t for t in texts)
+    assert any(t.startswith("2 organisme(s) Hlm — logements dans 2 territoire(s) (EPCI)") for t in texts)
+    local, social = named(workbook, "acterr_ECO_01"), named(workbook, "acterr_SOC_01")
+    assert local.row == social.row and local.column < social.column  # same row, two panels
+    bands = [c for c in all_cells(workbook) if c.parent.title == "Synthèse" and isinstance(c.value, str)
+             and c.value.startswith(("Valeur locale —", "Plus-value sociale —"))]
+    assert {c.row for c in bands} == {local.row - 2} and len(bands) == 2
+    # no cell of the sheet holds the sum of the two ledgers
+    numbers = {round(c.value) for c in all_cells(workbook) if c.parent.title == "Synthèse" and isinstance(c.value, (int, float))}
+    assert round(14_300_000 + 4_725_000) not in numbers
+    assert len(ws._charts) == 1  # SOC-01 by territory; ECO-01 is computed on one territory only: no one-bar chart
+
+
+# ─── Classement ───
+
+def test_ranking_puts_housed_territories_first_with_figures(workbook):
+    ws = workbook["Classement"]
+    rows = table_rows(ws, "Classement")
+    assert [r["Territoire"].value for r in rows] == ["Toulouse Métropole", "Montpellier Méditerranée Métropole"]
+    assert [r["Rang"].value for r in rows] == [1, 2]
+    toulouse, montpellier = rows
+    invest = next(k for k in toulouse if k.startswith("Investissement"))
+    assert toulouse[invest].value == pytest.approx(10_100_000)
+    assert toulouse[invest].font.color.rgb.endswith("C55A11")  # partial coverage in orange
+    assert toulouse[invest].number_format == '[$-40C]#,##0 "€"'
+    assert montpellier[invest].value == "n.c."  # missing is not zero
+    logements = next(k for k in toulouse if k.startswith("Logements"))
+    assert (toulouse[logements].value, montpellier[logements].value) == (1250, 500)
+    assert ws.freeze_panes == "C5"
+    bars = [rule.type for rules in ws.conditional_formatting for rule in rules.rules]
+    assert bars.count("dataBar") == 3
+    total = ws.cell(toulouse[invest].row + 2, 2)
+    assert total.value == "Ensemble des organismes importés"
+    assert ws.cell(total.row, toulouse[invest].column).value == pytest.approx(14_300_000)
 
 
 # ─── Indicateurs, Par organisme ───
@@ -113,199 +223,202 @@ def test_indicateurs_values_formats_table(workbook):
     rows = table_rows(ws, "Indicateurs")
     assert ws.freeze_panes == "C5"
     eco01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "ECO-01"})
-    assert eco01["Valeur"].value == pytest.approx(10_100_000)
-    assert "€" in eco01["Valeur"].number_format
+    assert eco01["Valeur"].value == pytest.approx(10_100_000) and "€" in eco01["Valeur"].number_format
     assert eco01["Couverture (%)"].value == pytest.approx(84.0)
-    assert eco01["Statut"].value == "calculé"
-    assert "partiel" in eco01["Motif / note"].value
-    eco10 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "ECO-10"})
-    assert eco10["Valeur"].value == pytest.approx(610_000) and "€" in eco10["Valeur"].number_format
+    assert eco01["Statut"].value == "calculé" and "partiel" in eco01["Motif / note"].value
     soc01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-01"})
     assert soc01["Valeur"].value == pytest.approx(3_375_000)
     assert soc01["Basse"].value == pytest.approx(3_000_000) and soc01["Haute"].value == pytest.approx(3_915_000)
-    assert "€" in soc01["Basse"].number_format and soc01["Unité"].value == "€/an"
     assert soc01["Registre"].value == "Plus-value sociale"
     pv01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "PV-01"})
-    assert pv01["Valeur"].value == pytest.approx(32.0)  # already in percent, not × 100
-    assert '"%"' in pv01["Valeur"].number_format
-    soc04 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-04"})
-    assert "0.00" in soc04["Valeur"].number_format
+    assert pv01["Valeur"].value == pytest.approx(32.0) and '"%"' in pv01["Valeur"].number_format
+    assert "0.00" in find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-04"})["Valeur"].number_format
     missing = find(rows, **{"Code territoire": MONTPELLIER_METROPOLE, "Code indicateur": "ECO-01"})
     assert missing["Valeur"].value is None and missing["Statut"].value == "non calculable"
     assert missing["Motif / note"].value.startswith("aucun organisme présent ne fournit")
-    assert missing["Code territoire"].data_type == "s"  # codes stay text
+    assert missing["Code territoire"].data_type == "s"
+    assert [r["Code territoire"].value for r in rows][0] == TOULOUSE_METROPOLE  # the ranking's order
 
 
 def test_par_organisme(workbook):
     rows = table_rows(workbook["Par organisme"], "Par_organisme")
-    a = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "SIREN": SIREN_A, "Code indicateur": "ECO-01"})
-    assert a["Raison sociale"].value == "Habitat Test A"
-    assert a["Valeur"].value == pytest.approx(10_100_000) and "€" in a["Valeur"].number_format
+    a = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "SIREN": SIREN_A, "Code indicateur": "ECO-10"})
+    assert a["Raison sociale"].value == "Habitat Test A" and a["Valeur"].value == pytest.approx(520_000)
     assert a["SIREN"].data_type == "s"
-    a10 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "SIREN": SIREN_A, "Code indicateur": "ECO-10"})
-    assert a10["Valeur"].value == pytest.approx(520_000)
-    assert {r["SIREN"].value for r in rows} == {SIREN_A, "900000019"}
+    assert {r["SIREN"].value for r in rows} == {SIREN_A, SIREN_B}
 
 
-# ─── Synthèse ───
+# ─── Parties prenantes ───
 
-def synthese_blocks(ws) -> list[dict]:
-    """Each territory block: {ledger band, columns (col → (code, unit)), rows (label → row cells)}."""
-    blocks, current, band = [], None, ""
-    header = re.compile(r"^(\S+) — .* \((.+)\)$")
-    for row in ws.iter_rows():
-        first = row[0].value
-        cols = {c.column: header.match(c.value).groups() for c in row if isinstance(c.value, str) and header.match(c.value)}
-        if cols:
-            current = {"band": band, "columns": cols, "rows": {}}
-            blocks.append(current)
-        elif isinstance(first, str) and first.startswith(("Valeur locale —", "Plus-value sociale —", "Environnement —")):
-            band, current = first, None
-        elif current is not None and first and not cols:
-            current["rows"][first] = {c.column: c for c in row}
-    return blocks
-
-
-def test_synthese_ledgers_side_by_side_never_added(workbook):
-    ws = workbook["Synthèse"]
-    texts = [c.value for c in all_cells(workbook) if c.parent.title == "Synthèse" and isinstance(c.value, str)]
-    assert texts[0] == "Valeur créée par les organismes Hlm — par EPCI, exercice 2025"
-    assert any("ne s'additionnent jamais" in t for t in texts)
-    assert "2 organisme(s) Hlm, 2 territoire(s) (EPCI)" in texts
-    bands = [t for t in texts if t.startswith(("Valeur locale —", "Plus-value sociale —", "Environnement —"))]
-    assert bands[:3] == [
-        "Valeur locale — investissement, emplois et fiscalité qui restent sur le territoire",
-        "Plus-value sociale — gains des locataires, accès au logement, politique de la ville",
-        "Environnement — performance énergétique du parc",
-    ]
-    blocks = synthese_blocks(ws)
-    by_code = {code: (b, col) for b in blocks for col, (code, _) in b["columns"].items() if b["rows"].get("Toulouse Métropole")}
-    # the ECO and SOC/PV codes never share a block
-    for b in blocks:
-        ledgers = {code.split("-")[0] in ("ECO",) for code, _ in b["columns"].values()}
-        assert len(ledgers) == 1
-    block, col = by_code["ECO-01"]
-    cell = block["rows"]["Toulouse Métropole"][col]
-    assert cell.value == pytest.approx(10_100_000) and "€" in cell.number_format
-    assert block["rows"]["Montpellier Méditerranée Métropole"][col].value == "n.c."
-    total = block["rows"][TOTAL]
-    assert total[col].value == pytest.approx(10_100_000) and total[col + 2].value == "partiel"
-    block, col = by_code["ECO-10"]
-    assert block["rows"][TOTAL][col].value == pytest.approx(840_000)
-    assert block["rows"][TOTAL][col + 2].value == "100 %"
-    block, col = by_code["SOC-01"]
-    assert block["rows"]["Toulouse Métropole"][col].value == pytest.approx(3_375_000)
-    assert block["rows"][TOTAL][col].value == pytest.approx(4_725_000)
-
-
-def test_synthese_never_sums_a_ratio(workbook):
-    blocks = synthese_blocks(workbook["Synthèse"])
-    checked = 0
-    for b in blocks:
-        total = b["rows"].get(TOTAL)
-        if total is None:
-            continue
-        for col, (code, unit) in b["columns"].items():
-            if not is_additive(unit):
-                assert not isinstance(total[col].value, (int, float)), (code, total[col].value)
-                checked += 1
-    assert checked >= 3  # SOC-04, PV-01, SOC-13 at least
-    # the environment block holds only ratios: no total row at all
-    env = [b for b in blocks if b["band"].startswith("Environnement")]
-    assert env and TOTAL not in env[0]["rows"]
-
-
-def test_synthese_organisation_table(workbook):
-    blocks = synthese_blocks(workbook["Synthèse"])
-    orgs = [b for b in blocks if "Habitat Test A" in b["rows"]]
-    assert orgs
-    eco = next(b for b in orgs if any(code == "ECO-10" for code, _ in b["columns"].values()))
-    col = next(c for c, (code, _) in eco["columns"].items() if code == "ECO-10")
-    assert eco["rows"]["Habitat Test A"][col].value == pytest.approx(520_000)
-    assert eco["rows"]["Logis Test B"][col].value == pytest.approx(320_000)  # 90 000 Toulouse + 230 000 Montpellier
-    assert eco["rows"]["Logis Test B"][col + 2].value == "2 / 2"
-    for b in orgs:
-        assert all(is_additive(unit) for _, unit in b["columns"].values())
+def test_stakeholder_view(workbook):
+    ws = workbook["Parties prenantes"]
+    assert {name for name in ws.tables} == {"PP_locataires", "PP_collectivites", "PP_etat_financeurs", "PP_entreprises_locales",
+                                            "PP_salaries"}
+    tenants = table_rows(ws, "PP_locataires")
+    soc01 = find(tenants, Code="SOC-01")
+    assert soc01["Valeur"].value == pytest.approx(4_725_000) and "€" in soc01["Valeur"].number_format
+    assert find(table_rows(ws, "PP_collectivites"), Code="ECO-10")["Valeur"].value == pytest.approx(840_000)
+    referentiel = load_referentiel()
+    expected = {i.code for i in referentiel.indicators if "salaries" in i.parties_prenantes}
+    assert {r["Code"].value for r in table_rows(ws, "PP_salaries")} <= expected
 
 
 # ─── Graphiques ───
 
-def test_charts_reference_the_data_block(workbook):
-    ws = workbook["Graphiques"]
-    assert len(ws._charts) >= 2
-    found = {}
-    for chart in ws._charts:
-        for series in chart.series:
-            for ref in (series.tx.strRef.f, series.val.numRef.f, series.cat.strRef.f):
-                assert ref.startswith("Graphiques!"), ref
-            [name] = cell_values(ws, series.tx.strRef.f)
-            found[name] = dict(zip(cell_values(ws, series.cat.strRef.f), cell_values(ws, series.val.numRef.f), strict=True))
-    assert found["Investissement (€)"] == {"Toulouse Métropole": pytest.approx(10_100_000)}
-    assert found["Part du parc en QPV (%)"] == {"Montpellier Méditerranée Métropole": pytest.approx(40.0),
-                                                  "Toulouse Métropole": pytest.approx(32.0)}
-    assert found["DPE A–C (%)"]["Toulouse Métropole"] == pytest.approx(37.903, abs=1e-3)
-    assert found["DPE F–G (%)"]["Montpellier Méditerranée Métropole"] == pytest.approx(10.417, abs=1e-3)
+def test_charts_read_their_data_block(workbook):
+    assert len(workbook["Graphiques"]._charts) >= 4
+    series = chart_series(workbook, "Graphiques")
+    assert series["Investissement injecté (€)"] == {"Toulouse Métropole": pytest.approx(10_100_000)}
+    gain = series["Gain de pouvoir d'achat des locataires (€/an)"]
+    assert list(gain) == ["Toulouse Métropole", "Montpellier Méditerranée Métropole"]  # largest first
+    assert gain["Montpellier Méditerranée Métropole"] == pytest.approx(1_350_000)
+    ac, de, fg = series["A à C (%)"], series["D ou E (%)"], series["F ou G (%)"]
+    assert ac["Ensemble"] == pytest.approx(37.791, abs=1e-3) and fg["Ensemble"] == pytest.approx(9.302, abs=1e-3)
+    assert ac["Toulouse Métropole"] + de["Toulouse Métropole"] + fg["Toulouse Métropole"] == pytest.approx(100)
+    assert not any(name.startswith("Achats aux entreprises") for name in series)  # no Achats nor Salaries sheet: no spending by nature
+    synthese = chart_series(workbook, "Synthèse")
+    assert synthese["Gain de pouvoir d'achat des locataires (€/an)"]["Toulouse Métropole"] == pytest.approx(3_375_000)
+    data = workbook[DATA_SHEET]
+    assert all(name.startswith("Graphique_") for name in data.tables)
 
 
-def cell_values(ws, ref: str) -> list:
-    """Values of a chart reference such as Graphiques!$B$51:$B$52, row by row."""
-    min_col, min_row, max_col, max_row = range_boundaries(ref.split("!")[1].replace("$", ""))
-    return [c.value for row in ws.iter_rows(min_row, max_row, min_col, max_col) for c in row]
+def test_evolution_chart_when_a_previous_exercice_exists(tmp_path):
+    rows = hand_results([result(code_territoire="1", nom_territoire="A", exercice=2024, valeur=1000.0),
+                         result(code_territoire="1", nom_territoire="A", exercice=2025, valeur=1100.0,
+                                valeur_precedente=1000.0, variation=100.0, variation_pct=10.0)])
+    national = hand_results([result(code_territoire="FR", nom_territoire="France", exercice=2025, valeur=1100.0,
+                                    valeur_precedente=1000.0, variation=100.0, variation_pct=10.0, niveau="FRANCE")])
+    written = write_report(tmp_path / "r.xlsx", ReportInputs(Computation("EPCI", rows, {}), Computation("FRANCE", national, {})))
+    wb = load_workbook(written.path)
+    series = chart_series(wb, "Graphiques")
+    assert series["Évolution 2024 → 2025 (%)"] == {"Fiscalité locale versée (TFPB) (ECO-10)": pytest.approx(10.0)}
+    cell = named(wb, "acterr_ECO_10")
+    assert cell.offset(column=3).value == pytest.approx(10.0) and "+" in cell.offset(column=3).number_format
+    indicators = table_rows(wb["Indicateurs"], "Indicateurs")
+    assert indicators[0]["Exercice précédent"].value == pytest.approx(1000.0)
 
 
 # ─── Qualité des données ───
 
-def test_quality_sheet(workbook, computation):
+def test_quality_sheet(workbook, inputs):
     ws = workbook["Qualité des données"]
     coverage = table_rows(ws, "Qualite_indicateurs")
     eco01 = find(coverage, Code="ECO-01")
-    assert eco01["Couverture min. (%)"].value == pytest.approx(0.0)
-    assert eco01["Couverture max. (%)"].value == pytest.approx(84.0)
-    assert eco01["Non calculables"].value == 1 and eco01["Territoires"].value == 2
-    assert "aucun organisme présent ne fournit" in eco01["Motifs de non-calcul"].value
+    assert eco01["Couverture min. (%)"].value == pytest.approx(84.0)
+    assert eco01["Non calculables"].value == 1 and eco01["Résultats (territoires)"].value == 2
+    assert "aucun organisme présent ne fournit" in eco01["Motifs de non-calcul (et où)"].value
+    assert "Montpellier Méditerranée Métropole" in eco01["Motifs de non-calcul (et où)"].value
     assert find(coverage, Code="ECO-10")["Non calculables"].value == 0
-    missing = table_rows(ws, "Non_calculables")
-    row = find(missing, Code="ECO-01")
-    assert row["Code territoire"].value == MONTPELLIER_METROPOLE
-    assert row["Motif"].value.startswith("aucun organisme présent ne fournit")
-    expected = computation.results.filter(pl.col("siren").is_null() & (pl.col("statut") == "non_calculable"))
-    assert {(r["Code"].value, r["Code territoire"].value) for r in missing} == set(
-        expected.select("indicateur", "code_territoire").iter_rows())
+    [warning] = table_rows(ws, "Avertissements_import")
+    assert warning["Avertissement"].value == "=surface douteuse" and warning["Avertissement"].data_type == "s"
+    assert (warning["Feuille"].value, warning["Cellule"].value, warning["Organisme"].value) == ("Patrimoine", "E7", "Logis Test B")
+    # B's liasse says 12,5 ETP, its Organisme sheet 12 (the liasse wins)
+    etp = find(table_rows(ws, "Ecarts_liasse_questionnaire"), SIREN=SIREN_B)
+    assert (etp["Liasse"].value, etp["Questionnaire"].value) == (12.5, 12)
+    assert etp["Écart (%)"].value == pytest.approx(4.0) and "la liasse est retenue" in etp["Constat"].value
 
 
-# ─── Méthodologie ───
+def test_quality_shows_liasse_questionnaire_differences(inputs, tmp_path):
+    check = {"siren": SIREN_B, "raison_sociale": "Logis Test B", "exercice": 2025, "champ": "logements",
+             "libelle": "Logements au 31 décembre", "liasse": 700.0, "questionnaire": 650.0, "ecart_pct": 7.7,
+             "message": "Logements au 31 décembre : la liasse (700) et le questionnaire (650) diffèrent de plus de 1 %."}
+    computation = Computation("EPCI", inputs.computation.results, {**inputs.computation.meta, "controles": [check]})
+    wb = load_workbook(write_report(tmp_path / "r.xlsx", ReportInputs(computation)).path)
+    [row] = table_rows(wb["Qualité des données"], "Ecarts_liasse_questionnaire")
+    assert (row["Liasse"].value, row["Questionnaire"].value, row["Écart (%)"].value) == (700, 650, 7.7)
 
-def test_methodology_lists_the_whole_referentiel(workbook, computation):
-    ws = workbook["Méthodologie"]
+
+# ─── Méthodologie, Paramètres, Sources ───
+
+def test_methodology_lists_the_whole_referentiel(workbook, inputs):
     referentiel = load_referentiel()
-    indicators = table_rows(ws, "Referentiel_indicateurs")
+    indicators = table_rows(workbook["Méthodologie"], "Referentiel_indicateurs")
     assert [r["Code"].value for r in indicators] == [i.code for i in referentiel.indicators]
     eco06 = find(indicators, Code="ECO-06")
     assert "basse : " in eco06["Formule (centrale ; basse et haute si différentes)"].value
-    assert eco06["Formule (centrale ; basse et haute si différentes)"].data_type == "s"
     assert "Entreprises locales" in eco06["Parties prenantes"].value
-    params = table_rows(ws, "Parametres")
+    params = table_rows(workbook["Paramètres"], "Parametres")
     assert {r["Paramètre"].value for r in params} == set(referentiel.parameters)
     loyer = find(params, **{"Paramètre": "avantage_loyer_national_mois"})
     assert (loyer["Basse"].value, loyer["Centrale"].value, loyer["Haute"].value) == (200, 225, 261)
     for r in params:
         flagged = r["Statut"].value in ("hypothèse", "à vérifier")
         assert (r["Statut"].fill.fgColor.rgb not in (None, "00000000")) == flagged, r["Paramètre"].value
-    measures = table_rows(ws, "Mesures_derivees")
-    assert {r["Mesure"].value for r in measures} == {m.nom for m in referentiel.measures}
-    inputs = table_rows(ws, "Fichiers_entree")
-    assert {r["SHA-256"].value for r in inputs} == {u["sha256"] for u in computation.meta["entrees"]}
-    assert {r["Fichier"].value for r in inputs} == {"org_a.xlsx", "org_b.xlsx", "liasse.csv"}
+    assert {r["Mesure"].value for r in table_rows(workbook["Paramètres"], "Mesures_derivees")} == {m.nom for m in referentiel.measures}
+    inputs_table = table_rows(workbook["Sources"], "Fichiers_entree")
+    assert {r["SHA-256"].value for r in inputs_table} == {u["sha256"] for u in inputs.computation.meta["entrees"]}
+    assert {r["Fichier"].value for r in inputs_table} == {"org_a.xlsx", "org_b.xlsx", "liasse.csv"}
     texts = {c.value for c in all_cells(workbook) if c.parent.title == "Méthodologie" and isinstance(c.value, str)}
-    assert computation.meta["territoires"] in texts
-    assert any(t.startswith("Référentiel acterr — version ") for t in texts)
+    assert inputs.computation.meta["territoires"] in texts
+
+
+def test_methodology_describes_the_referentiel_used(espace, tmp_path):
+    user = tmp_path / "mon_referentiel.toml"
+    user.write_text('[meta]\ndescription = "Loyer de marché local"\n\n[[parametre]]\nnom = "avantage_loyer_national_mois"\n'
+                    'centrale = 240\nhaute = 270\n', encoding="utf-8")
+    referentiel = load_referentiel(surcharges=[user])
+    computation = api.compute_level(espace, "EPCI", store=False, referentiel=referentiel)
+    wb = load_workbook(write_report(tmp_path / "r.xlsx", computation, referentiel=referentiel).path)
+    loyer = find(table_rows(wb["Paramètres"], "Parametres"), **{"Paramètre": "avantage_loyer_national_mois"})
+    assert (loyer["Centrale"].value, loyer["Haute"].value) == (240, 270)
+    texts = [c.value for c in all_cells(wb) if c.parent.title == "Méthodologie" and isinstance(c.value, str)]
+    assert "mon_referentiel.toml — Loyer de marché local" in texts
+    files = table_rows(wb["Sources"], "Fichiers_referentiel")
+    assert [r["Fichier"].value for r in files] == ["catalogue.toml", "parametres.toml", "mon_referentiel.toml"]
+    soc01 = find(table_rows(wb["Indicateurs"], "Indicateurs"), **{"Code territoire": MONTPELLIER_METROPOLE, "Code indicateur": "SOC-01"})
+    assert soc01["Valeur"].value == pytest.approx(500 * 240 * 12)
+
+
+# ─── the territory and the organisation reports ───
+
+def test_territory_report(territory_book):
+    written, wb = territory_book
+    assert written.perimetre == "territoire" and written.sujet == "Toulouse Métropole"
+    assert wb.sheetnames[:3] == ["Synthèse", "Graphiques", "Organismes"]
+    assert named(wb, "acterr_titre").value == "Toulouse Métropole — valeur créée par les organismes Hlm, exercice 2025"
+    assert named(wb, "acterr_ECO_10").value == pytest.approx(610_000)
+    assert named(wb, "acterr_ECO_01").value == pytest.approx(10_100_000)
+    assert named(wb, "acterr_ECO_01").offset(column=2).font.color.rgb.endswith("C55A11")  # 84 % coverage
+    orgs = table_rows(wb["Organismes"], "Organismes")
+    assert [r["Organisme"].value for r in orgs] == ["Habitat Test A", "Logis Test B"]  # 1 050 then 200 dwellings
+    tfpb = next(k for k in orgs[0] if k.startswith("TFPB"))
+    assert (orgs[0][tfpb].value, orgs[1][tfpb].value) == (520_000, 90_000)
+    per_org = table_rows(wb["Par organisme"], "Par_organisme")
+    assert "Code territoire" not in per_org[0]  # one territory: no territory columns
+    assert find(per_org, SIREN=SIREN_B, **{"Code indicateur": "TER-00"})["Valeur"].value == 200
+    series = chart_series(wb, "Synthèse")  # by organisation: 1 050 × 225 × 12 and 200 × 225 × 12
+    assert series["Gain de pouvoir d'achat des locataires (€/an)"] == {"Habitat Test A": pytest.approx(2_835_000),
+                                                                       "Logis Test B": pytest.approx(540_000)}
+
+
+def test_organisation_report(organisation_book):
+    written, wb = organisation_book
+    assert written.perimetre == "organisme" and written.sujet == "Logis Test B"
+    assert "Par organisme" not in wb.sheetnames and wb.sheetnames[2] == "Territoires"
+    # the organisation's own totals: its liasse counts for the whole organisation
+    assert named(wb, "acterr_ECO_01").value == pytest.approx(4_200_000)
+    assert named(wb, "acterr_ECO_10").value == pytest.approx(320_000)
+    assert named(wb, "acterr_TER_00").value == 700
+    places = table_rows(wb["Territoires"], "Territoires")
+    assert [r["Territoire"].value for r in places] == ["Montpellier Méditerranée Métropole", "Toulouse Métropole"]
+    rows = table_rows(wb["Indicateurs"], "Indicateurs")
+    assert find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "ECO-10"})["Valeur"].value == pytest.approx(90_000)
+
+
+def test_unknown_territory_or_organisation_is_a_usage_error(inputs, tmp_path):
+    with pytest.raises(UsageError, match="200054807"):
+        write_report(tmp_path / "x.xlsx", inputs, scope=Scope.territory("200054807"))
+    with pytest.raises(UsageError, match="Habitat Test A"):
+        write_report(tmp_path / "y.xlsx", inputs, scope=Scope.organisation("123456789"))
+    assert not list(tmp_path.iterdir())
 
 
 # ─── user strings stay text ───
 
 def hand_results(rows: list[dict]) -> pl.DataFrame:
     base = {k: None for k in RESULT_SCHEMA}
-    return pl.DataFrame([{**base, **r} for r in rows], schema=RESULT_SCHEMA)
+    schema = {**RESULT_SCHEMA, "valeur_precedente": pl.Float64, "variation": pl.Float64, "variation_pct": pl.Float64}
+    return pl.DataFrame([{**base, "valeur_precedente": None, "variation": None, "variation_pct": None, **r} for r in rows], schema=schema)
 
 
 def result(**kw) -> dict:
@@ -319,6 +432,7 @@ EVIL_NAME = '=HYPERLINK("http://x","y")'
 
 def test_user_strings_never_become_formulas(tmp_path):
     rows = hand_results([
+        result(code_territoire="+33", nom_territoire="-2+3", indicateur="TER-00", unite="logements", valeur=10.0),
         result(code_territoire="+33", nom_territoire="-2+3"),
         result(code_territoire="+33", nom_territoire="-2+3", siren="@123", raison_sociale=EVIL_NAME),
         result(code_territoire="+33", nom_territoire="-2+3", indicateur="ECO-01", libelle="Investissement injecté",
@@ -332,9 +446,9 @@ def test_user_strings_never_become_formulas(tmp_path):
     wb = load_workbook(written.path)
     assert not [(c.parent.title, c.coordinate) for c in all_cells(wb) if c.data_type == "f"]
     evil = [c for c in all_cells(wb) if c.value == EVIL_NAME]
-    assert {c.parent.title for c in evil} >= {"Synthèse", "Par organisme", "Méthodologie"}
+    assert {c.parent.title for c in evil} >= {"Par organisme", "Sources"}
     assert all(c.data_type == "s" for c in evil)
-    for text in ("-2+3", "+33", "=1+1", "@123", "=evil.xlsx", "-COG"):
+    for text in ("-2+3", "+33", "=evil.xlsx", "-COG", "@123"):
         cells = [c for c in all_cells(wb) if c.value == text]
         assert cells and all(c.data_type == "s" for c in cells), text
 
@@ -345,11 +459,9 @@ def test_latest_exercice_by_default_and_unknown_exercice(tmp_path):
     rows = hand_results([result(code_territoire="1", nom_territoire="A", exercice=2024, valeur=1.0),
                          result(code_territoire="1", nom_territoire="A", exercice=2025, valeur=2.0)])
     computation = Computation("EPCI", rows, {})
-    latest = write_report(tmp_path / "r.xlsx", computation)
-    assert latest.exercice == 2025
+    assert write_report(tmp_path / "r.xlsx", computation).exercice == 2025
     older = write_report(tmp_path / "r2024.xlsx", computation, 2024)
-    table = table_rows(load_workbook(older.path)["Indicateurs"], "Indicateurs")
-    assert [r["Valeur"].value for r in table] == [1.0]
+    assert [r["Valeur"].value for r in table_rows(load_workbook(older.path)["Indicateurs"], "Indicateurs")] == [1.0]
     with pytest.raises(UsageError, match="2023"):
         write_report(tmp_path / "r2023.xlsx", computation, 2023)
     assert not (tmp_path / "r2023.xlsx").exists()
@@ -359,25 +471,32 @@ def test_empty_results_still_give_a_report(tmp_path):
     written = write_report(tmp_path / "vide.xlsx", Computation("EPCI", pl.DataFrame(schema=RESULT_SCHEMA), {}))
     assert written.exercice is None
     wb = load_workbook(written.path)
-    assert wb.sheetnames == list(SHEETS)
+    assert wb.sheetnames[0] == "Synthèse"
     assert table_rows(wb["Méthodologie"], "Referentiel_indicateurs")
 
 
-def test_writing_is_atomic(tmp_path, computation, monkeypatch):
+def test_writing_is_atomic(tmp_path, inputs, monkeypatch):
     target = tmp_path / "rapport.xlsx"
-    write_report(target, computation)
-    write_report(target, computation)  # replaces the previous one
+    write_report(target, inputs)
+    write_report(target, inputs)  # replaces the previous one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rapport.xlsx"]
     before = target.read_bytes()
 
-    def broken(wb, report):
+    def broken(wb, data, fmt):
         raise RuntimeError("panne au milieu de l'écriture")
 
-    monkeypatch.setattr(excel_report, "_qualite", broken)
+    monkeypatch.setattr(quality, "write", broken)
     with pytest.raises(RuntimeError):
-        write_report(target, computation)
+        write_report(target, inputs)
     assert target.read_bytes() == before  # the old report is intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rapport.xlsx"]  # no temporary file left
+
+
+def test_tables_longer_than_excel_allows_are_cut_with_a_note(tmp_path, inputs, monkeypatch):
+    monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 14)  # header on row 4: 10 data rows fit
+    ws = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Indicateurs"]
+    assert len(table_rows(ws, "Indicateurs")) == 10
+    assert "Tableau tronqué à 10 lignes sur " in ws["A2"].value
 
 
 # ─── units ───
@@ -386,8 +505,8 @@ def test_writing_is_atomic(tmp_path, computation, monkeypatch):
     ("€", '#,##0 "€"'), ("€/an", '#,##0 "€"'), ("€/m²/mois", '#,##0.00 "€"'), ("%", '#,##0.0 "%"'),
     ("‰", '#,##0.00 "‰"'), ("ETP", "#,##0.0"), ("ETP-année", "#,##0"), ("logements", "#,##0"),
 ])
-def test_number_formats(unit, expected):
-    assert number_format(unit) == expected
+def test_number_formats_are_french(unit, expected):
+    assert number_format(unit) == "[$-40C]" + expected
 
 
 def test_only_additive_units_are_totalled():
@@ -395,10 +514,11 @@ def test_only_additive_units_are_totalled():
     assert not any(is_additive(u) for u in ("%", "‰", "€/m²/mois", "€/logt", "€/mois", "€/hab", "ratio", "", None))
 
 
-def test_tables_longer_than_excel_allows_are_cut_with_a_note(tmp_path, computation, monkeypatch):
-    monkeypatch.setattr(excel_report, "EXCEL_MAX_ROWS", 14)  # header on row 4: 10 data rows fit
-    written = write_report(tmp_path / "r.xlsx", computation)
-    ws = load_workbook(written.path)["Indicateurs"]
-    assert len(table_rows(ws, "Indicateurs")) == 10
-    assert ws["A2"].value.endswith("choisissez un niveau plus agrégé, un exercice, ou la sortie JSON de « acterr compute ».")
-    assert "Tableau tronqué à 10 lignes sur " in ws["A2"].value
+def test_range_text_is_french():
+    from acterr_cli.outputs.reports.xlsx import range_text, short_text
+
+    assert range_text(4_200_000, 5_481_000, "€/an") == "4,2 – 5,5 M€"
+    assert range_text(591.2, 1004.4, "ETP-année") == f"591 – 1{NBSP}004 ETP-année"
+    assert range_text(5.0, 5.0, "€") == ""
+    assert short_text(34.2857, "%") == "34,3 %"
+    assert re.fullmatch(r"14,3 M€", short_text(14_300_000, "€"))

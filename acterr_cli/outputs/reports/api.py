@@ -1,0 +1,207 @@
+"""Library entry point of `acterr export`: from a workspace to the files of one report (workbook
+or data, filled template, fiches), everything checked before anything is written.
+
+The CLI is a thin shell over `export`; tests and scripts call it directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from acterr_cli import api
+from acterr_cli.errors import UsageError
+from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs.liasse_schema import LIASSE
+from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData, ReportInputs, Scope
+from acterr_cli.referentiel.model import Referentiel
+from acterr_cli.workspace.store import Workspace
+
+FORMATS = ("xlsx", "csv", "parquet")
+JSON_VERSION = 1
+
+
+@dataclass
+class ExportRequest:
+    sortie: Path
+    niveau: str = "EPCI"
+    code: str | None = None  # one territory of the level
+    siren: str | None = None  # one organisation
+    exercice: int | None = None
+    format: str = "xlsx"
+    fiche: bool = False
+    modele: Path | None = None  # user template to fill (xlsx only)
+    forcer: bool = False
+
+    @property
+    def scope(self) -> Scope:
+        if self.siren and self.code:
+            raise UsageError("--organisme et --code s'excluent : choisissez le rapport d'un organisme ou celui d'un territoire.")
+        if self.siren:
+            return Scope.organisation(self.siren)
+        return Scope.territory(self.code) if self.code else Scope()
+
+
+@dataclass
+class Written:
+    chemin: Path
+    format: str
+    contenu: str  # « rapport », « modele », « donnees », « provenance », « fiche »
+    sujet: str = ""
+
+    def to_dict(self) -> dict:
+        return {"chemin": str(self.chemin), "format": self.format, "contenu": self.contenu, "sujet": self.sujet}
+
+
+@dataclass
+class ExportResult:
+    data: ReportData
+    fichiers: list[Written] = field(default_factory=list)
+    feuilles: list[str] = field(default_factory=list)
+    graphiques: int = 0
+
+    @property
+    def main(self) -> Path:
+        return self.fichiers[0].chemin
+
+    def to_dict(self) -> dict:
+        d = self.data
+        return {
+            "version": JSON_VERSION,
+            "rapport": str(self.main),
+            "exercice": d.year,
+            "niveau": d.level,
+            "perimetre": {"type": d.kind, "code": d.scope.code, "siren": d.scope.siren, "nom": d.subject},
+            "feuilles": self.feuilles,
+            "graphiques": self.graphiques,
+            "fichiers": [f.to_dict() for f in self.fichiers],
+        }
+
+
+# ─── inputs ───
+
+def report_inputs(espace: Path, level: str, referentiel: Referentiel) -> ReportInputs:
+    """The level's results, plus the FRANCE level (true totals, each organisation's own figures)
+    and the REGION level (home région of each organisation, for peers). Stored results are
+    reused when they are up to date (api.results_for)."""
+    computation = api.results_for(espace, level, None, referentiel=referentiel)
+    by_level = {computation.level: computation}
+    for other in ("FRANCE", "REGION"):
+        if other not in by_level:
+            by_level[other] = api.results_for(espace, other, None, referentiel=referentiel)
+    ws = Workspace.open(espace, create=False)
+    return ReportInputs(computation, by_level["FRANCE"], by_level["REGION"], referentiel, import_warnings(ws), families(ws))
+
+
+def import_warnings(ws: Workspace) -> list[dict]:
+    """Warnings kept in the manifest by the import (Problem dicts), with their organisation."""
+    out = []
+    for unit in ws.units().values():
+        for w in unit.get("avertissements") or []:
+            out.append({**w, "siren": unit.get("siren"), "raison_sociale": unit.get("raison_sociale"),
+                        "exercice": unit.get("exercice")})
+    return out
+
+
+def families(ws: Workspace) -> dict[str, str]:
+    """siren → famille (OPH, ESH…), from the Organisme sheet or else the liasse, latest exercice."""
+    frames = []
+    for dataset in (qs.ORGANISME.dataset, LIASSE.dataset):
+        scan = ws.scan(dataset)
+        if scan is not None and "famille" in scan.collect_schema().names():
+            frames.append(scan.select("siren", "exercice", pl.col("famille").cast(pl.Utf8)).collect())
+    if not frames:
+        return {}
+    rows = pl.concat(frames).drop_nulls("famille").sort("exercice", descending=True).unique("siren", keep="first")
+    return dict(rows.select("siren", "famille").iter_rows())
+
+
+# ─── export ───
+
+def export(espace: Path, request: ExportRequest, referentiel: Referentiel) -> ExportResult:
+    if request.format not in FORMATS:
+        raise UsageError(f"format inconnu « {request.format} » (attendu : {', '.join(FORMATS)}).")
+    if request.modele is not None and request.format != "xlsx":
+        raise UsageError("--modele remplit un classeur Excel : il ne se combine pas avec --format csv ou parquet.")
+    scope = request.scope
+    inputs = report_inputs(espace, request.niveau, referentiel)
+    data = ReportData.build(inputs, scope, request.exercice)
+    plan = _plan(request, data)
+    existing = [p for p, _, _, _ in plan if p.exists()]
+    if existing and not request.forcer:
+        names = ", ".join(str(p) for p in existing[:5]) + (" …" if len(existing) > 5 else "")
+        raise UsageError(f"{names} existe déjà : ajoutez --forcer pour le remplacer.")
+    result = ExportResult(data)
+    for path, fmt, contenu, write in plan:
+        sujet = write(path, result)
+        result.fichiers.append(Written(path, fmt, contenu, sujet or data.subject))
+    return result
+
+
+def _plan(request: ExportRequest, data: ReportData) -> list[tuple]:
+    """(path, format, content, writer) of every file to write, in order."""
+    main = _with_suffix(request.sortie, request.format)
+    plan: list[tuple] = []
+    if request.modele is not None:
+        plan.append((main, "xlsx", "modele", lambda p, r: _template(p, r, request.modele)))
+    elif request.format == "xlsx":
+        plan.append((main, "xlsx", "rapport", _workbook))
+    else:
+        plan.append((main, request.format, "donnees", lambda p, r: _data(p, r, request.format)))
+        if request.format == "csv":
+            plan.append((main.with_name(main.stem + ".provenance.json"), "json", "provenance", _provenance))
+    if request.fiche:
+        from acterr_cli.outputs.fiche import fiche_subjects
+
+        for subject in fiche_subjects(data):
+            stem = main.with_name(f"{main.stem}_fiche_{subject.key}")
+            plan.append((stem.with_suffix(".png"), "png", "fiche", _fiche_writer(subject)))
+            plan.append((stem.with_suffix(".pdf"), "pdf", "fiche", _fiche_writer(subject)))
+    return plan
+
+
+def _with_suffix(path: Path, fmt: str) -> Path:
+    return path if path.suffix.lower() == f".{fmt}" else path.with_suffix(f".{fmt}")
+
+
+def _workbook(path: Path, result: ExportResult) -> str:
+    from acterr_cli.outputs.reports.workbook import write_workbook
+
+    written = write_workbook(path, result.data)
+    result.feuilles, result.graphiques = written.sheets, written.charts
+    return result.data.subject
+
+
+def _template(path: Path, result: ExportResult, modele: Path) -> str:
+    from acterr_cli.outputs.template_fill import fill_template
+
+    filled = fill_template(Path(modele), path, result.data)
+    result.feuilles, result.graphiques = filled.sheets, filled.charts
+    return result.data.subject
+
+
+def _data(path: Path, result: ExportResult, fmt: str) -> str:
+    from acterr_cli.outputs.reports.tabular import write_table
+
+    write_table(path, result.data, fmt)
+    return result.data.subject
+
+
+def _provenance(path: Path, result: ExportResult) -> str:
+    from acterr_cli.outputs.reports.tabular import write_provenance
+
+    write_provenance(path, result.data)
+    return result.data.subject
+
+
+def _fiche_writer(subject):
+    def write(path: Path, result: ExportResult) -> str:
+        from acterr_cli.outputs.fiche import write_fiche
+
+        write_fiche(path, result.data, subject)
+        return subject.name
+    return write
+
+
+__all__ = ["ExportRequest", "ExportResult", "export", "report_inputs", "FORMATS", "ENSEMBLE", "TERRITOIRE", "ORGANISME"]

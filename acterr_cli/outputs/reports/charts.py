@@ -1,0 +1,385 @@
+"""Native Excel charts: their data blocks (sheet « Données graphiques », one named table per
+chart, so every bar can be traced to a cell) and the charts of the Synthèse and Graphiques sheets.
+
+Charts show the territories where the organisations have dwellings (or, for a territory report,
+the organisations present there), largest first; the others are counted in the data sheet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.reports.model import ORGANISME, TERRITOIRE, ReportData
+from acterr_cli.outputs.reports.xlsx import (
+    FR,
+    GREY,
+    LEDGER_COLORS,
+    MILLION,
+    Formats,
+    fit_row,
+    heading,
+    is_money,
+    number_format,
+    print_setup,
+    put,
+)
+
+DATA_SHEET = "Données graphiques"
+TOP = 12  # bars per chart on the Graphiques sheet
+TOP_SYNTHESE = 8
+BLUE, PURPLE, GREEN = LEDGER_COLORS["valeur_locale"][0], LEDGER_COLORS["plus_value_sociale"][0], LEDGER_COLORS["environnement"][0]
+DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
+NATURE_COLORS = ("#1F4E79", "#5B9BD5", "#9DC3E6")
+PAGE_PX = 640  # chart pixels per printed page (A4 landscape, fit to width)
+CHART_WIDTH = 1000
+
+
+# ─── data blocks ───
+
+@dataclass
+class Block:
+    title: str
+    header: list[str]
+    rows: list[tuple[str, list[float | None]]]
+    units: list[str]
+    name: str
+    first_row: int  # the header row; data starts below
+    notes: list[str] = field(default_factory=list)
+
+    def categories(self, n: int | None = None) -> list:
+        last = self.first_row + (n or len(self.rows))
+        return [DATA_SHEET, self.first_row + 1, 0, last, 0]
+
+    def values(self, j: int, n: int | None = None) -> list:
+        last = self.first_row + (n or len(self.rows))
+        return [DATA_SHEET, self.first_row + 1, j + 1, last, j + 1]
+
+    def series_name(self, j: int) -> list:
+        return [DATA_SHEET, self.first_row, j + 1]
+
+
+class ChartData:
+    """Collects the chart data blocks while the sheets are written; the data sheet itself is
+    written last (xlsxwriter orders sheets by creation; charts may refer to a later sheet)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.next_row = 3
+
+    def add(self, title: str, header: list[str], rows: list[tuple[str, list[float | None]]], units: list[str],
+            notes: list[str] | None = None) -> Block:
+        block = Block(title, header, rows, units, f"Graphique_{len(self.blocks) + 1}", self.next_row + 1, notes or [])
+        self.blocks.append(block)
+        self.next_row = block.first_row + len(rows) + 2 + len(block.notes) + 1
+        return block
+
+    def write(self, wb: Workbook, fmt: Formats, title: str) -> None:
+        ws = wb.add_worksheet(DATA_SHEET)
+        heading(ws, fmt, title, "Données représentées par les graphiques des feuilles Synthèse et Graphiques (une table par graphique).")
+        ws.set_column(0, 0, 42)
+        ws.set_column(1, 8, 16)
+        for b in self.blocks:
+            ws.write_string(b.first_row - 1, 0, b.title, fmt.section())
+            fit_row(ws, b.first_row, [(h, 16, fmt.header()) for h in b.header])
+            for i, (label, values) in enumerate(b.rows):
+                ws.write_string(b.first_row + 1 + i, 0, label)
+                for j, v in enumerate(values):
+                    put(ws, b.first_row + 1 + i, j + 1, v, fmt.number(b.units[j]))
+            ws.add_table(b.first_row, 0, b.first_row + max(1, len(b.rows)), len(b.header), {
+                "name": b.name, "style": "Table Style Light 1", "autofilter": False,
+                "columns": [{"header": h, "header_format": fmt.header()} for h in ["Libellé", *b.header]],
+            })
+            for k, text in enumerate(b.notes):
+                ws.write_string(b.first_row + max(1, len(b.rows)) + 1 + k, 0, text, fmt.note())
+        print_setup(ws, title, portrait=True)
+
+
+# ─── what the bars are ───
+
+Getter = Callable[[str], dict | None]
+
+
+def entities(data: ReportData) -> list[tuple[str, Getter]]:
+    """Bars of the charts: the organisations present (territory report), else the territories
+    where they have dwellings, largest first."""
+    if data.kind == TERRITOIRE:
+        per_org = {}
+        for r in data.org_rows:
+            per_org.setdefault(r["siren"], {})[r["indicateur"]] = r
+        order = sorted(per_org, key=lambda s: -(_value(per_org[s].get("TER-00")) or 0))
+        names = dict(data.organisations)
+        return [(names.get(s, s), per_org[s].get) for s in order if (_value(per_org[s].get("TER-00")) or 0) > 0]
+    per_t: dict[str, dict[str, dict]] = {}
+    for r in data.rows:
+        per_t.setdefault(r["code_territoire"], {})[r["indicateur"]] = r
+    names = [t.nom for t in data.housed]
+    twins = {n for n in names if names.count(n) > 1}
+    return [(f"{t.nom} ({t.code})" if t.nom in twins else t.nom, per_t.get(t.code, {}).get) for t in data.housed]
+
+
+def _value(r: dict | None) -> float | None:
+    return r["valeur"] if r is not None and r["statut"] == CALCULE else None
+
+
+def _rows(items: list[tuple[str, Getter]], codes: list[str], limit: int | None = None) -> list[tuple[str, list[float | None]]]:
+    """(label, value of each code) for the items with at least one value, largest first (first code)."""
+    out = [(label, [_value(get(c)) for c in codes]) for label, get in items]
+    out = [r for r in out if any(v is not None for v in r[1])]
+    out.sort(key=lambda r: -(r[1][0] if r[1][0] is not None else -math.inf))
+    return out[:limit] if limit else out
+
+
+def _axis_format(unit: str, values: list[float | None]) -> str:
+    if is_money(unit) and any(v is not None and abs(v) >= MILLION for v in values):
+        return FR + '#,##0,, "M€"'
+    return FR + ('0 "%"' if unit == "%" else "#,##0")
+
+
+def _label_format(unit: str, values: list[float | None]) -> str:
+    if is_money(unit) and any(v is not None and abs(v) >= MILLION for v in values):
+        return FR + '#,##0.0,, "M€"'
+    return number_format(unit)
+
+
+# ─── chart builders ───
+
+def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: tuple[int, int],
+              subtype: str | None = None, labels: bool = True, n: int | None = None):
+    """Horizontal bars over the first n rows of the block (all by default), first category on
+    top; one series per column of the block."""
+    chart = wb.add_chart({"type": "bar", **({"subtype": subtype} if subtype else {})})
+    all_values = [v for _, vs in block.rows[:n] for v in vs]
+    for j, color in enumerate(colors):
+        unit = block.units[j]
+        label_fmt = FR + '0 "%"' if subtype == "percent_stacked" else _label_format(unit, all_values)
+        chart.add_series({
+            "name": block.series_name(j), "categories": block.categories(n), "values": block.values(j, n),
+            "fill": {"color": color}, "border": {"none": True}, "gap": 50,
+            **({"overlap": 100} if subtype else {}),
+            **({"data_labels": {"value": True, "num_format": label_fmt, "font": {"size": 8,
+                                **({"color": "#FFFFFF"} if subtype else {})}}} if labels else {}),
+        })
+    chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
+    unit = block.units[0]
+    chart.set_x_axis({"num_format": FR + '0 "%"' if subtype == "percent_stacked" else _axis_format(unit, all_values),
+                      "num_font": {"size": 8}, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    # first category on top; "crossing: max" keeps the value axis at the bottom once reversed
+    chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 9}, "line": {"color": "#BFBFBF"}})
+    chart.set_legend({"position": "bottom", "font": {"size": 9}} if len(colors) > 1 else {"none": True})
+    chart.set_chartarea({"border": {"none": True}})
+    chart.set_size({"width": size[0], "height": size[1]})
+    return chart
+
+
+def bars_height(n: int, series: int = 1, legend: bool = False) -> int:
+    return max(200, min(460, 90 + (18 + 8 * series) * n + (25 if legend else 0)))
+
+
+# ─── the charts of each sheet ───
+
+@dataclass
+class Plan:
+    chart: object
+    height: int
+
+
+def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -> list:
+    """Two charts under the two ledgers' panels: investment (valeur locale) and the tenants' gain
+    (plus-value sociale), by territory (or organisation); never on the same axis."""
+    items = entities(data)
+    what = "par organisme" if data.kind == TERRITOIRE else "par territoire"
+    charts = []
+    for code, color, short in (("ECO-01", BLUE, "Investissement injecté"), ("SOC-01", PURPLE, "Gain de pouvoir d'achat des locataires")):
+        rows = _rows(items, [code], TOP_SYNTHESE)
+        if len(rows) < 2:
+            charts.append(None)
+            continue
+        unit = data.labels[code]["unite"]
+        block = cd.add(f"Synthèse — {short} ({code}), {what}", [f"{short} ({unit})"], rows, [unit])
+        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}", [color], (width, bars_height(len(rows)))))
+    return charts
+
+
+def graphiques(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
+    ws = wb.add_worksheet("Graphiques")
+    ws.hide_gridlines(2)
+    ws.set_column(0, 13, 10)
+    subtitle = ("Organismes présents sur le territoire, par nombre de logements." if data.kind == TERRITOIRE else
+                f"Territoires où {'l’organisme a' if data.kind == ORGANISME else 'les organismes ont'} des logements, "
+                f"les {TOP} premiers par nombre de logements ; chiffres détaillés : feuille « {DATA_SHEET} ».")
+    heading(ws, fmt, data.title, subtitle)
+    plans = [p for p in (_investment(wb, data, cd), _nature(wb, data, cd), _gain(wb, data, cd), _dpe(wb, data, cd),
+                         _qpv(wb, data, cd), _evolution(wb, data, cd), _peers(wb, data, cd)) if p is not None]
+    if not plans:
+        ws.write_string(3, 0, "Pas de données à représenter pour cet exercice.", fmt.note())
+    row, used, breaks = 3, 0, []
+    for plan in plans:
+        rows_needed = math.ceil(plan.height / 20) + 1
+        if used and used + plan.height > PAGE_PX:
+            breaks.append(row)
+            used = 0
+        ws.insert_chart(row, 0, plan.chart, {"x_offset": 4, "y_offset": 4})
+        row += rows_needed
+        used += rows_needed * 20
+    ws.set_h_pagebreaks(breaks)
+    ws.print_area(0, 0, max(row, 4), 13)
+    print_setup(ws, data.title)
+
+
+def _single(wb: Workbook, data: ReportData, cd: ChartData, code: str, title: str, color: str) -> Plan | None:
+    if code not in data.labels:
+        return None
+    rows = _rows(entities(data), [code])
+    if not rows:
+        return None
+    unit = data.labels[code]["unite"]
+    shown = rows[:TOP]
+    notes = [f"{len(rows) - TOP} autre(s) non représenté(s) sur le graphique."] if len(rows) > TOP else []
+    block = cd.add(f"{title} ({code})", [f"{data.labels[code]['libelle']} ({unit})"],
+                   rows, [unit], notes)
+    height = bars_height(len(shown))
+    name = f"{title} ({code})" + (f" — les {TOP} premiers" if len(rows) > TOP else "")
+    return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown)), height)
+
+
+def _investment(wb, data, cd):
+    return _single(wb, data, cd, "ECO-01", "Investissement injecté", BLUE)
+
+
+def _gain(wb, data, cd):
+    return _single(wb, data, cd, "SOC-01", "Gain de pouvoir d'achat des locataires", PURPLE)
+
+
+def _qpv(wb, data, cd):
+    return _single(wb, data, cd, "PV-01", "Part du parc en quartier prioritaire (QPV)", PURPLE)
+
+
+NATURES = (("ECO-03", "Achats aux entreprises du territoire"), ("ECO-09", "Salaires des salariés résidents"),
+           ("ECO-10", "Fiscalité locale (TFPB)"))
+
+
+def _nature(wb, data, cd) -> Plan | None:
+    """Spending that stays in the territory, by nature (the three parts of ECO-11): stacked, since
+    these three flows are disjoint and ECO-11 is their sum."""
+    codes = [c for c, _ in NATURES if c in data.labels]
+    if len(codes) < 2:
+        return None
+    items = entities(data)
+    rows = [(label, [_value(get(c)) for c in codes]) for label, get in items]
+    rows = [(label + ("*" if None in vs else ""), vs) for label, vs in rows if sum(v is not None for v in vs) >= 2]
+    rows.sort(key=lambda r: -sum(v or 0 for v in r[1]))
+    if not rows:
+        return None
+    shown = rows[:TOP]
+    names = dict(NATURES)
+    block = cd.add("Dépense injectée dans le territoire, par nature (ECO-03, ECO-09, ECO-10)",
+                   [f"{names[c]} (€)" for c in codes], shown, ["€"] * len(codes),
+                   ["* : une composante non calculable (donnée absente), non représentée."] if any("*" in r[0] for r in shown) else [])
+    height = bars_height(len(shown), 1, legend=True)
+    title = "Dépense injectée dans le territoire, par nature" + (" (* : une composante non calculable)" if block.notes else "")
+    chart = bar_chart(wb, block, title, list(NATURE_COLORS[:len(codes)]), (CHART_WIDTH, height), subtype="stacked", labels=False)
+    return Plan(chart, height)
+
+
+def _dpe(wb, data, cd) -> Plan | None:
+    """Energy labels A–C, D–E, F–G over the dwellings with a known label; D–E is the complement
+    of the two computed shares (same denominator: both are computed on the same organisations)."""
+    items = [("Ensemble" if data.kind != TERRITOIRE else data.subject, data.figure)] if data.figure("ENV-01") else []
+    items += entities(data)[:TOP]
+    rows = []
+    for label, get in items:
+        ac, fg = _value(get("ENV-01")), _value(get("ENV-01b"))
+        if ac is None or fg is None:
+            continue
+        rows.append((label, [ac, max(0.0, 100 - ac - fg), fg]))
+    if not rows:
+        return None
+    block = cd.add("Étiquettes DPE énergie (ENV-01, ENV-01b ; D–E : complément)", ["A à C (%)", "D ou E (%)", "F ou G (%)"],
+                   rows, ["%", "%", "%"], ["Parts des logements dont l'étiquette est connue ; la part sans étiquette figure "
+                                            "dans la feuille Indicateurs (ENV-01c)."])
+    height = bars_height(len(rows), 1, legend=True)
+    chart = bar_chart(wb, block, "Étiquettes DPE énergie (logements à étiquette connue)", list(DPE_COLORS), (CHART_WIDTH, height),
+                      subtype="percent_stacked")
+    return Plan(chart, height)
+
+
+EVOLUTION_CODES = ("TER-00", "ECO-01", "ECO-06", "ECO-08", "ECO-10", "SOC-01", "SOC-06", "SOC-15")
+
+
+def _evolution(wb, data, cd) -> Plan | None:
+    """Change vs the previous exercice of the headline amounts, in % (units differ: one axis of
+    relative changes, never the amounts side by side)."""
+    rows = []
+    for code in EVOLUTION_CODES:
+        r = data.figure(code)
+        if r is not None and r["statut"] == CALCULE and r.get("variation_pct") is not None:
+            rows.append((f"{data.labels[code]['libelle']} ({code})", [r["variation_pct"]]))
+    if not rows:
+        return None
+    year = data.year
+    block = cd.add(f"Évolution {year - 1} → {year}", [f"Évolution {year - 1} → {year} (%)"], rows, ["%"])
+    height = bars_height(len(rows))
+    chart = bar_chart(wb, block, f"Évolution de {year - 1} à {year} ({data.subject})", [GREEN], (CHART_WIDTH, height))
+    chart.set_x_axis({"num_format": FR + '+0" %";-0" %"', "num_font": {"size": 8},
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    return Plan(chart, height)
+
+
+PEER_SHORT = {"ECO-14": "Invest. par logt", "ECO-13": "Parc réhabilité", "ECO-04": "Ancrage des achats", "ECO-05": "Achats ESS",
+              "SOC-04": "Loyer au m²", "SOC-05": "Croissance du parc", "SOC-13": "Logts adaptés", "SOC-07": "Mutations",
+              "SOC-08": "Attrib. 1er quartile", "SOC-11b": "Accompagnement", "SOC-12": "Gestion sociale / logt",
+              "PV-01": "Parc en QPV", "PV-02": "Actions TFPB / logt", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G",
+              "ENV-02": "GES F–G", "GOV-01": "Parité au CA", "GOV-02": "Locataires au CA", "GOV-03": "Satisfaction"}
+
+
+def _peers(wb, data, cd) -> Plan | None:
+    """The organisation among its peers: each indicator as an index (peers' median = 100); the
+    grey band spans the 1st to 3rd quartile, the diamond is the organisation."""
+    if data.kind != ORGANISME:
+        return None
+    rows = []
+    for p in data.peers:
+        med = p["mediane"]
+        if med is None or med <= 0 or min(p["q1"], p["valeur"]) < 0:
+            continue
+        q1, q3, mine = (100 * p[k] / med for k in ("q1", "q3", "valeur"))
+        rows.append((PEER_SHORT.get(p["indicateur"], p["indicateur"]), [q1, q3 - q1, mine, 100.0]))
+    if not rows:
+        return None
+    low = min(min(r[1][0], r[1][2]) for r in rows)
+    high = max(max(r[1][0] + r[1][1], r[1][2]) for r in rows)
+    block = cd.add("Position parmi les pairs (indice : médiane des pairs = 100)",
+                   ["1er quartile (indice)", "Écart interquartile (indice)", "Organisme (indice)", "Médiane (indice)"],
+                   rows, ["", "", "", ""], [f"Groupe de comparaison : {data.peers[0]['groupe']} ; voir la feuille « Pairs »."])
+    height = 380
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    chart.add_series({"name": block.series_name(0), "categories": block.categories(), "values": block.values(0),
+                      "fill": {"none": True}, "border": {"none": True}, "gap": 80})
+    chart.add_series({"name": "Du 1er au 3e quartile des pairs", "categories": block.categories(), "values": block.values(1),
+                      "fill": {"color": "#D9D9D9"}, "border": {"none": True}})
+    marks = wb.add_chart({"type": "line"})
+    for j, (name, color, kind) in enumerate((("Organisme", "#C55A11", "diamond"), ("Médiane des pairs", GREY, "dash")), start=2):
+        marks.add_series({"name": name, "categories": block.categories(), "values": block.values(j),
+                          "line": {"none": True}, "marker": {"type": kind, "size": 11 if j == 2 else 14,
+                                                               "fill": {"color": color}, "border": {"color": color}}})
+    chart.combine(marks)
+    chart.set_title({"name": f"Position parmi les pairs ({data.peers[0]['groupe']})", "name_font": {"size": 11, "bold": True}})
+    # zoom on the values (the hidden base column starts at 0, below the axis minimum)
+    chart.set_y_axis({"name": "indice (médiane des pairs = 100)", "num_font": {"size": 8}, "name_font": {"size": 9},
+                      "min": max(0, 10 * math.floor(low / 10) - 10), "max": 10 * math.ceil(high / 10) + 10,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_x_axis({"num_font": {"size": 8}})
+    chart.set_legend({"position": "bottom", "delete_series": [0], "font": {"size": 9}})
+    chart.set_chartarea({"border": {"none": True}})
+    chart.set_size({"width": CHART_WIDTH, "height": height})
+    return Plan(chart, height)
+
+
+def chart_count(ws: Worksheet) -> int:
+    return len(ws.charts)

@@ -1,0 +1,193 @@
+"""Méthodologie (what was computed and how: référentiel, indicators and formulas), Paramètres
+(values low / central / high, unit, year, source, status; derived measures) and Sources (input
+files with their sha256, référentiel files): everything needed to recompute a figure by hand.
+
+The référentiel shown is the one passed for the computation (user overrides included); the
+parameter values are those recorded with the results (`meta["parametres"]`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+from acterr_cli import __version__
+from acterr_cli.outputs.reports.model import LEVEL_NOUNS, ReportData
+from acterr_cli.outputs.reports.xlsx import Col, Formats, fit_row, heading, merged, print_setup, table
+from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
+
+STAGES = {"PROD": "Production", "ACC": "Accès au logement", "GL": "Gestion locative", "GP": "Gestion de proximité",
+          "GS": "Gestion sociale", "PV": "Politique de la ville", "SUP": "Fonctions support"}
+FLAGGED_STATUSES = ("à vérifier", "hypothèse")
+FLAG_FILL = "#FFF2CC"
+
+
+def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    _methodologie(wb, data, fmt)
+    _parametres(wb, data, fmt)
+    _sources(wb, data, fmt)
+
+
+def _fr_datetime(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return str(value)
+
+
+# ─── Méthodologie ───
+
+INDICATOR_COLS = (10, 30, 46, 14, 10, 14, 20, 44)
+
+
+def _methodologie(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    ws = wb.add_worksheet("Méthodologie")
+    row = heading(ws, fmt, data.title, "Méthode : le référentiel utilisé pour ce calcul, ses indicateurs et leurs formules.")
+    for j, w in enumerate(INDICATOR_COLS):
+        ws.set_column(j, j, w)
+    row = _meta_lines(ws, data, fmt, row)
+    ws.write_string(row, 0, "Indicateurs du référentiel", fmt.section())
+    table(ws, fmt, row + 1, _indicator_columns(fmt), _indicator_rows(data), "Referentiel_indicateurs", set_widths=False)
+    print_setup(ws, data.title)
+
+
+def _meta_lines(ws, data: ReportData, fmt: Formats, row: int) -> int:
+    meta, ref = data.meta, data.referentiel
+    used = meta.get("referentiel") or {}
+    overrides = ref.meta.get("surcharges") or []
+    lines = [
+        ("Référentiel", f"{ref.meta.get('nom', 'Référentiel')} — version {ref.version} (paramètres version "
+                        f"{ref.meta.get('version_parametres') or '?'})"),
+        ("Fichiers du référentiel", " ; ".join(f"{f['fichier']} (sha256 {f['sha256']})" for f in ref.sources)),
+        ("Surcharges de l'utilisateur", " ; ".join(f"{o['fichier']}" + (f" — {o['description']}" if o.get("description") else "")
+                                                   for o in overrides) or "aucune"),
+        ("Référentiel territorial", str(meta.get("territoires") or "")),
+        ("Niveau territorial", LEVEL_NOUNS.get(data.level, data.level)),
+        ("Exercice", "" if data.year is None else str(data.year)),
+        ("Calculé le", _fr_datetime(meta.get("calcule_le"))),
+        ("Version d'acterr", str(meta.get("acterr", __version__))),
+        ("Rapport produit le", f"{datetime.now():%d/%m/%Y %H:%M}"),
+    ]
+    if used.get("fichiers") and used["fichiers"] != ref.sources:
+        lines.append(("Attention", "les résultats ont été calculés avec d'autres fichiers de référentiel que ceux décrits ici "
+                                   f"({', '.join(f['fichier'] for f in used['fichiers'])}) : relancez « acterr compute »."))
+    width = sum(INDICATOR_COLS[2:])
+    for label, value in lines:
+        merged(ws, row, 0, 1, label, fmt(bold=True))
+        f = fmt.wrap(**({"font_color": "#C00000", "bold": True} if label == "Attention" else {}))
+        merged(ws, row, 2, len(INDICATOR_COLS) - 1, value, f)
+        fit_row(ws, row, [(value, width, f)])
+        row += 1
+    return row + 1
+
+
+def _indicator_columns(fmt: Formats) -> list[Col]:
+    mono = fmt.wrap(font_name="Consolas", font_size=8)
+    return [
+        Col("Code", 10, lambda r: r["code"], lambda r: fmt(bold=True)),
+        Col("Libellé", 30, lambda r: r["libelle"], lambda r: fmt.wrap()),
+        Col("Formule (centrale ; basse et haute si différentes)", 46, lambda r: r["formules"], lambda r: mono),
+        Col("Registre", 14, lambda r: r["registre"], lambda r: fmt.wrap(font_size=9)),
+        Col("Unité", 10, lambda r: r["unite"], lambda r: fmt.wrap(font_size=9)),
+        Col("Étape", 14, lambda r: r["etape"], lambda r: fmt.wrap(font_size=9)),
+        Col("Parties prenantes", 20, lambda r: r["parties"], lambda r: fmt.wrap(font_size=9)),
+        Col("Description, note et source", 44, lambda r: r["description"], lambda r: fmt.wrap(font_size=9)),
+    ]
+
+
+def _indicator_rows(data: ReportData) -> list[dict]:
+    out = []
+    for ind in data.referentiel.indicators:
+        formulas = [ind.formule]
+        for label, variant in (("basse", ind.formule_basse), ("haute", ind.formule_haute), ("repli", ind.formule_repli)):
+            if variant and variant != ind.formule:
+                formulas.append(f"{label} : {variant}")
+        out.append({
+            "code": ind.code, "libelle": ind.libelle, "formules": "\n".join(formulas),
+            "registre": LEDGER_LABELS.get(ind.registre, ind.registre), "unite": f"{ind.unite} ({ind.niveau})",
+            "etape": STAGES.get(ind.etape, ind.etape),
+            "parties": ", ".join(STAKEHOLDERS.get(p, p) for p in ind.parties_prenantes),
+            "description": " ".join(p for p in (ind.description, ind.note and f"Note : {ind.note}",
+                                                ind.source and f"Source : {ind.source}") if p),
+        })
+    return out
+
+
+# ─── Paramètres ───
+
+def _parametres(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    ws = wb.add_worksheet("Paramètres")
+    row = heading(ws, fmt, data.title, "Paramètres de calcul (valeurs basse / centrale / haute) et leur source. Surlignés : "
+                                       "statut « à vérifier » ou « hypothèse » — des choix de méthode ou des chiffres à confirmer.")
+    ws.write_string(row, 0, "Paramètres (valeurs utilisées pour ce calcul)", fmt.section())
+    row = table(ws, fmt, row + 1, _parameter_columns(fmt), _parameter_rows(data), "Parametres") + 1
+    ws.write_string(row, 0, "Mesures dérivées (d'où vient une mesure quand plusieurs sources existent)", fmt.section())
+    mono = fmt.wrap(font_name="Consolas", font_size=8)
+    cols = [Col("Mesure", 28, lambda r: r["nom"], lambda r: fmt(bold=True)),
+            Col("Description", 34, lambda r: r["description"], lambda r: fmt.wrap()),
+            Col("Formule", 44, lambda r: r["formule"], lambda r: mono)]
+    table(ws, fmt, row + 1, cols, [m.__dict__ for m in data.referentiel.measures], "Mesures_derivees", set_widths=False)
+    print_setup(ws, data.title)
+
+
+def _flagged(r: dict) -> bool:
+    return any(s in (r.get("statut") or "") for s in FLAGGED_STATUSES)
+
+
+def _parameter_columns(fmt: Formats) -> list[Col]:
+    def style(**extra: Any) -> Callable[[dict], Format]:
+        return lambda r: fmt(**extra, **({"bg_color": FLAG_FILL} if _flagged(r) else {}))
+
+    number = "[$-40C]#,##0.###"
+    return [
+        Col("Paramètre", 28, lambda r: r["nom"], style(bold=True, font_size=9)),
+        Col("Libellé", 34, lambda r: r["libelle"], style(text_wrap=True)),
+        Col("Source", 44, lambda r: r["source"], style(text_wrap=True, font_size=9)),
+        Col("Statut", 12, lambda r: r["statut"], style(text_wrap=True, bold=True)),
+        Col("Basse", 10, lambda r: r["basse"], style(num_format=number)),
+        Col("Centrale", 10, lambda r: r["centrale"], style(num_format=number, bold=True)),
+        Col("Haute", 10, lambda r: r["haute"], style(num_format=number)),
+        Col("Année", 7, lambda r: r["annee"], style(num_format="0", align="center")),
+        Col("Unité", 20, lambda r: r["unite"], style(text_wrap=True, font_size=9)),
+    ]
+
+
+def _parameter_rows(data: ReportData) -> list[dict]:
+    """Parameters as recorded with the results, completed by the référentiel used."""
+    used = data.meta.get("parametres") or {}
+    params = data.referentiel.parameters
+    out = []
+    for nom in list(params) + [n for n in used if n not in params]:
+        p = params.get(nom)
+        base = {"nom": nom, "libelle": p.libelle if p else nom, "annee": p.annee if p else None}
+        values = {k: getattr(p, k) for k in ("basse", "centrale", "haute", "unite", "source", "statut")} if p else {}
+        out.append({**base, **values, **{k: v for k, v in (used.get(nom) or {}).items() if k in values or not p}})
+    return out
+
+
+# ─── Sources ───
+
+def _sources(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    ws = wb.add_worksheet("Sources")
+    row = heading(ws, fmt, data.title, "Fichiers lus pour ce calcul, avec leur empreinte SHA-256 (un fichier modifié change d'empreinte).")
+    mono = fmt.wrap(font_name="Consolas", font_size=8)
+    cols = [
+        Col("Fichier", 30, lambda r: r.get("fichier"), lambda r: fmt.wrap()),
+        Col("SHA-256", 46, lambda r: r.get("sha256"), lambda r: mono),
+        Col("Organisme", 24, lambda r: r.get("raison_sociale"), lambda r: fmt.wrap()),
+        Col("SIREN", 10, lambda r: r.get("siren")),
+        Col("Type", 12, lambda r: r.get("type")),
+        Col("Exercice", 9, lambda r: r.get("exercice"), lambda r: fmt(num_format="0", align="center")),
+        Col("Importé le", 15, lambda r: _fr_datetime(r.get("importe_le"))),
+    ]
+    ws.write_string(row, 0, "Fichiers d'entrée", fmt.section())
+    row = table(ws, fmt, row + 1, cols, list(data.meta.get("entrees") or []), "Fichiers_entree") + 1
+    ws.write_string(row, 0, "Fichiers du référentiel", fmt.section())
+    ref_cols = [Col("Fichier", 30, lambda r: r["fichier"]), Col("SHA-256", 46, lambda r: r["sha256"], lambda r: mono)]
+    table(ws, fmt, row + 1, ref_cols, data.referentiel.sources, "Fichiers_referentiel", set_widths=False)
+    print_setup(ws, data.title)

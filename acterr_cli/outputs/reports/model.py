@@ -1,0 +1,295 @@
+"""What a report shows, whatever its format: the scope (all territories of a level, one territory,
+one organisation), the results of one exercice split as each sheet needs them, the headline
+figures of the scope, territories in reading order, peers, and the data-quality notes.
+
+Three scopes, three audiences:
+- « ensemble » — a regional association's overview: every territory of the level, ranked;
+  headline figures are those of all imported organisations (FRANCE level, which also counts the
+  organisation-level data that no territory can hold, rule 7);
+- « territoire » — one territory (an EPCI president's report) with every organisation present;
+- « organisme » — one organisation's report for its board: its totals (FRANCE level, its own
+  rows), its territories, and its position among its peers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import polars as pl
+
+from acterr_cli.engine.compute import CALCULE, NON_CALCULABLE
+from acterr_cli.engine.run import Computation
+from acterr_cli.errors import UsageError
+from acterr_cli.outputs.reports.xlsx import is_additive
+from acterr_cli.referentiel.model import Referentiel, load_referentiel
+
+ENSEMBLE, TERRITOIRE, ORGANISME = "ensemble", "territoire", "organisme"
+LEVEL_TITLES = {"COMMUNE": "par commune", "EPCI": "par EPCI", "DEPARTEMENT": "par département",
+                "REGION": "par région", "FRANCE": "France entière"}
+LEVEL_NOUNS = {"COMMUNE": "commune", "EPCI": "EPCI", "DEPARTEMENT": "département", "REGION": "région", "FRANCE": "France"}
+# Levels whose territories partition what they contain: each dwelling lies in exactly one of them.
+PARTITIONING_LEVELS = frozenset({"COMMUNE", "EPCI", "DEPARTEMENT", "REGION", "FRANCE"})
+DWELLINGS = "TER-00"
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str = ENSEMBLE
+    code: str | None = None  # territory code (kind territoire)
+    siren: str | None = None  # organisation (kind organisme)
+
+    @classmethod
+    def territory(cls, code: str) -> Scope:
+        return cls(TERRITOIRE, code=code.strip())
+
+    @classmethod
+    def organisation(cls, siren: str) -> Scope:
+        return cls(ORGANISME, siren=siren.strip())
+
+
+@dataclass
+class ReportInputs:
+    """The computations a report is made of. Only `computation` (the level shown) is required;
+    `national` (FRANCE level) gives true totals and organisation-level figures, `regional`
+    (REGION level) each organisation's home region for its peers."""
+
+    computation: Computation
+    national: Computation | None = None
+    regional: Computation | None = None
+    referentiel: Referentiel | None = None
+    warnings: list[dict] = field(default_factory=list)  # import warnings (Problem dicts + siren)
+    families: dict[str, str] = field(default_factory=dict)  # siren → famille (OPH, ESH…)
+
+
+@dataclass(frozen=True)
+class Territory:
+    code: str
+    nom: str
+    logements: float | None  # the organisations' dwellings there (TER-00); None or 0: none
+    organismes: int
+
+    @property
+    def housed(self) -> bool:
+        return (self.logements or 0) > 0
+
+
+@dataclass
+class ReportData:
+    scope: Scope
+    inputs: ReportInputs
+    year: int | None
+    rows: list[dict]  # results by territory of the level, in the scope (consolidated, or the organisation's)
+    org_rows: list[dict]  # per-organisation results by territory (ensemble, territoire)
+    headline: dict[str, dict]  # indicator → the scope's figure
+    referentiel: Referentiel
+    subject: str = ""  # territory or organisation name
+    headline_source: str = ""  # where the headline figures come from, for the notes
+
+    # ─── building ───
+
+    @classmethod
+    def build(cls, inputs: ReportInputs, scope: Scope | None = None, exercice: int | None = None) -> ReportData:
+        scope = scope or Scope()
+        results = inputs.computation.results
+        year = _year(results, exercice)
+        this_year = results.filter(pl.col("exercice") == year) if year is not None else results.clear()
+        cons = this_year.filter(pl.col("siren").is_null())
+        orgs = this_year.filter(pl.col("siren").is_not_null())
+        national = _national_rows(inputs.national, year)
+        referentiel = inputs.referentiel or load_referentiel()
+        level = inputs.computation.level
+        if scope.kind == TERRITOIRE:
+            code = _match(cons, scope.code, level)
+            rows = cons.filter(pl.col("code_territoire") == code).to_dicts()
+            data = cls(Scope(TERRITOIRE, code=code), inputs, year, rows,
+                       orgs.filter(pl.col("code_territoire") == code).to_dicts(), _by_code(rows), referentiel,
+                       subject=rows[0]["nom_territoire"] or code, headline_source="le territoire")
+        elif scope.kind == ORGANISME:
+            siren = _match_siren(orgs, scope.siren)
+            rows = orgs.filter(pl.col("siren") == siren).to_dicts()
+            own = national.filter(pl.col("siren") == siren).to_dicts() if national is not None else []
+            headline, source = (_by_code(own), "tout le patrimoine de l'organisme (niveau France)") if own else (
+                summed(rows), "somme des territoires de l'organisme")
+            data = cls(Scope(ORGANISME, siren=siren), inputs, year, rows, [], headline, referentiel,
+                       subject=rows[0]["raison_sociale"] or siren, headline_source=source)
+        else:
+            rows, org_rows = cons.to_dicts(), orgs.to_dicts()
+            total = national.filter(pl.col("siren").is_null()).to_dicts() if national is not None else []
+            headline, source = (_by_code(total), "ensemble des organismes importés (niveau France)") if total else (
+                summed(rows), "somme des territoires")
+            data = cls(scope, inputs, year, rows, org_rows, headline, referentiel,
+                       subject="Ensemble des organismes importés", headline_source=source)
+        return data
+
+    # ─── what the sheets ask ───
+
+    @property
+    def kind(self) -> str:
+        return self.scope.kind
+
+    @property
+    def level(self) -> str:
+        return self.inputs.computation.level
+
+    @property
+    def meta(self) -> dict:
+        return self.inputs.computation.meta or {}
+
+    @property
+    def level_noun(self) -> str:
+        return LEVEL_NOUNS.get(self.level, self.level)
+
+    @property
+    def title(self) -> str:
+        year = f", exercice {self.year}" if self.year is not None else ""
+        if self.kind == TERRITOIRE:
+            return f"{self.subject} — valeur créée par les organismes Hlm{year}"
+        if self.kind == ORGANISME:
+            return f"{self.subject} — valeur créée sur ses territoires{year}"
+        return f"Valeur créée par les organismes Hlm — {LEVEL_TITLES.get(self.level, self.level)}{year}"
+
+    @cached_property
+    def labels(self) -> dict[str, dict]:
+        """indicator → {libelle, unite, registre, parties_prenantes}, from the référentiel used."""
+        out = {i.code: {"libelle": i.libelle, "unite": i.unite, "registre": i.registre, "parties": i.parties_prenantes}
+               for i in self.referentiel.indicators}
+        for r in self.rows + self.org_rows + list(self.headline.values()):
+            out.setdefault(r["indicateur"], {"libelle": r["libelle"], "unite": r["unite"], "registre": r["registre"], "parties": ()})
+        return out
+
+    @cached_property
+    def territories(self) -> list[Territory]:
+        """Territories where the organisations have dwellings, largest first; then the others
+        (where they only have employees or suppliers), by name."""
+        dwellings = {r["code_territoire"]: r["valeur"] for r in self.rows if r["indicateur"] == DWELLINGS and r["statut"] == CALCULE}
+        seen: dict[str, Territory] = {}
+        for r in self.rows:
+            code = r["code_territoire"] or ""
+            count = max(seen[code].organismes if code in seen else 0, r["nb_organismes"] or 0)
+            seen[code] = Territory(code, r["nom_territoire"] or code, dwellings.get(code), count)
+        return sorted(seen.values(), key=lambda t: (not t.housed, -(t.logements or 0), t.nom.casefold(), t.code))
+
+    @property
+    def housed(self) -> list[Territory]:
+        return [t for t in self.territories if t.housed]
+
+    @property
+    def others(self) -> list[Territory]:
+        return [t for t in self.territories if not t.housed]
+
+    @cached_property
+    def organisations(self) -> list[tuple[str, str]]:
+        """(siren, raison sociale) of the organisations in the scope, by name."""
+        source = self.rows if self.kind == ORGANISME else self.org_rows
+        seen: dict[str, str] = {}
+        for r in source:
+            if r["raison_sociale"] or r["siren"] not in seen:
+                seen[r["siren"]] = r["raison_sociale"] or r["siren"]
+        return sorted(seen.items(), key=lambda t: (t[1].casefold(), t[0]))
+
+    def by_territory(self, code: str) -> dict[str, dict]:
+        """territory code → result of one indicator."""
+        return {r["code_territoire"]: r for r in self.rows if r["indicateur"] == code}
+
+    def by_organisation(self, code: str) -> dict[str, dict]:
+        """siren → result of one indicator on the scope's territory (kind territoire)."""
+        return {r["siren"]: r for r in self.org_rows if r["indicateur"] == code}
+
+    def figure(self, code: str) -> dict | None:
+        return self.headline.get(code)
+
+    @cached_property
+    def has_previous(self) -> bool:
+        return any(r.get("valeur_precedente") is not None for r in self.rows + list(self.headline.values()))
+
+    def totals_allowed(self) -> bool:
+        return self.level in PARTITIONING_LEVELS and len(self.territories) > 1
+
+    @property
+    def sirens(self) -> set[str]:
+        return {s for s, _ in self.organisations}
+
+    @cached_property
+    def warnings(self) -> list[dict]:
+        """Import warnings of the organisations in the scope."""
+        keep = self.sirens
+        return [w for w in self.inputs.warnings if self.kind == ENSEMBLE or w.get("siren") in keep]
+
+    @cached_property
+    def controles(self) -> list[dict]:
+        keep = self.sirens
+        checks = self.meta.get("controles") or []
+        return [c for c in checks if (self.year is None or c.get("exercice") == self.year)
+                and (self.kind == ENSEMBLE or c.get("siren") in keep)]
+
+    @cached_property
+    def peers(self) -> list[dict]:
+        """Benchmark rows (see peers.py); empty when no organisation has enough peers to compare."""
+        from acterr_cli.outputs.reports.peers import benchmark
+
+        rows = benchmark(self)
+        return rows if any(r["q1"] is not None for r in rows) else []
+
+
+def _year(results: pl.DataFrame, exercice: int | None) -> int | None:
+    years = sorted(y for y in results["exercice"].unique().to_list() if y is not None) if results.height else []
+    if exercice is not None and exercice not in years:
+        available = ", ".join(map(str, years)) or "aucun"
+        raise UsageError(f"aucun résultat pour l'exercice {exercice} (exercices disponibles : {available}).")
+    return exercice if exercice is not None else (years[-1] if years else None)
+
+
+def _national_rows(national: Computation | None, year: int | None) -> pl.DataFrame | None:
+    if national is None or year is None:
+        return None
+    return national.results.filter(pl.col("exercice") == year)
+
+
+def _by_code(rows: list[dict]) -> dict[str, dict]:
+    return {r["indicateur"]: r for r in rows}
+
+
+def _match(cons: pl.DataFrame, code: str | None, level: str) -> str:
+    wanted = (code or "").strip().upper()
+    codes = {c.upper(): c for c in cons["code_territoire"].drop_nulls().unique().to_list()}
+    if wanted not in codes:
+        raise UsageError(f"aucun organisme importé n'a de données sur le territoire « {code} » au niveau {level} "
+                         f"({len(codes)} territoire(s) de ce niveau ont des résultats ; voir « acterr compute --territoire {level} »).")
+    return codes[wanted]
+
+
+def _match_siren(orgs: pl.DataFrame, siren: str | None) -> str:
+    wanted = (siren or "").replace(" ", "")
+    known = orgs.select("siren", "raison_sociale").unique().sort("siren").rows()
+    if wanted not in {s for s, _ in known}:
+        listed = ", ".join(f"{name} ({s})" for s, name in known[:10]) or "aucun"
+        raise UsageError(f"aucun résultat pour l'organisme de SIREN « {siren} » (organismes : {listed}).")
+    return wanted
+
+
+def summed(rows: list[dict]) -> dict[str, dict]:
+    """Headline figures when no higher-level computation is given: additive indicators summed over
+    the territories (a partial sum says so); ratios are not summed, never averaged."""
+    by_code: dict[str, list[dict]] = {}
+    for r in rows:
+        by_code.setdefault(r["indicateur"], []).append(r)
+    out = {}
+    for code, items in by_code.items():
+        first = items[0]
+        base = {**first, "code_territoire": None, "nom_territoire": None, "valeur_precedente": None, "variation": None,
+                "variation_pct": None}
+        ok = [r for r in items if r["statut"] == CALCULE and r["valeur"] is not None]
+        if not is_additive(first["unite"]) or not ok:
+            motif = "ratio : recalculé sur chaque territoire, jamais totalisé" if ok else (first["motif"] or "non calculable")
+            out[code] = {**base, "valeur": None, "valeur_basse": None, "valeur_haute": None, "statut": NON_CALCULABLE,
+                         "motif": motif, "couverture": 0.0}
+            continue
+        complete = len(ok) == len(items) and all((r["couverture"] or 0) >= 100 - 1e-9 for r in ok)
+        out[code] = {**base, "statut": CALCULE, "motif": None,
+                     "valeur": sum(r["valeur"] for r in ok),
+                     "valeur_basse": sum(r["valeur_basse"] if r["valeur_basse"] is not None else r["valeur"] for r in ok),
+                     "valeur_haute": sum(r["valeur_haute"] if r["valeur_haute"] is not None else r["valeur"] for r in ok),
+                     "couverture": 100.0 if complete else None,
+                     "note": None if complete else f"somme partielle : {len(ok)} territoire(s) calculé(s) sur {len(items)}"}
+    return out

@@ -1,0 +1,93 @@
+"""Benchmark among peers: each organisation's value against the quartiles of its peers, without
+naming them.
+
+Peers are the other imported organisations of the same famille (OPH, ESH, COOP, SEM) and the
+same home région (where most of its dwellings are); when fewer than MIN_PEERS of them exist, the
+group widens to the same région (all familles), then to every imported organisation — the group
+used is always written beside the figures. Only intensities are compared (%, € per dwelling,
+€/m²…): an absolute amount says more about size than about practice. Values are each
+organisation's own totals (FRANCE level, where its organisation-level data count). With fewer
+than MIN_PEERS values, no quartile is shown: with two peers a quartile would reveal a figure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from acterr_cli.engine.compute import CALCULE
+
+if TYPE_CHECKING:
+    from acterr_cli.outputs.reports.model import ReportData
+
+MIN_PEERS = 3
+CODES = ("ECO-14", "ECO-13", "ECO-04", "ECO-05", "SOC-04", "SOC-05", "SOC-13", "SOC-07", "SOC-08", "SOC-11b",
+         "SOC-12", "PV-01", "PV-02", "ENV-01", "ENV-01b", "ENV-02", "GOV-01", "GOV-02", "GOV-03")
+POSITIONS = ("sous le 1er quartile", "entre le 1er quartile et la médiane", "entre la médiane et le 3e quartile",
+             "au-dessus du 3e quartile")
+
+
+def benchmark(data: ReportData) -> list[dict]:
+    """One row per organisation of the scope × compared indicator (see the module docstring)."""
+    national = data.inputs.national
+    if national is None or data.year is None:
+        return []
+    own = national.results.filter((pl.col("exercice") == data.year) & pl.col("siren").is_not_null()
+                                  & pl.col("indicateur").is_in(CODES) & (pl.col("statut") == CALCULE))
+    if own.is_empty():
+        return []
+    values = {(r["siren"], r["indicateur"]): r["valeur"] for r in own.iter_rows(named=True)}
+    everyone = sorted(set(own["siren"].to_list()))
+    families = data.inputs.families
+    regions = home_regions(data)
+    out = []
+    for siren, name in data.organisations:
+        group, label = peer_group(siren, everyone, families, regions)
+        for code in CODES:
+            mine = values.get((siren, code))
+            if mine is None:
+                continue
+            others = [values[(s, code)] for s in group if (s, code) in values]
+            out.append(_row(siren, name, code, data.labels.get(code, {}), mine, others, label))
+    return out
+
+
+def _row(siren: str, name: str, code: str, info: dict, mine: float, others: list[float], label: str) -> dict:
+    row = {"siren": siren, "raison_sociale": name, "indicateur": code, "libelle": info.get("libelle", code),
+           "unite": info.get("unite", ""), "valeur": mine, "pairs": len(others), "groupe": label,
+           "q1": None, "mediane": None, "q3": None, "position": f"moins de {MIN_PEERS} pairs : pas de comparaison"}
+    if len(others) >= MIN_PEERS:
+        s = pl.Series(others, dtype=pl.Float64)
+        q1, med, q3 = (s.quantile(q, interpolation="linear") for q in (0.25, 0.5, 0.75))
+        rank = sum(mine > q for q in (q1, med, q3))
+        row.update(q1=q1, mediane=med, q3=q3, position=POSITIONS[rank])
+    return row
+
+
+def peer_group(siren: str, everyone: list[str], families: dict[str, str], regions: dict[str, tuple[str, str]]) -> tuple[list[str], str]:
+    """The narrowest group with at least MIN_PEERS other organisations, and how to name it."""
+    others = [s for s in everyone if s != siren]
+    family, region = families.get(siren), regions.get(siren)
+    candidates = []
+    if family and region:
+        candidates.append(([s for s in others if families.get(s) == family and regions.get(s) == region],
+                           f"{family}, même région ({region[1]})"))
+    if region:
+        candidates.append(([s for s in others if regions.get(s) == region], f"même région ({region[1]}), toutes familles"))
+    candidates.append((others, "tous les organismes importés"))
+    for group, label in candidates:
+        if len(group) >= MIN_PEERS:
+            return group, label
+    return candidates[-1]
+
+
+def home_regions(data: ReportData) -> dict[str, tuple[str, str]]:
+    """siren → (code, nom) of the région holding most of its dwellings (REGION-level results)."""
+    regional = data.inputs.regional
+    if regional is None:
+        return {}
+    rows = regional.results.filter((pl.col("exercice") == data.year) & pl.col("siren").is_not_null()
+                                   & (pl.col("indicateur") == "TER-00") & (pl.col("statut") == CALCULE))
+    best = rows.sort("valeur", descending=True).unique("siren", keep="first")
+    return {r["siren"]: (r["code_territoire"], r["nom_territoire"]) for r in best.iter_rows(named=True)}

@@ -1,0 +1,213 @@
+"""The Synthèse sheet: the page a board reads. Headline figures in panels — valeur locale beside
+plus-value sociale (never added), then environment and territorial context — each with its
+low–high range, coverage and change vs N-1; two charts, one per ledger; reading notes.
+
+Each headline value cell carries a workbook name `acterr_<CODE>` (acterr_ECO_01…), the same
+names a user template uses (see template_fill.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from acterr_cli import __version__
+from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.reports.charts import ChartData, synthese_charts
+from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
+from acterr_cli.outputs.reports.peers import MIN_PEERS
+from acterr_cli.outputs.reports.xlsx import (
+    GREY,
+    LEDGER_COLORS,
+    NOT_COMPUTABLE,
+    ORANGE,
+    RED,
+    Formats,
+    defined_name,
+    display_format,
+    fit_row,
+    merged,
+    note,
+    print_setup,
+    range_text,
+    variation_format,
+)
+from acterr_cli.referentiel.model import LEDGER_LABELS
+
+SHEET = "Synthèse"
+LEDGER_SENTENCE = ("Valeur locale et plus-value sociale sont deux registres distincts : ils se lisent côte à côte "
+                   "et ne s'additionnent jamais.")
+# (ledger, subtitle, indicators in order of importance); a panel shows at most MAX_ROWS of them,
+# computed ones first.
+PANELS = (
+    ("valeur_locale", "investissement, emplois et fiscalité qui restent sur le territoire",
+     ("ECO-01", "ECO-06", "ECO-08", "ECO-10", "ECO-03", "ECO-11", "ECO-12")),
+    ("plus_value_sociale", "gains des locataires, accès au logement, politique de la ville",
+     ("SOC-01", "SOC-06", "SOC-09", "SOC-10", "SOC-11", "PV-01", "SOC-04", "SOC-13")),
+    ("environnement", "performance énergétique du parc",
+     ("ENV-01", "ENV-01b", "ENV-01c", "ENV-03", "ENV-05")),
+    ("contexte", "le parc des organismes et son territoire",
+     ("TER-00", "TER-01", "TER-02", "TER-03", "TER-06")),
+)
+MAX_ROWS = 7
+LABEL_W, VALUE_W, RANGE_W, COVER_W, EVOL_W, GAP_W = 34, 17, 19, 10, 10, 2
+
+
+def panel_widths(data: ReportData) -> list[float]:
+    return [LABEL_W, VALUE_W, RANGE_W, COVER_W] + ([EVOL_W] if data.has_previous else [])
+
+
+def write(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
+    ws = wb.add_worksheet(SHEET)
+    ws.hide_gridlines(2)
+    widths = panel_widths(data)
+    n = len(widths)
+    left, right = 1, 1 + n + 1
+    ws.set_column(0, 0, 1.5)
+    for j, w in enumerate(widths):
+        ws.set_column(left + j, left + j, w)
+        ws.set_column(right + j, right + j, w)
+    ws.set_column(left + n, left + n, GAP_W)
+    last_col = right + n - 1
+    row = _heading(wb, ws, data, fmt, last_col)
+    for pair in (PANELS[:2], PANELS[2:]):
+        ends = [_panel(wb, ws, data, fmt, row, col, *panel) for panel, col in zip(pair, (left, right), strict=True)]
+        row = max(ends) + 1
+    row = _charts(wb, ws, data, cd, row, left, right, sum(widths))
+    _notes(ws, data, fmt, row, left, last_col, sum(widths) * 2 + GAP_W)
+    print_setup(ws, data.title)
+
+
+def _heading(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, last_col: int) -> int:
+    ws.set_row(0, 30)
+    merged(ws, 0, 1, last_col, data.title, fmt.title())
+    defined_name(wb, "acterr_titre", SHEET, 0, 1)
+    ws.write_string(1, 1, context_line(data), fmt(font_size=11, bold=True))
+    defined_name(wb, "acterr_perimetre", SHEET, 1, 1)
+    meta = data.meta
+    ws.write_string(2, 1, f"Rapport du {datetime.now():%d/%m/%Y} — calcul du {_fr_date(meta.get('calcule_le'))}, acterr "
+                          f"{meta.get('acterr', __version__)}, référentiel {data.referentiel.version}. "
+                          f"Chiffres de la synthèse : {data.headline_source}.", fmt.note())
+    ws.set_row(3, 20)
+    ws.write_string(3, 1, LEDGER_SENTENCE, fmt(bold=True, font_size=11, font_color=RED, valign="vcenter"))
+    if data.year is not None:
+        ws.write_number(1, last_col, data.year, fmt(num_format="0", font_size=11, bold=True, align="right"))
+        ws.write_string(1, last_col - 1, "Exercice", fmt(font_size=11, align="right"))
+        defined_name(wb, "acterr_exercice", SHEET, 1, last_col)
+    return 5
+
+
+def context_line(data: ReportData) -> str:
+    orgs = len(data.organisations)
+    noun = data.level_noun
+    if data.kind == TERRITOIRE:
+        return f"{data.level_noun} {data.scope.code} — {orgs} organisme(s) Hlm présent(s)"
+    others = f" (et {len(data.others)} où {'il n’a' if data.kind == ORGANISME else 'ils n’ont'} que des salariés ou des fournisseurs)" \
+        if data.others else ""
+    if data.kind == ORGANISME:
+        return f"SIREN {data.scope.siren} — logements dans {len(data.housed)} territoire(s) ({noun}){others}"
+    return f"{orgs} organisme(s) Hlm — logements dans {len(data.housed)} territoire(s) ({noun}){others}"
+
+
+def _fr_date(value: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return str(value or "")
+
+
+def _chosen(data: ReportData, codes: tuple[str, ...]) -> list[str]:
+    present = [c for c in codes if c in data.headline]
+    computed = [c for c in present if data.headline[c]["statut"] == CALCULE]
+    return (computed + [c for c in present if c not in computed])[:MAX_ROWS]
+
+
+def _panel(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row: int, col: int,
+           ledger: str, subtitle: str, codes: tuple[str, ...]) -> int:
+    """One ledger's panel: band, sub-headers, one row per headline figure. Returns the next row."""
+    dark, light = LEDGER_COLORS[ledger]
+    widths = panel_widths(data)
+    ws.set_row(row, 22)
+    merged(ws, row, col, col + len(widths) - 1, f"{LEDGER_LABELS[ledger]} — {subtitle}", fmt.band(dark))
+    headers = ["", "Valeur", "Fourchette basse – haute", "Couverture"] + (["vs N-1"] if data.has_previous else [])
+    sub = fmt(bold=True, font_size=9, font_color=dark, bg_color=light, align="center", valign="vcenter", text_wrap=True)
+    for j, h in enumerate(headers):
+        ws.write_string(row + 1, col + j, h, sub)
+    chosen = _chosen(data, codes)
+    if not chosen:
+        merged(ws, row + 2, col, col + len(widths) - 1, "Aucun indicateur de ce registre n'est calculé.", fmt.note())
+        return row + 3
+    for i, code in enumerate(chosen):
+        _figure_row(wb, ws, data, fmt, row + 2 + i, col, code, dark)
+    return row + 2 + len(chosen)
+
+
+def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row: int, col: int, code: str, color: str) -> None:
+    r = data.headline[code]
+    info = data.labels.get(code, {"libelle": r["libelle"], "unite": r["unite"]})
+    line = {"bottom": 1, "bottom_color": "#D9D9D9", "valign": "vcenter"}
+    label = fmt(text_wrap=True, **line)
+    ws.write_rich_string(row, col, fmt(font_size=10), info["libelle"] or code, fmt(font_size=8, font_color=GREY), f"  {code}", label)
+    fit_row(ws, row, [(f"{info['libelle']}  {code}", LABEL_W, label)], minimum=21)
+    ok = r["statut"] == CALCULE and r["valeur"] is not None
+    unit = r["unite"]
+    if ok:
+        ws.write_number(row, col + 1, r["valeur"], fmt(num_format=display_format(unit, r["valeur"]), bold=True, font_size=12,
+                                                       font_color=color, align="right", **line))
+        defined_name(wb, f"acterr_{code.replace('-', '_')}", SHEET, row, col + 1)
+    else:
+        ws.write_string(row, col + 1, NOT_COMPUTABLE, fmt(italic=True, font_color=GREY, align="right", **line))
+    ws.write_string(row, col + 2, range_text(r["valeur_basse"], r["valeur_haute"], unit) if ok else "",
+                    fmt(font_color=GREY, align="center", shrink=True, **line))
+    if ok and r["couverture"] is not None:
+        ws.write_number(row, col + 3, r["couverture"], fmt.coverage(r["couverture"], align="center", **line))
+    else:
+        ws.write_string(row, col + 3, "partielle" if ok else "", fmt(font_color=ORANGE, align="center", **line))
+    if data.has_previous:
+        change = r.get("variation") if unit == "%" else r.get("variation_pct")
+        if ok and change is not None:
+            ws.write_number(row, col + 4, change, fmt(num_format=variation_format(unit), align="center", **line))
+        else:
+            ws.write_blank(row, col + 4, None, fmt(**line))
+
+
+def _charts(wb: Workbook, ws: Worksheet, data: ReportData, cd: ChartData, row: int, left: int, right: int, width_chars: float) -> int:
+    width = int(width_chars * 7 + 5 * len(panel_widths(data)))
+    charts = synthese_charts(wb, data, cd, width)
+    tallest = 0
+    for chart, col in zip(charts, (left, right), strict=True):
+        if chart is None:
+            continue
+        ws.insert_chart(row, col, chart, {"x_offset": 0, "y_offset": 6})
+        tallest = max(tallest, chart.height)
+    return row + (tallest // 20 + 2 if tallest else 0)
+
+
+def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, last: int, width: float) -> None:
+    texts = [
+        "Fourchette basse – haute : valeurs obtenues avec les paramètres à leurs bornes basses et hautes (feuille « Paramètres »). "
+        "Couverture : part des logements des organismes concernés dont les données nécessaires ont été fournies (en orange "
+        "quand elle est incomplète). n.c. : non calculable — une donnée manque ; ce n'est jamais compté comme zéro "
+        "(motifs : feuille « Qualité des données »).",
+    ]
+    if data.has_previous:
+        texts.append("vs N-1 : évolution par rapport à l'exercice précédent — en % pour les montants et les effectifs, "
+                     "en points (pt) pour les parts en %.")
+    if data.kind == ENSEMBLE and data.headline_source.startswith("ensemble"):
+        texts.append("Les chiffres de la synthèse portent sur l'ensemble des organismes importés, y compris leurs données de "
+                     "niveau organisme (effectif, liasse) qu'aucun territoire ne peut recevoir seul : ils peuvent donc dépasser "
+                     "la somme des territoires de la feuille « Classement ».")
+    if not data.peers and len(data.organisations) and data.inputs.national is not None:
+        texts.append(f"Comparaison aux pairs (feuille « Pairs ») : il faut au moins {MIN_PEERS} autres organismes importés "
+                     "avec l'indicateur calculé ; ce n'est pas le cas ici.")
+    if data.kind != TERRITOIRE and data.others:
+        texts.append(f"{len(data.others)} autre(s) territoire(s) où {'l’organisme n’a' if data.kind == ORGANISME else 'les organismes n’ont'} "
+                     "pas de logement mais des salariés ou des fournisseurs figurent dans les feuilles de détail, après les "
+                     "territoires classés.")
+    ws.write_string(row, first, "À lire", fmt.section())
+    row += 1
+    for text in texts:
+        row = note(ws, fmt, row, text, first, last, width)

@@ -1,0 +1,42 @@
+"""Results for analysts: CSV (UTF-8, comma, decimal point, one row per result) or Parquet, with
+the provenance of the computation (a JSON file beside the CSV, key-value metadata in Parquet)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from acterr_cli.outputs.atomic import atomic_output, atomic_write_bytes
+from acterr_cli.outputs.reports.model import ReportData
+
+PROVENANCE_VERSION = 1
+
+
+def frame(data: ReportData) -> pl.DataFrame:
+    """The scope's results of the exercice: consolidated (siren empty) then per organisation."""
+    rows = data.rows + data.org_rows
+    if not rows:
+        return data.inputs.computation.results.clear()
+    return pl.DataFrame(rows, schema=data.inputs.computation.results.schema)
+
+
+def provenance(data: ReportData) -> dict:
+    return {"version": PROVENANCE_VERSION, "niveau": data.level, "exercice": data.year,
+            "perimetre": {"type": data.kind, "code": data.scope.code, "siren": data.scope.siren, "nom": data.subject},
+            "provenance": {k: v for k, v in data.meta.items() if k != "controles"},
+            "referentiel": {"version": data.referentiel.version, "fichiers": data.referentiel.sources}}
+
+
+def write_table(path: Path, data: ReportData, fmt: str) -> None:
+    table = frame(data)
+    with atomic_output(Path(path)) as tmp:
+        if fmt == "csv":
+            table.write_csv(tmp)
+        else:
+            table.write_parquet(tmp, metadata={"acterr": json.dumps(provenance(data), ensure_ascii=False, default=str)})
+
+
+def write_provenance(path: Path, data: ReportData) -> None:
+    atomic_write_bytes(Path(path), json.dumps(provenance(data), ensure_ascii=False, indent=1, default=str).encode("utf-8"))
