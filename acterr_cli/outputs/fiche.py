@@ -1,0 +1,231 @@
+"""The fiche: one picture per territory or organisation, for a newsletter column or a
+social-network post — the headline figures of both ledgers side by side, two small charts, the
+source. PNG 1080 × 1350 px (4:5, the size social networks show uncropped) and PDF A5.
+
+Rendered with matplotlib's object API on the Agg canvas (no display, no global pyplot state) and
+the DejaVu Sans font bundled with matplotlib, so the result is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from acterr_cli import __version__
+from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.atomic import atomic_output
+from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
+from acterr_cli.outputs.reports.xlsx import range_text, short_text
+
+PNG_SIZE_IN, PNG_DPI = (7.2, 9.0), 150  # 1080 × 1350 px
+A5_IN = (148 / 25.4, 210 / 25.4)
+NAVY, BLUE, PURPLE, GREY, LIGHT = "#1F3864", "#1F4E79", "#6A1B5F", "#595959", "#F2F2F2"
+DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
+# (code, caption under the figure); the first computed three of each ledger are shown.
+LOCAL = (("ECO-01", "investis : construction, réhabilitation, entretien"), ("ECO-06", "emplois BTP soutenus (ETP-année)"),
+         ("ECO-10", "de taxe foncière versée aux collectivités"), ("ECO-08", "emplois directs (ETP)"),
+         ("ECO-03", "d'achats aux entreprises du territoire"))
+SOCIAL = (("SOC-01", "gagnés par les locataires chaque année"), ("SOC-06", "ménages logés dans l'année"),
+          ("PV-01", "du parc en quartier prioritaire"), ("SOC-13", "de logements adaptés (handicap, âge)"),
+          ("SOC-04", "de loyer moyen au m² par mois"))
+BARS = 6
+
+
+@dataclass
+class FicheSubject:
+    key: str  # file-name part: « ensemble », a territory code, a SIREN
+    name: str
+    subtitle: str
+    figures: dict[str, dict]  # indicator → result
+    bars: list[tuple[str, float]]  # investment by territory or organisation, largest first
+    bars_title: str
+
+
+def fiche_subjects(data: ReportData) -> list[FicheSubject]:
+    """One fiche per territory or organisation selected: the scope itself, plus each territory
+    with dwellings in an overview."""
+    subjects = [_subject(data, data.headline, _key(data), data.subject, _bars(data))]
+    if data.kind == ENSEMBLE:
+        for t in data.housed:
+            figures = {r["indicateur"]: r for r in data.rows if r["code_territoire"] == t.code}
+            orgs = [r for r in data.org_rows if r["code_territoire"] == t.code]
+            subjects.append(_subject(data, figures, t.code, t.nom, _org_bars(orgs), f"{data.level_noun} {t.code}"))
+    return subjects
+
+
+def _key(data: ReportData) -> str:
+    raw = {ENSEMBLE: "ensemble", TERRITOIRE: data.scope.code, ORGANISME: data.scope.siren}[data.kind] or "rapport"
+    return re.sub(r"[^0-9A-Za-z_-]", "_", raw)
+
+
+def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[list, str], where: str | None = None) -> FicheSubject:
+    dwellings = figures.get("TER-00")
+    parts = [f"Exercice {data.year}"] if data.year is not None else []
+    if where or data.kind == TERRITOIRE:
+        parts.append(where or f"{data.level_noun} {data.scope.code}")
+    if data.kind == ORGANISME:
+        parts.append(f"SIREN {data.scope.siren}")
+    if dwellings and dwellings["statut"] == CALCULE:
+        parts.append(f"{fr_number(dwellings['valeur'])} logements sociaux")
+    count = _organisations(data, figures)
+    if data.kind != ORGANISME and count:
+        parts.append(f"{count} organisme{'s' if count > 1 else ''} Hlm")
+    return FicheSubject(re.sub(r"[^0-9A-Za-z_-]", "_", key), name, " · ".join(parts), figures, bars[0], bars[1])
+
+
+def _organisations(data: ReportData, figures: dict) -> int | None:
+    values = [r.get("nb_organismes") for r in figures.values() if r.get("nb_organismes")]
+    return max(values) if values else (len(data.organisations) or None)
+
+
+def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str]:
+    if data.kind == TERRITOIRE:
+        return _org_bars(data.org_rows)
+    values = {r["code_territoire"]: r for r in data.rows if r["indicateur"] == "ECO-01" and r["statut"] == CALCULE}
+    bars = [(t.nom, values[t.code]["valeur"]) for t in data.housed if t.code in values]
+    return sorted(bars, key=lambda b: -b[1])[:BARS], f"Investissement injecté par territoire ({data.level_noun})"
+
+
+def _org_bars(rows: list[dict]) -> tuple[list[tuple[str, float]], str]:
+    bars = [(r["raison_sociale"] or r["siren"], r["valeur"]) for r in rows if r["indicateur"] == "ECO-01" and r["statut"] == CALCULE]
+    return sorted(bars, key=lambda b: -b[1])[:BARS], "Investissement injecté par organisme"
+
+
+# ─── rendering ───
+
+def render_fiche(data: ReportData, subject: FicheSubject, size: tuple[float, float] = PNG_SIZE_IN):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, facecolor="white")
+    fig.set_dpi(PNG_DPI)
+    scale = size[0] / PNG_SIZE_IN[0]  # font sizes follow the page width
+    with _style():
+        _header(fig, subject, scale)
+        _ledger(fig, 0.04, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE, _pick(subject, LOCAL), scale)
+        _ledger(fig, 0.52, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE, _pick(subject, SOCIAL), scale)
+        fig.text(0.5, 0.437, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
+                 fontsize=10 * scale, color=GREY, style="italic")
+        _investment_chart(fig, subject, scale)
+        _dpe_chart(fig, subject, scale)
+        _footer(fig, data, scale)
+    return fig
+
+
+def _style():
+    import matplotlib
+
+    return matplotlib.rc_context({"font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False,
+                                  "pdf.fonttype": 42})
+
+
+def _pick(subject: FicheSubject, candidates: tuple[tuple[str, str], ...]) -> list[tuple[dict, str]]:
+    ok = [(subject.figures[c], caption) for c, caption in candidates
+          if c in subject.figures and subject.figures[c]["statut"] == CALCULE and subject.figures[c]["valeur"] is not None]
+    return ok[:3]
+
+
+def _header(fig, subject: FicheSubject, scale: float) -> None:
+    fig.patches.append(_rect(fig, 0, 0.875, 1, 0.125, NAVY))
+    size = 24 if len(subject.name) <= 30 else 19 if len(subject.name) <= 42 else 15
+    fig.text(0.05, 0.952, _shorten(subject.name, 60), color="white", fontsize=size * scale, fontweight="bold", va="center")
+    fig.text(0.05, 0.903, subject.subtitle, color="#D9E1F2", fontsize=11 * scale, va="center")
+
+
+def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[tuple[dict, str]], scale: float) -> None:
+    width, top, bottom = 0.44, 0.855, 0.455
+    fig.patches.append(_rect(fig, x, bottom, width, top - bottom, LIGHT))
+    fig.patches.append(_rect(fig, x, top - 0.008, width, 0.008, color))
+    fig.text(x + 0.025, top - 0.035, title, color=color, fontsize=14 * scale, fontweight="bold", va="center")
+    fig.text(x + 0.025, top - 0.065, subtitle, color=GREY, fontsize=8.5 * scale, va="center", wrap=True)
+    if not figures:
+        fig.text(x + 0.025, top - 0.15, "non calculable\n(données manquantes)", color=GREY, fontsize=11 * scale, va="top")
+        return
+    for i, (r, caption) in enumerate(figures):
+        y = top - 0.118 - i * 0.108
+        fig.text(x + 0.025, y, short_text(r["valeur"], r["unite"]).replace(" ETP-année", "").replace(" ménages", ""),
+                 color=color, fontsize=25 * scale, fontweight="bold", va="center")
+        fig.text(x + 0.025, y - 0.038, caption, color="#262626", fontsize=9.5 * scale, va="center")
+        spread = range_text(r["valeur_basse"], r["valeur_haute"], r["unite"])
+        notes = [f"fourchette {spread}" if spread else "", "" if (r["couverture"] or 0) >= 100 - 1e-9 else "couverture partielle"]
+        note = " · ".join(n for n in notes if n)
+        if note:
+            fig.text(x + 0.025, y - 0.064, note, color=GREY, fontsize=8 * scale, va="center")
+
+
+def _investment_chart(fig, subject: FicheSubject, scale: float) -> None:
+    if len(subject.bars) < 2:
+        return
+    ax = fig.add_axes((0.36, 0.215, 0.58, 0.17))
+    labels = [_shorten(name, 30) for name, _ in subject.bars][::-1]
+    values = [v / 1e6 for _, v in subject.bars][::-1]
+    bars = ax.barh(labels, values, color=BLUE, height=0.65)
+    ax.bar_label(bars, labels=[f"{fr_number(v, 1)} M€" for v in values], padding=3, fontsize=8.5 * scale, color="#262626")
+    ax.set_xlim(0, max(values) * 1.25)
+    ax.tick_params(axis="y", labelsize=8.5 * scale, length=0)
+    ax.tick_params(axis="x", labelsize=7.5 * scale)
+    ax.xaxis.set_major_formatter(_fr_axis())
+    ax.spines["left"].set_color("#BFBFBF")
+    ax.spines["bottom"].set_color("#BFBFBF")
+    fig.text(0.05, 0.403, subject.bars_title + ", en M€", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+
+
+def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
+    ac, fg = (subject.figures.get(c) for c in ("ENV-01", "ENV-01b"))
+    if not ac or not fg or CALCULE not in (ac["statut"],) or fg["statut"] != CALCULE:
+        return
+    parts = [ac["valeur"], max(0.0, 100 - ac["valeur"] - fg["valeur"]), fg["valeur"]]
+    ax = fig.add_axes((0.05, 0.105, 0.9, 0.04))
+    left = 0.0
+    for value, color in zip(parts, DPE_COLORS, strict=True):
+        ax.barh([0], [value], left=left, color=color, height=1)
+        if value >= 6:  # the share inside its segment when it fits; the legend below names all three
+            ax.text(left + value / 2, 0, f"{fr_number(value, 0)} %", ha="center", va="center", color="white",
+                    fontsize=10 * scale, fontweight="bold")
+        left += value
+    ax.set_xlim(0, 100)
+    ax.set_axis_off()
+    fig.text(0.05, 0.163, "Étiquettes énergie (DPE) des logements à étiquette connue", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+    for k, (value, color, label) in enumerate(zip(parts, DPE_COLORS, ("A à C", "D ou E", "F ou G"), strict=True)):
+        fig.text(0.05 + k * 0.3, 0.082, "■", color=color, fontsize=11 * scale, va="center")
+        fig.text(0.085 + k * 0.3, 0.082, f"{label} : {fr_number(value, 1)} %", color="#262626", fontsize=9 * scale, va="center")
+
+
+def _footer(fig, data: ReportData, scale: float) -> None:
+    when = data.meta.get("calcule_le")
+    try:
+        day = datetime.fromisoformat(str(when)).strftime("%d/%m/%Y")
+    except ValueError:
+        day = ""
+    text = (f"Source : acterr {data.meta.get('acterr', __version__)}, référentiel {data.referentiel.version}"
+            + (f", calcul du {day}" if day else "") + ". Fourchettes : paramètres à leurs bornes basse et haute ; "
+            "méthode et sources : rapport Excel, feuille Méthodologie.")
+    fig.text(0.05, 0.035, "\n".join(textwrap.wrap(text, 110)), fontsize=7.5 * scale, color=GREY, va="center")
+
+
+def _rect(fig, x: float, y: float, w: float, h: float, color: str):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, transform=fig.transFigure, facecolor=color, edgecolor="none", zorder=-1)
+
+
+def _fr_axis():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: fr_number(v, 0))
+
+
+def _shorten(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def write_fiche(path: Path, data: ReportData, subject: FicheSubject) -> None:
+    """PNG at 1080 × 1350 px, or PDF on an A5 page (laid out for that size), written atomically."""
+    path = Path(path)
+    pdf = path.suffix.lower() == ".pdf"
+    fig = render_fiche(data, subject, A5_IN if pdf else PNG_SIZE_IN)
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="pdf" if pdf else "png", dpi=PNG_DPI)

@@ -1,0 +1,86 @@
+"""The fiche: one picture per territory or organisation, PNG 1080 × 1350 px and PDF A5, with the
+headline figures of both ledgers (checked in the PDF text when poppler is installed)."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from builders import SIREN_A, TOULOUSE_METROPOLE
+from PIL import Image
+
+from acterr_cli.outputs.fiche import fiche_subjects
+from acterr_cli.outputs.reports.api import ExportRequest, export, report_inputs
+from acterr_cli.outputs.reports.model import ReportData, Scope
+from acterr_cli.referentiel.model import load_referentiel
+
+A5_POINTS = (419.53, 595.28)
+
+
+@pytest.fixture(scope="module")
+def overview(tmp_path_factory):
+    import builders
+
+    from acterr_cli import api
+
+    root = tmp_path_factory.mktemp("fiche")
+    api.import_paths(root / "espace", builders.write_all(root / "entrees"))
+    result = export(root / "espace", ExportRequest(root / "sortie" / "rapport.xlsx", fiche=True), load_referentiel())
+    return root, result
+
+
+def fiches(result, fmt: str) -> list[Path]:
+    return [f.chemin for f in result.fichiers if f.contenu == "fiche" and f.format == fmt]
+
+
+def test_one_fiche_per_territory_plus_the_overview(overview):
+    _, result = overview
+    names = sorted(p.name for p in fiches(result, "png"))
+    assert names == ["rapport_fiche_243100518.png", "rapport_fiche_243400017.png", "rapport_fiche_ensemble.png"]
+    assert sorted(p.name for p in fiches(result, "pdf")) == [n.replace(".png", ".pdf") for n in names]
+    assert result.fichiers[0].contenu == "rapport"  # the workbook is written too
+
+
+def test_png_size_and_content(overview):
+    _, result = overview
+    for path in fiches(result, "png"):
+        with Image.open(path) as img:
+            assert img.size == (1080, 1350)
+            colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert path.stat().st_size > 40_000
+        assert len(colours) > 500  # text, panels and charts, not a blank page
+        dominant = {c for _, c in sorted(colours, reverse=True)[:6]}
+        assert (0x1F, 0x38, 0x64) in dominant  # the navy header band
+
+
+def test_pdf_is_one_a5_page(overview):
+    _, result = overview
+    for path in fiches(result, "pdf"):
+        data = path.read_bytes()
+        assert data.startswith(b"%PDF") and len(data) > 10_000
+        boxes = re.findall(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", data)
+        assert len(boxes) == 1
+        assert tuple(float(x) for x in boxes[0]) == pytest.approx(A5_POINTS, abs=0.5)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler (pdftotext) absent")
+def test_fiche_shows_both_ledgers_and_french_figures(overview):
+    _, result = overview
+    [toulouse] = [p for p in fiches(result, "pdf") if TOULOUSE_METROPOLE in p.name]
+    text = subprocess.run(["pdftotext", str(toulouse), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Toulouse Métropole" in text
+    assert "VALEUR LOCALE" in text and "PLUS-VALUE SOCIALE" in text
+    assert "ne s'additionnent pas" in text
+    assert "10,1 M€" in text  # ECO-01, 10 100 000 €
+    assert "3,4 M€" in text and "fourchette 3,0" in text and "3,9 M" in text  # SOC-01 and its range (3,0 – 3,9 M€)
+    assert "gagnés par les locataires chaque année" in text
+
+
+def test_subjects_of_an_organisation_report(overview):
+    root, _ = overview
+    data = ReportData.build(report_inputs(root / "espace", "EPCI", load_referentiel()), Scope.organisation(SIREN_A))
+    [subject] = fiche_subjects(data)
+    assert subject.key == SIREN_A and subject.name == "Habitat Test A"
+    assert "1 050 logements sociaux".replace(" ", "\u202f", 1) in subject.subtitle
+    assert subject.bars == [("Toulouse Métropole", pytest.approx(10_100_000))]
