@@ -1,4 +1,5 @@
-"""`acterr modele …`: workbooks acterr provides (the blank questionnaire)."""
+"""`acterr modele …`: workbooks acterr provides (the blank questionnaire) and the check of a
+user's report template (`verifier`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from acterr_cli.cli.context import console_err
-from acterr_cli.errors import UsageError
+from acterr_cli.cli.context import console_err, console_out, print_json
+from acterr_cli.errors import ConfigurationError, UsageError
 
 
 def modele_questionnaire_cmd(
@@ -20,3 +21,39 @@ def modele_questionnaire_cmd(
         raise UsageError(f"{sortie} existe déjà : ajoutez --forcer pour le remplacer.")
     write_questionnaire(sortie)
     console_err.print(f"Questionnaire vierge écrit : {sortie}")
+
+
+def modele_verifier_cmd(
+    ctx: typer.Context,
+    fichier: Path = typer.Argument(..., help="Classeur modèle (.xlsx) à vérifier."),
+    json_: bool = typer.Option(False, "--json", help="Le rapport de vérification en JSON sur la sortie standard."),
+) -> None:
+    """Says which cells and tables of a template acterr will fill, and what the template lacks or will lose."""
+    from acterr_cli.outputs.template_fill import verify_template
+
+    ref = ctx.obj.load_referentiel()
+    document = verify_template(fichier, {i.code for i in ref.indicators})
+    if json_:
+        print_json(document)
+    else:
+        _print(document)
+    if not document["valide"]:
+        raise ConfigurationError(f"{fichier} : modèle non utilisable en l'état (voir les erreurs ci-dessus).")
+
+
+def _print(doc: dict) -> None:
+    console_out.print(f"[bold]{doc['modele']}[/] — feuilles : {', '.join(doc['feuilles'])} ; "
+                      f"{doc['graphiques']} graphique(s), {doc['images']} image(s) conservés au remplissage.")
+    for n in doc["noms"]:
+        mark = "[red]✗[/]" if n["probleme"] else "[green]✓[/]"
+        console_out.print(f"  {mark} {n['nom']} ({n['cellule']}) → {n['probleme'] or n['champ']}", highlight=False)
+    for t in doc["tables"]:
+        mark = "[red]✗[/]" if t["probleme"] else "[green]✓[/]"
+        known = ", ".join(c["entete"] + ("" if c["reconnue"] else " (?)") for c in t["colonnes"])
+        room = "" if t["lignes_libres"] > 100_000 else f", {t['lignes_libres']} ligne(s) libres"
+        console_out.print(f"  {mark} table {t['nom']} ({t['feuille']}!{t['plage']}{room}) : {t['probleme'] or known}", highlight=False)
+    for p in doc["problemes"]:
+        tag = "[red]erreur[/]" if p["gravite"] == "erreur" else "[yellow]avertissement[/]"
+        console_out.print(f"  {tag} {p['message']}", highlight=False)
+    if doc["valide"]:
+        console_out.print("Modèle utilisable avec « acterr export --modele ».")

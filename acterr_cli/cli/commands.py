@@ -29,12 +29,13 @@ def register(app: typer.Typer) -> None:
     add("import", cmd_import.import_cmd, "Importe des questionnaires (xlsx) et des liasses (csv, xlsx) dans l'espace de travail.")
     add("verifier", cmd_import.verifier_cmd, "Vérifie des fichiers sans rien écrire dans l'espace de travail.")
     add("compute", cmd_compute.compute_cmd, "Calcule les indicateurs du référentiel par territoire et les enregistre dans l'espace.")
-    add("export", cmd_export.export_cmd, "Écrit le rapport Excel (synthèse, indicateurs, graphiques, méthodologie) et affiche la synthèse.")
+    add("export", cmd_export.export_cmd, "Écrit le rapport (ensemble, un territoire ou un organisme) : Excel, CSV/Parquet, modèle, fiches.")
     add("executer", cmd_executer.executer_cmd, "Exécute toute la chaîne pour une tâche planifiée : dépôt → import → calcul → rapports.")
     add("referentiel", cmd_referentiel.referentiel_cmd, "Affiche les indicateurs et les paramètres du référentiel.")
     add("territoire", cmd_territoire.territoire_cmd, "Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")
-    modele = typer.Typer(help="Modèles de classeurs fournis par acterr.", no_args_is_help=True)
+    modele = typer.Typer(help="Modèles de classeurs : questionnaire vierge, vérification d'un modèle de rapport.", no_args_is_help=True)
     add("questionnaire", cmd_modele.modele_questionnaire_cmd, "Écrit le questionnaire vierge à faire remplir par un organisme.", modele)
+    add("verifier", cmd_modele.modele_verifier_cmd, "Vérifie un modèle de rapport : ce qu'acterr y remplira, ce qui lui manque.", modele)
     app.add_typer(modele, name="modele", rich_help_panel=PANEL)
 
 
