@@ -1,4 +1,5 @@
-"""`acterr export`: the board workbook and the terminal summary."""
+"""`acterr export`: the report of a level (overview), of one territory or of one organisation —
+workbook, data for analysts, filled user template, fiches — and its summary on screen."""
 
 from __future__ import annotations
 
@@ -7,29 +8,42 @@ from typing import Optional
 
 import typer
 
-from acterr_cli import api
-from acterr_cli.cli.context import console_out, print_json
-from acterr_cli.errors import UsageError
-from acterr_cli.outputs import terminal
+from acterr_cli.cli.context import console_err, console_out, print_json
 
 LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANCE."
+
 
 def export_cmd(
     ctx: typer.Context,
     territoire: str = typer.Option("EPCI", "--territoire", "-t", help=LEVEL_HELP),
+    code: Optional[str] = typer.Option(None, "--code", help="Rapport d'un seul territoire du niveau (code INSEE, SIREN d'EPCI…), "
+                                                            "avec tous les organismes qui y sont présents."),
+    organisme: Optional[str] = typer.Option(None, "--organisme", help="Rapport d'un organisme (SIREN) pour son conseil "
+                                                                      "d'administration : ses territoires et sa position parmi ses pairs."),
     exercice: Optional[int] = typer.Option(None, "--exercice", help="Exercice à présenter (par défaut : le plus récent)."),
-    sortie: Path = typer.Option(Path("rapport_acterr.xlsx"), "--sortie", "-o", help="Classeur Excel à écrire."),
-    forcer: bool = typer.Option(False, "--forcer", help="Remplacer le fichier de sortie s'il existe."),
-    json_: bool = typer.Option(False, "--json", help="Décrire le rapport écrit en JSON sur la sortie standard."),
+    sortie: Path = typer.Option(Path("rapport_acterr.xlsx"), "--sortie", "-o", help="Fichier à écrire (l'extension suit --format)."),
+    format_: str = typer.Option("xlsx", "--format", help="xlsx (rapport), csv ou parquet (résultats pour analystes, avec leur provenance)."),
+    fiche: bool = typer.Option(False, "--fiche", help="Écrire aussi une fiche d'une page (PNG 1080 × 1350 et PDF A5) par territoire "
+                                                      "ou organisme, à côté de --sortie."),
+    modele: Optional[Path] = typer.Option(None, "--modele", help="Remplir ce classeur modèle (noms et tables acterr_…) au lieu du "
+                                                                 "rapport standard ; voir « acterr modele verifier »."),
+    forcer: bool = typer.Option(False, "--forcer", help="Remplacer les fichiers de sortie qui existent."),
+    json_: bool = typer.Option(False, "--json", help="Décrire les fichiers écrits en JSON sur la sortie standard."),
 ) -> None:
-    from acterr_cli.outputs.excel_report import write_report
+    from acterr_cli.outputs.reports.api import ExportRequest, export
+    from acterr_cli.outputs.terminal_report import print_report
 
-    if sortie.exists() and not forcer:
-        raise UsageError(f"{sortie} existe déjà : ajoutez --forcer pour le remplacer.")
-    computation = api.results_for(ctx.obj.espace, territoire, None, referentiel=ctx.obj.load_referentiel())
-    written = write_report(sortie, computation, exercice)
+    request = ExportRequest(sortie=sortie, niveau=territoire, code=code, siren=organisme, exercice=exercice,
+                            format=format_.strip().lower(), fiche=fiche, modele=modele, forcer=forcer)
+    result = export(ctx.obj.espace, request, ctx.obj.load_referentiel())
     if json_:
-        print_json({"version": 1, "rapport": str(written.path), "exercice": written.exercice, "feuilles": written.sheets})
+        print_json(result.to_dict())
         return
-    terminal.print_summary(terminal.for_exercice(computation.results, written.exercice), computation.level, console_out)
-    console_out.print(f"\nRapport Excel écrit : [bold]{written.path}[/]")
+    print_report(result.data, console_out)
+    labels = {"rapport": "Rapport Excel écrit", "modele": "Modèle rempli écrit", "donnees": "Résultats écrits",
+              "provenance": "Provenance écrite", "fiche": "Fiche écrite"}
+    for f in result.fichiers:
+        console_out.print(f"{labels[f.contenu]} : [bold]{f.chemin}[/]", highlight=False)
+    if result.data.warnings or result.data.controles:
+        console_err.print(f"{len(result.data.warnings)} avertissement(s) d'import et {len(result.data.controles)} écart(s) "
+                          "liasse / questionnaire : voir la feuille « Qualité des données ».")

@@ -1,0 +1,72 @@
+"""The compact terminal report of `acterr export`: the headline figures of the Synthèse sheet —
+the two ledgers side by side in two panels (never added), environment and context on one line
+each — then, for an overview, the table of territories of outputs/terminal.py."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs import terminal
+from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
+from acterr_cli.outputs.reports.synthese import PANELS, context_line
+from acterr_cli.outputs.reports.xlsx import range_text, short_text
+from acterr_cli.referentiel.model import LEDGER_LABELS
+
+STYLES = {"valeur_locale": "blue", "plus_value_sociale": "magenta"}
+ROWS = 5
+SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois BTP soutenus", "ECO-08": "Emplois directs", "ECO-10": "TFPB versée",
+         "ECO-03": "Achats locaux", "ECO-11": "Dépense locale totale", "ECO-12": "Multiplicateur LM3",
+         "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Hébergement évité",
+         "SOC-10": "Expulsions évitées", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen",
+         "SOC-13": "Logements adaptés", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G", "ENV-01c": "DPE inconnu",
+         "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "pour 1 000 hab.",
+         "TER-02": "des résidences principales", "TER-03": "du parc social", "TER-06": "Parc social (RPLS)"}
+
+
+def print_report(data: ReportData, console: Console) -> None:
+    year = f" — exercice {data.year}" if data.year is not None else ""
+    console.print(f"[bold]{data.subject}[/]{year}", highlight=False)
+    console.print(f"[dim]{context_line(data)} ; chiffres : {data.headline_source}.[/]", highlight=False)
+    grid = Table.grid(expand=True, padding=(0, 1))
+    panels = [_panel(data, ledger, codes) for ledger, _, codes in PANELS[:2]]
+    for _ in panels:
+        grid.add_column(ratio=1)
+    grid.add_row(*[p if p is not None else "" for p in panels])
+    console.print(grid)
+    for ledger, _, codes in PANELS[2:]:
+        items = [f"{SHORT.get(r['indicateur'], r['libelle'])} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
+        if items:
+            console.print(f"{LEDGER_LABELS[ledger]} : " + " · ".join(items), highlight=False)
+    console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas. "
+                  "* couverture partielle ; n.c. : non calculable ; entre parenthèses : fourchette basse – haute.[/]")
+    if data.kind == ENSEMBLE and len(data.territories) > 1:
+        terminal.print_summary(data.inputs.computation.results, data.level, console)
+
+
+def _rows(data: ReportData, codes: tuple[str, ...]) -> list[dict]:
+    rows = [data.headline[c] for c in codes if c in data.headline]
+    return ([r for r in rows if r["statut"] == CALCULE] + [r for r in rows if r["statut"] != CALCULE])[:ROWS]
+
+
+def _value(r: dict) -> str:
+    if r["statut"] != CALCULE or r["valeur"] is None:
+        return "[dim]n.c.[/]"
+    partial = r["couverture"] is None or r["couverture"] < 100 - 1e-9
+    return short_text(r["valeur"], r["unite"]) + ("*" if partial else "")
+
+
+def _panel(data: ReportData, ledger: str, codes: tuple[str, ...]) -> Panel | None:
+    rows = _rows(data, codes)
+    if not rows:
+        return None
+    table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+    table.add_column("Indicateur", ratio=1, overflow="ellipsis", no_wrap=True)
+    table.add_column("Valeur", justify="right", no_wrap=True)
+    for r in rows:
+        spread = range_text(r["valeur_basse"], r["valeur_haute"], r["unite"], with_unit=False) if r["statut"] == CALCULE else ""
+        table.add_row(SHORT.get(r["indicateur"], r["libelle"]), f"[bold]{_value(r)}[/]" + (f" [dim]({spread})[/]" if spread else ""))
+    return Panel(table, title=f"[bold]{LEDGER_LABELS[ledger]}[/]", title_align="left", border_style=STYLES[ledger], box=box.ROUNDED)
