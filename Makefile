@@ -6,7 +6,7 @@ ACTERR := $(VENV)/bin/acterr
 SHARED ?= ../shared/data
 DEMO_DIR ?= build/demo
 
-.PHONY: install test demo bench reference templates samples clean
+.PHONY: install test demo apercu bench reference templates samples clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ demo: install
 	$(ACTERR) --espace $(DEMO_DIR)/espace import samples/questionnaires/*.xlsx samples/liasse_2025.csv
 	$(ACTERR) --espace $(DEMO_DIR)/espace compute --territoire EPCI
 	$(ACTERR) --espace $(DEMO_DIR)/espace export --territoire EPCI --sortie $(DEMO_DIR)/rapport_acterr_demo.xlsx
+
+# The demo report as printed: PDF (LibreOffice) and one PNG per page, in $(DEMO_DIR)/apercu.
+apercu: demo
+	@if command -v soffice >/dev/null 2>&1; then \
+		$(PY) -m acterr_cli.outputs.reports.preview $(DEMO_DIR)/rapport_acterr_demo.xlsx $(DEMO_DIR)/apercu; \
+	else echo "LibreOffice (soffice) absent : aperçu ignoré."; fi
 
 # Rebuild the embedded territorial reference from the shared open data (maintainers only).
 reference: install
