@@ -165,20 +165,23 @@ class Evaluator:
 
     def _motifs(self, frame: pl.DataFrame, ind: Indicator) -> pl.Series:
         """Why an indicator is not computable on each row, grouped by origin. The text depends only
-        on which inputs are absent and on `inclus`: it is written once per distinct combination."""
+        on which inputs are absent and on `inclus`: it is written once per distinct combination,
+        and only for the rows without a value."""
+        central = frame[f"{ind.ident}__centrale"]
+        if not central.null_count():
+            return pl.Series("motif", [None] * frame.height, dtype=pl.Utf8)
         pairs = self._missing_inputs(ind)
         flags = [(pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}")).alias(f"_m{i}") for i, (name, raw) in enumerate(pairs)]
-        combo = frame.select(
-            pl.col(f"{ind.ident}__centrale").is_null().alias("_nc"), pl.col("inclus").fill_null(False).alias("_inclus"), *flags
-        )
+        combo = frame.select(pl.col("inclus").fill_null(False).alias("_inclus"), *flags)
         keys = combo.columns
-        texts = {
-            row: (_describe_missing([raw for i, (_, raw) in enumerate(pairs) if row[2 + i]], row[1], ind.motif_si_nul) if row[0] else None)
-            for row in combo.unique().iter_rows()
-        }
-        table = pl.DataFrame([list(k) + [v] for k, v in texts.items()], schema=[*keys, "motif"], orient="row",
+        texts = [
+            (*row, _describe_missing([raw for i, (_, raw) in enumerate(pairs) if row[1 + i]], row[0], ind.motif_si_nul))
+            for row in combo.filter(central.is_null()).unique().iter_rows()
+        ]
+        table = pl.DataFrame(texts, schema=[*keys, "motif"], orient="row",
                              schema_overrides={k: pl.Boolean for k in keys} | {"motif": pl.Utf8})
-        return combo.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True)["motif"]
+        motif = combo.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True)["motif"]
+        return pl.select(pl.when(central.is_null()).then(motif).otherwise(None).alias("motif"))["motif"]
 
     # ─── consolidation ───
 
