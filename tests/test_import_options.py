@@ -246,3 +246,21 @@ def test_a_bug_in_one_file_does_not_stop_the_run(tmp_path, monkeypatch):
     result = run("--espace", tmp_path / "espace", "import", *files)
     assert result.exit_code == 1  # a bug: exit 1, but org_b is imported
     assert "erreur interne" in result.stderr and "1 importé(s)" in result.stderr
+
+
+def test_rates_typed_in_percent_formatted_cells(tmp_path):
+    """« 82 % » in a cell formatted as a percentage is stored as 0.82 by Excel: read as 82."""
+    path = builders.write_org_a(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb["Organisme"]["B17"].value, wb["Organisme"]["B17"].number_format = 0.82, "0%"
+    wb.save(path)
+    liasse = tmp_path / "liasse.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["siren", "exercice", "taux_vacance_pct", "taux_recouvrement_pct"])
+    wb.active.append([builders.SIREN_B, 2025, 0.025, 0.987])
+    for cell in ("C2", "D2"):
+        wb.active[cell].number_format = "0.0%"
+    wb.save(liasse)
+    assert not api.import_paths(tmp_path / "espace", [path, liasse]).refused
+    assert facts(tmp_path / "espace", "organismes")["taux_satisfaction_pct"].to_list() == [82]
+    assert facts(tmp_path / "espace", "liasse").select("taux_vacance_pct", "taux_recouvrement_pct").row(0) == (2.5, 98.7)

@@ -42,6 +42,7 @@ class ParseContext:
     reference: TerritorialReference
     problems: list[Problem] = field(default_factory=list)
     faulty: dict[int, list[Problem]] = field(default_factory=dict)
+    percent_lookup: Callable[[list[str]], set[str]] | None = None  # which cells are formatted as « % »
 
     def add(self, cell: str | None, column: qs.Column | None, value, rule: str, message: str, severity: str = ERREUR,
             position: int | None = None) -> None:
@@ -113,6 +114,8 @@ def _parse_number(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: P
     elif column.kind == qs.AMOUNT:
         _report(negative, text, column, cell_of, ctx, "positif",
                 f"montant négatif dans « {column.label} » : vérifiez qu'il ne s'agit pas d'une erreur de signe.", AVERTISSEMENT)
+    if column.kind == qs.PERCENT or column.field.endswith("_pct"):
+        values = _percent_format(values, text, column, cell_of, ctx)
     if column.kind == qs.PERCENT:
         _report((values < 0) | (values > 100), text, column, cell_of, ctx, "pourcentage",
                 f"« {column.label} » doit être compris entre 0 et 100.")
@@ -121,6 +124,18 @@ def _parse_number(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: P
                 f"« {column.label} » : année attendue (ex. 2025).")
         return values.cast(pl.Int64, strict=False)
     return values
+
+
+def _percent_format(values: pl.Series, text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:
+    """« 82 % » typed in a cell formatted as a percentage is stored as 0.82: read it as 82."""
+    if ctx.percent_lookup is None:
+        return values
+    numeric = (values.is_not_null() & ~text.str.contains("%").fill_null(False)).arg_true().to_list()
+    refs = {cell_of(column.field, pos): pos for pos in numeric}
+    formatted = {refs[ref] for ref in ctx.percent_lookup(list(refs))}
+    if not formatted:
+        return values
+    return pl.Series(values.name, [round(v * 100, 9) if i in formatted else v for i, v in enumerate(values.to_list())], dtype=pl.Float64)
 
 
 def _parse_text(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: ParseContext) -> pl.Series:

@@ -10,6 +10,8 @@ that the readers can report them instead of reading them as blanks (which count 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import polars as pl
 from acterr_cli.errors import InvalidDataError, Problem
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_ROWS, inspect_workbook
+from acterr_cli.inputs.formats import percent_cells
 
 # calamine's names of Excel errors → what Excel shows in the cell
 _EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
@@ -38,6 +41,7 @@ class Grid:
     frame: pl.DataFrame
     col_offset: int = 0
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    percent_lookup: Callable[[list[str]], set[str]] | None = None  # cells shown as percentages (see formats.py)
 
     def cell(self, row_index: int, col_index: int) -> str:
         return f"{column_letter(col_index + self.col_offset)}{row_index + 1}"
@@ -80,7 +84,7 @@ class Workbook:
         long_cell = _overlong_cell(data, offset)
         if long_cell:
             raise _located(self.path, sheet, long_cell, _TOO_LONG, "taille")
-        grid = Grid(sheet, data, offset, _errors(cell_errors))
+        grid = Grid(sheet, data, offset, _errors(cell_errors), functools.partial(percent_cells, self.path, sheet))
         _add_formulas_without_value(grid, self._scan.formulas_without_value.get(sheet, []))
         return grid
 

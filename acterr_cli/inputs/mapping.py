@@ -90,7 +90,7 @@ class LiasseMapping:
             j = frame.width
             frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(f"c{j}"))
             columns[j] = name
-        return (Grid(grid.sheet, frame, grid.col_offset, grid.errors),
+        return (Grid(grid.sheet, frame, grid.col_offset, grid.errors, grid.percent_lookup),
                 Layout(row, columns, scales, announce=False, constants=frozenset(self.constants)))
 
     def missing_columns(self, grid: Grid) -> list[str]:

@@ -99,7 +99,7 @@ def _read_organisme(workbook: Workbook, parsed: ParsedFile, reference: Territori
         return None
     grid = workbook.grid(actual)
     raw, cells = _label_values(grid, sheet)
-    ctx = ParseContext(parsed.path.name, actual, reference)
+    ctx = ParseContext(parsed.path.name, actual, reference, percent_lookup=grid.percent_lookup)
     for column in sheet.columns:
         if column.required and column.field not in raw:
             ctx.add(None, column, None, "obligatoire", f"ligne « {column.label} » introuvable dans la feuille Organisme.")
@@ -202,7 +202,7 @@ def read_table(grid: Grid, sheet: qs.Sheet, parsed: ParsedFile, reference: Terri
     """Typed facts of a table sheet (column `ligne` = Excel row), or None when there is no table.
     `layout` forces where the table is (mapping files); otherwise the header row is searched."""
     options = options or ReadOptions()
-    ctx = ParseContext(parsed.path.name, grid.sheet or None, reference)
+    ctx = ParseContext(parsed.path.name, grid.sheet or None, reference, percent_lookup=grid.percent_lookup)
     layout = layout or find_layout(grid, sheet)
     if layout is None:
         if grid.frame.height:

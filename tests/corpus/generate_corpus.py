@@ -233,8 +233,10 @@ ORGANISME_LABELS = {  # how a user rewrote the labels of the Organisme sheet
 }
 
 
-def write_messy_organisme(wb: openpyxl.Workbook, org: dict, name: str = "Organisme ") -> dict:
-    """Labels in column B (merged B:C), values under a « Valeur » header in column D."""
+def write_messy_organisme(wb: openpyxl.Workbook, org: dict, name: str = "Organisme ", percent_format: bool = False) -> dict:
+    """Labels in column B (merged B:C), values under a « Valeur » header in column D. With
+    `percent_format`, a rate is typed as Excel users do: « 82 % » in a cell formatted as a
+    percentage, which the file stores as 0.82."""
     ws = wb.create_sheet(name, 0)
     ws["B1"] = "FICHE D'IDENTITÉ DE L'ORGANISME"
     ws.merge_cells("B1:E1")
@@ -250,7 +252,9 @@ def write_messy_organisme(wb: openpyxl.Workbook, org: dict, name: str = "Organis
             r += 1
         ws.cell(r, 2, ORGANISME_LABELS[column.field])
         ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
-        ws.cell(r, 4, _organisme_value(column, value, i))
+        cell = ws.cell(r, 4, _organisme_value(column, value, i))
+        if percent_format and column.kind == qs.PERCENT:
+            cell.value, cell.number_format = value / 100, "0.0%"
         cells[column.field] = f"D{r}"
     return cells
 
@@ -280,7 +284,8 @@ SHEET_NAMES = {"Patrimoine": " Patrimoine ", "Production": "PRODUCTION", "Fiscal
                "Energie": "Énergie"}
 
 
-def messy_workbook(org: dict, tables: dict, seed: int, commune_forms: dict | None = None) -> openpyxl.Workbook:
+def messy_workbook(org: dict, tables: dict, seed: int, commune_forms: dict | None = None,
+                   percent_format: bool = True) -> openpyxl.Workbook:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     extra_sheets(wb)
@@ -290,7 +295,7 @@ def messy_workbook(org: dict, tables: dict, seed: int, commune_forms: dict | Non
         mess = Mess(SHEET_NAMES[name], first_col=(seed + k) % 3, titles=2 + (seed + k) % 3, reverse=bool((seed + k) % 2),
                     blank_after=(0, len(rows) - 2) if len(rows) > 2 else (0,), hide_field=hide, seed=seed + k)
         write_messy_table(wb, sheet, rows, mess, commune_forms)
-    write_messy_organisme(wb, org)
+    write_messy_organisme(wb, org, percent_format=percent_format)
     return wb
 
 
@@ -459,7 +464,8 @@ def main() -> None:
         messy_workbook(builders.ORG_A, builders.TABLES_A, seed=0).save(raw / "org_a.xlsx")
         messy_workbook(builders.ORG_B, builders.TABLES_B, seed=1).save(raw / "ods" / "org_b.xlsx")
         messy_workbook(builders.ORG_C, builders.TABLES_C, seed=2).save(raw / "org_c.xlsx")
-        messy_workbook(ORG_D, TABLES_D, seed=3, commune_forms=D_CODES_AS_TYPED).save(raw / "xls" / "org_d.xlsx")
+        # .xls keeps number formats where acterr does not look: D types its rate as text (« 76,5 % »)
+        messy_workbook(ORG_D, TABLES_D, seed=3, commune_forms=D_CODES_AS_TYPED, percent_format=False).save(raw / "xls" / "org_d.xlsx")
         write_messy_liasse_xlsx(raw / "liasse.xlsx")
         libreoffice([raw / "org_a.xlsx", raw / "org_c.xlsx", raw / "liasse.xlsx"], "xlsx", HERE / "messy")
         libreoffice([raw / "ods" / "org_b.xlsx"], "ods", HERE / "messy")
