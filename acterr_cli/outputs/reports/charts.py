@@ -36,7 +36,10 @@ TOP_SYNTHESE = 8
 BLUE, PURPLE, GREEN = LEDGER_COLORS["valeur_locale"][0], LEDGER_COLORS["plus_value_sociale"][0], LEDGER_COLORS["environnement"][0]
 DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
 NATURE_COLORS = ("#1F4E79", "#5B9BD5", "#9DC3E6")
-PAGE_PX = 640  # chart pixels per printed page (A4 landscape, fit to width)
+# A4 landscape with our margins prints about 1 046 × 673 sheet pixels at 100 %; the Graphiques sheet
+# is 1 050 pixels wide, so two charts of at most CHART_MAX_PX stack on one page.
+PAGE_PX = 660
+CHART_MAX_PX = 320
 CHART_WIDTH = 1000
 
 
@@ -81,9 +84,11 @@ class ChartData:
 
     def write(self, wb: Workbook, fmt: Formats, title: str) -> None:
         ws = wb.add_worksheet(DATA_SHEET)
-        heading(ws, fmt, title, "Données représentées par les graphiques des feuilles Synthèse et Graphiques (une table par graphique).")
-        ws.set_column(0, 0, 42)
-        ws.set_column(1, 8, 16)
+        widths = [42] + [16] * max([len(b.header) for b in self.blocks] + [1])
+        heading(ws, fmt, title, "Données représentées par les graphiques des feuilles Synthèse et Graphiques (une table par "
+                                "graphique).", widths)
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, w)
         for b in self.blocks:
             ws.write_string(b.first_row - 1, 0, b.title, fmt.section())
             fit_row(ws, b.first_row, [(h, 16, fmt.header()) for h in b.header])
@@ -114,13 +119,21 @@ def entities(data: ReportData) -> list[tuple[str, Getter]]:
             per_org.setdefault(r["siren"], {})[r["indicateur"]] = r
         order = sorted(per_org, key=lambda s: -(_value(per_org[s].get("TER-00")) or 0))
         names = dict(data.organisations)
-        return [(names.get(s, s), per_org[s].get) for s in order if (_value(per_org[s].get("TER-00")) or 0) > 0]
+        return [(short_label(names.get(s, s)), per_org[s].get) for s in order if (_value(per_org[s].get("TER-00")) or 0) > 0]
     per_t: dict[str, dict[str, dict]] = {}
     for r in data.rows:
         per_t.setdefault(r["code_territoire"], {})[r["indicateur"]] = r
     names = [t.nom for t in data.housed]
     twins = {n for n in names if names.count(n) > 1}
-    return [(f"{t.nom} ({t.code})" if t.nom in twins else t.nom, per_t.get(t.code, {}).get) for t in data.housed]
+    return [(short_label(f"{t.nom} ({t.code})" if t.nom in twins else t.nom), per_t.get(t.code, {}).get) for t in data.housed]
+
+
+LABEL_CHARS = 36
+
+
+def short_label(name: str) -> str:
+    """A category label on one line: a wrapped label makes the chart skip every other category."""
+    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1].rstrip(" ,") + "…"
 
 
 def _value(r: dict | None) -> float | None:
@@ -167,10 +180,14 @@ def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: t
         })
     chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
     unit = block.units[0]
-    chart.set_x_axis({"num_format": FR + '0 "%"' if subtype == "percent_stacked" else _axis_format(unit, all_values),
+    # a 100 % stacked axis runs from 0 to 1: a true percent format, not the « 31,2 % » of the values
+    positive = all(v is None or v >= 0 for v in all_values)
+    chart.set_x_axis({"num_format": FR + "0%" if subtype == "percent_stacked" else _axis_format(unit, all_values),
+                      **({"min": 0} if positive else {}),  # bars start at zero: an automatic minimum would distort them
                       "num_font": {"size": 8}, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-    # first category on top; "crossing: max" keeps the value axis at the bottom once reversed
-    chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 9}, "line": {"color": "#BFBFBF"}})
+    # first category on top; "crossing: max" keeps the value axis at the bottom once reversed; every label shown
+    chart.set_y_axis({"reverse": True, "crossing": "max", "interval_unit": 1, "num_font": {"size": 8},
+                      "line": {"color": "#BFBFBF"}})
     chart.set_legend({"position": "bottom", "font": {"size": 9}} if len(colors) > 1 else {"none": True})
     chart.set_chartarea({"border": {"none": True}})
     chart.set_size({"width": size[0], "height": size[1]})
@@ -178,7 +195,8 @@ def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: t
 
 
 def bars_height(n: int, series: int = 1, legend: bool = False) -> int:
-    return max(200, min(460, 90 + (18 + 8 * series) * n + (25 if legend else 0)))
+    """Pixels for n bars: enough for a 9-point label per bar, two charts on a printed page."""
+    return max(170, min(CHART_MAX_PX, 70 + (15 + 6 * series) * n + (25 if legend else 0)))
 
 
 # ─── the charts of each sheet ───
@@ -213,15 +231,15 @@ def graphiques(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> N
     subtitle = ("Organismes présents sur le territoire, par nombre de logements." if data.kind == TERRITOIRE else
                 f"Territoires où {'l’organisme a' if data.kind == ORGANISME else 'les organismes ont'} des logements, "
                 f"les {TOP} premiers par nombre de logements ; chiffres détaillés : feuille « {DATA_SHEET} ».")
-    heading(ws, fmt, data.title, subtitle)
+    heading(ws, fmt, data.title, subtitle, [10] * 14)
     plans = [p for p in (_investment(wb, data, cd), _nature(wb, data, cd), _gain(wb, data, cd), _dpe(wb, data, cd),
                          _qpv(wb, data, cd), _evolution(wb, data, cd), _peers(wb, data, cd)) if p is not None]
     if not plans:
         ws.write_string(3, 0, "Pas de données à représenter pour cet exercice.", fmt.note())
-    row, used, breaks = 3, 0, []
+    row, used, breaks = 3, 80, []  # the title rows take about 80 pixels of the first page
     for plan in plans:
-        rows_needed = math.ceil(plan.height / 20) + 1
-        if used and used + plan.height > PAGE_PX:
+        rows_needed = math.ceil((plan.height + 10) / 20)  # default rows are 20 pixels high
+        if row > 3 and used + rows_needed * 20 > PAGE_PX:  # the chart would be cut: next page
             breaks.append(row)
             used = 0
         ws.insert_chart(row, 0, plan.chart, {"x_offset": 4, "y_offset": 4})
@@ -357,7 +375,7 @@ def _peers(wb, data, cd) -> Plan | None:
     block = cd.add("Position parmi les pairs (indice : médiane des pairs = 100)",
                    ["1er quartile (indice)", "Écart interquartile (indice)", "Organisme (indice)", "Médiane (indice)"],
                    rows, ["", "", "", ""], [f"Groupe de comparaison : {data.peers[0]['groupe']} ; voir la feuille « Pairs »."])
-    height = 380
+    height = CHART_MAX_PX
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
     chart.add_series({"name": block.series_name(0), "categories": block.categories(), "values": block.values(0),
                       "fill": {"none": True}, "border": {"none": True}, "gap": 80})

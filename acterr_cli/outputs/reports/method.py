@@ -47,7 +47,8 @@ INDICATOR_COLS = (10, 30, 46, 14, 10, 14, 20, 44)
 
 def _methodologie(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet("Méthodologie")
-    row = heading(ws, fmt, data.title, "Méthode : le référentiel utilisé pour ce calcul, ses indicateurs et leurs formules.")
+    row = heading(ws, fmt, data.title, "Méthode : le référentiel utilisé pour ce calcul, ses indicateurs et leurs formules.",
+                  list(INDICATOR_COLS))
     for j, w in enumerate(INDICATOR_COLS):
         ws.set_column(j, j, w)
     row = _meta_lines(ws, data, fmt, row)
@@ -122,10 +123,12 @@ def _indicator_rows(data: ReportData) -> list[dict]:
 
 def _parametres(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet("Paramètres")
+    cols = _parameter_columns(fmt)
     row = heading(ws, fmt, data.title, "Paramètres de calcul (valeurs basse / centrale / haute) et leur source. Surlignés : "
-                                       "statut « à vérifier » ou « hypothèse » — des choix de méthode ou des chiffres à confirmer.")
+                                       "statut « à vérifier » ou « hypothèse » — des choix de méthode ou des chiffres à confirmer.",
+                  [c.width for c in cols])
     ws.write_string(row, 0, "Paramètres (valeurs utilisées pour ce calcul)", fmt.section())
-    row = table(ws, fmt, row + 1, _parameter_columns(fmt), _parameter_rows(data), "Parametres") + 1
+    row = table(ws, fmt, row + 1, cols, _parameter_rows(data), "Parametres") + 1
     ws.write_string(row, 0, "Mesures dérivées (d'où vient une mesure quand plusieurs sources existent)", fmt.section())
     mono = fmt.wrap(font_name="Consolas", font_size=8)
     cols = [Col("Mesure", 28, lambda r: r["nom"], lambda r: fmt(bold=True)),
@@ -174,7 +177,6 @@ def _parameter_rows(data: ReportData) -> list[dict]:
 
 def _sources(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet("Sources")
-    row = heading(ws, fmt, data.title, "Fichiers lus pour ce calcul, avec leur empreinte SHA-256 (un fichier modifié change d'empreinte).")
     mono = fmt.wrap(font_name="Consolas", font_size=8)
     cols = [
         Col("Fichier", 30, lambda r: r.get("fichier"), lambda r: fmt.wrap()),
@@ -185,6 +187,8 @@ def _sources(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         Col("Exercice", 9, lambda r: r.get("exercice"), lambda r: fmt(num_format="0", align="center")),
         Col("Importé le", 15, lambda r: _fr_datetime(r.get("importe_le"))),
     ]
+    row = heading(ws, fmt, data.title, "Fichiers lus pour ce calcul, avec leur empreinte SHA-256 (un fichier modifié change "
+                                       "d'empreinte).", [c.width for c in cols])
     ws.write_string(row, 0, "Fichiers d'entrée", fmt.section())
     row = table(ws, fmt, row + 1, cols, list(data.meta.get("entrees") or []), "Fichiers_entree") + 1
     ws.write_string(row, 0, "Fichiers du référentiel", fmt.section())

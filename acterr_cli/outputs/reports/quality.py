@@ -18,7 +18,7 @@ GRID = (16, 34, 11, 11, 11, 11, 58)  # column widths shared by the three tables
 def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet(SHEET)
     row = heading(ws, fmt, data.title, "Ce qui manque et pourquoi : une donnée absente rend l'indicateur non calculable, "
-                                       "elle n'est jamais comptée comme zéro.")
+                                       "elle n'est jamais comptée comme zéro.", list(GRID))
     for j, w in enumerate(GRID):
         ws.set_column(j, j, w)
     sections = (

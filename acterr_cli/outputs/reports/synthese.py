@@ -85,7 +85,7 @@ def _heading(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, last_c
     ws.set_row(0, 30)
     merged(ws, 0, 1, last_col, data.title, fmt.title())
     defined_name(wb, "acterr_titre", SHEET, 0, 1)
-    ws.write_string(1, 1, context_line(data), fmt(font_size=11, bold=True))
+    merged(ws, 1, 1, last_col - 2, context_line(data), fmt(font_size=11, bold=True))
     defined_name(wb, "acterr_perimetre", SHEET, 1, 1)
     meta = data.meta
     ws.write_string(2, 1, f"Rapport du {datetime.now():%d/%m/%Y} — calcul du {_fr_date(meta.get('calcule_le'))}, acterr "

@@ -93,7 +93,7 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     with_orgs = data.kind == ENSEMBLE
     headers = first + (["Organismes"] if with_orgs else []) + [f"{label} ({data.labels[c]['unite']})\n{c}" for c, label in codes]
     widths = [6, 34, 11] + ([10] if with_orgs else []) + [14 if data.labels[c]["unite"].startswith("€") else 11 for c, _ in codes]
-    row = heading(ws, fmt, data.title, _ranking_subtitle(data, housed, len(entities)))
+    row = heading(ws, fmt, data.title, _ranking_subtitle(data, housed, len(entities)), widths)
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     header_fmt = fmt.header()
@@ -205,8 +205,9 @@ def results_sheet(wb: Workbook, data: ReportData, fmt: Formats, name: str, table
                   per_organisation: bool, subtitle: str) -> None:
     ws = wb.add_worksheet(name)
     rows, cut = fit_rows(_in_reading_order(data, rows), 3, EXCEL_MAX_ROWS)
-    row = heading(ws, fmt, data.title, subtitle + (f" {cut}" if cut else ""))
-    table(ws, fmt, row, _result_columns(data, fmt, per_organisation), rows, table_name)
+    cols = _result_columns(data, fmt, per_organisation)
+    row = heading(ws, fmt, data.title, subtitle + (f" {cut}" if cut else ""), [c.width for c in cols])
+    table(ws, fmt, row, cols, rows, table_name)
     ws.freeze_panes(row + 1, 0 if data.kind == TERRITOIRE else 2)
     print_setup(ws, data.title, (row, row))
 
@@ -229,8 +230,6 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     """Indicators grouped by the stakeholders they matter to (the catalogue's parties_prenantes);
     an indicator appears under each of its stakeholders."""
     ws = wb.add_worksheet("Parties prenantes")
-    row = heading(ws, fmt, data.title, f"Les indicateurs regroupés par partie prenante ({data.headline_source}). "
-                                       "Un indicateur peut concerner plusieurs parties prenantes.")
     cols = [
         Col("Code", 9, lambda r: r["indicateur"], lambda r: fmt(bold=True)),
         Col("Indicateur", 40, lambda r: r["libelle"], lambda r: fmt.wrap()),
@@ -242,6 +241,9 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         Col("Registre", 16, lambda r: LEDGER_LABELS.get(r["registre"], r["registre"]), lambda r: fmt.wrap(font_size=9)),
         Col("Motif / note", 40, _remark, lambda r: fmt.wrap(font_color=GREY, font_size=9)),
     ]
+    row = heading(ws, fmt, data.title, f"Les indicateurs regroupés par partie prenante ({data.headline_source}). "
+                                       "Un indicateur peut concerner plusieurs parties prenantes.",
+                  [c.width for c in cols])
     for key, label in STAKEHOLDERS.items():
         rows = [data.headline[c] for c, info in data.labels.items() if key in (info.get("parties") or ()) and c in data.headline]
         rows.sort(key=lambda r: r["statut"] != CALCULE)  # computed figures first, order of the catalogue within
@@ -261,10 +263,6 @@ def _value_fmt(fmt: Formats) -> Callable[[dict], Format]:
 
 def pairs(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet("Pairs")
-    row = heading(ws, fmt, data.title,
-                  f"Chaque organisme face aux quartiles de ses pairs, sans les nommer : même famille et même région quand ils sont "
-                  f"au moins {peer_rules.MIN_PEERS}, sinon même région, sinon tous les organismes importés. Valeurs de "
-                  "l'organisme entier (niveau France) ; seules les intensités (%, par logement, au m²) sont comparées.")
     cols = [
         Col("Organisme", 24, lambda r: r["raison_sociale"], lambda r: fmt.wrap(bold=True)),
         Col("Code", 9, lambda r: r["indicateur"]),
@@ -278,6 +276,11 @@ def pairs(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         Col("Position", 22, lambda r: r["position"], lambda r: fmt.wrap()),
         Col("Groupe de comparaison", 24, lambda r: r["groupe"], lambda r: fmt.wrap(font_color=GREY, font_size=9)),
     ]
+    row = heading(ws, fmt, data.title,
+                  f"Chaque organisme face aux quartiles de ses pairs, sans les nommer : même famille et même région quand ils sont "
+                  f"au moins {peer_rules.MIN_PEERS}, sinon même région, sinon tous les organismes importés. Valeurs de "
+                  "l'organisme entier (niveau France) ; seules les intensités (%, par logement, au m²) sont comparées.",
+                  [c.width for c in cols])
     end = table(ws, fmt, row, cols, data.peers, "Pairs")
     note(ws, fmt, end + 1, "Quartiles calculés sur les valeurs des pairs (l'organisme exclu), par interpolation linéaire "
                            "(comme QUARTILE.INCLURE d'Excel). Une position « au-dessus » n'est ni bonne ni mauvaise en soi : "

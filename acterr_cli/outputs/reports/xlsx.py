@@ -253,11 +253,13 @@ def print_setup(ws: Worksheet, title: str, repeat: tuple[int, int] | None = None
         ws.repeat_rows(*repeat)
 
 
-def heading(ws: Worksheet, fmt: Formats, title: str, subtitle: str) -> int:
-    """Title and subtitle rows of a sheet; returns the first free row."""
+def heading(ws: Worksheet, fmt: Formats, title: str, subtitle: str, widths: list[float]) -> int:
+    """Title and subtitle rows of a sheet whose columns have these widths: the subtitle is wrapped
+    over all of them, so that it is never cut at the edge of the printed page. Returns the first
+    free row."""
     ws.set_row(0, 24)
     ws.write_string(0, 0, title, fmt.title())
-    ws.write_string(1, 0, subtitle, fmt.note())
+    note(ws, fmt, 1, subtitle, 0, len(widths) - 1, sum(widths))
     return 3
 
 
