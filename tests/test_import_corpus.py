@@ -102,6 +102,12 @@ def test_broken_files_do_not_reach_the_workspace(tmp_path):
     assert (root / "manifest.json").read_bytes() == before
 
 
+def test_a_run_of_refused_files_creates_no_workspace(tmp_path):
+    report = api.import_paths(tmp_path / "nouvel-espace", sorted((CORPUS / "broken").glob("*.xlsx")), exercice=2025)
+    assert len(report.refused) == len(report.fichiers)
+    assert not (tmp_path / "nouvel-espace").exists()
+
+
 def test_unknown_commune_suggests_the_close_code():
     report = api.verify_paths([CORPUS / "broken" / "commune_inconnue.xlsx"])
     [problem] = [p for p in report.problems if p.regle == "commune"]

@@ -73,10 +73,10 @@ class Workspace:
             raise ConfigurationError(
                 f"{root} : ce dossier n'est pas vide et n'est pas un espace de travail acterr ; choisissez un autre dossier (--espace)."
             )
-        if not root.exists():
-            if not create:
-                raise InputMissingError(f"{root} : espace de travail introuvable (lancez d'abord « acterr import »).")
-            root.mkdir(parents=True, exist_ok=True)  # another acterr may create it at the same moment
+        if not root.exists() and not create:
+            raise InputMissingError(f"{root} : espace de travail introuvable (lancez d'abord « acterr import »).")
+        # A new workspace's folder is made by its first write (see locked): a run whose files are
+        # all refused leaves the disk exactly as it was.
         ws = cls(root)
         manifest = ws.manifest
         if manifest.get("format") != FORMAT:
@@ -87,6 +87,7 @@ class Workspace:
     def locked(self, wait_seconds: float = 0.0) -> Iterator["Workspace"]:
         """Exclusive lock for the whole write; a second process waits up to `wait_seconds`, then
         stops with a clear message instead of interleaving its writes."""
+        self.root.mkdir(parents=True, exist_ok=True)  # another acterr may create it at the same moment
         path = self.root / LOCK
         with open(path, "a+") as fh:
             deadline = time.monotonic() + wait_seconds
