@@ -87,7 +87,7 @@ def _scan_zip(zf: zipfile.ZipFile, name: str) -> ContainerScan:
     declared = sum(i.file_size for i in infos)
     if declared > MAX_TOTAL_BYTES or any(i.file_size > MAX_MEMBER_BYTES for i in infos):
         raise _bomb(name, declared)
-    sheets = _xlsx_sheet_members(zf)
+    sheets = xlsx_sheet_members(zf)
     scan = ContainerScan()
     total = 0
     for info in infos:
@@ -176,7 +176,7 @@ def _valued_cells(row: bytes) -> int:
     return sum(_repeat(cell) for cell in re.findall(rb"<table:table-cell\b([^>]*office:value-type[^>]*)>", row))
 
 
-def _xlsx_sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
+def xlsx_sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet member → sheet name, from workbook.xml and its relationships (xlsx only)."""
     try:
         workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from acterr_cli.inputs.cells import column_letter
+from acterr_cli.inputs.container import xlsx_sheet_members
 
 _XF_SECTION = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
 _XF = re.compile(rb"<xf\b([^>]*)")
@@ -42,9 +43,7 @@ def percent_cells(path: Path, sheet: str, refs: list[str]) -> set[str]:
 
 
 def _xlsx(zf: zipfile.ZipFile, sheet: str, refs: list[str]) -> set[str]:
-    from acterr_cli.inputs.container import _xlsx_sheet_members  # the same sheet → member resolution
-
-    member = next((m for m, name in _xlsx_sheet_members(zf).items() if name == sheet), None)
+    member = next((m for m, name in xlsx_sheet_members(zf).items() if name == sheet), None)
     if member is None or "xl/styles.xml" not in zf.namelist():
         return set()
     styles = _percent_styles(zf.read("xl/styles.xml"))

@@ -153,7 +153,9 @@ def _liasse_sheet(workbook: Workbook, mapping) -> Grid:
         return workbook.grid(actual)
     for name in workbook.sheet_names:
         grid = workbook.grid(name)
-        if mapping.matches(grid) if mapping else any(looks_like_liasse_header(list(r)) for r in grid.frame.head(30).iter_rows()):
+        if mapping is not None and mapping.matches(grid):
+            return grid
+        if mapping is None and any(looks_like_liasse_header(list(r)) for r in grid.frame.head(30).iter_rows()):
             return grid
     expected = f"les colonnes de la correspondance {mapping.name}" if mapping else "les colonnes « siren » et « exercice » d'une liasse"
     raise InvalidDataError(f"{workbook.path.name} : aucune feuille ne contient {expected}.")

@@ -105,7 +105,7 @@ def _read_organisme(workbook: Workbook, parsed: ParsedFile, reference: Territori
             ctx.add(None, column, None, "obligatoire", f"ligne « {column.label} » introuvable dans la feuille Organisme.")
     frame = pl.DataFrame({f: [v] for f, v in raw.items()}, schema={f: pl.Utf8 for f in raw})
     typed = parse_fields(frame, sheet.columns, lambda f, _pos: cells[f][1], ctx)
-    _drop_duplicate_reports(ctx, _excel_error_cells(grid, {f: cell for f, cell in cells.items()}, sheet, ctx))
+    _drop_duplicate_reports(ctx, _excel_error_cells(grid, cells, sheet, ctx))
     if "exercice" in typed.columns:
         check_exercice(typed["exercice"][0], cells.get("exercice", (0, None))[1], sheet.column("exercice"), ctx, options)
     check_rows(typed, sheet, lambda f, _pos: cells[f][1], ctx)
@@ -246,12 +246,6 @@ def find_layout(grid: Grid, sheet: qs.Sheet) -> Layout | None:
             scales = {f: unit_scale(row[j]) for j, f in mapping.items() if sheet.column(f).kind in EURO_KINDS}
             best = Layout(i, mapping, {f: s for f, s in scales.items() if s != 1.0})
     return best
-
-
-def find_header(grid: Grid, sheet: qs.Sheet) -> tuple[int, dict[int, str]] | None:
-    """(header row, column index → field): kept for callers of the former interface."""
-    layout = find_layout(grid, sheet)
-    return None if layout is None else (layout.header_row, layout.columns)
 
 
 def _check_columns(grid: Grid, sheet: qs.Sheet, layout: Layout, ctx: ParseContext) -> None:
