@@ -264,3 +264,12 @@ def test_rates_typed_in_percent_formatted_cells(tmp_path):
     assert not api.import_paths(tmp_path / "espace", [path, liasse]).refused
     assert facts(tmp_path / "espace", "organismes")["taux_satisfaction_pct"].to_list() == [82]
     assert facts(tmp_path / "espace", "liasse").select("taux_vacance_pct", "taux_recouvrement_pct").row(0) == (2.5, 98.7)
+
+
+def test_numbers_from_formulas_and_ambiguous_dots(tmp_path):
+    rows = [{"commune": "31555", "logements": 239.99999999999997, "surface_m2": "12.500"}]
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Patrimoine": rows})
+    report = api.import_paths(tmp_path / "espace", [path])
+    assert not report.refused
+    assert facts(tmp_path / "espace", "patrimoine").select("logements", "surface_m2").row(0) == (240, 12.5)
+    assert [(p.cellule, p.regle, p.gravite) for p in report.problems] == [("E4", "separateur", AVERTISSEMENT)]

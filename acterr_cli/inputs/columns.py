@@ -106,8 +106,13 @@ def _parse_number(text: pl.Series, column: qs.Column, cell_of: CellNamer, ctx: P
     bad = text.is_not_null() & values.is_null()
     _report(bad, text, column, cell_of, ctx, "nombre", f"nombre attendu dans « {column.label} ».")
     if column.kind in (qs.INT, qs.YEAR):
-        not_int = values.is_not_null() & (values != values.round(0))
+        # A count computed by a formula may come as 239.99999999999997: that is 240.
+        not_int = values.is_not_null() & ((values - values.round(0)).abs() > 1e-6)
         _report(not_int, text, column, cell_of, ctx, "entier", f"nombre entier attendu dans « {column.label} ».")
+        values = pl.select(pl.when(pl.lit(not_int)).then(pl.lit(values)).otherwise(pl.lit(values).round(0)).alias("n"))["n"]
+    _report(text.str.contains(r"^-?\d{1,3}(\.\d{3})+$").fill_null(False), text, column, cell_of, ctx, "separateur",
+            "nombre ambigu : le point est lu comme une virgule décimale ; si c'est un séparateur de milliers, "
+            "écrivez le nombre sans point.", AVERTISSEMENT)
     negative = values < 0
     if column.kind == qs.INT:
         _report(negative, text, column, cell_of, ctx, "positif", f"« {column.label} » ne peut pas être négatif.")
