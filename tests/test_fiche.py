@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from builders import SIREN_A, TOULOUSE_METROPOLE
+from builders import SIREN_A, SIREN_B, TOULOUSE_METROPOLE
 from PIL import Image
 
 from acterr_cli.outputs.fiche import fiche_subjects
@@ -16,6 +16,7 @@ from acterr_cli.outputs.reports.model import ReportData, Scope
 from acterr_cli.referentiel.model import load_referentiel
 
 A5_POINTS = (419.53, 595.28)
+NNBSP = "\u202f"
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +80,13 @@ def test_fiche_shows_both_ledgers_and_french_figures(overview):
 
 def test_subjects_of_an_organisation_report(overview):
     root, _ = overview
-    data = ReportData.build(report_inputs(root / "espace", "EPCI", load_referentiel()), Scope.organisation(SIREN_A))
-    [subject] = fiche_subjects(data)
-    assert subject.key == SIREN_A and subject.name == "Habitat Test A"
-    assert "1 050 logements sociaux".replace(" ", "\u202f", 1) in subject.subtitle
-    assert subject.bars == [("Toulouse Métropole", pytest.approx(10_100_000))]
+    inputs = report_inputs(root / "espace", "EPCI", load_referentiel())
+    [a] = fiche_subjects(ReportData.build(inputs, Scope.organisation(SIREN_A)))
+    assert a.key == SIREN_A and a.name == "Habitat Test A"
+    assert f"1{NNBSP}050 logements sociaux" in a.subtitle
+    assert a.bars == []  # one territory: no one-bar chart
+    [b] = fiche_subjects(ReportData.build(inputs, Scope.organisation(SIREN_B)))
+    # B's investment is known only from its liasse, never split by territory: the chart falls back
+    # to the tenants' gain, 500 and 200 dwellings × 225 € × 12
+    assert b.bars_title == "Pouvoir d'achat gagné par les locataires par EPCI" and b.bars_unit == "€"
+    assert b.bars == [("Montpellier Méditerranée Métropole", pytest.approx(1_350_000)), ("Toulouse Métropole", pytest.approx(540_000))]

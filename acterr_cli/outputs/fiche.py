@@ -41,8 +41,9 @@ class FicheSubject:
     name: str
     subtitle: str
     figures: dict[str, dict]  # indicator → result
-    bars: list[tuple[str, float]]  # investment by territory or organisation, largest first
+    bars: list[tuple[str, float]]  # one figure by territory or organisation, largest first
     bars_title: str
+    bars_unit: str = "€"  # « € » (shown in M€ or k€, as the largest bar asks) or « logements »
 
 
 def fiche_subjects(data: ReportData) -> list[FicheSubject]:
@@ -62,7 +63,7 @@ def _key(data: ReportData) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "_", raw)
 
 
-def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[list, str], where: str | None = None) -> FicheSubject:
+def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[list, str, str], where: str | None = None) -> FicheSubject:
     dwellings = figures.get("TER-00")
     parts = [f"Exercice {data.year}"] if data.year is not None else []
     if where or data.kind == TERRITOIRE:
@@ -74,7 +75,7 @@ def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[l
     count = _organisations(data, figures)
     if data.kind != ORGANISME and count:
         parts.append(f"{count} organisme{'s' if count > 1 else ''} Hlm")
-    return FicheSubject(re.sub(r"[^0-9A-Za-z_-]", "_", key), name, " · ".join(parts), figures, bars[0], bars[1])
+    return FicheSubject(re.sub(r"[^0-9A-Za-z_-]", "_", key), name, " · ".join(parts), figures, *bars)
 
 
 def _organisations(data: ReportData, figures: dict) -> int | None:
@@ -82,17 +83,42 @@ def _organisations(data: ReportData, figures: dict) -> int | None:
     return max(values) if values else (len(data.organisations) or None)
 
 
-def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str]:
+# What the bar chart shows: the first of these with at least two bars (an investment known for one
+# organisation only would give a one-bar chart).
+BAR_CHOICES = (("ECO-01", "Investissement injecté"), ("SOC-01", "Pouvoir d'achat gagné par les locataires"),
+               ("TER-00", "Logements sociaux"))
+
+
+def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str, str]:
     if data.kind == TERRITOIRE:
         return _org_bars(data.org_rows)
-    values = {r["code_territoire"]: r for r in data.rows if r["indicateur"] == "ECO-01" and r["statut"] == CALCULE}
-    bars = [(t.nom, values[t.code]["valeur"]) for t in data.housed if t.code in values]
-    return sorted(bars, key=lambda b: -b[1])[:BARS], f"Investissement injecté par territoire ({data.level_noun})"
+    per_t: dict[str, dict[str, dict]] = {}
+    for r in data.rows:
+        per_t.setdefault(r["code_territoire"], {})[r["indicateur"]] = r
+    return _choose([(t.nom, per_t.get(t.code, {})) for t in data.housed], f"par {data.level_noun}")
 
 
-def _org_bars(rows: list[dict]) -> tuple[list[tuple[str, float]], str]:
-    bars = [(r["raison_sociale"] or r["siren"], r["valeur"]) for r in rows if r["indicateur"] == "ECO-01" and r["statut"] == CALCULE]
-    return sorted(bars, key=lambda b: -b[1])[:BARS], "Investissement injecté par organisme"
+def _org_bars(rows: list[dict]) -> tuple[list[tuple[str, float]], str, str]:
+    per_org: dict[str, dict[str, dict]] = {}
+    names: dict[str, str] = {}
+    for r in rows:
+        per_org.setdefault(r["siren"], {})[r["indicateur"]] = r
+        names[r["siren"]] = r["raison_sociale"] or r["siren"]
+    return _choose([(names[s], results) for s, results in per_org.items()], "par organisme")
+
+
+def _choose(items: list[tuple[str, dict[str, dict]]], by: str) -> tuple[list[tuple[str, float]], str, str]:
+    """(bars, title, unit) of the first BAR_CHOICES indicator with two bars or more."""
+    for code, title in BAR_CHOICES:
+        bars = [(name, results[code]["valeur"]) for name, results in items
+                if code in results and results[code]["statut"] == CALCULE and results[code]["valeur"]]
+        if len(bars) >= 2:
+            return sorted(bars, key=lambda b: -b[1])[:BARS], f"{title} {by}", results_unit(code)
+    return [], "", ""
+
+
+def results_unit(code: str) -> str:
+    return "logements" if code == "TER-00" else "€"
 
 
 # ─── rendering ───
@@ -109,7 +135,7 @@ def render_fiche(data: ReportData, subject: FicheSubject, size: tuple[float, flo
         _ledger(fig, 0.52, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE, _pick(subject, SOCIAL), scale)
         fig.text(0.5, 0.437, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
                  fontsize=10 * scale, color=GREY, style="italic")
-        _investment_chart(fig, subject, scale)
+        _bar_chart(fig, subject, scale)
         _dpe_chart(fig, subject, scale)
         _footer(fig, data, scale)
     return fig
@@ -156,21 +182,23 @@ def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[
             fig.text(x + 0.025, y - 0.064, note, color=GREY, fontsize=8 * scale, va="center")
 
 
-def _investment_chart(fig, subject: FicheSubject, scale: float) -> None:
+def _bar_chart(fig, subject: FicheSubject, scale: float) -> None:
     if len(subject.bars) < 2:
         return
     ax = fig.add_axes((0.36, 0.215, 0.58, 0.17))
     labels = [_shorten(name, 30) for name, _ in subject.bars][::-1]
-    values = [v / 1e6 for _, v in subject.bars][::-1]
+    divisor, unit = _scale(subject)
+    values = [v / divisor for _, v in subject.bars][::-1]
+    decimals = 1 if max(values) < 100 and divisor > 1 else 0
     bars = ax.barh(labels, values, color=BLUE, height=0.65)
-    ax.bar_label(bars, labels=[f"{fr_number(v, 1)} M€" for v in values], padding=3, fontsize=8.5 * scale, color="#262626")
+    ax.bar_label(bars, labels=[f"{fr_number(v, decimals)} {unit}" for v in values], padding=3, fontsize=8.5 * scale, color="#262626")
     ax.set_xlim(0, max(values) * 1.25)
     ax.tick_params(axis="y", labelsize=8.5 * scale, length=0)
     ax.tick_params(axis="x", labelsize=7.5 * scale)
-    ax.xaxis.set_major_formatter(_fr_axis())
+    ax.xaxis.set_major_formatter(_fr_axis(1 if max(values) < 10 else 0))
     ax.spines["left"].set_color("#BFBFBF")
     ax.spines["bottom"].set_color("#BFBFBF")
-    fig.text(0.05, 0.403, subject.bars_title + ", en M€", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+    fig.text(0.05, 0.403, f"{subject.bars_title}, en {unit}", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
 
 
 def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
@@ -212,10 +240,17 @@ def _rect(fig, x: float, y: float, w: float, h: float, color: str):
     return Rectangle((x, y), w, h, transform=fig.transFigure, facecolor=color, edgecolor="none", zorder=-1)
 
 
-def _fr_axis():
+def _fr_axis(decimals: int):
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda v, _: fr_number(v, 0))
+    return FuncFormatter(lambda v, _: fr_number(v, decimals))
+
+
+def _scale(subject: FicheSubject) -> tuple[float, str]:
+    """Amounts in M€ from a million up, else in k€; counts as they are."""
+    if subject.bars_unit != "€":
+        return 1.0, subject.bars_unit
+    return (1e6, "M€") if max(v for _, v in subject.bars) >= 1e6 else (1e3, "k€")
 
 
 def _shorten(text: str, n: int) -> str:

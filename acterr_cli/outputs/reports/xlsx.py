@@ -102,8 +102,11 @@ def range_text(low: float | None, high: float | None, unit: str | None, with_uni
     if low is None or high is None or abs(high - low) <= 1e-9 * max(1.0, abs(high)):
         return ""
     if is_money(unit) and max(abs(low), abs(high)) >= MILLION:
-        return f"{fr_number(low / MILLION, 1)} – {fr_number(high / MILLION, 1)}" + (" M€" if with_unit else "")
+        lo, hi = fr_number(low / MILLION, 1), fr_number(high / MILLION, 1)
+        return "" if lo == hi else f"{lo} – {hi}" + (" M€" if with_unit else "")
     d = unit_decimals(unit)
+    if fr_number(low, d) == fr_number(high, d):  # a spread smaller than the rounding says nothing
+        return ""
     return f"{fr_number(low, d)} – " + (short_text(high, unit) if with_unit else fr_number(high, d))
 
 
