@@ -31,9 +31,11 @@ CHILD = textwrap.dedent('''
     espace, marker, point, files = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4:]
     pause = float(os.environ.get("PAUSE", "3600"))
 
-    def hold():
+    def hold():  # until killed, or until the test creates the release file, or `pause` seconds
         marker.write_text(str(os.getpid()))
-        time.sleep(pause)
+        release, deadline = Path(str(marker) + ".go"), time.monotonic() + pause
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     if point == "fait":  # the second new fact file is written, the manifest is untouched
         original_fact, written = store.Workspace._write_fact, []
@@ -160,12 +162,13 @@ def test_first_import_killed_leaves_an_empty_usable_workspace(tmp_path, states):
 
 def test_second_process_is_told_the_workspace_is_busy(tmp_path, states):
     espace = tmp_path / "espace"
-    proc, marker = start_child(tmp_path, espace, "verrou", states["old_files"], pause=4)
+    proc, marker = start_child(tmp_path, espace, "verrou", states["old_files"], pause=300)
     wait_for(marker, proc)
     other = tmp_path / "autre"
     other.mkdir()
     second = subprocess.run([sys.executable, "-m", "acterr_cli", "--espace", str(espace), "import",
                              str(builders.write_org_c(other))], capture_output=True, text=True, timeout=120)
+    Path(str(marker) + ".go").touch()  # the first process may now finish its import
     assert second.returncode == 4, second.stderr
     assert "utilisé par un autre processus acterr" in " ".join(second.stderr.split())
     assert "Traceback" not in second.stderr
