@@ -172,3 +172,31 @@ def test_too_few_peers_give_no_quartile():
     [row] = benchmark(data)
     assert row["q1"] is None and row["position"].startswith("moins de 3 pairs")
     assert data.peers == []  # no Pairs sheet when nobody can be compared
+
+
+# ─── evolution N vs N-1, from real imports ───
+
+@pytest.mark.filterwarnings("ignore:.*extension is not supported")
+def test_organisation_report_shows_the_change_since_last_exercice(espace, tmp_path):
+    """A's 2024 questionnaire: Toulouse TFPB 380 000 instead of 400 000, so its TFPB goes from
+    500 000 € (2024) to 520 000 € (2025): +4,0 %."""
+    import builders
+    from openpyxl import load_workbook
+
+    from acterr_cli import api
+
+    tables = {**builders.TABLES_A, "Fiscalite": [{**builders.TABLES_A["Fiscalite"][0], "tfpb_eur": 380000}, builders.TABLES_A["Fiscalite"][1]]}
+    path = builders.write_questionnaire(tmp_path / "org_a_2024.xlsx", {**builders.ORG_A, "exercice": 2024}, tables)
+    assert not api.import_paths(espace, [path]).refused
+    result = export(espace, ExportRequest(tmp_path / "a.xlsx", siren=SIREN_A), load_referentiel())
+    assert result.data.has_previous and result.data.year == 2025
+    wb = load_workbook(result.main)
+    [(sheet, coord)] = list(wb.defined_names["acterr_ECO_10"].destinations)
+    cell = wb[sheet][coord.replace("$", "")]
+    assert cell.value == pytest.approx(520_000)
+    assert cell.offset(column=3).value == pytest.approx(4.0)  # « vs N-1 » column of the panel
+    data = wb["Données graphiques"]
+    evolution = [t for t in data.tables.values() if data[t.ref.split(":")[0]].offset(row=-1).value.startswith("Évolution 2024 → 2025")]
+    assert evolution
+    rows = [[c.value for c in row] for row in data[evolution[0].ref]][1:]
+    assert ["Fiscalité locale versée (TFPB) (ECO-10)", pytest.approx(4.0)] in rows
