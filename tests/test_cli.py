@@ -137,3 +137,17 @@ def test_expliquer_lets_a_reader_recompute_the_figure(espace):
     assert text.exit_code == 0 and "r_emplois_neuf" in text.stdout
     assert run("--espace", espace, "compute", "--expliquer", "ECO-06").exit_code == 2  # --code is needed
     assert run("--espace", espace, "compute", "--expliquer", "XYZ-9", "--code", "FR", "--territoire", "FRANCE").exit_code == 2
+
+
+def test_real_entry_point_exit_codes(tmp_path):
+    """Through `python -m acterr_cli` (main(), not CliRunner): the code cron sees."""
+    import subprocess
+    import sys
+
+    def code(*args):
+        return subprocess.run([sys.executable, "-m", "acterr_cli", *map(str, args)], capture_output=True).returncode
+
+    assert code("--version") == 0
+    assert code("--espace", tmp_path / "absent", "compute") == 4
+    assert code("compute", "--option-inconnue") == 2
+    assert code("territoire", "zzzz-inexistant") == 4

@@ -61,7 +61,9 @@ def main() -> None:
     """Entry point: runs the app and turns errors into messages and exit codes."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False, prog_name="acterr")
+        # Without standalone mode, click returns the code of a typer.Exit instead of exiting.
+        code = app(standalone_mode=False, prog_name="acterr")
+        sys.exit(code if isinstance(code, int) else 0)
     except ActerrError as exc:
         console_err.print(f"[bold red]Erreur[/] : {exc.message}", highlight=False)
         sys.exit(int(exc.exit_code))
