@@ -40,9 +40,10 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
                   referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> Computation:
     """Compute every indicator at one level and (by default) store the results in the workspace."""
     ws = _existing_workspace(espace)
-    computation = compute(ws, TerritorialReference.load(), referentiel or load_referentiel(), level, exercice)
-    if store:
-        with ws.locked(wait_seconds):
+    # Under the lock from the first read: an import cannot replace facts while they are read.
+    with ws.locked(wait_seconds):
+        computation = compute(ws, TerritorialReference.load(), referentiel or load_referentiel(), level, exercice)
+        if store:
             ws.save_results(_results_name(computation.level, exercice), computation.results, computation.meta)
     return computation
 

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
@@ -45,6 +45,7 @@ MANIFEST = "manifest.json"
 FACTS = "faits"
 RESULTS = "resultats"
 LOCK = ".verrou"
+WRITING = ".ecriture_en_cours"  # present while a commit runs: after a kill, the next writer cleans up
 # Temporary files of atomic writes made under the lock (manifest, results): left by a killed
 # process, removed by the next one that takes the lock.
 _MANIFEST_TMP = re.compile(r"^\.manifest\.json\..*\.tmp$")
@@ -110,7 +111,8 @@ class Workspace:
             fh.flush()
             try:
                 self._manifest = None  # re-read under the lock
-                self._collect_garbage()
+                if (self.root / WRITING).exists():  # a writer was killed: its leftovers go
+                    self._collect_garbage()
                 yield self
             finally:
                 fh.seek(0)
@@ -151,6 +153,7 @@ class Workspace:
         """Store the units (replacing any unit with the same key) in one atomic step.
         `fichiers` maps a unit key to its source description (name, sha256)."""
         manifest = json.loads(json.dumps(self.manifest))
+        (self.root / WRITING).touch()  # removed once the commit and its clean-up are done
         written: list[Path] = []
         for unit in units:
             entry = {
@@ -170,6 +173,7 @@ class Workspace:
         _sync(written)  # the new files are on disk before the manifest points to them
         self._write_manifest(manifest)
         self._collect_garbage()
+        (self.root / WRITING).unlink(missing_ok=True)
 
     def _fact_path(self, unit: ImportUnit, dataset: str) -> Path:
         """faits/<jeu>/exercice=<N>/<type>-<siren>-<jeton>.parquet, from checked names only."""
@@ -215,11 +219,13 @@ class Workspace:
         return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed")
 
     def _inside(self, rel: str) -> Path:
-        """A path listed in the manifest, refused if it would lead outside the workspace."""
-        path = (self.root / rel).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        """A path listed in the manifest, refused if it would lead outside the facts folder. The
+        check is on the text of the path (the names were built from checked values), so that
+        hundreds of files are not resolved on the disk at each read."""
+        parts = PurePosixPath(rel).parts
+        if PurePosixPath(rel).is_absolute() or ".." in parts or not parts or parts[0] != FACTS:
             raise ConfigurationError(f"{self.root / MANIFEST} : chemin hors de l'espace de travail refusé ({rel}).")
-        return path
+        return self.root / rel
 
     def _collect_garbage(self) -> None:
         """Remove fact files the manifest no longer lists (replaced units, killed imports) and the
@@ -229,9 +235,9 @@ class Workspace:
         facts = self.root / FACTS
         if not facts.exists():
             return
-        live = {p.resolve() for d in self._datasets() for p in self.dataset_paths(d)}
+        live = {p for d in self._datasets() for p in self.dataset_paths(d)}
         for path in facts.rglob("*"):
-            if path.is_file() and path.resolve() not in live:
+            if path.is_file() and path not in live:
                 path.unlink(missing_ok=True)
 
     def _datasets(self) -> set[str]:
