@@ -50,7 +50,7 @@ def fiche_subjects(data: ReportData) -> list[FicheSubject]:
     """One fiche per territory or organisation selected: the scope itself, plus each territory
     with dwellings in an overview."""
     subjects = [_subject(data, data.headline, _key(data), data.subject, _bars(data))]
-    if data.kind == ENSEMBLE:
+    if data.kind == ENSEMBLE and data.level != "FRANCE":  # at FRANCE level the one territory is the whole
         for t in data.housed:
             figures = {r["indicateur"]: r for r in data.rows if r["code_territoire"] == t.code}
             orgs = [r for r in data.org_rows if r["code_territoire"] == t.code]
