@@ -7,7 +7,7 @@ Purchases: 1 000 000 (supplier Toulouse, operation Toulouse), 400 000 (Colomiers
 
 import polars as pl
 import pytest
-from builders import ORG_A, SIREN_A, SIREN_C, TABLES_A, TOULOUSE_METROPOLE, write_org_c, write_questionnaire
+from builders import ORG_A, ORG_C, SIREN_A, SIREN_C, TABLES_A, TABLES_C, TOULOUSE_METROPOLE, write_org_c, write_questionnaire
 from test_indicators import pick
 
 from acterr_cli import api
@@ -31,6 +31,9 @@ def epci(espace_c):
 @pytest.fixture(scope="module")
 def france(espace_c):
     return api.compute_level(espace_c, "FRANCE").results
+
+
+TABLES_C_WITHOUT_ACHATS = {k: v for k, v in TABLES_C.items() if k != "Achats"}
 
 
 def c(results, code, territory=TOULOUSE_METROPOLE):
@@ -136,3 +139,28 @@ def test_qpv_level_uses_the_actions_qpv_codes(espace_c, tmp_path):
     assert pick(results, "SOC-15", "QN03102M")["valeur"] == pytest.approx(10_000)  # not in the list: named by its code
     # organisation-level figures never count in a quartier
     assert pick(results, "GOV-01", "QN03101M")["statut"] == "non_calculable"
+
+
+def test_supplier_communes_from_sirene(tmp_path):
+    """Lines given by SIRET only: their commune comes from SIRENE; the report counts what was found."""
+    tables = {**TABLES_C_WITHOUT_ACHATS, "Achats": [
+        {"commune_fournisseur": "31555", "nature": "Autre", "montant_ht_eur": 100},
+        {"siret": "73282932000074", "nature": "Autre", "montant_ht_eur": 1000},  # in SIRENE: Colomiers
+        {"siret": "40483304800022", "nature": "Autre", "montant_ht_eur": 50},  # not in SIRENE
+    ]}
+    root = tmp_path / "espace"
+    assert not api.import_paths(root, [write_questionnaire(tmp_path / "c.xlsx", ORG_C, tables)]).refused
+    stock = tmp_path / "StockEtablissement.csv"
+    stock.write_text("siren,nic,siret,codeCommuneEtablissement\n732829320,00074,73282932000074,31149\n"
+                     "552100554,00013,55210055400013,75056\n", encoding="utf-8")
+    report = api.import_sirene(root, stock, 2025)
+    assert "1 SIRET retrouvé(s) sur 2 recherché(s) ; 1 restent sans commune" in report.fichiers[0].problemes[0].message
+    results = api.compute_level(root, "EPCI").results
+    assert c(results, "ECO-03")["valeur"] == pytest.approx(1100)  # Toulouse + Colomiers, not the unknown one
+    assert c(results, "ECO-02")["valeur"] == pytest.approx(1150)
+
+
+def test_purchase_without_commune_nor_siret_is_refused(tmp_path):
+    tables = {"Achats": [{"nature": "Autre", "montant_ht_eur": 100}]}
+    report = api.verify_paths([write_questionnaire(tmp_path / "c.xlsx", ORG_C, tables)])
+    assert report.refused and any("SIRENE" in p.message for p in report.problems)

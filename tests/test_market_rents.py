@@ -4,11 +4,11 @@ Toulouse (800 dwellings, 50 houses, 52 000 m², 4 000 000 € of rents) has mark
 apartments 13,0 €/m² (interval 12,0–14,0), houses 12,0 (11,0–13,5); Blagnac has none: forfait.
 """
 
-import pytest
-
 import builders
-from acterr_cli import api
+import pytest
 from test_indicators import pick
+
+from acterr_cli import api
 
 HEADER = "id_zone;INSEE_C;LIBGEO;EPCI;DEP;REG;loypredm2;lwr.IPm2;upr.IPm2;TYPPRED;nbobs_com;nbobs_mail;R2_adj\n"
 

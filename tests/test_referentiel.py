@@ -1,6 +1,8 @@
 """The référentiel as data: validation of every formula, user files that override or extend it."""
 
 import pytest
+from builders import TOULOUSE_METROPOLE
+from test_indicators import pick
 from typer.testing import CliRunner
 
 from acterr_cli import api
@@ -8,8 +10,6 @@ from acterr_cli.cli.app import app
 from acterr_cli.engine.measures import raw_measures
 from acterr_cli.errors import ConfigurationError
 from acterr_cli.referentiel.model import load_referentiel
-from builders import TOULOUSE_METROPOLE
-from test_indicators import pick
 
 runner = CliRunner()
 

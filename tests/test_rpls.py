@@ -3,13 +3,13 @@
 import sys
 from pathlib import Path
 
+import builders
 import polars as pl
 import pytest
+from test_indicators import pick
 
-import builders
 from acterr_cli import api
 from acterr_cli.workspace.store import Workspace
-from test_indicators import pick
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
 import expand_rpls  # noqa: E402

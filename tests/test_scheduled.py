@@ -3,10 +3,10 @@
 import json
 import shutil
 
+import builders
 import pytest
 from typer.testing import CliRunner
 
-import builders
 from acterr_cli.cli.app import app
 
 runner = CliRunner()

@@ -1,11 +1,11 @@
 """The workspace's Parquet layout is hive-partitioned and readable as is by other engines."""
 
+import builders
 import duckdb
 import pytest
-
-import builders
-from acterr_cli import api
 from test_indicators import pick
+
+from acterr_cli import api
 
 
 def test_duckdb_reads_the_facts_as_they_are(espace):

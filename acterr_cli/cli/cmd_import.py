@@ -16,7 +16,9 @@ from acterr_cli.errors import ActerrError, ExitCode, UsageError
 from acterr_cli.outputs import terminal
 from acterr_cli.outputs.error_report import write_error_report
 
-_TYPE = "Forcer le type : questionnaire ou liasse (sinon détecté d'après le contenu)."
+_TYPE = ("Type de fichier : questionnaire ou liasse (sinon détecté d'après le contenu) ; ou données publiques : "
+         "rpls (RPLS par logement), loyers (carte des loyers), qpv (liste des QPV), sirene (StockEtablissement).")
+PUBLIC_DATA = ("rpls", "loyers", "qpv", "sirene")
 _EXERCICE = "Exercice attendu : un questionnaire d'un autre exercice est refusé, les lignes d'une liasse d'un autre exercice sont écartées."
 _CORRESPONDANCE = "Fichier de correspondance (TOML) pour lire une liasse dont les colonnes diffèrent du format canonique (voir samples/mappings/)."
 _RAPPORT = "Écrit la liste complète des problèmes, cellule par cellule, dans ce classeur .xlsx (à renvoyer à l'organisme)."
@@ -34,12 +36,38 @@ def import_cmd(
     rapport_erreurs: Optional[Path] = typer.Option(None, "--rapport-erreurs", help=_RAPPORT),
     json_: bool = typer.Option(False, "--json", help="Rapport d'import en JSON sur la sortie standard."),
     attendre: float = typer.Option(0.0, "--attendre", help="Secondes d'attente si un autre acterr écrit dans le même espace."),
+    siren: Optional[str] = typer.Option(None, "--siren", help="Avec --type rpls : le RPLS est le patrimoine de cet organisme (sinon : parc de tous les bailleurs)."),
+    logement: Optional[str] = typer.Option(None, "--logement", help="Avec --type loyers : appartement ou maison (sinon déduit du nom du fichier)."),
 ) -> None:
     with _exit_codes():
         _check_report_path(rapport_erreurs)
-        report = api.import_paths(ctx.obj.espace, fichiers, type_, attendre, exercice=exercice,
-                                  ignore_errors=ignorer_erreurs, mapping=correspondance)
+        if type_ in PUBLIC_DATA:
+            report = _import_public_data(ctx.obj.espace, fichiers, type_, exercice, siren, logement, attendre)
+        else:
+            report = api.import_paths(ctx.obj.espace, fichiers, type_, attendre, exercice=exercice,
+                                      ignore_errors=ignorer_erreurs, mapping=correspondance)
         _finish_file_report(report, json_, "importé", rapport_erreurs)
+
+
+def _import_public_data(espace: Path, files: list[Path], kind: str, exercice: int | None, siren: str | None,
+                        logement: str | None, wait: float) -> api.ImportReport:
+    """RPLS, market rents, QPV list, SIRENE: the millésime (--exercice) says which year they describe."""
+    if exercice is None:
+        raise UsageError(f"--type {kind} demande --exercice (le millésime des données, ex. 2024).")
+    reports = []
+    for path in files:
+        if not Path(path).is_file():
+            raise UsageError(f"{path} : fichier introuvable.")
+        if kind == "rpls":
+            reports.append(api.import_rpls(espace, path, exercice, siren=siren, wait_seconds=wait))
+        elif kind == "loyers":
+            housing = logement or ("maison" if "maison" in Path(path).name.lower() else "appartement")
+            reports.append(api.import_loyers(espace, path, housing, exercice, wait_seconds=wait))
+        elif kind == "qpv":
+            reports.append(api.import_qpv(espace, path, exercice, wait_seconds=wait))
+        else:
+            reports.append(api.import_sirene(espace, path, exercice, wait_seconds=wait))
+    return api.ImportReport([f for r in reports for f in r.fichiers], ecrit=True)
 
 
 def verifier_cmd(

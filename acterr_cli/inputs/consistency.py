@@ -37,6 +37,19 @@ def check_rows(typed: pl.DataFrame, sheet: qs.Sheet, cell_of: CellNamer, ctx: Pa
         _dpe_adds_up(typed, sheet, cell_of, ctx)
     if sheet.dataset == "energie":
         _consumption_decreases(typed, sheet, cell_of, ctx)
+    if sheet.dataset == "achats":
+        _supplier_located(typed, sheet, cell_of, ctx)
+
+
+def _supplier_located(typed: pl.DataFrame, sheet, cell_of: CellNamer, ctx: ParseContext) -> None:
+    """A purchase needs its supplier's commune, or a SIRET from which SIRENE can give it."""
+    commune = typed["commune_fournisseur"] if "commune_fournisseur" in typed.columns else pl.Series([None] * typed.height)
+    siret = typed["siret"] if "siret" in typed.columns else pl.Series([None] * typed.height)
+    column = sheet.column("commune_fournisseur")
+    for pos in (commune.is_null() & siret.is_null()).arg_true().to_list():
+        ctx.add(cell_of("commune_fournisseur", pos), column, None, "obligatoire",
+                "commune du fournisseur manquante : indiquez son code commune, ou son SIRET (la commune sera "
+                "retrouvée dans SIRENE, voir acterr import --type sirene).", ERREUR, pos)
 
 
 def _values(typed: pl.DataFrame, name: str) -> list:

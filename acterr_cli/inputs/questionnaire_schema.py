@@ -103,7 +103,8 @@ ACHATS = Sheet(
     title="Achats auprès des fournisseurs (une ligne par fournisseur et nature)",
     dataset="achats",
     columns=(
-        Column("commune_fournisseur", "Code commune fournisseur", COMMUNE, "Code INSEE de la commune de l'établissement fournisseur"),
+        Column("commune_fournisseur", "Code commune fournisseur", COMMUNE,
+               "Code INSEE de la commune de l'établissement fournisseur (ou, à défaut, son SIRET)", required=False),
         Column("siret", "SIRET fournisseur", SIRET, "14 chiffres", required=False),
         Column("fournisseur", "Nom fournisseur", TEXT, "Raison sociale du fournisseur", required=False),
         Column("nature", "Nature", CHOICE, "Nature de la dépense (liste)", choices="nature"),
