@@ -21,6 +21,7 @@ from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFil
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
+MAX_KEPT_WARNINGS = 500  # per file, in the manifest
 IMPORTE = "importe"
 REFUSE = "refuse"
 VERIFIE = "verifie"
@@ -177,8 +178,10 @@ def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReferen
         reports.append(report)
         if report.statut == IMPORTE:
             units += parsed.units
+            # Warnings travel with the facts: the reports' data-quality sheet shows them later.
+            warnings = [p.to_dict() for p in report.problemes if p.gravite != ERREUR][:MAX_KEPT_WARNINGS]
             for unit in parsed.units:
-                sources[unit.key] = {"fichier": parsed.path.name, "sha256": parsed.sha256}
+                sources[unit.key] = {"fichier": parsed.path.name, "sha256": parsed.sha256, "avertissements": warnings}
     if units:
         with ws.locked(wait_seconds):
             ws.commit_units(units, sources)

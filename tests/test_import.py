@@ -171,3 +171,13 @@ def test_workspace_refuses_a_foreign_folder(tmp_path, fixture_files):
 
     with pytest.raises(ConfigurationError):
         api.import_paths(foreign, fixture_files)
+
+
+def test_warnings_are_kept_with_the_facts(tmp_path):
+    tables = {"Fiscalite": [{"commune": "31555", "tfpb_eur": 100}, {"commune": "31069", "tfpb_eur": 50},
+                            {"commune": "Total", "tfpb_eur": 160}]}
+    root = tmp_path / "espace"
+    api.import_paths(root, [builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, tables)])
+    [unit] = [u for u in manifest(root)["unites"].values() if u["type"] == "questionnaire"]
+    assert [w["regle"] for w in unit["avertissements"]] == ["total"]
+    assert unit["avertissements"][0]["cellule"] == "B6"
