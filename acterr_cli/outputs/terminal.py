@@ -107,7 +107,7 @@ def print_summary(results: pl.DataFrame, level: str, console: Console) -> None:
     if territories.height == 1:
         _print_one_territory(cons, console)
     else:
-        _print_territories_table(cons, territories, level, console)
+        _print_territories_table(cons, territories, level, console, for_exercice(results, None))
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas.[/]")
 
 
@@ -116,7 +116,8 @@ def print_checks(checks: list[dict], console: Console) -> None:
         console.print(f"[yellow]avertissement[/] {c['raison_sociale'] or c['siren']} ({c['siren']}, exercice {c['exercice']}) : {c['message']}")
 
 
-def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console) -> None:
+def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console,
+                             all_rows: pl.DataFrame | None = None) -> None:
     """Territories with dwellings first, largest first; those where organisations only have
     employees or suppliers are counted in a footnote."""
     year = cons["exercice"].max()
@@ -135,6 +136,9 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
         table.add_column(header, justify="right", no_wrap=True)
     values = {(r["code_territoire"], r["indicateur"]): r for r in cons.iter_rows(named=True)}
     organisations = dict(cons.group_by("code_territoire").agg(pl.col("nb_organismes").max()).iter_rows())
+    if all_rows is not None:  # organisations with dwellings there, not those that only buy or employ
+        housed_orgs = all_rows.filter((pl.col("indicateur") == "TER-00") & pl.col("siren").is_not_null() & (pl.col("valeur") > 0))
+        organisations = dict(housed_orgs.group_by("code_territoire").agg(pl.len()).iter_rows())
     for t in housed:
         code = t["code_territoire"]
         cells = [f"{t['nom_territoire'] or code}", str(organisations.get(code, ""))]
