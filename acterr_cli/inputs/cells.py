@@ -6,6 +6,7 @@ first (codes keep their leading zeros), then each column is parsed according to 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -39,6 +40,12 @@ def header_key(text: object) -> str:
     « montant_ht_eur » → « montantht »)."""
     if text is None:
         return ""
+    return _header_key(str(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _header_key(text: str) -> str:
+    """Cached: headers, labels and controlled-list values repeat thousands of times."""
     s = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", _plain(text))
     return re.sub(r"[^a-z0-9]", "", _UNIT.sub(" ", s))
 
