@@ -100,15 +100,12 @@ def import_sirene(espace: Path, path: Path, millesime: int, wait_seconds: float 
 
 def _commit_reference(espace: Path, parsed, wait_seconds: float) -> ImportReport:
     """Store a public reference file (RPLS, market rents…) read by its own reader."""
-    from acterr_cli.importing import IMPORTE, FileReport
+    from acterr_cli.importing import IMPORTE, file_report
 
     ws = Workspace.open(espace, create=True)
     with ws.locked(wait_seconds):
         ws.commit_units(parsed.units, {u.key: {"fichier": parsed.path.name, "sha256": parsed.sha256} for u in parsed.units})
-    units = [{"siren": u.siren, "exercice": u.exercice, "raison_sociale": u.raison_sociale,
-              "feuilles": {k: v.height for k, v in u.tables.items()}} for u in parsed.units]
-    return ImportReport([FileReport(parsed.path.name, str(parsed.path), parsed.kind, parsed.sha256, IMPORTE, units, parsed.problems)],
-                        ecrit=True)
+    return ImportReport([file_report(parsed.path, parsed, [], IMPORTE)], ecrit=True)
 
 
 def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice: int | None = None,

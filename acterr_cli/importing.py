@@ -185,7 +185,7 @@ def _cross_check_workspace(ws: Workspace, parsed: list[ParsedFile]) -> None:
 
 def verify_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
                  options: ReadOptions | None = None) -> ImportReport:
-    reports = [_report(path, parsed, problems, VERIFIE) for path, parsed, problems in read_files(paths, reference, kind, options)]
+    reports = [file_report(path, parsed, problems, VERIFIE) for path, parsed, problems in read_files(paths, reference, kind, options)]
     return ImportReport(reports, ecrit=False)
 
 
@@ -195,7 +195,7 @@ def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReferen
     _cross_check_workspace(ws, [p for _, p, _ in read if p is not None])
     reports, units, sources = [], [], {}
     for path, parsed, problems in read:
-        report = _report(path, parsed, problems, IMPORTE)
+        report = file_report(path, parsed, problems, IMPORTE)
         reports.append(report)
         if report.statut == IMPORTE:
             units += parsed.units
@@ -209,7 +209,7 @@ def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReferen
     return ImportReport(reports, ecrit=bool(units))
 
 
-def _report(path: Path, parsed: ParsedFile | None, problems: list[Problem], ok_status: str) -> FileReport:
+def file_report(path: Path, parsed: ParsedFile | None, problems: list[Problem], ok_status: str) -> FileReport:
     if parsed is None:
         return FileReport(Path(path).name, str(path), None, None, REFUSE, [], problems)
     all_problems = problems + parsed.problems

@@ -45,6 +45,9 @@ RESULT_SCHEMA = {
     "note": pl.Utf8,
 }
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+# Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
+# its employees' residences (and the organisation-wide purchases and payroll behind LM3).
+ECONOMIC_PRESENCE = {"achats_fournisseur_eur", "masse_salariale_eur", "etp"}
 CALCULE = "calcule"
 NON_CALCULABLE = "non_calculable"
 
@@ -127,18 +130,34 @@ class Evaluator:
     # ─── per organisation ───
 
     def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+        """Every indicator where the organisation is established (dwellings, operations); where it
+        only buys or employs, only the indicators such economic presence can produce — the
+        others would be zeros or « non calculable » (and most rows of a national run)."""
         rows = rows.filter(pl.col("siren").is_not_null())  # territory-only rows have no organisation
-        if rows.is_empty():
+        established = rows.filter(pl.col("implante").fill_null(True))
+        elsewhere = rows.filter(~pl.col("implante").fill_null(True))
+        economic = [i for i in self.ordered if self._is_economic(i)]
+        parts = [self._organisation_results(established, self.ordered, level),
+                 self._organisation_results(elsewhere, economic, level)]
+        return pl.concat(parts)
+
+    def _is_economic(self, ind: Indicator) -> bool:
+        """Uses a measure placed where the money goes (supplier's commune, employee's residence)."""
+        roots = {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
+        return bool(roots & ECONOMIC_PRESENCE)
+
+    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], level: str) -> pl.DataFrame:
+        if rows.is_empty() or not indicators:
             return _empty()
-        fallbacks = {i.code: f for i in self.ordered if (f := i.fallback())}
-        frame = self.evaluate(rows, self.ordered + list(fallbacks.values()))
+        fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
+        frame = self.evaluate(rows, indicators + list(fallbacks.values()))
         parts = []
-        for ind in self.ordered:
+        for ind in indicators:
             part = self._organisation_part(frame, ind, level)
             if ind.code in fallbacks:
                 part = _prefer(part, self._organisation_part(frame, fallbacks[ind.code], level), ["code_territoire", "siren", "exercice"])
             parts.append(part)
-        return pl.concat(parts) if parts else _empty()
+        return pl.concat(parts)
 
     def _organisation_part(self, frame: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
         central = pl.col(f"{ind.ident}__centrale")
