@@ -82,7 +82,7 @@ def _counts_by_commune(path: Path, columns: dict[str, str]) -> pl.DataFrame:
     grouped = (
         scan.select([pl.col(columns[k]).alias(k) for k in columns])
         .group_by(keys).agg(pl.len().alias("n"), *sums)
-        .collect()
+        .collect(engine="streaming")  # reads the national file in chunks: less memory, faster
     )
     return grouped.select(
         pl.col("DEPCOM").str.strip_chars().alias("commune_saisie"),
