@@ -153,12 +153,15 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log) -> None:
 
 
 def _reports(config: RunConfig, referentiel, report: dict, log: Log) -> None:
-    from acterr_cli.outputs.excel_report import write_report
+    # The same inputs as `acterr export`: national headline figures, import warnings, the
+    # référentiel actually used.
+    from acterr_cli.outputs.reports import write_report
+    from acterr_cli.outputs.reports.api import report_inputs
 
     for wanted in config.rapports:
         t0 = time.monotonic()
-        computation = api.results_for(config.espace, wanted["niveau"], None, referentiel=referentiel)
-        written = write_report(wanted["sortie"], computation, config.exercice)
+        inputs = report_inputs(config.espace, wanted["niveau"], referentiel)
+        written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
         entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)
         log(f"rapport {wanted['niveau']} : {written.path} en {entry['duree_s']} s")

@@ -115,7 +115,7 @@ def bench_compute_export(espace: Path) -> None:
             f"[api.compute_level({str(espace)!r}, level) for level in {levels!r}]\n"
             "print(time.perf_counter() - t)")
     inner = float(subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
-    export = ("from acterr_cli import api; from acterr_cli.outputs.excel_report import write_report; import time\n"
+    export = ("from acterr_cli import api; from acterr_cli.outputs.reports import write_report; import time\n"
               f"c = api.results_for({str(espace)!r}, 'REGION'); t = time.perf_counter()\n"
               f"write_report({str(BENCH / 'apercu_regions.xlsx')!r}, c); print(time.perf_counter() - t)")
     export_s = float(subprocess.run([PY, "-c", export], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])

@@ -172,7 +172,7 @@ def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
     organisation-level figures never count there (no organisation lies wholly in one QPV)."""
     parts = []
     for m in FACT_MEASURES:
-        scan = _dataset(ws, m.sheet.dataset)
+        scan = workspace_dataset(ws, m.sheet.dataset)
         if m.commune is None or scan is None or not _has_columns(scan, m) or "qpv" not in scan.collect_schema().names():
             continue
         parts.append(_exercice_filter(scan, exercice).filter(pl.col("qpv").is_not_null()).select(
@@ -193,7 +193,7 @@ def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
 
 
 def _qpv_names(ws: Workspace) -> pl.DataFrame:
-    scan = _dataset(ws, QPV_DATASET)
+    scan = workspace_dataset(ws, QPV_DATASET)
     if scan is None or "nom_qpv" not in scan.collect_schema().names():
         return pl.DataFrame(schema={"code_territoire": pl.Utf8, "nom_territoire": pl.Utf8})
     return (scan.sort("exercice", descending=True).group_by("code_qpv").agg(pl.col("nom_qpv").first())
@@ -223,7 +223,7 @@ def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFr
     """RPLS stock per territory, for each exercice of the results: the latest millésime not after
     it, else the earliest one (the register is published with a delay). Without organisations,
     every millésime imported is an exercice of its own."""
-    scan = _dataset(ws, STOCK_DATASET)
+    scan = workspace_dataset(ws, STOCK_DATASET)
     if scan is None:
         return pl.DataFrame()
     per_year = (
@@ -236,7 +236,7 @@ def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFr
     return mapping.join(per_year.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
 
 
-def _dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
+def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
     """A dataset of the workspace, read once per process and workspace state: a computation (and
     a run of several levels) reads each dataset several times, from hundreds of small files."""
     frame = _read_dataset(ws.root.resolve(), ws.generation, name, tuple(ws.dataset_paths(name)))
@@ -253,12 +253,12 @@ def _read_dataset(root: Path, generation: int, name: str, paths: tuple[Path, ...
 def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
     """Facts of a sheet. An organisation's patrimoine from its own RPLS file replaces its
     questionnaire's Patrimoine sheet for the same exercice (never both: no double count)."""
-    scan = _dataset(ws, sheet.dataset)
+    scan = workspace_dataset(ws, sheet.dataset)
     if sheet is qs.ACHATS:
         return _with_sirene_communes(ws, scan)
     if sheet is not qs.PATRIMOINE:
         return scan
-    rpls = _dataset(ws, PATRIMOINE_DATASET)
+    rpls = workspace_dataset(ws, PATRIMOINE_DATASET)
     if rpls is None:
         return scan
     if scan is None:
@@ -269,7 +269,7 @@ def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
 
 def _with_sirene_communes(ws: Workspace, achats: pl.LazyFrame | None) -> pl.LazyFrame | None:
     """Purchase lines that give a SIRET but no supplier commune get the commune SIRENE knows."""
-    sirene = _dataset(ws, SIRENE_DATASET)
+    sirene = workspace_dataset(ws, SIRENE_DATASET)
     if achats is None or sirene is None or "siret" not in achats.collect_schema().names():
         return achats
     communes = sirene.select("siret", pl.col("commune").alias("_commune_sirene")).unique("siret")
@@ -364,7 +364,7 @@ def _rents_for(ws: Workspace, exercices: list[int]) -> pl.DataFrame:
     per housing type and scenario: appartement_basse, …, maison_haute."""
     columns = [f"{t}_{s}" for t in ("appartement", "maison") for s in ("basse", "centrale", "haute")]
     empty = pl.DataFrame(schema={"commune": pl.Utf8, "exercice": pl.Int64, **{c: pl.Float64 for c in columns}})
-    scan = _dataset(ws, RENTS_DATASET)
+    scan = workspace_dataset(ws, RENTS_DATASET)
     if scan is None or not exercices:
         return empty
     rents = scan.select("commune", "exercice", "type_logement", pl.col("loyer_m2_bas").alias("basse"),
@@ -432,14 +432,14 @@ def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.D
     org_fields = [c.field for c in _numeric(qs.ORGANISME)]
     liasse_fields = [c.field for c in _numeric(LIASSE)]
     frames = []
-    org = _dataset(ws, qs.ORGANISME.dataset)
+    org = workspace_dataset(ws, qs.ORGANISME.dataset)
     if org is not None:
         names = org.collect_schema().names()
         frames.append(_exercice_filter(org, exercice).select(
             "siren", "exercice", "raison_sociale", "famille",
             *[pl.col(f).cast(pl.Float64) if f in names else pl.lit(None, pl.Float64).alias(f) for f in org_fields],
         ).collect())
-    liasse = _dataset(ws, LIASSE.dataset)
+    liasse = workspace_dataset(ws, LIASSE.dataset)
     if liasse is not None:
         names = liasse.collect_schema().names()
         frames.append(_exercice_filter(liasse, exercice).select(
@@ -468,7 +468,7 @@ def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.D
 def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
     """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
     for m in FACT_MEASURES:
-        scan = _dataset(ws, m.sheet.dataset)
+        scan = workspace_dataset(ws, m.sheet.dataset)
         if m.commune is not None:
             continue
         if scan is None or not _has_columns(scan, m):
