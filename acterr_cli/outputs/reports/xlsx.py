@@ -242,12 +242,15 @@ def table(ws: Worksheet, fmt: Formats, row: int, cols: list[Col], rows: list[dic
     return last + 1
 
 
-def print_setup(ws: Worksheet, title: str, repeat: tuple[int, int] | None = None, portrait: bool = False) -> None:
-    """A4, landscape unless told, fit to the page width, title and sheet name in the header, page
-    numbers in the footer; repeated header rows on long tables."""
+def print_setup(ws: Worksheet, title: str, repeat: tuple[int, int] | None = None, portrait: bool = False,
+                fit_width: bool = True) -> None:
+    """A4, landscape unless told, fit to the page width (unless the sheet is too wide to read so),
+    title and sheet name in the header, page numbers in the footer; repeated header rows on long
+    tables."""
     ws.set_portrait() if portrait else ws.set_landscape()
     ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.65, bottom=0.6, )
     ws.set_header(f"&L&8{title.replace('&', '&&')}&R&8&A", {"margin": 0.25})
     ws.set_footer("&L&8acterr — valeur locale et plus-value sociale ne s'additionnent pas&C&8Page &P / &N&R&8&D",
