@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ def _symbol(unit: str) -> str:
     return "€" if is_money(unit) else unit if unit in ("%", "‰") else ""
 
 
+@lru_cache(maxsize=256)  # asked once per cell of every table
 def number_format(unit: str | None) -> str:
     """Full-precision format of a unit: `[$-40C]#,##0 "€"`, `[$-40C]#,##0.0 "%"`…"""
     unit = unit or ""
@@ -180,6 +182,7 @@ def merged(ws: Worksheet, row: int, first_col: int, last_col: int, text: str, fm
     ws.write_string(row, first_col, text, fmt)
 
 
+@lru_cache(maxsize=4096)  # the same labels and reasons recur on many rows
 def lines(text: str, width: float, font_size: float = 10) -> int:
     """Lines a wrapped text takes in a column of `width` characters (an estimate: neither Excel
     nor LibreOffice grows the rows of a file written by xlsxwriter)."""
