@@ -91,7 +91,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
               ("Code territoire", 10, lambda x: x.code_territoire)] if per_territory
              else [("Organisme", 30, lambda x: x.organisme)]) + [("SIREN", 10, lambda x: x.siren)]
     codes = indicator_codes(data)
-    units = [data.labels[c]["unite"] for c in codes]
+    units = [data.labels[c]["unite"] or "" for c in codes]
     ledgers = [data.labels[c]["registre"] for c in codes]
     widths = [w for _, w, _ in fixed] + [14 if is_money(u) else 12 for u in units]
     band_row, header_row = 3, 4
@@ -114,7 +114,8 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
                 ws.write_string(band_row, first + start, label, fmt.band(color))
             start = k
     ws.set_row(band_row, 20)
-    headers = [name for name, _, _ in fixed] + [f"{data.labels[c]['libelle']} ({u})\n{c}" for c, u in zip(codes, units, strict=True)]
+    headers = [name for name, _, _ in fixed] + [f"{data.labels[c]['libelle'] or c}{f' ({u})' if u else ''}\n{c}"
+                                                 for c, u in zip(codes, units, strict=True)]
     header_fmts = [fmt.header()] * len(fixed) + [fmt.header(_color(ledger)) for ledger in ledgers]
     fit_row(ws, header_row, zip(headers, widths, header_fmts, strict=True))
 
