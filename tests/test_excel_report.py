@@ -135,7 +135,8 @@ def test_sheets_properties_and_print_setup(written, workbook):
     for ws in workbook.worksheets:
         assert ws.page_setup.orientation == ("portrait" if ws.title == DATA_SHEET else "landscape"), ws.title
         assert str(ws.page_setup.paperSize) == "9", ws.title
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, ws.title
+        if ws.title != "Par organisme":  # too wide to fit one page: see test_par_organisme_prints_across_pages
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, ws.title
         assert "&P / &N" in ws.oddFooter.center.text and "&A" in ws.oddHeader.right.text, ws.title
 
 
@@ -240,12 +241,67 @@ def test_indicateurs_values_formats_table(workbook):
     assert [r["Code territoire"].value for r in rows][0] == TOULOUSE_METROPOLE  # the ranking's order
 
 
-def test_par_organisme(workbook):
+def by_code(rows: list[dict]) -> dict[str, str]:
+    """Indicator code → its column header in the wide Par organisme table (« libellé (unité)\nCODE »)."""
+    return {h.rsplit("\n", 1)[1]: h for h in rows[0] if "\n" in h}
+
+
+def test_par_organisme_one_row_per_organisation_and_territory(workbook, inputs):
     rows = table_rows(workbook["Par organisme"], "Par_organisme")
-    a = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "SIREN": SIREN_A, "Code indicateur": "ECO-10"})
-    assert a["Raison sociale"].value == "Habitat Test A" and a["Valeur"].value == pytest.approx(520_000)
-    assert a["SIREN"].data_type == "s"
-    assert {r["SIREN"].value for r in rows} == {SIREN_A, SIREN_B}
+    assert list(rows[0])[:4] == ["Territoire", "Organisme", "Code territoire", "SIREN"]
+    col = by_code(rows)
+    assert col["ECO-10"] == "Fiscalité locale versée (TFPB) (€)\nECO-10"
+    pairs = [(r["Code territoire"].value, r["SIREN"].value) for r in rows]
+    assert len(pairs) == len(set(pairs)) and {s for _, s in pairs} == {SIREN_A, SIREN_B}
+    # the ranking's order (Toulouse first), then dwellings: A (1 050) before B (200)
+    assert pairs[:3] == [(TOULOUSE_METROPOLE, SIREN_A), (TOULOUSE_METROPOLE, SIREN_B), (MONTPELLIER_METROPOLE, SIREN_B)]
+    a, b = rows[0], rows[1]
+    assert (a["Territoire"].value, a["Organisme"].value) == ("Toulouse Métropole", "Habitat Test A")
+    assert a["SIREN"].data_type == "s" and a["Code territoire"].data_type == "s"
+    # each organisation's part of Toulouse's 610 000 € of TFPB: 400 000 + 120 000 (A), 90 000 (B)
+    assert (a[col["ECO-10"]].value, b[col["ECO-10"]].value) == (pytest.approx(520_000), pytest.approx(90_000))
+    assert "€" in a[col["ECO-10"]].number_format
+    assert (a[col["TER-00"]].value, b[col["TER-00"]].value, rows[2][col["TER-00"]].value) == (1050, 200, 500)
+    assert a[col["ECO-01"]].value == pytest.approx(10_100_000)
+    assert b[col["ECO-01"]].value == "n.c." and b[col["ECO-01"]].font.i  # no Production sheet, liasse not split
+    # nothing lost: one cell per per-organisation result of the exercice
+    results = inputs.computation.results.filter(pl.col("siren").is_not_null() & (pl.col("exercice") == 2025))
+    filled = sum(r[h].value is not None for r in rows for h in col.values())
+    assert filled == results.height
+    assert "--format csv" in workbook["Par organisme"]["A2"].value  # where the long form with ranges and reasons is
+
+
+def test_par_organisme_blank_nc_and_partial_cells(tmp_path):
+    """Any set of indicators per line: a result missing for an organisation somewhere is a blank cell."""
+    rows = hand_results([
+        result(code_territoire="1", nom_territoire="Un", indicateur="TER-00", unite="logements", valeur=10.0),
+        result(code_territoire="1", nom_territoire="Un"),
+        result(code_territoire="1", nom_territoire="Un", siren="111", raison_sociale="X", indicateur="TER-00",
+               unite="logements", valeur=10.0),
+        result(code_territoire="1", nom_territoire="Un", siren="111", raison_sociale="X", valeur=700.0),
+        result(code_territoire="1", nom_territoire="Un", siren="222", raison_sociale="Y", valeur=None, statut="non_calculable",
+               couverture=0.0, motif="données manquantes"),
+        result(code_territoire="2", nom_territoire="Deux", valeur=300.0),
+        result(code_territoire="2", nom_territoire="Deux", siren="111", raison_sociale="X", valeur=300.0, couverture=50.0),
+    ])
+    wb = load_workbook(write_report(tmp_path / "r.xlsx", Computation("EPCI", rows, {})).path)
+    table = table_rows(wb["Par organisme"], "Par_organisme")
+    col = by_code(table)
+    assert list(col) == ["ECO-10", "TER-00"]  # the référentiel's order
+    lines = [(r["Territoire"].value, r["Organisme"].value, r[col["ECO-10"]].value, r[col["TER-00"]].value) for r in table]
+    assert lines == [("Un", "X", 700, 10), ("Un", "Y", "n.c.", None), ("Deux", "X", 300, None)]
+    assert table[2][col["ECO-10"]].font.color.rgb.endswith("C55A11")  # partial coverage: orange
+    assert "C55A11" not in str(getattr(table[0][col["ECO-10"]].font.color, "rgb", ""))
+
+
+def test_par_organisme_prints_across_pages(workbook):
+    ws = workbook["Par organisme"]
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.scale == 60
+    assert (ws.print_title_cols, ws.print_title_rows) == ("$A:$B", "$4:$5")
+    assert ws.print_area.startswith("'Par organisme'!$A$4:")
+    bands = {ws.cell(4, c).value for c in range(1, ws.max_column + 1)} - {None}
+    assert bands == {"Valeur locale", "Plus-value sociale", "Environnement", "Gouvernance", "Contexte territorial"}
+    assert ws.freeze_panes == "C6"
 
 
 # ─── Parties prenantes ───
@@ -384,8 +440,10 @@ def test_territory_report(territory_book):
     tfpb = next(k for k in orgs[0] if k.startswith("TFPB"))
     assert (orgs[0][tfpb].value, orgs[1][tfpb].value) == (520_000, 90_000)
     per_org = table_rows(wb["Par organisme"], "Par_organisme")
-    assert "Code territoire" not in per_org[0]  # one territory: no territory columns
-    assert find(per_org, SIREN=SIREN_B, **{"Code indicateur": "TER-00"})["Valeur"].value == 200
+    assert list(per_org[0])[:2] == ["Organisme", "SIREN"]  # one territory: no territory columns
+    assert [r["SIREN"].value for r in per_org] == [SIREN_A, SIREN_B]
+    assert find(per_org, SIREN=SIREN_B)[by_code(per_org)["TER-00"]].value == 200
+    assert f"--code {TOULOUSE_METROPOLE}" in wb["Par organisme"]["A2"].value
     series = chart_series(wb, "Synthèse")  # by organisation: 1 050 × 225 × 12 and 200 × 225 × 12
     assert series["Gain de pouvoir d'achat des locataires (€/an)"] == {"Habitat Test A": pytest.approx(2_835_000),
                                                                        "Logis Test B": pytest.approx(540_000)}
@@ -497,6 +555,13 @@ def test_tables_longer_than_excel_allows_are_cut_with_a_note(tmp_path, inputs, m
     ws = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Indicateurs"]
     assert len(table_rows(ws, "Indicateurs")) == 10
     assert "Tableau tronqué à 10 lignes sur " in ws["A2"].value
+
+
+def test_par_organisme_longer_than_excel_allows_is_cut_with_a_note(tmp_path, inputs, monkeypatch):
+    monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 8)  # header on row 5, legend two rows below the table: 1 line fits
+    ws = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Par organisme"]
+    assert len(table_rows(ws, "Par_organisme")) == 1
+    assert "Tableau tronqué à 1 lignes sur 3 " in ws["A2"].value
 
 
 # ─── units ───

@@ -80,7 +80,7 @@ class ReportData:
     inputs: ReportInputs
     year: int | None
     rows: list[dict]  # results by territory of the level, in the scope (consolidated, or the organisation's)
-    org_rows: list[dict]  # per-organisation results by territory (ensemble, territoire)
+    org_frame: pl.DataFrame  # per-organisation results by territory (ensemble, territoire): may be large
     headline: dict[str, dict]  # indicator → the scope's figure
     referentiel: Referentiel
     subject: str = ""  # territory or organisation name
@@ -103,7 +103,7 @@ class ReportData:
             code = _match(cons, scope.code, level)
             rows = cons.filter(pl.col("code_territoire") == code).to_dicts()
             data = cls(Scope(TERRITOIRE, code=code), inputs, year, rows,
-                       orgs.filter(pl.col("code_territoire") == code).to_dicts(), _by_code(rows), referentiel,
+                       orgs.filter(pl.col("code_territoire") == code), _by_code(rows), referentiel,
                        subject=rows[0]["nom_territoire"] or code, headline_source="le territoire")
         elif scope.kind == ORGANISME:
             siren = _match_siren(orgs, scope.siren)
@@ -111,14 +111,14 @@ class ReportData:
             own = national.filter(pl.col("siren") == siren).to_dicts() if national is not None else []
             headline, source = (_by_code(own), "tout le patrimoine de l'organisme (niveau France)") if own else (
                 summed(rows), "somme des territoires de l'organisme")
-            data = cls(Scope(ORGANISME, siren=siren), inputs, year, rows, [], headline, referentiel,
+            data = cls(Scope(ORGANISME, siren=siren), inputs, year, rows, orgs.clear(), headline, referentiel,
                        subject=rows[0]["raison_sociale"] or siren, headline_source=source)
         else:
-            rows, org_rows = cons.to_dicts(), orgs.to_dicts()
+            rows = cons.to_dicts()
             total = national.filter(pl.col("siren").is_null()).to_dicts() if national is not None else []
             headline, source = (_by_code(total), "ensemble des organismes importés (niveau France)") if total else (
                 summed(rows), "somme des territoires")
-            data = cls(scope, inputs, year, rows, org_rows, headline, referentiel,
+            data = cls(scope, inputs, year, rows, orgs, headline, referentiel,
                        subject="Ensemble des organismes importés", headline_source=source)
         return data
 
@@ -150,11 +150,18 @@ class ReportData:
         return f"Valeur créée par les organismes Hlm — {LEVEL_TITLES.get(self.level, self.level)}{year}"
 
     @cached_property
+    def org_rows(self) -> list[dict]:
+        """The per-organisation results as dicts (built on demand: the frame can hold hundreds of
+        thousands of rows, which the workbook reads as a frame)."""
+        return self.org_frame.to_dicts()
+
+    @cached_property
     def labels(self) -> dict[str, dict]:
         """indicator → {libelle, unite, registre, parties_prenantes}, from the référentiel used."""
         out = {i.code: {"libelle": i.libelle, "unite": i.unite, "registre": i.registre, "parties": i.parties_prenantes}
                for i in self.referentiel.indicators}
-        for r in self.rows + self.org_rows + list(self.headline.values()):
+        described = self.org_frame.select("indicateur", "libelle", "unite", "registre").unique("indicateur", maintain_order=True)
+        for r in self.rows + described.to_dicts() + list(self.headline.values()):
             out.setdefault(r["indicateur"], {"libelle": r["libelle"], "unite": r["unite"], "registre": r["registre"], "parties": ()})
         return out
 
@@ -181,11 +188,12 @@ class ReportData:
     @cached_property
     def organisations(self) -> list[tuple[str, str]]:
         """(siren, raison sociale) of the organisations in the scope, by name."""
-        source = self.rows if self.kind == ORGANISME else self.org_rows
+        pairs = ([(r["siren"], r["raison_sociale"]) for r in self.rows] if self.kind == ORGANISME
+                 else self.org_frame.select("siren", "raison_sociale").unique(maintain_order=True).rows())
         seen: dict[str, str] = {}
-        for r in source:
-            if r["raison_sociale"] or r["siren"] not in seen:
-                seen[r["siren"]] = r["raison_sociale"] or r["siren"]
+        for siren, name in pairs:
+            if name or siren not in seen:
+                seen[siren] = name or siren
         return sorted(seen.items(), key=lambda t: (t[1].casefold(), t[0]))
 
     def by_territory(self, code: str) -> dict[str, dict]:

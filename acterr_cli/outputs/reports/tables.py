@@ -1,6 +1,7 @@
-"""Detail sheets: the ranking (territories, or organisations of a territory), every result
-(Indicateurs, Par organisme), the view by stakeholder (Parties prenantes) and the benchmark
-among peers (Pairs). Each is a named Excel table with frozen headers and a filter per column."""
+"""Detail sheets: the ranking (territories, or organisations of a territory), every consolidated
+result (Indicateurs), the view by stakeholder (Parties prenantes) and the benchmark among peers
+(Pairs). Each is a named Excel table with frozen headers and a filter per column. The results of
+each organisation (Par organisme) are in by_organisation.py."""
 
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ def _total_row(ws: Worksheet, data: ReportData, fmt: Formats, row: int, codes: l
 
 # ─── every result ───
 
-def _result_columns(data: ReportData, fmt: Formats, per_organisation: bool) -> list[Col]:
+def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
     def number(key: str, label: str, width: float, bold: bool = False) -> Col:
         return Col(label, width, lambda r: r[key] if r["statut"] == CALCULE else None,
                    lambda r: fmt.number(r["unite"], bold=bold, shrink=True))
@@ -159,8 +160,6 @@ def _result_columns(data: ReportData, fmt: Formats, per_organisation: bool) -> l
     cols = []
     if data.kind != TERRITOIRE:
         cols += [Col("Code territoire", 10, lambda r: r["code_territoire"]), Col("Territoire", 24, lambda r: r["nom_territoire"], lambda r: fmt.wrap())]
-    if per_organisation:
-        cols += [Col("SIREN", 10, lambda r: r["siren"]), Col("Raison sociale", 22, lambda r: r["raison_sociale"], lambda r: fmt.wrap())]
     cols += [
         Col("Code indicateur", 9, lambda r: r["indicateur"]),
         Col("Indicateur", 32, lambda r: r["libelle"], lambda r: fmt.wrap()),
@@ -169,7 +168,7 @@ def _result_columns(data: ReportData, fmt: Formats, per_organisation: bool) -> l
         Col("Unité", 9, lambda r: r["unite"], lambda r: fmt(align="center")),
         Col("Couverture (%)", 10, lambda r: r["couverture"], lambda r: fmt.coverage(r["couverture"], align="center")),
     ]
-    if not per_organisation and data.kind != ORGANISME:
+    if data.kind != ORGANISME:
         cols.append(Col("Organismes", 9, lambda r: r["nb_organismes"], lambda r: fmt.integer(align="center")))
     if data.has_previous:
         cols += [
@@ -198,30 +197,21 @@ def _remark(r: dict) -> str | None:
 def _in_reading_order(data: ReportData, rows: list[dict]) -> list[dict]:
     """Territories in the ranking's order (dwellings first); the engine's indicator order within."""
     order = {t.code: i for i, t in enumerate(data.territories)}
-    return sorted(rows, key=lambda r: (order.get(r["code_territoire"], len(order)), r["siren"] or ""))
-
-
-def results_sheet(wb: Workbook, data: ReportData, fmt: Formats, name: str, table_name: str, rows: list[dict],
-                  per_organisation: bool, subtitle: str) -> None:
-    ws = wb.add_worksheet(name)
-    rows, cut = fit_rows(_in_reading_order(data, rows), 3, EXCEL_MAX_ROWS)
-    cols = _result_columns(data, fmt, per_organisation)
-    row = heading(ws, fmt, data.title, subtitle + (f" {cut}" if cut else ""), [c.width for c in cols])
-    table(ws, fmt, row, cols, rows, table_name)
-    ws.freeze_panes(row + 1, 0 if data.kind == TERRITOIRE else 2)
-    print_setup(ws, data.title, (row, row))
+    return sorted(rows, key=lambda r: order.get(r["code_territoire"], len(order)))
 
 
 def indicateurs(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    """Every result of the scope, one row per territory and indicator (consolidated, or the organisation's)."""
     what = {ENSEMBLE: "Tous les résultats consolidés (ensemble des organismes) par territoire.",
             TERRITOIRE: f"Tous les résultats consolidés de {data.subject} (ensemble des organismes présents).",
             ORGANISME: f"Tous les résultats de {data.subject}, par territoire ({data.level_noun})."}[data.kind]
-    results_sheet(wb, data, fmt, "Indicateurs", "Indicateurs", data.rows, False, what)
-
-
-def par_organisme(wb: Workbook, data: ReportData, fmt: Formats) -> None:
-    results_sheet(wb, data, fmt, "Par organisme", "Par_organisme", data.org_rows, True,
-                  "Résultats de chaque organisme sur chaque territoire où il est présent.")
+    ws = wb.add_worksheet("Indicateurs")
+    rows, cut = fit_rows(_in_reading_order(data, data.rows), 3, EXCEL_MAX_ROWS)
+    cols = _result_columns(data, fmt)
+    row = heading(ws, fmt, data.title, what + (f" {cut}" if cut else ""), [c.width for c in cols])
+    table(ws, fmt, row, cols, rows, "Indicateurs")
+    ws.freeze_panes(row + 1, 0 if data.kind == TERRITOIRE else 2)
+    print_setup(ws, data.title, (row, row))
 
 
 # ─── by stakeholder ───

@@ -16,10 +16,8 @@ PROVENANCE_VERSION = 1
 
 def frame(data: ReportData) -> pl.DataFrame:
     """The scope's results of the exercice: consolidated (siren empty) then per organisation."""
-    rows = data.rows + data.org_rows
-    if not rows:
-        return data.inputs.computation.results.clear()
-    return pl.DataFrame(rows, schema=data.inputs.computation.results.schema)
+    schema = data.inputs.computation.results.schema
+    return pl.concat([pl.DataFrame(data.rows, schema=schema), data.org_frame.select(list(schema))])
 
 
 def provenance(data: ReportData) -> dict:

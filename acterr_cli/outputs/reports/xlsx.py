@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ def _symbol(unit: str) -> str:
     return "€" if is_money(unit) else unit if unit in ("%", "‰") else ""
 
 
+@lru_cache(maxsize=256)  # asked once per cell of every table
 def number_format(unit: str | None) -> str:
     """Full-precision format of a unit: `[$-40C]#,##0 "€"`, `[$-40C]#,##0.0 "%"`…"""
     unit = unit or ""
@@ -180,6 +182,7 @@ def merged(ws: Worksheet, row: int, first_col: int, last_col: int, text: str, fm
     ws.write_string(row, first_col, text, fmt)
 
 
+@lru_cache(maxsize=4096)  # the same labels and reasons recur on many rows
 def lines(text: str, width: float, font_size: float = 10) -> int:
     """Lines a wrapped text takes in a column of `width` characters (an estimate: neither Excel
     nor LibreOffice grows the rows of a file written by xlsxwriter)."""
@@ -242,12 +245,15 @@ def table(ws: Worksheet, fmt: Formats, row: int, cols: list[Col], rows: list[dic
     return last + 1
 
 
-def print_setup(ws: Worksheet, title: str, repeat: tuple[int, int] | None = None, portrait: bool = False) -> None:
-    """A4, landscape unless told, fit to the page width, title and sheet name in the header, page
-    numbers in the footer; repeated header rows on long tables."""
+def print_setup(ws: Worksheet, title: str, repeat: tuple[int, int] | None = None, portrait: bool = False,
+                fit_width: bool = True) -> None:
+    """A4, landscape unless told, fit to the page width (unless the sheet is too wide to read so),
+    title and sheet name in the header, page numbers in the footer; repeated header rows on long
+    tables."""
     ws.set_portrait() if portrait else ws.set_landscape()
     ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.65, bottom=0.6, )
     ws.set_header(f"&L&8{title.replace('&', '&&')}&R&8&A", {"margin": 0.25})
     ws.set_footer("&L&8acterr — valeur locale et plus-value sociale ne s'additionnent pas&C&8Page &P / &N&R&8&D",

@@ -1,0 +1,177 @@
+"""Par organisme: every organisation's results on every territory where it is present, as a wide
+table — one row per organisation and territory, one column per indicator (central value), the
+columns grouped by ledger under a coloured band.
+
+A long table (one row per result, with low and high values, coverage, reason) would hold
+hundreds of thousands of rows for an overview of hundreds of organisations: unreadable, and slow
+to write. The wide table keeps what traces a figure of the Indicateurs sheet to its
+organisations (each one's value, « n.c. » where it is not computable, orange where its coverage
+is partial); the long form of the same results is `acterr export --format csv|parquet`, which the
+sheet's subtitle names.
+
+Read from the per-organisation frame (never as dicts); any number of rows and any set of
+indicators per row (an organisation that only buys or employs somewhere may have a few)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.outputs.reports import tables
+from acterr_cli.outputs.reports.model import DWELLINGS, TERRITOIRE, ReportData
+from acterr_cli.outputs.reports.xlsx import (
+    LEDGER_COLORS,
+    NAVY,
+    NOT_COMPUTABLE,
+    ORANGE,
+    TABLE_STYLE,
+    Formats,
+    fit_row,
+    fit_rows,
+    heading,
+    is_money,
+    note,
+    partial,
+    print_setup,
+)
+from acterr_cli.referentiel.model import LEDGER_LABELS
+
+SHEET, TABLE = "Par organisme", "Par_organisme"
+SUBTITLE_WIDTH = 150  # the subtitle is wrapped over the first screen's columns, not over every indicator
+PRINT_SCALE = 60  # % : the names and a dozen indicators per A4 landscape page, as small as the other sheets fitted to width
+
+
+@dataclass
+class Line:
+    """One organisation on one territory: indicator → (value or None when not computable, coverage)."""
+
+    code_territoire: str
+    territoire: str
+    siren: str
+    organisme: str
+    cells: dict[str, tuple[float | None, float | None]]
+
+    @property
+    def dwellings(self) -> float:
+        value, _ = self.cells.get(DWELLINGS, (None, None))
+        return value or 0.0
+
+
+def organisation_lines(data: ReportData) -> list[Line]:
+    """Organisation × territory lines, territories in the ranking's order, then organisations by
+    dwellings there (largest first) and name."""
+    columns = data.org_frame.select("code_territoire", "nom_territoire", "siren", "raison_sociale", "indicateur",
+                                    "valeur", "statut", "couverture").to_dict(as_series=False)
+    by_pair: dict[tuple[str, str], Line] = {}
+    for code, name, siren, org, indicator, value, status, coverage in zip(*columns.values(), strict=True):
+        line = by_pair.get((code, siren))
+        if line is None:
+            line = by_pair[(code, siren)] = Line(code or "", name or code or "", siren or "", org or siren or "", {})
+        line.cells[indicator] = (value if status == CALCULE else None, coverage)
+    order = {t.code: i for i, t in enumerate(data.territories)}
+    return sorted(by_pair.values(), key=lambda x: (order.get(x.code_territoire, len(order)), x.territoire.casefold(),
+                                                     -x.dwellings, x.organisme.casefold(), x.siren))
+
+
+def indicator_codes(data: ReportData) -> list[str]:
+    """Indicators with at least one per-organisation result, in the référentiel's order."""
+    present = set(data.org_frame["indicateur"].unique().to_list())
+    return [c for c in data.labels if c in present]
+
+
+def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    ws = wb.add_worksheet(SHEET)
+    per_territory = data.kind != TERRITOIRE
+    # the first two columns name the line: frozen on screen, repeated on every printed page
+    fixed = ([("Territoire", 28, lambda x: x.territoire), ("Organisme", 28, lambda x: x.organisme),
+              ("Code territoire", 10, lambda x: x.code_territoire)] if per_territory
+             else [("Organisme", 30, lambda x: x.organisme)]) + [("SIREN", 10, lambda x: x.siren)]
+    codes = indicator_codes(data)
+    units = [data.labels[c]["unite"] or "" for c in codes]
+    ledgers = [data.labels[c]["registre"] for c in codes]
+    widths = [w for _, w, _ in fixed] + [14 if is_money(u) else 12 for u in units]
+    band_row, header_row = 3, 4
+    rows, cut = fit_rows(organisation_lines(data), header_row, tables.EXCEL_MAX_ROWS - 2)  # room for the legend
+    shown = [w for i, w in enumerate(widths) if sum(widths[: i + 1]) <= SUBTITLE_WIDTH] or widths[:1]
+    heading(ws, fmt, data.title, f"{_subtitle(data, len(rows))} {_legend(data)}" + (f" {cut}" if cut else ""), shown)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+
+    # ledger bands over the indicator columns, then the headers, coloured alike
+    first = len(fixed)
+    start = 0
+    for k in range(1, len(codes) + 1):
+        if k == len(codes) or ledgers[k] != ledgers[start]:
+            color = _color(ledgers[start])
+            label = LEDGER_LABELS.get(ledgers[start], ledgers[start] or "")
+            if k - 1 > start:
+                ws.merge_range(band_row, first + start, band_row, first + k - 1, label, fmt.band(color))
+            else:
+                ws.write_string(band_row, first + start, label, fmt.band(color))
+            start = k
+    ws.set_row(band_row, 20)
+    headers = [name for name, _, _ in fixed] + [f"{data.labels[c]['libelle'] or c}{f' ({u})' if u else ''}\n{c}"
+                                                 for c, u in zip(codes, units, strict=True)]
+    header_fmts = [fmt.header()] * len(fixed) + [fmt.header(_color(ledger)) for ledger in ledgers]
+    fit_row(ws, header_row, zip(headers, widths, header_fmts, strict=True))
+
+    text = fmt()
+    plain = [fmt.number(u) for u in units]
+    orange = [fmt.number(u, font_color=ORANGE) for u in units]
+    missing = fmt.missing()
+    for i, line in enumerate(rows):
+        r = header_row + 1 + i
+        for j, (_, _, get) in enumerate(fixed):
+            ws.write_string(r, j, get(line), text)
+        for k, code in enumerate(codes):
+            cell = line.cells.get(code)
+            if cell is None:
+                continue  # no result for this organisation here: a blank cell in the table
+            value, coverage = cell
+            if value is None:
+                ws.write_string(r, first + k, NOT_COMPUTABLE, missing)
+            else:
+                ws.write_number(r, first + k, value, orange[k] if partial(coverage) else plain[k])
+    if not rows:
+        ws.write_string(header_row + 1, 0, "(aucun)", fmt.note())
+    last = header_row + max(1, len(rows))
+    ws.add_table(header_row, 0, last, len(headers) - 1, {
+        "name": TABLE, "style": TABLE_STYLE, "autofilter": True,
+        "columns": [{"header": h, "header_format": f} for h, f in zip(headers, header_fmts, strict=True)],
+    })
+    ws.freeze_panes(header_row + 1, 2)
+    # Printed from the ledger bands down (the page header names the report and the sheet): the two
+    # name columns and the header rows repeated on every page, the indicators across pages, the
+    # legend under the name columns so that no page shows it cut.
+    end = note(ws, fmt, last + 2, _legend(data), 0, 1, widths[0] + widths[1])
+    print_setup(ws, data.title, (band_row, header_row), fit_width=False)
+    ws.set_print_scale(PRINT_SCALE)
+    ws.repeat_columns(0, 1)
+    ws.print_area(band_row, 0, end - 1, len(headers) - 1)
+
+
+def _color(ledger: str | None) -> str:
+    return LEDGER_COLORS.get(ledger or "", (NAVY,))[0]
+
+
+def _subtitle(data: ReportData, count: int) -> str:
+    where, line = ((f"sur {data.subject}", "organisme") if data.kind == TERRITOIRE
+                   else ("sur chaque territoire où il est présent", "organisme et territoire"))
+    return (f"Résultats de chaque organisme {where} : une ligne par {line} ({fr_number(count)} lignes), une colonne "
+            "par indicateur (valeur centrale), les indicateurs groupés par registre.")
+
+
+def _legend(data: ReportData) -> str:
+    command = (f"acterr export --territoire {data.level}" + (f" --code {data.scope.code}" if data.kind == TERRITOIRE else "")
+               + (f" --exercice {data.year}" if data.year is not None else ""))
+    return ("En orange : couverture partielle ; n.c. : non calculable ; case vide : pas de résultat pour cet organisme sur "
+            "ce territoire (par exemple un indicateur de patrimoine là où il n'a que des salariés ou des fournisseurs). "
+            f"Fourchette basse – haute, couverture, motif et exercice précédent de chaque résultat : « {command} --format csv » "
+            "(ou parquet), une ligne par résultat.")
+
+
+__all__ = ["SHEET", "TABLE", "Line", "organisation_lines", "indicator_codes", "write"]
