@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acterr_cli.errors import ERREUR, ActerrError, Problem
+from acterr_cli.errors import ERREUR, Problem
+from acterr_cli.inputs.batch import INTERNE, Read, read_batch, read_batch_in_worker
 from acterr_cli.inputs.crosscheck import compare_units
-from acterr_cli.inputs.detect import read_input
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
@@ -28,7 +28,6 @@ MAX_KEPT_WARNINGS = 500  # per file, in the manifest
 IMPORTE = "importe"
 REFUSE = "refuse"
 VERIFIE = "verifie"
-INTERNE = "interne"  # rule of the problem recorded when reading a file hit a bug
 
 
 @dataclass
@@ -92,9 +91,6 @@ class ImportReport:
         }
 
 
-Read = tuple[Path, "ParsedFile | None", list[Problem]]
-
-
 def read_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
                options: ReadOptions | None = None) -> list[Read]:
     """Read every file; a file that cannot be read at all becomes one problem, not a crash."""
@@ -106,35 +102,43 @@ def read_files(paths: list[Path], reference: TerritorialReference, kind: str | N
     return out
 
 
-PARALLEL_FROM = 4  # files; below, starting worker processes costs more than it saves
+PARALLEL_FROM = 4  # files; below, starting a worker process costs more than it saves
+BATCH_FILES = 48  # files checked together: large enough to share the fixed cost of a check, small enough to balance the processes
 
 
 def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadOptions) -> list[Read]:
     """Files are independent: a regional run of 20–90 workbooks (or a national one of 600) reads
-    them on every core. Results keep the order of the paths."""
-    workers = min(os.cpu_count() or 1, len(paths))
-    if len(paths) < PARALLEL_FROM or workers < 2:
-        return [_read_one(p, reference, options) for p in paths]
+    them on every core, by batches. This process reads batches from the start of the list while
+    worker processes take them from the end (a process spared; its batches need no transfer).
+    Results keep the order of the paths."""
+    processes = min(os.cpu_count() or 1, len(paths))
+    if len(paths) < PARALLEL_FROM or processes < 2:
+        return read_batch(paths, reference, options).reads
+    size = max(1, min(BATCH_FILES, -(-len(paths) // (2 * processes))))
+    batches = [paths[i:i + size] for i in range(0, len(paths), size)]
+    results: list[list[Read] | None] = [None] * len(batches)
+    todo = deque(range(len(batches)))
     context = multiprocessing.get_context("spawn")  # fork would copy Polars' thread pool in an unusable state
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return list(pool.map(_read_in_worker, paths, [options] * len(paths), chunksize=max(1, len(paths) // (workers * 8))))
+    with ProcessPoolExecutor(processes - 1, mp_context=context) as pool:
+        running: dict = {}
 
+        def feed() -> None:  # two batches queued per worker, so that none waits for this process
+            while todo and len(running) < 2 * (processes - 1):
+                i = todo.pop()
+                running[pool.submit(read_batch_in_worker, batches[i], options)] = i
 
-def _read_in_worker(path: Path, options: ReadOptions) -> Read:
-    return _read_one(path, TerritorialReference.load(), options)
+        def collect(futures) -> None:
+            for future in futures:
+                results[running.pop(future)] = future.result().reads
 
-
-def _read_one(path: Path, reference: TerritorialReference, options: ReadOptions) -> Read:
-    try:
-        return path, read_input(path, reference, options=options), []
-    except ActerrError as exc:
-        return path, None, exc.problems or [Problem(fichier=path.name, regle="lecture", message=exc.message)]
-    except MemoryError:
-        raise
-    except Exception as exc:  # a bug must not stop a night run of 90 files: this file is refused, the others go on
-        return path, None, [Problem(fichier=path.name, regle=INTERNE,
-                                    message=f"erreur interne en lisant ce fichier ({type(exc).__name__}: {str(exc)[:200]}) ; "
-                                            "relancez avec --debug et signalez le problème.")]
+        feed()
+        while todo:
+            i = todo.popleft()
+            results[i] = read_batch(batches[i], reference, options).reads
+            collect([f for f in running if f.done()])
+            feed()
+        collect(list(as_completed(running)))
+    return [read for batch in results for read in batch]
 
 
 def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:

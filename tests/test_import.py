@@ -44,9 +44,12 @@ def test_reimport_is_idempotent(tmp_path, espace, fixture_files):
     assert facts(espace, "patrimoine").height == 4
     after = api.compute_level(espace, "EPCI").results
     assert after.equals(before)
-    # Replaced fact files are gone: one file per unit and dataset.
-    files = sorted((espace / "faits").rglob("*.parquet"))
-    assert len(files) == sum(len(u["jeux"]) for u in manifest(espace)["unites"].values())
+    # Replaced fact files are gone: on disk, exactly the files the manifest lists, one per dataset,
+    # exercice and source type (the units of one import share their files).
+    units = manifest(espace)["unites"].values()
+    files = {p.relative_to(espace).as_posix() for p in (espace / "faits").rglob("*.parquet")}
+    assert files == {item["chemin"] for u in units for item in u["jeux"].values()}
+    assert len(files) == len({(d, u["exercice"], u["type"]) for u in units for d in u["jeux"]})
 
 
 def test_reimport_replaces_an_organisation(tmp_path, espace):

@@ -14,6 +14,8 @@ import polars as pl
 
 # Spaces people (and accounting software) put in numbers: normal, non-breaking, narrow no-break.
 _SPACES = r"[\s\u00a0\u202f\u2007]"
+# Inside stripped text: a run of two spaces or more, or one space that is not a plain space.
+_SPACE_RUN = r"\s\s+|[^\S ]"
 
 
 # Units people append to a header, with or without brackets: « en € », « k€ », « EUR »,
@@ -60,10 +62,21 @@ def unit_scale(header: object) -> float:
     return 1.0
 
 
-def clean_text(col: pl.Expr) -> pl.Expr:
-    """Trimmed text, empty string → null."""
-    s = col.cast(pl.Utf8).str.replace_all(_SPACES + "+", " ").str.strip_chars()
+def stripped(col: pl.Expr) -> pl.Expr:
+    """Text without leading or trailing spaces, empty → null: enough to tell a blank cell, to read a
+    number (which drops every space) or a key (which drops every non-letter)."""
+    s = col.cast(pl.Utf8).str.strip_chars()
     return pl.when(s == "").then(None).otherwise(s)
+
+
+def collapse_spaces(col: pl.Expr) -> pl.Expr:
+    """Runs of spaces (any kind: tab, line break, non-breaking) as one plain space, on stripped text."""
+    return col.str.replace_all(_SPACE_RUN, " ")
+
+
+def clean_text(col: pl.Expr) -> pl.Expr:
+    """Trimmed text, inner runs of spaces as one space, empty string → null."""
+    return collapse_spaces(stripped(col))
 
 
 def parse_number(col: pl.Expr) -> pl.Expr:
@@ -100,6 +113,17 @@ def luhn_valid(code: str | None) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0 or (len(code) == 14 and code.startswith("356000000"))
+
+
+def luhn_expr(digits: pl.Expr, length: int) -> pl.Expr:
+    """`luhn_valid` as an expression, for codes of `length` digits (null stays null)."""
+    n = pl.when(digits.str.contains(f"^[0-9]{{{length}}}$")).then(digits.str.to_integer(strict=False))
+    total = pl.lit(0, dtype=pl.Int64)
+    for i in range(length):
+        d = (n // 10**i) % 10
+        total = total + (pl.when(d * 2 > 9).then(d * 2 - 9).otherwise(d * 2) if i % 2 else d)
+    ok = (total % 10 == 0) | (digits.str.starts_with("356000000") if length == 14 else pl.lit(False))
+    return pl.when(digits.is_null()).then(None).otherwise(n.is_not_null() & ok)
 
 
 def column_letter(index: int) -> str:

@@ -5,11 +5,15 @@ that is not a workbook, a truncated download, a « zip bomb » (a few kB that in
 a sheet of a million rows must be refused with a message, in bounded time and memory, never
 crash the run. An xlsx or ods file is a zip archive: its members are inflated here once, in
 chunks, counting the real sizes (the sizes declared in the zip directory may lie) and, for xlsx
-worksheets, the rows and the formulas saved without their computed value.
+worksheets, the rows, the cells holding an Excel error and the formulas saved without their
+computed value. A member that is not a worksheet is not inflated when it cannot exceed the limits
+whatever it holds: deflate cannot inflate more than 1 032 times, and the compressed size bounds
+what any reader (calamine included) feeds to the decompressor.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -31,6 +35,10 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 (.xls), or an
 # A cell whose only content is a formula, without the <v> value a spreadsheet stores on save.
 _CELL = re.compile(rb"<c\b([^>]*)>(.*?)</c>", re.S)
 _REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
+# A cell holding an Excel error (« #DIV/0! »): calamine gives it as an empty cell.
+_ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>/]*)>(.*?)</c>', re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+MAX_DEFLATE_RATIO = 1032
 _ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>(.*?)</table:table-row>", re.S)
 _ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
 MAX_ODS_CELLS = 5_000_000
@@ -38,23 +46,31 @@ MAX_ODS_CELLS = 5_000_000
 
 @dataclass
 class ContainerScan:
-    """What the scan learnt: rows per sheet (xlsx) and cells holding a formula without value."""
+    """What the scan learnt: rows per sheet (xlsx), cells holding a formula without value, and
+    cells holding an Excel error (reference → what Excel shows, « #N/A »). `errors_known` tells
+    whether the errors were read here (xlsx) or must be asked to calamine (ods, xls)."""
 
     rows: dict[str, int] = field(default_factory=dict)
     formulas_without_value: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)
+    errors_known: bool = False
 
 
-def inspect_workbook(path: Path) -> ContainerScan:
-    """Refuse what calamine should never see; return what the reader needs to know."""
+def inspect_workbook(path: Path, data: bytes | None = None) -> ContainerScan:
+    """Refuse what calamine should never see; return what the reader needs to know. `data`: the
+    file's bytes when the caller has read them already."""
     path = Path(path)
-    size = path.stat().st_size
+    size = path.stat().st_size if data is None else len(data)
     if size == 0:
         raise InvalidDataError(f"{path.name} : le fichier est vide.")
     if size > MAX_FILE_BYTES:
         raise InvalidDataError(f"{path.name} : fichier de {size / 1e6:.0f} Mo, trop volumineux pour un questionnaire ou une liasse "
                                f"(limite {MAX_FILE_BYTES // (1024 * 1024)} Mo).")
-    with open(path, "rb") as fh:
-        head = fh.read(512)
+    if data is None:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    else:
+        head = data[:512]
     if head.startswith(CFB_MAGIC):
         if path.suffix.lower() in (".xlsx", ".xlsm"):  # an xlsx wrapped this way is encrypted
             raise InvalidDataError(f"{path.name} : classeur protégé par un mot de passe (ou ancien format .xls renommé) ; "
@@ -64,7 +80,7 @@ def inspect_workbook(path: Path) -> ContainerScan:
         raise InvalidDataError(f"{path.name} : ce fichier n'est pas un classeur Excel ({_guess(head)}). "
                                "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx.")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             return _scan_zip(zf, path.name)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise InvalidDataError(f"{path.name} : classeur endommagé ou incomplet (téléchargement interrompu ?) ; "
@@ -88,15 +104,26 @@ def _scan_zip(zf: zipfile.ZipFile, name: str) -> ContainerScan:
     if declared > MAX_TOTAL_BYTES or any(i.file_size > MAX_MEMBER_BYTES for i in infos):
         raise _bomb(name, declared)
     sheets = xlsx_sheet_members(zf)
-    scan = ContainerScan()
+    scan = ContainerScan(errors_known=bool(sheets))
     total = 0
     for info in infos:
         sheet = sheets.get(info.filename)
         if info.filename == "content.xml":
             total += _scan_ods_content(zf, info, name, total)
+        elif sheet is None and _bounded(info) and total + _inflated_bound(info) <= MAX_TOTAL_BYTES:
+            total += _inflated_bound(info)
         else:
             total += _scan_member(zf, info, name, total, scan, sheet)
     return scan
+
+
+def _inflated_bound(info: zipfile.ZipInfo) -> int:
+    return info.compress_size if info.compress_type == zipfile.ZIP_STORED else info.compress_size * MAX_DEFLATE_RATIO
+
+
+def _bounded(info: zipfile.ZipInfo) -> bool:
+    """A member whose inflated size cannot exceed the limit, without inflating it."""
+    return info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and _inflated_bound(info) <= MAX_MEMBER_BYTES
 
 
 def _bomb(name: str, size: int) -> InvalidDataError:
@@ -122,10 +149,11 @@ def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sh
         size += len(chunk)
         if sheet is None:
             continue
-        buffer = tail + chunk
+        buffer = tail + chunk if tail else chunk
         cut = buffer.rfind(b"</c>") + 4 if b"</c>" in buffer else 0
-        rows += buffer[:cut].count(b"<row ") + buffer[:cut].count(b"<row>")
-        _formulas_without_value(buffer[:cut], scan.formulas_without_value.setdefault(sheet, []))
+        rows += buffer.count(b"<row ", 0, cut) + buffer.count(b"<row>", 0, cut)
+        _formulas_without_value(buffer, cut, scan.formulas_without_value.setdefault(sheet, []))
+        _error_cells(buffer, cut, scan.errors.setdefault(sheet, {}))
         tail = buffer[cut:]
         if len(tail) > 8 * _CHUNK:  # a single « cell » of megabytes: not what a spreadsheet writes
             raise InvalidDataError(f"{name}, feuille {sheet} : structure de feuille anormale (cellule de plusieurs Mo).")
@@ -136,10 +164,10 @@ def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sh
     return size
 
 
-def _formulas_without_value(xml: bytes, found: list[str]) -> None:
-    if b"<f" not in xml or len(found) >= MAX_REPORTED_FORMULAS:
+def _formulas_without_value(xml: bytes, end: int, found: list[str]) -> None:
+    if len(found) >= MAX_REPORTED_FORMULAS or (xml.find(b"<f>", 0, end) < 0 and xml.find(b"<f ", 0, end) < 0):
         return
-    for match in _CELL.finditer(xml):
+    for match in _CELL.finditer(xml, 0, end):
         inner = match.group(2)
         if b"<f" in inner and b"<v>" not in inner and b"<is>" not in inner:
             ref = _REF.search(match.group(1))
@@ -147,6 +175,16 @@ def _formulas_without_value(xml: bytes, found: list[str]) -> None:
                 found.append(ref.group(1).decode())
                 if len(found) >= MAX_REPORTED_FORMULAS:
                     return
+
+
+def _error_cells(xml: bytes, end: int, found: dict[str, str]) -> None:
+    if xml.find(b't="e"', 0, end) < 0:
+        return
+    for match in _ERROR_CELL.finditer(xml, 0, end):
+        ref, value = _REF.search(match.group(1)), _VALUE.search(match.group(2))
+        if ref:
+            shown = value.group(1).decode("utf-8", "replace").strip() if value else ""
+            found[ref.group(1).decode()] = shown or "#ERREUR"
 
 
 def _scan_ods_content(zf, info, name: str, total_before: int) -> int:

@@ -8,6 +8,7 @@ xlsx (built-in formats 9 and 10, or a custom format with « % »), the value typ
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -26,12 +27,13 @@ _REPEAT_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
 _REPEAT_COLS = re.compile(rb'number-columns-repeated="(\d+)"')
 
 
-def percent_cells(path: Path, sheet: str, refs: list[str]) -> set[str]:
-    """The cells among `refs` (« B16 ») of `sheet` whose number format is a percentage."""
+def percent_cells(source: Path | bytes, sheet: str, refs: list[str]) -> set[str]:
+    """The cells among `refs` (« B16 ») of `sheet` whose number format is a percentage. `source`:
+    the file, or its bytes."""
     if not refs:
         return set()
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
             names = set(zf.namelist())
             if "xl/workbook.xml" in names:
                 return _xlsx(zf, sheet, refs)
