@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import defaultdict, deque
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
+from collections import defaultdict
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,42 +104,69 @@ def read_files(paths: list[Path], reference: TerritorialReference, kind: str | N
 
 
 PARALLEL_FROM = 4  # files; below, starting a worker process costs more than it saves
-BATCH_FILES = 48  # files checked together: large enough to share the fixed cost of a check, small enough to balance the processes
+BATCH_FILES = 48  # files checked together at most: enough to share the fixed cost of a check
+MIN_BATCH_FILES = 8  # the last batches are smaller, so that the processes finish together
+
+
+class _Shares:
+    """The files still to read: this process takes batches from the start of the list, the
+    workers from the end, smaller and smaller as the work left shrinks."""
+
+    def __init__(self, paths: list[Path], processes: int):
+        self.paths, self.lo, self.hi, self.processes = paths, 0, len(paths), processes
+        self.lock = threading.RLock()
+
+    def take(self, front: bool) -> tuple[int, list[Path]] | None:
+        with self.lock:
+            left = self.hi - self.lo
+            if not left:
+                return None
+            size = min(left, max(MIN_BATCH_FILES, min(BATCH_FILES, left // (2 * self.processes))))
+            start = self.lo if front else self.hi - size
+            if front:
+                self.lo += size
+            else:
+                self.hi -= size
+            return start, self.paths[start:start + size]
 
 
 def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadOptions) -> list[Read]:
     """Files are independent: a regional run of 20–90 workbooks (or a national one of 600) reads
     them on every core, by batches. This process reads batches from the start of the list while
-    worker processes take them from the end (a process spared; its batches need no transfer).
-    Results keep the order of the paths."""
+    worker processes take them from the end (a process spared, and its batches need no transfer);
+    a worker gets its next batch as soon as it hands one back. Results keep the order of the paths."""
     processes = min(os.cpu_count() or 1, len(paths))
     if len(paths) < PARALLEL_FROM or processes < 2:
         return read_batch(paths, reference, options).reads
-    size = max(1, min(BATCH_FILES, -(-len(paths) // (2 * processes))))
-    batches = [paths[i:i + size] for i in range(0, len(paths), size)]
-    results: list[list[Read] | None] = [None] * len(batches)
-    todo = deque(range(len(batches)))
+    shares = _Shares(paths, processes)
+    done: dict[int, list[Read]] = {}
+    futures: list[tuple[int, Future]] = []
     context = multiprocessing.get_context("spawn")  # fork would copy Polars' thread pool in an unusable state
     with ProcessPoolExecutor(processes - 1, mp_context=context) as pool:
-        running: dict = {}
 
-        def feed() -> None:  # two batches queued per worker, so that none waits for this process
-            while todo and len(running) < 2 * (processes - 1):
-                i = todo.pop()
-                running[pool.submit(read_batch_in_worker, batches[i], options)] = i
+        def give(_finished: Future | None = None) -> None:
+            with shares.lock:
+                share = shares.take(front=False)
+                if share is not None:
+                    future = pool.submit(read_batch_in_worker, share[1], options)
+                    futures.append((share[0], future))
+            if share is not None:
+                future.add_done_callback(give)
 
-        def collect(futures) -> None:
-            for future in futures:
-                results[running.pop(future)] = future.result().reads
-
-        feed()
-        while todo:
-            i = todo.popleft()
-            results[i] = read_batch(batches[i], reference, options).reads
-            collect([f for f in running if f.done()])
-            feed()
-        collect(list(as_completed(running)))
-    return [read for batch in results for read in batch]
+        for _ in range(processes - 1):
+            give()
+        while (share := shares.take(front=True)) is not None:
+            done[share[0]] = read_batch(share[1], reference, options).reads
+        while True:
+            with shares.lock:
+                current = list(futures)
+            wait([f for _, f in current])
+            with shares.lock:
+                if len(futures) == len(current):
+                    break
+        for start, future in futures:
+            done[start] = future.result().reads
+    return [read for start in sorted(done) for read in done[start]]
 
 
 def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:

@@ -14,7 +14,7 @@ import polars as pl
 
 # Spaces people (and accounting software) put in numbers: normal, non-breaking, narrow no-break.
 _SPACES = r"[\s\u00a0\u202f\u2007]"
-# Inside stripped text: a run of two spaces or more, or one space that is not a plain space.
+# Inside trimmed text: a run of two spaces or more, or one space that is not a plain space.
 _SPACE_RUN = r"\s\s+|[^\S ]"
 
 
@@ -62,21 +62,11 @@ def unit_scale(header: object) -> float:
     return 1.0
 
 
-def stripped(col: pl.Expr) -> pl.Expr:
-    """Text without leading or trailing spaces, empty → null: enough to tell a blank cell, to read a
-    number (which drops every space) or a key (which drops every non-letter)."""
-    s = col.cast(pl.Utf8).str.strip_chars()
-    return pl.when(s == "").then(None).otherwise(s)
-
-
-def collapse_spaces(col: pl.Expr) -> pl.Expr:
-    """Runs of spaces (any kind: tab, line break, non-breaking) as one plain space, on stripped text."""
-    return col.str.replace_all(_SPACE_RUN, " ")
-
-
 def clean_text(col: pl.Expr) -> pl.Expr:
-    """Trimmed text, inner runs of spaces as one space, empty string → null."""
-    return collapse_spaces(stripped(col))
+    """Trimmed text, inner runs of spaces (any kind: tab, line break, non-breaking) as one plain
+    space, empty string → null."""
+    s = col.cast(pl.Utf8).str.strip_chars()
+    return pl.when(s != "").then(s.str.replace_all(_SPACE_RUN, " "))  # keeps the column's name
 
 
 def parse_number(col: pl.Expr) -> pl.Expr:
@@ -89,10 +79,6 @@ def parse_number(col: pl.Expr) -> pl.Expr:
     s = pl.when(s.str.contains(",")).then(s.str.replace_all(r"\.", "").str.replace(",", ".")).otherwise(s)
     s = s.str.replace(r"^\((.*)\)$", "-$1")  # accounting negatives « (1 234) »
     return s.cast(pl.Float64, strict=False)
-
-
-def is_blank(col: pl.Expr) -> pl.Expr:
-    return clean_text(col).is_null()
 
 
 def digits_only(col: pl.Expr) -> pl.Expr:
@@ -113,17 +99,6 @@ def luhn_valid(code: str | None) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0 or (len(code) == 14 and code.startswith("356000000"))
-
-
-def luhn_expr(digits: pl.Expr, length: int) -> pl.Expr:
-    """`luhn_valid` as an expression, for codes of `length` digits (null stays null)."""
-    n = pl.when(digits.str.contains(f"^[0-9]{{{length}}}$")).then(digits.str.to_integer(strict=False))
-    total = pl.lit(0, dtype=pl.Int64)
-    for i in range(length):
-        d = (n // 10**i) % 10
-        total = total + (pl.when(d * 2 > 9).then(d * 2 - 9).otherwise(d * 2) if i % 2 else d)
-    ok = (total % 10 == 0) | (digits.str.starts_with("356000000") if length == 14 else pl.lit(False))
-    return pl.when(digits.is_null()).then(None).otherwise(n.is_not_null() & ok)
 
 
 def column_letter(index: int) -> str:

@@ -1,7 +1,8 @@
 """Typed parsing of text columns, with one Problem per faulty cell.
 
 Readers hand over a frame of raw text: one column per canonical field, plus `_f` (which file of
-the batch the row comes from) and `_i` (the row in that file's sheet, from 0). The files of a
+the batch the row comes from) and `_i` (the row in that file's sheet, from 0). A blank cell (empty,
+or only spaces) is null, as the grids give it (see excel.py). The files of a
 batch are parsed together, in a few vectorised plans: on the clean path nothing is done cell by
 cell in Python; problems are built only for the rows a check flags, each named by its file, sheet
 and cell. The rules are the ones a user can read in the error report: required cells, numbers,
@@ -10,6 +11,7 @@ integers, controlled lists, oui/non, commune codes, SIREN, SIRET.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,12 +23,10 @@ from acterr_cli.inputs.cells import (
     NO,
     YES,
     clean_text,
-    collapse_spaces,
     digits_only,
     header_key,
-    luhn_expr,
+    luhn_valid,
     parse_number,
-    stripped,
 )
 from acterr_cli.inputs.communes import describe, helper_for, looks_like_name
 from acterr_cli.territory.reference import TerritorialReference
@@ -104,15 +104,13 @@ class _Plan:
 
 
 def parse_fields(raw: pl.DataFrame, columns: Sequence[qs.Column], parts: dict[int, Part],
-                 reference: TerritorialReference, already_stripped: bool = False) -> pl.DataFrame:
-    """Typed columns (and `_f`, `_i`) for every field present in `raw` (text); problems go to the
-    part of their file. Fields absent from `raw` are left out. `already_stripped`: the texts have
-    no leading or trailing spaces, and blank cells are null (see `cells.stripped`)."""
+                 reference: TerritorialReference) -> pl.DataFrame:
+    """Typed columns (and `_f`, `_i`) for every field present in `raw` (text, blank cells null);
+    problems go to the part of their file. Fields absent from `raw` are left out."""
     present = [c for c in columns if c.field in raw.columns]
     if not present:
         return pl.DataFrame()
-    texts = raw.select(FILE, ROW, *[(pl.col(c.field) if already_stripped else stripped(pl.col(c.field))).alias(c.field)
-                                    for c in present])
+    texts = raw.select(FILE, ROW, *[c.field for c in present])
     probe = _probe(texts, present)
     plans = [_PLANNERS[c.kind](c, texts, probe, parts, reference) for c in present]
     frame = texts.lazy()
@@ -132,14 +130,14 @@ def parse_fields(raw: pl.DataFrame, columns: Sequence[qs.Column], parts: dict[in
 
 def _probe(texts: pl.DataFrame, present: list[qs.Column]) -> dict[str, bool]:
     """Which columns need the slow paths: numbers not written plainly (« 1 234,56 € »), text with
-    runs of spaces. One pass over the batch."""
+    spaces to clean. One pass over the batch."""
     exprs = []
     for c in present:
         t = pl.col(c.field)
         if c.kind in NUMERIC_KINDS:
             exprs.append((t.is_not_null() & t.cast(pl.Float64, strict=False).is_null()).any().alias(c.field))
-        elif c.kind in (qs.TEXT, qs.COMMUNE, qs.QPV):
-            exprs.append(t.str.contains(r"\s\s|[^\S ]").any().alias(c.field))
+        elif c.kind == qs.TEXT:
+            exprs.append(t.str.contains(r"^\s|\s$|\s\s|[^\S ]").any().alias(c.field))
     return texts.select(exprs).row(0, named=True) if exprs else {}
 
 
@@ -183,7 +181,7 @@ def _plan_number(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
     if percent is not None:
         rounded = pl.coalesce(percent, rounded)
     stages[1].append(rounded.alias(_value(f)))
-    stages[1].append(t.str.contains(r"^-?\d{1,3}(\.\d{3})+$").fill_null(False).alias(m("separateur")))
+    stages[1].append(t.str.contains(r"^\s*-?\d{1,3}(\.\d{3})+\s*$").fill_null(False).alias(m("separateur")))
     checks.append(_Check("separateur", "nombre ambigu : le point est lu comme une virgule décimale ; si c'est un séparateur de "
                                        "milliers, écrivez le nombre sans point.", AVERTISSEMENT, m("separateur")))
     final = pl.col(_value(f))
@@ -237,16 +235,31 @@ def _percent_format(column: qs.Column, texts: pl.DataFrame, value: pl.Expr, part
 def _plan_text(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
                reference: TerritorialReference) -> _Plan:
     t = pl.col(column.field)
-    value = collapse_spaces(t) if probe.get(column.field) else t
+    value = clean_text(t) if probe.get(column.field) else t
     return _Plan(column, [[value.alias(_value(column.field)), *_required_stage(column)]], [(_value(column.field), column.field)],
                  _required(column))
 
 
-def _by_unique(texts: pl.DataFrame, f: str, convert: Callable[[str], object], dtype) -> pl.Expr:
-    """A conversion computed once per distinct text of the batch (a column of 100 000 purchase
-    lines holds a handful of natures), then mapped onto the rows."""
-    keys = texts.get_column(f).drop_nulls().unique().to_list()
-    return pl.col(f).replace_strict(keys, [convert(k) for k in keys], default=None, return_dtype=dtype)
+def _by_text(texts: pl.DataFrame, f: str, compute: Callable[[pl.Series], pl.DataFrame],
+             schema: dict[str, pl.DataType]) -> list[list[pl.Expr]]:
+    """Stages giving the columns of `schema`, computed once per distinct text of the column (a
+    column of 100 000 purchase lines holds a handful of natures and a few thousand communes) from
+    its cleaned form, then mapped onto the rows."""
+    keys = texts.get_column(f).drop_nulls().unique()
+    if keys.is_empty():
+        return [[pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items()]]
+    values = compute(pl.select(clean_text(pl.lit(keys))).to_series())
+    index = _value(f, ":index")
+    return [[pl.col(f).replace_strict(keys, pl.Series(range(len(keys)), dtype=pl.UInt32), default=None).alias(index)],
+            [pl.lit(values.get_column(name)).gather(pl.col(index)).alias(name) for name in schema]]
+
+
+def _each(function: Callable[[str], object], name: str, dtype: pl.DataType) -> Callable[[pl.Series], pl.DataFrame]:
+    return lambda cleaned: pl.DataFrame({name: [function(s) for s in cleaned.to_list()]}, schema={name: dtype})
+
+
+def _then(stages: list[list[pl.Expr]], *more: list[pl.Expr]) -> list[list[pl.Expr]]:
+    return [*stages, *more]
 
 
 def _plan_choice(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
@@ -255,9 +268,8 @@ def _plan_choice(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
     allowed = qs.CHOICES[column.choices]
     # French label or slug, any case or accentuation: « réhabilitation », « REHABILITATION », « rehabilitation ».
     by_key = {header_key(v): v for v in allowed}
-    value = _by_unique(texts, f, lambda s: by_key.get(header_key(s)), pl.Utf8)
-    stages = [[value.alias(_value(f)), *_required_stage(column)],
-              [(pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "liste"))]]
+    stages = _then(_by_text(texts, f, _each(lambda s: by_key.get(header_key(s)), _value(f), pl.Utf8), {_value(f): pl.Utf8}),
+                   [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "liste"))])
     check = _Check("liste", f"valeur inconnue dans « {column.label} » ; valeurs admises : {', '.join(allowed)}.", mask=_mask(f, "liste"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
@@ -270,9 +282,8 @@ def _yes_no(text: str) -> bool | None:
 def _plan_yesno(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
                 reference: TerritorialReference) -> _Plan:
     f = column.field
-    value = _by_unique(texts, f, _yes_no, pl.Boolean)
-    stages = [[value.alias(_value(f)), *_required_stage(column)],
-              [(pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "oui_non"))]]
+    stages = _then(_by_text(texts, f, _each(_yes_no, _value(f), pl.Boolean), {_value(f): pl.Boolean}),
+                   [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "oui_non"))])
     check = _Check("oui_non", f"« oui » ou « non » attendu dans « {column.label} ».", mask=_mask(f, "oui_non"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
@@ -282,45 +293,62 @@ def _plan_commune(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: di
     """Codes are looked up once per distinct text; a code the reference does not know is an
     error, unless it is the unambiguous name of a commune (see `_unknown_communes`)."""
     f = column.field
-    distinct = texts.get_column(f).drop_nulls().unique()
-    typed = pl.select(clean_text(pl.lit(distinct)).alias("saisie")).to_series() if probe.get(f) else distinct
-    found = reference.normalize_communes(typed)
-    keys = distinct.to_list()
-    stages = [[pl.col(f).replace_strict(keys, typed, default=None, return_dtype=pl.Utf8).alias(_value(f, "_saisie")),
-               pl.col(f).replace_strict(keys, found["commune"], default=None, return_dtype=pl.Utf8).alias(_value(f)),
-               pl.col(f).replace_strict(keys, found["statut"] == "inconnu", default=False, return_dtype=pl.Boolean)
-               .alias(_mask(f, "commune")),
-               *_required_stage(column)]]
+
+    def lookup(cleaned: pl.Series) -> pl.DataFrame:
+        known = _normalized(reference)
+        new = [c for c in cleaned.to_list() if c not in known]
+        if new:
+            found = reference.normalize_communes(pl.Series(new, dtype=pl.Utf8))
+            known.update(zip(new, zip(found.get_column("commune").to_list(), (found.get_column("statut") == "inconnu").to_list())))
+        codes = [known[c] for c in cleaned.to_list()]
+        return pl.DataFrame({_value(f, "_saisie"): cleaned, _value(f): [c[0] for c in codes], _mask(f, "commune"): [c[1] for c in codes]},
+                            schema={_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, "commune"): pl.Boolean})
+
+    schema = {_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, "commune"): pl.Boolean}
+    stages = _then(_by_text(texts, f, lookup, schema), [*_required_stage(column), pl.col(_mask(f, "commune")).fill_null(False)])
     check = _Check("commune", "", mask=_mask(f, "commune"), emit=_unknown_communes)
     return _Plan(column, stages, [(_value(f), f), (_value(f, "_saisie"), f"{f}_saisie")], [check, *_required(column)])
 
 
+@functools.lru_cache(maxsize=4)
+def _normalized(reference: TerritorialReference) -> dict[str, tuple[str | None, bool]]:
+    """Commune codes as typed → (current commune, unknown?), remembered for the next batches."""
+    return {}
+
+
+def _codes(f: str, length: int, keep_bad: bool) -> Callable[[pl.Series], pl.DataFrame]:
+    """SIREN (9) or SIRET (14) digits and whether their Luhn key is wrong, per distinct text."""
+    def compute(cleaned: pl.Series) -> pl.DataFrame:
+        digits = pl.select(digits_only(pl.lit(cleaned))).to_series().to_list()
+        bad = [not (len(d) == length and luhn_valid(d)) for d in digits]
+        values = digits if keep_bad else [None if b else d for d, b in zip(digits, bad, strict=True)]
+        return pl.DataFrame({_value(f): values, _mask(f, "code"): bad}, schema={_value(f): pl.Utf8, _mask(f, "code"): pl.Boolean})
+    return compute
+
+
 def _plan_siren(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
                 reference: TerritorialReference) -> _Plan:
-    f, digits = column.field, pl.col(_value(column.field, "d"))
-    stages = [[digits_only(pl.col(f)).alias(_value(f, "d")), *_required_stage(column)],
-              [(~luhn_expr(digits, 9)).alias(_mask(f, "siren"))],
-              [pl.when(pl.col(_mask(f, "siren")).fill_null(True)).then(None).otherwise(digits).alias(_value(f)),
-               pl.col(_mask(f, "siren")).fill_null(False)]]
-    check = _Check("siren", "SIREN invalide : 9 chiffres avec une clé de contrôle (Luhn) correcte attendus.", mask=_mask(f, "siren"))
+    f = column.field
+    schema = {_value(f): pl.Utf8, _mask(f, "code"): pl.Boolean}
+    stages = _then(_by_text(texts, f, _codes(f, 9, keep_bad=False), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)])
+    check = _Check("siren", "SIREN invalide : 9 chiffres avec une clé de contrôle (Luhn) correcte attendus.", mask=_mask(f, "code"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
 
 def _plan_siret(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
                 reference: TerritorialReference) -> _Plan:
-    f, digits = column.field, pl.col(_value(column.field))
-    stages = [[digits_only(pl.col(f)).alias(_value(f)), *_required_stage(column)],
-              [(~luhn_expr(digits, 14)).fill_null(False).alias(_mask(f, "siret"))]]
-    check = _Check("siret", "SIRET douteux : 14 chiffres avec une clé de contrôle correcte attendus.", AVERTISSEMENT, _mask(f, "siret"))
+    f = column.field
+    schema = {_value(f): pl.Utf8, _mask(f, "code"): pl.Boolean}
+    stages = _then(_by_text(texts, f, _codes(f, 14, keep_bad=True), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)])
+    check = _Check("siret", "SIRET douteux : 14 chiffres avec une clé de contrôle correcte attendus.", AVERTISSEMENT, _mask(f, "code"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
 
 def _plan_qpv(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
               reference: TerritorialReference) -> _Plan:
     f = column.field
-    text = collapse_spaces(pl.col(f)) if probe.get(f) else pl.col(f)
     codes = pl.col(_value(f))
-    stages = [[text.str.to_uppercase().str.replace_all(" ", "").alias(_value(f)), *_required_stage(column)],
+    stages = [[clean_text(pl.col(f)).str.to_uppercase().str.replace_all(" ", "").alias(_value(f)), *_required_stage(column)],
               [(codes.is_not_null() & ~codes.str.contains(r"^Q[NP]\d{3}\w{3}$")).fill_null(False).alias(_mask(f, "qpv"))]]
     check = _Check("qpv", "code QPV inattendu (format QN07511M ou QP066007).", AVERTISSEMENT, _mask(f, "qpv"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
@@ -351,7 +379,7 @@ def _report_all(frame: pl.DataFrame, plans: list[_Plan], parts: dict[int, Part])
     flagged = frame.filter(pl.col("_flag"))
     if not flagged.height:
         return []
-    flagged = flagged.with_columns([collapse_spaces(pl.col(p.column.field)) for p in plans])  # the cell as the user wrote it
+    flagged = flagged.with_columns([clean_text(pl.col(p.column.field)) for p in plans])  # the cell as the user wrote it
     updates: list[Update] = []
     for (f,), rows in flagged.partition_by(FILE, as_dict=True, maintain_order=True).items():
         part = parts[f]

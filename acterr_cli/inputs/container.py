@@ -39,6 +39,8 @@ _REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>/]*)>(.*?)</c>', re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 MAX_DEFLATE_RATIO = 1032
+KEPT_BYTES = 256 * 1024  # xlsx worksheets up to this size are kept inflated (number formats are looked up in them)
+STYLES = "xl/styles.xml"
 _ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>(.*?)</table:table-row>", re.S)
 _ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
 MAX_ODS_CELLS = 5_000_000
@@ -54,6 +56,8 @@ class ContainerScan:
     formulas_without_value: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
     errors_known: bool = False
+    members: dict[str, str] = field(default_factory=dict)  # xlsx worksheet member -> sheet name
+    kept: dict[str, bytes] = field(default_factory=dict)  # small xlsx members the reader needs again (styles, sheets)
 
 
 def inspect_workbook(path: Path, data: bytes | None = None) -> ContainerScan:
@@ -104,12 +108,14 @@ def _scan_zip(zf: zipfile.ZipFile, name: str) -> ContainerScan:
     if declared > MAX_TOTAL_BYTES or any(i.file_size > MAX_MEMBER_BYTES for i in infos):
         raise _bomb(name, declared)
     sheets = xlsx_sheet_members(zf)
-    scan = ContainerScan(errors_known=bool(sheets))
+    scan = ContainerScan(errors_known=bool(sheets), members=sheets)
     total = 0
     for info in infos:
         sheet = sheets.get(info.filename)
         if info.filename == "content.xml":
             total += _scan_ods_content(zf, info, name, total)
+        elif info.filename == STYLES and sheets and info.file_size <= KEPT_BYTES:
+            total += _scan_member(zf, info, name, total, scan, None)
         elif sheet is None and _bounded(info) and total + _inflated_bound(info) <= MAX_TOTAL_BYTES:
             total += _inflated_bound(info)
         else:
@@ -144,14 +150,19 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, total_before:
 
 
 def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sheet: str | None) -> int:
-    size, rows, tail = 0, 0, b""
+    size, rows, tail, chunks = 0, 0, b"", []
     for chunk in _chunks(zf, info, name, total_before):
         size += len(chunk)
+        if size <= KEPT_BYTES:
+            chunks.append(chunk)
         if sheet is None:
             continue
         buffer = tail + chunk if tail else chunk
         cut = buffer.rfind(b"</c>") + 4 if b"</c>" in buffer else 0
-        rows += buffer.count(b"<row ", 0, cut) + buffer.count(b"<row>", 0, cut)
+        # Rows are counted in sheets that may hold too many (a row takes 4 bytes at least); the
+        # reader checks the count again after loading at most MAX_ROWS + 1 rows.
+        if size > _CHUNK or info.file_size > 4 * MAX_ROWS:
+            rows += buffer.count(b"<row", 0, cut)
         _formulas_without_value(buffer, cut, scan.formulas_without_value.setdefault(sheet, []))
         _error_cells(buffer, cut, scan.errors.setdefault(sheet, {}))
         tail = buffer[cut:]
@@ -161,11 +172,14 @@ def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sh
             break
     if sheet is not None:
         scan.rows[sheet] = rows + tail.count(b"<row")
+    if size <= KEPT_BYTES and (sheet is not None or info.filename == STYLES):
+        scan.kept[info.filename] = b"".join(chunks)
     return size
 
 
 def _formulas_without_value(xml: bytes, end: int, found: list[str]) -> None:
-    if len(found) >= MAX_REPORTED_FORMULAS or (xml.find(b"<f>", 0, end) < 0 and xml.find(b"<f ", 0, end) < 0):
+    # A sheet with formulas has a closing </f> (shared formulas too: their first cell holds the text).
+    if len(found) >= MAX_REPORTED_FORMULAS or xml.find(b"</f>", 0, end) < 0:
         return
     for match in _CELL.finditer(xml, 0, end):
         inner = match.group(2)

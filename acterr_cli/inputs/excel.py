@@ -25,8 +25,8 @@ import polars as pl
 
 from acterr_cli.errors import InvalidDataError, Problem
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
-from acterr_cli.inputs.container import MAX_FILE_BYTES, MAX_ROWS, inspect_workbook
-from acterr_cli.inputs.formats import percent_cells
+from acterr_cli.inputs.container import MAX_FILE_BYTES, MAX_ROWS, STYLES, inspect_workbook
+from acterr_cli.inputs.formats import percent_cells, percent_styles, styled_cells
 from acterr_cli.inputs.model import sha256_of
 
 # calamine's names of Excel errors → what Excel shows in the cell
@@ -45,7 +45,7 @@ def column_name(j: int) -> str:
 @dataclass
 class Grid:
     """A sheet as text: `frame` columns column_name(0), column_name(1)… ; row i is Excel row i + 1;
-    column j is letter column_letter(j + col_offset). `errors` maps (row, column) of the frame to what Excel would
+    column j is letter column_letter(j + col_offset). A blank cell (empty, or only spaces) is null. `errors` maps (row, column) of the frame to what Excel would
     show in a cell that has no usable value (« #DIV/0! », or NO_VALUE)."""
 
     sheet: str
@@ -90,7 +90,8 @@ class Workbook:
         if self._scan.rows.get(sheet, 0) > MAX_ROWS:
             raise _located(self.path, sheet, None, _TOO_MANY_ROWS, "taille")
         try:
-            loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1)
+            loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1,
+                                             whitespace_as_null=True)
             if self._scan.errors_known:
                 data, errors = pl.DataFrame(loaded), None
             else:  # ods, xls: calamine tells which cells hold an error (through pyarrow)
@@ -109,13 +110,28 @@ class Workbook:
             long_cell = overlong_cell(data, offset)
             if long_cell:
                 raise _located(self.path, sheet, long_cell, _TOO_LONG, "taille")
-        grid = Grid(sheet, data, offset, {}, functools.partial(percent_cells, self._data or self.path, sheet))
+        grid = Grid(sheet, data, offset, {}, functools.partial(self.percent_cells, sheet))
         if errors is None:
             _add_cells(grid, self._scan.errors.get(sheet, {}).items())
         else:
             grid.errors.update(errors)
         _add_cells(grid, ((ref, NO_VALUE) for ref in self._scan.formulas_without_value.get(sheet, [])))
         return grid
+
+    def percent_cells(self, sheet: str, refs: list[str]) -> set[str]:
+        """The cells among `refs` of `sheet` formatted as a percentage (see formats.py), from what
+        the safety scan kept of an xlsx file when it can."""
+        if not refs:
+            return set()
+        member = next((m for m, name in self._scan.members.items() if name == sheet), None)
+        if STYLES not in self._scan.kept or member not in self._scan.kept:
+            return percent_cells(self._data or self.path, sheet, refs)
+        styles = self._percent_styles
+        return styled_cells(self._scan.kept[member], refs, styles) if styles else set()
+
+    @functools.cached_property
+    def _percent_styles(self) -> set[int]:
+        return percent_styles(self._scan.kept[STYLES])
 
     def too_long(self, sheet: str, cell: str) -> InvalidDataError:
         return _located(self.path, sheet, cell, _TOO_LONG, "taille")

@@ -44,7 +44,9 @@ def read_csv_grid(path: Path, separator: str | None = None) -> Grid:
     width = max((len(r) for r in rows), default=0)
     _check_lengths(rows, path.name)
     columns = {column_name(j): [r[j] if j < len(r) and r[j] != "" else None for r in rows] for j in range(width)}
-    return Grid("", pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns}))  # a CSV has no sheet name
+    frame = pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns})
+    frame = frame.with_columns(pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in frame.columns)  # blank: null
+    return Grid("", frame)  # a CSV has no sheet name
 
 
 def _csv_rows(text: str, separator: str, name: str) -> list[list[str]]:

@@ -17,7 +17,7 @@ import polars as pl
 
 from acterr_cli.errors import ActerrError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
-from acterr_cli.inputs.cells import MAX_CELL_CHARS, header_key
+from acterr_cli.inputs.cells import MAX_CELL_CHARS
 from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import check_exercice, check_rows
 from acterr_cli.inputs.excel import Grid, Workbook, overlong_cell
@@ -27,6 +27,7 @@ from acterr_cli.inputs.tables import (
     HEADER_SEARCH_ROWS,
     Table,
     add_excel_error,
+    cell_key,
     find_layout,
     missing_header,
     read_tables,
@@ -184,7 +185,7 @@ def _label_values(grid: Grid, sheet: qs.Sheet) -> tuple[dict[str, str | None], d
     cells: dict[str, tuple[tuple[int, int], str]] = {}
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
-            field_name = by_key.get(header_key(cell)) if cell else None
+            field_name = by_key.get(cell_key(cell)) if cell else None
             if field_name and field_name not in raw:
                 k = value_column if value_column is not None and value_column > j else _next_filled(row, j)
                 raw[field_name] = row[k] if k < len(row) else None
@@ -205,7 +206,7 @@ def _next_filled(row: tuple, j: int) -> int:
 def _value_column(rows: list[tuple]) -> int | None:
     for row in rows[:HEADER_SEARCH_ROWS]:
         for j, cell in enumerate(row):
-            if cell and header_key(cell) == "valeur":
+            if cell and cell_key(cell) == "valeur":
                 return j
     return None
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
-from acterr_cli.inputs.cells import header_key, parse_number, stripped, unit_scale
+from acterr_cli.inputs.cells import header_key, parse_number, unit_scale
 from acterr_cli.inputs.columns import FILE, NUMERIC_KINDS, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import PARTS, check_rows
 from acterr_cli.inputs.excel import NO_VALUE, Grid, column_name
@@ -55,6 +55,19 @@ def sheet_keys(sheet: qs.Sheet) -> dict[str, str]:
     return keys
 
 
+_KEYS: dict[str, str] = {}
+
+
+def cell_key(text: str) -> str:
+    """header_key of a cell, remembered: headers, labels and list values repeat in every file."""
+    key = _KEYS.get(text)
+    if key is None:
+        if len(_KEYS) > 100_000:
+            _KEYS.clear()
+        key = _KEYS[text] = header_key(text)
+    return key
+
+
 def find_layout(grid: Grid, sheet: qs.Sheet) -> Layout | None:
     """The row, among the first ones, whose cells match the most column labels."""
     keys = sheet_keys(sheet)
@@ -67,7 +80,7 @@ def find_layout(grid: Grid, sheet: qs.Sheet) -> Layout | None:
         for j, cell in enumerate(row):
             if not cell or (skip_digits and "0" <= cell[0] <= "9"):
                 continue
-            field_name = keys.get(header_key(cell))
+            field_name = keys.get(cell_key(cell))
             if field_name and field_name not in mapping.values():
                 mapping[j] = field_name
         if len(mapping) >= 2 and (best is None or len(mapping) > len(best.columns)):
@@ -138,11 +151,10 @@ def read_tables(tables: dict[int, Table], sheet: qs.Sheet, options: ReadOptions)
     fields = [c.field for c in sheet.columns if any(c.field in p.fields for p in parts.values())]
     frame = _stack(tables, fields)
     constants = {c for t in tables.values() for c in t.layout.constants}
-    frame = _rows(frame, fields, [f for f in fields if f not in constants])
+    frame = _rows(frame, [f for f in fields if f not in constants])
     frame, totals = _split_total_rows(frame, tables)
     reference = next(iter(tables.values())).reference
-    texts = frame.select(FILE, ROW, *[pl.col(_stripped(f)).alias(f) for f in fields])
-    typed = parse_fields(texts, sheet.columns, parts, reference, already_stripped=True)
+    typed = parse_fields(frame.select(FILE, ROW, *fields), sheet.columns, parts, reference)
     _report_excel_errors(typed, tables, sheet)
     typed = _blank_is_zero_in_provided_columns(typed, sheet)
     _check_totals(totals, typed, tables, sheet)
@@ -211,20 +223,13 @@ def _field_column(name: str, tables: dict[int, Table], bodies: dict) -> pl.Expr:
     return expr.otherwise(None).alias(name)
 
 
-def _stripped(f: str) -> str:
-    return f"_s:{f}"
-
-
-def _rows(raw: pl.DataFrame, fields: list[str], value_fields: list[str]) -> pl.DataFrame:
-    """Blank rows left out; each field also as stripped text; `_total` marks the « Total » rows."""
-    frame = raw.lazy().with_columns([stripped(pl.col(f)).alias(_stripped(f)) for f in fields])
-    if value_fields:
-        frame = frame.filter(~pl.all_horizontal([pl.col(_stripped(f)).is_null() for f in value_fields]))
-        total = pl.any_horizontal([(pl.col(_stripped(f)).str.slice(0, 5).str.to_lowercase() == "total").fill_null(False)
-                                   for f in value_fields])
-    else:
-        total = pl.lit(False)
-    return frame.with_columns(total.alias("_total")).collect()
+def _rows(raw: pl.DataFrame, value_fields: list[str]) -> pl.DataFrame:
+    """Blank rows left out; `_total` marks the « Total » rows (a value field that starts so)."""
+    if not value_fields:
+        return raw.with_columns(pl.lit(False).alias("_total"))
+    total = pl.any_horizontal([pl.col(f).str.contains(r"^\s*(?i:total)").fill_null(False) for f in value_fields])
+    return (raw.lazy().filter(~pl.all_horizontal([pl.col(f).is_null() for f in value_fields]))
+            .with_columns(total.alias("_total")).collect())
 
 
 def _split_total_rows(frame: pl.DataFrame, tables: dict[int, Table]) -> tuple[pl.DataFrame, pl.DataFrame]:
