@@ -238,17 +238,16 @@ def _organisme_facts(identities: dict[int, Identity], where: dict[int, tuple], d
 def _with_provenance(typed: pl.DataFrame, where: dict[int, tuple[str, int, str]], drafts: dict[int, Draft]) -> pl.DataFrame:
     """Facts carry where they came from: file, checksum, sheet and Excel row (column `ligne`).
     Only the rows of files with an identity are kept; `_f` stays, for the units."""
-    ids = list(where)
-    provenance = pl.DataFrame({
-        FILE: ids,
-        "siren": [where[k][0] for k in ids],
-        "exercice": [where[k][1] for k in ids],
-        "source_fichier": [drafts[k].parsed.path.name for k in ids],
-        "source_sha256": [drafts[k].parsed.sha256 for k in ids],
-        "feuille": [where[k][2] for k in ids],
-    }, schema={FILE: typed.schema[FILE], "siren": pl.Utf8, "exercice": pl.Int64, "source_fichier": pl.Utf8,
-               "source_sha256": pl.Utf8, "feuille": pl.Utf8})
-    return typed.join(provenance, on=FILE, how="inner", maintain_order="left")
+    if len(where) < len({*typed.get_column(FILE).unique().to_list()}):
+        typed = typed.filter(pl.col(FILE).is_in(list(where)))
+    size = max(drafts) + 1  # `_f` indexes these columns directly
+    columns = {"siren": ([None] * size, pl.Utf8), "exercice": ([None] * size, pl.Int64), "source_fichier": ([None] * size, pl.Utf8),
+               "source_sha256": ([None] * size, pl.Utf8), "feuille": ([None] * size, pl.Utf8)}
+    for k, (siren, exercice, sheet) in where.items():
+        for name, value in zip(columns, (siren, exercice, drafts[k].parsed.path.name, drafts[k].parsed.sha256, sheet), strict=True):
+            columns[name][0][k] = value
+    return typed.with_columns(pl.lit(pl.Series(name, values, dtype=dtype)).gather(pl.col(FILE)).alias(name)
+                              for name, (values, dtype) in columns.items())
 
 
 def _attach_units(checked: Checked, identities: dict[int, Identity], drafts: dict[int, Draft]) -> None:

@@ -164,7 +164,7 @@ def read_tables(tables: dict[int, Table], sheet: qs.Sheet, options: ReadOptions)
         t.parsed.problems.extend(t.ctx.problems)
     if options.drop_faulty_rows:
         typed = _drop_faulty_rows(typed, tables)
-    return typed.with_columns((pl.col(ROW) + 1).alias("ligne")).drop(ROW)
+    return typed.select(pl.exclude(ROW), (pl.col(ROW) + 1).alias("ligne"))
 
 
 def _check_columns(table: Table, sheet: qs.Sheet) -> None:
@@ -182,14 +182,14 @@ def _check_columns(table: Table, sheet: qs.Sheet) -> None:
                     AVERTISSEMENT)
 
 
-def _stack(tables: dict[int, Table], fields: list[str]) -> pl.DataFrame:
+def _stack(tables: dict[int, Table], fields: list[str]) -> pl.LazyFrame:
     """The rows under each header, all files stacked: `_f`, `_i`, one text column per field (each
     file's own column for it; null where a file has not that column). A cell holding an Excel
     error carries what Excel shows (« #DIV/0! »), so that it is not read as blank."""
     bodies = {f: t.grid.frame.slice(t.start) for f, t in tables.items()}
     bodies = {f: b for f, b in bodies.items() if b.height}
     if not bodies:
-        return pl.DataFrame({FILE: [], ROW: [], **{f: [] for f in fields}},
+        return pl.LazyFrame({FILE: [], ROW: [], **{f: [] for f in fields}},
                             schema={FILE: pl.UInt32, ROW: pl.UInt32, **{f: pl.Utf8 for f in fields}})
     stack = pl.concat(list(bodies.values()), how="diagonal")
     ids, starts, heights = list(bodies), [tables[f].start for f in bodies], [b.height for b in bodies.values()]
@@ -197,12 +197,12 @@ def _stack(tables: dict[int, Table], fields: list[str]) -> pl.DataFrame:
     where = where.select(pl.col(FILE).repeat_by("_n").explode(),
                          pl.int_ranges("_start", pl.col("_start") + pl.col("_n"), dtype=pl.UInt32).explode().alias(ROW))
     stack = pl.concat([where, stack], how="horizontal")
-    raw = stack.select(FILE, ROW, *[_field_column(f, tables, bodies) for f in fields])
+    raw = stack.lazy().select(FILE, ROW, *[_field_column(f, tables, bodies) for f in fields])
     errors = [(f, i, name, text) for f, t in tables.items() for name, cells in t.error_cells().items() for i, text in cells.items()]
     if errors:
         patch = pl.DataFrame(errors, schema={FILE: pl.UInt32, ROW: pl.UInt32, "_field": pl.Utf8, "_text": pl.Utf8}, orient="row")
         patch = patch.pivot("_field", index=[FILE, ROW], values="_text")
-        raw = raw.update(patch.select(FILE, ROW, *[pl.col(c).cast(pl.Utf8) for c in patch.columns if c in fields]), on=[FILE, ROW])
+        raw = raw.update(patch.select(FILE, ROW, *[pl.col(c).cast(pl.Utf8) for c in patch.columns if c in fields]).lazy(), on=[FILE, ROW])
     return raw
 
 
@@ -223,13 +223,12 @@ def _field_column(name: str, tables: dict[int, Table], bodies: dict) -> pl.Expr:
     return expr.otherwise(None).alias(name)
 
 
-def _rows(raw: pl.DataFrame, value_fields: list[str]) -> pl.DataFrame:
+def _rows(raw: pl.LazyFrame, value_fields: list[str]) -> pl.DataFrame:
     """Blank rows left out; `_total` marks the « Total » rows (a value field that starts so)."""
     if not value_fields:
-        return raw.with_columns(pl.lit(False).alias("_total"))
+        return raw.with_columns(pl.lit(False).alias("_total")).collect()
     total = pl.any_horizontal([pl.col(f).str.contains(r"^\s*(?i:total)").fill_null(False) for f in value_fields])
-    return (raw.lazy().filter(~pl.all_horizontal([pl.col(f).is_null() for f in value_fields]))
-            .with_columns(total.alias("_total")).collect())
+    return raw.filter(~pl.all_horizontal([pl.col(f).is_null() for f in value_fields])).with_columns(total.alias("_total")).collect()
 
 
 def _split_total_rows(frame: pl.DataFrame, tables: dict[int, Table]) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -8,8 +8,8 @@ Layout (see README, « Espace de travail ») :
       resultats/<NIVEAU>.parquet, resultats/<NIVEAU>.json
       .verrou                             lock held by the acterr process writing
 
-One fact file per dataset, exercice and source type for each import: a national run of 600
-questionnaires writes a handful of files, not thousands. The manifest gives, for each unit
+One fact file per dataset, exercice and source type for each import (cut in parts of 600 000 rows
+at most): a national run of 600 questionnaires writes a dozen files, not thousands. The manifest gives, for each unit
 (organisation × exercice × source type) and dataset, its file and its rows in it (`debut`,
 `lignes`). A re-import replaces a unit: the files that held it are rewritten without it (with
 the new facts of the same dataset and exercice), under fresh names; the other units keep their
@@ -31,6 +31,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -60,6 +61,7 @@ _MANIFEST_TMP = re.compile(r"^\.manifest\.json\..*\.tmp$")
 _RESULTS_TMP = re.compile(r"^\..*\.tmp$")
 # Names that become path components of fact files: a value read from a file can never climb out.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+PART_ROWS = 600_000  # rows per fact file at most, unless one unit has more: large imports are written on several cores
 
 
 class WorkspaceBusyError(ActerrError):
@@ -182,7 +184,9 @@ class Workspace:
             }
             for dataset, frame in unit.tables.items():
                 new[(unit.kind, dataset, int(unit.exercice))].append((unit.key, dataset, frame))
-        written = [self._write_batch(group, kept.get(group, []), new.get(group, []), live) for group in {**kept, **new}]
+        parts = [part for group in {**kept, **new} for part in self._batch_parts(group, kept.get(group, []), new.get(group, []), live)]
+        with ThreadPoolExecutor(min(len(parts), os.cpu_count() or 1) or 1) as pool:  # a Parquet file is written on one core
+            written = list(pool.map(lambda part: self._write_fact(*part), parts))
         _sync(written)  # the new files are on disk before the manifest points to them
         self._write_manifest(manifest)
         self._collect_garbage()
@@ -195,27 +199,29 @@ class Workspace:
             if not _SAFE_NAME.match(str(name)):
                 raise InvalidDataError(f"nom refusé pour un fichier de l'espace de travail : « {str(name)[:60]} ».")
 
-    def _write_batch(self, group: tuple[str, str, int], kept: list[tuple[str, str, dict]],
-                     new: list[tuple[str, str, pl.DataFrame]], live: dict) -> Path:
-        """One file for a dataset × exercice × type: the rows kept from rewritten files, then the
-        new units' rows; each unit's entry says where its rows are."""
+    def _batch_parts(self, group: tuple[str, str, int], kept: list[tuple[str, str, dict]],
+                     new: list[tuple[str, str, pl.DataFrame]], live: dict) -> list[tuple[Path, pl.DataFrame]]:
+        """The files of a dataset × exercice × type: the rows kept from rewritten files, then the
+        new units' rows, cut at unit boundaries into parts of about PART_ROWS rows (written side by
+        side); each unit's entry says where its rows are."""
         kind, dataset, exercice = group
-        frames, items = [], []
+        units: list[tuple[str, pl.DataFrame]] = []
         for path, entries in _by_file(kept).items():
             stored = pl.read_parquet(self._inside(path))
             for key, _dataset, item in sorted(entries, key=lambda e: int(e[2].get("debut", 0))):
-                frames.append(stored.slice(int(item.get("debut", 0)), int(item["lignes"])))
-                items.append((key, frames[-1].height))
-        for key, _dataset, frame in new:
-            frames.append(frame)
-            items.append((key, frame.height))
-        rel = Path(FACTS) / dataset / f"exercice={int(exercice)}" / f"{kind}-{uuid.uuid4().hex[:12]}.parquet"
-        target = self._write_fact(rel, pl.concat(frames, how="diagonal_relaxed"))
-        start = 0
-        for key, rows in items:
-            live[key]["jeux"][dataset] = {"chemin": rel.as_posix(), "debut": start, "lignes": rows}
-            start += rows
-        return target
+                units.append((key, stored.slice(int(item.get("debut", 0)), int(item["lignes"]))))
+        units += [(key, frame) for key, _dataset, frame in new]
+        parts: list[tuple[Path, pl.DataFrame]] = []
+        while units:
+            rel = Path(FACTS) / dataset / f"exercice={int(exercice)}" / f"{kind}-{uuid.uuid4().hex[:12]}.parquet"
+            frames, start = [], 0
+            while units and (not frames or start + units[0][1].height <= PART_ROWS):
+                key, frame = units.pop(0)
+                live[key]["jeux"][dataset] = {"chemin": rel.as_posix(), "debut": start, "lignes": frame.height}
+                frames.append(frame)
+                start += frame.height
+            parts.append((rel, pl.concat(frames, how="diagonal_relaxed")))
+        return parts
 
     def _write_fact(self, rel: Path, frame: pl.DataFrame) -> Path:
         target = self._inside(rel.as_posix())
