@@ -184,3 +184,27 @@ def test_warnings_are_kept_with_the_facts(tmp_path):
     [unit] = [u for u in manifest(root)["unites"].values() if u["type"] == "questionnaire"]
     assert [w["regle"] for w in unit["avertissements"]] == ["total"]
     assert unit["avertissements"][0]["cellule"] == "B6"
+
+
+def test_reimport_of_one_organisation_keeps_the_others_rows_in_the_shared_files(tmp_path):
+    """The organisations of one import share their fact files; re-importing one of them rewrites
+    those files without its old rows and leaves the others' facts as they were."""
+    inputs = tmp_path / "entrees"
+    inputs.mkdir()
+    files = [builders.write_org_a(inputs), builders.write_org_b(inputs), builders.write_org_c(inputs)]
+    root = tmp_path / "espace"
+    assert not api.import_paths(root, files).refused
+    units = manifest(root)["unites"]
+    assert len({u["jeux"]["patrimoine"]["chemin"] for u in units.values()}) == 1  # one file for the three
+    others = facts(root, "patrimoine").filter(pl.col("siren") != builders.SIREN_A).sort("siren", "ligne")
+    tables = {**builders.TABLES_A, "Patrimoine": [{"commune": "31555", "logements": 10}]}
+    assert not api.import_paths(root, [builders.write_questionnaire(tmp_path / "org_a_v2.xlsx", builders.ORG_A, tables)]).refused
+    after = facts(root, "patrimoine")
+    assert after.filter(pl.col("siren") == builders.SIREN_A)["logements"].to_list() == [10]
+    assert after.filter(pl.col("siren") != builders.SIREN_A).sort("siren", "ligne").equals(others)
+    for key, unit in manifest(root)["unites"].items():  # each unit's rows are where the manifest says
+        item = unit["jeux"]["patrimoine"]
+        rows = pl.read_parquet(root / item["chemin"]).slice(item["debut"], item["lignes"])
+        assert set(rows["siren"].to_list()) == {unit["siren"]}, key
+    files_on_disk = {p.relative_to(root).as_posix() for p in (root / "faits").rglob("*.parquet")}
+    assert files_on_disk == {i["chemin"] for u in manifest(root)["unites"].values() for i in u["jeux"].values()}

@@ -273,3 +273,22 @@ def test_numbers_from_formulas_and_ambiguous_dots(tmp_path):
     assert not report.refused
     assert facts(tmp_path / "espace", "patrimoine").select("logements", "surface_m2").row(0) == (240, 12.5)
     assert [(p.cellule, p.regle, p.gravite) for p in report.problems] == [("E4", "separateur", AVERTISSEMENT)]
+
+
+def test_a_bug_while_checking_a_batch_refuses_only_the_file_that_triggers_it(tmp_path, monkeypatch):
+    """Questionnaires are checked together: a bug met on one of them must not refuse the others."""
+    from acterr_cli.inputs import questionnaire
+
+    real = questionnaire.find_layout
+
+    def flaky(grid, sheet):
+        if grid.frame.height and sheet.name == "Patrimoine" and any("31069" in str(v) for v in grid.frame.to_series(0)):
+            raise KeyError("bogue simulé")
+        return real(grid, sheet)
+
+    monkeypatch.setattr(questionnaire, "find_layout", flaky)
+    files = [builders.write_org_a(tmp_path), builders.write_org_b(tmp_path), builders.write_org_c(tmp_path)]
+    report = api.verify_paths(files)
+    by_file = {f.fichier: f for f in report.fichiers}
+    assert by_file["org_a.xlsx"].statut == "refuse" and "erreur interne" in by_file["org_a.xlsx"].problemes[0].message
+    assert by_file["org_b.xlsx"].statut == "verifie" and by_file["org_c.xlsx"].statut == "verifie"
