@@ -204,7 +204,7 @@ def _plan_number(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
     return _Plan(column, stages, [(output, f)], checks + _required(column))
 
 
-def _percent_format(column: qs.Column, texts: pl.DataFrame, value: pl.Expr, parts: dict[int, Part]) -> pl.Series | None:
+def _percent_format(column: qs.Column, texts: pl.DataFrame, value: pl.Expr, parts: dict[int, Part]) -> pl.Expr | None:
     """« 82 % » typed in a cell formatted as a percentage is stored as 0.82: read it as 82. The
     format is looked up in each file for the few cells concerned (rates of the Organisme sheet
     and of the liasse). Returns the corrected values (null elsewhere), aligned with `texts`."""
@@ -258,18 +258,14 @@ def _each(function: Callable[[str], object], name: str, dtype: pl.DataType) -> C
     return lambda cleaned: pl.DataFrame({name: [function(s) for s in cleaned.to_list()]}, schema={name: dtype})
 
 
-def _then(stages: list[list[pl.Expr]], *more: list[pl.Expr]) -> list[list[pl.Expr]]:
-    return [*stages, *more]
-
-
 def _plan_choice(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
                  reference: TerritorialReference) -> _Plan:
     f = column.field
     allowed = qs.CHOICES[column.choices]
     # French label or slug, any case or accentuation: « réhabilitation », « REHABILITATION », « rehabilitation ».
     by_key = {header_key(v): v for v in allowed}
-    stages = _then(_by_text(texts, f, _each(lambda s: by_key.get(header_key(s)), _value(f), pl.Utf8), {_value(f): pl.Utf8}),
-                   [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "liste"))])
+    stages = [*_by_text(texts, f, _each(lambda s: by_key.get(header_key(s)), _value(f), pl.Utf8), {_value(f): pl.Utf8}),
+              [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "liste"))]]
     check = _Check("liste", f"valeur inconnue dans « {column.label} » ; valeurs admises : {', '.join(allowed)}.", mask=_mask(f, "liste"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
@@ -282,8 +278,8 @@ def _yes_no(text: str) -> bool | None:
 def _plan_yesno(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[int, Part],
                 reference: TerritorialReference) -> _Plan:
     f = column.field
-    stages = _then(_by_text(texts, f, _each(_yes_no, _value(f), pl.Boolean), {_value(f): pl.Boolean}),
-                   [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "oui_non"))])
+    stages = [*_by_text(texts, f, _each(_yes_no, _value(f), pl.Boolean), {_value(f): pl.Boolean}),
+              [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "oui_non"))]]
     check = _Check("oui_non", f"« oui » ou « non » attendu dans « {column.label} ».", mask=_mask(f, "oui_non"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
@@ -299,13 +295,14 @@ def _plan_commune(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: di
         new = [c for c in cleaned.to_list() if c not in known]
         if new:
             found = reference.normalize_communes(pl.Series(new, dtype=pl.Utf8))
-            known.update(zip(new, zip(found.get_column("commune").to_list(), (found.get_column("statut") == "inconnu").to_list())))
+            unknown = (found.get_column("statut") == "inconnu").to_list()
+            known.update(zip(new, zip(found.get_column("commune").to_list(), unknown, strict=True), strict=True))
         codes = [known[c] for c in cleaned.to_list()]
         return pl.DataFrame({_value(f, "_saisie"): cleaned, _value(f): [c[0] for c in codes], _mask(f, "commune"): [c[1] for c in codes]},
                             schema={_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, "commune"): pl.Boolean})
 
     schema = {_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, "commune"): pl.Boolean}
-    stages = _then(_by_text(texts, f, lookup, schema), [*_required_stage(column), pl.col(_mask(f, "commune")).fill_null(False)])
+    stages = [*_by_text(texts, f, lookup, schema), [*_required_stage(column), pl.col(_mask(f, "commune")).fill_null(False)]]
     check = _Check("commune", "", mask=_mask(f, "commune"), emit=_unknown_communes)
     return _Plan(column, stages, [(_value(f), f), (_value(f, "_saisie"), f"{f}_saisie")], [check, *_required(column)])
 
@@ -330,7 +327,7 @@ def _plan_siren(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict
                 reference: TerritorialReference) -> _Plan:
     f = column.field
     schema = {_value(f): pl.Utf8, _mask(f, "code"): pl.Boolean}
-    stages = _then(_by_text(texts, f, _codes(f, 9, keep_bad=False), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)])
+    stages = [*_by_text(texts, f, _codes(f, 9, keep_bad=False), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)]]
     check = _Check("siren", "SIREN invalide : 9 chiffres avec une clé de contrôle (Luhn) correcte attendus.", mask=_mask(f, "code"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
@@ -339,7 +336,7 @@ def _plan_siret(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict
                 reference: TerritorialReference) -> _Plan:
     f = column.field
     schema = {_value(f): pl.Utf8, _mask(f, "code"): pl.Boolean}
-    stages = _then(_by_text(texts, f, _codes(f, 14, keep_bad=True), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)])
+    stages = [*_by_text(texts, f, _codes(f, 14, keep_bad=True), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)]]
     check = _Check("siret", "SIRET douteux : 14 chiffres avec une clé de contrôle correcte attendus.", AVERTISSEMENT, _mask(f, "code"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
@@ -398,14 +395,12 @@ def _report_all(frame: pl.DataFrame, plans: list[_Plan], parts: dict[int, Part])
 
 
 def report_rows(part: Part, column: qs.Column, rows: pl.DataFrame, positions: list[int], rule: str, message: str,
-                severity: str = ERREUR, cell_field: str | None = None, value: Callable[[int], object] | None = None) -> None:
+                severity: str = ERREUR) -> None:
     """One problem per flagged row (up to MAX_PROBLEMS_PER_COLUMN, then one summary line); `rows`
     holds the file's flagged rows, `positions` those this rule flags."""
-    lines = rows.get_column(ROW)
-    texts = rows.get_column(column.field) if value is None and column.field in rows.columns else None
+    lines, texts = rows.get_column(ROW), rows.get_column(column.field)
     for pos in positions[:MAX_PROBLEMS_PER_COLUMN]:
-        shown = value(pos) if value is not None else (texts[pos] if texts is not None else None)
-        part.ctx.add(part.cell(cell_field or column.field, lines[pos]), column, shown, rule, message, severity, lines[pos])
+        part.ctx.add(part.cell(column.field, lines[pos]), column, texts[pos], rule, message, severity, lines[pos])
     report_overflow([lines[pos] for pos in positions], column, part.ctx, rule, severity)
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from acterr_cli.errors import InvalidDataError
 
@@ -85,7 +86,7 @@ def inspect_workbook(path: Path, data: bytes | None = None) -> ContainerScan:
                                "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx.")
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
-            return _scan_zip(zf, path.name)
+            return _scan_zip(zf, path.name, data)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise InvalidDataError(f"{path.name} : classeur endommagé ou incomplet (téléchargement interrompu ?) ; "
                                f"demandez à nouveau le fichier ({type(exc).__name__}).") from exc
@@ -102,7 +103,7 @@ def _guess(head: bytes) -> str:
     return "contenu non reconnu"
 
 
-def _scan_zip(zf: zipfile.ZipFile, name: str) -> ContainerScan:
+def _scan_zip(zf: zipfile.ZipFile, name: str, data: bytes | None = None) -> ContainerScan:
     infos = zf.infolist()
     declared = sum(i.file_size for i in infos)
     if declared > MAX_TOTAL_BYTES or any(i.file_size > MAX_MEMBER_BYTES for i in infos):
@@ -115,11 +116,11 @@ def _scan_zip(zf: zipfile.ZipFile, name: str) -> ContainerScan:
         if info.filename == "content.xml":
             total += _scan_ods_content(zf, info, name, total)
         elif info.filename == STYLES and sheets and info.file_size <= KEPT_BYTES:
-            total += _scan_member(zf, info, name, total, scan, None)
+            total += _scan_member(zf, info, name, total, scan, None, data)
         elif sheet is None and _bounded(info) and total + _inflated_bound(info) <= MAX_TOTAL_BYTES:
             total += _inflated_bound(info)
         else:
-            total += _scan_member(zf, info, name, total, scan, sheet)
+            total += _scan_member(zf, info, name, total, scan, sheet, data)
     return scan
 
 
@@ -149,9 +150,32 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, total_before:
             yield chunk
 
 
-def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sheet: str | None) -> int:
+def _small_member(data: bytes | None, info: zipfile.ZipInfo) -> bytes | None:
+    """A member of at most one chunk inflated in one go from the file's bytes (most members of a
+    questionnaire), its size and checksum checked; None when it must go through zipfile."""
+    if data is None or info.file_size > _CHUNK or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    offset = info.header_offset
+    if data[offset:offset + 4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"en-tête local absent ({info.filename})")
+    start = offset + 30 + sum(struct.unpack_from("<HH", data, offset + 26))
+    packed = memoryview(data)[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        inflated = bytes(packed)
+    else:
+        inflater = zlib.decompressobj(-15)
+        inflated = inflater.decompress(packed, info.file_size + 1)  # never more than announced: a lying size is damage
+        if not inflater.eof:
+            raise zipfile.BadZipFile(f"taille annoncée fausse ({info.filename})")
+    if len(inflated) != info.file_size or zlib.crc32(inflated) != info.CRC:
+        raise zipfile.BadZipFile(f"contenu endommagé ({info.filename})")
+    return inflated
+
+
+def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sheet: str | None, data: bytes | None = None) -> int:
     size, rows, tail, chunks = 0, 0, b"", []
-    for chunk in _chunks(zf, info, name, total_before):
+    small = _small_member(data, info)
+    for chunk in [small] if small is not None else _chunks(zf, info, name, total_before):
         size += len(chunk)
         if size <= KEPT_BYTES:
             chunks.append(chunk)
@@ -241,7 +265,7 @@ def xlsx_sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
     for sheet, rid in re.findall(r'<(?:\w+:)?sheet\b[^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook):
         target = targets.get(rid)
         if target:
-            member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            member = target.lstrip("/") if target.startswith("/") else "/".join(p for p in f"xl/{target}".split("/") if p not in ("", "."))
             members[member] = _unescape(sheet)
     return members
 

@@ -80,31 +80,25 @@ class Checked:
 
 def check_questionnaires(drafts: list[Draft], reference: TerritorialReference, options: ReadOptions) -> Checked:
     """Check the drafts of a batch together; every file gets its full report, even when its
-    Organisme sheet is wrong."""
+    Organisme sheet is wrong (then nothing of it is kept)."""
     refused = _overlong_cells(drafts)
     kept = {k: d for k, d in enumerate(drafts) if k not in refused}
-    organismes = _read_organismes(kept, reference, options)
-    facts: dict[str, pl.DataFrame] = {}
+    identities, organismes = _read_organismes(kept, reference, options)
+    facts = {qs.ORGANISME.dataset: _organisme_facts(organismes, identities, kept)}
     for sheet in qs.TABLE_SHEETS:
         tables = {}
         for k, d in kept.items():
             grid = d.tables.get(sheet.name)
-            if grid is None:
-                continue
-            layout = find_layout(grid, sheet)
-            if layout is None:
-                missing_header(grid, sheet, d.parsed)
-            else:
+            layout = find_layout(grid, sheet) if grid is not None else None
+            if layout is not None:
                 tables[k] = Table(d.parsed, grid, layout, reference)
+            elif grid is not None:
+                missing_header(grid, sheet, d.parsed)
         if tables:
-            typed = read_tables(tables, sheet, options)
-            facts[sheet.dataset] = _with_provenance(typed, {k: (*organismes[k][:2], tables[k].grid.sheet)
-                                                            for k in tables if k in organismes}, kept)
-    identities = {k: (siren, exercice, d.organisme.sheet) for k, d in kept.items() if k in organismes
-                  for siren, exercice in [organismes[k][:2]]}
-    facts = {qs.ORGANISME.dataset: _organisme_facts(organismes, identities, kept), **facts}
+            where = {k: (identities[k].siren, identities[k].exercice, tables[k].grid.sheet) for k in tables if k in identities}
+            facts[sheet.dataset] = _with_provenance(read_tables(tables, sheet, options), where, kept)
     checked = Checked([refused.get(k) or d.parsed for k, d in enumerate(drafts)], facts)
-    _attach_units(checked, organismes, kept)
+    _attach_units(checked, identities, kept)
     return checked
 
 
@@ -131,12 +125,20 @@ def _overlong_cells(drafts: list[Draft]) -> dict[int, ActerrError]:
 
 # ─── Organisme: label | value ───
 
-Identity = tuple[str, int, pl.DataFrame, dict]  # siren, exercice, typed row, cells of the fields
+@dataclass
+class Identity:
+    """Who a file is about, once its Organisme sheet has no error."""
+
+    siren: str
+    exercice: int
+    sheet: str
+    cells: dict[str, tuple[tuple[int, int], str]]  # field -> (frame position, Excel reference) of its value
 
 
-def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference, options: ReadOptions) -> dict[int, Identity]:
+def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference,
+                     options: ReadOptions) -> tuple[dict[int, Identity], pl.DataFrame]:
     """The identity of each file whose Organisme sheet has no error (without it nothing of the
-    file can be stored)."""
+    file can be stored), and the typed Organisme rows of the batch (one per file, `_f`)."""
     sheet = qs.ORGANISME
     parts: dict[int, Part] = {}
     values: dict[int, dict[str, str | None]] = {}
@@ -154,7 +156,7 @@ def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference, 
                 ctx.add(None, column, None, "obligatoire", f"ligne « {column.label} » introuvable dans la feuille Organisme.")
         parts[k] = Part(ctx, lambda f, _i, found=cells[k]: found[f][1], frozenset(values[k]))
     if not parts:
-        return {}
+        return {}, pl.DataFrame()
     names = [c.field for c in sheet.columns if any(c.field in v for v in values.values())]
     raw = pl.DataFrame({FILE: list(values), ROW: [0] * len(values), **{f: [v.get(f) for v in values.values()] for f in names}},
                        schema={FILE: pl.UInt32, ROW: pl.UInt32, **{f: pl.Utf8 for f in names}})
@@ -170,8 +172,8 @@ def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference, 
     for k, part in parts.items():
         drafts[k].parsed.problems.extend(part.ctx.problems)
         if not part.ctx.has_errors:
-            identities[k] = (rows[k]["siren"], int(rows[k]["exercice"]), typed, cells[k])
-    return identities
+            identities[k] = Identity(rows[k]["siren"], int(rows[k]["exercice"]), drafts[k].organisme.sheet, cells[k])
+    return identities, typed
 
 
 def _label_values(grid: Grid, sheet: qs.Sheet) -> tuple[dict[str, str | None], dict[str, tuple[tuple[int, int], str]]]:
@@ -223,14 +225,14 @@ def _excel_error_cells(grid: Grid, cells: dict, sheet: qs.Sheet, ctx: ParseConte
     ctx.drop_reports_at(found, EXCEL_ERROR)
 
 
-def _organisme_facts(identities: dict[int, Identity], where: dict[int, tuple], drafts: dict[int, Draft]) -> pl.DataFrame:
+def _organisme_facts(typed: pl.DataFrame, identities: dict[int, Identity], drafts: dict[int, Draft]) -> pl.DataFrame:
     """One row per organisation: the Organisme fields (null when not given), then provenance."""
     if not identities:
         return pl.DataFrame()
-    typed = next(iter(identities.values()))[2]
     typed = typed.filter(pl.col(FILE).is_in(list(identities)))
     typed = typed.with_columns([pl.lit(None, dtype=pl.Float64).alias(c.field) for c in qs.ORGANISME.columns
                                 if c.field not in typed.columns])
+    where = {k: (i.siren, i.exercice, i.sheet) for k, i in identities.items()}
     facts = _with_provenance(typed.drop("siren", "exercice", ROW), where, drafts)
     return facts.with_columns(pl.lit(None, dtype=pl.Int64).alias("ligne"))
 
@@ -265,8 +267,7 @@ def _attach_units(checked: Checked, identities: dict[int, Identity], drafts: dic
             checked.slices.append((k, dataset, offset, n))
             offset += n
     checked.frames = frames
-    for k, (siren, exercice, _typed, cells) in identities.items():
+    for k, who in identities.items():
         raison = tables[k][qs.ORGANISME.dataset]["raison_sociale"][0]
-        sheet = drafts[k].organisme.sheet
-        unit = ImportUnit(QUESTIONNAIRE, siren, exercice, raison, tables[k], {f: (sheet, ref) for f, (_pos, ref) in cells.items()})
-        drafts[k].parsed.units.append(unit)
+        cells = {f: (who.sheet, ref) for f, (_pos, ref) in who.cells.items()}
+        drafts[k].parsed.units.append(ImportUnit(QUESTIONNAIRE, who.siren, who.exercice, raison, tables[k], cells))
