@@ -103,9 +103,9 @@ def read_files(paths: list[Path], reference: TerritorialReference, kind: str | N
     return out
 
 
-PARALLEL_FROM = 4  # files; below, starting a worker process costs more than it saves
 BATCH_FILES = 150  # files checked together at most: enough to share the fixed cost of a check (~60 ms)
 MIN_BATCH_FILES = 24  # the last batches are smaller, so that the processes finish together
+PARALLEL_FROM = 2 * MIN_BATCH_FILES  # files; below, starting a worker (~0.3 s) costs about what it saves
 
 
 class _Shares:

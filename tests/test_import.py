@@ -1,6 +1,7 @@
 """Import: facts with provenance, idempotent re-imports, refusals that leave the workspace untouched."""
 
 import json
+from pathlib import Path
 
 import builders
 import polars as pl
@@ -208,3 +209,21 @@ def test_reimport_of_one_organisation_keeps_the_others_rows_in_the_shared_files(
         assert set(rows["siren"].to_list()) == {unit["siren"]}, key
     files_on_disk = {p.relative_to(root).as_posix() for p in (root / "faits").rglob("*.parquet")}
     assert files_on_disk == {i["chemin"] for u in manifest(root)["unites"].values() for i in u["jeux"].values()}
+
+
+def test_files_read_by_worker_processes_give_the_same_report_and_facts(tmp_path, monkeypatch):
+    """Large runs are read by batches in this process and in worker processes (results sent back
+    as Arrow buffers): the report and the stored facts are those of a run read here alone."""
+    from acterr_cli import importing
+
+    corpus = Path(__file__).parent / "corpus"
+    files = sorted((corpus / "tidy").iterdir()) + sorted((corpus / "broken").glob("*.xlsx"))
+    alone = api.import_paths(tmp_path / "seul", files)
+    for name, value in (("PARALLEL_FROM", 2), ("MIN_BATCH_FILES", 1), ("BATCH_FILES", 2)):
+        monkeypatch.setattr(importing, name, value)
+    shared = api.import_paths(tmp_path / "partage", files)
+    assert shared.to_dict() == alone.to_dict()
+    for dataset in ("organismes", "patrimoine", "achats", "liasse"):
+        a, b = (facts(root, dataset) for root in (tmp_path / "seul", tmp_path / "partage"))
+        columns = sorted(a.columns)  # their order follows the batches a file was read in
+        assert b.select(columns).sort(columns, nulls_last=True).equals(a.select(columns).sort(columns, nulls_last=True)), dataset
