@@ -292,3 +292,23 @@ def test_a_bug_while_checking_a_batch_refuses_only_the_file_that_triggers_it(tmp
     by_file = {f.fichier: f for f in report.fichiers}
     assert by_file["org_a.xlsx"].statut == "refuse" and "erreur interne" in by_file["org_a.xlsx"].problemes[0].message
     assert by_file["org_b.xlsx"].statut == "verifie" and by_file["org_c.xlsx"].statut == "verifie"
+    for name in ("org_b.xlsx", "org_c.xlsx"):  # checked again alone: told once, as when checked alone
+        alone = api.verify_paths([tmp_path / name]).fichiers[0]
+        assert [p.to_dict() for p in by_file[name].problemes] == [p.to_dict() for p in alone.problemes]
+
+
+def test_a_file_without_identity_beside_a_file_without_rows(tmp_path, monkeypatch):
+    """In one batch, a file whose Organisme sheet is wrong (its rows are not kept) and a file whose
+    sheet has no row: one check for both, each file gets its own report, and the good one its facts."""
+    from acterr_cli.inputs import batch
+
+    checks = []
+    real = batch.check_questionnaires
+    monkeypatch.setattr(batch, "check_questionnaires", lambda drafts, *args: checks.append(len(drafts)) or real(drafts, *args))
+    bad = builders.write_questionnaire(tmp_path / "mauvais.xlsx", {**builders.ORG_A, "siren": "123456789"}, builders.TABLES_A)
+    empty = builders.write_questionnaire(tmp_path / "vide.xlsx", builders.ORG_B, {**builders.TABLES_B, "Patrimoine": []})
+    report = api.import_paths(tmp_path / "espace", [bad, empty])
+    assert checks == [2]  # no bug met, so no file checked again alone
+    by_file = {f.fichier: f for f in report.fichiers}
+    assert [p.regle for p in by_file["mauvais.xlsx"].problemes] == ["siren"]
+    assert by_file["vide.xlsx"].statut == "importe" and not report.internal_errors

@@ -75,6 +75,7 @@ def read_batch(paths: list[Path], reference: TerritorialReference, options: Read
     except Exception:  # a bug: check each file alone, so that only the file that triggers it is refused
         groups = []
         for n, draft in drafts.items():
+            draft.restart()
             try:
                 groups.append(([n], check_questionnaires([draft], reference, options)))
             except MemoryError:

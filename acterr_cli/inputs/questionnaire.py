@@ -48,6 +48,10 @@ class Draft:
     organisme: Grid | None
     tables: dict[str, Grid] = field(default_factory=dict)  # schema sheet name -> grid
 
+    def restart(self) -> None:
+        """Forget what a check that failed half-way told this file (it is checked again, alone)."""
+        self.parsed = ParsedFile(path=self.parsed.path, sha256=self.parsed.sha256, kind=self.parsed.kind)
+
 
 def looks_like_questionnaire(workbook: Workbook) -> bool:
     return workbook.find_sheet(qs.ORGANISME.name) is not None
@@ -193,6 +197,8 @@ def _label_values(grid: Grid, sheet: qs.Sheet) -> tuple[dict[str, str | None], d
                 raw[field_name] = row[k] if k < len(row) else None
                 cells[field_name] = ((i, k), grid.cell(i, k))
                 break
+        if len(raw) == len(sheet.columns):  # every label found
+            break
     return raw, cells
 
 
@@ -240,7 +246,7 @@ def _organisme_facts(typed: pl.DataFrame, identities: dict[int, Identity], draft
 def _with_provenance(typed: pl.DataFrame, where: dict[int, tuple[str, int, str]], drafts: dict[int, Draft]) -> pl.DataFrame:
     """Facts carry where they came from: file, checksum, sheet and Excel row (column `ligne`).
     Only the rows of files with an identity are kept; `_f` stays, for the units."""
-    if len(where) < len({*typed.get_column(FILE).unique().to_list()}):
+    if not set(typed.get_column(FILE).unique().to_list()) <= where.keys():
         typed = typed.filter(pl.col(FILE).is_in(list(where)))
     size = max(drafts) + 1  # `_f` indexes these columns directly
     columns = {"siren": ([None] * size, pl.Utf8), "exercice": ([None] * size, pl.Int64), "source_fichier": ([None] * size, pl.Utf8),

@@ -86,6 +86,8 @@ def find_layout(grid: Grid, sheet: qs.Sheet) -> Layout | None:
         if len(mapping) >= 2 and (best is None or len(mapping) > len(best.columns)):
             scales = {f: unit_scale(row[j]) for j, f in mapping.items() if sheet.column(f).kind in EURO_KINDS}
             best = Layout(i, mapping, {f: s for f, s in scales.items() if s != 1.0})
+            if len(mapping) == len(sheet.columns):  # every column found: no later row can do better
+                break
     return best
 
 
