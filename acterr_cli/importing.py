@@ -137,7 +137,7 @@ def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadO
     a worker gets its next batch as soon as it hands one back. Results keep the order of the paths."""
     processes = min(os.cpu_count() or 1, len(paths))
     if len(paths) < PARALLEL_FROM or processes < 2:
-        return read_batch(paths, reference, options).reads
+        return [read for i in range(0, len(paths), BATCH_FILES) for read in read_batch(paths[i:i + BATCH_FILES], reference, options).reads]
     shares = _Shares(paths, processes)
     done: dict[int, list[Read]] = {}
     futures: list[tuple[int, Future]] = []
