@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acterr_cli.errors import ERREUR, ActerrError, Problem
+from acterr_cli.errors import ERREUR, Problem
+from acterr_cli.inputs.batch import INTERNE, Read, read_batch, read_batch_in_worker
 from acterr_cli.inputs.crosscheck import compare_units
-from acterr_cli.inputs.detect import read_input
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
@@ -28,7 +29,6 @@ MAX_KEPT_WARNINGS = 500  # per file, in the manifest
 IMPORTE = "importe"
 REFUSE = "refuse"
 VERIFIE = "verifie"
-INTERNE = "interne"  # rule of the problem recorded when reading a file hit a bug
 
 
 @dataclass
@@ -92,9 +92,6 @@ class ImportReport:
         }
 
 
-Read = tuple[Path, "ParsedFile | None", list[Problem]]
-
-
 def read_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
                options: ReadOptions | None = None) -> list[Read]:
     """Read every file; a file that cannot be read at all becomes one problem, not a crash."""
@@ -106,35 +103,70 @@ def read_files(paths: list[Path], reference: TerritorialReference, kind: str | N
     return out
 
 
-PARALLEL_FROM = 4  # files; below, starting worker processes costs more than it saves
+BATCH_FILES = 150  # files checked together at most: enough to share the fixed cost of a check (~60 ms)
+MIN_BATCH_FILES = 24  # the last batches are smaller, so that the processes finish together
+PARALLEL_FROM = 2 * MIN_BATCH_FILES  # files; below, starting a worker (~0.3 s) costs about what it saves
+
+
+class _Shares:
+    """The files still to read: this process takes batches from the start of the list, the
+    workers from the end, smaller and smaller as the work left shrinks."""
+
+    def __init__(self, paths: list[Path], processes: int):
+        self.paths, self.lo, self.hi, self.processes = paths, 0, len(paths), processes
+        self.lock = threading.RLock()
+
+    def take(self, front: bool) -> tuple[int, list[Path]] | None:
+        with self.lock:
+            left = self.hi - self.lo
+            if not left:
+                return None
+            size = min(left, max(MIN_BATCH_FILES, min(BATCH_FILES, left // self.processes)))
+            start = self.lo if front else self.hi - size
+            if front:
+                self.lo += size
+            else:
+                self.hi -= size
+            return start, self.paths[start:start + size]
 
 
 def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadOptions) -> list[Read]:
     """Files are independent: a regional run of 20–90 workbooks (or a national one of 600) reads
-    them on every core. Results keep the order of the paths."""
-    workers = min(os.cpu_count() or 1, len(paths))
-    if len(paths) < PARALLEL_FROM or workers < 2:
-        return [_read_one(p, reference, options) for p in paths]
+    them on every core, by batches. This process reads batches from the start of the list while
+    worker processes take them from the end (a process spared, and its batches need no transfer);
+    a worker gets its next batch as soon as it hands one back. Results keep the order of the paths."""
+    processes = min(os.cpu_count() or 1, len(paths))
+    if len(paths) < PARALLEL_FROM or processes < 2:
+        return [read for i in range(0, len(paths), BATCH_FILES) for read in read_batch(paths[i:i + BATCH_FILES], reference, options).reads]
+    shares = _Shares(paths, processes)
+    done: dict[int, list[Read]] = {}
+    futures: list[tuple[int, Future]] = []
     context = multiprocessing.get_context("spawn")  # fork would copy Polars' thread pool in an unusable state
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return list(pool.map(_read_in_worker, paths, [options] * len(paths), chunksize=max(1, len(paths) // (workers * 8))))
+    with ProcessPoolExecutor(processes - 1, mp_context=context) as pool:
 
+        def give(_finished: Future | None = None) -> None:
+            with shares.lock:
+                share = shares.take(front=False)
+                if share is not None:
+                    future = pool.submit(read_batch_in_worker, share[1], options)
+                    futures.append((share[0], future))
+            if share is not None:
+                future.add_done_callback(give)
 
-def _read_in_worker(path: Path, options: ReadOptions) -> Read:
-    return _read_one(path, TerritorialReference.load(), options)
-
-
-def _read_one(path: Path, reference: TerritorialReference, options: ReadOptions) -> Read:
-    try:
-        return path, read_input(path, reference, options=options), []
-    except ActerrError as exc:
-        return path, None, exc.problems or [Problem(fichier=path.name, regle="lecture", message=exc.message)]
-    except MemoryError:
-        raise
-    except Exception as exc:  # a bug must not stop a night run of 90 files: this file is refused, the others go on
-        return path, None, [Problem(fichier=path.name, regle=INTERNE,
-                                    message=f"erreur interne en lisant ce fichier ({type(exc).__name__}: {str(exc)[:200]}) ; "
-                                            "relancez avec --debug et signalez le problème.")]
+        for _ in range(processes - 1):
+            give()
+        while (share := shares.take(front=True)) is not None:
+            done[share[0]] = read_batch(share[1], reference, options).reads
+        while True:
+            with shares.lock:
+                current = list(futures)
+            wait([f for _, f in current])
+            with shares.lock:
+                if len(futures) == len(current):
+                    break
+        for start, future in futures:
+            done[start] = future.result().reads
+    return [read for start in sorted(done) for read in done[start]]
 
 
 def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:

@@ -1,6 +1,7 @@
 """Import: facts with provenance, idempotent re-imports, refusals that leave the workspace untouched."""
 
 import json
+from pathlib import Path
 
 import builders
 import polars as pl
@@ -44,9 +45,12 @@ def test_reimport_is_idempotent(tmp_path, espace, fixture_files):
     assert facts(espace, "patrimoine").height == 4
     after = api.compute_level(espace, "EPCI").results
     assert after.equals(before)
-    # Replaced fact files are gone: one file per unit and dataset.
-    files = sorted((espace / "faits").rglob("*.parquet"))
-    assert len(files) == sum(len(u["jeux"]) for u in manifest(espace)["unites"].values())
+    # Replaced fact files are gone: on disk, exactly the files the manifest lists, one per dataset,
+    # exercice and source type (the units of one import share their files).
+    units = manifest(espace)["unites"].values()
+    files = {p.relative_to(espace).as_posix() for p in (espace / "faits").rglob("*.parquet")}
+    assert files == {item["chemin"] for u in units for item in u["jeux"].values()}
+    assert len(files) == len({(d, u["exercice"], u["type"]) for u in units for d in u["jeux"]})
 
 
 def test_reimport_replaces_an_organisation(tmp_path, espace):
@@ -181,3 +185,45 @@ def test_warnings_are_kept_with_the_facts(tmp_path):
     [unit] = [u for u in manifest(root)["unites"].values() if u["type"] == "questionnaire"]
     assert [w["regle"] for w in unit["avertissements"]] == ["total"]
     assert unit["avertissements"][0]["cellule"] == "B6"
+
+
+def test_reimport_of_one_organisation_keeps_the_others_rows_in_the_shared_files(tmp_path):
+    """The organisations of one import share their fact files; re-importing one of them rewrites
+    those files without its old rows and leaves the others' facts as they were."""
+    inputs = tmp_path / "entrees"
+    inputs.mkdir()
+    files = [builders.write_org_a(inputs), builders.write_org_b(inputs), builders.write_org_c(inputs)]
+    root = tmp_path / "espace"
+    assert not api.import_paths(root, files).refused
+    units = manifest(root)["unites"]
+    assert len({u["jeux"]["patrimoine"]["chemin"] for u in units.values()}) == 1  # one file for the three
+    others = facts(root, "patrimoine").filter(pl.col("siren") != builders.SIREN_A).sort("siren", "ligne")
+    tables = {**builders.TABLES_A, "Patrimoine": [{"commune": "31555", "logements": 10}]}
+    assert not api.import_paths(root, [builders.write_questionnaire(tmp_path / "org_a_v2.xlsx", builders.ORG_A, tables)]).refused
+    after = facts(root, "patrimoine")
+    assert after.filter(pl.col("siren") == builders.SIREN_A)["logements"].to_list() == [10]
+    assert after.filter(pl.col("siren") != builders.SIREN_A).sort("siren", "ligne").equals(others)
+    for key, unit in manifest(root)["unites"].items():  # each unit's rows are where the manifest says
+        item = unit["jeux"]["patrimoine"]
+        rows = pl.read_parquet(root / item["chemin"]).slice(item["debut"], item["lignes"])
+        assert set(rows["siren"].to_list()) == {unit["siren"]}, key
+    files_on_disk = {p.relative_to(root).as_posix() for p in (root / "faits").rglob("*.parquet")}
+    assert files_on_disk == {i["chemin"] for u in manifest(root)["unites"].values() for i in u["jeux"].values()}
+
+
+def test_files_read_by_worker_processes_give_the_same_report_and_facts(tmp_path, monkeypatch):
+    """Large runs are read by batches in this process and in worker processes (results sent back
+    as Arrow buffers): the report and the stored facts are those of a run read here alone."""
+    from acterr_cli import importing
+
+    corpus = Path(__file__).parent / "corpus"
+    files = sorted((corpus / "tidy").iterdir()) + sorted((corpus / "broken").glob("*.xlsx"))
+    alone = api.import_paths(tmp_path / "seul", files)
+    for name, value in (("PARALLEL_FROM", 2), ("MIN_BATCH_FILES", 1), ("BATCH_FILES", 2)):
+        monkeypatch.setattr(importing, name, value)
+    shared = api.import_paths(tmp_path / "partage", files)
+    assert shared.to_dict() == alone.to_dict()
+    for dataset in ("organismes", "patrimoine", "achats", "liasse"):
+        a, b = (facts(root, dataset) for root in (tmp_path / "seul", tmp_path / "partage"))
+        columns = sorted(a.columns)  # their order follows the batches a file was read in
+        assert b.select(columns).sort(columns, nulls_last=True).equals(a.select(columns).sort(columns, nulls_last=True)), dataset

@@ -273,3 +273,42 @@ def test_numbers_from_formulas_and_ambiguous_dots(tmp_path):
     assert not report.refused
     assert facts(tmp_path / "espace", "patrimoine").select("logements", "surface_m2").row(0) == (240, 12.5)
     assert [(p.cellule, p.regle, p.gravite) for p in report.problems] == [("E4", "separateur", AVERTISSEMENT)]
+
+
+def test_a_bug_while_checking_a_batch_refuses_only_the_file_that_triggers_it(tmp_path, monkeypatch):
+    """Questionnaires are checked together: a bug met on one of them must not refuse the others."""
+    from acterr_cli.inputs import questionnaire
+
+    real = questionnaire.find_layout
+
+    def flaky(grid, sheet):
+        if grid.frame.height and sheet.name == "Patrimoine" and any("31069" in str(v) for v in grid.frame.to_series(0)):
+            raise KeyError("bogue simulé")
+        return real(grid, sheet)
+
+    monkeypatch.setattr(questionnaire, "find_layout", flaky)
+    files = [builders.write_org_a(tmp_path), builders.write_org_b(tmp_path), builders.write_org_c(tmp_path)]
+    report = api.verify_paths(files)
+    by_file = {f.fichier: f for f in report.fichiers}
+    assert by_file["org_a.xlsx"].statut == "refuse" and "erreur interne" in by_file["org_a.xlsx"].problemes[0].message
+    assert by_file["org_b.xlsx"].statut == "verifie" and by_file["org_c.xlsx"].statut == "verifie"
+    for name in ("org_b.xlsx", "org_c.xlsx"):  # checked again alone: told once, as when checked alone
+        alone = api.verify_paths([tmp_path / name]).fichiers[0]
+        assert [p.to_dict() for p in by_file[name].problemes] == [p.to_dict() for p in alone.problemes]
+
+
+def test_a_file_without_identity_beside_a_file_without_rows(tmp_path, monkeypatch):
+    """In one batch, a file whose Organisme sheet is wrong (its rows are not kept) and a file whose
+    sheet has no row: one check for both, each file gets its own report, and the good one its facts."""
+    from acterr_cli.inputs import batch
+
+    checks = []
+    real = batch.check_questionnaires
+    monkeypatch.setattr(batch, "check_questionnaires", lambda drafts, *args: checks.append(len(drafts)) or real(drafts, *args))
+    bad = builders.write_questionnaire(tmp_path / "mauvais.xlsx", {**builders.ORG_A, "siren": "123456789"}, builders.TABLES_A)
+    empty = builders.write_questionnaire(tmp_path / "vide.xlsx", builders.ORG_B, {**builders.TABLES_B, "Patrimoine": []})
+    report = api.import_paths(tmp_path / "espace", [bad, empty])
+    assert checks == [2]  # no bug met, so no file checked again alone
+    by_file = {f.fichier: f for f in report.fichiers}
+    assert [p.regle for p in by_file["mauvais.xlsx"].problemes] == ["siren"]
+    assert by_file["vide.xlsx"].statut == "importe" and not report.internal_errors

@@ -14,6 +14,8 @@ import polars as pl
 
 # Spaces people (and accounting software) put in numbers: normal, non-breaking, narrow no-break.
 _SPACES = r"[\s\u00a0\u202f\u2007]"
+# Inside trimmed text: a run of two spaces or more, or one space that is not a plain space.
+_SPACE_RUN = r"\s\s+|[^\S ]"
 
 
 # Units people append to a header, with or without brackets: « en € », « k€ », « EUR »,
@@ -61,9 +63,10 @@ def unit_scale(header: object) -> float:
 
 
 def clean_text(col: pl.Expr) -> pl.Expr:
-    """Trimmed text, empty string → null."""
-    s = col.cast(pl.Utf8).str.replace_all(_SPACES + "+", " ").str.strip_chars()
-    return pl.when(s == "").then(None).otherwise(s)
+    """Trimmed text, inner runs of spaces (any kind: tab, line break, non-breaking) as one plain
+    space, empty string → null."""
+    s = col.cast(pl.Utf8).str.strip_chars()
+    return pl.when(s != "").then(s.str.replace_all(_SPACE_RUN, " "))  # keeps the column's name
 
 
 def parse_number(col: pl.Expr) -> pl.Expr:
@@ -76,10 +79,6 @@ def parse_number(col: pl.Expr) -> pl.Expr:
     s = pl.when(s.str.contains(",")).then(s.str.replace_all(r"\.", "").str.replace(",", ".")).otherwise(s)
     s = s.str.replace(r"^\((.*)\)$", "-$1")  # accounting negatives « (1 234) »
     return s.cast(pl.Float64, strict=False)
-
-
-def is_blank(col: pl.Expr) -> pl.Expr:
-    return clean_text(col).is_null()
 
 
 def digits_only(col: pl.Expr) -> pl.Expr:

@@ -2,18 +2,20 @@
 
 A part cannot exceed its whole (« dont en QPV » above « Logements »), energy labels should add up
 to the dwellings, a renovation should not increase consumption. Each finding names the cell to
-fix; an impossible figure is an error (erreur), a doubtful one a warning (avertissement).
+fix; an impossible figure is an error (erreur), a doubtful one a warning (avertissement). The
+checks run as masks over all the rows of a batch; messages are written for flagged rows only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, ERREUR
 from acterr_cli.inputs import questionnaire_schema as qs
-from acterr_cli.inputs.columns import ParseContext
+from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part
 from acterr_cli.inputs.model import ReadOptions
 
 # dataset -> (part, whole): the part is a subset of the whole
@@ -26,75 +28,102 @@ PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "organismes": (("administratrices", "administrateurs"), ("admin_locataires", "administrateurs")),
 }
 DPE_FIELDS = tuple(f"dpe_{x}" for x in "abcdefg") + ("dpe_inconnu",)
+_DPE_TOTAL, _DPE_TARGET = "_dpe_total", "_dpe_inconnu_fourni"
 
-CellNamer = Callable[[str, int], str]
+
+@dataclass
+class _RowCheck:
+    mask: pl.Expr
+    report: Callable[[Part, pl.DataFrame, list[int]], None]
 
 
-def check_rows(typed: pl.DataFrame, sheet: qs.Sheet, cell_of: CellNamer, ctx: ParseContext) -> None:
-    for part, whole in PARTS.get(sheet.dataset, ()):
-        _part_of_whole(typed, sheet, part, whole, cell_of, ctx)
-    if sheet.dataset == "patrimoine":
-        _dpe_adds_up(typed, sheet, cell_of, ctx)
-    if sheet.dataset == "energie":
-        _consumption_decreases(typed, sheet, cell_of, ctx)
+def check_rows(typed: pl.DataFrame, sheet: qs.Sheet, parts: dict[int, Part]) -> None:
+    """Problems of `typed` (the rows of a batch, with `_f` and `_i`) told to the part of their file."""
+    checks = [_part_of_whole(sheet, part, whole) for part, whole in PARTS.get(sheet.dataset, ())
+              if part in typed.columns and whole in typed.columns]
+    extra = []
+    if sheet.dataset == "patrimoine" and "logements" in typed.columns and any(f in typed.columns for f in DPE_FIELDS):
+        total = pl.sum_horizontal([pl.col(f).fill_null(0) for f in DPE_FIELDS if f in typed.columns])
+        given = pl.col("dpe_inconnu").is_not_null().any().over(FILE) if "dpe_inconnu" in typed.columns else pl.lit(False)
+        extra = [total.alias(_DPE_TOTAL), given.alias(_DPE_TARGET)]
+        checks.append(_dpe_adds_up(sheet))
+    if sheet.dataset == "energie" and "conso_avant_kwh" in typed.columns and "conso_apres_kwh" in typed.columns:
+        checks.append(_consumption_decreases(sheet))
     if sheet.dataset == "achats":
-        _supplier_located(typed, sheet, cell_of, ctx)
-
-
-def _supplier_located(typed: pl.DataFrame, sheet, cell_of: CellNamer, ctx: ParseContext) -> None:
-    """A purchase needs its supplier's commune, or a SIRET from which SIRENE can give it."""
-    commune = typed["commune_fournisseur"] if "commune_fournisseur" in typed.columns else pl.Series([None] * typed.height)
-    siret = typed["siret"] if "siret" in typed.columns else pl.Series([None] * typed.height)
-    column = sheet.column("commune_fournisseur")
-    for pos in (commune.is_null() & siret.is_null()).arg_true().to_list():
-        ctx.add(cell_of("commune_fournisseur", pos), column, None, "obligatoire",
-                "commune du fournisseur manquante : indiquez son code commune, ou son SIRET (la commune sera "
-                "retrouvée dans SIRENE, voir acterr import --type sirene).", ERREUR, pos)
-
-
-def _values(typed: pl.DataFrame, name: str) -> list:
-    return typed[name].to_list() if name in typed.columns else []
-
-
-def _part_of_whole(typed, sheet, part: str, whole: str, cell_of: CellNamer, ctx: ParseContext) -> None:
-    if part not in typed.columns or whole not in typed.columns:
+        checks.append(_supplier_located(sheet, typed))
+    if not checks:
         return
-    bad = typed.select((pl.col(part) > pl.col(whole)).fill_null(False).alias("b"))["b"].arg_true().to_list()
+    masks = [c.mask.alias(f"_c{k}") for k, c in enumerate(checks)]
+    flagged = typed.with_columns(extra).with_columns(masks).filter(pl.any_horizontal(pl.col(f"_c{k}") for k in range(len(checks))))
+    for (f,), rows in flagged.partition_by(FILE, as_dict=True, maintain_order=True).items():
+        for k, check in enumerate(checks):
+            positions = rows.get_column(f"_c{k}").arg_true().to_list()
+            if positions:
+                check.report(parts[f], rows, positions)
+
+
+def _part_of_whole(sheet: qs.Sheet, part: str, whole: str) -> _RowCheck:
     p, w = sheet.column(part), sheet.column(whole)
-    for pos in bad:
-        ctx.add(cell_of(part, pos), p, _fr(typed[part][pos]), "partie_total",
-                f"« {p.label} » ({_fr(typed[part][pos])}) dépasse « {w.label} » ({_fr(typed[whole][pos])}) "
-                "sur la même ligne : une partie ne peut pas dépasser son total.", ERREUR, pos)
+
+    def report(owner: Part, rows: pl.DataFrame, positions: list[int]) -> None:
+        for pos in positions:
+            value, total = rows[part][pos], rows[whole][pos]
+            owner.ctx.add(owner.cell(part, rows[ROW][pos]), p, _fr(value), "partie_total",
+                          f"« {p.label} » ({_fr(value)}) dépasse « {w.label} » ({_fr(total)}) "
+                          "sur la même ligne : une partie ne peut pas dépasser son total.", ERREUR, rows[ROW][pos])
+
+    return _RowCheck((pl.col(part) > pl.col(whole)).fill_null(False), report)
 
 
-def _dpe_adds_up(typed: pl.DataFrame, sheet, cell_of: CellNamer, ctx: ParseContext) -> None:
-    present = [f for f in DPE_FIELDS if f in typed.columns and typed[f].is_not_null().any()]
-    if not present or "logements" not in typed.columns:
-        return
-    totals = typed.select(pl.sum_horizontal([pl.col(f).fill_null(0) for f in present]).alias("t"))["t"]
-    logements = typed["logements"]
-    target = "dpe_inconnu" if "dpe_inconnu" in present else "logements"
-    for pos, (total, dwellings) in enumerate(zip(totals, logements, strict=True)):
-        if dwellings is None or total == dwellings or total == 0:  # 0: no label given for this commune
-            continue
-        what = (f"les étiquettes DPE (A à G et inconnu) totalisent {_fr(total)} logements pour {_fr(dwellings)} "
-                "logements sur la ligne")
-        if total > dwellings:
-            ctx.add(cell_of(target, pos), sheet.column(target), _fr(total), "dpe_total",
-                    f"{what} : il y a plus d'étiquettes que de logements.", ERREUR, pos)
-        else:
-            ctx.add(cell_of(target, pos), sheet.column(target), _fr(total), "dpe_total",
-                    f"{what} : complétez « DPE inconnu » pour les logements sans étiquette connue.", AVERTISSEMENT, pos)
+def _dpe_adds_up(sheet: qs.Sheet) -> _RowCheck:
+    """Labels given (A to G and unknown) should add up to the dwellings of the row; a row with no
+    label at all is not checked (no label given for this commune)."""
+    total, dwellings = pl.col(_DPE_TOTAL), pl.col("logements")
+
+    def report(owner: Part, rows: pl.DataFrame, positions: list[int]) -> None:
+        for pos in positions:
+            given, count, line = rows[_DPE_TOTAL][pos], rows["logements"][pos], rows[ROW][pos]
+            target = "dpe_inconnu" if rows[_DPE_TARGET][pos] else "logements"
+            what = (f"les étiquettes DPE (A à G et inconnu) totalisent {_fr(given)} logements pour {_fr(count)} "
+                    "logements sur la ligne")
+            if given > count:
+                owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), "dpe_total",
+                              f"{what} : il y a plus d'étiquettes que de logements.", ERREUR, line)
+            else:
+                owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), "dpe_total",
+                              f"{what} : complétez « DPE inconnu » pour les logements sans étiquette connue.", AVERTISSEMENT, line)
+
+    return _RowCheck(dwellings.is_not_null() & (total != dwellings) & (total != 0), report)
 
 
-def _consumption_decreases(typed: pl.DataFrame, sheet, cell_of: CellNamer, ctx: ParseContext) -> None:
-    if "conso_avant_kwh" not in typed.columns or "conso_apres_kwh" not in typed.columns:
-        return
-    worse = typed.select((pl.col("conso_apres_kwh") > pl.col("conso_avant_kwh")).fill_null(False).alias("b"))["b"]
-    for pos in worse.arg_true().to_list():
-        ctx.add(cell_of("conso_apres_kwh", pos), sheet.column("conso_apres_kwh"), _fr(typed["conso_apres_kwh"][pos]),
-                "consommation", "la consommation après travaux dépasse la consommation avant travaux : vérifiez les deux colonnes.",
-                AVERTISSEMENT, pos)
+def _consumption_decreases(sheet: qs.Sheet) -> _RowCheck:
+    column = sheet.column("conso_apres_kwh")
+
+    def report(owner: Part, rows: pl.DataFrame, positions: list[int]) -> None:
+        for pos in positions:
+            line = rows[ROW][pos]
+            owner.ctx.add(owner.cell("conso_apres_kwh", line), column, _fr(rows["conso_apres_kwh"][pos]), "consommation",
+                          "la consommation après travaux dépasse la consommation avant travaux : vérifiez les deux colonnes.",
+                          AVERTISSEMENT, line)
+
+    return _RowCheck((pl.col("conso_apres_kwh") > pl.col("conso_avant_kwh")).fill_null(False), report)
+
+
+def _supplier_located(sheet: qs.Sheet, typed: pl.DataFrame) -> _RowCheck:
+    """A purchase needs its supplier's commune, or a SIRET from which SIRENE can give it."""
+    column = sheet.column("commune_fournisseur")
+
+    def report(owner: Part, rows: pl.DataFrame, positions: list[int]) -> None:
+        for pos in positions:
+            line = rows[ROW][pos]
+            owner.ctx.add(owner.cell("commune_fournisseur", line), column, None, "obligatoire",
+                          "commune du fournisseur manquante : indiquez son code commune, ou son SIRET (la commune sera "
+                          "retrouvée dans SIRENE, voir acterr import --type sirene).", ERREUR, line)
+
+    def given(name: str) -> pl.Expr:
+        return pl.col(name).is_null() if name in typed.columns else pl.lit(True)
+
+    return _RowCheck(given("commune_fournisseur") & given("siret"), report)
 
 
 def check_exercice(exercice: int | None, cell: str | None, column: qs.Column, ctx: ParseContext, options: ReadOptions) -> None:

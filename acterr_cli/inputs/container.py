@@ -5,16 +5,21 @@ that is not a workbook, a truncated download, a « zip bomb » (a few kB that in
 a sheet of a million rows must be refused with a message, in bounded time and memory, never
 crash the run. An xlsx or ods file is a zip archive: its members are inflated here once, in
 chunks, counting the real sizes (the sizes declared in the zip directory may lie) and, for xlsx
-worksheets, the rows and the formulas saved without their computed value.
+worksheets, the rows, the cells holding an Excel error and the formulas saved without their
+computed value. A member that is not a worksheet is not inflated when it cannot exceed the limits
+whatever it holds: deflate cannot inflate more than 1 032 times, and the compressed size bounds
+what any reader (calamine included) feeds to the decompressor.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from acterr_cli.errors import InvalidDataError
 
@@ -31,6 +36,12 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 (.xls), or an
 # A cell whose only content is a formula, without the <v> value a spreadsheet stores on save.
 _CELL = re.compile(rb"<c\b([^>]*)>(.*?)</c>", re.S)
 _REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
+# A cell holding an Excel error (« #DIV/0! »): calamine gives it as an empty cell.
+_ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>/]*)>(.*?)</c>', re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+MAX_DEFLATE_RATIO = 1032
+KEPT_BYTES = 256 * 1024  # xlsx worksheets up to this size are kept inflated (number formats are looked up in them)
+STYLES = "xl/styles.xml"
 _ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>(.*?)</table:table-row>", re.S)
 _ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
 MAX_ODS_CELLS = 5_000_000
@@ -38,23 +49,33 @@ MAX_ODS_CELLS = 5_000_000
 
 @dataclass
 class ContainerScan:
-    """What the scan learnt: rows per sheet (xlsx) and cells holding a formula without value."""
+    """What the scan learnt: rows per sheet (xlsx), cells holding a formula without value, and
+    cells holding an Excel error (reference → what Excel shows, « #N/A »). `errors_known` tells
+    whether the errors were read here (xlsx) or must be asked to calamine (ods, xls)."""
 
     rows: dict[str, int] = field(default_factory=dict)
     formulas_without_value: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)
+    errors_known: bool = False
+    members: dict[str, str] = field(default_factory=dict)  # xlsx worksheet member -> sheet name
+    kept: dict[str, bytes] = field(default_factory=dict)  # small xlsx members the reader needs again (styles, sheets)
 
 
-def inspect_workbook(path: Path) -> ContainerScan:
-    """Refuse what calamine should never see; return what the reader needs to know."""
+def inspect_workbook(path: Path, data: bytes | None = None) -> ContainerScan:
+    """Refuse what calamine should never see; return what the reader needs to know. `data`: the
+    file's bytes when the caller has read them already."""
     path = Path(path)
-    size = path.stat().st_size
+    size = path.stat().st_size if data is None else len(data)
     if size == 0:
         raise InvalidDataError(f"{path.name} : le fichier est vide.")
     if size > MAX_FILE_BYTES:
         raise InvalidDataError(f"{path.name} : fichier de {size / 1e6:.0f} Mo, trop volumineux pour un questionnaire ou une liasse "
                                f"(limite {MAX_FILE_BYTES // (1024 * 1024)} Mo).")
-    with open(path, "rb") as fh:
-        head = fh.read(512)
+    if data is None:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    else:
+        head = data[:512]
     if head.startswith(CFB_MAGIC):
         if path.suffix.lower() in (".xlsx", ".xlsm"):  # an xlsx wrapped this way is encrypted
             raise InvalidDataError(f"{path.name} : classeur protégé par un mot de passe (ou ancien format .xls renommé) ; "
@@ -64,8 +85,8 @@ def inspect_workbook(path: Path) -> ContainerScan:
         raise InvalidDataError(f"{path.name} : ce fichier n'est pas un classeur Excel ({_guess(head)}). "
                                "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx.")
     try:
-        with zipfile.ZipFile(path) as zf:
-            return _scan_zip(zf, path.name)
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
+            return _scan_zip(zf, path.name, data)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise InvalidDataError(f"{path.name} : classeur endommagé ou incomplet (téléchargement interrompu ?) ; "
                                f"demandez à nouveau le fichier ({type(exc).__name__}).") from exc
@@ -82,21 +103,34 @@ def _guess(head: bytes) -> str:
     return "contenu non reconnu"
 
 
-def _scan_zip(zf: zipfile.ZipFile, name: str) -> ContainerScan:
+def _scan_zip(zf: zipfile.ZipFile, name: str, data: bytes | None = None) -> ContainerScan:
     infos = zf.infolist()
     declared = sum(i.file_size for i in infos)
     if declared > MAX_TOTAL_BYTES or any(i.file_size > MAX_MEMBER_BYTES for i in infos):
         raise _bomb(name, declared)
     sheets = xlsx_sheet_members(zf)
-    scan = ContainerScan()
+    scan = ContainerScan(errors_known=bool(sheets), members=sheets)
     total = 0
     for info in infos:
         sheet = sheets.get(info.filename)
         if info.filename == "content.xml":
             total += _scan_ods_content(zf, info, name, total)
+        elif info.filename == STYLES and sheets and info.file_size <= KEPT_BYTES:
+            total += _scan_member(zf, info, name, total, scan, None, data)
+        elif sheet is None and _bounded(info) and total + _inflated_bound(info) <= MAX_TOTAL_BYTES:
+            total += _inflated_bound(info)
         else:
-            total += _scan_member(zf, info, name, total, scan, sheet)
+            total += _scan_member(zf, info, name, total, scan, sheet, data)
     return scan
+
+
+def _inflated_bound(info: zipfile.ZipInfo) -> int:
+    return info.compress_size if info.compress_type == zipfile.ZIP_STORED else info.compress_size * MAX_DEFLATE_RATIO
+
+
+def _bounded(info: zipfile.ZipInfo) -> bool:
+    """A member whose inflated size cannot exceed the limit, without inflating it."""
+    return info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and _inflated_bound(info) <= MAX_MEMBER_BYTES
 
 
 def _bomb(name: str, size: int) -> InvalidDataError:
@@ -116,16 +150,45 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, total_before:
             yield chunk
 
 
-def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sheet: str | None) -> int:
-    size, rows, tail = 0, 0, b""
-    for chunk in _chunks(zf, info, name, total_before):
+def _small_member(data: bytes | None, info: zipfile.ZipInfo) -> bytes | None:
+    """A member of at most one chunk inflated in one go from the file's bytes (most members of a
+    questionnaire), its size and checksum checked; None when it must go through zipfile."""
+    if data is None or info.file_size > _CHUNK or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    offset = info.header_offset
+    if data[offset:offset + 4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"en-tête local absent ({info.filename})")
+    start = offset + 30 + sum(struct.unpack_from("<HH", data, offset + 26))
+    packed = memoryview(data)[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        inflated = bytes(packed)
+    else:
+        inflater = zlib.decompressobj(-15)
+        inflated = inflater.decompress(packed, info.file_size + 1)  # never more than announced: a lying size is damage
+        if not inflater.eof:
+            raise zipfile.BadZipFile(f"taille annoncée fausse ({info.filename})")
+    if len(inflated) != info.file_size or zlib.crc32(inflated) != info.CRC:
+        raise zipfile.BadZipFile(f"contenu endommagé ({info.filename})")
+    return inflated
+
+
+def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sheet: str | None, data: bytes | None = None) -> int:
+    size, rows, tail, chunks = 0, 0, b"", []
+    small = _small_member(data, info)
+    for chunk in [small] if small is not None else _chunks(zf, info, name, total_before):
         size += len(chunk)
+        if size <= KEPT_BYTES:
+            chunks.append(chunk)
         if sheet is None:
             continue
-        buffer = tail + chunk
+        buffer = tail + chunk if tail else chunk
         cut = buffer.rfind(b"</c>") + 4 if b"</c>" in buffer else 0
-        rows += buffer[:cut].count(b"<row ") + buffer[:cut].count(b"<row>")
-        _formulas_without_value(buffer[:cut], scan.formulas_without_value.setdefault(sheet, []))
+        # Rows are counted in sheets that may hold too many (a row takes 4 bytes at least); the
+        # reader checks the count again after loading at most MAX_ROWS + 1 rows.
+        if size > _CHUNK or info.file_size > 4 * MAX_ROWS:
+            rows += buffer.count(b"<row", 0, cut)
+        _formulas_without_value(buffer, cut, scan.formulas_without_value.setdefault(sheet, []))
+        _error_cells(buffer, cut, scan.errors.setdefault(sheet, {}))
         tail = buffer[cut:]
         if len(tail) > 8 * _CHUNK:  # a single « cell » of megabytes: not what a spreadsheet writes
             raise InvalidDataError(f"{name}, feuille {sheet} : structure de feuille anormale (cellule de plusieurs Mo).")
@@ -133,13 +196,16 @@ def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sh
             break
     if sheet is not None:
         scan.rows[sheet] = rows + tail.count(b"<row")
+    if size <= KEPT_BYTES and (sheet is not None or info.filename == STYLES):
+        scan.kept[info.filename] = b"".join(chunks)
     return size
 
 
-def _formulas_without_value(xml: bytes, found: list[str]) -> None:
-    if b"<f" not in xml or len(found) >= MAX_REPORTED_FORMULAS:
+def _formulas_without_value(xml: bytes, end: int, found: list[str]) -> None:
+    # A sheet with formulas has a closing </f> (shared formulas too: their first cell holds the text).
+    if len(found) >= MAX_REPORTED_FORMULAS or xml.find(b"</f>", 0, end) < 0:
         return
-    for match in _CELL.finditer(xml):
+    for match in _CELL.finditer(xml, 0, end):
         inner = match.group(2)
         if b"<f" in inner and b"<v>" not in inner and b"<is>" not in inner:
             ref = _REF.search(match.group(1))
@@ -147,6 +213,16 @@ def _formulas_without_value(xml: bytes, found: list[str]) -> None:
                 found.append(ref.group(1).decode())
                 if len(found) >= MAX_REPORTED_FORMULAS:
                     return
+
+
+def _error_cells(xml: bytes, end: int, found: dict[str, str]) -> None:
+    if xml.find(b't="e"', 0, end) < 0:
+        return
+    for match in _ERROR_CELL.finditer(xml, 0, end):
+        ref, value = _REF.search(match.group(1)), _VALUE.search(match.group(2))
+        if ref:
+            shown = value.group(1).decode("utf-8", "replace").strip() if value else ""
+            found[ref.group(1).decode()] = shown or "#ERREUR"
 
 
 def _scan_ods_content(zf, info, name: str, total_before: int) -> int:
@@ -189,7 +265,7 @@ def xlsx_sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
     for sheet, rid in re.findall(r'<(?:\w+:)?sheet\b[^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook):
         target = targets.get(rid)
         if target:
-            member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            member = target.lstrip("/") if target.startswith("/") else "/".join(p for p in f"xl/{target}".split("/") if p not in ("", "."))
             members[member] = _unescape(sheet)
     return members
 

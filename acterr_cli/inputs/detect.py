@@ -8,7 +8,7 @@ from acterr_cli.errors import InputMissingError, InvalidDataError, UsageError
 from acterr_cli.inputs.excel import Workbook
 from acterr_cli.inputs.liasse import read_liasse
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ParsedFile, ReadOptions
-from acterr_cli.inputs.questionnaire import looks_like_questionnaire, read_questionnaire
+from acterr_cli.inputs.questionnaire import Draft, looks_like_questionnaire, read_questionnaire
 from acterr_cli.territory.reference import TerritorialReference
 
 KINDS = (QUESTIONNAIRE, LIASSE)
@@ -16,11 +16,11 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 CSV_SUFFIXES = (".csv", ".txt")
 
 
-def read_input(path: Path, reference: TerritorialReference, kind: str | None = None,
-               options: ReadOptions | None = None) -> ParsedFile:
+def open_input(path: Path, reference: TerritorialReference, options: ReadOptions) -> ParsedFile | Draft:
+    """A liasse, read and checked; or a questionnaire's draft, to be checked with the other
+    questionnaires of the run (see questionnaire.check_questionnaires)."""
     path = Path(path)
-    options = options or ReadOptions(kind=kind)
-    kind = kind or options.kind
+    kind = options.kind
     if not path.is_file():
         raise InputMissingError(f"{path} : fichier introuvable.")
     if kind is not None and kind not in KINDS:

@@ -5,12 +5,17 @@ French rules) and without header, so that each value keeps its Excel address: ca
 leading empty rows (`skip_rows=0`) but drops leading empty columns, whose count it reports as the
 `absolute_index` of the first column. Cells holding an Excel error (#DIV/0!, #N/A…) come back
 empty from calamine; they are kept aside, with the formulas saved without a computed value, so
-that the readers can report them instead of reading them as blanks (which count as zero).
+that the readers can report them instead of reading them as blanks (which count as zero). In an
+xlsx file the safety scan (container.py) finds both while it inflates the sheets anyway.
+
+The file is read from the disk once: its checksum, the safety scan and the number formats are
+taken from the same bytes.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +25,9 @@ import polars as pl
 
 from acterr_cli.errors import InvalidDataError, Problem
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
-from acterr_cli.inputs.container import MAX_ROWS, inspect_workbook
-from acterr_cli.inputs.formats import percent_cells
+from acterr_cli.inputs.container import MAX_FILE_BYTES, MAX_ROWS, STYLES, inspect_workbook
+from acterr_cli.inputs.formats import percent_cells, percent_styles, styled_cells
+from acterr_cli.inputs.model import sha256_of
 
 # calamine's names of Excel errors → what Excel shows in the cell
 _EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
@@ -31,10 +37,15 @@ _TOO_MANY_ROWS = f"plus de {MAX_ROWS:,} lignes".replace(",", " ") + " ; ce n'est
 _TOO_LONG = f"texte de plus de {MAX_CELL_CHARS:,} caractères".replace(",", " ") + " (la limite d'Excel) ; le fichier est refusé."
 
 
+def column_name(j: int) -> str:
+    """Name of the j-th column of a grid: calamine's own name for a sheet read without header."""
+    return f"__UNNAMED__{j}"
+
+
 @dataclass
 class Grid:
-    """A sheet as text: `frame` columns c0, c1… ; row i is Excel row i + 1; column j is letter
-    column_letter(j + col_offset). `errors` maps (row, column) of the frame to what Excel would
+    """A sheet as text: `frame` columns column_name(0), column_name(1)… ; row i is Excel row i + 1;
+    column j is letter column_letter(j + col_offset). A blank cell (empty, or only spaces) is null. `errors` maps (row, column) of the frame to what Excel would
     show in a cell that has no usable value (« #DIV/0! », or NO_VALUE)."""
 
     sheet: str
@@ -53,7 +64,9 @@ class Grid:
 class Workbook:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._scan = inspect_workbook(self.path)
+        # Read once (the size is checked first): checksum, safety scan and formats use these bytes.
+        self._data = self.path.read_bytes() if self.path.is_file() and self.path.stat().st_size <= MAX_FILE_BYTES else None
+        self._scan = inspect_workbook(self.path, self._data)
         try:
             self._reader = fastexcel.read_excel(str(self.path))
             self.sheet_names: list[str] = list(self._reader.sheet_names)
@@ -62,31 +75,66 @@ class Workbook:
                 f"{self.path.name} : ce fichier n'est pas un classeur Excel lisible ({_short(exc)})."
             ) from exc
 
+    @functools.cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self._data).hexdigest() if self._data is not None else sha256_of(self.path)
+
     def find_sheet(self, name: str) -> str | None:
         """Sheet name as written in the file, matched without case, accents, spaces or punctuation."""
         key = header_key(name)
         return next((s for s in self.sheet_names if header_key(s) == key), None)
 
-    def grid(self, sheet: str) -> Grid:
+    def grid(self, sheet: str, check_cells: bool = True) -> Grid:
+        """The sheet as text. `check_cells=False` leaves the cell-length limit to the caller (a
+        batch checks all its files' sheets at once, see `overlong_cell`)."""
         if self._scan.rows.get(sheet, 0) > MAX_ROWS:
             raise _located(self.path, sheet, None, _TOO_MANY_ROWS, "taille")
         try:
-            loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1)
-            batch, cell_errors = loaded.to_arrow_with_errors()
+            loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1,
+                                             whitespace_as_null=True)
+            if self._scan.errors_known:
+                data, errors = pl.DataFrame(loaded), None
+            else:  # ods, xls: calamine tells which cells hold an error (through pyarrow)
+                batch, cell_errors = loaded.to_arrow_with_errors()
+                data, errors = pl.from_arrow(batch), _errors(cell_errors)
             columns = loaded.available_columns()
         except Exception as exc:
             raise _located(self.path, sheet, None, f"lecture impossible ({_short(exc)}).", "lecture") from exc
-        data = pl.from_arrow(batch)
         if not isinstance(data, pl.DataFrame) or data.height > MAX_ROWS:
             raise _located(self.path, sheet, None, _TOO_MANY_ROWS, "taille")
-        data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
+        names = [column_name(j) for j in range(data.width)]
+        if data.columns != names:
+            data = data.rename(dict(zip(data.columns, names, strict=True)))
         offset = columns[0].absolute_index if columns else 0
-        long_cell = _overlong_cell(data, offset)
-        if long_cell:
-            raise _located(self.path, sheet, long_cell, _TOO_LONG, "taille")
-        grid = Grid(sheet, data, offset, _errors(cell_errors), functools.partial(percent_cells, self.path, sheet))
-        _add_formulas_without_value(grid, self._scan.formulas_without_value.get(sheet, []))
+        if check_cells:
+            long_cell = overlong_cell(data, offset)
+            if long_cell:
+                raise _located(self.path, sheet, long_cell, _TOO_LONG, "taille")
+        grid = Grid(sheet, data, offset, {}, functools.partial(self.percent_cells, sheet))
+        if errors is None:
+            _add_cells(grid, self._scan.errors.get(sheet, {}).items())
+        else:
+            grid.errors.update(errors)
+        _add_cells(grid, ((ref, NO_VALUE) for ref in self._scan.formulas_without_value.get(sheet, [])))
         return grid
+
+    def percent_cells(self, sheet: str, refs: list[str]) -> set[str]:
+        """The cells among `refs` of `sheet` formatted as a percentage (see formats.py), from what
+        the safety scan kept of an xlsx file when it can."""
+        if not refs:
+            return set()
+        member = next((m for m, name in self._scan.members.items() if name == sheet), None)
+        if STYLES not in self._scan.kept or member not in self._scan.kept:
+            return percent_cells(self._data or self.path, sheet, refs)
+        styles = self._percent_styles
+        return styled_cells(self._scan.kept[member], refs, styles) if styles else set()
+
+    @functools.cached_property
+    def _percent_styles(self) -> set[int]:
+        return percent_styles(self._scan.kept[STYLES])
+
+    def too_long(self, sheet: str, cell: str) -> InvalidDataError:
+        return _located(self.path, sheet, cell, _TOO_LONG, "taille")
 
 
 def _located(path: Path, sheet: str, cell: str | None, message: str, rule: str) -> InvalidDataError:
@@ -112,23 +160,24 @@ def _errors(cell_errors) -> dict[tuple[int, int], str]:
     return found
 
 
-def _add_formulas_without_value(grid: Grid, refs: list[str]) -> None:
-    for ref in refs:
+def _add_cells(grid: Grid, cells) -> None:
+    """Cells (« C5 », what Excel shows) that have no usable value, at their frame position."""
+    for ref, shown in cells:
         letters = "".join(ch for ch in ref if ch.isalpha())
         row = int(ref[len(letters):]) - 1
         col = _column_index(letters) - grid.col_offset
         if 0 <= row < grid.frame.height and 0 <= col < grid.frame.width:
-            grid.errors.setdefault((row, col), NO_VALUE)
+            grid.errors.setdefault((row, col), shown)
 
 
-def _overlong_cell(data: pl.DataFrame, offset: int) -> str | None:
+def overlong_cell(data: pl.DataFrame, offset: int) -> str | None:
     """Excel cells hold at most 32 767 characters: a longer one is not a spreadsheet's doing."""
     if not data.width or not data.height:
         return None
     longest = data.select(pl.all().str.len_bytes().max()).row(0)
     for j, length in enumerate(longest):
         if length is not None and length > MAX_CELL_CHARS:  # bytes ≥ characters: confirm below
-            chars = data.get_column(f"c{j}").str.len_chars()
+            chars = data.get_column(column_name(j)).str.len_chars()
             if chars.max() > MAX_CELL_CHARS:
                 return f"{column_letter(j + offset)}{int(chars.arg_max()) + 1}"
     return None

@@ -8,6 +8,7 @@ xlsx (built-in formats 9 and 10, or a custom format with « % »), the value typ
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -26,15 +27,16 @@ _REPEAT_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
 _REPEAT_COLS = re.compile(rb'number-columns-repeated="(\d+)"')
 
 
-def percent_cells(path: Path, sheet: str, refs: list[str]) -> set[str]:
-    """The cells among `refs` (« B16 ») of `sheet` whose number format is a percentage."""
+def percent_cells(source: Path | bytes, sheet: str, refs: list[str]) -> set[str]:
+    """The cells among `refs` (« B16 ») of `sheet` whose number format is a percentage. `source`:
+    the file, or its bytes."""
     if not refs:
         return set()
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
             names = set(zf.namelist())
             if "xl/workbook.xml" in names:
-                return _xlsx(zf, sheet, refs)
+                return _xlsx(zf, sheet, refs, xlsx_sheet_members(zf))
             if "content.xml" in names:
                 return _ods(zf.read("content.xml"), sheet, set(refs))
     except (zipfile.BadZipFile, KeyError, OSError):
@@ -42,12 +44,16 @@ def percent_cells(path: Path, sheet: str, refs: list[str]) -> set[str]:
     return set()  # .xls, CSV: no format known, the value is read as it is
 
 
-def _xlsx(zf: zipfile.ZipFile, sheet: str, refs: list[str]) -> set[str]:
-    member = next((m for m, name in xlsx_sheet_members(zf).items() if name == sheet), None)
+def _xlsx(zf: zipfile.ZipFile, sheet: str, refs: list[str], members: dict[str, str]) -> set[str]:
+    member = next((m for m, name in members.items() if name == sheet), None)
     if member is None or "xl/styles.xml" not in zf.namelist():
         return set()
-    styles = _percent_styles(zf.read("xl/styles.xml"))
-    xml = zf.read(member)
+    styles = percent_styles(zf.read("xl/styles.xml"))
+    return styled_cells(zf.read(member), refs, styles) if styles else set()
+
+
+def styled_cells(xml: bytes, refs: list[str], styles: set[int]) -> set[str]:
+    """The cells among `refs` of a worksheet's XML whose style is one of `styles`."""
     found = set()
     for ref in refs:
         match = re.search(rb'<c\b[^>]*\br="' + ref.encode() + rb'"[^>]*>', xml)
@@ -57,7 +63,8 @@ def _xlsx(zf: zipfile.ZipFile, sheet: str, refs: list[str]) -> set[str]:
     return found
 
 
-def _percent_styles(styles: bytes) -> set[int]:
+def percent_styles(styles: bytes) -> set[int]:
+    """Indexes of the cell styles (xl/styles.xml) that show a number as a percentage."""
     custom = {int(i): code for i, code in _NUMFMT.findall(styles)}
     section = _XF_SECTION.search(styles)
     percent = set()

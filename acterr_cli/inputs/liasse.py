@@ -18,11 +18,11 @@ from acterr_cli.errors import AVERTISSEMENT, ERREUR, InvalidDataError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_ROWS
-from acterr_cli.inputs.excel import Grid, Workbook
+from acterr_cli.inputs.excel import Grid, Workbook, column_name
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.inputs.model import LIASSE as LIASSE_KIND
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of, with_provenance
-from acterr_cli.inputs.questionnaire import Layout, find_layout, read_table
+from acterr_cli.inputs.tables import Layout, find_layout, read_table
 from acterr_cli.territory.reference import TerritorialReference
 
 MAX_CSV_BYTES = 50 * 1024 * 1024  # a national liasse is ~600 rows: far below
@@ -43,8 +43,10 @@ def read_csv_grid(path: Path, separator: str | None = None) -> Grid:
     rows = _csv_rows(text, separator or _separator(text), path.name)
     width = max((len(r) for r in rows), default=0)
     _check_lengths(rows, path.name)
-    columns = {f"c{j}": [r[j] if j < len(r) and r[j] != "" else None for r in rows] for j in range(width)}
-    return Grid("", pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns}))  # a CSV has no sheet name
+    columns = {column_name(j): [r[j] if j < len(r) and r[j] != "" else None for r in rows] for j in range(width)}
+    frame = pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns})
+    frame = frame.with_columns(pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in frame.columns)  # blank: null
+    return Grid("", frame)  # a CSV has no sheet name
 
 
 def _csv_rows(text: str, separator: str, name: str) -> list[list[str]]:

@@ -36,9 +36,9 @@ import polars as pl
 from acterr_cli.errors import ConfigurationError
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import header_key, parse_number
-from acterr_cli.inputs.excel import Grid
+from acterr_cli.inputs.excel import Grid, column_name
 from acterr_cli.inputs.liasse_schema import LIASSE
-from acterr_cli.inputs.questionnaire import HEADER_SEARCH_ROWS, Layout
+from acterr_cli.inputs.tables import HEADER_SEARCH_ROWS, Layout
 
 UNITS = {"€": 1.0, "eur": 1.0, "k€": 1_000.0, "keur": 1_000.0, "m€": 1_000_000.0, "meur": 1_000_000.0,
          "%": 1.0, "fraction": 100.0, "nombre": 1.0}
@@ -88,7 +88,7 @@ class LiasseMapping:
         frame = grid.frame
         for name, value in self.constants.items():
             j = frame.width
-            frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(f"c{j}"))
+            frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(column_name(j)))
             columns[j] = name
         return (Grid(grid.sheet, frame, grid.col_offset, grid.errors, grid.percent_lookup),
                 Layout(row, columns, scales, announce=False, constants=frozenset(self.constants)))

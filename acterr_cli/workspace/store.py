@@ -4,9 +4,16 @@ Layout (see README, « Espace de travail ») :
 
     ESPACE/
       manifest.json                       the list of live files: the single commit point
-      faits/<jeu>/exercice=<N>/<type>-<siren>-<jeton>.parquet
+      faits/<jeu>/exercice=<N>/<type>-<jeton>.parquet
       resultats/<NIVEAU>.parquet, resultats/<NIVEAU>.json
       .verrou                             lock held by the acterr process writing
+
+One fact file per dataset, exercice and source type for each import (cut in parts of 600 000 rows
+at most): a national run of 600 questionnaires writes a dozen files, not thousands. The manifest gives, for each unit
+(organisation × exercice × source type) and dataset, its file and its rows in it (`debut`,
+`lignes`). A re-import replaces a unit: the files that held it are rewritten without it (with
+the new facts of the same dataset and exercice), under fresh names; the other units keep their
+facts, moved as they are.
 
 Why a manifest: an import writes its new Parquet files under fresh names, then replaces
 `manifest.json` atomically (rename). A reader only ever reads the files the manifest lists, so a
@@ -22,7 +29,9 @@ import os
 import re
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -52,6 +61,7 @@ _MANIFEST_TMP = re.compile(r"^\.manifest\.json\..*\.tmp$")
 _RESULTS_TMP = re.compile(r"^\..*\.tmp$")
 # Names that become path components of fact files: a value read from a file can never climb out.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+PART_ROWS = 600_000  # rows per fact file at most, unless one unit has more: large imports are written on several cores
 
 
 class WorkspaceBusyError(ActerrError):
@@ -153,34 +163,65 @@ class Workspace:
         """Store the units (replacing any unit with the same key) in one atomic step.
         `fichiers` maps a unit key to its source description (name, sha256)."""
         manifest = json.loads(json.dumps(self.manifest))
-        (self.root / WRITING).touch()  # removed once the commit and its clean-up are done
-        written: list[Path] = []
+        live = manifest["unites"]
         for unit in units:
-            entry = {
-                "type": unit.kind,
-                "siren": unit.siren,
-                "exercice": unit.exercice,
-                "raison_sociale": unit.raison_sociale,
-                **fichiers[unit.key],
-                "importe_le": _now(),
-                "jeux": {},
+            self._check_names(unit)
+        (self.root / WRITING).touch()  # removed once the commit and its clean-up are done
+        now = _now()
+        incoming = {unit.key for unit in units}
+        # Rows of the units that stay, in the files that also hold a replaced unit: moved to new files.
+        kept: dict[tuple, list[tuple[str, str, dict]]] = defaultdict(list)
+        for path in {item["chemin"] for key in incoming & set(live) for item in live[key].get("jeux", {}).values()}:
+            for key, entry in live.items():
+                for dataset, item in entry.get("jeux", {}).items():
+                    if key not in incoming and item["chemin"] == path:
+                        kept[(entry["type"], dataset, int(entry["exercice"]))].append((key, dataset, item))
+        new: dict[tuple, list[tuple[str, str, pl.DataFrame]]] = defaultdict(list)
+        for unit in units:
+            live[unit.key] = {
+                "type": unit.kind, "siren": unit.siren, "exercice": unit.exercice, "raison_sociale": unit.raison_sociale,
+                **fichiers[unit.key], "importe_le": now, "jeux": {},
             }
             for dataset, frame in unit.tables.items():
-                rel = self._fact_path(unit, dataset)
-                written.append(self._write_fact(rel, frame))
-                entry["jeux"][dataset] = {"chemin": rel.as_posix(), "lignes": frame.height}
-            manifest["unites"][unit.key] = entry
+                new[(unit.kind, dataset, int(unit.exercice))].append((unit.key, dataset, frame))
+        parts = [part for group in {**kept, **new} for part in self._batch_parts(group, kept.get(group, []), new.get(group, []), live)]
+        with ThreadPoolExecutor(min(len(parts), os.cpu_count() or 1) or 1) as pool:  # a Parquet file is written on one core
+            written = list(pool.map(lambda part: self._write_fact(*part), parts))
         _sync(written)  # the new files are on disk before the manifest points to them
         self._write_manifest(manifest)
         self._collect_garbage()
         (self.root / WRITING).unlink(missing_ok=True)
 
-    def _fact_path(self, unit: ImportUnit, dataset: str) -> Path:
-        """faits/<jeu>/exercice=<N>/<type>-<siren>-<jeton>.parquet, from checked names only."""
-        for name in (unit.kind, unit.siren, dataset):
+    @staticmethod
+    def _check_names(unit: ImportUnit) -> None:
+        """Type, SIREN and dataset name paths and manifest keys: a value read from a file can never climb out."""
+        for name in (unit.kind, unit.siren, *unit.tables):
             if not _SAFE_NAME.match(str(name)):
                 raise InvalidDataError(f"nom refusé pour un fichier de l'espace de travail : « {str(name)[:60]} ».")
-        return Path(FACTS) / dataset / f"exercice={int(unit.exercice)}" / f"{unit.kind}-{unit.siren}-{uuid.uuid4().hex[:12]}.parquet"
+
+    def _batch_parts(self, group: tuple[str, str, int], kept: list[tuple[str, str, dict]],
+                     new: list[tuple[str, str, pl.DataFrame]], live: dict) -> list[tuple[Path, pl.DataFrame]]:
+        """The files of a dataset × exercice × type: the rows kept from rewritten files, then the
+        new units' rows, cut at unit boundaries into parts of about PART_ROWS rows (written side by
+        side); each unit's entry says where its rows are."""
+        kind, dataset, exercice = group
+        units: list[tuple[str, pl.DataFrame]] = []
+        for path, entries in _by_file(kept).items():
+            stored = pl.read_parquet(self._inside(path))
+            for key, _dataset, item in sorted(entries, key=lambda e: int(e[2].get("debut", 0))):
+                units.append((key, stored.slice(int(item.get("debut", 0)), int(item["lignes"]))))
+        units += [(key, frame) for key, _dataset, frame in new]
+        parts: list[tuple[Path, pl.DataFrame]] = []
+        while units:
+            rel = Path(FACTS) / dataset / f"exercice={int(exercice)}" / f"{kind}-{uuid.uuid4().hex[:12]}.parquet"
+            frames, start = [], 0
+            while units and (not frames or start + units[0][1].height <= PART_ROWS):
+                key, frame = units.pop(0)
+                live[key]["jeux"][dataset] = {"chemin": rel.as_posix(), "debut": start, "lignes": frame.height}
+                frames.append(frame)
+                start += frame.height
+            parts.append((rel, pl.concat(frames, how="diagonal_relaxed")))
+        return parts
 
     def _write_fact(self, rel: Path, frame: pl.DataFrame) -> Path:
         target = self._inside(rel.as_posix())
@@ -197,18 +238,20 @@ class Workspace:
         if entry is None:
             return None
         try:
-            tables = {d: pl.read_parquet(self._inside(item["chemin"])) for d, item in entry.get("jeux", {}).items()}
+            tables = {d: pl.scan_parquet(self._inside(item["chemin"])).slice(int(item.get("debut", 0)), int(item["lignes"])).collect()
+                      for d, item in entry.get("jeux", {}).items()}
         except (OSError, pl.exceptions.PolarsError):  # replaced meanwhile by another acterr: nothing to compare
             return None
         unit = ImportUnit(entry["type"], entry["siren"], int(entry["exercice"]), entry.get("raison_sociale"), tables)
         return unit, entry.get("fichier", "?")
 
     def dataset_paths(self, dataset: str) -> list[Path]:
-        paths = []
+        """The live files of a dataset (a file holds the rows of many units: listed once)."""
+        paths = set()
         for entry in self.manifest.get("unites", {}).values():
             item = entry.get("jeux", {}).get(dataset)
             if item:
-                paths.append(self._inside(item["chemin"]))
+                paths.add(self._inside(item["chemin"]))
         return sorted(paths)
 
     def scan(self, dataset: str) -> pl.LazyFrame | None:
@@ -275,6 +318,13 @@ def _remove_matching(folder: Path, pattern: re.Pattern) -> None:
         for path in folder.iterdir():
             if pattern.match(path.name) and path.is_file():
                 path.unlink(missing_ok=True)
+
+
+def _by_file(entries: list[tuple[str, str, dict]]) -> dict[str, list[tuple[str, str, dict]]]:
+    files: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
+    for entry in entries:
+        files[entry[2]["chemin"]].append(entry)
+    return files
 
 
 def _sync(paths: list[Path]) -> None:
