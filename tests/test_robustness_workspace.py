@@ -227,3 +227,19 @@ def test_paths_can_never_lead_outside_the_workspace(tmp_path, states):
     (espace / MANIFEST).write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(ConfigurationError, match="hors de l'espace"):
         Workspace.open(espace, create=False).scan("patrimoine")
+
+
+def test_workspace_of_a_newer_acterr_is_refused_not_misread(tmp_path, states):
+    """Several organisations share a fact file since format 2: a reader that does not know a
+    format could count rows twice, so it says so instead of computing."""
+    from acterr_cli.errors import ConfigurationError
+    from acterr_cli.workspace.store import VERSION
+
+    espace = tmp_path / "espace"
+    api.import_paths(espace, states["old_files"])
+    manifest = json.loads((espace / MANIFEST).read_text("utf-8"))
+    assert manifest["version"] == VERSION
+    manifest["version"] = VERSION + 1
+    (espace / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(ConfigurationError, match="version plus récente"):
+        api.compute_level(espace, "EPCI")

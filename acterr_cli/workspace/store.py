@@ -49,7 +49,7 @@ from acterr_cli.inputs.model import ImportUnit
 from acterr_cli.outputs.atomic import atomic_write_bytes
 
 FORMAT = "acterr-espace"
-VERSION = 1
+VERSION = 2  # 2: several units share a fact file (rows debut…debut+lignes); 1 is still read
 MANIFEST = "manifest.json"
 FACTS = "faits"
 RESULTS = "resultats"
@@ -140,12 +140,17 @@ class Workspace:
                     self._manifest = json.loads(path.read_text("utf-8"))
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                     raise ConfigurationError(f"{path} : manifeste illisible ({exc}).") from exc
+                if int(self._manifest.get("version", 1)) > VERSION:
+                    raise ConfigurationError(
+                        f"{path} : espace de travail écrit par une version plus récente d'acterr "
+                        f"(format {self._manifest.get('version')}) : mettez acterr à jour pour le lire.")
             else:
                 self._manifest = {"format": FORMAT, "version": VERSION, "generation": 0, "unites": {}}
         return self._manifest
 
     def _write_manifest(self, manifest: dict) -> None:
         manifest["generation"] = int(manifest.get("generation", 0)) + 1
+        manifest["version"] = VERSION
         manifest["modifie_le"] = _now()
         atomic_write_bytes(self.root / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
         self._manifest = manifest
