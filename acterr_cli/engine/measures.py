@@ -10,8 +10,9 @@ Rules of REFERENTIEL.md applied here, once, for every indicator:
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -137,42 +138,155 @@ def raw_measures() -> dict[str, RawMeasure]:
     result["menages"] = RawMeasure("menages", "Ménages (RP 2021)", "référentiel territorial", "territoire")
     return result
 
+# ─── facts, read and reduced once per workspace state ───
+
+class FactReader:
+    """The datasets of one workspace state, each read once per process: a run of several levels
+    (and each level's checks) reads them again and again, from hundreds of small files.
+
+    The state is the workspace's folder and its manifest — the single commit point, which lists
+    every live fact file under a name made for that import: the same manifest means the same facts."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self.state = (ws.root.resolve(), hashlib.blake2b(pickle.dumps(ws.manifest)).digest())
+
+    def dataset(self, name: str) -> pl.LazyFrame | None:
+        key = (self.state, name)
+        if key not in _DATASETS:
+            while len(_DATASETS) >= _MAX_DATASETS:
+                _DATASETS.pop(next(iter(_DATASETS)))
+            _DATASETS[key] = _read_dataset(self.ws.dataset_paths(name))
+        frame = _DATASETS[key]
+        return None if frame is None else frame.lazy()
+
+
+_DATASETS: dict[tuple, pl.DataFrame | None] = {}
+_MAX_DATASETS = 64
+
+
+def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
+    """A dataset of the workspace, read once per process and workspace state."""
+    return FactReader(ws).dataset(name)
+
+
+def _read_dataset(paths: list[Path]) -> pl.DataFrame | None:
+    if not paths:
+        return None
+    try:  # one scan of all the files: several times faster than one scan per file
+        return pl.scan_parquet(paths, missing_columns="insert").collect()
+    except pl.exceptions.PolarsError:  # columns or types that differ between files
+        return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed").collect()
+
+
+@dataclass(frozen=True)
+class MeasureBase:
+    """What the facts give whatever the level, made once per workspace state and reused by every
+    level computed in the process.
+
+    by_commune: siren, exercice, commune and one column per commune-level measure, summed over
+    the facts of that commune (null: no fact there); provided: siren, exercice and a
+    `<measure>__fourni` flag per measure the organisation provided somewhere (even in a commune
+    outside every territory); orgs: one row per organisation × exercice (organisation-level
+    measures, names); footprint: the communes of its dwellings and operations; purchases: Achats
+    summed per operation commune × supplier commune (ECO-04), or None."""
+
+    by_commune: pl.DataFrame
+    provided: pl.DataFrame
+    orgs: pl.DataFrame
+    footprint: pl.DataFrame
+    purchases: pl.DataFrame | None
+    purchases_located: bool  # purchases give the operation's commune
+
+
+_BASES: dict[tuple, MeasureBase] = {}
+_MAX_BASES = 4
+
+
+def measure_base(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> MeasureBase:
+    charges = parameters.get("charges_locatives_m2")
+    key = (reader.state, _exercice_key(exercice), None if charges is None else (charges.basse, charges.centrale, charges.haute))
+    if key not in _BASES:
+        while len(_BASES) >= _MAX_BASES:
+            _BASES.pop(next(iter(_BASES)))
+        _BASES[key] = _make_base(reader, exercice, parameters)
+    return _BASES[key]
+
+
+def _exercice_key(exercice: int | list[int] | None) -> tuple | None:
+    if exercice is None:
+        return None
+    return tuple(sorted(set(exercice if isinstance(exercice, list) else [exercice])))
+
+
+def _make_base(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> MeasureBase:
+    long = pl.concat([_commune_facts(reader, exercice), _market_rent_facts(reader, exercice, parameters)])
+    by_commune, provided = pl.collect_all([
+        long.group_by("siren", "exercice", "commune", "mesure").agg(pl.col("valeur").sum()),
+        long.select("siren", "exercice", "mesure").unique(),
+    ])
+    by_commune = (by_commune.pivot(on="mesure", index=["siren", "exercice", "commune"], values="valeur")
+                  if by_commune.height else by_commune.select("siren", "exercice", "commune"))
+    purchases, located = _purchases(reader, exercice)
+    return MeasureBase(by_commune, _provided_flags(provided), _organisation_facts(reader, exercice),
+                       _footprint(reader, exercice).collect(), purchases, located)
+
+
+def _provided_flags(provided: pl.DataFrame) -> pl.DataFrame:
+    """siren, exercice, `<measure>__fourni` (true, or null when not provided)."""
+    if provided.is_empty():
+        return provided.select("siren", "exercice")
+    flags = provided.with_columns(pl.lit(True).alias("_v")).pivot(on="mesure", index=["siren", "exercice"], values="_v")
+    return flags.rename({c: f"{c}__fourni" for c in flags.columns if c not in ("siren", "exercice")})
+
+
+# ─── one level ───
 
 def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str, exercice: int | list[int] | None = None,
                       parameters: dict | None = None) -> pl.DataFrame:
     """Wide frame: KEYS, nom_territoire, every raw measure (null when not available for that row),
     `inclus` (organisation-level facts count here) — one row per organisation present in a territory."""
+    reader = FactReader(ws)
     if level.upper() == "QPV":
-        return _qpv_rows(ws, exercice)
-    code_col, name_col = reference.level_columns(level)
+        return _qpv_rows(reader, exercice)
+    base = measure_base(reader, exercice, parameters or {})
+    code_col, _ = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
     whole_country = level.upper() == "FRANCE"
-    long = pl.concat([_commune_facts(ws, exercice), _market_rent_facts(ws, exercice, parameters or {})])
-    orgs = _organisation_facts(ws, exercice)
-    per_territory = pl.concat([
-        long.join(tmap.lazy(), on="commune", how="inner").group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum()).collect(),
-        _anchoring(ws, reference, tmap, exercice, whole_country),
-    ])
-    long = pl.concat([long.select("siren", "exercice", "mesure"), per_territory.lazy().select("siren", "exercice", "mesure")])
-    present = _presence(ws, tmap, orgs, exercice, per_territory.select(KEYS).unique(), whole_country)
-    wide = present.join(
-        per_territory.pivot(on="mesure", index=KEYS, values="valeur") if per_territory.height else per_territory.select(KEYS),
-        on=KEYS, how="left",
-    )
-    wide = _zero_where_provided(wide, long.select("siren", "exercice", "mesure").unique().collect())
+    per_territory = _per_territory(base.by_commune, tmap)
+    anchoring = _anchoring(base, reference, tmap, whole_country)
+    if anchoring.height:
+        per_territory = per_territory.join(anchoring, on=KEYS, how="full", coalesce=True)
+    present = _presence(base, tmap, per_territory.select(KEYS), whole_country)
+    wide = present.join(per_territory, on=KEYS, how="left")
+    # An organisation with anchoring figures somewhere at this level provided its purchases' places.
+    provided = base.provided
+    if anchoring.height:
+        provided = provided.join(anchoring.select("siren", "exercice").unique().with_columns(
+            [pl.lit(True).alias(f"{m}__fourni") for m in ANCHORING_MEASURES]), on=["siren", "exercice"], how="full", coalesce=True)
+    wide = _zero_where_provided(wide, provided)
     wide = _add_missing_columns(wide)
-    wide = wide.join(orgs, on=["siren", "exercice"], how="left")
+    wide = wide.join(base.orgs, on=["siren", "exercice"], how="left")
     org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
     wide = wide.with_columns([pl.when(pl.col("inclus")).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures])
-    return _with_territory_measures(wide, ws, reference, tmap, level)
+    return _with_territory_measures(wide, reader, reference, tmap, level)
 
 
-def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
+def _per_territory(by_commune: pl.DataFrame, tmap: pl.DataFrame) -> pl.DataFrame:
+    """Commune measures summed into each territory (KEYS and one column per measure)."""
+    placed = by_commune.join(tmap, on="commune", how="inner")
+    measures = [c for c in by_commune.columns if c not in ("siren", "exercice", "commune")]
+    if tmap.height == tmap["code_territoire"].n_unique():  # one commune per territory: nothing to add up
+        return placed.select(*KEYS, *measures)
+    return placed.group_by(KEYS).agg([pl.col(m).sum() for m in measures])
+
+
+def _qpv_rows(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
     """QPV level: only facts that carry a QPV code (Actions_sociales) can be placed in a quartier;
     organisation-level figures never count there (no organisation lies wholly in one QPV)."""
     parts = []
     for m in FACT_MEASURES:
-        scan = workspace_dataset(ws, m.sheet.dataset)
+        scan = reader.dataset(m.sheet.dataset)
         if m.commune is None or scan is None or not _has_columns(scan, m) or "qpv" not in scan.collect_schema().names():
             continue
         parts.append(_exercice_filter(scan, exercice).filter(pl.col("qpv").is_not_null()).select(
@@ -183,29 +297,29 @@ def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
     wide = per_territory.select(KEYS).unique().with_columns(pl.lit(False).alias("inclus"), pl.lit(True).alias("implante"))
     if per_territory.height:
         wide = wide.join(per_territory.pivot(on="mesure", index=KEYS, values="valeur"), on=KEYS, how="left")
-    wide = _add_missing_columns(_zero_where_provided(wide, facts.select("siren", "exercice", "mesure").unique()))
-    orgs = _organisation_facts(ws, exercice)
+    wide = _add_missing_columns(_zero_where_provided(wide, _provided_flags(facts.select("siren", "exercice", "mesure").unique())))
+    orgs = _organisation_facts(reader, exercice)
     org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
     wide = wide.join(orgs.select("siren", "exercice", "raison_sociale", "famille"), on=["siren", "exercice"], how="left")
     wide = wide.with_columns([pl.lit(None, pl.Float64).alias(m) for m in [*org_measures, *RPLS_STOCK_MEASURES, "population", "menages"]])
-    return wide.join(_qpv_names(ws), on="code_territoire", how="left").with_columns(
+    return wide.join(_qpv_names(reader), on="code_territoire", how="left").with_columns(
         pl.coalesce("nom_territoire", "code_territoire").alias("nom_territoire"))
 
 
-def _qpv_names(ws: Workspace) -> pl.DataFrame:
-    scan = workspace_dataset(ws, QPV_DATASET)
+def _qpv_names(reader: FactReader) -> pl.DataFrame:
+    scan = reader.dataset(QPV_DATASET)
     if scan is None or "nom_qpv" not in scan.collect_schema().names():
         return pl.DataFrame(schema={"code_territoire": pl.Utf8, "nom_territoire": pl.Utf8})
     return (scan.sort("exercice", descending=True).group_by("code_qpv").agg(pl.col("nom_qpv").first())
             .select(pl.col("code_qpv").alias("code_territoire"), pl.col("nom_qpv").alias("nom_territoire")).collect())
 
 
-def _with_territory_measures(wide: pl.DataFrame, ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame,
+def _with_territory_measures(wide: pl.DataFrame, reader: FactReader, reference: TerritorialReference, tmap: pl.DataFrame,
                              level: str) -> pl.DataFrame:
     """Denominators (population, households) and the territory's social stock (RPLS). Territories
     with a known stock but no organisation get one row without organisation (siren null), so that
     the territory's own indicators (TER-06…) are computed everywhere."""
-    stock = _stock(ws, tmap, wide["exercice"].unique().to_list())
+    stock = _stock(reader, tmap, wide["exercice"].unique().to_list())
     if stock.height:
         alone = stock.select("code_territoire", "exercice").join(wide.select("code_territoire", "exercice").unique(),
                                                                    on=["code_territoire", "exercice"], how="anti")
@@ -219,11 +333,11 @@ def _with_territory_measures(wide: pl.DataFrame, ws: Workspace, reference: Terri
     return wide.join(denominators, on="code_territoire", how="left")
 
 
-def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFrame:
+def _stock(reader: FactReader, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFrame:
     """RPLS stock per territory, for each exercice of the results: the latest millésime not after
     it, else the earliest one (the register is published with a delay). Without organisations,
     every millésime imported is an exercice of its own."""
-    scan = workspace_dataset(ws, STOCK_DATASET)
+    scan = reader.dataset(STOCK_DATASET)
     if scan is None:
         return pl.DataFrame()
     per_year = (
@@ -236,29 +350,15 @@ def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFr
     return mapping.join(per_year.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
 
 
-def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
-    """A dataset of the workspace, read once per process and workspace state: a computation (and
-    a run of several levels) reads each dataset several times, from hundreds of small files."""
-    frame = _read_dataset(ws.root.resolve(), ws.generation, name, tuple(ws.dataset_paths(name)))
-    return None if frame is None else frame.lazy()
-
-
-@lru_cache(maxsize=64)
-def _read_dataset(root: Path, generation: int, name: str, paths: tuple[Path, ...]) -> pl.DataFrame | None:
-    if not paths:
-        return None
-    return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed").collect()
-
-
-def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
+def _sheet_scan(reader: FactReader, sheet: qs.Sheet) -> pl.LazyFrame | None:
     """Facts of a sheet. An organisation's patrimoine from its own RPLS file replaces its
     questionnaire's Patrimoine sheet for the same exercice (never both: no double count)."""
-    scan = workspace_dataset(ws, sheet.dataset)
+    scan = reader.dataset(sheet.dataset)
     if sheet is qs.ACHATS:
-        return _with_sirene_communes(ws, scan)
+        return _with_sirene_communes(reader, scan)
     if sheet is not qs.PATRIMOINE:
         return scan
-    rpls = workspace_dataset(ws, PATRIMOINE_DATASET)
+    rpls = reader.dataset(PATRIMOINE_DATASET)
     if rpls is None:
         return scan
     if scan is None:
@@ -267,9 +367,9 @@ def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
     return pl.concat([kept, rpls], how="diagonal_relaxed")
 
 
-def _with_sirene_communes(ws: Workspace, achats: pl.LazyFrame | None) -> pl.LazyFrame | None:
+def _with_sirene_communes(reader: FactReader, achats: pl.LazyFrame | None) -> pl.LazyFrame | None:
     """Purchase lines that give a SIRET but no supplier commune get the commune SIRENE knows."""
-    sirene = workspace_dataset(ws, SIRENE_DATASET)
+    sirene = reader.dataset(SIRENE_DATASET)
     if achats is None or sirene is None or "siret" not in achats.collect_schema().names():
         return achats
     communes = sirene.select("siret", pl.col("commune").alias("_commune_sirene")).unique("siret")
@@ -283,11 +383,11 @@ def _exercice_filter(frame: pl.LazyFrame, exercice: int | list[int] | None) -> p
     return frame.filter(pl.col("exercice").is_in(exercice if isinstance(exercice, list) else [exercice]))
 
 
-def _commune_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFrame:
+def _commune_facts(reader: FactReader, exercice: int | list[int] | None) -> pl.LazyFrame:
     """Long frame siren, exercice, commune, mesure, valeur; a column not provided has no row."""
     parts = []
     for sheet in COMMUNE_SHEETS:
-        scan = _sheet_scan(ws, sheet)
+        scan = _sheet_scan(reader, sheet)
         if scan is None:
             continue
         fields = [c.field for c in _numeric(sheet) if c.field in scan.collect_schema().names()]
@@ -298,7 +398,7 @@ def _commune_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFr
             .drop_nulls("valeur")
         )
     for m in FACT_MEASURES:
-        scan = _sheet_scan(ws, m.sheet)
+        scan = _sheet_scan(reader, m.sheet)
         if m.commune is None or scan is None or not _has_columns(scan, m):
             continue
         parts.append(
@@ -316,13 +416,13 @@ _LONG_SCHEMA = {"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8, "mes
 _PER_TERRITORY_SCHEMA = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, "mesure": pl.Utf8, "valeur": pl.Float64}
 
 
-def _market_rent_facts(ws: Workspace, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame:
+def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame:
     """Per organisation and commune, the Patrimoine sheet against the Carte des loyers (SOC-01,
     SOC-03): 12 × surface × (market rent − recoverable charges) − rents actually charged, with the
     apartment / house mix of the commune's dwellings. Low value: low rent of the prediction
     interval and high charges; high value: the reverse. Communes without a market rent (or
     without surface and rents) go to the national forfait, counted in `logements_sans_loyer_marche`."""
-    patrimoine = _sheet_scan(ws, qs.PATRIMOINE)
+    patrimoine = _sheet_scan(reader, qs.PATRIMOINE)
     if patrimoine is None:
         return pl.LazyFrame(schema=_LONG_SCHEMA)
     names = patrimoine.collect_schema().names()
@@ -331,7 +431,7 @@ def _market_rent_facts(ws: Workspace, exercice: int | list[int] | None, paramete
         *[(pl.col(c).cast(pl.Float64) if c in names else pl.lit(None, pl.Float64)).alias(c)
           for c in ("logements_individuels", "surface_m2", "loyers_annuels_eur")],
     ).collect()
-    rows = rows.join(_rents_for(ws, rows["exercice"].unique().to_list()), on=["commune", "exercice"], how="left")
+    rows = rows.join(_rents_for(reader, rows["exercice"].unique().to_list()), on=["commune", "exercice"], how="left")
     share_houses = (pl.col("logements_individuels").fill_null(0) / pl.col("logements")).fill_nan(0)
     charges = {s: parameters["charges_locatives_m2"].value(s) if "charges_locatives_m2" in parameters else None
                for s in ("basse", "centrale", "haute")}
@@ -359,12 +459,12 @@ def _positive(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr < 0).then(0.0).otherwise(expr)
 
 
-def _rents_for(ws: Workspace, exercices: list[int]) -> pl.DataFrame:
+def _rents_for(reader: FactReader, exercices: list[int]) -> pl.DataFrame:
     """Market rents per commune for each exercice (nearest millésime, as for the RPLS), one column
     per housing type and scenario: appartement_basse, …, maison_haute."""
     columns = [f"{t}_{s}" for t in ("appartement", "maison") for s in ("basse", "centrale", "haute")]
     empty = pl.DataFrame(schema={"commune": pl.Utf8, "exercice": pl.Int64, **{c: pl.Float64 for c in columns}})
-    scan = workspace_dataset(ws, RENTS_DATASET)
+    scan = reader.dataset(RENTS_DATASET)
     if scan is None or not exercices:
         return empty
     rents = scan.select("commune", "exercice", "type_logement", pl.col("loyer_m2_bas").alias("basse"),
@@ -389,18 +489,29 @@ def _has_columns(scan: pl.LazyFrame, m: FactMeasure) -> bool:
     return needed <= set(scan.collect_schema().names())
 
 
-def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame, exercice: int | list[int] | None,
-               whole_country: bool) -> pl.DataFrame:
+def _purchases(reader: FactReader, exercice: int | list[int] | None) -> tuple[pl.DataFrame | None, bool]:
+    """Achats summed per organisation × exercice × operation commune × supplier commune, for
+    ECO-04 at every level; whether the lines give the operation's commune at all."""
+    scan = _sheet_scan(reader, qs.ACHATS)
+    if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
+        return None, False
+    located = "commune_operation" in scan.collect_schema().names()
+    keys = ["siren", "exercice", *(["commune_operation"] if located else []), "commune_fournisseur"]
+    frame = _exercice_filter(scan, exercice).group_by(keys).agg(pl.col("montant_ht_eur").cast(pl.Float64).sum()).collect()
+    return frame, located
+
+
+def _anchoring(base: MeasureBase, reference: TerritorialReference, tmap: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
     """ECO-04's measures, which depend on the level: purchases of operations located in the
     territory, and those bought from suppliers of the same territory. For a whole organisation
     (FRANCE level) its territory is the set of EPCI where it owns dwellings (REFERENTIEL)."""
-    scan = _sheet_scan(ws, qs.ACHATS)
-    if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
-        return pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
-    achats = _exercice_filter(scan, exercice)
+    schema = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, **{m: pl.Float64 for m in ANCHORING_MEASURES}}
+    if base.purchases is None or (not whole_country and not base.purchases_located):
+        return pl.DataFrame(schema=schema)
+    achats = base.purchases.lazy()
     if whole_country:
         epci = reference.territory_map().lazy().select("commune", pl.col("code_epci").alias("epci")).drop_nulls()
-        footprint = _footprint(ws, exercice).join(epci, on="commune").select("siren", "exercice", "epci").unique()
+        footprint = base.footprint.lazy().join(epci, on="commune").select("siren", "exercice", "epci").unique()
         frame = (
             achats.join(epci, left_on="commune_fournisseur", right_on="commune", how="left")
             .join(footprint.with_columns(pl.lit(True).alias("_local")), on=["siren", "exercice", "epci"], how="left")
@@ -409,8 +520,6 @@ def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFram
                     pl.when(pl.col("_local")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
         )
     else:
-        if "commune_operation" not in scan.collect_schema().names():
-            return pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
         codes = tmap.lazy()
         frame = (
             achats.filter(pl.col("commune_operation").is_not_null())
@@ -421,25 +530,23 @@ def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFram
         )
     return (
         frame.group_by(KEYS).agg(pl.col("perimetre").sum().alias("achats_perimetre_eur"), pl.col("ancres").sum().alias("achats_ancres_eur"))
-        .unpivot(index=KEYS, variable_name="mesure", value_name="valeur")
-        .select(list(_PER_TERRITORY_SCHEMA)).collect().cast(_PER_TERRITORY_SCHEMA)
+        .collect().cast(schema).select(list(schema))
     )
 
 
-
-def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
+def _organisation_facts(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
     """One row per organisation × exercice: Organisme sheet and liasse (prefixed) measures, names."""
     org_fields = [c.field for c in _numeric(qs.ORGANISME)]
     liasse_fields = [c.field for c in _numeric(LIASSE)]
     frames = []
-    org = workspace_dataset(ws, qs.ORGANISME.dataset)
+    org = reader.dataset(qs.ORGANISME.dataset)
     if org is not None:
         names = org.collect_schema().names()
         frames.append(_exercice_filter(org, exercice).select(
             "siren", "exercice", "raison_sociale", "famille",
             *[pl.col(f).cast(pl.Float64) if f in names else pl.lit(None, pl.Float64).alias(f) for f in org_fields],
         ).collect())
-    liasse = workspace_dataset(ws, LIASSE.dataset)
+    liasse = reader.dataset(LIASSE.dataset)
     if liasse is not None:
         names = liasse.collect_schema().names()
         frames.append(_exercice_filter(liasse, exercice).select(
@@ -462,15 +569,15 @@ def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.D
         other = pl.col(LIASSE_PREFIX + f) if LIASSE_PREFIX + f in result.columns else pl.lit(None, pl.Utf8)
         result = result.with_columns(pl.coalesce(own, other).alias(f))
     result = result.drop([c for c in (f"{LIASSE_PREFIX}raison_sociale", f"{LIASSE_PREFIX}famille") if c in result.columns])
-    return _with_organisation_fact_measures(ws, result, exercice)
+    return _with_organisation_fact_measures(reader, result, exercice)
 
 
-def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
+def _with_organisation_fact_measures(reader: FactReader, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
     """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
     for m in FACT_MEASURES:
-        scan = workspace_dataset(ws, m.sheet.dataset)
         if m.commune is not None:
             continue
+        scan = reader.dataset(m.sheet.dataset)
         if scan is None or not _has_columns(scan, m):
             orgs = orgs.with_columns(pl.lit(None, pl.Float64).alias(m.nom))
             continue
@@ -482,26 +589,25 @@ def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice
     return orgs
 
 
-def _footprint(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFrame:
+def _footprint(reader: FactReader, exercice: int | list[int] | None) -> pl.LazyFrame:
     parts = [
         _exercice_filter(scan, exercice).select("siren", "exercice", "commune")
-        for sheet in FOOTPRINT_SHEETS if (scan := _sheet_scan(ws, sheet)) is not None
+        for sheet in FOOTPRINT_SHEETS if (scan := _sheet_scan(reader, sheet)) is not None
     ]
     if not parts:
         return pl.LazyFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8})
     return pl.concat(parts).unique()
 
 
-def _presence(ws: Workspace, tmap: pl.DataFrame, orgs: pl.DataFrame, exercice: int | list[int] | None,
-              facts: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
+def _presence(base: MeasureBase, tmap: pl.DataFrame, facts: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
     """Organisations present in each territory (they have facts there, or dwellings), and whether
     all their dwellings lie inside it. At FRANCE level every organisation is present and inside."""
-    fp = _footprint(ws, exercice).join(tmap.lazy(), on="commune", how="left").collect()
+    fp = base.footprint.join(tmap, on="commune", how="left")
     totals = fp.group_by("siren", "exercice").agg(pl.len().alias("_n_total"))
     inside = fp.drop_nulls("code_territoire").group_by(KEYS).agg(pl.len().alias("_n_in"))
-    present = pl.concat([facts, inside.select(KEYS)]).unique()
+    present = pl.concat([facts.select(KEYS), inside.select(KEYS)]).unique()
     if whole_country:  # even organisations without any commune fact
-        everyone = orgs.select("siren", "exercice").with_columns(pl.lit(tmap["code_territoire"][0]).alias("code_territoire"))
+        everyone = base.orgs.select("siren", "exercice").with_columns(pl.lit(tmap["code_territoire"][0]).alias("code_territoire"))
         present = pl.concat([present, everyone.select(KEYS)]).unique()
     present = present.join(inside, on=KEYS, how="left").join(totals, on=["siren", "exercice"], how="left")
     return present.with_columns(
@@ -511,17 +617,14 @@ def _presence(ws: Workspace, tmap: pl.DataFrame, orgs: pl.DataFrame, exercice: i
     ).drop("_n_in", "_n_total").sort(KEYS)
 
 
-def _zero_where_provided(wide: pl.DataFrame, provided: pl.DataFrame) -> pl.DataFrame:
-    """A measure an organisation provided somewhere is zero where it has no row; else it stays null."""
-    if provided.is_empty():
-        return wide
-    flags = provided.with_columns(pl.lit(True).alias("_v")).pivot(on="mesure", index=["siren", "exercice"], values="_v")
-    flags = flags.rename({c: f"{c}__fourni" for c in flags.columns if c not in ("siren", "exercice")})
-    wide = wide.join(flags, on=["siren", "exercice"], how="left")
+def _zero_where_provided(wide: pl.DataFrame, flags: pl.DataFrame) -> pl.DataFrame:
+    """A measure an organisation provided somewhere is zero where it has no row; else it stays null.
+    `flags`: siren, exercice, `<measure>__fourni` (see _provided_flags)."""
     measures = [c[: -len("__fourni")] for c in flags.columns if c.endswith("__fourni")]
-    for m in measures:
-        if m not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(m))
+    if not measures:
+        return wide
+    wide = wide.join(flags, on=["siren", "exercice"], how="left")
+    wide = wide.with_columns([pl.lit(None, pl.Float64).alias(m) for m in measures if m not in wide.columns])
     return wide.with_columns(
         [pl.when(pl.col(f"{m}__fourni").fill_null(False)).then(pl.col(m).fill_null(0)).otherwise(None).alias(m) for m in measures]
     ).drop([f"{m}__fourni" for m in measures])
