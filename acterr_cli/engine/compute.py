@@ -9,7 +9,12 @@ on the sums: ratios are recomputed, never averaged, and coverage says who was co
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import pickle
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 import polars as pl
@@ -44,6 +49,10 @@ RESULT_SCHEMA = {
     "motif": pl.Utf8,
     "note": pl.Utf8,
 }
+_EVALUATORS: dict[bytes, Evaluator] = {}
+# Helper columns beside RESULT_SCHEMA until the results are sorted (see run.in_report_order):
+# ranks of the territory code and of the SIREN (0: consolidated), position in the catalogue.
+ORDER_KEYS = {"_t": pl.UInt32, "_s": pl.UInt32, "_o": pl.UInt32}
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
 # its employees' residences (and the organisation-wide purchases and payroll behind LM3).
@@ -63,30 +72,57 @@ class Evaluator:
         self._literals = {
             s: [pl.lit(p.value(s), dtype=pl.Float64).alias(p.nom) for p in self.referentiel.parameters.values()] for s in SCENARIOS
         }
+        self._position = {ind.code: i for i, ind in enumerate(self.referentiel.indicators)}
+        # Kept from one computation to the next (one Evaluator per référentiel, see `for_referentiel`).
+        self._trees: dict[tuple, dict] = {}
+        self._exprs: dict[tuple, pl.Expr] = {}
+        self._set_ids: dict[tuple[str, ...], str] = {}
+        self._columns: dict[tuple, dict[str, pl.Expr]] = {}
+
+    @classmethod
+    def for_referentiel(cls, referentiel: Referentiel) -> Evaluator:
+        """The evaluator of a référentiel, validated and prepared once per process and content
+        (each level of a run loads the référentiel again)."""
+        key = hashlib.blake2b(pickle.dumps((referentiel.meta, referentiel.parameters, referentiel.measures,
+                                            referentiel.indicators))).digest()
+        if key not in _EVALUATORS:
+            referentiel.validate(set(raw_measures()))
+            while len(_EVALUATORS) >= 4:
+                _EVALUATORS.pop(next(iter(_EVALUATORS)))
+            _EVALUATORS[key] = cls(referentiel)
+        return _EVALUATORS[key]
 
     # ─── derived measures ───
 
     def derive(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Evaluate the catalogue's derived measures in order (a measure may refine itself:
-        `etp = COALESCE(etp, etp_total)`). Absence flags of raw measures are kept for motifs."""
+        `etp = COALESCE(etp, etp_total)`). Absence flags of raw measures are kept for motifs, and
+        the rows' places in the results' order (ORDER_KEYS) are set once here."""
         rows = rows.with_columns([pl.col(m).is_null().alias(f"__absent_{m}") for m in self.raw if m in rows.columns])
-        params = self._params("centrale")
+        rows = rows.with_columns(_rank(pl.col("code_territoire"), rows["code_territoire"]).alias("_t"),
+                                 (_rank(pl.col("siren"), rows["siren"]) + 1).fill_null(0).cast(pl.UInt32).alias("_s"))
         for m in self.referentiel.measures:
-            rows = rows.with_columns(params).with_columns(pl.sql_expr(m.formule).alias(m.nom))
+            used = set(_sql(m.formule).meta.root_names()) & set(self.referentiel.parameters)
+            if used:
+                rows = rows.with_columns(self._params("centrale", used))
+            rows = rows.with_columns(_sql(m.formule).alias(m.nom))
         return rows.drop([p for p in self.referentiel.parameters if p in rows.columns])
 
     def _measure_roots(self) -> dict[str, set[str]]:
         """Raw measures behind each derived measure (for motifs)."""
         roots: dict[str, set[str]] = {}
         for m in self.referentiel.measures:
-            names = pl.sql_expr(m.formule).meta.root_names()
+            names = _sql(m.formule).meta.root_names()
             roots[m.nom] = set().union(*(roots.get(n, {n}) for n in names if n not in self.referentiel.parameters))
         return roots
 
     # ─── formulas ───
 
-    def _params(self, scenario: str) -> list[pl.Expr]:
-        return self._literals[scenario]
+    def _params(self, scenario: str, names: set[str] | None = None) -> list[pl.Expr]:
+        """The parameters' values in a scenario, as columns (only `names` when given)."""
+        if names is None:
+            return self._literals[scenario]
+        return [e for e, p in zip(self._literals[scenario], self.referentiel.parameters, strict=True) if p in names]
 
     def evaluate(self, frame: FrameT, indicators: list[Indicator]) -> FrameT:
         """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use).
@@ -95,12 +131,14 @@ class Evaluator:
         under their scenario's name — a few passes over the frame, not one per formula."""
         needed = self._with_dependencies(indicators)
         layers = self._layers(needed)
+        used = set().union(*(self.referentiel.dependencies(i) for i in needed)) & set(self.referentiel.parameters)
         for scenario in SCENARIOS:
-            frame = frame.with_columns(self._params(scenario))
+            if used:
+                frame = frame.with_columns(self._params(scenario, used))
             for layer in layers:
-                frame = frame.with_columns([_finite(pl.sql_expr(ind.formula(scenario))).alias(ind.ident) for ind in layer])
+                frame = frame.with_columns([_formula(ind.formula(scenario)).alias(ind.ident) for ind in layer])
             frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in needed])
-        return frame.drop([*self.referentiel.parameters, *(i.ident for i in needed)], strict=False)
+        return frame.drop([*used, *(i.ident for i in needed)], strict=False)
 
     def _layers(self, indicators: list[Indicator]) -> list[list[Indicator]]:
         """Indicators grouped so that each layer uses only indicators of earlier layers."""
@@ -131,14 +169,15 @@ class Evaluator:
 
     def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
         """Every indicator where the organisation is established (dwellings, operations); where it
-        only buys or employs, only the indicators such economic presence can produce — the
-        others would be zeros or « non calculable » (and most rows of a national run)."""
+        only buys or employs, only the figures such economic presence produces — computed and not
+        zero: purchases, salaries, jobs, not dozens of zeros and « non calculable » about a
+        patrimoine it does not have there (and most rows of a national run)."""
         rows = rows.filter(pl.col("siren").is_not_null())  # territory-only rows have no organisation
         established = rows.filter(pl.col("implante").fill_null(True))
         elsewhere = rows.filter(~pl.col("implante").fill_null(True))
         economic = [i for i in self.ordered if self._is_economic(i)]
         parts = [self._organisation_results(established, self.ordered, level),
-                 self._organisation_results(elsewhere, economic, level)]
+                 self._organisation_results(elsewhere, economic, level, figures_only=True)]
         return pl.concat(parts)
 
     def _is_economic(self, ind: Indicator) -> bool:
@@ -146,32 +185,47 @@ class Evaluator:
         roots = {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
         return bool(roots & ECONOMIC_PRESENCE)
 
-    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], level: str) -> pl.DataFrame:
+    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], level: str,
+                              figures_only: bool = False) -> pl.DataFrame:
+        """`figures_only`: keep only the computed, non-zero results (no motif needed)."""
         if rows.is_empty() or not indicators:
             return _empty()
         fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
         frame = self.evaluate(rows, indicators + list(fallbacks.values()))
+        if figures_only:
+            motifs = {ind.code: pl.lit(None, pl.Utf8) for ind in indicators}
+        else:
+            frame, motifs = self._with_motifs(frame, indicators)
         parts = []
         for ind in indicators:
-            part = self._organisation_part(frame, ind, level)
-            if ind.code in fallbacks:
-                part = _prefer(part, self._organisation_part(frame, fallbacks[ind.code], level), ["code_territoire", "siren", "exercice"])
-            parts.append(part)
+            columns = self._organisation_columns(ind, level) | {"motif": motifs[ind.code]}
+            if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
+                columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code], level))
+            part = frame.select(**columns, _o=pl.lit(self._position[ind.code], pl.UInt32))
+            parts.append(part.filter(_is_figure()) if figures_only else part)
         return pl.concat(parts)
 
-    def _organisation_part(self, frame: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
+    def _organisation_columns(self, ind: Indicator, level: str) -> dict[str, pl.Expr]:
+        key = ("organisation", ind.code, level)
+        if key not in self._columns:
+            self._columns[key] = self._make_organisation_columns(ind, level)
+        return self._columns[key]
+
+    def _make_organisation_columns(self, ind: Indicator, level: str) -> dict[str, pl.Expr]:
         central = pl.col(f"{ind.ident}__centrale")
-        return _conform(frame.select(
-                *_identity(ind, level),
-                "code_territoire", "nom_territoire", "siren", "raison_sociale", "exercice",
-                *_range(ind),
-                pl.when(central.is_not_null()).then(100.0).otherwise(0.0).alias("couverture"),
-                pl.lit(1, pl.Int64).alias("nb_organismes"),
-                central.is_not_null().cast(pl.Int64).alias("nb_organismes_calcules"),
-                pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-                self._motifs(frame, ind).alias("motif"),
-                pl.when(central.is_not_null() & _note_condition(ind)).then(pl.lit(ind.note)).otherwise(None).alias("note"),
-        ))
+        return _conformed(
+            **_identity(ind, level),
+            code_territoire=pl.col("code_territoire"), nom_territoire=pl.col("nom_territoire"),
+            siren=pl.col("siren"), raison_sociale=pl.col("raison_sociale"), exercice=pl.col("exercice"),
+            **_range(ind, central),
+            couverture=pl.when(central.is_not_null()).then(100.0).otherwise(0.0),
+            nb_organismes=pl.lit(1, pl.Int64),
+            nb_organismes_calcules=central.is_not_null().cast(pl.Int64),
+            statut=_statut(central),
+            motif=pl.lit(None, pl.Utf8),  # written per frame, see _organisation_columns
+            note=pl.when(central.is_not_null() & _note_condition(ind)).then(pl.lit(ind.note)).otherwise(None),
+            _t=pl.col("_t"), _s=pl.col("_s"),
+        )
 
     def _missing_inputs(self, ind: Indicator) -> list[tuple[str, RawMeasure]]:
         """(measure used by the indicator, raw input behind it) pairs, for motifs."""
@@ -182,25 +236,34 @@ class Evaluator:
                     pairs.append((name, self.raw[raw_name]))
         return pairs
 
-    def _motifs(self, frame: pl.DataFrame, ind: Indicator) -> pl.Series:
-        """Why an indicator is not computable on each row, grouped by origin. The text depends only
-        on which inputs are absent and on `inclus`: it is written once per distinct combination,
-        and only for the rows without a value."""
-        central = frame[f"{ind.ident}__centrale"]
-        if not central.null_count():
-            return pl.Series("motif", [None] * frame.height, dtype=pl.Utf8)
-        pairs = self._missing_inputs(ind)
-        flags = [(pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}")).alias(f"_m{i}") for i, (name, raw) in enumerate(pairs)]
-        combo = frame.select(pl.col("inclus").fill_null(False).alias("_inclus"), *flags)
-        keys = combo.columns
-        texts = [
-            (*row, _describe_missing([raw for i, (_, raw) in enumerate(pairs) if row[1 + i]], row[0], ind.motif_si_nul))
-            for row in combo.filter(central.is_null()).unique().iter_rows()
-        ]
-        table = pl.DataFrame(texts, schema=[*keys, "motif"], orient="row",
-                             schema_overrides={k: pl.Boolean for k in keys} | {"motif": pl.Utf8})
-        motif = combo.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True)["motif"]
-        return pl.select(pl.when(central.is_null()).then(motif).otherwise(None).alias("motif"))["motif"]
+    def _with_motifs(self, frame: pl.DataFrame, indicators: list[Indicator]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+        """Why each indicator is not computable on each row, grouped by origin. The text depends
+        only on which inputs are absent and on `inclus`: each row without a value gets a code of
+        these flags (one bit each), and the text is written once per distinct code and indicator.
+        Returns the frame with the codes (`__motif_<code>`) and each indicator's motif expression."""
+        pairs = {ind.code: self._missing_inputs(ind) for ind in indicators}
+        codes = []
+        for ind in indicators:
+            flags = [pl.col("inclus").fill_null(False),
+                     *[pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}") for name, raw in pairs[ind.code]]]
+            code = pl.sum_horizontal([flag.cast(pl.UInt64) * (1 << i) for i, flag in enumerate(flags)])
+            codes.append(pl.when(pl.col(f"{ind.ident}__centrale").is_null()).then(code).otherwise(None).alias(f"__motif_{ind.code}"))
+        frame = frame.with_columns(codes)
+        seen = (frame.select([c.meta.output_name() for c in codes]).unpivot(variable_name="indicateur", value_name="code")
+                .drop_nulls().unique())
+        texts: dict[str, dict[int, str]] = {}
+        by_code = {ind.code: ind for ind in indicators}
+        for column, code in seen.iter_rows():
+            ind = by_code[column.removeprefix("__motif_")]
+            missing = [raw for i, (_, raw) in enumerate(pairs[ind.code]) if code >> (i + 1) & 1]
+            texts.setdefault(ind.code, {})[code] = _describe_missing(missing, bool(code & 1), ind.motif_si_nul)
+        motifs = {}
+        for ind in indicators:
+            known = texts.get(ind.code, {})
+            motifs[ind.code] = (pl.col(f"__motif_{ind.code}").replace_strict(list(known), list(known.values()), default=None,
+                                                                             return_dtype=pl.Utf8)
+                                if known else pl.lit(None, pl.Utf8))
+        return frame, motifs
 
     # ─── consolidation ───
 
@@ -208,30 +271,58 @@ class Evaluator:
         """One result per territory × exercice × indicator, all organisations together.
 
         Each indicator sums its own measures over the organisations that provide all of them
-        (its « complete » organisations). All these sums are made in a single pass over the rows
-        (columns named `<code>|<measure>`); each formula then runs on the small aggregated frame."""
+        (its « complete » organisations). All these sums are made in a single pass over the rows,
+        once per distinct set of measures (columns `<set>|<measure>`); every formula then runs on
+        that small aggregated frame, its names pointing to its own set's sums (`_in_context`), so
+        that all the indicators come out of one plan."""
         absent = {c for c in rows.columns if rows[c].null_count() == rows.height} if rows.height else set(rows.columns)
         trivial = [i for i in self.ordered if self._absent_inputs(i, absent) and not i.formule_repli]
         indicators = [i for i in self.ordered if i not in trivial]
-        indicators += [f for i in indicators if (f := i.fallback())]
-        group = ["code_territoire", "nom_territoire", "exercice"]
+        fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
+        evaluated = indicators + list(fallbacks.values())
+        context = {ind.code: self._set_id(ind) for ind in evaluated}
+        sets = {tuple(self._org_measures(ind)): context[ind.code] for ind in evaluated}
         is_org = pl.col("siren").is_not_null()
         weight = pl.col("logements").filter(is_org)
-        shared = [pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
-                  weight.is_null().any().alias("_w_unknown")]
-        territory = {m for ind in indicators for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES}
-        agg = rows.group_by(group).agg(
-            *shared, *[pl.col(m).first().alias(m) for m in sorted(territory)],
-            *[e for ind in indicators for e in self._sums(ind, is_org)],
+        territory = sorted({m for ind in evaluated for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES})
+        measures = sorted({m for ms in sets for m in ms})
+        complete = [(pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)).alias(f"_{sid}")
+                    for ms, sid in sets.items()]
+        agg = rows.with_columns(complete).group_by("code_territoire", "nom_territoire", "exercice").agg(
+            pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
+            weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
+            *[pl.col(m).first().alias(m) for m in territory],
+            *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
+            *[e for ms, sid in sets.items() for e in _sums(ms, sid)],
         )
-        parts = {ind.code: self._consolidated_part(agg, ind, level) for ind in indicators}
         if trivial:
-            for (code,), frame in self._not_computable(agg, trivial, level, absent).partition_by("indicateur", as_dict=True).items():
-                parts[code] = frame
-        return pl.concat([
-            _prefer(parts[ind.code], parts[f"{ind.code}~repli"], ["code_territoire", "exercice"]) if ind.formule_repli
-            else parts[ind.code] for ind in self.ordered
-        ]) if self.ordered else _empty()
+            parts = [self._not_computable(agg, trivial, level, absent)]
+        else:
+            parts = []
+        if indicators:
+            # A set's inputs: its sums, unknown (not zero) where no organisation is complete; the
+            # parameters of each scenario as columns.
+            inputs = agg.lazy().with_columns(
+                *[pl.when(pl.col(f"{sid}|n") > 0).then(pl.col(f"{sid}|{m}")).otherwise(None).alias(f"{sid}:{m}")
+                  for ms, sid in sets.items() for m in ms],
+                *[pl.lit(p.value(s), pl.Float64).alias(f"{p.nom}@{s}") for p in self.referentiel.parameters.values() for s in SCENARIOS],
+            )
+            values = inputs.with_columns(
+                [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True).alias(f"{ind.code}@{s}")
+                 for ind in evaluated for s in SCENARIOS]).collect()
+            plans = []
+            for ind in indicators:
+                columns = self._consolidated_columns(ind, context[ind.code], level, territory)
+                if ind.code in fallbacks:
+                    fallback = fallbacks[ind.code]
+                    columns = _preferred(columns, self._consolidated_columns(fallback, context[fallback.code], level, territory))
+                plans.append(values.select(**columns, _o=pl.lit(self._position[ind.code], pl.UInt32), _implante=pl.col("_implante")))
+            parts.append(pl.concat(plans))
+        if not parts:
+            return _empty()
+        # Where no organisation is established (they only buy or employ there), only the figures
+        # such presence produces, as for each organisation (see per_organisation).
+        return pl.concat(parts).filter(pl.col("_implante") | _is_figure()).drop("_implante")
 
     def _absent_inputs(self, ind: Indicator, absent: set[str]) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m in absent)
@@ -246,68 +337,93 @@ class Evaluator:
             labels = ", ".join(self._measure_label(m) for m in (territory or missing))
             motif = f"donnée du territoire absente : {labels}" if territory else f"aucun organisme présent ne fournit : {labels}"
             rows.append({"indicateur": ind.code, "libelle": ind.libelle, "axe": ind.axe, "registre": ind.registre,
-                         "unite": ind.unite, "motif": motif})
-        meta = pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif")})
-        territories = agg.select("code_territoire", "nom_territoire", "exercice", "nb_organismes")
-        return _conform(meta.join(territories, how="cross").with_columns(
-            pl.lit(level).alias("niveau"), pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
-            *[pl.lit(None, pl.Float64).alias(c) for c in ("valeur", "valeur_basse", "valeur_haute")],
-            pl.lit(0.0).alias("couverture"), pl.lit(0, pl.Int64).alias("nb_organismes_calcules"),
-            pl.lit(NON_CALCULABLE).alias("statut"), pl.lit(None, pl.Utf8).alias("note"),
-        ))
+                         "unite": ind.unite, "motif": motif, "_o": self._position[ind.code]})
+        meta = pl.DataFrame(rows, schema={**{k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif")},
+                                          "_o": pl.UInt32})
+        territories = agg.select("code_territoire", "nom_territoire", "exercice", "nb_organismes", "_t", "_implante")
+        return meta.join(territories, how="cross").select(**_conformed(
+            indicateur=pl.col("indicateur"), libelle=pl.col("libelle"), axe=pl.col("axe"), registre=pl.col("registre"),
+            niveau=pl.lit(level), code_territoire=pl.col("code_territoire"), nom_territoire=pl.col("nom_territoire"),
+            siren=pl.lit(None, pl.Utf8), raison_sociale=pl.lit(None, pl.Utf8), exercice=pl.col("exercice"),
+            valeur=pl.lit(None, pl.Float64), valeur_basse=pl.lit(None, pl.Float64), valeur_haute=pl.lit(None, pl.Float64),
+            unite=pl.col("unite"), couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"),
+            nb_organismes_calcules=pl.lit(0, pl.Int64), statut=pl.lit(NON_CALCULABLE), motif=pl.col("motif"),
+            note=pl.lit(None, pl.Utf8), _t=pl.col("_t"), _s=pl.lit(0, pl.UInt32),
+        ), _o=pl.col("_o"), _implante=pl.col("_implante"))
 
     def _org_measures(self, ind: Indicator) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m not in TERRITORY_MEASURES)
 
-    def _sums(self, ind: Indicator, is_org: pl.Expr) -> list[pl.Expr]:
-        """The indicator's aggregations: its measures over its complete organisations, how many
-        they are, their dwellings, and which measures exist at all (for motifs)."""
-        measures = self._org_measures(ind)
-        complete = pl.all_horizontal([pl.col(m).is_not_null() for m in measures]) & is_org if measures else pl.lit(True)
-        k = ind.code
-        return [
-            *[pl.col(m).filter(complete).sum().alias(f"{k}|{m}") for m in measures],
-            pl.col("siren").filter(complete).drop_nulls().n_unique().alias(f"{k}|nb_organismes_calcules"),
-            pl.col("logements").filter(complete).sum().alias(f"{k}|_w_ok"),
-            *[pl.col(m).is_not_null().any().alias(f"{k}|_any_{m}") for m in measures],
-        ]
+    def _set_id(self, ind: Indicator) -> str:
+        """Name of the indicator's set of measures in the aggregated frame (the same in every run)."""
+        measures = tuple(self._org_measures(ind))
+        return self._set_ids.setdefault(measures, f"s{len(self._set_ids)}")
 
-    def _consolidated_part(self, agg: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
+    def _in_context(self, text: str, sid: str, scenario: str, territory: list[str], finite: bool = False) -> pl.Expr:
+        """A formula (or a note condition) over the aggregated frame: its measures are the sums of
+        set `sid` (`<sid>:<measure>`), its parameters the scenario's (`<name>@<scenario>`), and the
+        indicators it uses are evaluated the same way, in place. `finite`: inf and NaN become null."""
+        key = (text, sid, scenario, frozenset(territory), finite)
+        if key not in self._exprs:
+            expr = _deserialized(self._context_tree(*key))
+            left = [n for n in expr.meta.root_names() if n not in territory and not n.startswith(f"{sid}:") and "@" not in n]
+            if left:  # a form of the expression this renaming does not know (another Polars version?)
+                raise RuntimeError(f"formule « {text} » : noms non renommés {left}")
+            self._exprs[key] = expr
+        return self._exprs[key]
+
+    def _context_tree(self, text: str, sid: str, scenario: str, territory: frozenset[str], finite: bool) -> dict:
+        key = (text, sid, scenario, territory, finite)
+        if key not in self._trees:
+            names: dict[str, dict] = {}
+            for name in _sql(text).meta.root_names():
+                if name in self.referentiel.by_ident:
+                    used = self.referentiel.by_ident[name]
+                    names[name] = self._context_tree(used.formula(scenario), sid, scenario, territory, True)
+                elif name in self.referentiel.parameters:
+                    names[name] = {"Column": f"{name}@{scenario}"}
+                elif name in territory:
+                    names[name] = {"Column": name}
+                else:
+                    names[name] = {"Column": f"{sid}:{name}"}
+            self._trees[key] = _replace_columns(_tree(text, finite), names)
+        return self._trees[key]
+
+    def _consolidated_columns(self, ind: Indicator, sid: str, level: str, territory: list[str]) -> dict[str, pl.Expr]:
+        key = ("consolidated", ind.code, level, tuple(territory))
+        if key not in self._columns:
+            self._columns[key] = self._make_consolidated_columns(ind, sid, level, territory)
+        return self._columns[key]
+
+    def _make_consolidated_columns(self, ind: Indicator, sid: str, level: str, territory: list[str]) -> dict[str, pl.Expr]:
         measures = self._org_measures(ind)
-        k = ind.code
-        territory = sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
-        # No complete organisation: the sums are not zero, they are unknown.
-        calculated = pl.col(f"{k}|nb_organismes_calcules")
-        frame = agg.select(
-            "code_territoire", "nom_territoire", "exercice", "nb_organismes", "_w_all", "_w_unknown", *territory,
-            calculated.alias("nb_organismes_calcules"), pl.col(f"{k}|_w_ok").alias("_w_ok"),
-            *[pl.when(calculated > 0).then(pl.col(f"{k}|{m}")).otherwise(None).alias(m) for m in measures],
-            *[pl.col(f"{k}|_any_{m}").alias(f"_any_{m}") for m in measures],
-        )
-        frame = self.evaluate(frame, [ind])
-        central = pl.col(f"{ind.ident}__centrale")
+        own_territory = sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
+        central = pl.col(f"{ind.code}@centrale")
+        calculated = pl.col(f"{sid}|n")
         coverage = (
             pl.lit(100.0) if not measures  # the territory's own figures (population, RPLS stock)
             else pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
-            .then(100.0 * pl.col("nb_organismes_calcules") / pl.col("nb_organismes"))
-            .otherwise(100.0 * pl.col("_w_ok") / pl.col("_w_all"))
+            .then(100.0 * calculated / pl.col("nb_organismes"))
+            .otherwise(100.0 * pl.col(f"{sid}|w") / pl.col("_w_all"))
         )
-        return _conform(frame.select(
-            *_identity(ind, level),
-            "code_territoire", "nom_territoire",
-            pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
-            "exercice", *_range(ind),
-            pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
-            "nb_organismes", "nb_organismes_calcules",
-            pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-            self._consolidated_motif(measures, territory, central, ind.motif_si_nul),
-            pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
-        ))
+        condition = self._in_context(ind.note_si, sid, "centrale", territory).fill_null(False) if ind.note_si else pl.lit(True)
+        return _conformed(
+            **_identity(ind, level),
+            code_territoire=pl.col("code_territoire"), nom_territoire=pl.col("nom_territoire"),
+            siren=pl.lit(None, pl.Utf8), raison_sociale=pl.lit(None, pl.Utf8), exercice=pl.col("exercice"),
+            **_range(ind, central, [pl.col(f"{ind.code}@{s}") for s in SCENARIOS]),
+            couverture=pl.when(central.is_not_null()).then(coverage).otherwise(0.0),
+            nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
+            statut=_statut(central),
+            motif=self._consolidated_motif(measures, own_territory, central, calculated, ind.motif_si_nul),
+            note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
+            _t=pl.col("_t"), _s=pl.lit(0, pl.UInt32),
+        )
 
     def _consolidated_motif(self, org_measures: list[str], territory_measures: list[str], central: pl.Expr,
-                            when_undefined: str | None = None) -> pl.Expr:
+                            calculated: pl.Expr, when_undefined: str | None = None) -> pl.Expr:
         missing_everywhere = [
-            pl.when(~pl.col(f"_any_{m}")).then(pl.lit(self._measure_label(m))).otherwise(None) for m in org_measures
+            pl.when(~pl.col(f"_any|{m}")).then(pl.lit(self._measure_label(m))).otherwise(None) for m in org_measures
         ]
         listed = pl.concat_list(missing_everywhere).list.drop_nulls().list.join(", ") if missing_everywhere else pl.lit("")
         unknown_territory = [pl.when(pl.col(m).is_null()).then(pl.lit(self._measure_label(m))).otherwise(None) for m in territory_measures]
@@ -318,10 +434,9 @@ class Evaluator:
             .then(pl.lit("donnée du territoire absente : ") + territory)
             .when(listed.str.len_chars() > 0)
             .then(pl.lit("aucun organisme présent ne fournit : ") + listed)
-            .when(pl.col("nb_organismes_calcules") == 0)
+            .when(calculated == 0)
             .then(pl.lit("aucun organisme présent ne fournit à la fois toutes les données nécessaires"))
             .otherwise(pl.lit(when_undefined or "résultat indéfini (dénominateur nul)"))
-            .alias("motif")
         )
 
     def _measure_label(self, name: str) -> str:
@@ -354,46 +469,78 @@ def _describe_missing(missing: list[RawMeasure], inclus: bool, when_undefined: s
 
 
 def _note_condition(ind: Indicator) -> pl.Expr:
-    return pl.sql_expr(ind.note_si).fill_null(False) if ind.note_si else pl.lit(True)
+    return _sql(ind.note_si).fill_null(False) if ind.note_si else pl.lit(True)
 
 
-def _partial_note(ind: Indicator) -> pl.Expr:
+def _partial_note(ind: Indicator, condition: pl.Expr, calculated: pl.Expr) -> pl.Expr:
     """The indicator's note (where its condition holds) and, for a partial consolidation, who was counted."""
-    partial = pl.col("nb_organismes_calcules") < pl.col("nb_organismes")
-    text = (pl.lit("partiel : ") + pl.col("nb_organismes_calcules").cast(pl.Utf8) + pl.lit(" organisme(s) sur ")
+    partial = calculated < pl.col("nb_organismes")
+    text = (pl.lit("partiel : ") + calculated.cast(pl.Utf8) + pl.lit(" organisme(s) sur ")
             + pl.col("nb_organismes").cast(pl.Utf8))
-    base = pl.when(_note_condition(ind)).then(pl.lit(ind.note)).otherwise(None) if ind.note else pl.lit(None, pl.Utf8)
+    base = pl.when(condition).then(pl.lit(ind.note)).otherwise(None) if ind.note else pl.lit(None, pl.Utf8)
     return pl.concat_str([base, pl.when(partial).then(text).otherwise(None)], separator=" ; ", ignore_nulls=True).replace("", None)
 
 
-def _prefer(main: pl.DataFrame, fallback: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Rows of `main`, replaced by the fallback's where only the fallback could be computed
-    (its note says so). The indicator code stays the main one."""
-    alt = fallback.drop("indicateur", "libelle", "axe", "registre", "niveau", "unite")
-    merged = main.join(alt, on=keys, how="left", suffix="__repli", nulls_equal=True, maintain_order="left")
-    use = (pl.col("statut") == NON_CALCULABLE) & (pl.col("statut__repli") == CALCULE)
-    replaced = [c for c in alt.columns if c not in keys]
-    return merged.with_columns(
-        [pl.when(use).then(pl.col(f"{c}__repli")).otherwise(pl.col(c)).alias(c) for c in replaced]
-    ).select(main.columns)
-
-
-def _identity(ind: Indicator, level: str) -> list[pl.Expr]:
+def _sums(measures: tuple[str, ...], sid: str) -> list[pl.Expr]:
+    """Aggregations of a set of measures over the organisations that provide them all (flag
+    `_<sid>`): each measure's sum, how many they are, their dwellings."""
+    complete = pl.col(f"_{sid}")
     return [
-        pl.lit(ind.code).alias("indicateur"), pl.lit(ind.libelle).alias("libelle"), pl.lit(ind.axe).alias("axe"),
-        pl.lit(ind.registre).alias("registre"), pl.lit(level).alias("niveau"),
+        *[pl.col(m).filter(complete).sum().alias(f"{sid}|{m}") for m in measures],
+        pl.col("siren").filter(complete).drop_nulls().n_unique().alias(f"{sid}|n"),
+        pl.col("logements").filter(complete).sum().alias(f"{sid}|w"),
     ]
 
 
-def _range(ind: Indicator) -> list[pl.Expr]:
-    cols = [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]
-    central = pl.col(f"{ind.ident}__centrale")
-    return [
-        central.alias("valeur"),
-        pl.when(central.is_not_null()).then(pl.min_horizontal(cols)).otherwise(None).alias("valeur_basse"),
-        pl.when(central.is_not_null()).then(pl.max_horizontal(cols)).otherwise(None).alias("valeur_haute"),
-        pl.lit(ind.unite).alias("unite"),
-    ]
+# Columns a result is identified by, never taken from a fallback (besides the keys).
+_IDENTITY = ("indicateur", "libelle", "axe", "registre", "niveau", "unite")
+
+
+def _preferred(main: dict[str, pl.Expr], fallback: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
+    """The main formula's columns, replaced by the fallback formula's where only the fallback
+    could be computed (its note says so); both over the same rows. The indicator stays the main one."""
+    use = (main["statut"] == NON_CALCULABLE) & (fallback["statut"] == CALCULE)
+    return {c: e if c in _IDENTITY else pl.when(use).then(fallback[c]).otherwise(e) for c, e in main.items()}
+
+
+def _is_figure() -> pl.Expr:
+    """A computed result that is not zero."""
+    return (pl.col("statut") == CALCULE) & (pl.col("valeur") != 0)
+
+
+def _statut(central: pl.Expr) -> pl.Expr:
+    return pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE))
+
+
+def _identity(ind: Indicator, level: str) -> dict[str, pl.Expr]:
+    return {"indicateur": pl.lit(ind.code), "libelle": pl.lit(ind.libelle), "axe": pl.lit(ind.axe),
+            "registre": pl.lit(ind.registre), "niveau": pl.lit(level), "unite": pl.lit(ind.unite)}
+
+
+def _range(ind: Indicator, central: pl.Expr, scenarios: list[pl.Expr] | None = None) -> dict[str, pl.Expr]:
+    cols = scenarios or [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]
+    return {
+        "valeur": central,
+        "valeur_basse": pl.when(central.is_not_null()).then(pl.min_horizontal(cols)).otherwise(None),
+        "valeur_haute": pl.when(central.is_not_null()).then(pl.max_horizontal(cols)).otherwise(None),
+    }
+
+
+def _rank(column: pl.Expr, values: pl.Series) -> pl.Expr:
+    """Position of each value among the sorted distinct values (null stays null)."""
+    return column.cast(pl.Enum(values.drop_nulls().unique().sort())).to_physical().cast(pl.UInt32)
+
+
+@lru_cache(maxsize=4096)
+def _sql(text: str) -> pl.Expr:
+    """A formula of the référentiel, parsed once per process."""
+    return pl.sql_expr(text)
+
+
+@lru_cache(maxsize=4096)
+def _formula(text: str) -> pl.Expr:
+    """An indicator's formula: inf and NaN (a division by zero that escaped NULLIF) become null."""
+    return _finite(_sql(text))
 
 
 def _finite(expr: pl.Expr) -> pl.Expr:
@@ -402,12 +549,45 @@ def _finite(expr: pl.Expr) -> pl.Expr:
     return pl.when(e.is_finite()).then(e).otherwise(None)
 
 
-def _conform(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+# ─── formulas as expression trees, to point their names to other columns ───
+# Polars has no way to rename the columns an expression reads; its own serialised form (JSON,
+# read back by the same Polars version in the same process) has one {"Column": name} node per
+# name read, which is replaced. Every name is checked afterwards: none may be left unreplaced.
+
+_PLACEHOLDER = "\x00formula"
+
+
+@lru_cache(maxsize=4096)
+def _tree(text: str, finite: bool) -> dict:
+    tree = json.loads(_sql(text).meta.serialize(format="json"))
+    if finite:
+        tree = _replace_columns(json.loads(_finite(pl.col(_PLACEHOLDER)).meta.serialize(format="json")), {_PLACEHOLDER: tree})
+    return tree
+
+
+def _replace_columns(node, names: dict[str, dict]):
+    """A copy of the tree with each {"Column": name} node in `names` replaced by its subtree."""
+    if isinstance(node, dict):
+        if len(node) == 1 and isinstance(node.get("Column"), str) and node["Column"] in names:
+            return names[node["Column"]]
+        return {k: _replace_columns(v, names) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replace_columns(v, names) for v in node]
+    return node
+
+
+def _deserialized(tree: dict) -> pl.Expr:
+    return pl.Expr.deserialize(io.StringIO(json.dumps(tree)), format="json")
+
+
+def _conformed(**columns: pl.Expr) -> dict[str, pl.Expr]:
+    """Result columns in RESULT_SCHEMA's order and types (then any helper column: _t, _s…)."""
+    out = {c: columns.pop(c).cast(t) for c, t in RESULT_SCHEMA.items()}
+    return out | columns
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=RESULT_SCHEMA)
+    return pl.DataFrame(schema={**RESULT_SCHEMA, **ORDER_KEYS})
 
 
-__all__ = ["Evaluator", "RESULT_SCHEMA", "CALCULE", "NON_CALCULABLE", "KEYS"]
+__all__ = ["Evaluator", "RESULT_SCHEMA", "ORDER_KEYS", "CALCULE", "NON_CALCULABLE", "KEYS"]

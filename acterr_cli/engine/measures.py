@@ -24,10 +24,11 @@ from acterr_cli.inputs.loyers import DATASET as RENTS_DATASET
 from acterr_cli.inputs.qpv import DATASET as QPV_DATASET
 from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, STOCK_DATASET
 from acterr_cli.inputs.sirene import DATASET as SIRENE_DATASET
-from acterr_cli.territory.reference import TerritorialReference
+from acterr_cli.territory.reference import LEVELS, TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
 KEYS = ["code_territoire", "siren", "exercice"]
+_LEVEL_CODES = tuple(f"code_{level.lower()}" for level in LEVELS)  # TerritorialReference.level_columns
 LIASSE_PREFIX = "liasse_"
 # Sheets whose communes say where the organisation's dwellings are (its footprint, rule 7).
 FOOTPRINT_SHEETS = (qs.PATRIMOINE, qs.PRODUCTION, qs.FISCALITE)
@@ -152,16 +153,25 @@ class FactReader:
         self.state = (ws.root.resolve(), hashlib.blake2b(pickle.dumps(ws.manifest)).digest())
 
     def dataset(self, name: str) -> pl.LazyFrame | None:
-        key = (self.state, name)
-        if key not in _DATASETS:
+        if (self.state, name) not in _DATASETS:
+            self.read([name])
+        frame = _DATASETS[(self.state, name)]
+        return None if frame is None else frame.lazy()
+
+    def read(self, names: list[str]) -> None:
+        """Read the datasets not read yet, together (Polars reads their files in parallel)."""
+        missing = {name: self.ws.dataset_paths(name) for name in dict.fromkeys(names) if (self.state, name) not in _DATASETS}
+        frames = dict(zip(missing, _read_datasets(list(missing.values())), strict=True))
+        for name, frame in frames.items():
             while len(_DATASETS) >= _MAX_DATASETS:
                 _DATASETS.pop(next(iter(_DATASETS)))
-            _DATASETS[key] = _read_dataset(self.ws.dataset_paths(name))
-        frame = _DATASETS[key]
-        return None if frame is None else frame.lazy()
+            _DATASETS[(self.state, name)] = frame
 
 
 _DATASETS: dict[tuple, pl.DataFrame | None] = {}
+# The datasets the measures come from (read together when a workspace state is first computed).
+FACT_DATASETS = [*(s.dataset for s in COMMUNE_SHEETS), qs.ACHATS.dataset, qs.ACTIONS.dataset, qs.ORGANISME.dataset,
+                 LIASSE.dataset, PATRIMOINE_DATASET, SIRENE_DATASET, RENTS_DATASET, STOCK_DATASET]
 _MAX_DATASETS = 64
 
 
@@ -170,26 +180,30 @@ def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
     return FactReader(ws).dataset(name)
 
 
-def _read_dataset(paths: list[Path]) -> pl.DataFrame | None:
-    if not paths:
-        return None
-    try:  # one scan of all the files: several times faster than one scan per file
-        return pl.scan_parquet(paths, missing_columns="insert").collect()
+def _read_datasets(paths: list[list[Path]]) -> list[pl.DataFrame | None]:
+    """Each dataset's files as one frame (None without files); one scan of all the files of a
+    dataset, several times faster than one scan per file."""
+    present = [p for p in paths if p]
+    try:
+        frames = iter(pl.collect_all([pl.scan_parquet(p, missing_columns="insert") for p in present]))
     except pl.exceptions.PolarsError:  # columns or types that differ between files
-        return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed").collect()
+        frames = iter([pl.concat([pl.scan_parquet(f) for f in p], how="diagonal_relaxed").collect() for p in present])
+    return [next(frames) if p else None for p in paths]
 
 
 @dataclass(frozen=True)
 class MeasureBase:
     """What the facts give whatever the level, made once per workspace state and reused by every
-    level computed in the process.
+    level computed in the process. Each commune carries the code of its territory at every level
+    (`code_commune` … `code_france`, null outside the reference), so that a level only groups.
 
-    by_commune: siren, exercice, commune and one column per commune-level measure, summed over
-    the facts of that commune (null: no fact there); provided: siren, exercice and a
-    `<measure>__fourni` flag per measure the organisation provided somewhere (even in a commune
-    outside every territory); orgs: one row per organisation × exercice (organisation-level
-    measures, names); footprint: the communes of its dwellings and operations; purchases: Achats
-    summed per operation commune × supplier commune (ECO-04), or None."""
+    by_commune: siren, exercice, commune, territory codes and one column per commune-level
+    measure, summed over the facts of that commune (null: no fact there); provided: siren,
+    exercice and a `<measure>__fourni` flag per measure the organisation provided somewhere
+    (even in a commune outside every territory); orgs: one row per organisation × exercice
+    (organisation-level measures, names); footprint: the communes of its dwellings and
+    operations, with their codes; purchases: Achats summed per operation commune × supplier
+    commune (ECO-04) with the codes of both (`op_code_…`, `f_code_…`), or None."""
 
     by_commune: pl.DataFrame
     provided: pl.DataFrame
@@ -203,13 +217,15 @@ _BASES: dict[tuple, MeasureBase] = {}
 _MAX_BASES = 4
 
 
-def measure_base(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> MeasureBase:
+def measure_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,
+                 parameters: dict) -> MeasureBase:
     charges = parameters.get("charges_locatives_m2")
-    key = (reader.state, _exercice_key(exercice), None if charges is None else (charges.basse, charges.centrale, charges.haute))
+    key = (reader.state, reference, _exercice_key(exercice),
+           None if charges is None else (charges.basse, charges.centrale, charges.haute))
     if key not in _BASES:
         while len(_BASES) >= _MAX_BASES:
             _BASES.pop(next(iter(_BASES)))
-        _BASES[key] = _make_base(reader, exercice, parameters)
+        _BASES[key] = _make_base(reader, reference, exercice, parameters)
     return _BASES[key]
 
 
@@ -219,17 +235,47 @@ def _exercice_key(exercice: int | list[int] | None) -> tuple | None:
     return tuple(sorted(set(exercice if isinstance(exercice, list) else [exercice])))
 
 
-def _make_base(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> MeasureBase:
-    long = pl.concat([_commune_facts(reader, exercice), _market_rent_facts(reader, exercice, parameters)])
-    by_commune, provided = pl.collect_all([
-        long.group_by("siren", "exercice", "commune", "mesure").agg(pl.col("valeur").sum()),
-        long.select("siren", "exercice", "mesure").unique(),
-    ])
-    by_commune = (by_commune.pivot(on="mesure", index=["siren", "exercice", "commune"], values="valeur")
-                  if by_commune.height else by_commune.select("siren", "exercice", "commune"))
+def _make_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,
+               parameters: dict) -> MeasureBase:
+    reader.read(FACT_DATASETS)
+    sums, flags = [], []
+    for rows in _commune_facts(reader, exercice, parameters):
+        measures = [c for c in rows.collect_schema().names() if c not in ("siren", "exercice", "commune")]
+        # Only rows with a fact: a commune where nothing was provided places nothing there.
+        sums.append(rows.filter(pl.any_horizontal([pl.col(m).is_not_null() for m in measures]))
+                    .group_by("siren", "exercice", "commune").agg([pl.col(m).sum() for m in measures]))
+        flags.append(rows.group_by("siren", "exercice").agg([pl.col(m).is_not_null().any().alias(f"{m}__fourni") for m in measures]))
+    frames = pl.collect_all([*sums, *flags])
+    by_commune = _joined(frames[:len(sums)], ["siren", "exercice", "commune"])
+    provided = _joined(frames[len(sums):], ["siren", "exercice"])
+    provided = provided.with_columns([pl.when(pl.col(c)).then(True).otherwise(None).alias(c) for c in provided.columns
+                                      if c.endswith("__fourni")])
+    places = _places(reference)
     purchases, located = _purchases(reader, exercice)
-    return MeasureBase(by_commune, _provided_flags(provided), _organisation_facts(reader, exercice),
-                       _footprint(reader, exercice).collect(), purchases, located)
+    if purchases is not None:
+        for prefix, commune in (("op_", "commune_operation"), ("f_", "commune_fournisseur")):
+            if commune in purchases.columns:
+                purchases = purchases.join(places.rename(lambda c: prefix + c), left_on=commune, right_on=prefix + "commune",
+                                           how="left", maintain_order="left")
+    return MeasureBase(
+        by_commune.join(places, on="commune", how="left", maintain_order="left"),
+        provided, _organisation_facts(reader, exercice),
+        _footprint(reader, exercice).collect().join(places, on="commune", how="left", maintain_order="left"),
+        purchases, located,
+    )
+
+
+def _joined(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+    """Frames of different columns side by side, on their keys (a key missing from one: nulls)."""
+    result = pl.DataFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8}).select(keys)
+    for frame in frames:
+        result = frame if not result.width > len(keys) else result.join(frame, on=keys, how="full", coalesce=True)
+    return result
+
+
+def _places(reference: TerritorialReference) -> pl.DataFrame:
+    """Each commune of the reference and the code of its territory at every level."""
+    return reference.territory_map().select("commune", *[reference.level_columns(level)[0] for level in LEVELS])
 
 
 def _provided_flags(provided: pl.DataFrame) -> pl.DataFrame:
@@ -249,15 +295,15 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     reader = FactReader(ws)
     if level.upper() == "QPV":
         return _qpv_rows(reader, exercice)
-    base = measure_base(reader, exercice, parameters or {})
+    base = measure_base(reader, reference, exercice, parameters or {})
     code_col, _ = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
     whole_country = level.upper() == "FRANCE"
-    per_territory = _per_territory(base.by_commune, tmap)
-    anchoring = _anchoring(base, reference, tmap, whole_country)
+    per_territory = _per_territory(base.by_commune, code_col, one_commune_each=tmap.height == tmap["code_territoire"].n_unique())
+    anchoring = _anchoring(base, code_col, tmap, whole_country)
     if anchoring.height:
         per_territory = per_territory.join(anchoring, on=KEYS, how="full", coalesce=True)
-    present = _presence(base, tmap, per_territory.select(KEYS), whole_country)
+    present = _presence(base, code_col, tmap, per_territory.select(KEYS), whole_country)
     wide = present.join(per_territory, on=KEYS, how="left")
     # An organisation with anchoring figures somewhere at this level provided its purchases' places.
     provided = base.provided
@@ -272,11 +318,11 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     return _with_territory_measures(wide, reader, reference, tmap, level)
 
 
-def _per_territory(by_commune: pl.DataFrame, tmap: pl.DataFrame) -> pl.DataFrame:
+def _per_territory(by_commune: pl.DataFrame, code_col: str, one_commune_each: bool) -> pl.DataFrame:
     """Commune measures summed into each territory (KEYS and one column per measure)."""
-    placed = by_commune.join(tmap, on="commune", how="inner")
-    measures = [c for c in by_commune.columns if c not in ("siren", "exercice", "commune")]
-    if tmap.height == tmap["code_territoire"].n_unique():  # one commune per territory: nothing to add up
+    placed = by_commune.filter(pl.col(code_col).is_not_null()).rename({code_col: "code_territoire"})
+    measures = [c for c in by_commune.columns if c not in ("siren", "exercice", "commune", *_LEVEL_CODES)]
+    if one_commune_each:  # nothing to add up
         return placed.select(*KEYS, *measures)
     return placed.group_by(KEYS).agg([pl.col(m).sum() for m in measures])
 
@@ -383,40 +429,36 @@ def _exercice_filter(frame: pl.LazyFrame, exercice: int | list[int] | None) -> p
     return frame.filter(pl.col("exercice").is_in(exercice if isinstance(exercice, list) else [exercice]))
 
 
-def _commune_facts(reader: FactReader, exercice: int | list[int] | None) -> pl.LazyFrame:
-    """Long frame siren, exercice, commune, mesure, valeur; a column not provided has no row."""
-    parts = []
+def _commune_facts(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> list[pl.LazyFrame]:
+    """The commune-level facts, one frame per sheet and placing column: siren, exercice, commune
+    and one Float64 column per measure, one row per fact (null: not provided)."""
+    measures: dict[tuple[str, str], list[pl.Expr]] = {}
+    scans: dict[str, pl.LazyFrame] = {}
     for sheet in COMMUNE_SHEETS:
         scan = _sheet_scan(reader, sheet)
-        if scan is None:
-            continue
-        fields = [c.field for c in _numeric(sheet) if c.field in scan.collect_schema().names()]
-        parts.append(
-            _exercice_filter(scan, exercice)
-            .select("siren", "exercice", "commune", *[pl.col(f).cast(pl.Float64) for f in fields])
-            .unpivot(index=["siren", "exercice", "commune"], on=fields, variable_name="mesure", value_name="valeur")
-            .drop_nulls("valeur")
-        )
+        if scan is not None:
+            scans[sheet.name] = scan
+            names = scan.collect_schema().names()
+            measures.setdefault((sheet.name, "commune"), []).extend(
+                pl.col(c.field).cast(pl.Float64) for c in _numeric(sheet) if c.field in names)
     for m in FACT_MEASURES:
-        scan = _sheet_scan(reader, m.sheet)
+        scan = scans[m.sheet.name] if m.sheet.name in scans else _sheet_scan(reader, m.sheet)
         if m.commune is None or scan is None or not _has_columns(scan, m):
             continue
-        parts.append(
-            _exercice_filter(scan, exercice)
-            .select("siren", "exercice", pl.col(m.commune).alias("commune"), pl.lit(m.nom).alias("mesure"),
-                    m.valeur.cast(pl.Float64).alias("valeur"))
-            .drop_nulls("valeur")
-        )
-    if not parts:
-        return pl.LazyFrame(schema=_LONG_SCHEMA)
-    return pl.concat(parts)
+        scans[m.sheet.name] = scan
+        measures.setdefault((m.sheet.name, m.commune), []).append(m.valeur.cast(pl.Float64).alias(m.nom))
+    frames = [
+        _exercice_filter(scans[sheet], exercice).select("siren", "exercice", pl.col(commune).alias("commune"), *exprs)
+        for (sheet, commune), exprs in measures.items() if exprs
+    ]
+    market = _market_rent_facts(reader, exercice, parameters)
+    return frames + ([market] if market is not None else [])
 
 
-_LONG_SCHEMA = {"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8, "mesure": pl.Utf8, "valeur": pl.Float64}
 _PER_TERRITORY_SCHEMA = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, "mesure": pl.Utf8, "valeur": pl.Float64}
 
 
-def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame:
+def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame | None:
     """Per organisation and commune, the Patrimoine sheet against the Carte des loyers (SOC-01,
     SOC-03): 12 × surface × (market rent − recoverable charges) − rents actually charged, with the
     apartment / house mix of the commune's dwellings. Low value: low rent of the prediction
@@ -424,7 +466,7 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
     without surface and rents) go to the national forfait, counted in `logements_sans_loyer_marche`."""
     patrimoine = _sheet_scan(reader, qs.PATRIMOINE)
     if patrimoine is None:
-        return pl.LazyFrame(schema=_LONG_SCHEMA)
+        return None
     names = patrimoine.collect_schema().names()
     rows = _exercice_filter(patrimoine, exercice).select(
         "siren", "exercice", "commune", pl.col("logements").cast(pl.Float64),
@@ -447,11 +489,7 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
         "logements_loyer_marche": pl.when(known).then(pl.col("logements")).otherwise(0.0),
         "logements_sans_loyer_marche": pl.when(known).then(0.0).otherwise(pl.col("logements")),
     }
-    return (
-        rows.select("siren", "exercice", "commune", **measures).lazy()
-        .unpivot(index=["siren", "exercice", "commune"], variable_name="mesure", value_name="valeur")
-        .drop_nulls("valeur")
-    )
+    return rows.lazy().select("siren", "exercice", "commune", *[e.cast(pl.Float64).alias(n) for n, e in measures.items()])
 
 
 def _positive(expr: pl.Expr) -> pl.Expr:
@@ -501,7 +539,7 @@ def _purchases(reader: FactReader, exercice: int | list[int] | None) -> tuple[pl
     return frame, located
 
 
-def _anchoring(base: MeasureBase, reference: TerritorialReference, tmap: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
+def _anchoring(base: MeasureBase, code_col: str, tmap: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
     """ECO-04's measures, which depend on the level: purchases of operations located in the
     territory, and those bought from suppliers of the same territory. For a whole organisation
     (FRANCE level) its territory is the set of EPCI where it owns dwellings (REFERENTIEL)."""
@@ -510,24 +548,20 @@ def _anchoring(base: MeasureBase, reference: TerritorialReference, tmap: pl.Data
         return pl.DataFrame(schema=schema)
     achats = base.purchases.lazy()
     if whole_country:
-        epci = reference.territory_map().lazy().select("commune", pl.col("code_epci").alias("epci")).drop_nulls()
-        footprint = base.footprint.lazy().join(epci, on="commune").select("siren", "exercice", "epci").unique()
+        footprint = (base.footprint.lazy().select("siren", "exercice", "code_epci").drop_nulls().unique()
+                     .with_columns(pl.lit(True).alias("_local")))
         frame = (
-            achats.join(epci, left_on="commune_fournisseur", right_on="commune", how="left")
-            .join(footprint.with_columns(pl.lit(True).alias("_local")), on=["siren", "exercice", "epci"], how="left")
+            achats.group_by("siren", "exercice", "f_code_epci").agg(pl.col("montant_ht_eur").sum())
+            .join(footprint, left_on=["siren", "exercice", "f_code_epci"], right_on=["siren", "exercice", "code_epci"], how="left")
             .select("siren", "exercice", pl.lit(tmap["code_territoire"][0]).alias("code_territoire"),
                     pl.col("montant_ht_eur").alias("perimetre"),
                     pl.when(pl.col("_local")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
         )
     else:
-        codes = tmap.lazy()
-        frame = (
-            achats.filter(pl.col("commune_operation").is_not_null())
-            .join(codes, left_on="commune_operation", right_on="commune", how="inner")
-            .join(codes.rename({"code_territoire": "_code_f"}), left_on="commune_fournisseur", right_on="commune", how="left")
-            .select("siren", "exercice", "code_territoire", pl.col("montant_ht_eur").alias("perimetre"),
-                    pl.when(pl.col("_code_f") == pl.col("code_territoire")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
-        )
+        operation, supplier = pl.col(f"op_{code_col}"), pl.col(f"f_{code_col}")
+        frame = achats.filter(operation.is_not_null()).select(
+            "siren", "exercice", operation.alias("code_territoire"), pl.col("montant_ht_eur").alias("perimetre"),
+            pl.when(supplier == operation).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
     return (
         frame.group_by(KEYS).agg(pl.col("perimetre").sum().alias("achats_perimetre_eur"), pl.col("ancres").sum().alias("achats_ancres_eur"))
         .collect().cast(schema).select(list(schema))
@@ -574,6 +608,7 @@ def _organisation_facts(reader: FactReader, exercice: int | list[int] | None) ->
 
 def _with_organisation_fact_measures(reader: FactReader, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
     """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
+    by_dataset: dict[str, list[pl.Expr]] = {}
     for m in FACT_MEASURES:
         if m.commune is not None:
             continue
@@ -582,10 +617,11 @@ def _with_organisation_fact_measures(reader: FactReader, orgs: pl.DataFrame, exe
             orgs = orgs.with_columns(pl.lit(None, pl.Float64).alias(m.nom))
             continue
         value = m.valeur.cast(pl.Float64)
-        sums = _exercice_filter(scan, exercice).group_by("siren", "exercice").agg(
-            pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom)
-        ).collect()
-        orgs = orgs.join(sums, on=["siren", "exercice"], how="full", coalesce=True)
+        by_dataset.setdefault(m.sheet.dataset, []).append(
+            pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom))
+    for dataset, sums in by_dataset.items():  # one pass over each dataset
+        totals = _exercice_filter(reader.dataset(dataset), exercice).group_by("siren", "exercice").agg(sums).collect()
+        orgs = orgs.join(totals, on=["siren", "exercice"], how="full", coalesce=True)
     return orgs
 
 
@@ -599,10 +635,10 @@ def _footprint(reader: FactReader, exercice: int | list[int] | None) -> pl.LazyF
     return pl.concat(parts).unique()
 
 
-def _presence(base: MeasureBase, tmap: pl.DataFrame, facts: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
+def _presence(base: MeasureBase, code_col: str, tmap: pl.DataFrame, facts: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
     """Organisations present in each territory (they have facts there, or dwellings), and whether
     all their dwellings lie inside it. At FRANCE level every organisation is present and inside."""
-    fp = base.footprint.join(tmap, on="commune", how="left")
+    fp = base.footprint.select("siren", "exercice", pl.col(code_col).alias("code_territoire"))
     totals = fp.group_by("siren", "exercice").agg(pl.len().alias("_n_total"))
     inside = fp.drop_nulls("code_territoire").group_by(KEYS).agg(pl.len().alias("_n_in"))
     present = pl.concat([facts.select(KEYS), inside.select(KEYS)]).unique()
