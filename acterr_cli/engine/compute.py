@@ -15,6 +15,7 @@ import json
 import pickle
 from dataclasses import dataclass
 from functools import lru_cache
+from collections.abc import Callable
 from typing import TypeVar
 
 import polars as pl
@@ -49,10 +50,17 @@ RESULT_SCHEMA = {
     "motif": pl.Utf8,
     "note": pl.Utf8,
 }
-_EVALUATORS: dict[bytes, Evaluator] = {}
-# Helper columns beside RESULT_SCHEMA until the results are sorted (see run.in_report_order):
-# ranks of the territory code and of the SIREN (0: consolidated), position in the catalogue.
+# Results while they are computed, sorted and compared with the previous exercice: what varies
+# from row to row, the rest being looked up at the end (`Evaluator.expand`) from integer keys —
+# ranks of the territory code and of the SIREN (0: consolidated figure), position of the
+# indicator in the catalogue (ORDER_KEYS). A COMMUNE run has millions of rows.
 ORDER_KEYS = {"_t": pl.UInt32, "_s": pl.UInt32, "_o": pl.UInt32}
+COMPACT_SCHEMA = {
+    "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": pl.Utf8,
+    **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "nb_organismes",
+                                     "nb_organismes_calcules", "motif", "note")},
+}
+_EVALUATORS: dict[bytes, Evaluator] = {}
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
 # its employees' residences (and the organisation-wide purchases and payroll behind LM3).
@@ -201,7 +209,7 @@ class Evaluator:
             columns = self._organisation_columns(ind, level) | {"motif": motifs[ind.code]}
             if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                 columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code], level))
-            part = frame.select(**columns, _o=pl.lit(self._position[ind.code], pl.UInt32))
+            part = frame.select(**columns)
             parts.append(part.filter(_is_figure()) if figures_only else part)
         return pl.concat(parts)
 
@@ -213,18 +221,15 @@ class Evaluator:
 
     def _make_organisation_columns(self, ind: Indicator, level: str) -> dict[str, pl.Expr]:
         central = pl.col(f"{ind.ident}__centrale")
-        return _conformed(
-            **_identity(ind, level),
-            code_territoire=pl.col("code_territoire"), nom_territoire=pl.col("nom_territoire"),
-            siren=pl.col("siren"), raison_sociale=pl.col("raison_sociale"), exercice=pl.col("exercice"),
+        return _compact(
+            exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.col("_s"), _o=pl.lit(self._position.get(ind.code, len(self._position))),
+            raison_sociale=pl.col("raison_sociale"),
             **_range(ind, central),
             couverture=pl.when(central.is_not_null()).then(100.0).otherwise(0.0),
             nb_organismes=pl.lit(1, pl.Int64),
             nb_organismes_calcules=central.is_not_null().cast(pl.Int64),
-            statut=_statut(central),
-            motif=pl.lit(None, pl.Utf8),  # written per frame, see _organisation_columns
+            motif=pl.lit(None, pl.Utf8),  # written per frame, see _organisation_results
             note=pl.when(central.is_not_null() & _note_condition(ind)).then(pl.lit(ind.note)).otherwise(None),
-            _t=pl.col("_t"), _s=pl.col("_s"),
         )
 
     def _missing_inputs(self, ind: Indicator) -> list[tuple[str, RawMeasure]]:
@@ -239,31 +244,43 @@ class Evaluator:
     def _with_motifs(self, frame: pl.DataFrame, indicators: list[Indicator]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
         """Why each indicator is not computable on each row, grouped by origin. The text depends
         only on which inputs are absent and on `inclus`: each row without a value gets a code of
-        these flags (one bit each), and the text is written once per distinct code and indicator.
-        Returns the frame with the codes (`__motif_<code>`) and each indicator's motif expression."""
-        pairs = {ind.code: self._missing_inputs(ind) for ind in indicators}
-        codes = []
-        for ind in indicators:
-            flags = [pl.col("inclus").fill_null(False),
-                     *[pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}") for name, raw in pairs[ind.code]]]
-            code = pl.sum_horizontal([flag.cast(pl.UInt64) * (1 << i) for i, flag in enumerate(flags)])
-            codes.append(pl.when(pl.col(f"{ind.ident}__centrale").is_null()).then(code).otherwise(None).alias(f"__motif_{ind.code}"))
-        frame = frame.with_columns(codes)
-        seen = (frame.select([c.meta.output_name() for c in codes]).unpivot(variable_name="indicateur", value_name="code")
-                .drop_nulls().unique())
-        texts: dict[str, dict[int, str]] = {}
-        by_code = {ind.code: ind for ind in indicators}
-        for column, code in seen.iter_rows():
-            ind = by_code[column.removeprefix("__motif_")]
-            missing = [raw for i, (_, raw) in enumerate(pairs[ind.code]) if code >> (i + 1) & 1]
-            texts.setdefault(ind.code, {})[code] = _describe_missing(missing, bool(code & 1), ind.motif_si_nul)
-        motifs = {}
-        for ind in indicators:
-            known = texts.get(ind.code, {})
-            motifs[ind.code] = (pl.col(f"__motif_{ind.code}").replace_strict(list(known), list(known.values()), default=None,
-                                                                             return_dtype=pl.Utf8)
-                                if known else pl.lit(None, pl.Utf8))
-        return frame, motifs
+        these flags, and each distinct code's text is written once (`_coded_texts`)."""
+        flags = {ind.code: [pl.col("inclus").fill_null(False),
+                            *[pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}") for name, raw in self._missing_inputs(ind)]]
+                 for ind in indicators}
+        return _coded_texts(frame, indicators, lambda ind: f"{ind.ident}__centrale", flags, self._organisation_motif)
+
+    def _organisation_motif(self, ind: Indicator, code: int) -> str:
+        missing = [raw for i, (_, raw) in enumerate(self._missing_inputs(ind)) if code >> (1 + i) & 1]
+        return _describe_missing(missing, bool(code & 1), ind.motif_si_nul)
+
+    # ─── full results ───
+
+    def expand(self, compact: pl.DataFrame, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+        """RESULT_SCHEMA's columns (then any other column of `compact`, such as the evolution)
+        from compact results: the indicator's identity from its position, the territory and
+        the organisation from their ranks in `rows`, the statut from the value."""
+        indicators = self.referentiel.indicators
+        territories = rows.select("_t", "code_territoire", "nom_territoire").unique("_t").sort("_t")
+        sirens = rows.filter(pl.col("_s") > 0).select("_s", "siren").unique("_s").sort("_s")
+        if not (territories["_t"] == pl.int_range(territories.height, eager=True)).all() or not (
+                sirens["_s"] == pl.int_range(1, sirens.height + 1, eager=True)).all():
+            raise RuntimeError("rangs de territoires ou d'organismes non contigus")
+        sirens = pl.concat([pl.Series([None], dtype=pl.Utf8), sirens["siren"]])  # rank 0: consolidated figure
+        by_position = {f: pl.Series([getattr(i, f) for i in indicators], dtype=pl.Utf8) for f in ("code", "libelle", "axe", "registre", "unite")}
+        full = {
+            "indicateur": pl.lit(by_position["code"]).gather(pl.col("_o")),
+            **{f: pl.lit(by_position[f]).gather(pl.col("_o")) for f in ("libelle", "axe", "registre")},
+            "niveau": pl.lit(level, pl.Utf8),
+            "code_territoire": pl.lit(territories["code_territoire"]).gather(pl.col("_t")),
+            "nom_territoire": pl.lit(territories["nom_territoire"]).gather(pl.col("_t")),
+            "siren": pl.lit(sirens).gather(pl.col("_s")),
+            "unite": pl.lit(by_position["unite"]).gather(pl.col("_o")),
+            "statut": pl.when(pl.col("valeur").is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)),
+        }
+        columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
+        others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS]
+        return compact.select(*columns, *others)
 
     # ─── consolidation ───
 
@@ -286,14 +303,19 @@ class Evaluator:
         weight = pl.col("logements").filter(is_org)
         territory = sorted({m for ind in evaluated for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES})
         measures = sorted({m for ms in sets for m in ms})
-        complete = [(pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)).alias(f"_{sid}")
-                    for ms, sid in sets.items()]
-        agg = rows.with_columns(complete).group_by("code_territoire", "nom_territoire", "exercice").agg(
+        # Each set's measures where its organisations are complete (else null), summed by territory.
+        masked = []
+        for ms, sid in sets.items():
+            complete = pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)
+            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*ms, "logements"))]
+            masked.append(pl.when(complete & is_org).then(pl.col("_s")).otherwise(None).alias(f"{sid}|n"))
+        agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
             pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
             weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
             *[pl.col(m).first().alias(m) for m in territory],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
-            *[e for ms, sid in sets.items() for e in _sums(ms, sid)],
+            *[pl.col(f"{sid}|{c}").sum() for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
+            *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
         if trivial:
             parts = [self._not_computable(agg, trivial, level, absent)]
@@ -310,13 +332,14 @@ class Evaluator:
             values = inputs.with_columns(
                 [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True).alias(f"{ind.code}@{s}")
                  for ind in evaluated for s in SCENARIOS]).collect()
+            values, motifs = self._with_consolidated_motifs(values, indicators, context)
             plans = []
             for ind in indicators:
-                columns = self._consolidated_columns(ind, context[ind.code], level, territory)
-                if ind.code in fallbacks:
+                columns = self._consolidated_columns(ind, context[ind.code], level, territory) | {"motif": motifs[ind.code]}
+                if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                     fallback = fallbacks[ind.code]
                     columns = _preferred(columns, self._consolidated_columns(fallback, context[fallback.code], level, territory))
-                plans.append(values.select(**columns, _o=pl.lit(self._position[ind.code], pl.UInt32), _implante=pl.col("_implante")))
+                plans.append(values.select(**columns, _implante=pl.col("_implante")))
             parts.append(pl.concat(plans))
         if not parts:
             return _empty()
@@ -340,16 +363,13 @@ class Evaluator:
                          "unite": ind.unite, "motif": motif, "_o": self._position[ind.code]})
         meta = pl.DataFrame(rows, schema={**{k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif")},
                                           "_o": pl.UInt32})
-        territories = agg.select("code_territoire", "nom_territoire", "exercice", "nb_organismes", "_t", "_implante")
-        return meta.join(territories, how="cross").select(**_conformed(
-            indicateur=pl.col("indicateur"), libelle=pl.col("libelle"), axe=pl.col("axe"), registre=pl.col("registre"),
-            niveau=pl.lit(level), code_territoire=pl.col("code_territoire"), nom_territoire=pl.col("nom_territoire"),
-            siren=pl.lit(None, pl.Utf8), raison_sociale=pl.lit(None, pl.Utf8), exercice=pl.col("exercice"),
+        territories = agg.select("exercice", "nb_organismes", "_t", "_implante")
+        return meta.join(territories, how="cross").select(**_compact(
+            exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.col("_o"), raison_sociale=pl.lit(None, pl.Utf8),
             valeur=pl.lit(None, pl.Float64), valeur_basse=pl.lit(None, pl.Float64), valeur_haute=pl.lit(None, pl.Float64),
-            unite=pl.col("unite"), couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"),
-            nb_organismes_calcules=pl.lit(0, pl.Int64), statut=pl.lit(NON_CALCULABLE), motif=pl.col("motif"),
-            note=pl.lit(None, pl.Utf8), _t=pl.col("_t"), _s=pl.lit(0, pl.UInt32),
-        ), _o=pl.col("_o"), _implante=pl.col("_implante"))
+            couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.lit(0, pl.Int64),
+            motif=pl.col("motif"), note=pl.lit(None, pl.Utf8),
+        ), _implante=pl.col("_implante"))
 
     def _org_measures(self, ind: Indicator) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m not in TERRITORY_MEASURES)
@@ -397,47 +417,52 @@ class Evaluator:
 
     def _make_consolidated_columns(self, ind: Indicator, sid: str, level: str, territory: list[str]) -> dict[str, pl.Expr]:
         measures = self._org_measures(ind)
-        own_territory = sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
         central = pl.col(f"{ind.code}@centrale")
         calculated = pl.col(f"{sid}|n")
         coverage = (
             pl.lit(100.0) if not measures  # the territory's own figures (population, RPLS stock)
             else pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
             .then(100.0 * calculated / pl.col("nb_organismes"))
-            .otherwise(100.0 * pl.col(f"{sid}|w") / pl.col("_w_all"))
+            .otherwise(100.0 * pl.col(f"{sid}|logements") / pl.col("_w_all"))
         )
         condition = self._in_context(ind.note_si, sid, "centrale", territory).fill_null(False) if ind.note_si else pl.lit(True)
-        return _conformed(
-            **_identity(ind, level),
-            code_territoire=pl.col("code_territoire"), nom_territoire=pl.col("nom_territoire"),
-            siren=pl.lit(None, pl.Utf8), raison_sociale=pl.lit(None, pl.Utf8), exercice=pl.col("exercice"),
+        return _compact(
+            exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.lit(self._position.get(ind.code, len(self._position))),
+            raison_sociale=pl.lit(None, pl.Utf8),
             **_range(ind, central, [pl.col(f"{ind.code}@{s}") for s in SCENARIOS]),
             couverture=pl.when(central.is_not_null()).then(coverage).otherwise(0.0),
             nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
-            statut=_statut(central),
-            motif=self._consolidated_motif(measures, own_territory, central, calculated, ind.motif_si_nul),
+            motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
             note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
-            _t=pl.col("_t"), _s=pl.lit(0, pl.UInt32),
         )
 
-    def _consolidated_motif(self, org_measures: list[str], territory_measures: list[str], central: pl.Expr,
-                            calculated: pl.Expr, when_undefined: str | None = None) -> pl.Expr:
-        missing_everywhere = [
-            pl.when(~pl.col(f"_any|{m}")).then(pl.lit(self._measure_label(m))).otherwise(None) for m in org_measures
-        ]
-        listed = pl.concat_list(missing_everywhere).list.drop_nulls().list.join(", ") if missing_everywhere else pl.lit("")
-        unknown_territory = [pl.when(pl.col(m).is_null()).then(pl.lit(self._measure_label(m))).otherwise(None) for m in territory_measures]
-        territory = pl.concat_list(unknown_territory).list.drop_nulls().list.join(", ") if unknown_territory else pl.lit("")
-        return (
-            pl.when(central.is_not_null()).then(None)
-            .when(territory.str.len_chars() > 0)
-            .then(pl.lit("donnée du territoire absente : ") + territory)
-            .when(listed.str.len_chars() > 0)
-            .then(pl.lit("aucun organisme présent ne fournit : ") + listed)
-            .when(calculated == 0)
-            .then(pl.lit("aucun organisme présent ne fournit à la fois toutes les données nécessaires"))
-            .otherwise(pl.lit(when_undefined or "résultat indéfini (dénominateur nul)"))
-        )
+    def _with_consolidated_motifs(self, values: pl.DataFrame, indicators: list[Indicator],
+                                  context: dict[str, str]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+        """Why each consolidated figure is not computable: the territory's own data missing, or
+        measures no organisation provides, or no organisation providing them all, else an
+        undefined formula. As for organisations (`_with_motifs`), each territory without a value
+        gets a code of these flags, and each distinct code's text is written once."""
+        flags = {}
+        for ind in indicators:
+            measures, own_territory = self._org_measures(ind), self._territory_measures(ind)
+            flags[ind.code] = [pl.col(f"{context[ind.code]}|n") == 0, *[pl.col(m).is_null() for m in own_territory],
+                               *[~pl.col(f"_any|{m}") for m in measures]]
+        return _coded_texts(values, indicators, lambda ind: f"{ind.code}@centrale", flags, self._consolidated_motif)
+
+    def _consolidated_motif(self, ind: Indicator, code: int) -> str:
+        measures, own_territory = self._org_measures(ind), self._territory_measures(ind)
+        territory = [self._measure_label(m) for i, m in enumerate(own_territory) if code >> (1 + i) & 1]
+        listed = [self._measure_label(m) for i, m in enumerate(measures) if code >> (1 + len(own_territory) + i) & 1]
+        if territory:
+            return "donnée du territoire absente : " + ", ".join(territory)
+        if listed:
+            return "aucun organisme présent ne fournit : " + ", ".join(listed)
+        if code & 1:
+            return "aucun organisme présent ne fournit à la fois toutes les données nécessaires"
+        return ind.motif_si_nul or "résultat indéfini (dénominateur nul)"
+
+    def _territory_measures(self, ind: Indicator) -> list[str]:
+        return sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
 
     def _measure_label(self, name: str) -> str:
         """« Investissement construction neuve (€) (feuille Production ou liasse) »."""
@@ -447,6 +472,37 @@ class Evaluator:
         origins = list(dict.fromkeys(r.origine for r in raws))
         joined = origins[0] if len(origins) == 1 else ", ".join(origins[:-1]) + " ou " + origins[-1]
         return f"{raws[0].libelle} ({joined})"
+
+
+def _coded_texts(frame: pl.DataFrame, indicators: list[Indicator], central: Callable[[Indicator], str],
+                 flags: dict[str, list[pl.Expr]], text: Callable[[Indicator, int], str]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+    """Texts that depend only on a few flags of each row without a value: the flags make a code
+    (one bit each, column `__motif_<indicator>`), and `text(indicator, code)` is called once per
+    distinct code — not once per row, and only where the indicator's central value (column
+    `central(indicator)`) is null. Returns the frame with the codes and each indicator's text
+    expression."""
+    codes = []
+    for ind in indicators:
+        bits = flags[ind.code]
+        if len(bits) > 63:
+            raise ValueError(f"{ind.code} : trop de données d'entrée pour coder le motif ({len(bits)}).")
+        code = pl.sum_horizontal([bit.fill_null(False).cast(pl.UInt64) * (1 << i) for i, bit in enumerate(bits)])
+        codes.append(pl.when(pl.col(central(ind)).is_null()).then(code).otherwise(None).alias(f"__motif_{ind.code}"))
+    frame = frame.with_columns(codes)
+    seen = (frame.select([c.meta.output_name() for c in codes]).unpivot(variable_name="indicateur", value_name="code")
+            .drop_nulls().unique())
+    by_code = {ind.code: ind for ind in indicators}
+    texts: dict[str, dict[int, str]] = {}
+    for column, code in seen.iter_rows():
+        ind = by_code[column.removeprefix("__motif_")]
+        texts.setdefault(ind.code, {})[code] = text(ind, code)
+    exprs = {}
+    for ind in indicators:
+        known = texts.get(ind.code, {})
+        exprs[ind.code] = (pl.col(f"__motif_{ind.code}").replace_strict(list(known), list(known.values()), default=None,
+                                                                        return_dtype=pl.Utf8)
+                           if known else pl.lit(None, pl.Utf8))
+    return frame, exprs
 
 
 def _describe_missing(missing: list[RawMeasure], inclus: bool, when_undefined: str | None = None) -> str:
@@ -481,40 +537,16 @@ def _partial_note(ind: Indicator, condition: pl.Expr, calculated: pl.Expr) -> pl
     return pl.concat_str([base, pl.when(partial).then(text).otherwise(None)], separator=" ; ", ignore_nulls=True).replace("", None)
 
 
-def _sums(measures: tuple[str, ...], sid: str) -> list[pl.Expr]:
-    """Aggregations of a set of measures over the organisations that provide them all (flag
-    `_<sid>`): each measure's sum, how many they are, their dwellings."""
-    complete = pl.col(f"_{sid}")
-    return [
-        *[pl.col(m).filter(complete).sum().alias(f"{sid}|{m}") for m in measures],
-        pl.col("siren").filter(complete).drop_nulls().n_unique().alias(f"{sid}|n"),
-        pl.col("logements").filter(complete).sum().alias(f"{sid}|w"),
-    ]
-
-
-# Columns a result is identified by, never taken from a fallback (besides the keys).
-_IDENTITY = ("indicateur", "libelle", "axe", "registre", "niveau", "unite")
-
-
 def _preferred(main: dict[str, pl.Expr], fallback: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
     """The main formula's columns, replaced by the fallback formula's where only the fallback
     could be computed (its note says so); both over the same rows. The indicator stays the main one."""
-    use = (main["statut"] == NON_CALCULABLE) & (fallback["statut"] == CALCULE)
-    return {c: e if c in _IDENTITY else pl.when(use).then(fallback[c]).otherwise(e) for c, e in main.items()}
+    use = main["valeur"].is_null() & fallback["valeur"].is_not_null()
+    return {c: e if c in ("exercice", *ORDER_KEYS) else pl.when(use).then(fallback[c]).otherwise(e) for c, e in main.items()}
 
 
 def _is_figure() -> pl.Expr:
     """A computed result that is not zero."""
-    return (pl.col("statut") == CALCULE) & (pl.col("valeur") != 0)
-
-
-def _statut(central: pl.Expr) -> pl.Expr:
-    return pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE))
-
-
-def _identity(ind: Indicator, level: str) -> dict[str, pl.Expr]:
-    return {"indicateur": pl.lit(ind.code), "libelle": pl.lit(ind.libelle), "axe": pl.lit(ind.axe),
-            "registre": pl.lit(ind.registre), "niveau": pl.lit(level), "unite": pl.lit(ind.unite)}
+    return pl.col("valeur").is_not_null() & (pl.col("valeur") != 0)
 
 
 def _range(ind: Indicator, central: pl.Expr, scenarios: list[pl.Expr] | None = None) -> dict[str, pl.Expr]:
@@ -580,14 +612,13 @@ def _deserialized(tree: dict) -> pl.Expr:
     return pl.Expr.deserialize(io.StringIO(json.dumps(tree)), format="json")
 
 
-def _conformed(**columns: pl.Expr) -> dict[str, pl.Expr]:
-    """Result columns in RESULT_SCHEMA's order and types (then any helper column: _t, _s…)."""
-    out = {c: columns.pop(c).cast(t) for c, t in RESULT_SCHEMA.items()}
-    return out | columns
+def _compact(**columns: pl.Expr) -> dict[str, pl.Expr]:
+    """Compact result columns in COMPACT_SCHEMA's order and types."""
+    return {c: columns[c].cast(t) for c, t in COMPACT_SCHEMA.items()}
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={**RESULT_SCHEMA, **ORDER_KEYS})
+    return pl.DataFrame(schema=COMPACT_SCHEMA)
 
 
-__all__ = ["Evaluator", "RESULT_SCHEMA", "ORDER_KEYS", "CALCULE", "NON_CALCULABLE", "KEYS"]
+__all__ = ["Evaluator", "RESULT_SCHEMA", "COMPACT_SCHEMA", "ORDER_KEYS", "CALCULE", "NON_CALCULABLE", "KEYS"]

@@ -266,9 +266,10 @@ def _make_base(reader: FactReader, reference: TerritorialReference, exercice: in
 
 
 def _joined(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    """Frames of different columns side by side, on their keys (a key missing from one: nulls)."""
+    """Frames of different columns side by side, on their keys (a key missing from one: nulls).
+    The smallest first: the large one (purchases by supplier commune) is joined once."""
     result = pl.DataFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8}).select(keys)
-    for frame in frames:
+    for frame in sorted(frames, key=len):
         result = frame if not result.width > len(keys) else result.join(frame, on=keys, how="full", coalesce=True)
     return result
 
@@ -592,16 +593,11 @@ def _organisation_facts(reader: FactReader, exercice: int | list[int] | None) ->
     result = pl.DataFrame(schema=schema)
     for frame in frames:
         result = result.join(frame, on=["siren", "exercice"], how="full", coalesce=True) if result.width > 2 else frame
-    for f in org_fields:
-        if f not in result.columns:
-            result = result.with_columns(pl.lit(None, pl.Float64).alias(f))
-    for f in liasse_fields:
-        if LIASSE_PREFIX + f not in result.columns:
-            result = result.with_columns(pl.lit(None, pl.Float64).alias(LIASSE_PREFIX + f))
-    for f in ("raison_sociale", "famille"):
-        own = pl.col(f) if f in result.columns else pl.lit(None, pl.Utf8)
-        other = pl.col(LIASSE_PREFIX + f) if LIASSE_PREFIX + f in result.columns else pl.lit(None, pl.Utf8)
-        result = result.with_columns(pl.coalesce(own, other).alias(f))
+    missing = [f for f in (*org_fields, *(LIASSE_PREFIX + f for f in liasse_fields)) if f not in result.columns]
+    names = [pl.coalesce(pl.col(f) if f in result.columns else pl.lit(None, pl.Utf8),
+                         pl.col(LIASSE_PREFIX + f) if LIASSE_PREFIX + f in result.columns else pl.lit(None, pl.Utf8)).alias(f)
+             for f in ("raison_sociale", "famille")]
+    result = result.with_columns(*[pl.lit(None, pl.Float64).alias(f) for f in missing], *names)
     result = result.drop([c for c in (f"{LIASSE_PREFIX}raison_sociale", f"{LIASSE_PREFIX}famille") if c in result.columns])
     return _with_organisation_fact_measures(reader, result, exercice)
 
@@ -650,7 +646,7 @@ def _presence(base: MeasureBase, code_col: str, tmap: pl.DataFrame, facts: pl.Da
         (pl.lit(whole_country) | (pl.col("_n_in").fill_null(0) == pl.col("_n_total"))).alias("inclus"),
         # « implanté » : the organisation has dwellings or operations here, not only suppliers or employees
         (pl.lit(whole_country) | (pl.col("_n_in").fill_null(0) > 0)).alias("implante"),
-    ).drop("_n_in", "_n_total").sort(KEYS)
+    ).drop("_n_in", "_n_total")
 
 
 def _zero_where_provided(wide: pl.DataFrame, flags: pl.DataFrame) -> pl.DataFrame:
