@@ -175,7 +175,7 @@ class Evaluator:
 
     # ─── per organisation ───
 
-    def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+    def per_organisation(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Every indicator where the organisation is established (dwellings, operations); where it
         only buys or employs, only the figures such economic presence produces — computed and not
         zero: purchases, salaries, jobs, not dozens of zeros and « non calculable » about a
@@ -184,8 +184,8 @@ class Evaluator:
         established = rows.filter(pl.col("implante").fill_null(True))
         elsewhere = rows.filter(~pl.col("implante").fill_null(True))
         economic = [i for i in self.ordered if self._is_economic(i)]
-        parts = [self._organisation_results(established, self.ordered, level),
-                 self._organisation_results(elsewhere, economic, level, figures_only=True)]
+        parts = [self._organisation_results(established, self.ordered),
+                 self._organisation_results(elsewhere, economic, figures_only=True)]
         return pl.concat(parts)
 
     def _is_economic(self, ind: Indicator) -> bool:
@@ -193,8 +193,7 @@ class Evaluator:
         roots = {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
         return bool(roots & ECONOMIC_PRESENCE)
 
-    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], level: str,
-                              figures_only: bool = False) -> pl.DataFrame:
+    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False) -> pl.DataFrame:
         """`figures_only`: keep only the computed, non-zero results (no motif needed)."""
         if rows.is_empty() or not indicators:
             return _empty()
@@ -206,20 +205,20 @@ class Evaluator:
             frame, motifs = self._with_motifs(frame, indicators)
         parts = []
         for ind in indicators:
-            columns = self._organisation_columns(ind, level) | {"motif": motifs[ind.code]}
+            columns = self._organisation_columns(ind) | {"motif": motifs[ind.code]}
             if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
-                columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code], level))
+                columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code]))
             part = frame.select(**columns)
             parts.append(part.filter(_is_figure()) if figures_only else part)
         return pl.concat(parts)
 
-    def _organisation_columns(self, ind: Indicator, level: str) -> dict[str, pl.Expr]:
-        key = ("organisation", ind.code, level)
+    def _organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
+        key = ("organisation", ind.code)
         if key not in self._columns:
-            self._columns[key] = self._make_organisation_columns(ind, level)
+            self._columns[key] = self._make_organisation_columns(ind)
         return self._columns[key]
 
-    def _make_organisation_columns(self, ind: Indicator, level: str) -> dict[str, pl.Expr]:
+    def _make_organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
         central = pl.col(f"{ind.ident}__centrale")
         return _compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.col("_s"), _o=pl.lit(self._position.get(ind.code, len(self._position))),
@@ -284,7 +283,7 @@ class Evaluator:
 
     # ─── consolidation ───
 
-    def consolidate(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+    def consolidate(self, rows: pl.DataFrame) -> pl.DataFrame:
         """One result per territory × exercice × indicator, all organisations together.
 
         Each indicator sums its own measures over the organisations that provide all of them
@@ -318,7 +317,7 @@ class Evaluator:
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
         if trivial:
-            parts = [self._not_computable(agg, trivial, level, absent)]
+            parts = [self._not_computable(agg, trivial, absent)]
         else:
             parts = []
         if indicators:
@@ -335,10 +334,10 @@ class Evaluator:
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
             plans = []
             for ind in indicators:
-                columns = self._consolidated_columns(ind, context[ind.code], level, territory) | {"motif": motifs[ind.code]}
+                columns = self._consolidated_columns(ind, context[ind.code], territory) | {"motif": motifs[ind.code]}
                 if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                     fallback = fallbacks[ind.code]
-                    columns = _preferred(columns, self._consolidated_columns(fallback, context[fallback.code], level, territory))
+                    columns = _preferred(columns, self._consolidated_columns(fallback, context[fallback.code], territory))
                 plans.append(values.select(**columns, _implante=pl.col("_implante")))
             parts.append(pl.concat(plans))
         if not parts:
@@ -350,7 +349,7 @@ class Evaluator:
     def _absent_inputs(self, ind: Indicator, absent: set[str]) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m in absent)
 
-    def _not_computable(self, agg: pl.DataFrame, trivial: list[Indicator], level: str, absent: set[str]) -> pl.DataFrame:
+    def _not_computable(self, agg: pl.DataFrame, trivial: list[Indicator], absent: set[str]) -> pl.DataFrame:
         """Indicators one of whose inputs exists nowhere in the workspace: no formula to run, the
         same reason in every territory — one cross join for all of them (keeps small runs fast)."""
         rows = []
@@ -409,13 +408,13 @@ class Evaluator:
             self._trees[key] = _replace_columns(_tree(text, finite), names)
         return self._trees[key]
 
-    def _consolidated_columns(self, ind: Indicator, sid: str, level: str, territory: list[str]) -> dict[str, pl.Expr]:
-        key = ("consolidated", ind.code, level, tuple(territory))
+    def _consolidated_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
+        key = ("consolidated", ind.code, tuple(territory))
         if key not in self._columns:
-            self._columns[key] = self._make_consolidated_columns(ind, sid, level, territory)
+            self._columns[key] = self._make_consolidated_columns(ind, sid, territory)
         return self._columns[key]
 
-    def _make_consolidated_columns(self, ind: Indicator, sid: str, level: str, territory: list[str]) -> dict[str, pl.Expr]:
+    def _make_consolidated_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
         measures = self._org_measures(ind)
         central = pl.col(f"{ind.code}@centrale")
         calculated = pl.col(f"{sid}|n")

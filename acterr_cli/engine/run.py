@@ -46,7 +46,7 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         results = with_evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
         rows = evaluator.derive(rows)
-        results = pl.concat([evaluator.consolidate(rows, level), evaluator.per_organisation(rows, level)])
+        results = pl.concat([evaluator.consolidate(rows), evaluator.per_organisation(rows)])
         results = with_evolution(in_report_order(results))
         if exercice is not None:
             results = results.filter(pl.col("exercice") == exercice)
