@@ -208,9 +208,8 @@ class Evaluator:
             columns = self._organisation_columns(ind) | {"motif": motifs[ind.code]}
             if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                 columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code]))
-            part = frame.select(**columns)
-            parts.append(part.filter(_is_figure()) if figures_only else part)
-        return pl.concat(parts)
+            parts.append(columns)
+        return _stacked(frame, parts, _is_figure() if figures_only else None)
 
     def _organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
         key = ("organisation", ind.code)
@@ -332,14 +331,14 @@ class Evaluator:
                 [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True).alias(f"{ind.code}@{s}")
                  for ind in evaluated for s in SCENARIOS]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
-            plans = []
+            columns = []
             for ind in indicators:
-                columns = self._consolidated_columns(ind, context[ind.code], territory) | {"motif": motifs[ind.code]}
+                own = self._consolidated_columns(ind, context[ind.code], territory) | {"motif": motifs[ind.code]}
                 if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                     fallback = fallbacks[ind.code]
-                    columns = _preferred(columns, self._consolidated_columns(fallback, context[fallback.code], territory))
-                plans.append(values.select(**columns, _implante=pl.col("_implante")))
-            parts.append(pl.concat(plans))
+                    own = _preferred(own, self._consolidated_columns(fallback, context[fallback.code], territory))
+                columns.append(own | {"_implante": pl.col("_implante")})
+            parts.append(_stacked(values, columns))
         if not parts:
             return _empty()
         # Where no organisation is established (they only buy or employ there), only the figures
@@ -534,6 +533,18 @@ def _partial_note(ind: Indicator, condition: pl.Expr, calculated: pl.Expr) -> pl
             + pl.col("nb_organismes").cast(pl.Utf8))
     base = pl.when(condition).then(pl.lit(ind.note)).otherwise(None) if ind.note else pl.lit(None, pl.Utf8)
     return pl.concat_str([base, pl.when(partial).then(text).otherwise(None)], separator=" ; ", ignore_nulls=True).replace("", None)
+
+
+def _stacked(frame: pl.DataFrame, parts: list[dict[str, pl.Expr]], keep: pl.Expr | None = None) -> pl.DataFrame:
+    """The parts' columns (same names in each), evaluated over `frame` and stacked part after
+    part; `keep`: only the rows where it holds. One select for all the parts: a select per part
+    costs more than its work on a wide frame."""
+    names = list(parts[0])
+    wide = frame.select([e.alias(f"{i}\x1f{c}") for i, part in enumerate(parts) for c, e in part.items()])
+    frames = [pl.DataFrame([wide.get_column(f"{i}\x1f{c}").alias(c) for c in names]) for i in range(len(parts))]
+    if keep is not None:
+        frames = [f.filter(keep) for f in frames]
+    return pl.concat(frames)
 
 
 def _preferred(main: dict[str, pl.Expr], fallback: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
