@@ -153,26 +153,32 @@ class FactReader:
         self.state = (ws.root.resolve(), hashlib.blake2b(pickle.dumps(ws.manifest)).digest())
 
     def dataset(self, name: str) -> pl.LazyFrame | None:
-        if (self.state, name) not in _DATASETS:
+        frames = self._frames()
+        if name not in frames:
             self.read([name])
-        frame = _DATASETS[(self.state, name)]
+        frame = frames[name]
         return None if frame is None else frame.lazy()
 
     def read(self, names: list[str]) -> None:
         """Read the datasets not read yet, together (Polars reads their files in parallel)."""
-        missing = {name: self.ws.dataset_paths(name) for name in dict.fromkeys(names) if (self.state, name) not in _DATASETS}
-        frames = dict(zip(missing, _read_datasets(list(missing.values())), strict=True))
-        for name, frame in frames.items():
-            while len(_DATASETS) >= _MAX_DATASETS:
+        frames = self._frames()
+        missing = {name: self.ws.dataset_paths(name) for name in dict.fromkeys(names) if name not in frames}
+        frames.update(zip(missing, _read_datasets(list(missing.values())), strict=True))
+
+    def _frames(self) -> dict[str, pl.DataFrame | None]:
+        """This state's datasets read so far; the states used longest ago are forgotten."""
+        if self.state not in _DATASETS:
+            while len(_DATASETS) >= _MAX_STATES:
                 _DATASETS.pop(next(iter(_DATASETS)))
-            _DATASETS[(self.state, name)] = frame
+            _DATASETS[self.state] = {}
+        return _DATASETS[self.state]
 
 
-_DATASETS: dict[tuple, pl.DataFrame | None] = {}
+_DATASETS: dict[tuple, dict[str, pl.DataFrame | None]] = {}  # state → dataset → frame (None: no file)
+_MAX_STATES = 2  # the workspace as it is, and as it was before the last import
 # The datasets the measures come from (read together when a workspace state is first computed).
 FACT_DATASETS = [*(s.dataset for s in COMMUNE_SHEETS), qs.ACHATS.dataset, qs.ACTIONS.dataset, qs.ORGANISME.dataset,
                  LIASSE.dataset, PATRIMOINE_DATASET, SIRENE_DATASET, RENTS_DATASET, STOCK_DATASET]
-_MAX_DATASETS = 64
 
 
 def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
@@ -214,7 +220,7 @@ class MeasureBase:
 
 
 _BASES: dict[tuple, MeasureBase] = {}
-_MAX_BASES = 4
+_MAX_BASES = _MAX_STATES
 
 
 def measure_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,

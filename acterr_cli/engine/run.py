@@ -9,7 +9,7 @@ import polars as pl
 
 from acterr_cli import __version__
 from acterr_cli.engine.checks import liasse_vs_questionnaire
-from acterr_cli.engine.compute import RESULT_SCHEMA, Evaluator
+from acterr_cli.engine.compute import ORDER_KEYS, RESULT_SCHEMA, Evaluator
 from acterr_cli.engine.measures import organisation_rows
 from acterr_cli.errors import UsageError
 from acterr_cli.referentiel.model import Referentiel
@@ -64,6 +64,9 @@ def in_report_order(results: pl.DataFrame) -> pl.DataFrame:
         return results
     first = results["exercice"].min()
     # exercice (8 bits) | territory (24) | SIREN (22) | indicator (10)
+    if (results["exercice"].max() - first >= 1 << 8 or results["_t"].max() >= 1 << 24 or results["_s"].max() >= 1 << 22
+            or results["_o"].max() >= 1 << 10):
+        return results.sort("exercice", *ORDER_KEYS)
     key = ((pl.col("exercice") - first).cast(pl.UInt64) * (1 << 56) + pl.col("_t").cast(pl.UInt64) * (1 << 32)
            + pl.col("_s").cast(pl.UInt64) * (1 << 10) + pl.col("_o").cast(pl.UInt64))
     return results.rechunk()[results.select(key.arg_sort()).to_series()]  # from one chunk: faster
