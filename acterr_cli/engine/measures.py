@@ -150,7 +150,7 @@ class FactReader:
 
     def __init__(self, ws: Workspace):
         self.ws = ws
-        self.state = (ws.root.resolve(), hashlib.blake2b(pickle.dumps(ws.manifest)).digest())
+        self.state = _state(ws)
 
     def dataset(self, name: str) -> pl.LazyFrame | None:
         frames = self._frames()
@@ -174,6 +174,18 @@ class FactReader:
         return _DATASETS[self.state]
 
 
+def _state(ws: Workspace) -> tuple:
+    """Folder and fingerprint of the manifest; the last one is remembered for the same manifest
+    object (a computation opens several readers)."""
+    manifest = ws.manifest
+    if _LAST_STATE and _LAST_STATE[0] is manifest:
+        return _LAST_STATE[1]
+    state = (ws.root.resolve(), hashlib.blake2b(pickle.dumps(manifest)).digest())
+    _LAST_STATE[:] = [manifest, state]
+    return state
+
+
+_LAST_STATE: list = []  # [manifest, state]
 _DATASETS: dict[tuple, dict[str, pl.DataFrame | None]] = {}  # state → dataset → frame (None: no file)
 _MAX_STATES = 2  # the workspace as it is, and as it was before the last import
 # The datasets the measures come from (read together when a workspace state is first computed).
