@@ -243,10 +243,13 @@ class Evaluator:
         """Why each indicator is not computable on each row, grouped by origin. The text depends
         only on which inputs are absent and on `inclus`: each row without a value gets a code of
         these flags, and each distinct code's text is written once (`_coded_texts`)."""
-        flags = {ind.code: [pl.col("inclus").fill_null(False),
-                            *[pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}") for name, raw in self._missing_inputs(ind)]]
-                 for ind in indicators}
-        return _coded_texts(frame, indicators, lambda ind: f"{ind.ident}__centrale", flags, self._organisation_motif)
+        key = ("organisation motifs", tuple(ind.code for ind in indicators))
+        if key not in self._columns:
+            self._columns[key] = [_motif_code(ind, f"{ind.ident}__centrale", [
+                pl.col("inclus").fill_null(False),
+                *[pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}") for name, raw in self._missing_inputs(ind)],
+            ]) for ind in indicators]
+        return _coded_texts(frame, indicators, self._columns[key], self._organisation_motif)
 
     def _organisation_motif(self, ind: Indicator, code: int) -> str:
         missing = [raw for i, (_, raw) in enumerate(self._missing_inputs(ind)) if code >> (1 + i) & 1]
@@ -440,12 +443,13 @@ class Evaluator:
         measures no organisation provides, or no organisation providing them all, else an
         undefined formula. As for organisations (`_with_motifs`), each territory without a value
         gets a code of these flags, and each distinct code's text is written once."""
-        flags = {}
-        for ind in indicators:
-            measures, own_territory = self._org_measures(ind), self._territory_measures(ind)
-            flags[ind.code] = [pl.col(f"{context[ind.code]}|n") == 0, *[pl.col(m).is_null() for m in own_territory],
-                               *[~pl.col(f"_any|{m}") for m in measures]]
-        return _coded_texts(values, indicators, lambda ind: f"{ind.code}@centrale", flags, self._consolidated_motif)
+        key = ("consolidated motifs", tuple(ind.code for ind in indicators))
+        if key not in self._columns:
+            self._columns[key] = [_motif_code(ind, f"{ind.code}@centrale", [
+                pl.col(f"{context[ind.code]}|n") == 0, *[pl.col(m).is_null() for m in self._territory_measures(ind)],
+                *[~pl.col(f"_any|{m}") for m in self._org_measures(ind)],
+            ]) for ind in indicators]
+        return _coded_texts(values, indicators, self._columns[key], self._consolidated_motif)
 
     def _consolidated_motif(self, ind: Indicator, code: int) -> str:
         measures, own_territory = self._org_measures(ind), self._territory_measures(ind)
@@ -472,22 +476,23 @@ class Evaluator:
         return f"{raws[0].libelle} ({joined})"
 
 
-def _coded_texts(frame: pl.DataFrame, indicators: list[Indicator], central: Callable[[Indicator], str],
-                 flags: dict[str, list[pl.Expr]], text: Callable[[Indicator, int], str]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
-    """Texts that depend only on a few flags of each row without a value: the flags make a code
-    (one bit each, column `__motif_<indicator>`), and `text(indicator, code)` is called once per
-    distinct code — not once per row, and only where the indicator's central value (column
-    `central(indicator)`) is null. Returns the frame with the codes and each indicator's text
+def _motif_code(ind: Indicator, central: str, bits: list[pl.Expr]) -> pl.Expr:
+    """Where the indicator has no value (column `central` null), a code of a few flags, one bit
+    each (column `__motif_<indicator>`), for `_coded_texts`."""
+    if len(bits) > 63:
+        raise ValueError(f"{ind.code} : trop de données d'entrée pour coder le motif ({len(bits)}).")
+    code = pl.sum_horizontal([bit.fill_null(False).cast(pl.UInt64) * (1 << i) for i, bit in enumerate(bits)])
+    return pl.when(pl.col(central).is_null()).then(code).otherwise(None).alias(f"__motif_{ind.code}")
+
+
+def _coded_texts(frame: pl.DataFrame, indicators: list[Indicator], codes: list[pl.Expr],
+                 text: Callable[[Indicator, int], str]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+    """Texts that depend only on a few flags of each row without a value: `codes` (see
+    `_motif_code`) turn the flags into a code, and `text(indicator, code)` is called once per
+    distinct code — not once per row. Returns the frame with the codes and each indicator's text
     expression."""
-    codes = []
-    for ind in indicators:
-        bits = flags[ind.code]
-        if len(bits) > 63:
-            raise ValueError(f"{ind.code} : trop de données d'entrée pour coder le motif ({len(bits)}).")
-        code = pl.sum_horizontal([bit.fill_null(False).cast(pl.UInt64) * (1 << i) for i, bit in enumerate(bits)])
-        codes.append(pl.when(pl.col(central(ind)).is_null()).then(code).otherwise(None).alias(f"__motif_{ind.code}"))
     frame = frame.with_columns(codes)
-    seen = (frame.select([c.meta.output_name() for c in codes]).unpivot(variable_name="indicateur", value_name="code")
+    seen = (frame.select([f"__motif_{ind.code}" for ind in indicators]).unpivot(variable_name="indicateur", value_name="code")
             .drop_nulls().unique())
     by_code = {ind.code: ind for ind in indicators}
     texts: dict[str, dict[int, str]] = {}
@@ -539,12 +544,9 @@ def _stacked(frame: pl.DataFrame, parts: list[dict[str, pl.Expr]], keep: pl.Expr
     """The parts' columns (same names in each), evaluated over `frame` and stacked part after
     part; `keep`: only the rows where it holds. One select for all the parts: a select per part
     costs more than its work on a wide frame."""
-    names = list(parts[0])
     wide = frame.select([e.alias(f"{i}\x1f{c}") for i, part in enumerate(parts) for c, e in part.items()])
-    frames = [pl.DataFrame([wide.get_column(f"{i}\x1f{c}").alias(c) for c in names]) for i in range(len(parts))]
-    if keep is not None:
-        frames = [f.filter(keep) for f in frames]
-    return pl.concat(frames)
+    stacked = pl.DataFrame([pl.concat([wide.get_column(f"{i}\x1f{c}") for i in range(len(parts))]).alias(c) for c in parts[0]])
+    return stacked if keep is None else stacked.filter(keep)
 
 
 def _preferred(main: dict[str, pl.Expr], fallback: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
