@@ -84,6 +84,7 @@ class Evaluator:
         # Kept from one computation to the next (one Evaluator per référentiel, see `for_referentiel`).
         self._trees: dict[tuple, dict] = {}
         self._exprs: dict[tuple, pl.Expr] = {}
+        self._same: dict[str, bool] = {}
         self._set_ids: dict[tuple[str, ...], str] = {}
         self._columns: dict[tuple, dict[str, pl.Expr]] = {}
 
@@ -140,13 +141,24 @@ class Evaluator:
         needed = self._with_dependencies(indicators)
         layers = self._layers(needed)
         used = set().union(*(self.referentiel.dependencies(i) for i in needed)) & set(self.referentiel.parameters)
-        for scenario in SCENARIOS:
+        for scenario in ("centrale", *(s for s in SCENARIOS if s != "centrale")):
+            # An indicator the same in every scenario is computed once (its value stays for the
+            # indicators using it); its low and high values are its central one (see _range).
+            wanted = needed if scenario == "centrale" else [i for i in needed if not self._same_in_every_scenario(i)]
             if used:
                 frame = frame.with_columns(self._params(scenario, used))
             for layer in layers:
-                frame = frame.with_columns([_formula(ind.formula(scenario)).alias(ind.ident) for ind in layer])
-            frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in needed])
+                if exprs := [_formula(ind.formula(scenario)).alias(ind.ident) for ind in layer if ind in wanted]:
+                    frame = frame.with_columns(exprs)
+            frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in wanted])
         return frame.drop([*used, *(i.ident for i in needed)], strict=False)
+
+    def _same_in_every_scenario(self, ind: Indicator) -> bool:
+        """No parameter and no low or high formula, in the indicator and those it uses."""
+        if ind.code not in self._same:
+            self._same[ind.code] = not self.referentiel.parameters_used(ind) and all(
+                len({used.formula(s) for s in SCENARIOS}) == 1 for used in self._with_dependencies([ind]))
+        return self._same[ind.code]
 
     def _layers(self, indicators: list[Indicator]) -> list[list[Indicator]]:
         """Indicators grouped so that each layer uses only indicators of earlier layers."""
@@ -222,7 +234,7 @@ class Evaluator:
         return _compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.col("_s"), _o=pl.lit(self._position.get(ind.code, len(self._position))),
             raison_sociale=pl.col("raison_sociale"),
-            **_range(ind, central),
+            **_range(central, None if self._same_in_every_scenario(ind) else [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]),
             couverture=pl.when(central.is_not_null()).then(100.0).otherwise(0.0),
             nb_organismes=pl.lit(1, pl.Int64),
             nb_organismes_calcules=central.is_not_null().cast(pl.Int64),
@@ -332,7 +344,7 @@ class Evaluator:
             )
             values = inputs.with_columns(
                 [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True).alias(f"{ind.code}@{s}")
-                 for ind in evaluated for s in SCENARIOS]).collect()
+                 for ind in evaluated for s in (("centrale",) if self._same_in_every_scenario(ind) else SCENARIOS)]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
             columns = []
             for ind in indicators:
@@ -430,7 +442,7 @@ class Evaluator:
         return _compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.lit(self._position.get(ind.code, len(self._position))),
             raison_sociale=pl.lit(None, pl.Utf8),
-            **_range(ind, central, [pl.col(f"{ind.code}@{s}") for s in SCENARIOS]),
+            **_range(central, None if self._same_in_every_scenario(ind) else [pl.col(f"{ind.code}@{s}") for s in SCENARIOS]),
             couverture=pl.when(central.is_not_null()).then(coverage).otherwise(0.0),
             nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
             motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
@@ -561,12 +573,15 @@ def _is_figure() -> pl.Expr:
     return pl.col("valeur").is_not_null() & (pl.col("valeur") != 0)
 
 
-def _range(ind: Indicator, central: pl.Expr, scenarios: list[pl.Expr] | None = None) -> dict[str, pl.Expr]:
-    cols = scenarios or [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]
+def _range(central: pl.Expr, scenarios: list[pl.Expr] | None) -> dict[str, pl.Expr]:
+    """Value and range: the lowest and highest of the scenarios' values (`scenarios` None: the
+    indicator is the same in every scenario, its range is its value)."""
+    if scenarios is None:
+        return {"valeur": central, "valeur_basse": central, "valeur_haute": central}
     return {
         "valeur": central,
-        "valeur_basse": pl.when(central.is_not_null()).then(pl.min_horizontal(cols)).otherwise(None),
-        "valeur_haute": pl.when(central.is_not_null()).then(pl.max_horizontal(cols)).otherwise(None),
+        "valeur_basse": pl.when(central.is_not_null()).then(pl.min_horizontal(scenarios)).otherwise(None),
+        "valeur_haute": pl.when(central.is_not_null()).then(pl.max_horizontal(scenarios)).otherwise(None),
     }
 
 
