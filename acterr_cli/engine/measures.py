@@ -194,19 +194,30 @@ FACT_DATASETS = [*(s.dataset for s in COMMUNE_SHEETS), qs.ACHATS.dataset, qs.ACT
 
 
 def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
-    """A dataset of the workspace, read once per process and workspace state."""
+    """A dataset of the workspace, read once per process and workspace state (the columns
+    computations read: not the facts' provenance, see _UNUSED_COLUMNS)."""
     return FactReader(ws).dataset(name)
 
 
 def _read_datasets(paths: list[list[Path]]) -> list[pl.DataFrame | None]:
-    """Each dataset's files as one frame (None without files); one scan of all the files of a
-    dataset, several times faster than one scan per file."""
+    """Each dataset's files as one frame (None without files), without the columns no computation
+    reads (provenance, free text, codes as typed); one scan of all the files of a dataset,
+    several times faster than one scan per file."""
     present = [p for p in paths if p]
     try:
-        frames = iter(pl.collect_all([pl.scan_parquet(p, missing_columns="insert") for p in present]))
+        frames = pl.collect_all([_used_columns(pl.scan_parquet(p, missing_columns="insert")) for p in present])
     except pl.exceptions.PolarsError:  # columns or types that differ between files
-        frames = iter([pl.concat([pl.scan_parquet(f) for f in p], how="diagonal_relaxed").collect() for p in present])
-    return [next(frames) if p else None for p in paths]
+        frames = [_used_columns(pl.concat([pl.scan_parquet(f) for f in p], how="diagonal_relaxed")).collect() for p in present]
+    found = iter(frames)
+    return [next(found) if p else None for p in paths]
+
+
+# Kept with each fact for the import's messages and the files' provenance; never computed on.
+_UNUSED_COLUMNS = {"source_fichier", "source_sha256", "feuille", "ligne", "fournisseur", "nature"}
+
+
+def _used_columns(scan: pl.LazyFrame) -> pl.LazyFrame:
+    return scan.select([c for c in scan.collect_schema().names() if c not in _UNUSED_COLUMNS and not c.endswith("_saisie")])
 
 
 @dataclass(frozen=True)
