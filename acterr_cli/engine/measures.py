@@ -267,6 +267,7 @@ def _exercice_key(exercice: int | list[int] | None) -> tuple | None:
 def _make_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,
                parameters: dict) -> MeasureBase:
     reader.read(FACT_DATASETS)
+    places = _places(reference)
     sums, flags = [], []
     for rows in _commune_facts(reader, exercice, parameters):
         measures = [c for c in rows.collect_schema().names() if c not in ("siren", "exercice", "commune")]
@@ -274,23 +275,20 @@ def _make_base(reader: FactReader, reference: TerritorialReference, exercice: in
         sums.append(rows.filter(pl.any_horizontal([pl.col(m).is_not_null() for m in measures]))
                     .group_by("siren", "exercice", "commune").agg([pl.col(m).sum() for m in measures]))
         flags.append(rows.group_by("siren", "exercice").agg([pl.col(m).is_not_null().any().alias(f"{m}__fourni") for m in measures]))
-    frames = pl.collect_all([*sums, *flags])
+    purchases, located = _purchases(reader, exercice, places)
+    totals = _organisation_totals(reader, exercice)
+    # Everything in one go: Polars runs these passes over the same facts side by side.
+    frames = pl.collect_all([*sums, *flags, *totals.values(), *([purchases] if purchases is not None else [])])
     by_commune = _joined(frames[:len(sums)], ["siren", "exercice", "commune"])
-    provided = _joined(frames[len(sums):], ["siren", "exercice"])
+    provided = _joined(frames[len(sums):len(sums) + len(flags)], ["siren", "exercice"])
     provided = provided.with_columns([pl.when(pl.col(c)).then(True).otherwise(None).alias(c) for c in provided.columns
                                       if c.endswith("__fourni")])
-    places = _places(reference)
-    purchases, located = _purchases(reader, exercice)
-    if purchases is not None:
-        for prefix, commune in (("op_", "commune_operation"), ("f_", "commune_fournisseur")):
-            if commune in purchases.columns:
-                purchases = purchases.join(places.rename(lambda c: prefix + c), left_on=commune, right_on=prefix + "commune",
-                                           how="left", maintain_order="left")
+    totals = dict(zip(totals, frames[len(sums) + len(flags):len(sums) + len(flags) + len(totals)], strict=True))
     return MeasureBase(
         by_commune.join(places, on="commune", how="left", maintain_order="left"),
-        provided, _organisation_facts(reader, exercice),
+        provided, _organisation_facts(reader, exercice, totals),
         _footprint(reader, exercice).collect().join(places, on="commune", how="left", maintain_order="left"),
-        purchases, located,
+        frames[-1] if purchases is not None else None, located,
     )
 
 
@@ -559,15 +557,20 @@ def _has_columns(scan: pl.LazyFrame, m: FactMeasure) -> bool:
     return needed <= set(scan.collect_schema().names())
 
 
-def _purchases(reader: FactReader, exercice: int | list[int] | None) -> tuple[pl.DataFrame | None, bool]:
-    """Achats summed per organisation × exercice × operation commune × supplier commune, for
-    ECO-04 at every level; whether the lines give the operation's commune at all."""
+def _purchases(reader: FactReader, exercice: int | list[int] | None, places: pl.DataFrame) -> tuple[pl.LazyFrame | None, bool]:
+    """Achats summed per organisation × exercice × operation commune × supplier commune, with
+    the codes of both communes' territories (`op_code_…`, `f_code_…`), for ECO-04 at every
+    level; whether the lines give the operation's commune at all."""
     scan = _sheet_scan(reader, qs.ACHATS)
     if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
         return None, False
     located = "commune_operation" in scan.collect_schema().names()
     keys = ["siren", "exercice", *(["commune_operation"] if located else []), "commune_fournisseur"]
-    frame = _exercice_filter(scan, exercice).group_by(keys).agg(pl.col("montant_ht_eur").cast(pl.Float64).sum()).collect()
+    frame = _exercice_filter(scan, exercice).group_by(keys).agg(pl.col("montant_ht_eur").cast(pl.Float64).sum())
+    for prefix, commune in (("op_", "commune_operation"), ("f_", "commune_fournisseur")):
+        if commune in keys:
+            frame = frame.join(places.lazy().rename({c: prefix + c for c in places.columns}), left_on=commune,
+                               right_on=prefix + "commune", how="left", maintain_order="left")
     return frame, located
 
 
@@ -600,8 +603,11 @@ def _anchoring(base: MeasureBase, code_col: str, tmap: pl.DataFrame, whole_count
     )
 
 
-def _organisation_facts(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
-    """One row per organisation × exercice: Organisme sheet and liasse (prefixed) measures, names."""
+def _organisation_facts(reader: FactReader, exercice: int | list[int] | None,
+                        totals: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """One row per organisation × exercice: Organisme sheet and liasse (prefixed) measures, names,
+    and the organisation-wide sums of datasets (`totals`, see _organisation_totals; read here
+    when not given)."""
     org_fields = [c.field for c in _numeric(qs.ORGANISME)]
     liasse_fields = [c.field for c in _numeric(LIASSE)]
     frames = []
@@ -630,26 +636,26 @@ def _organisation_facts(reader: FactReader, exercice: int | list[int] | None) ->
              for f in ("raison_sociale", "famille")]
     result = result.with_columns(*[pl.lit(None, pl.Float64).alias(f) for f in missing], *names)
     result = result.drop([c for c in (f"{LIASSE_PREFIX}raison_sociale", f"{LIASSE_PREFIX}famille") if c in result.columns])
-    return _with_organisation_fact_measures(reader, result, exercice)
+    if totals is None:
+        totals = dict(zip(plans := _organisation_totals(reader, exercice), pl.collect_all(list(plans.values())), strict=True))
+    for frame in totals.values():
+        result = result.join(frame, on=["siren", "exercice"], how="full", coalesce=True)
+    missing = [m.nom for m in FACT_MEASURES if m.commune is None and m.nom not in result.columns]
+    return result.with_columns([pl.lit(None, pl.Float64).alias(m) for m in missing])
 
 
-def _with_organisation_fact_measures(reader: FactReader, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
-    """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
+def _organisation_totals(reader: FactReader, exercice: int | list[int] | None) -> dict[str, pl.LazyFrame]:
+    """Organisation-wide sums of dataset rows (e.g. all purchases), one pass per dataset: siren,
+    exercice and each measure, null when never provided."""
     by_dataset: dict[str, list[pl.Expr]] = {}
     for m in FACT_MEASURES:
-        if m.commune is not None:
-            continue
         scan = reader.dataset(m.sheet.dataset)
-        if scan is None or not _has_columns(scan, m):
-            orgs = orgs.with_columns(pl.lit(None, pl.Float64).alias(m.nom))
-            continue
-        value = m.valeur.cast(pl.Float64)
-        by_dataset.setdefault(m.sheet.dataset, []).append(
-            pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom))
-    for dataset, sums in by_dataset.items():  # one pass over each dataset
-        totals = _exercice_filter(reader.dataset(dataset), exercice).group_by("siren", "exercice").agg(sums).collect()
-        orgs = orgs.join(totals, on=["siren", "exercice"], how="full", coalesce=True)
-    return orgs
+        if m.commune is None and scan is not None and _has_columns(scan, m):
+            value = m.valeur.cast(pl.Float64)
+            by_dataset.setdefault(m.sheet.dataset, []).append(
+                pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom))
+    return {dataset: _exercice_filter(reader.dataset(dataset), exercice).group_by("siren", "exercice").agg(sums)
+            for dataset, sums in by_dataset.items()}
 
 
 def _footprint(reader: FactReader, exercice: int | list[int] | None) -> pl.LazyFrame:
