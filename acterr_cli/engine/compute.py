@@ -2,9 +2,15 @@
 
 Each formula is evaluated three times, with every parameter at its low, central and high value
 (and the `formule_basse` / `formule_haute` variants where the catalogue gives them); the low and
-high values of a result are the minimum and maximum of the three. Consolidation sums an
-indicator's measures over the organisations that provide all of them, then evaluates the formula
-on the sums: ratios are recomputed, never averaged, and coverage says who was counted.
+high values of a result are the minimum and maximum of the three (an indicator without parameter
+nor variant is evaluated once). Consolidation sums an indicator's measures over the organisations
+that provide all of them, then evaluates the formula on the sums: ratios are recomputed, never
+averaged, and coverage says who was counted.
+
+A level's results run to millions of rows (every organisation × commune where it buys): they are
+computed, sorted and compared with the previous exercice as compact rows (COMPACT_SCHEMA), and
+given their labels only at the end (`Evaluator.expand`). Formulas, expression trees and column
+expressions are kept from one level to the next (`Evaluator.for_referentiel`).
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import hashlib
 import io
 import json
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from collections.abc import Callable
 from typing import TypeVar
 
 import polars as pl
@@ -134,10 +140,11 @@ class Evaluator:
         return [e for e, p in zip(self._literals[scenario], self.referentiel.parameters, strict=True) if p in names]
 
     def evaluate(self, frame: FrameT, indicators: list[Indicator]) -> FrameT:
-        """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use).
-        One linear chain (eager or lazy): for each scenario the parameters take its values, the
-        indicators are evaluated by layers (those using no other indicator first), then kept
-        under their scenario's name — a few passes over the frame, not one per formula."""
+        """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use;
+        only `__centrale` for an indicator the same in every scenario). One linear chain (eager or
+        lazy): for each scenario the parameters take its values, the indicators are evaluated by
+        layers (those using no other indicator first), then kept under their scenario's name — a
+        few passes over the frame, not one per formula."""
         needed = self._with_dependencies(indicators)
         layers = self._layers(needed)
         used = set().union(*(self.referentiel.dependencies(i) for i in needed)) & set(self.referentiel.parameters)
@@ -330,10 +337,7 @@ class Evaluator:
             *[pl.col(f"{sid}|{c}").sum() for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
-        if trivial:
-            parts = [self._not_computable(agg, trivial, absent)]
-        else:
-            parts = []
+        parts = [self._not_computable(agg, trivial, absent)] if trivial else []
         if indicators:
             # A set's inputs: its sums, unknown (not zero) where no organisation is complete; the
             # parameters of each scenario as columns.

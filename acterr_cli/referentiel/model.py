@@ -286,6 +286,8 @@ def _read_toml(path: Path) -> dict:
         text = path.read_text("utf-8")
         key = hashlib.sha256(text.encode("utf-8")).digest()
         if key not in _PARSED:
+            if len(_PARSED) >= 32:
+                _PARSED.pop(next(iter(_PARSED)))
             _PARSED[key] = tomllib.loads(text)
         return copy.deepcopy(_PARSED[key])
     except FileNotFoundError as exc:
@@ -294,7 +296,7 @@ def _read_toml(path: Path) -> dict:
         raise ConfigurationError(f"{path} : fichier TOML invalide ({exc}).") from exc
 
 
-_PARSED: dict[tuple, dict] = {}
+_PARSED: dict[bytes, dict] = {}  # sha256 of a file's text → its content
 
 
 def _parameter(p: dict) -> Parameter:
