@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from acterr_cli.engine.measures import workspace_dataset
+from acterr_cli.engine.measures import FactReader
 from acterr_cli.outputs.formatting import fr_number
 from acterr_cli.workspace.store import Workspace
 
@@ -31,12 +31,13 @@ COMPARISONS = (
 
 
 def liasse_vs_questionnaire(ws: Workspace, exercice: int | None = None) -> list[dict]:
-    liasse = workspace_dataset(ws, "liasse")
+    reader = FactReader(ws)
+    liasse = reader.dataset("liasse")
     if liasse is None:
         return []
     findings: list[dict] = []
     for field, label, dataset, q_field in COMPARISONS:
-        scan = workspace_dataset(ws, dataset)
+        scan = reader.dataset(dataset)
         if scan is None or q_field not in scan.collect_schema().names() or field not in liasse.collect_schema().names():
             continue
         questionnaire = (

@@ -2,14 +2,26 @@
 
 Each formula is evaluated three times, with every parameter at its low, central and high value
 (and the `formule_basse` / `formule_haute` variants where the catalogue gives them); the low and
-high values of a result are the minimum and maximum of the three. Consolidation sums an
-indicator's measures over the organisations that provide all of them, then evaluates the formula
-on the sums: ratios are recomputed, never averaged, and coverage says who was counted.
+high values of a result are the minimum and maximum of the three (an indicator without parameter
+nor variant is evaluated once). Consolidation sums an indicator's measures over the organisations
+that provide all of them, then evaluates the formula on the sums: ratios are recomputed, never
+averaged, and coverage says who was counted.
+
+A level's results run to millions of rows (every organisation × commune where it buys): they are
+computed, sorted and compared with the previous exercice as compact rows (COMPACT_SCHEMA), and
+given their labels only at the end (`Evaluator.expand`). Formulas, expression trees and column
+expressions are kept from one level to the next (`Evaluator.for_referentiel`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 import polars as pl
@@ -44,6 +56,17 @@ RESULT_SCHEMA = {
     "motif": pl.Utf8,
     "note": pl.Utf8,
 }
+# Results while they are computed, sorted and compared with the previous exercice: what varies
+# from row to row, the rest being looked up at the end (`Evaluator.expand`) from integer keys —
+# ranks of the territory code and of the SIREN (0: consolidated figure), position of the
+# indicator in the catalogue (ORDER_KEYS). A COMMUNE run has millions of rows.
+ORDER_KEYS = {"_t": pl.UInt32, "_s": pl.UInt32, "_o": pl.UInt32}
+COMPACT_SCHEMA = {
+    "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": pl.Utf8,
+    **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "nb_organismes",
+                                     "nb_organismes_calcules", "motif", "note")},
+}
+_EVALUATORS: dict[bytes, Evaluator] = {}
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
 # its employees' residences (and the organisation-wide purchases and payroll behind LM3).
@@ -63,44 +86,86 @@ class Evaluator:
         self._literals = {
             s: [pl.lit(p.value(s), dtype=pl.Float64).alias(p.nom) for p in self.referentiel.parameters.values()] for s in SCENARIOS
         }
+        self._position = {ind.code: i for i, ind in enumerate(self.referentiel.indicators)}
+        # Kept from one computation to the next (one Evaluator per référentiel, see `for_referentiel`).
+        self._trees: dict[tuple, dict] = {}
+        self._exprs: dict[tuple, pl.Expr] = {}
+        self._same: dict[str, bool] = {}
+        self._set_ids: dict[tuple[str, ...], str] = {}
+        self._columns: dict[tuple, dict[str, pl.Expr]] = {}
+
+    @classmethod
+    def for_referentiel(cls, referentiel: Referentiel) -> Evaluator:
+        """The evaluator of a référentiel, validated and prepared once per process and content
+        (each level of a run loads the référentiel again)."""
+        key = hashlib.blake2b(pickle.dumps((referentiel.meta, referentiel.parameters, referentiel.measures,
+                                            referentiel.indicators))).digest()
+        if key not in _EVALUATORS:
+            referentiel.validate(set(raw_measures()))
+            while len(_EVALUATORS) >= 4:
+                _EVALUATORS.pop(next(iter(_EVALUATORS)))
+            _EVALUATORS[key] = cls(referentiel)
+        return _EVALUATORS[key]
 
     # ─── derived measures ───
 
     def derive(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Evaluate the catalogue's derived measures in order (a measure may refine itself:
-        `etp = COALESCE(etp, etp_total)`). Absence flags of raw measures are kept for motifs."""
+        `etp = COALESCE(etp, etp_total)`). Absence flags of raw measures are kept for motifs, and
+        the rows' places in the results' order (ORDER_KEYS) are set once here."""
         rows = rows.with_columns([pl.col(m).is_null().alias(f"__absent_{m}") for m in self.raw if m in rows.columns])
-        params = self._params("centrale")
+        rows = rows.with_columns(_rank(pl.col("code_territoire"), rows["code_territoire"]).alias("_t"),
+                                 (_rank(pl.col("siren"), rows["siren"]) + 1).fill_null(0).cast(pl.UInt32).alias("_s"))
         for m in self.referentiel.measures:
-            rows = rows.with_columns(params).with_columns(pl.sql_expr(m.formule).alias(m.nom))
+            used = set(_sql(m.formule).meta.root_names()) & set(self.referentiel.parameters)
+            if used:
+                rows = rows.with_columns(self._params("centrale", used))
+            rows = rows.with_columns(_sql(m.formule).alias(m.nom))
         return rows.drop([p for p in self.referentiel.parameters if p in rows.columns])
 
     def _measure_roots(self) -> dict[str, set[str]]:
         """Raw measures behind each derived measure (for motifs)."""
         roots: dict[str, set[str]] = {}
         for m in self.referentiel.measures:
-            names = pl.sql_expr(m.formule).meta.root_names()
+            names = _sql(m.formule).meta.root_names()
             roots[m.nom] = set().union(*(roots.get(n, {n}) for n in names if n not in self.referentiel.parameters))
         return roots
 
     # ─── formulas ───
 
-    def _params(self, scenario: str) -> list[pl.Expr]:
-        return self._literals[scenario]
+    def _params(self, scenario: str, names: set[str] | None = None) -> list[pl.Expr]:
+        """The parameters' values in a scenario, as columns (only `names` when given)."""
+        if names is None:
+            return self._literals[scenario]
+        return [e for e, p in zip(self._literals[scenario], self.referentiel.parameters, strict=True) if p in names]
 
     def evaluate(self, frame: FrameT, indicators: list[Indicator]) -> FrameT:
-        """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use).
-        One linear chain (eager or lazy): for each scenario the parameters take its values, the
-        indicators are evaluated by layers (those using no other indicator first), then kept
-        under their scenario's name — a few passes over the frame, not one per formula."""
+        """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use;
+        only `__centrale` for an indicator the same in every scenario). One linear chain (eager or
+        lazy): for each scenario the parameters take its values, the indicators are evaluated by
+        layers (those using no other indicator first), then kept under their scenario's name — a
+        few passes over the frame, not one per formula."""
         needed = self._with_dependencies(indicators)
         layers = self._layers(needed)
-        for scenario in SCENARIOS:
-            frame = frame.with_columns(self._params(scenario))
+        used = set().union(*(self.referentiel.dependencies(i) for i in needed)) & set(self.referentiel.parameters)
+        for scenario in ("centrale", *(s for s in SCENARIOS if s != "centrale")):
+            # An indicator the same in every scenario is computed once (its value stays for the
+            # indicators using it); its low and high values are its central one (see _range).
+            wanted = needed if scenario == "centrale" else [i for i in needed if not self._same_in_every_scenario(i)]
+            if used:
+                frame = frame.with_columns(self._params(scenario, used))
             for layer in layers:
-                frame = frame.with_columns([_finite(pl.sql_expr(ind.formula(scenario))).alias(ind.ident) for ind in layer])
-            frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in needed])
-        return frame.drop([*self.referentiel.parameters, *(i.ident for i in needed)], strict=False)
+                if exprs := [_formula(ind.formula(scenario)).alias(ind.ident) for ind in layer if ind in wanted]:
+                    frame = frame.with_columns(exprs)
+            frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in wanted])
+        return frame.drop([*used, *(i.ident for i in needed)], strict=False)
+
+    def _same_in_every_scenario(self, ind: Indicator) -> bool:
+        """No parameter and no low or high formula, in the indicator and those it uses."""
+        if ind.code not in self._same:
+            self._same[ind.code] = not self.referentiel.parameters_used(ind) and all(
+                len({used.formula(s) for s in SCENARIOS}) == 1 for used in self._with_dependencies([ind]))
+        return self._same[ind.code]
 
     def _layers(self, indicators: list[Indicator]) -> list[list[Indicator]]:
         """Indicators grouped so that each layer uses only indicators of earlier layers."""
@@ -129,16 +194,17 @@ class Evaluator:
 
     # ─── per organisation ───
 
-    def per_organisation(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+    def per_organisation(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Every indicator where the organisation is established (dwellings, operations); where it
-        only buys or employs, only the indicators such economic presence can produce — the
-        others would be zeros or « non calculable » (and most rows of a national run)."""
+        only buys or employs, only the figures such economic presence produces — computed and not
+        zero: purchases, salaries, jobs, not dozens of zeros and « non calculable » about a
+        patrimoine it does not have there (and most rows of a national run)."""
         rows = rows.filter(pl.col("siren").is_not_null())  # territory-only rows have no organisation
         established = rows.filter(pl.col("implante").fill_null(True))
         elsewhere = rows.filter(~pl.col("implante").fill_null(True))
         economic = [i for i in self.ordered if self._is_economic(i)]
-        parts = [self._organisation_results(established, self.ordered, level),
-                 self._organisation_results(elsewhere, economic, level)]
+        parts = [self._organisation_results(established, self.ordered),
+                 self._organisation_results(elsewhere, economic, figures_only=True)]
         return pl.concat(parts)
 
     def _is_economic(self, ind: Indicator) -> bool:
@@ -146,32 +212,42 @@ class Evaluator:
         roots = {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
         return bool(roots & ECONOMIC_PRESENCE)
 
-    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], level: str) -> pl.DataFrame:
+    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False) -> pl.DataFrame:
+        """`figures_only`: keep only the computed, non-zero results (no motif needed)."""
         if rows.is_empty() or not indicators:
             return _empty()
         fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
         frame = self.evaluate(rows, indicators + list(fallbacks.values()))
+        if figures_only:
+            motifs = {ind.code: pl.lit(None, pl.Utf8) for ind in indicators}
+        else:
+            frame, motifs = self._with_motifs(frame, indicators)
         parts = []
         for ind in indicators:
-            part = self._organisation_part(frame, ind, level)
-            if ind.code in fallbacks:
-                part = _prefer(part, self._organisation_part(frame, fallbacks[ind.code], level), ["code_territoire", "siren", "exercice"])
-            parts.append(part)
-        return pl.concat(parts)
+            columns = self._organisation_columns(ind) | {"motif": motifs[ind.code]}
+            if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
+                columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code]))
+            parts.append(columns)
+        return _stacked(frame, parts, _is_figure() if figures_only else None)
 
-    def _organisation_part(self, frame: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
+    def _organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
+        key = ("organisation", ind.code)
+        if key not in self._columns:
+            self._columns[key] = self._make_organisation_columns(ind)
+        return self._columns[key]
+
+    def _make_organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
         central = pl.col(f"{ind.ident}__centrale")
-        return _conform(frame.select(
-                *_identity(ind, level),
-                "code_territoire", "nom_territoire", "siren", "raison_sociale", "exercice",
-                *_range(ind),
-                pl.when(central.is_not_null()).then(100.0).otherwise(0.0).alias("couverture"),
-                pl.lit(1, pl.Int64).alias("nb_organismes"),
-                central.is_not_null().cast(pl.Int64).alias("nb_organismes_calcules"),
-                pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-                self._motifs(frame, ind).alias("motif"),
-                pl.when(central.is_not_null() & _note_condition(ind)).then(pl.lit(ind.note)).otherwise(None).alias("note"),
-        ))
+        return _compact(
+            exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.col("_s"), _o=pl.lit(self._position.get(ind.code, len(self._position))),
+            raison_sociale=pl.col("raison_sociale"),
+            **_range(central, None if self._same_in_every_scenario(ind) else [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]),
+            couverture=pl.when(central.is_not_null()).then(100.0).otherwise(0.0),
+            nb_organismes=pl.lit(1, pl.Int64),
+            nb_organismes_calcules=central.is_not_null().cast(pl.Int64),
+            motif=pl.lit(None, pl.Utf8),  # written per frame, see _organisation_results
+            note=pl.when(central.is_not_null() & _note_condition(ind)).then(pl.lit(ind.note)).otherwise(None),
+        )
 
     def _missing_inputs(self, ind: Indicator) -> list[tuple[str, RawMeasure]]:
         """(measure used by the indicator, raw input behind it) pairs, for motifs."""
@@ -182,61 +258,116 @@ class Evaluator:
                     pairs.append((name, self.raw[raw_name]))
         return pairs
 
-    def _motifs(self, frame: pl.DataFrame, ind: Indicator) -> pl.Series:
-        """Why an indicator is not computable on each row, grouped by origin. The text depends only
-        on which inputs are absent and on `inclus`: it is written once per distinct combination,
-        and only for the rows without a value."""
-        central = frame[f"{ind.ident}__centrale"]
-        if not central.null_count():
-            return pl.Series("motif", [None] * frame.height, dtype=pl.Utf8)
-        pairs = self._missing_inputs(ind)
-        flags = [(pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}")).alias(f"_m{i}") for i, (name, raw) in enumerate(pairs)]
-        combo = frame.select(pl.col("inclus").fill_null(False).alias("_inclus"), *flags)
-        keys = combo.columns
-        texts = [
-            (*row, _describe_missing([raw for i, (_, raw) in enumerate(pairs) if row[1 + i]], row[0], ind.motif_si_nul))
-            for row in combo.filter(central.is_null()).unique().iter_rows()
-        ]
-        table = pl.DataFrame(texts, schema=[*keys, "motif"], orient="row",
-                             schema_overrides={k: pl.Boolean for k in keys} | {"motif": pl.Utf8})
-        motif = combo.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True)["motif"]
-        return pl.select(pl.when(central.is_null()).then(motif).otherwise(None).alias("motif"))["motif"]
+    def _with_motifs(self, frame: pl.DataFrame, indicators: list[Indicator]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+        """Why each indicator is not computable on each row, grouped by origin. The text depends
+        only on which inputs are absent and on `inclus`: each row without a value gets a code of
+        these flags, and each distinct code's text is written once (`_coded_texts`)."""
+        key = ("organisation motifs", tuple(ind.code for ind in indicators))
+        if key not in self._columns:
+            self._columns[key] = [_motif_code(ind, f"{ind.ident}__centrale", [
+                pl.col("inclus").fill_null(False),
+                *[pl.col(name).is_null() & pl.col(f"__absent_{raw.nom}") for name, raw in self._missing_inputs(ind)],
+            ]) for ind in indicators]
+        return _coded_texts(frame, indicators, self._columns[key], self._organisation_motif)
+
+    def _organisation_motif(self, ind: Indicator, code: int) -> str:
+        missing = [raw for i, (_, raw) in enumerate(self._missing_inputs(ind)) if code >> (1 + i) & 1]
+        return _describe_missing(missing, bool(code & 1), ind.motif_si_nul)
+
+    # ─── full results ───
+
+    def expand(self, compact: pl.DataFrame, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+        """RESULT_SCHEMA's columns (then any other column of `compact`, such as the evolution)
+        from compact results: the indicator's identity from its position, the territory and
+        the organisation from their ranks in `rows`, the statut from the value."""
+        indicators = self.referentiel.indicators
+        territories = rows.select("_t", "code_territoire", "nom_territoire").unique("_t").sort("_t")
+        sirens = rows.filter(pl.col("_s") > 0).select("_s", "siren").unique("_s").sort("_s")
+        if not (territories["_t"] == pl.int_range(territories.height, eager=True)).all() or not (
+                sirens["_s"] == pl.int_range(1, sirens.height + 1, eager=True)).all():
+            raise RuntimeError("rangs de territoires ou d'organismes non contigus")
+        sirens = pl.concat([pl.Series([None], dtype=pl.Utf8), sirens["siren"]])  # rank 0: consolidated figure
+        by_position = {f: pl.Series([getattr(i, f) for i in indicators], dtype=pl.Utf8) for f in ("code", "libelle", "axe", "registre", "unite")}
+        full = {
+            "indicateur": pl.lit(by_position["code"]).gather(pl.col("_o")),
+            **{f: pl.lit(by_position[f]).gather(pl.col("_o")) for f in ("libelle", "axe", "registre")},
+            "niveau": pl.lit(level, pl.Utf8),
+            "code_territoire": pl.lit(territories["code_territoire"]).gather(pl.col("_t")),
+            "nom_territoire": pl.lit(territories["nom_territoire"]).gather(pl.col("_t")),
+            "siren": pl.lit(sirens).gather(pl.col("_s")),
+            "unite": pl.lit(by_position["unite"]).gather(pl.col("_o")),
+            "statut": pl.when(pl.col("valeur").is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)),
+        }
+        columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
+        others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS]
+        return compact.select(*columns, *others)
 
     # ─── consolidation ───
 
-    def consolidate(self, rows: pl.DataFrame, level: str) -> pl.DataFrame:
+    def consolidate(self, rows: pl.DataFrame) -> pl.DataFrame:
         """One result per territory × exercice × indicator, all organisations together.
 
         Each indicator sums its own measures over the organisations that provide all of them
-        (its « complete » organisations). All these sums are made in a single pass over the rows
-        (columns named `<code>|<measure>`); each formula then runs on the small aggregated frame."""
+        (its « complete » organisations). All these sums are made in a single pass over the rows,
+        once per distinct set of measures (columns `<set>|<measure>`); every formula then runs on
+        that small aggregated frame, its names pointing to its own set's sums (`_in_context`), so
+        that all the indicators come out of one plan."""
         absent = {c for c in rows.columns if rows[c].null_count() == rows.height} if rows.height else set(rows.columns)
         trivial = [i for i in self.ordered if self._absent_inputs(i, absent) and not i.formule_repli]
         indicators = [i for i in self.ordered if i not in trivial]
-        indicators += [f for i in indicators if (f := i.fallback())]
-        group = ["code_territoire", "nom_territoire", "exercice"]
+        fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
+        evaluated = indicators + list(fallbacks.values())
+        context = {ind.code: self._set_id(ind) for ind in evaluated}
+        sets = {tuple(self._org_measures(ind)): context[ind.code] for ind in evaluated}
         is_org = pl.col("siren").is_not_null()
         weight = pl.col("logements").filter(is_org)
-        shared = [pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
-                  weight.is_null().any().alias("_w_unknown")]
-        territory = {m for ind in indicators for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES}
-        agg = rows.group_by(group).agg(
-            *shared, *[pl.col(m).first().alias(m) for m in sorted(territory)],
-            *[e for ind in indicators for e in self._sums(ind, is_org)],
+        territory = sorted({m for ind in evaluated for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES})
+        measures = sorted({m for ms in sets for m in ms})
+        # Each set's measures where its organisations are complete (else null), summed by territory.
+        masked = []
+        for ms, sid in sets.items():
+            complete = pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)
+            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*ms, "logements"))]
+            masked.append(pl.when(complete & is_org).then(pl.col("_s")).otherwise(None).alias(f"{sid}|n"))
+        agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
+            pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
+            weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
+            *[pl.col(m).first().alias(m) for m in territory],
+            *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
+            *[pl.col(f"{sid}|{c}").sum() for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
+            *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
-        parts = {ind.code: self._consolidated_part(agg, ind, level) for ind in indicators}
-        if trivial:
-            for (code,), frame in self._not_computable(agg, trivial, level, absent).partition_by("indicateur", as_dict=True).items():
-                parts[code] = frame
-        return pl.concat([
-            _prefer(parts[ind.code], parts[f"{ind.code}~repli"], ["code_territoire", "exercice"]) if ind.formule_repli
-            else parts[ind.code] for ind in self.ordered
-        ]) if self.ordered else _empty()
+        parts = [self._not_computable(agg, trivial, absent)] if trivial else []
+        if indicators:
+            # A set's inputs: its sums, unknown (not zero) where no organisation is complete; the
+            # parameters of each scenario as columns.
+            inputs = agg.lazy().with_columns(
+                *[pl.when(pl.col(f"{sid}|n") > 0).then(pl.col(f"{sid}|{m}")).otherwise(None).alias(f"{sid}:{m}")
+                  for ms, sid in sets.items() for m in ms],
+                *[pl.lit(p.value(s), pl.Float64).alias(f"{p.nom}@{s}") for p in self.referentiel.parameters.values() for s in SCENARIOS],
+            )
+            values = inputs.with_columns(
+                [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True).alias(f"{ind.code}@{s}")
+                 for ind in evaluated for s in (("centrale",) if self._same_in_every_scenario(ind) else SCENARIOS)]).collect()
+            values, motifs = self._with_consolidated_motifs(values, indicators, context)
+            columns = []
+            for ind in indicators:
+                own = self._consolidated_columns(ind, context[ind.code], territory) | {"motif": motifs[ind.code]}
+                if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
+                    fallback = fallbacks[ind.code]
+                    own = _preferred(own, self._consolidated_columns(fallback, context[fallback.code], territory))
+                columns.append(own | {"_implante": pl.col("_implante")})
+            parts.append(_stacked(values, columns))
+        if not parts:
+            return _empty()
+        # Where no organisation is established (they only buy or employ there), only the figures
+        # such presence produces, as for each organisation (see per_organisation).
+        return pl.concat(parts).filter(pl.col("_implante") | _is_figure()).drop("_implante")
 
     def _absent_inputs(self, ind: Indicator, absent: set[str]) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m in absent)
 
-    def _not_computable(self, agg: pl.DataFrame, trivial: list[Indicator], level: str, absent: set[str]) -> pl.DataFrame:
+    def _not_computable(self, agg: pl.DataFrame, trivial: list[Indicator], absent: set[str]) -> pl.DataFrame:
         """Indicators one of whose inputs exists nowhere in the workspace: no formula to run, the
         same reason in every territory — one cross join for all of them (keeps small runs fast)."""
         rows = []
@@ -246,83 +377,110 @@ class Evaluator:
             labels = ", ".join(self._measure_label(m) for m in (territory or missing))
             motif = f"donnée du territoire absente : {labels}" if territory else f"aucun organisme présent ne fournit : {labels}"
             rows.append({"indicateur": ind.code, "libelle": ind.libelle, "axe": ind.axe, "registre": ind.registre,
-                         "unite": ind.unite, "motif": motif})
-        meta = pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif")})
-        territories = agg.select("code_territoire", "nom_territoire", "exercice", "nb_organismes")
-        return _conform(meta.join(territories, how="cross").with_columns(
-            pl.lit(level).alias("niveau"), pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
-            *[pl.lit(None, pl.Float64).alias(c) for c in ("valeur", "valeur_basse", "valeur_haute")],
-            pl.lit(0.0).alias("couverture"), pl.lit(0, pl.Int64).alias("nb_organismes_calcules"),
-            pl.lit(NON_CALCULABLE).alias("statut"), pl.lit(None, pl.Utf8).alias("note"),
-        ))
+                         "unite": ind.unite, "motif": motif, "_o": self._position[ind.code]})
+        meta = pl.DataFrame(rows, schema={**{k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif")},
+                                          "_o": pl.UInt32})
+        territories = agg.select("exercice", "nb_organismes", "_t", "_implante")
+        return meta.join(territories, how="cross").select(**_compact(
+            exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.col("_o"), raison_sociale=pl.lit(None, pl.Utf8),
+            valeur=pl.lit(None, pl.Float64), valeur_basse=pl.lit(None, pl.Float64), valeur_haute=pl.lit(None, pl.Float64),
+            couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.lit(0, pl.Int64),
+            motif=pl.col("motif"), note=pl.lit(None, pl.Utf8),
+        ), _implante=pl.col("_implante"))
 
     def _org_measures(self, ind: Indicator) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m not in TERRITORY_MEASURES)
 
-    def _sums(self, ind: Indicator, is_org: pl.Expr) -> list[pl.Expr]:
-        """The indicator's aggregations: its measures over its complete organisations, how many
-        they are, their dwellings, and which measures exist at all (for motifs)."""
-        measures = self._org_measures(ind)
-        complete = pl.all_horizontal([pl.col(m).is_not_null() for m in measures]) & is_org if measures else pl.lit(True)
-        k = ind.code
-        return [
-            *[pl.col(m).filter(complete).sum().alias(f"{k}|{m}") for m in measures],
-            pl.col("siren").filter(complete).drop_nulls().n_unique().alias(f"{k}|nb_organismes_calcules"),
-            pl.col("logements").filter(complete).sum().alias(f"{k}|_w_ok"),
-            *[pl.col(m).is_not_null().any().alias(f"{k}|_any_{m}") for m in measures],
-        ]
+    def _set_id(self, ind: Indicator) -> str:
+        """Name of the indicator's set of measures in the aggregated frame (the same in every run)."""
+        measures = tuple(self._org_measures(ind))
+        return self._set_ids.setdefault(measures, f"s{len(self._set_ids)}")
 
-    def _consolidated_part(self, agg: pl.DataFrame, ind: Indicator, level: str) -> pl.DataFrame:
+    def _in_context(self, text: str, sid: str, scenario: str, territory: list[str], finite: bool = False) -> pl.Expr:
+        """A formula (or a note condition) over the aggregated frame: its measures are the sums of
+        set `sid` (`<sid>:<measure>`), its parameters the scenario's (`<name>@<scenario>`), and the
+        indicators it uses are evaluated the same way, in place. `finite`: inf and NaN become null."""
+        key = (text, sid, scenario, frozenset(territory), finite)
+        if key not in self._exprs:
+            expr = _deserialized(self._context_tree(*key))
+            left = [n for n in expr.meta.root_names() if n not in territory and not n.startswith(f"{sid}:") and "@" not in n]
+            if left:  # a form of the expression this renaming does not know (another Polars version?)
+                raise RuntimeError(f"formule « {text} » : noms non renommés {left}")
+            self._exprs[key] = expr
+        return self._exprs[key]
+
+    def _context_tree(self, text: str, sid: str, scenario: str, territory: frozenset[str], finite: bool) -> dict:
+        key = (text, sid, scenario, territory, finite)
+        if key not in self._trees:
+            names: dict[str, dict] = {}
+            for name in _sql(text).meta.root_names():
+                if name in self.referentiel.by_ident:
+                    used = self.referentiel.by_ident[name]
+                    names[name] = self._context_tree(used.formula(scenario), sid, scenario, territory, True)
+                elif name in self.referentiel.parameters:
+                    names[name] = {"Column": f"{name}@{scenario}"}
+                elif name in territory:
+                    names[name] = {"Column": name}
+                else:
+                    names[name] = {"Column": f"{sid}:{name}"}
+            self._trees[key] = _replace_columns(_tree(text, finite), names)
+        return self._trees[key]
+
+    def _consolidated_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
+        key = ("consolidated", ind.code, tuple(territory))
+        if key not in self._columns:
+            self._columns[key] = self._make_consolidated_columns(ind, sid, territory)
+        return self._columns[key]
+
+    def _make_consolidated_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
         measures = self._org_measures(ind)
-        k = ind.code
-        territory = sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
-        # No complete organisation: the sums are not zero, they are unknown.
-        calculated = pl.col(f"{k}|nb_organismes_calcules")
-        frame = agg.select(
-            "code_territoire", "nom_territoire", "exercice", "nb_organismes", "_w_all", "_w_unknown", *territory,
-            calculated.alias("nb_organismes_calcules"), pl.col(f"{k}|_w_ok").alias("_w_ok"),
-            *[pl.when(calculated > 0).then(pl.col(f"{k}|{m}")).otherwise(None).alias(m) for m in measures],
-            *[pl.col(f"{k}|_any_{m}").alias(f"_any_{m}") for m in measures],
-        )
-        frame = self.evaluate(frame, [ind])
-        central = pl.col(f"{ind.ident}__centrale")
+        central = pl.col(f"{ind.code}@centrale")
+        calculated = pl.col(f"{sid}|n")
         coverage = (
             pl.lit(100.0) if not measures  # the territory's own figures (population, RPLS stock)
             else pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
-            .then(100.0 * pl.col("nb_organismes_calcules") / pl.col("nb_organismes"))
-            .otherwise(100.0 * pl.col("_w_ok") / pl.col("_w_all"))
+            .then(100.0 * calculated / pl.col("nb_organismes"))
+            .otherwise(100.0 * pl.col(f"{sid}|logements") / pl.col("_w_all"))
         )
-        return _conform(frame.select(
-            *_identity(ind, level),
-            "code_territoire", "nom_territoire",
-            pl.lit(None, pl.Utf8).alias("siren"), pl.lit(None, pl.Utf8).alias("raison_sociale"),
-            "exercice", *_range(ind),
-            pl.when(central.is_not_null()).then(coverage).otherwise(0.0).alias("couverture"),
-            "nb_organismes", "nb_organismes_calcules",
-            pl.when(central.is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)).alias("statut"),
-            self._consolidated_motif(measures, territory, central, ind.motif_si_nul),
-            pl.when(central.is_not_null()).then(_partial_note(ind)).otherwise(None).alias("note"),
-        ))
+        condition = self._in_context(ind.note_si, sid, "centrale", territory).fill_null(False) if ind.note_si else pl.lit(True)
+        return _compact(
+            exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.lit(self._position.get(ind.code, len(self._position))),
+            raison_sociale=pl.lit(None, pl.Utf8),
+            **_range(central, None if self._same_in_every_scenario(ind) else [pl.col(f"{ind.code}@{s}") for s in SCENARIOS]),
+            couverture=pl.when(central.is_not_null()).then(coverage).otherwise(0.0),
+            nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
+            motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
+            note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
+        )
 
-    def _consolidated_motif(self, org_measures: list[str], territory_measures: list[str], central: pl.Expr,
-                            when_undefined: str | None = None) -> pl.Expr:
-        missing_everywhere = [
-            pl.when(~pl.col(f"_any_{m}")).then(pl.lit(self._measure_label(m))).otherwise(None) for m in org_measures
-        ]
-        listed = pl.concat_list(missing_everywhere).list.drop_nulls().list.join(", ") if missing_everywhere else pl.lit("")
-        unknown_territory = [pl.when(pl.col(m).is_null()).then(pl.lit(self._measure_label(m))).otherwise(None) for m in territory_measures]
-        territory = pl.concat_list(unknown_territory).list.drop_nulls().list.join(", ") if unknown_territory else pl.lit("")
-        return (
-            pl.when(central.is_not_null()).then(None)
-            .when(territory.str.len_chars() > 0)
-            .then(pl.lit("donnée du territoire absente : ") + territory)
-            .when(listed.str.len_chars() > 0)
-            .then(pl.lit("aucun organisme présent ne fournit : ") + listed)
-            .when(pl.col("nb_organismes_calcules") == 0)
-            .then(pl.lit("aucun organisme présent ne fournit à la fois toutes les données nécessaires"))
-            .otherwise(pl.lit(when_undefined or "résultat indéfini (dénominateur nul)"))
-            .alias("motif")
-        )
+    def _with_consolidated_motifs(self, values: pl.DataFrame, indicators: list[Indicator],
+                                  context: dict[str, str]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+        """Why each consolidated figure is not computable: the territory's own data missing, or
+        measures no organisation provides, or no organisation providing them all, else an
+        undefined formula. As for organisations (`_with_motifs`), each territory without a value
+        gets a code of these flags, and each distinct code's text is written once."""
+        key = ("consolidated motifs", tuple(ind.code for ind in indicators))
+        if key not in self._columns:
+            self._columns[key] = [_motif_code(ind, f"{ind.code}@centrale", [
+                pl.col(f"{context[ind.code]}|n") == 0, *[pl.col(m).is_null() for m in self._territory_measures(ind)],
+                *[~pl.col(f"_any|{m}") for m in self._org_measures(ind)],
+            ]) for ind in indicators]
+        return _coded_texts(values, indicators, self._columns[key], self._consolidated_motif)
+
+    def _consolidated_motif(self, ind: Indicator, code: int) -> str:
+        measures, own_territory = self._org_measures(ind), self._territory_measures(ind)
+        territory = [self._measure_label(m) for i, m in enumerate(own_territory) if code >> (1 + i) & 1]
+        listed = [self._measure_label(m) for i, m in enumerate(measures) if code >> (1 + len(own_territory) + i) & 1]
+        if territory:
+            return "donnée du territoire absente : " + ", ".join(territory)
+        if listed:
+            return "aucun organisme présent ne fournit : " + ", ".join(listed)
+        if code & 1:
+            return "aucun organisme présent ne fournit à la fois toutes les données nécessaires"
+        return ind.motif_si_nul or "résultat indéfini (dénominateur nul)"
+
+    def _territory_measures(self, ind: Indicator) -> list[str]:
+        return sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
 
     def _measure_label(self, name: str) -> str:
         """« Investissement construction neuve (€) (feuille Production ou liasse) »."""
@@ -332,6 +490,38 @@ class Evaluator:
         origins = list(dict.fromkeys(r.origine for r in raws))
         joined = origins[0] if len(origins) == 1 else ", ".join(origins[:-1]) + " ou " + origins[-1]
         return f"{raws[0].libelle} ({joined})"
+
+
+def _motif_code(ind: Indicator, central: str, bits: list[pl.Expr]) -> pl.Expr:
+    """Where the indicator has no value (column `central` null), a code of a few flags, one bit
+    each (column `__motif_<indicator>`), for `_coded_texts`."""
+    if len(bits) > 63:
+        raise ValueError(f"{ind.code} : trop de données d'entrée pour coder le motif ({len(bits)}).")
+    code = pl.sum_horizontal([bit.fill_null(False).cast(pl.UInt64) * (1 << i) for i, bit in enumerate(bits)])
+    return pl.when(pl.col(central).is_null()).then(code).otherwise(None).alias(f"__motif_{ind.code}")
+
+
+def _coded_texts(frame: pl.DataFrame, indicators: list[Indicator], codes: list[pl.Expr],
+                 text: Callable[[Indicator, int], str]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+    """Texts that depend only on a few flags of each row without a value: `codes` (see
+    `_motif_code`) turn the flags into a code, and `text(indicator, code)` is called once per
+    distinct code — not once per row. Returns the frame with the codes and each indicator's text
+    expression."""
+    frame = frame.with_columns(codes)
+    seen = (frame.select([f"__motif_{ind.code}" for ind in indicators]).unpivot(variable_name="indicateur", value_name="code")
+            .drop_nulls().unique())
+    by_code = {ind.code: ind for ind in indicators}
+    texts: dict[str, dict[int, str]] = {}
+    for column, code in seen.iter_rows():
+        ind = by_code[column.removeprefix("__motif_")]
+        texts.setdefault(ind.code, {})[code] = text(ind, code)
+    exprs = {}
+    for ind in indicators:
+        known = texts.get(ind.code, {})
+        exprs[ind.code] = (pl.col(f"__motif_{ind.code}").replace_strict(list(known), list(known.values()), default=None,
+                                                                        return_dtype=pl.Utf8)
+                           if known else pl.lit(None, pl.Utf8))
+    return frame, exprs
 
 
 def _describe_missing(missing: list[RawMeasure], inclus: bool, when_undefined: str | None = None) -> str:
@@ -354,46 +544,66 @@ def _describe_missing(missing: list[RawMeasure], inclus: bool, when_undefined: s
 
 
 def _note_condition(ind: Indicator) -> pl.Expr:
-    return pl.sql_expr(ind.note_si).fill_null(False) if ind.note_si else pl.lit(True)
+    return _sql(ind.note_si).fill_null(False) if ind.note_si else pl.lit(True)
 
 
-def _partial_note(ind: Indicator) -> pl.Expr:
+def _partial_note(ind: Indicator, condition: pl.Expr, calculated: pl.Expr) -> pl.Expr:
     """The indicator's note (where its condition holds) and, for a partial consolidation, who was counted."""
-    partial = pl.col("nb_organismes_calcules") < pl.col("nb_organismes")
-    text = (pl.lit("partiel : ") + pl.col("nb_organismes_calcules").cast(pl.Utf8) + pl.lit(" organisme(s) sur ")
+    partial = calculated < pl.col("nb_organismes")
+    text = (pl.lit("partiel : ") + calculated.cast(pl.Utf8) + pl.lit(" organisme(s) sur ")
             + pl.col("nb_organismes").cast(pl.Utf8))
-    base = pl.when(_note_condition(ind)).then(pl.lit(ind.note)).otherwise(None) if ind.note else pl.lit(None, pl.Utf8)
+    base = pl.when(condition).then(pl.lit(ind.note)).otherwise(None) if ind.note else pl.lit(None, pl.Utf8)
     return pl.concat_str([base, pl.when(partial).then(text).otherwise(None)], separator=" ; ", ignore_nulls=True).replace("", None)
 
 
-def _prefer(main: pl.DataFrame, fallback: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Rows of `main`, replaced by the fallback's where only the fallback could be computed
-    (its note says so). The indicator code stays the main one."""
-    alt = fallback.drop("indicateur", "libelle", "axe", "registre", "niveau", "unite")
-    merged = main.join(alt, on=keys, how="left", suffix="__repli", nulls_equal=True, maintain_order="left")
-    use = (pl.col("statut") == NON_CALCULABLE) & (pl.col("statut__repli") == CALCULE)
-    replaced = [c for c in alt.columns if c not in keys]
-    return merged.with_columns(
-        [pl.when(use).then(pl.col(f"{c}__repli")).otherwise(pl.col(c)).alias(c) for c in replaced]
-    ).select(main.columns)
+def _stacked(frame: pl.DataFrame, parts: list[dict[str, pl.Expr]], keep: pl.Expr | None = None) -> pl.DataFrame:
+    """The parts' columns (same names in each), evaluated over `frame` and stacked part after
+    part; `keep`: only the rows where it holds. One select for all the parts: a select per part
+    costs more than its work on a wide frame."""
+    wide = frame.select([e.alias(f"{i}\x1f{c}") for i, part in enumerate(parts) for c, e in part.items()])
+    stacked = pl.DataFrame([pl.concat([wide.get_column(f"{i}\x1f{c}") for i in range(len(parts))]).alias(c) for c in parts[0]])
+    return stacked if keep is None else stacked.filter(keep)
 
 
-def _identity(ind: Indicator, level: str) -> list[pl.Expr]:
-    return [
-        pl.lit(ind.code).alias("indicateur"), pl.lit(ind.libelle).alias("libelle"), pl.lit(ind.axe).alias("axe"),
-        pl.lit(ind.registre).alias("registre"), pl.lit(level).alias("niveau"),
-    ]
+def _preferred(main: dict[str, pl.Expr], fallback: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
+    """The main formula's columns, replaced by the fallback formula's where only the fallback
+    could be computed (its note says so); both over the same rows. The indicator stays the main one."""
+    use = main["valeur"].is_null() & fallback["valeur"].is_not_null()
+    return {c: e if c in ("exercice", *ORDER_KEYS) else pl.when(use).then(fallback[c]).otherwise(e) for c, e in main.items()}
 
 
-def _range(ind: Indicator) -> list[pl.Expr]:
-    cols = [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]
-    central = pl.col(f"{ind.ident}__centrale")
-    return [
-        central.alias("valeur"),
-        pl.when(central.is_not_null()).then(pl.min_horizontal(cols)).otherwise(None).alias("valeur_basse"),
-        pl.when(central.is_not_null()).then(pl.max_horizontal(cols)).otherwise(None).alias("valeur_haute"),
-        pl.lit(ind.unite).alias("unite"),
-    ]
+def _is_figure() -> pl.Expr:
+    """A computed result that is not zero."""
+    return pl.col("valeur").is_not_null() & (pl.col("valeur") != 0)
+
+
+def _range(central: pl.Expr, scenarios: list[pl.Expr] | None) -> dict[str, pl.Expr]:
+    """Value and range: the lowest and highest of the scenarios' values (`scenarios` None: the
+    indicator is the same in every scenario, its range is its value)."""
+    if scenarios is None:
+        return {"valeur": central, "valeur_basse": central, "valeur_haute": central}
+    return {
+        "valeur": central,
+        "valeur_basse": pl.when(central.is_not_null()).then(pl.min_horizontal(scenarios)).otherwise(None),
+        "valeur_haute": pl.when(central.is_not_null()).then(pl.max_horizontal(scenarios)).otherwise(None),
+    }
+
+
+def _rank(column: pl.Expr, values: pl.Series) -> pl.Expr:
+    """Position of each value among the sorted distinct values (null stays null)."""
+    return column.cast(pl.Enum(values.drop_nulls().unique().sort())).to_physical().cast(pl.UInt32)
+
+
+@lru_cache(maxsize=4096)
+def _sql(text: str) -> pl.Expr:
+    """A formula of the référentiel, parsed once per process."""
+    return pl.sql_expr(text)
+
+
+@lru_cache(maxsize=4096)
+def _formula(text: str) -> pl.Expr:
+    """An indicator's formula: inf and NaN (a division by zero that escaped NULLIF) become null."""
+    return _finite(_sql(text))
 
 
 def _finite(expr: pl.Expr) -> pl.Expr:
@@ -402,12 +612,44 @@ def _finite(expr: pl.Expr) -> pl.Expr:
     return pl.when(e.is_finite()).then(e).otherwise(None)
 
 
-def _conform(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+# ─── formulas as expression trees, to point their names to other columns ───
+# Polars has no way to rename the columns an expression reads; its own serialised form (JSON,
+# read back by the same Polars version in the same process) has one {"Column": name} node per
+# name read, which is replaced. Every name is checked afterwards: none may be left unreplaced.
+
+_PLACEHOLDER = "\x00formula"
+
+
+@lru_cache(maxsize=4096)
+def _tree(text: str, finite: bool) -> dict:
+    tree = json.loads(_sql(text).meta.serialize(format="json"))
+    if finite:
+        tree = _replace_columns(json.loads(_finite(pl.col(_PLACEHOLDER)).meta.serialize(format="json")), {_PLACEHOLDER: tree})
+    return tree
+
+
+def _replace_columns(node, names: dict[str, dict]):
+    """A copy of the tree with each {"Column": name} node in `names` replaced by its subtree."""
+    if isinstance(node, dict):
+        if len(node) == 1 and isinstance(node.get("Column"), str) and node["Column"] in names:
+            return names[node["Column"]]
+        return {k: _replace_columns(v, names) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replace_columns(v, names) for v in node]
+    return node
+
+
+def _deserialized(tree: dict) -> pl.Expr:
+    return pl.Expr.deserialize(io.StringIO(json.dumps(tree)), format="json")
+
+
+def _compact(**columns: pl.Expr) -> dict[str, pl.Expr]:
+    """Compact result columns in COMPACT_SCHEMA's order and types."""
+    return {c: columns[c].cast(t) for c, t in COMPACT_SCHEMA.items()}
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=RESULT_SCHEMA)
+    return pl.DataFrame(schema=COMPACT_SCHEMA)
 
 
-__all__ = ["Evaluator", "RESULT_SCHEMA", "CALCULE", "NON_CALCULABLE", "KEYS"]
+__all__ = ["Evaluator", "RESULT_SCHEMA", "COMPACT_SCHEMA", "ORDER_KEYS", "CALCULE", "NON_CALCULABLE", "KEYS"]

@@ -10,8 +10,9 @@ Rules of REFERENTIEL.md applied here, once, for every indicator:
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -23,10 +24,11 @@ from acterr_cli.inputs.loyers import DATASET as RENTS_DATASET
 from acterr_cli.inputs.qpv import DATASET as QPV_DATASET
 from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, STOCK_DATASET
 from acterr_cli.inputs.sirene import DATASET as SIRENE_DATASET
-from acterr_cli.territory.reference import TerritorialReference
+from acterr_cli.territory.reference import LEVELS, TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
 KEYS = ["code_territoire", "siren", "exercice"]
+_LEVEL_CODES = tuple(f"code_{level.lower()}" for level in LEVELS)  # TerritorialReference.level_columns
 LIASSE_PREFIX = "liasse_"
 # Sheets whose communes say where the organisation's dwellings are (its footprint, rule 7).
 FOOTPRINT_SHEETS = (qs.PATRIMOINE, qs.PRODUCTION, qs.FISCALITE)
@@ -137,42 +139,230 @@ def raw_measures() -> dict[str, RawMeasure]:
     result["menages"] = RawMeasure("menages", "Ménages (RP 2021)", "référentiel territorial", "territoire")
     return result
 
+# ─── facts, read and reduced once per workspace state ───
+
+class FactReader:
+    """The datasets of one workspace state, each read once per process: a run of several levels
+    (and each level's checks) reads them again and again, from hundreds of small files.
+
+    The state is the workspace's folder and its manifest — the single commit point, which lists
+    every live fact file under a name made for that import: the same manifest means the same facts."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self.state = _state(ws)
+
+    def dataset(self, name: str) -> pl.LazyFrame | None:
+        frames = self._frames()
+        if name not in frames:
+            self.read([name])
+        frame = frames[name]
+        return None if frame is None else frame.lazy()
+
+    def read(self, names: list[str]) -> None:
+        """Read the datasets not read yet, together (Polars reads their files in parallel)."""
+        frames = self._frames()
+        missing = {name: self.ws.dataset_paths(name) for name in dict.fromkeys(names) if name not in frames}
+        frames.update(zip(missing, _read_datasets(list(missing.values())), strict=True))
+
+    def _frames(self) -> dict[str, pl.DataFrame | None]:
+        """This state's datasets read so far; the states used longest ago are forgotten."""
+        if self.state not in _DATASETS:
+            while len(_DATASETS) >= _MAX_STATES:
+                _DATASETS.pop(next(iter(_DATASETS)))
+            _DATASETS[self.state] = {}
+        return _DATASETS[self.state]
+
+
+def _state(ws: Workspace) -> tuple:
+    """Folder and fingerprint of the manifest; the last one is remembered for the same manifest
+    object (a computation opens several readers)."""
+    manifest = ws.manifest
+    if _LAST_STATE and _LAST_STATE[0] is manifest:
+        return _LAST_STATE[1]
+    state = (ws.root.resolve(), hashlib.blake2b(pickle.dumps(manifest)).digest())
+    _LAST_STATE[:] = [manifest, state]
+    return state
+
+
+_LAST_STATE: list = []  # [manifest, state]
+_DATASETS: dict[tuple, dict[str, pl.DataFrame | None]] = {}  # state → dataset → frame (None: no file)
+_MAX_STATES = 2  # the workspace as it is, and as it was before the last import
+# The datasets the measures come from (read together when a workspace state is first computed).
+FACT_DATASETS = [*(s.dataset for s in COMMUNE_SHEETS), qs.ACHATS.dataset, qs.ACTIONS.dataset, qs.ORGANISME.dataset,
+                 LIASSE.dataset, PATRIMOINE_DATASET, SIRENE_DATASET, RENTS_DATASET, STOCK_DATASET]
+
+
+def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
+    """A dataset of the workspace, read once per process and workspace state (the columns
+    computations read: not the facts' provenance, see _UNUSED_COLUMNS)."""
+    return FactReader(ws).dataset(name)
+
+
+def _read_datasets(paths: list[list[Path]]) -> list[pl.DataFrame | None]:
+    """Each dataset's files as one frame (None without files), without the columns no computation
+    reads (provenance, free text, codes as typed); one scan of all the files of a dataset,
+    several times faster than one scan per file."""
+    present = [p for p in paths if p]
+    try:
+        frames = pl.collect_all([_used_columns(pl.scan_parquet(p, missing_columns="insert")) for p in present])
+    except pl.exceptions.PolarsError:  # columns or types that differ between files
+        frames = [_used_columns(pl.concat([pl.scan_parquet(f) for f in p], how="diagonal_relaxed")).collect() for p in present]
+    found = iter(frames)
+    return [next(found) if p else None for p in paths]
+
+
+# Kept with each fact for the import's messages and the files' provenance; never computed on.
+_UNUSED_COLUMNS = {"source_fichier", "source_sha256", "feuille", "ligne", "fournisseur", "nature"}
+
+
+def _used_columns(scan: pl.LazyFrame) -> pl.LazyFrame:
+    return scan.select([c for c in scan.collect_schema().names() if c not in _UNUSED_COLUMNS and not c.endswith("_saisie")])
+
+
+@dataclass(frozen=True)
+class MeasureBase:
+    """What the facts give whatever the level, made once per workspace state and reused by every
+    level computed in the process. Each commune carries the code of its territory at every level
+    (`code_commune` … `code_france`, null outside the reference), so that a level only groups.
+
+    by_commune: siren, exercice, commune, territory codes and one column per commune-level
+    measure, summed over the facts of that commune (null: no fact there); provided: siren,
+    exercice and a `<measure>__fourni` flag per measure the organisation provided somewhere
+    (even in a commune outside every territory); orgs: one row per organisation × exercice
+    (organisation-level measures, names); footprint: the communes of its dwellings and
+    operations, with their codes; purchases: Achats summed per operation commune × supplier
+    commune (ECO-04) with the codes of both (`op_code_…`, `f_code_…`), or None."""
+
+    by_commune: pl.DataFrame
+    provided: pl.DataFrame
+    orgs: pl.DataFrame
+    footprint: pl.DataFrame
+    purchases: pl.DataFrame | None
+    purchases_located: bool  # purchases give the operation's commune
+
+
+_BASES: dict[tuple, MeasureBase] = {}
+_MAX_BASES = _MAX_STATES
+
+
+def measure_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,
+                 parameters: dict) -> MeasureBase:
+    charges = parameters.get("charges_locatives_m2")
+    key = (reader.state, reference, _exercice_key(exercice),
+           None if charges is None else (charges.basse, charges.centrale, charges.haute))
+    if key not in _BASES:
+        while len(_BASES) >= _MAX_BASES:
+            _BASES.pop(next(iter(_BASES)))
+        _BASES[key] = _make_base(reader, reference, exercice, parameters)
+    return _BASES[key]
+
+
+def _exercice_key(exercice: int | list[int] | None) -> tuple | None:
+    if exercice is None:
+        return None
+    return tuple(sorted(set(exercice if isinstance(exercice, list) else [exercice])))
+
+
+def _make_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,
+               parameters: dict) -> MeasureBase:
+    reader.read(FACT_DATASETS)
+    places = _places(reference)
+    sums, flags = [], []
+    for rows in _commune_facts(reader, exercice, parameters):
+        measures = [c for c in rows.collect_schema().names() if c not in ("siren", "exercice", "commune")]
+        # Only rows with a fact: a commune where nothing was provided places nothing there.
+        sums.append(rows.filter(pl.any_horizontal([pl.col(m).is_not_null() for m in measures]))
+                    .group_by("siren", "exercice", "commune").agg([pl.col(m).sum() for m in measures]))
+        flags.append(rows.group_by("siren", "exercice").agg([pl.col(m).is_not_null().any().alias(f"{m}__fourni") for m in measures]))
+    purchases, located = _purchases(reader, exercice, places)
+    totals = _organisation_totals(reader, exercice)
+    # Everything in one go: Polars runs these passes over the same facts side by side.
+    frames = pl.collect_all([*sums, *flags, *totals.values(), *([purchases] if purchases is not None else [])])
+    by_commune = _joined(frames[:len(sums)], ["siren", "exercice", "commune"])
+    provided = _joined(frames[len(sums):len(sums) + len(flags)], ["siren", "exercice"])
+    provided = provided.with_columns([pl.when(pl.col(c)).then(True).otherwise(None).alias(c) for c in provided.columns
+                                      if c.endswith("__fourni")])
+    totals = dict(zip(totals, frames[len(sums) + len(flags):len(sums) + len(flags) + len(totals)], strict=True))
+    return MeasureBase(
+        by_commune.join(places, on="commune", how="left", maintain_order="left"),
+        provided, _organisation_facts(reader, exercice, totals),
+        _footprint(reader, exercice).collect().join(places, on="commune", how="left", maintain_order="left"),
+        frames[-1] if purchases is not None else None, located,
+    )
+
+
+def _joined(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+    """Frames of different columns side by side, on their keys (a key missing from one: nulls).
+    The smallest first: the large one (purchases by supplier commune) is joined once."""
+    result = pl.DataFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8}).select(keys)
+    for frame in sorted(frames, key=len):
+        result = frame if not result.width > len(keys) else result.join(frame, on=keys, how="full", coalesce=True)
+    return result
+
+
+def _places(reference: TerritorialReference) -> pl.DataFrame:
+    """Each commune of the reference and the code of its territory at every level."""
+    return reference.territory_map().select("commune", *[reference.level_columns(level)[0] for level in LEVELS])
+
+
+def _provided_flags(provided: pl.DataFrame) -> pl.DataFrame:
+    """siren, exercice, `<measure>__fourni` (true, or null when not provided)."""
+    if provided.is_empty():
+        return provided.select("siren", "exercice")
+    flags = provided.with_columns(pl.lit(True).alias("_v")).pivot(on="mesure", index=["siren", "exercice"], values="_v")
+    return flags.rename({c: f"{c}__fourni" for c in flags.columns if c not in ("siren", "exercice")})
+
+
+# ─── one level ───
 
 def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str, exercice: int | list[int] | None = None,
                       parameters: dict | None = None) -> pl.DataFrame:
     """Wide frame: KEYS, nom_territoire, every raw measure (null when not available for that row),
     `inclus` (organisation-level facts count here) — one row per organisation present in a territory."""
+    reader = FactReader(ws)
     if level.upper() == "QPV":
-        return _qpv_rows(ws, exercice)
-    code_col, name_col = reference.level_columns(level)
+        return _qpv_rows(reader, exercice)
+    base = measure_base(reader, reference, exercice, parameters or {})
+    code_col, _ = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
     whole_country = level.upper() == "FRANCE"
-    long = pl.concat([_commune_facts(ws, exercice), _market_rent_facts(ws, exercice, parameters or {})])
-    orgs = _organisation_facts(ws, exercice)
-    per_territory = pl.concat([
-        long.join(tmap.lazy(), on="commune", how="inner").group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum()).collect(),
-        _anchoring(ws, reference, tmap, exercice, whole_country),
-    ])
-    long = pl.concat([long.select("siren", "exercice", "mesure"), per_territory.lazy().select("siren", "exercice", "mesure")])
-    present = _presence(ws, tmap, orgs, exercice, per_territory.select(KEYS).unique(), whole_country)
-    wide = present.join(
-        per_territory.pivot(on="mesure", index=KEYS, values="valeur") if per_territory.height else per_territory.select(KEYS),
-        on=KEYS, how="left",
-    )
-    wide = _zero_where_provided(wide, long.select("siren", "exercice", "mesure").unique().collect())
+    per_territory = _per_territory(base.by_commune, code_col, one_commune_each=tmap.height == tmap["code_territoire"].n_unique())
+    anchoring = _anchoring(base, code_col, tmap, whole_country)
+    if anchoring.height:
+        per_territory = per_territory.join(anchoring, on=KEYS, how="full", coalesce=True)
+    # In the results' order (see run.in_report_order), kept by the joins: their sort is then cheaper.
+    present = _presence(base, code_col, tmap, per_territory.select(KEYS), whole_country).sort(
+        "exercice", "code_territoire", "siren", nulls_last=False)
+    wide = present.join(per_territory, on=KEYS, how="left", maintain_order="left")
+    # An organisation with anchoring figures somewhere at this level provided its purchases' places.
+    provided = base.provided
+    if anchoring.height:
+        provided = provided.join(anchoring.select("siren", "exercice").unique().with_columns(
+            [pl.lit(True).alias(f"{m}__fourni") for m in ANCHORING_MEASURES]), on=["siren", "exercice"], how="full", coalesce=True)
+    wide = _zero_where_provided(wide, provided)
     wide = _add_missing_columns(wide)
-    wide = wide.join(orgs, on=["siren", "exercice"], how="left")
+    wide = wide.join(base.orgs, on=["siren", "exercice"], how="left", maintain_order="left")
     org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
     wide = wide.with_columns([pl.when(pl.col("inclus")).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures])
-    return _with_territory_measures(wide, ws, reference, tmap, level)
+    return _with_territory_measures(wide, reader, reference, tmap, level)
 
 
-def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
+def _per_territory(by_commune: pl.DataFrame, code_col: str, one_commune_each: bool) -> pl.DataFrame:
+    """Commune measures summed into each territory (KEYS and one column per measure)."""
+    placed = by_commune.filter(pl.col(code_col).is_not_null()).rename({code_col: "code_territoire"})
+    measures = [c for c in by_commune.columns if c not in ("siren", "exercice", "commune", *_LEVEL_CODES)]
+    if one_commune_each:  # nothing to add up
+        return placed.select(*KEYS, *measures)
+    return placed.group_by(KEYS).agg([pl.col(m).sum() for m in measures])
+
+
+def _qpv_rows(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
     """QPV level: only facts that carry a QPV code (Actions_sociales) can be placed in a quartier;
     organisation-level figures never count there (no organisation lies wholly in one QPV)."""
     parts = []
     for m in FACT_MEASURES:
-        scan = workspace_dataset(ws, m.sheet.dataset)
+        scan = reader.dataset(m.sheet.dataset)
         if m.commune is None or scan is None or not _has_columns(scan, m) or "qpv" not in scan.collect_schema().names():
             continue
         parts.append(_exercice_filter(scan, exercice).filter(pl.col("qpv").is_not_null()).select(
@@ -183,47 +373,47 @@ def _qpv_rows(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
     wide = per_territory.select(KEYS).unique().with_columns(pl.lit(False).alias("inclus"), pl.lit(True).alias("implante"))
     if per_territory.height:
         wide = wide.join(per_territory.pivot(on="mesure", index=KEYS, values="valeur"), on=KEYS, how="left")
-    wide = _add_missing_columns(_zero_where_provided(wide, facts.select("siren", "exercice", "mesure").unique()))
-    orgs = _organisation_facts(ws, exercice)
+    wide = _add_missing_columns(_zero_where_provided(wide, _provided_flags(facts.select("siren", "exercice", "mesure").unique())))
+    orgs = _organisation_facts(reader, exercice)
     org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
     wide = wide.join(orgs.select("siren", "exercice", "raison_sociale", "famille"), on=["siren", "exercice"], how="left")
     wide = wide.with_columns([pl.lit(None, pl.Float64).alias(m) for m in [*org_measures, *RPLS_STOCK_MEASURES, "population", "menages"]])
-    return wide.join(_qpv_names(ws), on="code_territoire", how="left").with_columns(
+    return wide.join(_qpv_names(reader), on="code_territoire", how="left").with_columns(
         pl.coalesce("nom_territoire", "code_territoire").alias("nom_territoire"))
 
 
-def _qpv_names(ws: Workspace) -> pl.DataFrame:
-    scan = workspace_dataset(ws, QPV_DATASET)
+def _qpv_names(reader: FactReader) -> pl.DataFrame:
+    scan = reader.dataset(QPV_DATASET)
     if scan is None or "nom_qpv" not in scan.collect_schema().names():
         return pl.DataFrame(schema={"code_territoire": pl.Utf8, "nom_territoire": pl.Utf8})
     return (scan.sort("exercice", descending=True).group_by("code_qpv").agg(pl.col("nom_qpv").first())
             .select(pl.col("code_qpv").alias("code_territoire"), pl.col("nom_qpv").alias("nom_territoire")).collect())
 
 
-def _with_territory_measures(wide: pl.DataFrame, ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame,
+def _with_territory_measures(wide: pl.DataFrame, reader: FactReader, reference: TerritorialReference, tmap: pl.DataFrame,
                              level: str) -> pl.DataFrame:
     """Denominators (population, households) and the territory's social stock (RPLS). Territories
     with a known stock but no organisation get one row without organisation (siren null), so that
     the territory's own indicators (TER-06…) are computed everywhere."""
-    stock = _stock(ws, tmap, wide["exercice"].unique().to_list())
+    stock = _stock(reader, tmap, wide["exercice"].unique().to_list())
     if stock.height:
         alone = stock.select("code_territoire", "exercice").join(wide.select("code_territoire", "exercice").unique(),
                                                                    on=["code_territoire", "exercice"], how="anti")
         wide = pl.concat([wide, alone.with_columns(pl.lit(None, pl.Utf8).alias("siren"), pl.lit(True).alias("inclus"),
                                                    pl.lit(True).alias("implante"))],
                          how="diagonal_relaxed")
-        wide = wide.join(stock, on=["code_territoire", "exercice"], how="left")
+        wide = wide.join(stock, on=["code_territoire", "exercice"], how="left", maintain_order="left")
     else:
         wide = wide.with_columns([pl.lit(None, pl.Float64).alias(m) for m in RPLS_STOCK_MEASURES])
     denominators = reference.denominators(level).select("code_territoire", "nom_territoire", "population", "menages")
-    return wide.join(denominators, on="code_territoire", how="left")
+    return wide.join(denominators, on="code_territoire", how="left", maintain_order="left")
 
 
-def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFrame:
+def _stock(reader: FactReader, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFrame:
     """RPLS stock per territory, for each exercice of the results: the latest millésime not after
     it, else the earliest one (the register is published with a delay). Without organisations,
     every millésime imported is an exercice of its own."""
-    scan = workspace_dataset(ws, STOCK_DATASET)
+    scan = reader.dataset(STOCK_DATASET)
     if scan is None:
         return pl.DataFrame()
     per_year = (
@@ -236,29 +426,15 @@ def _stock(ws: Workspace, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFr
     return mapping.join(per_year.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
 
 
-def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
-    """A dataset of the workspace, read once per process and workspace state: a computation (and
-    a run of several levels) reads each dataset several times, from hundreds of small files."""
-    frame = _read_dataset(ws.root.resolve(), ws.generation, name, tuple(ws.dataset_paths(name)))
-    return None if frame is None else frame.lazy()
-
-
-@lru_cache(maxsize=64)
-def _read_dataset(root: Path, generation: int, name: str, paths: tuple[Path, ...]) -> pl.DataFrame | None:
-    if not paths:
-        return None
-    return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed").collect()
-
-
-def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
+def _sheet_scan(reader: FactReader, sheet: qs.Sheet) -> pl.LazyFrame | None:
     """Facts of a sheet. An organisation's patrimoine from its own RPLS file replaces its
     questionnaire's Patrimoine sheet for the same exercice (never both: no double count)."""
-    scan = workspace_dataset(ws, sheet.dataset)
+    scan = reader.dataset(sheet.dataset)
     if sheet is qs.ACHATS:
-        return _with_sirene_communes(ws, scan)
+        return _with_sirene_communes(reader, scan)
     if sheet is not qs.PATRIMOINE:
         return scan
-    rpls = workspace_dataset(ws, PATRIMOINE_DATASET)
+    rpls = reader.dataset(PATRIMOINE_DATASET)
     if rpls is None:
         return scan
     if scan is None:
@@ -267,9 +443,9 @@ def _sheet_scan(ws: Workspace, sheet: qs.Sheet) -> pl.LazyFrame | None:
     return pl.concat([kept, rpls], how="diagonal_relaxed")
 
 
-def _with_sirene_communes(ws: Workspace, achats: pl.LazyFrame | None) -> pl.LazyFrame | None:
+def _with_sirene_communes(reader: FactReader, achats: pl.LazyFrame | None) -> pl.LazyFrame | None:
     """Purchase lines that give a SIRET but no supplier commune get the commune SIRENE knows."""
-    sirene = workspace_dataset(ws, SIRENE_DATASET)
+    sirene = reader.dataset(SIRENE_DATASET)
     if achats is None or sirene is None or "siret" not in achats.collect_schema().names():
         return achats
     communes = sirene.select("siret", pl.col("commune").alias("_commune_sirene")).unique("siret")
@@ -283,55 +459,51 @@ def _exercice_filter(frame: pl.LazyFrame, exercice: int | list[int] | None) -> p
     return frame.filter(pl.col("exercice").is_in(exercice if isinstance(exercice, list) else [exercice]))
 
 
-def _commune_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFrame:
-    """Long frame siren, exercice, commune, mesure, valeur; a column not provided has no row."""
-    parts = []
+def _commune_facts(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> list[pl.LazyFrame]:
+    """The commune-level facts, one frame per sheet and placing column: siren, exercice, commune
+    and one Float64 column per measure, one row per fact (null: not provided)."""
+    measures: dict[tuple[str, str], list[pl.Expr]] = {}
+    scans: dict[str, pl.LazyFrame] = {}
     for sheet in COMMUNE_SHEETS:
-        scan = _sheet_scan(ws, sheet)
-        if scan is None:
-            continue
-        fields = [c.field for c in _numeric(sheet) if c.field in scan.collect_schema().names()]
-        parts.append(
-            _exercice_filter(scan, exercice)
-            .select("siren", "exercice", "commune", *[pl.col(f).cast(pl.Float64) for f in fields])
-            .unpivot(index=["siren", "exercice", "commune"], on=fields, variable_name="mesure", value_name="valeur")
-            .drop_nulls("valeur")
-        )
+        scan = _sheet_scan(reader, sheet)
+        if scan is not None:
+            scans[sheet.name] = scan
+            names = scan.collect_schema().names()
+            measures.setdefault((sheet.name, "commune"), []).extend(
+                pl.col(c.field).cast(pl.Float64) for c in _numeric(sheet) if c.field in names)
     for m in FACT_MEASURES:
-        scan = _sheet_scan(ws, m.sheet)
+        scan = scans[m.sheet.name] if m.sheet.name in scans else _sheet_scan(reader, m.sheet)
         if m.commune is None or scan is None or not _has_columns(scan, m):
             continue
-        parts.append(
-            _exercice_filter(scan, exercice)
-            .select("siren", "exercice", pl.col(m.commune).alias("commune"), pl.lit(m.nom).alias("mesure"),
-                    m.valeur.cast(pl.Float64).alias("valeur"))
-            .drop_nulls("valeur")
-        )
-    if not parts:
-        return pl.LazyFrame(schema=_LONG_SCHEMA)
-    return pl.concat(parts)
+        scans[m.sheet.name] = scan
+        measures.setdefault((m.sheet.name, m.commune), []).append(m.valeur.cast(pl.Float64).alias(m.nom))
+    frames = [
+        _exercice_filter(scans[sheet], exercice).select("siren", "exercice", pl.col(commune).alias("commune"), *exprs)
+        for (sheet, commune), exprs in measures.items() if exprs
+    ]
+    market = _market_rent_facts(reader, exercice, parameters)
+    return frames + ([market] if market is not None else [])
 
 
-_LONG_SCHEMA = {"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8, "mesure": pl.Utf8, "valeur": pl.Float64}
 _PER_TERRITORY_SCHEMA = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, "mesure": pl.Utf8, "valeur": pl.Float64}
 
 
-def _market_rent_facts(ws: Workspace, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame:
+def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame | None:
     """Per organisation and commune, the Patrimoine sheet against the Carte des loyers (SOC-01,
     SOC-03): 12 × surface × (market rent − recoverable charges) − rents actually charged, with the
     apartment / house mix of the commune's dwellings. Low value: low rent of the prediction
     interval and high charges; high value: the reverse. Communes without a market rent (or
     without surface and rents) go to the national forfait, counted in `logements_sans_loyer_marche`."""
-    patrimoine = _sheet_scan(ws, qs.PATRIMOINE)
+    patrimoine = _sheet_scan(reader, qs.PATRIMOINE)
     if patrimoine is None:
-        return pl.LazyFrame(schema=_LONG_SCHEMA)
+        return None
     names = patrimoine.collect_schema().names()
     rows = _exercice_filter(patrimoine, exercice).select(
         "siren", "exercice", "commune", pl.col("logements").cast(pl.Float64),
         *[(pl.col(c).cast(pl.Float64) if c in names else pl.lit(None, pl.Float64)).alias(c)
           for c in ("logements_individuels", "surface_m2", "loyers_annuels_eur")],
     ).collect()
-    rows = rows.join(_rents_for(ws, rows["exercice"].unique().to_list()), on=["commune", "exercice"], how="left")
+    rows = rows.join(_rents_for(reader, rows["exercice"].unique().to_list()), on=["commune", "exercice"], how="left")
     share_houses = (pl.col("logements_individuels").fill_null(0) / pl.col("logements")).fill_nan(0)
     charges = {s: parameters["charges_locatives_m2"].value(s) if "charges_locatives_m2" in parameters else None
                for s in ("basse", "centrale", "haute")}
@@ -347,11 +519,7 @@ def _market_rent_facts(ws: Workspace, exercice: int | list[int] | None, paramete
         "logements_loyer_marche": pl.when(known).then(pl.col("logements")).otherwise(0.0),
         "logements_sans_loyer_marche": pl.when(known).then(0.0).otherwise(pl.col("logements")),
     }
-    return (
-        rows.select("siren", "exercice", "commune", **measures).lazy()
-        .unpivot(index=["siren", "exercice", "commune"], variable_name="mesure", value_name="valeur")
-        .drop_nulls("valeur")
-    )
+    return rows.lazy().select("siren", "exercice", "commune", *[e.cast(pl.Float64).alias(n) for n, e in measures.items()])
 
 
 def _positive(expr: pl.Expr) -> pl.Expr:
@@ -359,12 +527,12 @@ def _positive(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr < 0).then(0.0).otherwise(expr)
 
 
-def _rents_for(ws: Workspace, exercices: list[int]) -> pl.DataFrame:
+def _rents_for(reader: FactReader, exercices: list[int]) -> pl.DataFrame:
     """Market rents per commune for each exercice (nearest millésime, as for the RPLS), one column
     per housing type and scenario: appartement_basse, …, maison_haute."""
     columns = [f"{t}_{s}" for t in ("appartement", "maison") for s in ("basse", "centrale", "haute")]
     empty = pl.DataFrame(schema={"commune": pl.Utf8, "exercice": pl.Int64, **{c: pl.Float64 for c in columns}})
-    scan = workspace_dataset(ws, RENTS_DATASET)
+    scan = reader.dataset(RENTS_DATASET)
     if scan is None or not exercices:
         return empty
     rents = scan.select("commune", "exercice", "type_logement", pl.col("loyer_m2_bas").alias("basse"),
@@ -389,57 +557,68 @@ def _has_columns(scan: pl.LazyFrame, m: FactMeasure) -> bool:
     return needed <= set(scan.collect_schema().names())
 
 
-def _anchoring(ws: Workspace, reference: TerritorialReference, tmap: pl.DataFrame, exercice: int | list[int] | None,
-               whole_country: bool) -> pl.DataFrame:
+def _purchases(reader: FactReader, exercice: int | list[int] | None, places: pl.DataFrame) -> tuple[pl.LazyFrame | None, bool]:
+    """Achats summed per organisation × exercice × operation commune × supplier commune, with
+    the codes of both communes' territories (`op_code_…`, `f_code_…`), for ECO-04 at every
+    level; whether the lines give the operation's commune at all."""
+    scan = _sheet_scan(reader, qs.ACHATS)
+    if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
+        return None, False
+    located = "commune_operation" in scan.collect_schema().names()
+    keys = ["siren", "exercice", *(["commune_operation"] if located else []), "commune_fournisseur"]
+    frame = _exercice_filter(scan, exercice).group_by(keys).agg(pl.col("montant_ht_eur").cast(pl.Float64).sum())
+    for prefix, commune in (("op_", "commune_operation"), ("f_", "commune_fournisseur")):
+        if commune in keys:
+            frame = frame.join(places.lazy().rename({c: prefix + c for c in places.columns}), left_on=commune,
+                               right_on=prefix + "commune", how="left", maintain_order="left")
+    return frame, located
+
+
+def _anchoring(base: MeasureBase, code_col: str, tmap: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
     """ECO-04's measures, which depend on the level: purchases of operations located in the
     territory, and those bought from suppliers of the same territory. For a whole organisation
     (FRANCE level) its territory is the set of EPCI where it owns dwellings (REFERENTIEL)."""
-    scan = _sheet_scan(ws, qs.ACHATS)
-    if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
-        return pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
-    achats = _exercice_filter(scan, exercice)
+    schema = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, **{m: pl.Float64 for m in ANCHORING_MEASURES}}
+    if base.purchases is None or (not whole_country and not base.purchases_located):
+        return pl.DataFrame(schema=schema)
+    achats = base.purchases.lazy()
     if whole_country:
-        epci = reference.territory_map().lazy().select("commune", pl.col("code_epci").alias("epci")).drop_nulls()
-        footprint = _footprint(ws, exercice).join(epci, on="commune").select("siren", "exercice", "epci").unique()
+        footprint = (base.footprint.lazy().select("siren", "exercice", "code_epci").drop_nulls().unique()
+                     .with_columns(pl.lit(True).alias("_local")))
         frame = (
-            achats.join(epci, left_on="commune_fournisseur", right_on="commune", how="left")
-            .join(footprint.with_columns(pl.lit(True).alias("_local")), on=["siren", "exercice", "epci"], how="left")
+            achats.group_by("siren", "exercice", "f_code_epci").agg(pl.col("montant_ht_eur").sum())
+            .join(footprint, left_on=["siren", "exercice", "f_code_epci"], right_on=["siren", "exercice", "code_epci"], how="left")
             .select("siren", "exercice", pl.lit(tmap["code_territoire"][0]).alias("code_territoire"),
                     pl.col("montant_ht_eur").alias("perimetre"),
                     pl.when(pl.col("_local")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
         )
     else:
-        if "commune_operation" not in scan.collect_schema().names():
-            return pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
-        codes = tmap.lazy()
-        frame = (
-            achats.filter(pl.col("commune_operation").is_not_null())
-            .join(codes, left_on="commune_operation", right_on="commune", how="inner")
-            .join(codes.rename({"code_territoire": "_code_f"}), left_on="commune_fournisseur", right_on="commune", how="left")
-            .select("siren", "exercice", "code_territoire", pl.col("montant_ht_eur").alias("perimetre"),
-                    pl.when(pl.col("_code_f") == pl.col("code_territoire")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
-        )
+        operation, supplier = pl.col(f"op_{code_col}"), pl.col(f"f_{code_col}")
+        frame = achats.filter(operation.is_not_null()).select(
+            "siren", "exercice", operation.alias("code_territoire"), pl.col("montant_ht_eur").alias("perimetre"),
+            pl.when(supplier == operation).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
     return (
         frame.group_by(KEYS).agg(pl.col("perimetre").sum().alias("achats_perimetre_eur"), pl.col("ancres").sum().alias("achats_ancres_eur"))
-        .unpivot(index=KEYS, variable_name="mesure", value_name="valeur")
-        .select(list(_PER_TERRITORY_SCHEMA)).collect().cast(_PER_TERRITORY_SCHEMA)
+        .collect().cast(schema).select(list(schema))
     )
 
 
-
-def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.DataFrame:
-    """One row per organisation × exercice: Organisme sheet and liasse (prefixed) measures, names."""
+def _organisation_facts(reader: FactReader, exercice: int | list[int] | None,
+                        totals: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """One row per organisation × exercice: Organisme sheet and liasse (prefixed) measures, names,
+    and the organisation-wide sums of datasets (`totals`, see _organisation_totals; read here
+    when not given)."""
     org_fields = [c.field for c in _numeric(qs.ORGANISME)]
     liasse_fields = [c.field for c in _numeric(LIASSE)]
     frames = []
-    org = workspace_dataset(ws, qs.ORGANISME.dataset)
+    org = reader.dataset(qs.ORGANISME.dataset)
     if org is not None:
         names = org.collect_schema().names()
         frames.append(_exercice_filter(org, exercice).select(
             "siren", "exercice", "raison_sociale", "famille",
             *[pl.col(f).cast(pl.Float64) if f in names else pl.lit(None, pl.Float64).alias(f) for f in org_fields],
         ).collect())
-    liasse = workspace_dataset(ws, LIASSE.dataset)
+    liasse = reader.dataset(LIASSE.dataset)
     if liasse is not None:
         names = liasse.collect_schema().names()
         frames.append(_exercice_filter(liasse, exercice).select(
@@ -451,77 +630,70 @@ def _organisation_facts(ws: Workspace, exercice: int | list[int] | None) -> pl.D
     result = pl.DataFrame(schema=schema)
     for frame in frames:
         result = result.join(frame, on=["siren", "exercice"], how="full", coalesce=True) if result.width > 2 else frame
-    for f in org_fields:
-        if f not in result.columns:
-            result = result.with_columns(pl.lit(None, pl.Float64).alias(f))
-    for f in liasse_fields:
-        if LIASSE_PREFIX + f not in result.columns:
-            result = result.with_columns(pl.lit(None, pl.Float64).alias(LIASSE_PREFIX + f))
-    for f in ("raison_sociale", "famille"):
-        own = pl.col(f) if f in result.columns else pl.lit(None, pl.Utf8)
-        other = pl.col(LIASSE_PREFIX + f) if LIASSE_PREFIX + f in result.columns else pl.lit(None, pl.Utf8)
-        result = result.with_columns(pl.coalesce(own, other).alias(f))
+    missing = [f for f in (*org_fields, *(LIASSE_PREFIX + f for f in liasse_fields)) if f not in result.columns]
+    names = [pl.coalesce(pl.col(f) if f in result.columns else pl.lit(None, pl.Utf8),
+                         pl.col(LIASSE_PREFIX + f) if LIASSE_PREFIX + f in result.columns else pl.lit(None, pl.Utf8)).alias(f)
+             for f in ("raison_sociale", "famille")]
+    result = result.with_columns(*[pl.lit(None, pl.Float64).alias(f) for f in missing], *names)
     result = result.drop([c for c in (f"{LIASSE_PREFIX}raison_sociale", f"{LIASSE_PREFIX}famille") if c in result.columns])
-    return _with_organisation_fact_measures(ws, result, exercice)
+    if totals is None:
+        totals = dict(zip(plans := _organisation_totals(reader, exercice), pl.collect_all(list(plans.values())), strict=True))
+    for frame in totals.values():
+        result = result.join(frame, on=["siren", "exercice"], how="full", coalesce=True)
+    missing = [m.nom for m in FACT_MEASURES if m.commune is None and m.nom not in result.columns]
+    return result.with_columns([pl.lit(None, pl.Float64).alias(m) for m in missing])
 
 
-def _with_organisation_fact_measures(ws: Workspace, orgs: pl.DataFrame, exercice: int | list[int] | None) -> pl.DataFrame:
-    """Organisation-wide sums of dataset rows (e.g. all purchases); null when never provided."""
+def _organisation_totals(reader: FactReader, exercice: int | list[int] | None) -> dict[str, pl.LazyFrame]:
+    """Organisation-wide sums of dataset rows (e.g. all purchases), one pass per dataset: siren,
+    exercice and each measure, null when never provided."""
+    by_dataset: dict[str, list[pl.Expr]] = {}
     for m in FACT_MEASURES:
-        scan = workspace_dataset(ws, m.sheet.dataset)
-        if m.commune is not None:
-            continue
-        if scan is None or not _has_columns(scan, m):
-            orgs = orgs.with_columns(pl.lit(None, pl.Float64).alias(m.nom))
-            continue
-        value = m.valeur.cast(pl.Float64)
-        sums = _exercice_filter(scan, exercice).group_by("siren", "exercice").agg(
-            pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom)
-        ).collect()
-        orgs = orgs.join(sums, on=["siren", "exercice"], how="full", coalesce=True)
-    return orgs
+        scan = reader.dataset(m.sheet.dataset)
+        if m.commune is None and scan is not None and _has_columns(scan, m):
+            value = m.valeur.cast(pl.Float64)
+            by_dataset.setdefault(m.sheet.dataset, []).append(
+                pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom))
+    return {dataset: _exercice_filter(reader.dataset(dataset), exercice).group_by("siren", "exercice").agg(sums)
+            for dataset, sums in by_dataset.items()}
 
 
-def _footprint(ws: Workspace, exercice: int | list[int] | None) -> pl.LazyFrame:
+def _footprint(reader: FactReader, exercice: int | list[int] | None) -> pl.LazyFrame:
     parts = [
         _exercice_filter(scan, exercice).select("siren", "exercice", "commune")
-        for sheet in FOOTPRINT_SHEETS if (scan := _sheet_scan(ws, sheet)) is not None
+        for sheet in FOOTPRINT_SHEETS if (scan := _sheet_scan(reader, sheet)) is not None
     ]
     if not parts:
         return pl.LazyFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8})
     return pl.concat(parts).unique()
 
 
-def _presence(ws: Workspace, tmap: pl.DataFrame, orgs: pl.DataFrame, exercice: int | list[int] | None,
-              facts: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
+def _presence(base: MeasureBase, code_col: str, tmap: pl.DataFrame, facts: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
     """Organisations present in each territory (they have facts there, or dwellings), and whether
     all their dwellings lie inside it. At FRANCE level every organisation is present and inside."""
-    fp = _footprint(ws, exercice).join(tmap.lazy(), on="commune", how="left").collect()
+    fp = base.footprint.select("siren", "exercice", pl.col(code_col).alias("code_territoire"))
     totals = fp.group_by("siren", "exercice").agg(pl.len().alias("_n_total"))
     inside = fp.drop_nulls("code_territoire").group_by(KEYS).agg(pl.len().alias("_n_in"))
-    present = pl.concat([facts, inside.select(KEYS)]).unique()
+    present = pl.concat([facts.select(KEYS), inside.select(KEYS)]).unique()
     if whole_country:  # even organisations without any commune fact
-        everyone = orgs.select("siren", "exercice").with_columns(pl.lit(tmap["code_territoire"][0]).alias("code_territoire"))
+        everyone = base.orgs.select("siren", "exercice").with_columns(pl.lit(tmap["code_territoire"][0]).alias("code_territoire"))
         present = pl.concat([present, everyone.select(KEYS)]).unique()
     present = present.join(inside, on=KEYS, how="left").join(totals, on=["siren", "exercice"], how="left")
     return present.with_columns(
         (pl.lit(whole_country) | (pl.col("_n_in").fill_null(0) == pl.col("_n_total"))).alias("inclus"),
         # « implanté » : the organisation has dwellings or operations here, not only suppliers or employees
         (pl.lit(whole_country) | (pl.col("_n_in").fill_null(0) > 0)).alias("implante"),
-    ).drop("_n_in", "_n_total").sort(KEYS)
+    ).drop("_n_in", "_n_total")
 
 
-def _zero_where_provided(wide: pl.DataFrame, provided: pl.DataFrame) -> pl.DataFrame:
-    """A measure an organisation provided somewhere is zero where it has no row; else it stays null."""
-    if provided.is_empty():
-        return wide
-    flags = provided.with_columns(pl.lit(True).alias("_v")).pivot(on="mesure", index=["siren", "exercice"], values="_v")
-    flags = flags.rename({c: f"{c}__fourni" for c in flags.columns if c not in ("siren", "exercice")})
-    wide = wide.join(flags, on=["siren", "exercice"], how="left")
+def _zero_where_provided(wide: pl.DataFrame, flags: pl.DataFrame) -> pl.DataFrame:
+    """A measure an organisation provided somewhere is zero where it has no row; else it stays null.
+    `flags`: siren, exercice, `<measure>__fourni` (see _provided_flags)."""
     measures = [c[: -len("__fourni")] for c in flags.columns if c.endswith("__fourni")]
-    for m in measures:
-        if m not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(m))
+    if not measures:
+        return wide
+    wide = wide.join(flags, on=["siren", "exercice"], how="left", maintain_order="left")
+    wide = wide.with_columns([pl.lit(None, pl.Float64).alias(m) for m in measures if m not in wide.columns])
     return wide.with_columns(
         [pl.when(pl.col(f"{m}__fourni").fill_null(False)).then(pl.col(m).fill_null(0)).otherwise(None).alias(m) for m in measures]
     ).drop([f"{m}__fourni" for m in measures])

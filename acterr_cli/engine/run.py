@@ -9,8 +9,8 @@ import polars as pl
 
 from acterr_cli import __version__
 from acterr_cli.engine.checks import liasse_vs_questionnaire
-from acterr_cli.engine.compute import CALCULE, RESULT_SCHEMA, Evaluator
-from acterr_cli.engine.measures import organisation_rows, raw_measures
+from acterr_cli.engine.compute import ORDER_KEYS, RESULT_SCHEMA, Evaluator
+from acterr_cli.engine.measures import organisation_rows
 from acterr_cli.errors import UsageError
 from acterr_cli.referentiel.model import Referentiel
 from acterr_cli.territory.reference import LEVELS, TerritorialReference
@@ -39,49 +39,48 @@ def normalize_level(level: str) -> str:
 def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
             exercice: int | None = None) -> Computation:
     level = normalize_level(level)
-    referentiel.validate(set(raw_measures()))
-    evaluator = Evaluator(referentiel)
+    evaluator = Evaluator.for_referentiel(referentiel)
     # The previous exercice is computed too, for the evolution N vs N-1.
     rows = organisation_rows(ws, reference, level, None if exercice is None else [exercice - 1, exercice], referentiel.parameters)
     if rows.is_empty():
-        results = pl.DataFrame(schema=RESULT_SCHEMA)
+        results = with_evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
         rows = evaluator.derive(rows)
-        results = pl.concat([evaluator.consolidate(rows, level), evaluator.per_organisation(rows, level)])
-        results = only_economic_effects_outside(results, rows)
-    results = with_evolution(results)
-    if exercice is not None:
-        results = results.filter(pl.col("exercice") == exercice)
-    order = {ind.code: i for i, ind in enumerate(referentiel.indicators)}
-    results = results.with_columns(pl.col("indicateur").replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("_o")).sort(
-        "exercice", "code_territoire", pl.col("siren").is_not_null(), "siren", "_o", nulls_last=False
-    ).drop("_o")
+        results = pl.concat([evaluator.consolidate(rows), evaluator.per_organisation(rows)])
+        results = with_evolution(in_report_order(results))
+        if exercice is not None:
+            results = results.filter(pl.col("exercice") == exercice)
+        results = evaluator.expand(results, rows, level)
     meta = _meta(ws, reference, referentiel, level, exercice)
     meta["controles"] = liasse_vs_questionnaire(ws, exercice)
     return Computation(level, results, meta)
 
 
-def only_economic_effects_outside(results: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """Where an organisation has no dwelling nor operation (it only buys from local firms or
-    employs residents), only the figures it actually produces there are kept — purchases,
-    salaries, jobs — not dozens of zeros and « non calculable » about a patrimoine it does not
-    have there. The same holds for a territory where no organisation is established."""
-    keys = ["code_territoire", "siren", "exercice"]
-    own = rows.select(*keys, "implante")
-    any_org = own.group_by("code_territoire", "exercice").agg(pl.col("implante").any()).with_columns(pl.lit(None, pl.Utf8).alias("siren"))
-    flags = pl.concat([own.filter(pl.col("siren").is_not_null()), any_org.select(own.columns)])
-    kept = results.join(flags, on=keys, how="left", nulls_equal=True, maintain_order="left").filter(
-        pl.col("implante").fill_null(True) | ((pl.col("statut") == CALCULE) & (pl.col("valeur") != 0))
-    )
-    return kept.drop("implante")
+def in_report_order(results: pl.DataFrame) -> pl.DataFrame:
+    """By exercice, territory, consolidated figures first then each organisation (SIREN order),
+    indicators in catalogue order — sorted on one integer made of the ranks the engine carries
+    (ORDER_KEYS), as a COMMUNE run has millions of rows."""
+    if results.is_empty():
+        return results
+    first = results["exercice"].min()
+    # exercice (8 bits) | territory (24) | SIREN (22) | indicator (10)
+    if (results["exercice"].max() - first >= 1 << 8 or results["_t"].max() >= 1 << 24 or results["_s"].max() >= 1 << 22
+            or results["_o"].max() >= 1 << 10):
+        return results.sort("exercice", *ORDER_KEYS)
+    key = ((pl.col("exercice") - first).cast(pl.UInt64) * (1 << 56) + pl.col("_t").cast(pl.UInt64) * (1 << 32)
+           + pl.col("_s").cast(pl.UInt64) * (1 << 10) + pl.col("_o").cast(pl.UInt64))
+    return results.rechunk()[results.select(key.arg_sort()).to_series()]  # from one chunk: faster
 
 
 def with_evolution(results: pl.DataFrame) -> pl.DataFrame:
     """Previous exercice's value beside each result, and the change: `variation` in the unit of
     the indicator (points for a percentage), `variation_pct` relative to the previous value."""
-    keys = ["indicateur", "code_territoire", "siren"]
+    years = set(results["exercice"].unique().to_list())
+    if not years & {y + 1 for y in years}:  # no previous exercice computed
+        return results.with_columns([pl.lit(None, pl.Float64).alias(c) for c in ("valeur_precedente", "variation", "variation_pct")])
+    keys = ["_o", "_t", "_s"]  # indicator, territory, organisation (0: consolidated)
     previous = results.select(*keys, (pl.col("exercice") + 1).alias("exercice"), pl.col("valeur").alias("valeur_precedente"))
-    joined = results.join(previous, on=[*keys, "exercice"], how="left", nulls_equal=True, maintain_order="left")
+    joined = results.join(previous, on=[*keys, "exercice"], how="left", maintain_order="left")
     change = pl.col("valeur") - pl.col("valeur_precedente")
     return joined.with_columns(
         change.alias("variation"),

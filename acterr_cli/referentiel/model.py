@@ -7,6 +7,7 @@ parameter or indicator; indicators may use other indicators, without cycles.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -279,12 +280,23 @@ def _required(entry: dict, key: str, path: Path) -> str:
 
 
 def _read_toml(path: Path) -> dict:
+    """A TOML file's content, parsed once per process and content (a run of several levels
+    loads the référentiel for each)."""
     try:
-        return tomllib.loads(path.read_text("utf-8"))
+        text = path.read_text("utf-8")
+        key = hashlib.sha256(text.encode("utf-8")).digest()
+        if key not in _PARSED:
+            if len(_PARSED) >= 32:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[key] = tomllib.loads(text)
+        return copy.deepcopy(_PARSED[key])
     except FileNotFoundError as exc:
         raise ConfigurationError(f"{path} : fichier du référentiel introuvable.") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{path} : fichier TOML invalide ({exc}).") from exc
+
+
+_PARSED: dict[bytes, dict] = {}  # sha256 of a file's text → its content
 
 
 def _parameter(p: dict) -> Parameter:
