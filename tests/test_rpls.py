@@ -7,8 +7,11 @@ import builders
 import polars as pl
 import pytest
 from test_indicators import pick
+from typer.testing import CliRunner
 
 from acterr_cli import api
+from acterr_cli.cli.app import app
+from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
@@ -103,3 +106,24 @@ def test_real_rpls_by_departement_and_region(real_rpls):
     regions = api.compute_level(real_rpls, "REGION").results
     occitanie = {code: pick(regions, code, "76")["valeur"] for code in ("TER-06", "TER-07", "TER-08", "TER-09", "TER-10")}
     assert occitanie == pytest.approx(by_hand(["31", "32"]))
+
+
+def test_summary_of_a_workspace_with_only_the_territories_rpls(tmp_path):
+    """Without any organisation, `acterr compute` shows the territories' social stock (not an empty
+    table), largest first, at most 40 rows with the count of the others."""
+    # 45 communes of the Ain (01001…01045 that exist), 46 - i dwellings each, one of them in a QPV
+    reference = TerritorialReference.load()
+    communes = sorted(c for c in reference.territory_map()["commune"].to_list() if c.startswith("01"))[:45]
+    rows = [f"{c}-{k};x;{c};{1 if k == 0 else 2};C;3;1970;B;B;50;300" for i, c in enumerate(communes) for k in range(46 - i)]
+    source = tmp_path / "rpls.csv"
+    source.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    root = tmp_path / "espace"
+    api.import_rpls(root, source, 2024)
+    result = CliRunner().invoke(app, ["--espace", str(root), "compute", "--territoire", "COMMUNE"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Parc social des territoires (RPLS, tous bailleurs)" in result.stdout
+    first = reference.territory_map().filter(pl.col("commune") == communes[0])["nom_commune"][0]
+    line = next(li for li in result.stdout.splitlines() if li.strip().startswith(first))
+    assert line.split()[-4:] == ["46", "2,2", "100,0", "0,0"]  # 46 dwellings, 1 in a QPV, all DPE B, collective
+    assert "les 40 territoires qui ont le plus de logements sur 45" in " ".join(result.stdout.split())
+    assert "sans logement des organismes" not in result.stdout

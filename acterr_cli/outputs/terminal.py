@@ -30,7 +30,14 @@ TERMINAL_COLUMNS = {  # code: (header, divisor, decimals) — one unit per colum
     "PV-01": ("QPV\n%", 1, 1),
     "ENV-01": ("DPE A–C\n%", 1, 1),
 }
+CONTEXT_COLUMNS = {  # the territories' social housing stock, when no organisation's is known
+    "TER-06": ("Parc social\n(RPLS)", 1, 0),
+    "TER-07": ("en QPV\n%", 1, 1),
+    "TER-08": ("DPE A–C\n%", 1, 1),
+    "TER-09": ("Individuels\n%", 1, 1),
+}
 MAX_PROBLEMS_SHOWN = 30
+MAX_TERRITORIES_SHOWN = 40
 
 
 # ─── import reports ───
@@ -118,34 +125,55 @@ def print_checks(checks: list[dict], console: Console) -> None:
 
 def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console,
                              all_rows: pl.DataFrame | None = None) -> None:
-    """Territories with dwellings first, largest first; those where organisations only have
-    employees or suppliers are counted in a footnote."""
-    year = cons["exercice"].max()
-    dwellings = dict(cons.filter(pl.col("indicateur") == "TER-00").select("code_territoire", "valeur").iter_rows())
-    housed = [t for t in territories.iter_rows(named=True) if (dwellings.get(t["code_territoire"]) or 0) > 0]
-    housed.sort(key=lambda t: -dwellings[t["code_territoire"]])
-    others = territories.height - len(housed)
+    """Territories with the organisations' dwellings, largest first (at most MAX_TERRITORIES_SHOWN:
+    a summary, not the report); those where organisations only have employees or suppliers are
+    counted in a footnote. Without organisations' dwellings (only the RPLS of all landlords was
+    imported), the territories' social housing stock instead."""
+    columns, ranking = TERMINAL_COLUMNS, "TER-00"
+    if not _has_positive(cons, ranking) and _has_positive(cons, "TER-06"):
+        columns, ranking, all_rows = CONTEXT_COLUMNS, "TER-06", None
+    ranked = (territories.join(cons.filter((pl.col("indicateur") == ranking) & (pl.col("valeur") > 0))
+                               .select("code_territoire", "valeur"), on="code_territoire")
+              .sort("valeur", "code_territoire", descending=[True, False]))
+    others = territories.height - ranked.height
     caption = "* couverture partielle ; n.c. : non calculable"
-    if others:
+    if ranked.height > MAX_TERRITORIES_SHOWN:
+        caption += (f" ; les {MAX_TERRITORIES_SHOWN} territoires qui ont le plus de logements sur {ranked.height} "
+                    "(tous : --json, --code ou le rapport)")
+        ranked = ranked.head(MAX_TERRITORIES_SHOWN)
+    if others and columns is TERMINAL_COLUMNS:
         caption += f" ; {others} autre(s) territoire(s) sans logement des organismes (salariés, achats) : voir --json ou le rapport"
-    table = Table(title=f"Synthèse par territoire — niveau {level}, exercice {year}", title_justify="left",
+    elif others:
+        caption += f" ; {others} autre(s) territoire(s) sans logement social au RPLS"
+    title = "Synthèse par territoire" if columns is TERMINAL_COLUMNS else "Parc social des territoires (RPLS, tous bailleurs)"
+    table = Table(title=f"{title} — niveau {level}, exercice {cons['exercice'].max()}", title_justify="left",
                   caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Territoire", max_width=30, overflow="ellipsis", no_wrap=True)
-    table.add_column("Org.", justify="right")
-    for header, _, _ in TERMINAL_COLUMNS.values():
+    if columns is TERMINAL_COLUMNS:
+        table.add_column("Org.", justify="right")
+    for header, _, _ in columns.values():
         table.add_column(header, justify="right", no_wrap=True)
-    values = {(r["code_territoire"], r["indicateur"]): r for r in cons.iter_rows(named=True)}
-    organisations = dict(cons.group_by("code_territoire").agg(pl.col("nb_organismes").max()).iter_rows())
-    if all_rows is not None:  # organisations with dwellings there, not those that only buy or employ
-        housed_orgs = all_rows.filter((pl.col("indicateur") == "TER-00") & pl.col("siren").is_not_null() & (pl.col("valeur") > 0))
-        organisations = dict(housed_orgs.group_by("code_territoire").agg(pl.len()).iter_rows())
-    for t in housed:
+    shown = cons.filter(pl.col("indicateur").is_in(list(columns)) & pl.col("code_territoire").is_in(ranked["code_territoire"].to_list()))
+    values = {(r["code_territoire"], r["indicateur"]): r for r in shown.iter_rows(named=True)}
+    organisations = _organisations_housed(cons, all_rows)
+    for t in ranked.iter_rows(named=True):
         code = t["code_territoire"]
-        cells = [f"{t['nom_territoire'] or code}", str(organisations.get(code, ""))]
-        cells += [_cell(values.get((code, indicator)), divisor, decimals)
-                  for indicator, (_, divisor, decimals) in TERMINAL_COLUMNS.items()]
+        cells = [f"{t['nom_territoire'] or code}"] + ([str(organisations.get(code, ""))] if columns is TERMINAL_COLUMNS else [])
+        cells += [_cell(values.get((code, indicator)), divisor, decimals) for indicator, (_, divisor, decimals) in columns.items()]
         table.add_row(*cells)
     console.print(table)
+
+
+def _has_positive(cons: pl.DataFrame, indicator: str) -> bool:
+    return cons.filter((pl.col("indicateur") == indicator) & (pl.col("valeur") > 0)).height > 0
+
+
+def _organisations_housed(cons: pl.DataFrame, all_rows: pl.DataFrame | None) -> dict:
+    """Organisations per territory: those with dwellings there, not those that only buy or employ."""
+    if all_rows is None:
+        return dict(cons.group_by("code_territoire").agg(pl.col("nb_organismes").max()).iter_rows())
+    housed = all_rows.filter((pl.col("indicateur") == "TER-00") & pl.col("siren").is_not_null() & (pl.col("valeur") > 0))
+    return dict(housed.group_by("code_territoire").agg(pl.len()).iter_rows())
 
 
 def _print_one_territory(cons: pl.DataFrame, console: Console) -> None:
