@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acterr_cli.engine.run import Computation, compute, normalize_level
 from acterr_cli.errors import InputMissingError
-from acterr_cli.importing import ImportReport, import_files, verify_files
-from acterr_cli.inputs.mapping import load_mapping
-from acterr_cli.inputs.model import ReadOptions
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
+
+if TYPE_CHECKING:
+    from acterr_cli.importing import ImportReport
 
 __all__ = [
     "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace",
@@ -19,10 +20,24 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str):
+    """`api.ImportReport`, imported on first use: the readers behind imports (Excel, liasses…) are
+    not loaded by a process that only computes."""
+    if name == "ImportReport":
+        from acterr_cli.importing import ImportReport
+
+        return ImportReport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def import_paths(espace: Path, paths: list[Path], kind: str | None = None, wait_seconds: float = 0.0, *,
                  exercice: int | None = None, ignore_errors: bool = False, mapping: Path | None = None) -> ImportReport:
     """Read, check and store files. `exercice`: the year the run is about; `ignore_errors`: leave out
     the rows with an error instead of refusing the file; `mapping`: a liasse mapping file (TOML)."""
+    from acterr_cli.importing import import_files
+    from acterr_cli.inputs.mapping import load_mapping
+    from acterr_cli.inputs.model import ReadOptions
+
     options = ReadOptions(kind=kind, exercice=exercice, drop_faulty_rows=ignore_errors,
                           mapping=load_mapping(Path(mapping)) if mapping is not None else None)
     ws = Workspace.open(espace, create=True)
@@ -32,6 +47,10 @@ def import_paths(espace: Path, paths: list[Path], kind: str | None = None, wait_
 def verify_paths(paths: list[Path], kind: str | None = None, *, exercice: int | None = None,
                  mapping: Path | None = None) -> ImportReport:
     """The same checks as import_paths, without writing anything."""
+    from acterr_cli.importing import verify_files
+    from acterr_cli.inputs.mapping import load_mapping
+    from acterr_cli.inputs.model import ReadOptions
+
     options = ReadOptions(kind=kind, exercice=exercice, mapping=load_mapping(Path(mapping)) if mapping is not None else None)
     return verify_files([Path(p) for p in paths], TerritorialReference.load(), kind, options)
 
@@ -100,7 +119,7 @@ def import_sirene(espace: Path, path: Path, millesime: int, wait_seconds: float 
 
 def _commit_reference(espace: Path, parsed, wait_seconds: float) -> ImportReport:
     """Store a public reference file (RPLS, market rents…) read by its own reader."""
-    from acterr_cli.importing import IMPORTE, file_report
+    from acterr_cli.importing import IMPORTE, ImportReport, file_report
 
     ws = Workspace.open(espace, create=True)
     with ws.locked(wait_seconds):
