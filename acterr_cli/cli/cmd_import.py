@@ -14,7 +14,6 @@ from acterr_cli import api
 from acterr_cli.cli.context import console_err, print_json
 from acterr_cli.errors import ActerrError, ExitCode, UsageError
 from acterr_cli.outputs import terminal
-from acterr_cli.outputs.error_report import write_error_report
 
 _TYPE = ("Type de fichier : questionnaire ou liasse (sinon détecté d'après le contenu) ; ou données publiques : "
          "rpls (RPLS par logement), loyers (carte des loyers), qpv (liste des QPV), sirene (StockEtablissement).")
@@ -103,6 +102,8 @@ def _check_report_path(path: Path | None) -> None:
 
 def _finish_file_report(report: api.ImportReport, json_: bool, verb: str, rapport: Path | None) -> None:
     if rapport is not None:
+        from acterr_cli.outputs.error_report import write_error_report  # xlsxwriter: only when asked
+
         write_error_report(report, rapport)
     if json_:
         print_json(report.to_dict())

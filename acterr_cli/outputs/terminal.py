@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from acterr_cli.engine.run import Computation
 from acterr_cli.errors import ERREUR
-from acterr_cli.importing import IMPORTE, REFUSE, ImportReport
 from acterr_cli.outputs.formatting import fr_number, fr_range, fr_value
 from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
+
+if TYPE_CHECKING:  # not loaded by a command that does not import (the readers behind it take ~30 ms)
+    from acterr_cli.engine.run import Computation
+    from acterr_cli.importing import ImportReport
 
 JSON_VERSION = 1
 # Headline figures, per ledger: shown in the terminal summary and on the Synthèse sheet.
@@ -48,6 +52,8 @@ def print_file_report(report: ImportReport, console: Console, verb: str) -> None
     import re
 
     from rich.markup import escape  # cell values and file names are user text, never markup
+
+    from acterr_cli.importing import IMPORTE, REFUSE
 
     def order(p):
         match = re.fullmatch(r"([A-Z]{1,3})(\d+)", p.cellule or "")
