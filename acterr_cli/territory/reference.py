@@ -100,18 +100,14 @@ class TerritorialReference:
     # ------------------------------------------------------------ normalisation
     @functools.cached_property
     def _code_index(self) -> pl.DataFrame:
-        """Every accepted code → (current commune, statut); current codes map to themselves."""
+        """Every accepted code → (current commune, statut); current codes map to themselves (a
+        code listed twice keeps its last meaning)."""
         current = self.communes.select(
             code_saisi="code", commune="code", statut=pl.lit("ok")
         )
         return pl.concat([current, self.correspondances.select(
             "code_saisi", "commune", statut="motif"
-        )])
-
-    @functools.cached_property
-    def _code_lookup(self) -> dict[str, tuple[str, str]]:
-        index = self._code_index
-        return dict(zip(index["code_saisi"], zip(index["commune"], index["statut"], strict=True), strict=True))
+        )]).unique("code_saisi", keep="last", maintain_order=True)
 
     def normalize_communes(self, codes: pl.Series) -> pl.DataFrame:
         """Raw commune codes → commune_saisie, commune (current code or null), statut.
@@ -120,26 +116,29 @@ class TerritorialReference:
         its lost leading zero back ('zero_ajoute' when that gives a current commune; the
         correspondence motive when it gives an old code); arrondissements, old codes,
         delegated and associated communes map to today's commune; otherwise 'inconnu' or,
-        for an empty cell, 'vide'. Only the distinct codes are looked up (a sheet or a national
-        file repeats the same few thousand codes).
+        for an empty cell, 'vide'. Only the distinct codes are looked up, by two joins (a sheet
+        or a national file repeats the same few thousand codes).
         """
         frame = pl.DataFrame({"commune_saisie": codes.cast(pl.Utf8)}).with_columns(_code=_clean_code(pl.col("commune_saisie")))
-        distinct = frame["_code"].unique()
-        found = [self._lookup_one(code) for code in distinct.to_list()]
-        table = pl.DataFrame({"_code": distinct, "commune": [f[0] for f in found], "statut": [f[1] for f in found]},
-                             schema={"_code": pl.Utf8, "commune": pl.Utf8, "statut": pl.Utf8})
+        index = self._code_index
+        padded = index.select(_padded="code_saisi", _commune0="commune", _statut0="statut")
+        code = pl.col("_code")
+        table = (
+            frame.select(code.unique())
+            .with_columns(_padded=pl.when(code.str.contains(r"^\d{4}$")).then(pl.lit("0") + code))
+            .join(index, left_on="_code", right_on="code_saisi", how="left")
+            .join(padded, on="_padded", how="left")
+            .select(
+                "_code",
+                commune=pl.coalesce("commune", "_commune0"),
+                statut=pl.when(code.is_null() | (code == "")).then(pl.lit("vide"))
+                .when(pl.col("statut").is_not_null()).then("statut")
+                .when(pl.col("_statut0") == "ok").then(pl.lit("zero_ajoute"))
+                .when(pl.col("_statut0").is_not_null()).then("_statut0")
+                .otherwise(pl.lit("inconnu")),
+            )
+        )
         return frame.join(table, on="_code", how="left", nulls_equal=True, maintain_order="left").select("commune_saisie", "commune", "statut")
-
-    def _lookup_one(self, code: str | None) -> tuple[str | None, str]:
-        if code is None or code == "":
-            return None, "vide"
-        lookup = self._code_lookup
-        if code in lookup:
-            return lookup[code]
-        if len(code) == 4 and code.isdigit() and "0" + code in lookup:
-            commune, statut = lookup["0" + code]
-            return commune, "zero_ajoute" if statut == "ok" else statut
-        return None, "inconnu"
 
     # ------------------------------------------------------------------- levels
     def level_columns(self, level: str) -> tuple[str, str]:
