@@ -312,3 +312,30 @@ def test_a_file_without_identity_beside_a_file_without_rows(tmp_path, monkeypatc
     by_file = {f.fichier: f for f in report.fichiers}
     assert [p.regle for p in by_file["mauvais.xlsx"].problemes] == ["siren"]
     assert by_file["vide.xlsx"].statut == "importe" and not report.internal_errors
+
+
+def test_hidden_rows_are_read_and_told(tmp_path):
+    """A row hidden by hand or filtered out is read like the others (its dwellings count), and the
+    import says which rows were hidden; a hidden empty row is not worth a word."""
+    path = builders.write_org_a(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb["Patrimoine"].row_dimensions[5].hidden = True  # Blagnac, 250 dwellings
+    wb["Patrimoine"].row_dimensions[40].hidden = True  # empty
+    wb.save(path)
+    report = api.import_paths(tmp_path / "espace", [path])
+    hidden = [p for p in report.problems if p.regle == "ligne_masquee"]
+    assert [(p.feuille, p.cellule, p.gravite, p.valeur) for p in hidden] == [("Patrimoine", "A5", AVERTISSEMENT, "5")]
+    assert "1 ligne(s) masquée(s)" in hidden[0].message
+    assert facts(tmp_path / "espace", "patrimoine")["logements"].sum() == 800 + 250
+
+
+def test_hidden_rows_of_an_xlsx_liasse_are_told(tmp_path):
+    source = builders.write_liasse(tmp_path)
+    wb = openpyxl.Workbook()
+    for line in source.read_text(encoding="utf-8").splitlines():
+        wb.active.append(line.split(";"))
+    wb.active.row_dimensions[2].hidden = True
+    path = tmp_path / "liasse.xlsx"
+    wb.save(path)
+    report = api.verify_paths([path])
+    assert [(p.cellule, p.regle, p.valeur) for p in report.problems if p.regle == "ligne_masquee"] == [("A2", "ligne_masquee", "2")]

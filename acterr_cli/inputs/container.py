@@ -28,6 +28,7 @@ MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one inflated sheet, shared strings… (�
 MAX_TOTAL_BYTES = 160 * 1024 * 1024
 MAX_ROWS = 200_000  # a questionnaire sheet beyond this is refused (bounded memory)
 MAX_REPORTED_FORMULAS = 200
+MAX_REPORTED_HIDDEN_ROWS = 200
 _CHUNK = 1 << 20
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -39,6 +40,9 @@ _REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
 # A cell holding an Excel error (« #DIV/0! »): calamine gives it as an empty cell.
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>/]*)>(.*?)</c>', re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+# A row hidden by hand or by a filter (Excel writes hidden="1", LibreOffice hidden="true").
+_HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_ROW_NUMBER = re.compile(rb'\br="([0-9]{1,7})"')
 MAX_DEFLATE_RATIO = 1032
 KEPT_BYTES = 256 * 1024  # xlsx worksheets up to this size are kept inflated (number formats are looked up in them)
 STYLES = "xl/styles.xml"
@@ -57,6 +61,7 @@ class ContainerScan:
     formulas_without_value: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
     errors_known: bool = False
+    hidden_rows: dict[str, list[int]] = field(default_factory=dict)  # sheet -> Excel row numbers (xlsx)
     members: dict[str, str] = field(default_factory=dict)  # xlsx worksheet member -> sheet name
     kept: dict[str, bytes] = field(default_factory=dict)  # small xlsx members the reader needs again (styles, sheets)
 
@@ -189,6 +194,7 @@ def _scan_member(zf, info, name: str, total_before: int, scan: ContainerScan, sh
             rows += buffer.count(b"<row", 0, cut)
         _formulas_without_value(buffer, cut, scan.formulas_without_value.setdefault(sheet, []))
         _error_cells(buffer, cut, scan.errors.setdefault(sheet, {}))
+        _hidden_rows(buffer, cut, scan.hidden_rows.setdefault(sheet, []))
         tail = buffer[cut:]
         if len(tail) > 8 * _CHUNK:  # a single « cell » of megabytes: not what a spreadsheet writes
             raise InvalidDataError(f"{name}, feuille {sheet} : structure de feuille anormale (cellule de plusieurs Mo).")
@@ -223,6 +229,17 @@ def _error_cells(xml: bytes, end: int, found: dict[str, str]) -> None:
         if ref:
             shown = value.group(1).decode("utf-8", "replace").strip() if value else ""
             found[ref.group(1).decode()] = shown or "#ERREUR"
+
+
+def _hidden_rows(xml: bytes, end: int, found: list[int]) -> None:
+    if len(found) >= MAX_REPORTED_HIDDEN_ROWS or xml.find(b"hidden=", 0, end) < 0:
+        return
+    for match in _HIDDEN_ROW.finditer(xml, 0, end):
+        number = _ROW_NUMBER.search(match.group(0))
+        if number:
+            found.append(int(number.group(1)))
+            if len(found) >= MAX_REPORTED_HIDDEN_ROWS:
+                return
 
 
 def _scan_ods_content(zf, info, name: str, total_before: int) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from acterr_cli.errors import InvalidDataError, Problem
+from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_FILE_BYTES, MAX_ROWS, STYLES, inspect_workbook
 from acterr_cli.inputs.formats import percent_cells, percent_styles, styled_cells
@@ -53,6 +53,7 @@ class Grid:
     col_offset: int = 0
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     percent_lookup: Callable[[list[str]], set[str]] | None = None  # cells shown as percentages (see formats.py)
+    hidden_rows: list[int] = field(default_factory=list)  # frame rows hidden in the workbook (xlsx), by hand or by a filter
 
     def cell(self, row_index: int, col_index: int) -> str:
         return f"{column_letter(col_index + self.col_offset)}{row_index + 1}"
@@ -110,7 +111,8 @@ class Workbook:
             long_cell = overlong_cell(data, offset)
             if long_cell:
                 raise _located(self.path, sheet, long_cell, _TOO_LONG, "taille")
-        grid = Grid(sheet, data, offset, {}, functools.partial(self.percent_cells, sheet))
+        grid = Grid(sheet, data, offset, {}, functools.partial(self.percent_cells, sheet),
+                    [n - 1 for n in self._scan.hidden_rows.get(sheet, []) if 0 < n <= data.height])
         if errors is None:
             _add_cells(grid, self._scan.errors.get(sheet, {}).items())
         else:
@@ -135,6 +137,18 @@ class Workbook:
 
     def too_long(self, sheet: str, cell: str) -> InvalidDataError:
         return _located(self.path, sheet, cell, _TOO_LONG, "taille")
+
+
+def hidden_rows_warning(path: Path, grid: Grid) -> Problem | None:
+    """Rows hidden in the workbook (by hand, or filtered out) are read like the others, yet whoever
+    filled it in may not have seen them: said once per sheet, naming the rows that hold something."""
+    rows = [i for i in grid.hidden_rows if any(v is not None for v in grid.frame.row(i))]
+    if not rows:
+        return None
+    listed = ", ".join(str(i + 1) for i in rows[:10]) + (" …" if len(rows) > 10 else "")
+    return Problem(fichier=path.name, feuille=grid.sheet, cellule=grid.cell(rows[0], 0), regle="ligne_masquee", gravite=AVERTISSEMENT,
+                   valeur=listed, message=f"{len(rows)} ligne(s) masquée(s) dans le classeur (n° {listed}) : elles sont lues comme "
+                                          "les autres ; supprimez-les si elles ne doivent pas compter.")
 
 
 def _located(path: Path, sheet: str, cell: str | None, message: str, rule: str) -> InvalidDataError:

@@ -20,7 +20,7 @@ from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import MAX_CELL_CHARS
 from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import check_exercice, check_rows
-from acterr_cli.inputs.excel import Grid, Workbook, overlong_cell
+from acterr_cli.inputs.excel import Grid, Workbook, hidden_rows_warning, overlong_cell
 from acterr_cli.inputs.model import QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.inputs.tables import (
     EXCEL_ERROR,
@@ -68,6 +68,9 @@ def read_questionnaire(path: Path, reference: TerritorialReference, workbook: Wo
         actual = workbook.find_sheet(sheet.name)
         if actual is not None:
             draft.tables[sheet.name] = workbook.grid(actual, check_cells=False)
+    for grid in [draft.organisme, *draft.tables.values()]:
+        if grid is not None and grid.hidden_rows and (problem := hidden_rows_warning(parsed.path, grid)):
+            parsed.problems.append(problem)
     return draft
 
 
