@@ -222,6 +222,17 @@ def test_commune_names(tmp_path):
     assert by_cell["A6"].gravite == ERREUR and "32389" in by_cell["A6"].message  # many Saint-Martin: candidates listed
 
 
+def test_misspelt_commune_names_get_suggestions_never_guesses(tmp_path):
+    rows = [{"commune": "31555", "logements": 10}, {"commune": "Toulouze", "logements": 5}, {"commune": "Colomier", "logements": 1},
+            {"commune": "Zzyzxville", "logements": 1}]
+    report = api.verify_paths([builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Patrimoine": rows})])
+    by_cell = {p.cellule: p for p in report.problems}
+    assert by_cell["A5"].gravite == ERREUR and "vouliez-vous dire 31555 (Toulouse, 31)" in by_cell["A5"].message
+    assert by_cell["A6"].gravite == ERREUR and "vouliez-vous dire 31149 (Colomiers, 31)" in by_cell["A6"].message
+    assert by_cell["A7"].gravite == ERREUR and "aucune commune de ce nom" in by_cell["A7"].message
+    assert "vouliez-vous" not in by_cell["A7"].message
+
+
 def test_excel_error_in_the_organisme_sheet(tmp_path):
     path = builders.write_org_a(tmp_path)
     wb = openpyxl.load_workbook(path)

@@ -444,7 +444,11 @@ def _unknown_commune(value: str, line: int, column: qs.Column, part: Part, helpe
                     f"nom de commune compris comme {found.code} ({found.nom}, département {found.departement}) ; "
                     "saisissez plutôt le code INSEE.", AVERTISSEMENT, line)
             return found.code
-        hint = f" ; communes de ce nom : {describe(candidates[:5])}" if candidates else ""
+        if candidates:
+            hint = f" ; communes de ce nom : {describe(candidates[:5])}"
+        else:
+            close = helper.close_names(value, departements)
+            hint = f" ; aucune commune de ce nom, vouliez-vous dire {describe(close)} ?" if close else " ; aucune commune de ce nom"
         ctx.add(cell, column, value, "commune",
                 f"« {column.label} » attend un code INSEE (ex. 31555), pas un nom de commune{hint}.", ERREUR, line)
         return None

@@ -3,11 +3,13 @@
 Two things people do: type a code with a slip of the finger (a digit swapped, lost or doubled),
 or type the commune's *name*. A name is accepted only when it designates a single commune of
 the départements found elsewhere in the column (or written next to it, « Blagnac (31) »): « Saint-
-Martin » alone is 30 communes. A code is never guessed: close codes are only suggested.
+Martin » alone is 30 communes. Neither a code nor a name is ever guessed: close codes and
+names spelt nearly alike (« Toulouze ») are only suggested.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import unicodedata
@@ -18,6 +20,7 @@ import polars as pl
 from acterr_cli.territory.reference import TerritorialReference
 
 MAX_SUGGESTIONS = 3
+NAME_SIMILARITY = 0.85  # difflib ratio: « toulouze » / « toulouse » 0.88, « colomier » / « colomiers » 0.94
 _DEPT_HINT = re.compile(r"\(\s*(\d[\dAB]|9[78]\d)\s*\)\s*$", re.I)
 
 
@@ -62,6 +65,30 @@ class CommuneHelper:
         if len(local) == 1:
             return local[0], candidates
         return None, local or candidates
+
+    def close_names(self, text: str, departements: set[str]) -> list[Commune]:
+        """Communes whose name is spelt nearly like `text` (« Toulouze », « Colomier »), looked
+        for in the départements found elsewhere in the column (or written next to the name), else
+        in the whole country."""
+        hint = _DEPT_HINT.search(text)
+        if hint:
+            departements = {hint.group(1).upper()}
+            text = text[: hint.start()]
+        key = name_key(text)
+        if len(key) < 4:
+            return []
+        keys = [k for d in sorted(departements) for k in self._names_by_departement.get(d, [])] or list(self.by_name)
+        close = difflib.get_close_matches(key, keys, n=MAX_SUGGESTIONS, cutoff=NAME_SIMILARITY)
+        found = {c: self.by_code[c] for k in close for c in self.by_name[k] if c in self.by_code}  # closest first
+        return sorted(found.values(), key=lambda c: c.departement not in departements)[:MAX_SUGGESTIONS]
+
+    @functools.cached_property
+    def _names_by_departement(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key, codes in self.by_name.items():
+            for d in {self.by_code[c].departement for c in codes if c in self.by_code}:
+                out.setdefault(d, []).append(key)
+        return out
 
     def suggestions(self, text: str, departements: set[str]) -> list[Commune]:
         """Current communes whose code is one keystroke away from `text` (old codes included),
