@@ -42,6 +42,7 @@ from acterr_cli.referentiel.model import LEDGER_LABELS
 
 SHEET, TABLE = "Par organisme", "Par_organisme"
 SUBTITLE_WIDTH = 150  # the subtitle is wrapped over the first screen's columns, not over every indicator
+NAME_WIDTH, MAX_NAME_WIDTH = 28, 46  # name columns (territory, organisation), in characters
 PRINT_SCALE = 60  # % : the names and a dozen indicators per A4 landscape page, as small as the other sheets fitted to width
 
 
@@ -83,19 +84,26 @@ def indicator_codes(data: ReportData) -> list[str]:
     return [c for c in data.labels if c in present]
 
 
+def _name_width(narrowest: int, names: list[str]) -> int:
+    """A name column as wide as its longest name (EPCI names run to 59 characters), within
+    bounds: the names and a dozen indicators still fit an A4 landscape page."""
+    return min(MAX_NAME_WIDTH, max(narrowest, max(map(len, names), default=0) + 2))
+
+
 def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet(SHEET)
     per_territory = data.kind != TERRITOIRE
     # the first two columns name the line: frozen on screen, repeated on every printed page
-    fixed = ([("Territoire", 28, lambda x: x.territoire), ("Organisme", 28, lambda x: x.organisme),
+    fixed = ([("Territoire", NAME_WIDTH, lambda x: x.territoire), ("Organisme", NAME_WIDTH, lambda x: x.organisme),
               ("Code territoire", 10, lambda x: x.code_territoire)] if per_territory
-             else [("Organisme", 30, lambda x: x.organisme)]) + [("SIREN", 10, lambda x: x.siren)]
+             else [("Organisme", NAME_WIDTH, lambda x: x.organisme)]) + [("SIREN", 10, lambda x: x.siren)]
     codes = indicator_codes(data)
     units = [data.labels[c]["unite"] or "" for c in codes]
     ledgers = [data.labels[c]["registre"] for c in codes]
-    widths = [w for _, w, _ in fixed] + [14 if is_money(u) else 12 for u in units]
     band_row, header_row = 3, 4
     rows, cut = fit_rows(organisation_lines(data), header_row, tables.EXCEL_MAX_ROWS - 2)  # room for the legend
+    widths = [_name_width(w, [get(line) for line in rows]) if w >= NAME_WIDTH else w for _, w, get in fixed]
+    widths += [14 if is_money(u) else 12 for u in units]
     shown = [w for i, w in enumerate(widths) if sum(widths[: i + 1]) <= SUBTITLE_WIDTH] or widths[:1]
     heading(ws, fmt, data.title, f"{_subtitle(data, len(rows))} {_legend(data)}" + (f" {cut}" if cut else ""), shown)
     for j, w in enumerate(widths):
