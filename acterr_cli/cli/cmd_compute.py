@@ -46,5 +46,8 @@ def compute_cmd(
         terminal.print_summary(results, computation.level, console_out)
         terminal.print_checks(computation.meta.get("controles", []), console_err)
         console_err.print(f"{computation.results.height} résultats enregistrés dans {ctx.obj.espace} (niveau {computation.level}).")
+        # Let this level's results go before the next level is computed: a COMMUNE run's are
+        # hundreds of megabytes, and kept they would add to the next level's working memory.
+        del computation, results
     if json_:
         print_json(documents[0] if len(documents) == 1 else {"version": 1, "calculs": documents})
