@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace",
-    "import_paths", "verify_paths", "compute_level", "results_for", "explain_figure", "load_referentiel",
+    "import_paths", "verify_paths", "compute_level", "compute_levels", "results_for", "explain_figure", "load_referentiel",
 ]
 
 
@@ -65,6 +67,32 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
         if store:
             ws.save_results(_results_name(computation.level, exercice), computation.results, computation.meta)
     return computation
+
+
+def compute_levels(espace: Path, levels: list[str], exercice: int | None = None, referentiel: Referentiel | None = None,
+                   wait_seconds: float = 0.0) -> Iterator[tuple[Computation, Future]]:
+    """Compute and store several levels, one after the other, under one lock. Each level's
+    results are written by a background thread while the caller shows them and the next level
+    is computed (a COMMUNE run writes millions of rows, which takes about as long as computing
+    the next level). Yields each computation with the future of its write: `.result()` returns
+    once the file is written, or raises its error. Every write is over when the iteration ends
+    (or is closed), before the lock is released."""
+    ws = _existing_workspace(espace)
+    referentiel = referentiel or load_referentiel()
+    # Under the lock from the first read: an import cannot replace facts while they are read.
+    with ws.locked(wait_seconds), ThreadPoolExecutor(1, thread_name_prefix="acterr-resultats") as writer:
+        reference = TerritorialReference.load()
+        writes: list[Future] = []
+        for level in levels:
+            if failed := [w for w in writes if w.done() and w.exception() is not None]:
+                failed[0].result()  # a level could not be written: stop there, with its error
+            computation = compute(ws, reference, referentiel, level, exercice)
+            writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
+                                        computation.meta))
+            yield computation, writes[-1]
+            del computation  # its results are the writer's now: let them go once written
+        for write in writes:
+            write.result()
 
 
 def results_for(espace: Path, level: str, exercice: int | None = None, referentiel: Referentiel | None = None) -> Computation:

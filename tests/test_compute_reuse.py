@@ -45,3 +45,35 @@ def test_a_level_does_not_depend_on_the_levels_computed_before(espace):
     for level in ("COMMUNE", "EPCI", "QPV", "DEPARTEMENT"):
         api.compute_level(espace, level, store=False)
     assert_frame_equal(api.compute_level(espace, "FRANCE", store=False).results, alone)
+
+
+def test_several_levels_are_written_as_computed_one_by_one(espace):
+    """compute_levels writes each level while the next one is computed: once its write is over,
+    every file holds what compute_level gives for that level alone."""
+    levels = ["COMMUNE", "EPCI", "FRANCE"]
+    written = []
+    for computation, stored in api.compute_levels(espace, levels):
+        stored.result()
+        written.append(computation.level)
+    assert written == levels
+    ws = api.Workspace.open(espace, create=False)
+    for level in levels:
+        results, meta = ws.load_results(level)
+        assert meta["niveau"] == level and meta["generation"] == ws.generation
+        assert_frame_equal(results, api.compute_level(espace, level, store=False).results)
+
+
+def test_a_write_that_fails_stops_the_run_with_its_error(espace, monkeypatch):
+    def refuse(self, level, results, meta):
+        raise OSError(f"disque plein ({level})")
+
+    monkeypatch.setattr(api.Workspace, "save_results", refuse)
+    computed = []
+    try:
+        for computation, _stored in api.compute_levels(espace, ["EPCI", "REGION", "FRANCE"]):
+            computed.append(computation.level)
+    except OSError as exc:
+        assert "disque plein (EPCI)" in str(exc)
+    else:
+        raise AssertionError("the failed write was not reported")
+    assert computed[0] == "EPCI"

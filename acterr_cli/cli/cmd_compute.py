@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Optional
 
 import typer
@@ -34,17 +35,38 @@ def compute_cmd(
             terminal.print_explanation(document, console_out)
         return
     referentiel = ctx.obj.load_referentiel()
+    levels = [t for t in territoire.split(",") if t.strip()]
     documents = []
-    for level in [t for t in territoire.split(",") if t.strip()]:
-        computation = api.compute_level(ctx.obj.espace, level, exercice, referentiel=referentiel)
-        results = terminal.filter_code(computation.results, code)
-        if code and results.is_empty():
-            raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")
-        if json_:
-            documents.append(terminal.results_document(computation, results))
-            continue
-        terminal.print_summary(results, computation.level, console_out)
-        terminal.print_checks(computation.meta.get("controles", []), console_err)
-        console_err.print(f"{computation.results.height} résultats enregistrés dans {ctx.obj.espace} (niveau {computation.level}).")
+    written = None  # the level shown last: its line « … résultats enregistrés » once its file is written
+
+    def announce_written() -> None:
+        nonlocal written
+        if written is not None:
+            future, count, level = written
+            future.result()
+            console_err.print(f"{count} résultats enregistrés dans {ctx.obj.espace} (niveau {level}).")
+            written = None
+
+    # Each level's results are written while the next one is computed (see api.compute_levels):
+    # its « enregistrés » line comes once the file is on disk, at the same place in the output.
+    computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel)
+    with closing(computations):
+        try:
+            for computation, stored in computations:
+                announce_written()
+                results = terminal.filter_code(computation.results, code)
+                if code and results.is_empty():
+                    raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")
+                if json_:
+                    documents.append(terminal.results_document(computation, results))
+                    continue
+                terminal.print_summary(results, computation.level, console_out)
+                terminal.print_checks(computation.meta.get("controles", []), console_err)
+                written = (stored, computation.results.height, computation.level)
+                # Let this level's results go as soon as they are written: a COMMUNE run's are
+                # hundreds of megabytes, and kept they would add to the next level's working memory.
+                del computation, results
+        finally:  # also when a later level fails: the levels already written are said so
+            announce_written()
     if json_:
         print_json(documents[0] if len(documents) == 1 else {"version": 1, "calculs": documents})

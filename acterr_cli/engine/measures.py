@@ -231,15 +231,15 @@ class MeasureBase:
     exercice and a `<measure>__fourni` flag per measure the organisation provided somewhere
     (even in a commune outside every territory); orgs: one row per organisation × exercice
     (organisation-level measures, names); footprint: the communes of its dwellings and
-    operations, with their codes; purchases: Achats summed per operation commune × supplier
-    commune (ECO-04) with the codes of both (`op_code_…`, `f_code_…`), or None."""
+    operations, with their codes; purchases_by_operation, purchases_by_supplier_epci: the Achats
+    reduced for ECO-04 at every level (see _purchases), or None."""
 
     by_commune: pl.DataFrame
     provided: pl.DataFrame
     orgs: pl.DataFrame
     footprint: pl.DataFrame
-    purchases: pl.DataFrame | None
-    purchases_located: bool  # purchases give the operation's commune
+    purchases_by_operation: pl.DataFrame | None  # None also when the lines give no operation commune
+    purchases_by_supplier_epci: pl.DataFrame | None
 
 
 _BASES: dict[tuple, MeasureBase] = {}
@@ -275,10 +275,11 @@ def _make_base(reader: FactReader, reference: TerritorialReference, exercice: in
         sums.append(rows.filter(pl.any_horizontal([pl.col(m).is_not_null() for m in measures]))
                     .group_by("siren", "exercice", "commune").agg([pl.col(m).sum() for m in measures]))
         flags.append(rows.group_by("siren", "exercice").agg([pl.col(m).is_not_null().any().alias(f"{m}__fourni") for m in measures]))
-    purchases, located = _purchases(reader, exercice, places)
+    purchases = _purchases(reader, exercice, places)
     totals = _organisation_totals(reader, exercice)
     # Everything in one go: Polars runs these passes over the same facts side by side.
-    frames = pl.collect_all([*sums, *flags, *totals.values(), *([purchases] if purchases is not None else [])])
+    frames = pl.collect_all([*sums, *flags, *totals.values(), *purchases.values()])
+    purchases = dict(zip(purchases, frames[len(frames) - len(purchases):], strict=True))
     by_commune = _joined(frames[:len(sums)], ["siren", "exercice", "commune"])
     provided = _joined(frames[len(sums):len(sums) + len(flags)], ["siren", "exercice"])
     provided = provided.with_columns([pl.when(pl.col(c)).then(True).otherwise(None).alias(c) for c in provided.columns
@@ -288,7 +289,7 @@ def _make_base(reader: FactReader, reference: TerritorialReference, exercice: in
         by_commune.join(places, on="commune", how="left", maintain_order="left"),
         provided, _organisation_facts(reader, exercice, totals),
         _footprint(reader, exercice).collect().join(places, on="commune", how="left", maintain_order="left"),
-        frames[-1] if purchases is not None else None, located,
+        purchases.get("by_operation"), purchases.get("by_supplier_epci"),
     )
 
 
@@ -557,21 +558,35 @@ def _has_columns(scan: pl.LazyFrame, m: FactMeasure) -> bool:
     return needed <= set(scan.collect_schema().names())
 
 
-def _purchases(reader: FactReader, exercice: int | list[int] | None, places: pl.DataFrame) -> tuple[pl.LazyFrame | None, bool]:
-    """Achats summed per organisation × exercice × operation commune × supplier commune, with
-    the codes of both communes' territories (`op_code_…`, `f_code_…`), for ECO-04 at every
-    level; whether the lines give the operation's commune at all."""
+def _purchases(reader: FactReader, exercice: int | list[int] | None, places: pl.DataFrame) -> dict[str, pl.LazyFrame]:
+    """The Achats reduced once for ECO-04 at every level (see _anchoring), from the lines summed
+    per organisation × exercice × operation commune × supplier commune (hundreds of thousands of
+    rows, that each level would otherwise go through again):
+    - by_operation: per organisation × exercice × operation commune, with that commune's codes
+      (`op_code_…`), the purchases (`montant_ht_eur`) and, for each level, those from a supplier
+      in the operation's territory at that level (`ancres_code_…`); only when the lines give the
+      operation's commune;
+    - by_supplier_epci: per organisation × exercice × supplier's EPCI (`f_code_epci`), the
+      purchases, for the FRANCE level.
+    Empty without purchase amounts."""
     scan = _sheet_scan(reader, qs.ACHATS)
     if scan is None or "montant_ht_eur" not in scan.collect_schema().names():
-        return None, False
+        return {}
     located = "commune_operation" in scan.collect_schema().names()
     keys = ["siren", "exercice", *(["commune_operation"] if located else []), "commune_fournisseur"]
-    frame = _exercice_filter(scan, exercice).group_by(keys).agg(pl.col("montant_ht_eur").cast(pl.Float64).sum())
-    for prefix, commune in (("op_", "commune_operation"), ("f_", "commune_fournisseur")):
-        if commune in keys:
-            frame = frame.join(places.lazy().rename({c: prefix + c for c in places.columns}), left_on=commune,
-                               right_on=prefix + "commune", how="left", maintain_order="left")
-    return frame, located
+    lines = _exercice_filter(scan, exercice).group_by(keys).agg(pl.col("montant_ht_eur").cast(pl.Float64).sum())
+    lines = lines.join(places.lazy().rename({c: f"f_{c}" for c in places.columns}), left_on="commune_fournisseur",
+                       right_on="f_commune", how="left", maintain_order="left")
+    reduced = {"by_supplier_epci": lines.group_by("siren", "exercice", "f_code_epci").agg(pl.col("montant_ht_eur").sum())}
+    if located:
+        lines = lines.join(places.lazy().rename({c: f"op_{c}" for c in places.columns}), left_on="commune_operation",
+                           right_on="op_commune", how="left", maintain_order="left")
+        amount = pl.col("montant_ht_eur")
+        reduced["by_operation"] = lines.group_by("siren", "exercice", "commune_operation").agg(
+            *[pl.col(f"op_{code}").first() for code in _LEVEL_CODES], amount.sum(),
+            *[pl.when(pl.col(f"f_{code}") == pl.col(f"op_{code}")).then(amount).otherwise(0.0).sum().alias(f"ancres_{code}")
+              for code in _LEVEL_CODES])
+    return reduced
 
 
 def _anchoring(base: MeasureBase, code_col: str, tmap: pl.DataFrame, whole_country: bool) -> pl.DataFrame:
@@ -579,24 +594,24 @@ def _anchoring(base: MeasureBase, code_col: str, tmap: pl.DataFrame, whole_count
     territory, and those bought from suppliers of the same territory. For a whole organisation
     (FRANCE level) its territory is the set of EPCI where it owns dwellings (REFERENTIEL)."""
     schema = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, **{m: pl.Float64 for m in ANCHORING_MEASURES}}
-    if base.purchases is None or (not whole_country and not base.purchases_located):
+    achats = base.purchases_by_supplier_epci if whole_country else base.purchases_by_operation
+    if achats is None:
         return pl.DataFrame(schema=schema)
-    achats = base.purchases.lazy()
     if whole_country:
         footprint = (base.footprint.lazy().select("siren", "exercice", "code_epci").drop_nulls().unique()
                      .with_columns(pl.lit(True).alias("_local")))
         frame = (
-            achats.group_by("siren", "exercice", "f_code_epci").agg(pl.col("montant_ht_eur").sum())
+            achats.lazy()
             .join(footprint, left_on=["siren", "exercice", "f_code_epci"], right_on=["siren", "exercice", "code_epci"], how="left")
             .select("siren", "exercice", pl.lit(tmap["code_territoire"][0]).alias("code_territoire"),
                     pl.col("montant_ht_eur").alias("perimetre"),
                     pl.when(pl.col("_local")).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
         )
     else:
-        operation, supplier = pl.col(f"op_{code_col}"), pl.col(f"f_{code_col}")
-        frame = achats.filter(operation.is_not_null()).select(
+        operation = pl.col(f"op_{code_col}")
+        frame = achats.lazy().filter(operation.is_not_null()).select(
             "siren", "exercice", operation.alias("code_territoire"), pl.col("montant_ht_eur").alias("perimetre"),
-            pl.when(supplier == operation).then(pl.col("montant_ht_eur")).otherwise(0.0).alias("ancres"))
+            pl.col(f"ancres_{code_col}").alias("ancres"))
     return (
         frame.group_by(KEYS).agg(pl.col("perimetre").sum().alias("achats_perimetre_eur"), pl.col("ancres").sum().alias("achats_ancres_eur"))
         .collect().cast(schema).select(list(schema))

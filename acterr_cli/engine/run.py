@@ -46,11 +46,17 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         results = with_evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
         rows = evaluator.derive(rows)
-        results = pl.concat([evaluator.consolidate(rows), evaluator.per_organisation(rows)])
+        # One chunk from the start: the sort gathers from it (see in_report_order).
+        results = pl.concat([evaluator.consolidate(rows), evaluator.per_organisation(rows)], rechunk=True)
+        # From here on only the names behind the ranks are needed: the wide rows (hundreds of
+        # columns, a quarter of a million rows at COMMUNE) are let go before the results are
+        # sorted and expanded, the moment when the most memory is in use.
+        names = rows.select("_t", "code_territoire", "nom_territoire", "_s", "siren")
+        del rows
         results = with_evolution(in_report_order(results))
         if exercice is not None:
             results = results.filter(pl.col("exercice") == exercice)
-        results = evaluator.expand(results, rows, level)
+        results = evaluator.expand(results, names, level)
     meta = _meta(ws, reference, referentiel, level, exercice)
     meta["controles"] = liasse_vs_questionnaire(ws, exercice)
     return Computation(level, results, meta)
