@@ -12,6 +12,7 @@ import fnmatch
 import json
 import time
 import tomllib
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -142,14 +143,19 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log) -> int:
 
 
 def _compute(config: RunConfig, referentiel, report: dict, log: Log) -> None:
-    for level in config.niveaux:
-        t0 = time.monotonic()
-        computation = api.compute_level(config.espace, level, config.exercice, referentiel=referentiel, wait_seconds=config.attendre)
-        calculated = computation.results.filter(computation.results["statut"] == "calcule").height
-        entry = {"niveau": computation.level, "resultats": computation.results.height, "calcules": calculated,
-                 "duree_s": round(time.monotonic() - t0, 3)}
-        report["calculs"].append(entry)
-        log(f"calcul {computation.level} : {entry['resultats']} résultats ({calculated} calculés) en {entry['duree_s']} s")
+    """Every level under one lock, as `acterr compute` does (each level's results written while
+    the next is computed); a level's duration is its computation's."""
+    t0 = time.monotonic()
+    computations = api.compute_levels(config.espace, config.niveaux, config.exercice, referentiel=referentiel,
+                                      wait_seconds=config.attendre)
+    with closing(computations):
+        for computation, _ in computations:
+            calculated = computation.results.filter(computation.results["statut"] == "calcule").height
+            entry = {"niveau": computation.level, "resultats": computation.results.height, "calcules": calculated,
+                     "duree_s": round(time.monotonic() - t0, 3)}
+            report["calculs"].append(entry)
+            log(f"calcul {computation.level} : {entry['resultats']} résultats ({calculated} calculés) en {entry['duree_s']} s")
+            t0 = time.monotonic()
 
 
 def _reports(config: RunConfig, referentiel, report: dict, log: Log) -> None:
