@@ -274,11 +274,10 @@ def test_par_organisme_one_row_per_organisation_and_territory(workbook, inputs):
 def test_par_organisme_name_columns_fit_their_names():
     from acterr_cli.outputs.reports.by_organisation import MAX_NAME_WIDTH, NAME_WIDTH, _name_width
 
-    assert _name_width(NAME_WIDTH, ["Toulouse Métropole"]) == NAME_WIDTH  # short names: the usual width
-    longer = "CA Grand Montauban Communauté d'agglo"  # 37 characters: 39 wide (a character of margin each side)
-    assert len(longer) == 37 and _name_width(NAME_WIDTH, ["CC Cœur de Tarentaise", longer]) == 39
-    assert _name_width(NAME_WIDTH, ["x" * 80]) == MAX_NAME_WIDTH  # bounded: a dozen indicators still fit a page
-    assert _name_width(NAME_WIDTH, []) == NAME_WIDTH
+    assert _name_width(NAME_WIDTH, len("Toulouse Métropole")) == NAME_WIDTH  # short names: the usual width
+    assert _name_width(NAME_WIDTH, len("CA Grand Montauban Communauté d'agglo")) == 39  # 37 characters and a margin
+    assert _name_width(NAME_WIDTH, 80) == MAX_NAME_WIDTH  # bounded: a dozen indicators still fit a page
+    assert _name_width(NAME_WIDTH, 0) == NAME_WIDTH
 
 
 def test_par_organisme_blank_nc_and_partial_cells(tmp_path):

@@ -14,9 +14,7 @@ indicators per row (an organisation that only buys or employs somewhere may have
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from xlsxwriter.format import Format
+import polars as pl
 from xlsxwriter.workbook import Workbook
 
 from acterr_cli.engine.compute import CALCULE
@@ -35,7 +33,6 @@ from acterr_cli.outputs.reports.xlsx import (
     heading,
     is_money,
     note,
-    partial,
     print_setup,
 )
 from acterr_cli.referentiel.model import LEDGER_LABELS
@@ -46,36 +43,41 @@ NAME_WIDTH, MAX_NAME_WIDTH = 28, 46  # name columns (territory, organisation), i
 PRINT_SCALE = 60  # % : the names and a dozen indicators per A4 landscape page, as small as the other sheets fitted to width
 
 
-@dataclass
-class Line:
-    """One organisation on one territory: indicator → (value or None when not computable, coverage)."""
-
-    code_territoire: str
-    territoire: str
-    siren: str
-    organisme: str
-    cells: dict[str, tuple[float | None, float | None]]
-
-    @property
-    def dwellings(self) -> float:
-        value, _ = self.cells.get(DWELLINGS, (None, None))
-        return value or 0.0
+# How a cell of the table is shown (column `<code>|k` of `organisation_table`); null: no result.
+NOT_COMPUTED, COMPUTED, COMPUTED_PARTIAL = 0, 1, 2
 
 
-def organisation_lines(data: ReportData) -> list[Line]:
-    """Organisation × territory lines, territories in the ranking's order, then organisations by
-    dwellings there (largest first) and name."""
-    columns = data.org_frame.select("code_territoire", "nom_territoire", "siren", "raison_sociale", "indicateur",
-                                    "valeur", "statut", "couverture").to_dict(as_series=False)
-    by_pair: dict[tuple[str, str], Line] = {}
-    for code, name, siren, org, indicator, value, status, coverage in zip(*columns.values(), strict=True):
-        line = by_pair.get((code, siren))
-        if line is None:
-            line = by_pair[(code, siren)] = Line(code or "", name or code or "", siren or "", org or siren or "", {})
-        line.cells[indicator] = (value if status == CALCULE else None, coverage)
+def organisation_table(data: ReportData, codes: list[str]) -> pl.DataFrame:
+    """One row per organisation × territory, in the sheet's order (territories in the ranking's
+    order, then organisations by dwellings there, largest first, and name): the names, then for
+    each indicator its value (`<code>`, null unless computed) and how to show it (`<code>|k`: see
+    NOT_COMPUTED…; null where the organisation has no such result there). Built by a pivot of the
+    per-organisation frame: an EPCI overview of France has 168 000 such rows."""
+    results = data.org_frame.filter(pl.col("indicateur").is_in(codes))
+    shown = (pl.when(pl.col("statut") != CALCULE).then(NOT_COMPUTED)
+             .when(pl.col("couverture") < 100 - 1e-9).then(COMPUTED_PARTIAL).otherwise(COMPUTED))
+    long = results.select(
+        pl.col("code_territoire").fill_null(""), pl.col("siren").fill_null(""),
+        pl.coalesce("nom_territoire", "code_territoire", pl.lit("")).alias("territoire"),
+        pl.coalesce("raison_sociale", "siren", pl.lit("")).alias("organisme"),
+        "indicateur", pl.when(pl.col("statut") == CALCULE).then(pl.col("valeur")).alias("v"), shown.cast(pl.Int8).alias("k"),
+    )
+    pair = ["code_territoire", "siren"]
+    names = long.select(*pair, "territoire", "organisme").unique(pair, keep="first", maintain_order=True)
+    if long.is_empty():
+        return names.with_columns([pl.lit(None, pl.Float64).alias(c) for c in codes] + [pl.lit(None, pl.Int8).alias(f"{c}|k") for c in codes])
+    wide = long.pivot(on="indicateur", index=pair, values=["v", "k"], aggregate_function="last")
+    wide = wide.rename({f"{v}_{c}": (c if v == "v" else f"{c}|k") for v in ("v", "k") for c in long["indicateur"].unique()})
+    table = names.join(wide, on=pair, how="left", maintain_order="left").with_columns(
+        [pl.lit(None, pl.Float64).alias(c) for c in codes if c not in wide.columns]
+        + [pl.lit(None, pl.Int8).alias(f"{c}|k") for c in codes if f"{c}|k" not in wide.columns])
     order = {t.code: i for i, t in enumerate(data.territories)}
-    return sorted(by_pair.values(), key=lambda x: (order.get(x.code_territoire, len(order)), x.territoire.casefold(),
-                                                     -x.dwellings, x.organisme.casefold(), x.siren))
+    dwellings = pl.col(DWELLINGS).fill_null(0.0) if DWELLINGS in codes else pl.lit(0.0)
+    return table.sort(
+        pl.col("code_territoire").replace_strict(order, default=len(order), return_dtype=pl.Int64),
+        pl.col("territoire").str.to_lowercase(), -dwellings, pl.col("organisme").str.to_lowercase(), "siren",
+        maintain_order=True,
+    )
 
 
 def indicator_codes(data: ReportData) -> list[str]:
@@ -84,25 +86,27 @@ def indicator_codes(data: ReportData) -> list[str]:
     return [c for c in data.labels if c in present]
 
 
-def _name_width(narrowest: int, names: list[str]) -> int:
+def _name_width(narrowest: int, longest: int) -> int:
     """A name column as wide as its longest name (EPCI names run to 59 characters), within
     bounds: the names and a dozen indicators still fit an A4 landscape page."""
-    return min(MAX_NAME_WIDTH, max(narrowest, max(map(len, names), default=0) + 2))
+    return min(MAX_NAME_WIDTH, max(narrowest, longest + 2))
 
 
 def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet(SHEET)
     per_territory = data.kind != TERRITOIRE
     # the first two columns name the line: frozen on screen, repeated on every printed page
-    fixed = ([("Territoire", NAME_WIDTH, lambda x: x.territoire), ("Organisme", NAME_WIDTH, lambda x: x.organisme),
-              ("Code territoire", 10, lambda x: x.code_territoire)] if per_territory
-             else [("Organisme", NAME_WIDTH, lambda x: x.organisme)]) + [("SIREN", 10, lambda x: x.siren)]
+    fixed = ([("Territoire", NAME_WIDTH, "territoire"), ("Organisme", NAME_WIDTH, "organisme"),
+              ("Code territoire", 10, "code_territoire")] if per_territory
+             else [("Organisme", NAME_WIDTH, "organisme")]) + [("SIREN", 10, "siren")]
     codes = indicator_codes(data)
     units = [data.labels[c]["unite"] or "" for c in codes]
     ledgers = [data.labels[c]["registre"] for c in codes]
     band_row, header_row = 3, 4
-    rows, cut = fit_rows(organisation_lines(data), header_row, tables.EXCEL_MAX_ROWS - 2)  # room for the legend
-    widths = [_name_width(w, [get(line) for line in rows]) if w >= NAME_WIDTH else w for _, w, get in fixed]
+    table = organisation_table(data, codes)
+    rows, cut = fit_rows(range(table.height), header_row, tables.EXCEL_MAX_ROWS - 2)  # room for the legend
+    table = table.head(len(rows))
+    widths = [_name_width(w, table[column].str.len_chars().max() or 0) if w >= NAME_WIDTH else w for _, w, column in fixed]
     widths += [14 if is_money(u) else 12 for u in units]
     shown = [w for i, w in enumerate(widths) if sum(widths[: i + 1]) <= SUBTITLE_WIDTH] or widths[:1]
     heading(ws, fmt, data.title, f"{_subtitle(data, len(rows))} {_legend(data)}" + (f" {cut}" if cut else ""), shown)
@@ -131,19 +135,19 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     plain = [fmt.number(u) for u in units]
     orange = [fmt.number(u, font_color=ORANGE) for u in units]
     missing = fmt.missing()
-    for i, line in enumerate(rows):
+    columns = [column for _, _, column in fixed] + [c for code in codes for c in (code, f"{code}|k")]
+    for i, row in enumerate(table.select(columns).iter_rows()):
         r = header_row + 1 + i
-        for j, (_, _, get) in enumerate(fixed):
-            ws.write_string(r, j, get(line), text)
-        for k, code in enumerate(codes):
-            cell = line.cells.get(code)
-            if cell is None:
+        for j in range(first):
+            ws.write_string(r, j, row[j], text)
+        for k in range(len(codes)):
+            value, shown = row[first + 2 * k], row[first + 2 * k + 1]
+            if shown is None:
                 continue  # no result for this organisation here: a blank cell in the table
-            value, coverage = cell
-            if value is None:
+            if shown == NOT_COMPUTED:
                 ws.write_string(r, first + k, NOT_COMPUTABLE, missing)
             else:
-                ws.write_number(r, first + k, value, orange[k] if partial(coverage) else plain[k])
+                ws.write_number(r, first + k, value, orange[k] if shown == COMPUTED_PARTIAL else plain[k])
     if not rows:
         ws.write_string(header_row + 1, 0, "(aucun)", fmt.note())
     last = header_row + max(1, len(rows))
@@ -182,4 +186,4 @@ def _legend(data: ReportData) -> str:
             "(ou parquet), une ligne par résultat.")
 
 
-__all__ = ["SHEET", "TABLE", "Line", "organisation_lines", "indicator_codes", "write"]
+__all__ = ["SHEET", "TABLE", "organisation_table", "indicator_codes", "write"]
