@@ -83,16 +83,20 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
     with ws.locked(wait_seconds), ThreadPoolExecutor(1, thread_name_prefix="acterr-resultats") as writer:
         reference = TerritorialReference.load()
         writes: list[Future] = []
-        for level in levels:
-            if failed := [w for w in writes if w.done() and w.exception() is not None]:
-                failed[0].result()  # a level could not be written: stop there, with its error
-            computation = compute(ws, reference, referentiel, level, exercice)
-            writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
-                                        computation.meta))
-            yield computation, writes[-1]
-            del computation  # its results are the writer's now: let them go once written
-        for write in writes:
-            write.result()
+        try:
+            for level in levels:
+                if failed := [w for w in writes if w.done() and w.exception() is not None]:
+                    failed[0].result()  # a level could not be written: stop there, with its error
+                computation = compute(ws, reference, referentiel, level, exercice)
+                writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
+                                            computation.meta))
+                yield computation, writes[-1]
+                del computation  # its results are the writer's now: let them go once written
+        finally:
+            # Every write is over before the lock is released, and a failed one is never silent,
+            # even when the caller stopped early on an error of its own (the disk's comes first).
+            if failures := [e for w in writes if (e := w.exception()) is not None]:
+                raise failures[0]
 
 
 def results_for(espace: Path, level: str, exercice: int | None = None, referentiel: Referentiel | None = None) -> Computation:

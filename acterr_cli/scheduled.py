@@ -144,7 +144,8 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log) -> int:
 
 def _compute(config: RunConfig, referentiel, report: dict, log: Log) -> None:
     """Every level under one lock, as `acterr compute` does (each level's results written while
-    the next is computed); a level's duration is its computation's."""
+    the next is computed). A level's duration runs from the end of the one before (the first's
+    includes waiting for the lock and loading the reference)."""
     t0 = time.monotonic()
     computations = api.compute_levels(config.espace, config.niveaux, config.exercice, referentiel=referentiel,
                                       wait_seconds=config.attendre)

@@ -151,3 +151,24 @@ def test_real_entry_point_exit_codes(tmp_path):
     assert code("--espace", tmp_path / "absent", "compute") == 4
     assert code("compute", "--option-inconnue") == 2
     assert code("territoire", "zzzz-inexistant") == 4
+
+
+def test_a_full_disk_is_said_as_such_not_as_a_bug(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from acterr_cli.cli.app import main
+    from acterr_cli.workspace.store import Workspace
+
+    espace = tmp_path / "espace"
+    api.import_paths(espace, [builders.write_org_a(tmp_path)])
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(espace / "resultats"))
+
+    monkeypatch.setattr(Workspace, "save_results", full)
+    monkeypatch.setattr("sys.argv", ["acterr", "--espace", str(espace), "compute", "--territoire", "EPCI"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and "lecture ou écriture impossible" in err and "No space left" in err
+    assert "Erreur interne" not in err and "signalez" not in err

@@ -4,8 +4,10 @@ in Toulouse Métropole, by hand from builders.py: A 800 + 250, B 200."""
 
 import copy
 import shutil
+from contextlib import closing
 
 import builders
+import pytest
 from builders import TOULOUSE_METROPOLE, write_questionnaire
 from polars.testing import assert_frame_equal
 from test_indicators import pick
@@ -77,3 +79,18 @@ def test_a_write_that_fails_stops_the_run_with_its_error(espace, monkeypatch):
     else:
         raise AssertionError("the failed write was not reported")
     assert computed[0] == "EPCI"
+
+
+def test_a_failed_write_is_told_even_when_the_caller_stops_on_its_own_error(espace, monkeypatch):
+    """The caller stops after the first level (say, no result for the territory asked): the write
+    of that level failed meanwhile, and that is what the run ends with, not silence."""
+    def refuse(self, level, results, meta):
+        raise OSError(f"disque plein ({level})")
+
+    monkeypatch.setattr(api.Workspace, "save_results", refuse)
+    levels = api.compute_levels(espace, ["EPCI", "FRANCE"])
+    with pytest.raises(OSError, match=r"disque plein \(EPCI\)"), closing(levels):
+        for _computation, _stored in levels:
+            raise LookupError("aucun résultat pour ce territoire")
+    with api.Workspace.open(espace, create=False).locked(0):  # released: another run may start
+        pass

@@ -280,6 +280,30 @@ def test_par_organisme_name_columns_fit_their_names():
     assert _name_width(NAME_WIDTH, 0) == NAME_WIDTH
 
 
+def test_par_organisme_table_order_names_and_cell_kinds():
+    from types import SimpleNamespace
+
+    from acterr_cli.outputs.reports.by_organisation import COMPUTED, COMPUTED_PARTIAL, NOT_COMPUTED, organisation_table
+
+    rows = [  # territory, name, SIREN, organisation, indicator, value, status, coverage
+        ("1", "T1", "111", "Org A", "TER-00", 10.0, "calcule", 100.0),
+        ("1", "T1", "222", "Org B", "TER-00", 50.0, "calcule", 100.0),
+        ("1", "T1", "222", "Org B", "ECO-01", None, "calcule", 100.0),  # said computed, yet no value: n.c.
+        ("2", "T2", "111", "Org A", "ECO-01", 5.0, "calcule", 50.0),  # partial coverage
+        ("3", "", "333", "", "ECO-01", None, "non_calculable", 0.0),  # blank names: the codes instead
+    ]
+    frame = pl.DataFrame(rows, orient="row", schema=["code_territoire", "nom_territoire", "siren", "raison_sociale", "indicateur",
+                                                      "valeur", "statut", "couverture"])
+    data = SimpleNamespace(org_frame=frame, territories=[SimpleNamespace(code="2"), SimpleNamespace(code="1")])
+    table = organisation_table(data, ["TER-00", "ECO-01"])
+    # ranking's order (2, then 1, then the unranked 3), then dwellings there, largest first
+    assert table.select("code_territoire", "siren", "territoire", "organisme").rows() == [
+        ("2", "111", "T2", "Org A"), ("1", "222", "T1", "Org B"), ("1", "111", "T1", "Org A"), ("3", "333", "3", "333")]
+    assert table.select("TER-00", "TER-00|k", "ECO-01", "ECO-01|k").rows() == [
+        (None, None, 5.0, COMPUTED_PARTIAL), (50.0, COMPUTED, None, NOT_COMPUTED), (10.0, COMPUTED, None, None),
+        (None, None, None, NOT_COMPUTED)]
+
+
 def test_par_organisme_blank_nc_and_partial_cells(tmp_path):
     """Any set of indicators per line: a result missing for an organisation somewhere is a blank cell."""
     rows = hand_results([

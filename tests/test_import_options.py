@@ -224,13 +224,15 @@ def test_commune_names(tmp_path):
 
 def test_misspelt_commune_names_get_suggestions_never_guesses(tmp_path):
     rows = [{"commune": "31555", "logements": 10}, {"commune": "Toulouze", "logements": 5}, {"commune": "Colomier", "logements": 1},
-            {"commune": "Zzyzxville", "logements": 1}]
+            {"commune": "Zzyzxville", "logements": 1}, {"commune": "Montpelier", "logements": 1}]
     report = api.verify_paths([builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Patrimoine": rows})])
     by_cell = {p.cellule: p for p in report.problems}
-    assert by_cell["A5"].gravite == ERREUR and "vouliez-vous dire 31555 (Toulouse, 31)" in by_cell["A5"].message
+    assert by_cell["A5"].gravite == ERREUR and by_cell["A5"].message.endswith("vouliez-vous dire 31555 (Toulouse, 31) ?")
     assert by_cell["A6"].gravite == ERREUR and "vouliez-vous dire 31149 (Colomiers, 31)" in by_cell["A6"].message
     assert by_cell["A7"].gravite == ERREUR and "aucune commune de ce nom" in by_cell["A7"].message
     assert "vouliez-vous" not in by_cell["A7"].message
+    # none close in the column's département (31): looked for in the whole country
+    assert "vouliez-vous dire 34172 (Montpellier, 34)" in by_cell["A8"].message
 
 
 def test_excel_error_in_the_organisme_sheet(tmp_path):
@@ -326,18 +328,36 @@ def test_a_file_without_identity_beside_a_file_without_rows(tmp_path, monkeypatc
 
 
 def test_hidden_rows_are_read_and_told(tmp_path):
-    """A row hidden by hand or filtered out is read like the others (its dwellings count), and the
-    import says which rows were hidden; a hidden empty row is not worth a word."""
+    """A data row hidden by hand or filtered out is read like the others (its dwellings count), and
+    the import says which data rows were hidden; hidden titles, help lines, empty rows or notes
+    below the Total row are not data: not a word about them."""
     path = builders.write_org_a(tmp_path)
     wb = openpyxl.load_workbook(path)
-    wb["Patrimoine"].row_dimensions[5].hidden = True  # Blagnac, 250 dwellings
-    wb["Patrimoine"].row_dimensions[40].hidden = True  # empty
+    ws = wb["Patrimoine"]
+    ws["A6"], ws["A8"] = "Total", "Source : service patrimoine"
+    for row in (1, 2, 5, 8, *range(9, 300)):  # title, help, Blagnac (250 dwellings), the note, many empty rows
+        ws.row_dimensions[row].hidden = True
+    organisme = wb["Organisme"]
+    name_row = next(c.row for c in organisme["B"] if c.value == builders.ORG_A["raison_sociale"])
+    organisme.row_dimensions[name_row].hidden = True
+    organisme.row_dimensions[1].hidden = True
     wb.save(path)
     report = api.import_paths(tmp_path / "espace", [path])
-    hidden = [p for p in report.problems if p.regle == "ligne_masquee"]
-    assert [(p.feuille, p.cellule, p.gravite, p.valeur) for p in hidden] == [("Patrimoine", "A5", AVERTISSEMENT, "5")]
-    assert "1 ligne(s) masquée(s)" in hidden[0].message
+    hidden = [(p.feuille, p.cellule, p.gravite, p.valeur) for p in report.problems if p.regle == "ligne_masquee"]
+    assert sorted(hidden) == [("Organisme", f"A{name_row}", AVERTISSEMENT, str(name_row)), ("Patrimoine", "A5", AVERTISSEMENT, "5")]
+    assert "1 ligne(s) de données masquée(s)" in next(p.message for p in report.problems if p.regle == "ligne_masquee")
     assert facts(tmp_path / "espace", "patrimoine")["logements"].sum() == 800 + 250
+
+
+def test_a_hidden_data_row_after_many_empty_hidden_rows_is_told(tmp_path):
+    rows = [{"commune": "31555", "logements": 10}] + [{}] * 250 + [{"commune": "31069", "logements": 5}]
+    path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Patrimoine": rows})
+    wb = openpyxl.load_workbook(path)
+    for row in range(5, 257):
+        wb["Patrimoine"].row_dimensions[row].hidden = True
+    wb.save(path)
+    report = api.verify_paths([path])
+    assert [(p.cellule, p.valeur) for p in report.problems if p.regle == "ligne_masquee"] == [("A255", "255")]
 
 
 def test_hidden_rows_of_an_xlsx_liasse_are_told(tmp_path):

@@ -75,6 +75,14 @@ def main() -> None:
     except KeyboardInterrupt:
         console_err.print("Interrompu.")
         sys.exit(130)
+    except OSError as exc:  # the system's doing (disk full, rights), not a bug: said as such
+        where = f" : {exc.filename}" if exc.filename else ""
+        console_err.print(f"[bold red]Erreur[/] : lecture ou écriture impossible{where} ({exc.strerror or exc}). "
+                          "Vérifiez la place sur le disque et les droits du dossier (aucun fichier de l'espace de travail "
+                          "n'est laissé à moitié écrit).", highlight=False)
+        if debug or os.environ.get("ACTERR_DEBUG"):
+            console_err.print(traceback.format_exc(), highlight=False, markup=False)
+        sys.exit(int(ExitCode.INTERNAL))
     except Exception as exc:  # click usage errors and bugs
         usage = _usage_error(exc)
         if usage is not None:

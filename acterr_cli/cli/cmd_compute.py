@@ -42,10 +42,9 @@ def compute_cmd(
     def announce_written() -> None:
         nonlocal written
         if written is not None:
-            future, count, level = written
+            (future, count, level), written = written, None  # said once, even if its write failed
             future.result()
             console_err.print(f"{count} résultats enregistrés dans {ctx.obj.espace} (niveau {level}).")
-            written = None
 
     # Each level's results are written while the next one is computed (see api.compute_levels):
     # its « enregistrés » line comes once the file is on disk, at the same place in the output.

@@ -449,8 +449,9 @@ def _unknown_commune(value: str, line: int, column: qs.Column, part: Part, helpe
         else:
             close = helper.close_names(value, departements)
             hint = f" ; aucune commune de ce nom, vouliez-vous dire {describe(close)} ?" if close else " ; aucune commune de ce nom"
+        end = "" if hint.endswith("?") else "."
         ctx.add(cell, column, value, "commune",
-                f"« {column.label} » attend un code INSEE (ex. 31555), pas un nom de commune{hint}.", ERREUR, line)
+                f"« {column.label} » attend un code INSEE (ex. 31555), pas un nom de commune{hint}{end}", ERREUR, line)
         return None
     close = helper.suggestions(value, departements)
     hint = f" Vouliez-vous dire {describe(close)} ?" if close else ""

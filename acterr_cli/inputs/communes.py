@@ -37,6 +37,7 @@ class CommuneHelper:
     def __init__(self, reference: TerritorialReference):
         communes = reference.communes.select("code", "nom", "departement")
         self.by_code = {c: Commune(c, n, d) for c, n, d in communes.iter_rows()}
+        self.population = dict(reference.communes.select("code", pl.col("population").fill_null(0)).iter_rows())
         # Old codes, delegated communes, arrondissements: accepted codes that lead to a commune.
         self.accepted = {c: c for c in self.by_code}
         self.accepted.update(dict(reference.correspondances.select("code_saisi", "commune").iter_rows()))
@@ -68,7 +69,7 @@ class CommuneHelper:
 
     def close_names(self, text: str, departements: set[str]) -> list[Commune]:
         """Communes whose name is spelt nearly like `text` (« Toulouze », « Colomier »), looked
-        for in the départements found elsewhere in the column (or written next to the name), else
+        for in the départements found elsewhere in the column (or written next to the name), then
         in the whole country."""
         hint = _DEPT_HINT.search(text)
         if hint:
@@ -77,10 +78,17 @@ class CommuneHelper:
         key = name_key(text)
         if len(key) < 4:
             return []
-        keys = [k for d in sorted(departements) for k in self._names_by_departement.get(d, [])] or list(self.by_name)
-        close = difflib.get_close_matches(key, keys, n=MAX_SUGGESTIONS, cutoff=NAME_SIMILARITY)
-        found = {c: self.by_code[c] for k in close for c in self.by_name[k] if c in self.by_code}  # closest first
-        return sorted(found.values(), key=lambda c: c.departement not in departements)[:MAX_SUGGESTIONS]
+        local = tuple(k for d in sorted(departements) for k in self._names_by_departement.get(d, []))
+        close = _close_keys(key, local) or _close_keys(key, self._all_names)
+        score = {k: difflib.SequenceMatcher(None, key, k).ratio() for k in close}
+        found = {c: (score[k], self.by_code[c]) for k in close for c in self.by_name[k] if c in self.by_code}
+        # the départements of the column first, then the closest spelling, then the largest commune
+        ranked = sorted(found.values(), key=lambda sc: (sc[1].departement not in departements, -sc[0], -self.population.get(sc[1].code, 0)))
+        return [c for _, c in ranked[:MAX_SUGGESTIONS]]
+
+    @functools.cached_property
+    def _all_names(self) -> tuple[str, ...]:
+        return tuple(self.by_name)
 
     @functools.cached_property
     def _names_by_departement(self) -> dict[str, list[str]]:
@@ -122,6 +130,14 @@ def name_key(text: str) -> str:
 def looks_like_name(text: str) -> bool:
     """Letters beyond Corsica's 2A/2B: a name, not a code."""
     return bool(re.search(r"[^\W\d_]{3,}", text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _close_keys(key: str, keys: tuple[str, ...]) -> list[str]:
+    """Keys spelt nearly like `key`, closest first. Remembered: a misspelt name is often repeated
+    down a column; only keys of about the same length can be close enough."""
+    near = [k for k in keys if abs(len(k) - len(key)) <= 3]
+    return difflib.get_close_matches(key, near, n=MAX_SUGGESTIONS, cutoff=NAME_SIMILARITY)
 
 
 def _one_keystroke_away(code: str) -> set[str]:

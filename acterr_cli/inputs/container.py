@@ -28,7 +28,6 @@ MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one inflated sheet, shared stringsâ€¦ (â‰
 MAX_TOTAL_BYTES = 160 * 1024 * 1024
 MAX_ROWS = 200_000  # a questionnaire sheet beyond this is refused (bounded memory)
 MAX_REPORTED_FORMULAS = 200
-MAX_REPORTED_HIDDEN_ROWS = 200
 _CHUNK = 1 << 20
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -232,14 +231,14 @@ def _error_cells(xml: bytes, end: int, found: dict[str, str]) -> None:
 
 
 def _hidden_rows(xml: bytes, end: int, found: list[int]) -> None:
-    if len(found) >= MAX_REPORTED_HIDDEN_ROWS or xml.find(b"hidden=", 0, end) < 0:
+    # All of them (at most MAX_ROWS): the reader keeps those holding data, which may come after
+    # hundreds of empty hidden rows.
+    if xml.find(b"hidden=", 0, end) < 0:
         return
     for match in _HIDDEN_ROW.finditer(xml, 0, end):
         number = _ROW_NUMBER.search(match.group(0))
         if number:
             found.append(int(number.group(1)))
-            if len(found) >= MAX_REPORTED_HIDDEN_ROWS:
-                return
 
 
 def _scan_ods_content(zf, info, name: str, total_before: int) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem
+from acterr_cli.errors import InvalidDataError, Problem
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_FILE_BYTES, MAX_ROWS, STYLES, inspect_workbook
 from acterr_cli.inputs.formats import percent_cells, percent_styles, styled_cells
@@ -139,16 +139,13 @@ class Workbook:
         return _located(self.path, sheet, cell, _TOO_LONG, "taille")
 
 
-def hidden_rows_warning(path: Path, grid: Grid) -> Problem | None:
-    """Rows hidden in the workbook (by hand, or filtered out) are read like the others, yet whoever
-    filled it in may not have seen them: said once per sheet, naming the rows that hold something."""
-    rows = [i for i in grid.hidden_rows if any(v is not None for v in grid.frame.row(i))]
-    if not rows:
-        return None
+def hidden_rows_message(rows: list[int]) -> tuple[str, str]:
+    """(rows listed, message) for data rows hidden in the workbook (frame indices, in order): by
+    hand or by a filter, they are read like the others, yet whoever filled it in may not have seen
+    them."""
     listed = ", ".join(str(i + 1) for i in rows[:10]) + (" …" if len(rows) > 10 else "")
-    return Problem(fichier=path.name, feuille=grid.sheet, cellule=grid.cell(rows[0], 0), regle="ligne_masquee", gravite=AVERTISSEMENT,
-                   valeur=listed, message=f"{len(rows)} ligne(s) masquée(s) dans le classeur (n° {listed}) : elles sont lues comme "
-                                          "les autres ; supprimez-les si elles ne doivent pas compter.")
+    return listed, (f"{len(rows)} ligne(s) de données masquée(s) dans le classeur (n° {listed}) : elles sont lues comme "
+                    "les autres ; supprimez-les si elles ne doivent pas compter.")
 
 
 def _located(path: Path, sheet: str, cell: str | None, message: str, rule: str) -> InvalidDataError:

@@ -18,7 +18,7 @@ from acterr_cli.errors import AVERTISSEMENT, ERREUR, InvalidDataError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_ROWS
-from acterr_cli.inputs.excel import Grid, Workbook, column_name, hidden_rows_warning
+from acterr_cli.inputs.excel import Grid, Workbook, column_name
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.inputs.model import LIASSE as LIASSE_KIND
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of, with_provenance
@@ -101,8 +101,6 @@ def read_liasse(path: Path, reference: TerritorialReference, grid: Grid | None =
     mapping = options.mapping
     if grid is None:
         grid = _csv_grid(path, mapping) if path.suffix.lower() in (".csv", ".txt") else _liasse_sheet(workbook or Workbook(path), mapping)
-    if grid.hidden_rows and (problem := hidden_rows_warning(path, grid)):
-        parsed.problems.append(problem)
     sheet, found = _layout(grid, mapping, parsed)
     if found is None:
         return parsed

@@ -90,7 +90,7 @@ class LiasseMapping:
             j = frame.width
             frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(column_name(j)))
             columns[j] = name
-        return (Grid(grid.sheet, frame, grid.col_offset, grid.errors, grid.percent_lookup),
+        return (dataclasses.replace(grid, frame=frame),
                 Layout(row, columns, scales, announce=False, constants=frozenset(self.constants)))
 
     def missing_columns(self, grid: Grid) -> list[str]:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
-from acterr_cli.errors import ActerrError, Problem
+from acterr_cli.errors import AVERTISSEMENT, ActerrError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import MAX_CELL_CHARS
 from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import check_exercice, check_rows
-from acterr_cli.inputs.excel import Grid, Workbook, hidden_rows_warning, overlong_cell
+from acterr_cli.inputs.excel import Grid, Workbook, hidden_rows_message, overlong_cell
 from acterr_cli.inputs.model import QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.inputs.tables import (
     EXCEL_ERROR,
@@ -68,9 +68,6 @@ def read_questionnaire(path: Path, reference: TerritorialReference, workbook: Wo
         actual = workbook.find_sheet(sheet.name)
         if actual is not None:
             draft.tables[sheet.name] = workbook.grid(actual, check_cells=False)
-    for grid in [draft.organisme, *draft.tables.values()]:
-        if grid is not None and grid.hidden_rows and (problem := hidden_rows_warning(parsed.path, grid)):
-            parsed.problems.append(problem)
     return draft
 
 
@@ -158,6 +155,10 @@ def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference,
         grid = d.organisme
         values[k], cells[k] = _label_values(grid, sheet)
         ctx = ParseContext(d.parsed.path.name, grid.sheet, reference, percent_lookup=grid.percent_lookup)
+        hidden = sorted({pos[0] for f, (pos, _) in cells[k].items() if values[k].get(f) is not None} & set(grid.hidden_rows))
+        if hidden:
+            listed, message = hidden_rows_message(hidden)
+            ctx.add(grid.cell(hidden[0], 0), None, listed, "ligne_masquee", message, AVERTISSEMENT)
         for column in sheet.columns:
             if column.required and column.field not in values[k]:
                 ctx.add(None, column, None, "obligatoire", f"ligne « {column.label} » introuvable dans la feuille Organisme.")

@@ -20,7 +20,7 @@ from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import header_key, parse_number, unit_scale
 from acterr_cli.inputs.columns import FILE, NUMERIC_KINDS, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import PARTS, check_rows
-from acterr_cli.inputs.excel import NO_VALUE, Grid, column_name
+from acterr_cli.inputs.excel import NO_VALUE, Grid, column_name, hidden_rows_message
 from acterr_cli.inputs.model import ParsedFile, ReadOptions
 from acterr_cli.territory.reference import TerritorialReference
 
@@ -155,6 +155,7 @@ def read_tables(tables: dict[int, Table], sheet: qs.Sheet, options: ReadOptions)
     constants = {c for t in tables.values() for c in t.layout.constants}
     frame = _rows(frame, [f for f in fields if f not in constants])
     frame, totals = _split_total_rows(frame, tables)
+    _tell_hidden_rows(frame, tables)
     reference = next(iter(tables.values())).reference
     typed = parse_fields(frame.select(FILE, ROW, *fields), sheet.columns, parts, reference)
     _report_excel_errors(typed, tables, sheet)
@@ -249,6 +250,20 @@ def _split_total_rows(frame: pl.DataFrame, tables: dict[int, Table]) -> tuple[pl
                           f"{rows.height} ligne(s) sous la ligne Total (ligne {total_row + 1}) ignorée(s) : "
                           "elles ne sont pas lues comme des données.", AVERTISSEMENT)
     return frame.filter(pl.col("_after") == 0), totals
+
+
+def _tell_hidden_rows(frame: pl.DataFrame, tables: dict[int, Table]) -> None:
+    """Data rows (under the header, not blank, above a Total row) hidden in the workbook: told
+    once per sheet. Hidden titles, help lines or notes are not data: not a word about them."""
+    hidden = [(f, i) for f, t in tables.items() for i in t.grid.hidden_rows if i >= t.start]
+    if not hidden:
+        return
+    pairs = pl.DataFrame(hidden, schema={FILE: pl.UInt32, ROW: pl.UInt32}, orient="row")
+    read = frame.select(FILE, ROW).join(pairs, on=[FILE, ROW], how="semi").sort(FILE, ROW)
+    for (f,), rows in read.partition_by(FILE, as_dict=True, maintain_order=True).items():
+        t, found = tables[f], rows[ROW].to_list()
+        listed, message = hidden_rows_message(found)
+        t.ctx.add(t.grid.cell(found[0], 0), None, listed, "ligne_masquee", message, AVERTISSEMENT)
 
 
 def _report_excel_errors(typed: pl.DataFrame, tables: dict[int, Table], sheet: qs.Sheet) -> None:

@@ -54,13 +54,14 @@ def organisation_table(data: ReportData, codes: list[str]) -> pl.DataFrame:
     NOT_COMPUTED…; null where the organisation has no such result there). Built by a pivot of the
     per-organisation frame: an EPCI overview of France has 168 000 such rows."""
     results = data.org_frame.filter(pl.col("indicateur").is_in(codes))
-    shown = (pl.when(pl.col("statut") != CALCULE).then(NOT_COMPUTED)
-             .when(pl.col("couverture") < 100 - 1e-9).then(COMPUTED_PARTIAL).otherwise(COMPUTED))
+    computed = (pl.col("statut") == CALCULE) & pl.col("valeur").is_not_null()
+    how = (pl.when(~computed).then(NOT_COMPUTED)
+           .when(pl.col("couverture") < 100 - 1e-9).then(COMPUTED_PARTIAL).otherwise(COMPUTED))
     long = results.select(
         pl.col("code_territoire").fill_null(""), pl.col("siren").fill_null(""),
-        pl.coalesce("nom_territoire", "code_territoire", pl.lit("")).alias("territoire"),
-        pl.coalesce("raison_sociale", "siren", pl.lit("")).alias("organisme"),
-        "indicateur", pl.when(pl.col("statut") == CALCULE).then(pl.col("valeur")).alias("v"), shown.cast(pl.Int8).alias("k"),
+        pl.coalesce(_text("nom_territoire"), _text("code_territoire"), pl.lit("")).alias("territoire"),
+        pl.coalesce(_text("raison_sociale"), _text("siren"), pl.lit("")).alias("organisme"),
+        "indicateur", pl.when(computed).then(pl.col("valeur")).alias("v"), how.cast(pl.Int8).alias("k"),
     )
     pair = ["code_territoire", "siren"]
     names = long.select(*pair, "territoire", "organisme").unique(pair, keep="first", maintain_order=True)
@@ -78,6 +79,11 @@ def organisation_table(data: ReportData, codes: list[str]) -> pl.DataFrame:
         pl.col("territoire").str.to_lowercase(), -dwellings, pl.col("organisme").str.to_lowercase(), "siren",
         maintain_order=True,
     )
+
+
+def _text(column: str) -> pl.Expr:
+    """A name, null when blank: the next one in line is shown instead."""
+    return pl.when(pl.col(column) != "").then(pl.col(column))
 
 
 def indicator_codes(data: ReportData) -> list[str]:
@@ -98,7 +104,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     # the first two columns name the line: frozen on screen, repeated on every printed page
     fixed = ([("Territoire", NAME_WIDTH, "territoire"), ("Organisme", NAME_WIDTH, "organisme"),
               ("Code territoire", 10, "code_territoire")] if per_territory
-             else [("Organisme", NAME_WIDTH, "organisme")]) + [("SIREN", 10, "siren")]
+             else [("Organisme", 30, "organisme")]) + [("SIREN", 10, "siren")]
     codes = indicator_codes(data)
     units = [data.labels[c]["unite"] or "" for c in codes]
     ledgers = [data.labels[c]["registre"] for c in codes]
@@ -106,7 +112,8 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     table = organisation_table(data, codes)
     rows, cut = fit_rows(range(table.height), header_row, tables.EXCEL_MAX_ROWS - 2)  # room for the legend
     table = table.head(len(rows))
-    widths = [_name_width(w, table[column].str.len_chars().max() or 0) if w >= NAME_WIDTH else w for _, w, column in fixed]
+    widths = [_name_width(w, table[column].str.len_chars().max() or 0) if column in ("territoire", "organisme") else w
+              for _, w, column in fixed]
     widths += [14 if is_money(u) else 12 for u in units]
     shown = [w for i, w in enumerate(widths) if sum(widths[: i + 1]) <= SUBTITLE_WIDTH] or widths[:1]
     heading(ws, fmt, data.title, f"{_subtitle(data, len(rows))} {_legend(data)}" + (f" {cut}" if cut else ""), shown)
@@ -141,13 +148,13 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         for j in range(first):
             ws.write_string(r, j, row[j], text)
         for k in range(len(codes)):
-            value, shown = row[first + 2 * k], row[first + 2 * k + 1]
-            if shown is None:
+            value, how = row[first + 2 * k], row[first + 2 * k + 1]
+            if how is None:
                 continue  # no result for this organisation here: a blank cell in the table
-            if shown == NOT_COMPUTED:
+            if how == NOT_COMPUTED:
                 ws.write_string(r, first + k, NOT_COMPUTABLE, missing)
             else:
-                ws.write_number(r, first + k, value, orange[k] if shown == COMPUTED_PARTIAL else plain[k])
+                ws.write_number(r, first + k, value, orange[k] if how == COMPUTED_PARTIAL else plain[k])
     if not rows:
         ws.write_string(header_row + 1, 0, "(aucun)", fmt.note())
     last = header_row + max(1, len(rows))
