@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from acterr_cli.engine.run import Computation, compute, normalize_level
 from acterr_cli.errors import InputMissingError
+from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
@@ -33,9 +34,11 @@ def __getattr__(name: str):
 
 
 def import_paths(espace: Path, paths: list[Path], kind: str | None = None, wait_seconds: float = 0.0, *,
-                 exercice: int | None = None, ignore_errors: bool = False, mapping: Path | None = None) -> ImportReport:
+                 exercice: int | None = None, ignore_errors: bool = False, mapping: Path | None = None,
+                 progress: Progress = SILENT) -> ImportReport:
     """Read, check and store files. `exercice`: the year the run is about; `ignore_errors`: leave out
-    the rows with an error instead of refusing the file; `mapping`: a liasse mapping file (TOML)."""
+    the rows with an error instead of refusing the file; `mapping`: a liasse mapping file (TOML);
+    `progress`: told as files are read (see progress.py)."""
     from acterr_cli.importing import import_files
     from acterr_cli.inputs.mapping import load_mapping
     from acterr_cli.inputs.model import ReadOptions
@@ -43,18 +46,18 @@ def import_paths(espace: Path, paths: list[Path], kind: str | None = None, wait_
     options = ReadOptions(kind=kind, exercice=exercice, drop_faulty_rows=ignore_errors,
                           mapping=load_mapping(Path(mapping)) if mapping is not None else None)
     ws = Workspace.open(espace, create=True)
-    return import_files(ws, [Path(p) for p in paths], TerritorialReference.load(), kind, wait_seconds, options)
+    return import_files(ws, [Path(p) for p in paths], TerritorialReference.load(), kind, wait_seconds, options, progress)
 
 
 def verify_paths(paths: list[Path], kind: str | None = None, *, exercice: int | None = None,
-                 mapping: Path | None = None) -> ImportReport:
+                 mapping: Path | None = None, progress: Progress = SILENT) -> ImportReport:
     """The same checks as import_paths, without writing anything."""
     from acterr_cli.importing import verify_files
     from acterr_cli.inputs.mapping import load_mapping
     from acterr_cli.inputs.model import ReadOptions
 
     options = ReadOptions(kind=kind, exercice=exercice, mapping=load_mapping(Path(mapping)) if mapping is not None else None)
-    return verify_files([Path(p) for p in paths], TerritorialReference.load(), kind, options)
+    return verify_files([Path(p) for p in paths], TerritorialReference.load(), kind, options, progress)
 
 
 def compute_level(espace: Path, level: str, exercice: int | None = None, store: bool = True,

@@ -22,6 +22,7 @@ from acterr_cli.errors import ERREUR, Problem
 from acterr_cli.inputs.batch import INTERNE, Read, read_batch, read_batch_in_worker
 from acterr_cli.inputs.crosscheck import compare_units
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
+from acterr_cli.progress import SILENT, Advance, Progress
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
@@ -93,10 +94,11 @@ class ImportReport:
 
 
 def read_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
-               options: ReadOptions | None = None) -> list[Read]:
-    """Read every file; a file that cannot be read at all becomes one problem, not a crash."""
+               options: ReadOptions | None = None, advance: Advance | None = None) -> list[Read]:
+    """Read every file; a file that cannot be read at all becomes one problem, not a crash.
+    `advance(n)`: n more files read (see progress.py)."""
     options = options or ReadOptions(kind=kind)
-    out = _read_all([Path(p) for p in paths], reference, options)
+    out = _read_all([Path(p) for p in paths], reference, options, advance)
     parsed = [p for _, p, _ in out if p is not None]
     _flag_duplicate_units(parsed)
     _cross_check_run(parsed)
@@ -130,25 +132,31 @@ class _Shares:
             return start, self.paths[start:start + size]
 
 
-def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadOptions) -> list[Read]:
+def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadOptions,
+              advance: Advance | None = None) -> list[Read]:
     """Files are independent: a regional run of 20–90 workbooks (or a national one of 600) reads
     them on every core, by batches. This process reads batches from the start of the list while
     worker processes take them from the end (a process spared, and its batches need no transfer);
     a worker gets its next batch as soon as it hands one back. Results keep the order of the paths."""
     processes = min(os.cpu_count() or 1, len(paths))
     if len(paths) < PARALLEL_FROM or processes < 2:
-        return [read for i in range(0, len(paths), BATCH_FILES) for read in read_batch(paths[i:i + BATCH_FILES], reference, options).reads]
+        return [read for i in range(0, len(paths), BATCH_FILES)
+                for read in read_batch(paths[i:i + BATCH_FILES], reference, options, advance).reads]
     shares = _Shares(paths, processes)
     done: dict[int, list[Read]] = {}
     futures: list[tuple[int, Future]] = []
+    sizes: dict[Future, int] = {}
     context = multiprocessing.get_context("spawn")  # fork would copy Polars' thread pool in an unusable state
     with ProcessPoolExecutor(processes - 1, mp_context=context) as pool:
 
-        def give(_finished: Future | None = None) -> None:
+        def give(finished: Future | None = None) -> None:
+            if finished is not None and advance is not None:
+                advance(sizes[finished])  # a worker's files are told when its batch comes back
             with shares.lock:
                 share = shares.take(front=False)
                 if share is not None:
                     future = pool.submit(read_batch_in_worker, share[1], options)
+                    sizes[future] = len(share[1])
                     futures.append((share[0], future))
             if share is not None:
                 future.add_done_callback(give)
@@ -156,7 +164,7 @@ def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadO
         for _ in range(processes - 1):
             give()
         while (share := shares.take(front=True)) is not None:
-            done[share[0]] = read_batch(share[1], reference, options).reads
+            done[share[0]] = read_batch(share[1], reference, options, advance).reads
         while True:
             with shares.lock:
                 current = list(futures)
@@ -216,14 +224,17 @@ def _cross_check_workspace(ws: Workspace, parsed: list[ParsedFile]) -> None:
 
 
 def verify_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
-                 options: ReadOptions | None = None) -> ImportReport:
-    reports = [file_report(path, parsed, problems, VERIFIE) for path, parsed, problems in read_files(paths, reference, kind, options)]
+                 options: ReadOptions | None = None, progress: Progress = SILENT) -> ImportReport:
+    with progress.files(len(paths), "Vérification") as advance:
+        read = read_files(paths, reference, kind, options, advance)
+    reports = [file_report(path, parsed, problems, VERIFIE) for path, parsed, problems in read]
     return ImportReport(reports, ecrit=False)
 
 
 def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReference, kind: str | None = None,
-                 wait_seconds: float = 0.0, options: ReadOptions | None = None) -> ImportReport:
-    read = read_files(paths, reference, kind, options)
+                 wait_seconds: float = 0.0, options: ReadOptions | None = None, progress: Progress = SILENT) -> ImportReport:
+    with progress.files(len(paths), "Lecture") as advance:
+        read = read_files(paths, reference, kind, options, advance)
     _cross_check_workspace(ws, [p for _, p, _ in read if p is not None])
     reports, units, sources = [], [], {}
     for path, parsed, problems in read:
@@ -236,7 +247,7 @@ def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReferen
             for unit in parsed.units:
                 sources[unit.key] = {"fichier": parsed.path.name, "sha256": parsed.sha256, "avertissements": warnings}
     if units:
-        with ws.locked(wait_seconds):
+        with ws.locked(wait_seconds), progress.step("Écriture dans l'espace de travail"):
             ws.commit_units(units, sources)
     return ImportReport(reports, ecrit=bool(units))
 

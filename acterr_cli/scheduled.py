@@ -22,6 +22,7 @@ from acterr_cli import __version__, api
 from acterr_cli.errors import ActerrError, ConfigurationError, ExitCode
 from acterr_cli.inputs.model import sha256_of
 from acterr_cli.outputs.atomic import atomic_write_bytes
+from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import load_referentiel
 from acterr_cli.workspace.store import Workspace
 
@@ -87,17 +88,18 @@ def _today() -> str:
     return datetime.now().strftime("%Y-%m-%d")
 
 
-def run(config: RunConfig, log: Log) -> tuple[dict, int]:
-    """Returns the run report and the exit code: 0 all good, 3 some files refused, 4/5 could not run."""
+def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict, int]:
+    """Returns the run report and the exit code: 0 all good, 3 some files refused, 4/5 could not run.
+    `progress`: told as files are read, levels computed and reports written (a terminal shows it)."""
     started = time.monotonic()
     report: dict = {"version": 1, "acterr": __version__, "debut": _now(), "espace": str(config.espace),
                     "depot": str(config.depot), "fichiers": [], "calculs": [], "rapports": [], "erreur": None}
     code = ExitCode.OK
     try:
         referentiel = load_referentiel(surcharges=config.referentiel)
-        refused = _import_drop_folder(config, report, log)
-        _compute(config, referentiel, report, log)
-        _reports(config, referentiel, report, log)
+        refused = _import_drop_folder(config, report, log, progress)
+        _compute(config, referentiel, report, log, progress)
+        _reports(config, referentiel, report, log, progress)
         code = ExitCode.INVALID_DATA if refused else ExitCode.OK
     except ActerrError as exc:
         report["erreur"] = exc.message
@@ -110,7 +112,7 @@ def run(config: RunConfig, log: Log) -> tuple[dict, int]:
     return report, int(code)
 
 
-def _import_drop_folder(config: RunConfig, report: dict, log: Log) -> int:
+def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Progress) -> int:
     if not config.depot.is_dir():
         raise ConfigurationError(f"dossier de dépôt introuvable : {config.depot}.")
     files = sorted(p for p in config.depot.rglob("*") if p.is_file() and any(fnmatch.fnmatch(p.name, m) for m in config.motifs))
@@ -128,7 +130,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log) -> int:
     log(f"dépôt : {len(files)} fichier(s), {len(todo)} nouveau(x) ou modifié(s)")
     if todo:
         t0 = time.monotonic()
-        imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre)
+        imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre, progress=progress)
         for (key, _, digest), file_report in zip(todo, imported.fichiers, strict=True):
             entry = {"fichier": key, "sha256": digest, "statut": file_report.statut,
                      "problemes": [p.to_dict() for p in file_report.problemes]}
@@ -142,7 +144,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log) -> int:
     return refused
 
 
-def _compute(config: RunConfig, referentiel, report: dict, log: Log) -> None:
+def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: Progress) -> None:
     """Every level under one lock, as `acterr compute` does (each level's results written while
     the next is computed). A level's duration runs from the end of the one before (the first's
     includes waiting for the lock and loading the reference)."""
@@ -150,7 +152,9 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log) -> None:
     computations = api.compute_levels(config.espace, config.niveaux, config.exercice, referentiel=referentiel,
                                       wait_seconds=config.attendre)
     with closing(computations):
-        for computation, _ in computations:
+        for level in config.niveaux:
+            with progress.step(f"Calcul du niveau {level}"):
+                computation, _ = next(computations)
             calculated = computation.results.filter(computation.results["statut"] == "calcule").height
             entry = {"niveau": computation.level, "resultats": computation.results.height, "calcules": calculated,
                      "duree_s": round(time.monotonic() - t0, 3)}
@@ -159,7 +163,7 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log) -> None:
             t0 = time.monotonic()
 
 
-def _reports(config: RunConfig, referentiel, report: dict, log: Log) -> None:
+def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: Progress) -> None:
     # The same inputs as `acterr export`: national headline figures, import warnings, the
     # référentiel actually used.
     from acterr_cli.outputs.reports import write_report
@@ -167,8 +171,9 @@ def _reports(config: RunConfig, referentiel, report: dict, log: Log) -> None:
 
     for wanted in config.rapports:
         t0 = time.monotonic()
-        inputs = report_inputs(config.espace, wanted["niveau"], referentiel)
-        written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
+        with progress.step(f"Écriture du rapport {wanted['niveau']}"):
+            inputs = report_inputs(config.espace, wanted["niveau"], referentiel)
+            written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
         entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)
         log(f"rapport {wanted['niveau']} : {written.path} en {entry['duree_s']} s")

@@ -172,3 +172,27 @@ def test_a_full_disk_is_said_as_such_not_as_a_bug(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert exit_.value.code == 1 and "lecture ou écriture impossible" in err and "No space left" in err
     assert "Erreur interne" not in err and "signalez" not in err
+
+
+def test_progress_is_drawn_on_a_terminal_only():
+    """Bars and spinners on a terminal; a cron log or a pipe gets nothing of them."""
+    import io
+
+    from rich.console import Console
+
+    from acterr_cli.cli.progress import TerminalProgress, progress_for
+    from acterr_cli.progress import SILENT
+
+    assert progress_for(Console(file=io.StringIO(), force_terminal=False)) is SILENT
+    screen = io.StringIO()
+    progress = progress_for(Console(file=screen, force_terminal=True, width=100))
+    assert isinstance(progress, TerminalProgress)
+    with progress.files(3, "Lecture") as advance:
+        advance(1)
+        advance(2)
+    with progress.step("Calcul du niveau EPCI"):
+        pass
+    drawn = screen.getvalue()
+    assert "Lecture des fichiers" in drawn and "Calcul du niveau EPCI" in drawn
+    with SILENT.files(3, "Lecture") as advance:
+        assert advance is None

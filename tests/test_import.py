@@ -1,6 +1,7 @@
 """Import: facts with provenance, idempotent re-imports, refusals that leave the workspace untouched."""
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import builders
@@ -9,6 +10,7 @@ import pytest
 
 from acterr_cli import api
 from acterr_cli.errors import ERREUR
+from acterr_cli.progress import Progress
 from acterr_cli.workspace.store import Workspace
 
 
@@ -211,6 +213,23 @@ def test_reimport_of_one_organisation_keeps_the_others_rows_in_the_shared_files(
     assert files_on_disk == {i["chemin"] for u in manifest(root)["unites"].values() for i in u["jeux"].values()}
 
 
+class Counting(Progress):
+    """What an import tells as it goes (a terminal would draw it)."""
+
+    def __init__(self):
+        self.totals, self.done, self.steps = [], [], []
+
+    @contextmanager
+    def files(self, total, label):
+        self.totals.append(total)
+        yield self.done.append
+
+    @contextmanager
+    def step(self, text):
+        self.steps.append(text)
+        yield
+
+
 def test_files_read_by_worker_processes_give_the_same_report_and_facts(tmp_path, monkeypatch):
     """Large runs are read by batches in this process and in worker processes (results sent back
     as Arrow buffers): the report and the stored facts are those of a run read here alone."""
@@ -218,11 +237,16 @@ def test_files_read_by_worker_processes_give_the_same_report_and_facts(tmp_path,
 
     corpus = Path(__file__).parent / "corpus"
     files = sorted((corpus / "tidy").iterdir()) + sorted((corpus / "broken").glob("*.xlsx"))
-    alone = api.import_paths(tmp_path / "seul", files)
+    told_alone, told_shared = Counting(), Counting()
+    alone = api.import_paths(tmp_path / "seul", files, progress=told_alone)
     for name, value in (("PARALLEL_FROM", 2), ("MIN_BATCH_FILES", 1), ("BATCH_FILES", 2)):
         monkeypatch.setattr(importing, name, value)
-    shared = api.import_paths(tmp_path / "partage", files)
+    shared = api.import_paths(tmp_path / "partage", files, progress=told_shared)
     assert shared.to_dict() == alone.to_dict()
+    # every file told once as read, here or by a worker; then the write
+    for told in (told_alone, told_shared):
+        assert told.totals == [len(files)] and sum(told.done) == len(files)
+        assert told.steps == ["Écriture dans l'espace de travail"]
     for dataset in ("organismes", "patrimoine", "achats", "liasse"):
         a, b = (facts(root, dataset) for root in (tmp_path / "seul", tmp_path / "partage"))
         columns = sorted(a.columns)  # their order follows the batches a file was read in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import closing
 from typing import Optional
 
@@ -9,8 +10,10 @@ import typer
 
 from acterr_cli import api
 from acterr_cli.cli.context import console_err, console_out, print_json
+from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import UsageError
 from acterr_cli.outputs import terminal
+from acterr_cli.progress import Progress
 
 LEVEL_HELP = ("Niveau(x) de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION, FRANCE ou QPV (faits portant un code QPV) ; "
               "plusieurs niveaux séparés par des virgules.")
@@ -51,7 +54,7 @@ def compute_cmd(
     computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel)
     with closing(computations):
         try:
-            for computation, stored in computations:
+            for computation, stored in _shown(computations, levels, progress_for(console_err)):
                 announce_written()
                 results = terminal.filter_code(computation.results, code)
                 if code and results.is_empty():
@@ -69,3 +72,13 @@ def compute_cmd(
             announce_written()
     if json_:
         print_json(documents[0] if len(documents) == 1 else {"version": 1, "calculs": documents})
+
+
+def _shown(computations: Iterator, levels: list[str], progress: Progress) -> Iterator:
+    """The computations, with a spinner naming the level while each one is computed (terminal only)."""
+    for level in levels:
+        with progress.step(f"Calcul du niveau {level.strip().upper()}"):
+            item = next(computations, None)
+        if item is None:
+            return
+        yield item

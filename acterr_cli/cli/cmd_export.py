@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from acterr_cli.cli.context import console_err, console_out, print_json
+from acterr_cli.cli.progress import progress_for
 
 LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANCE."
 
@@ -35,7 +36,8 @@ def export_cmd(
 
     request = ExportRequest(sortie=sortie, niveau=territoire, code=code, siren=organisme, exercice=exercice,
                             format=format_.strip().lower(), fiche=fiche, modele=modele, forcer=forcer)
-    result = export(ctx.obj.espace, request, ctx.obj.load_referentiel())
+    with progress_for(console_err).step(f"Écriture de {sortie.name}"):
+        result = export(ctx.obj.espace, request, ctx.obj.load_referentiel())
     if json_:
         print_json(result.to_dict())
         return

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from acterr_cli import api
 from acterr_cli.cli.context import console_err, print_json
+from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import ActerrError, ExitCode, UsageError
 from acterr_cli.outputs import terminal
 
@@ -44,7 +45,7 @@ def import_cmd(
             report = _import_public_data(ctx.obj.espace, fichiers, type_, exercice, siren, logement, attendre)
         else:
             report = api.import_paths(ctx.obj.espace, fichiers, type_, attendre, exercice=exercice,
-                                      ignore_errors=ignorer_erreurs, mapping=correspondance)
+                                      ignore_errors=ignorer_erreurs, mapping=correspondance, progress=progress_for(console_err))
         _finish_file_report(report, json_, "importé", rapport_erreurs)
 
 
@@ -53,20 +54,25 @@ def _import_public_data(espace: Path, files: list[Path], kind: str, exercice: in
     """RPLS, market rents, QPV list, SIRENE: the millésime (--exercice) says which year they describe."""
     if exercice is None:
         raise UsageError(f"--type {kind} demande --exercice (le millésime des données, ex. 2024).")
-    reports = []
+    reports, progress = [], progress_for(console_err)
     for path in files:
         if not Path(path).is_file():
             raise UsageError(f"{path} : fichier introuvable.")
-        if kind == "rpls":
-            reports.append(api.import_rpls(espace, path, exercice, siren=siren, wait_seconds=wait))
-        elif kind == "loyers":
-            housing = logement or ("maison" if "maison" in Path(path).name.lower() else "appartement")
-            reports.append(api.import_loyers(espace, path, housing, exercice, wait_seconds=wait))
-        elif kind == "qpv":
-            reports.append(api.import_qpv(espace, path, exercice, wait_seconds=wait))
-        else:
-            reports.append(api.import_sirene(espace, path, exercice, wait_seconds=wait))
+        with progress.step(f"Lecture de {Path(path).name}"):
+            reports.append(_import_public_file(espace, Path(path), kind, exercice, siren, logement, wait))
     return api.ImportReport([f for r in reports for f in r.fichiers], ecrit=True)
+
+
+def _import_public_file(espace: Path, path: Path, kind: str, exercice: int, siren: str | None, logement: str | None,
+                        wait: float) -> api.ImportReport:
+    if kind == "rpls":
+        return api.import_rpls(espace, path, exercice, siren=siren, wait_seconds=wait)
+    if kind == "loyers":
+        housing = logement or ("maison" if "maison" in path.name.lower() else "appartement")
+        return api.import_loyers(espace, path, housing, exercice, wait_seconds=wait)
+    if kind == "qpv":
+        return api.import_qpv(espace, path, exercice, wait_seconds=wait)
+    return api.import_sirene(espace, path, exercice, wait_seconds=wait)
 
 
 def verifier_cmd(
@@ -79,7 +85,7 @@ def verifier_cmd(
 ) -> None:
     with _exit_codes():
         _check_report_path(rapport_erreurs)
-        report = api.verify_paths(fichiers, type_, exercice=exercice, mapping=correspondance)
+        report = api.verify_paths(fichiers, type_, exercice=exercice, mapping=correspondance, progress=progress_for(console_err))
         _finish_file_report(report, json_, "valide", rapport_erreurs)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,9 +61,15 @@ def _to_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def read_batch(paths: list[Path], reference: TerritorialReference, options: ReadOptions) -> Batch:
-    """Read every file; a file that cannot be read at all becomes one problem, not a crash."""
-    opened = [_open(path, reference, options) for path in paths]
+def read_batch(paths: list[Path], reference: TerritorialReference, options: ReadOptions,
+               advance: Callable[[int], None] | None = None) -> Batch:
+    """Read every file; a file that cannot be read at all becomes one problem, not a crash.
+    `advance(1)` is called as each file is opened (most of a batch's time)."""
+    opened = []
+    for path in paths:
+        opened.append(_open(path, reference, options))
+        if advance is not None:
+            advance(1)
     reads: list[Read] = [(path, found if isinstance(found, ParsedFile) else None, problems) for path, found, problems in opened]
     batch = Batch(reads, {}, [])
     drafts = {n: found for n, (_, found, _) in enumerate(opened) if isinstance(found, Draft)}
