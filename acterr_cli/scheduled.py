@@ -24,9 +24,10 @@ from acterr_cli.inputs.model import sha256_of
 from acterr_cli.outputs.atomic import atomic_write_bytes
 from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import load_referentiel
-from acterr_cli.workspace.store import Workspace
+from acterr_cli.workspace.store import Workspace, exclusive
 
 STATE_FILE = ".depot.json"  # in the workspace: sha256 of every drop-folder file already handled
+RUN_LOCK = ".execution"  # in the workspace: held by the `acterr executer` run under way
 DEFAULT_PATTERNS = ("*.xlsx", "*.xlsm", "*.csv")
 Log = Callable[[str], None]
 
@@ -96,10 +97,16 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
                     "depot": str(config.depot), "fichiers": [], "calculs": [], "rapports": [], "erreur": None}
     code = ExitCode.OK
     try:
-        referentiel = load_referentiel(surcharges=config.referentiel)
-        refused = _import_drop_folder(config, report, log, progress)
-        _compute(config, referentiel, report, log, progress)
-        _reports(config, referentiel, report, log, progress)
+        # One run at a time on a workspace: a night run that overlaps the next one must not read
+        # the drop folder twice nor interleave its state file (each step also locks the workspace).
+        config.espace.mkdir(parents=True, exist_ok=True)
+        busy = (f"une autre exécution planifiée (acterr executer) travaille déjà sur l'espace {config.espace} ({{}}) ; "
+                f"après {config.attendre:g} s d'attente, celle-ci s'arrête sans rien faire.")
+        with exclusive(config.espace / RUN_LOCK, config.attendre, busy):
+            referentiel = load_referentiel(surcharges=config.referentiel)
+            refused = _import_drop_folder(config, report, log, progress)
+            _compute(config, referentiel, report, log, progress)
+            _reports(config, referentiel, report, log, progress)
         code = ExitCode.INVALID_DATA if refused else ExitCode.OK
     except ActerrError as exc:
         report["erreur"] = exc.message

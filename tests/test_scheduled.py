@@ -1,6 +1,7 @@
 """`acterr executer`: the cron scenario, twice in a row, with good, changed, unchanged and broken files."""
 
 import json
+import os
 import shutil
 
 import builders
@@ -82,3 +83,21 @@ def test_busy_workspace_is_reported(setup):
         result, report = execute(config)
     assert result.exit_code == 4
     assert "utilisé par un autre processus" in report["erreur"]
+
+
+def test_a_second_run_meanwhile_stops_with_a_clear_message(setup):
+    """Cron starts the next run while the last one still works: the second waits `attendre`
+    seconds (0 here), then stops without touching anything, exit code 4."""
+    base, _, config = setup
+    from acterr_cli.scheduled import RUN_LOCK
+    from acterr_cli.workspace.store import exclusive
+
+    (base / "espace").mkdir(exist_ok=True)
+    with exclusive(base / "espace" / RUN_LOCK, 0, "occupé ({})"):
+        result, report = execute(config)
+    assert result.exit_code == 4
+    assert "une autre exécution planifiée" in report["erreur"] and f"pid {os.getpid()}" in report["erreur"]
+    assert report["fichiers"] == [] and report["calculs"] == []
+    assert not (base / "espace" / "manifest.json").exists()  # nothing imported
+    result, report = execute(config)  # once the first is over, the next run does the work
+    assert result.exit_code == 3 and report["calculs"]

@@ -68,6 +68,34 @@ class WorkspaceBusyError(ActerrError):
     exit_code = ExitCode.INPUT_MISSING
 
 
+@contextmanager
+def exclusive(path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
+    """An exclusive lock on `path` (flock: released by the system if the holder dies), waited for
+    up to `wait_seconds`; then WorkspaceBusyError with `busy`, whose « {} » becomes who holds it
+    (« pid 1234 depuis … », written in the file)."""
+    with open(path, "a+") as fh:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    raise WorkspaceBusyError(busy.format(fh.read().strip() or "inconnu")) from None
+                time.sleep(0.2)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} depuis {_now()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 class Workspace:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -99,35 +127,13 @@ class Workspace:
         """Exclusive lock for the whole write; a second process waits up to `wait_seconds`, then
         stops with a clear message instead of interleaving its writes."""
         self.root.mkdir(parents=True, exist_ok=True)  # another acterr may create it at the same moment
-        path = self.root / LOCK
-        with open(path, "a+") as fh:
-            deadline = time.monotonic() + wait_seconds
-            while True:
-                try:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        fh.seek(0)
-                        holder = fh.read().strip() or "inconnu"
-                        raise WorkspaceBusyError(
-                            f"l'espace de travail {self.root} est utilisé par un autre processus acterr ({holder}) ; "
-                            "réessayez quand il aura terminé."
-                        ) from None
-                    time.sleep(0.2)
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"pid {os.getpid()} depuis {_now()}")
-            fh.flush()
-            try:
-                self._manifest = None  # re-read under the lock
-                if (self.root / WRITING).exists():  # a writer was killed: its leftovers go
-                    self._collect_garbage()
-                yield self
-            finally:
-                fh.seek(0)
-                fh.truncate()
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        busy = (f"l'espace de travail {self.root} est utilisé par un autre processus acterr ({{}}) ; "
+                "réessayez quand il aura terminé.")
+        with exclusive(self.root / LOCK, wait_seconds, busy):
+            self._manifest = None  # re-read under the lock
+            if (self.root / WRITING).exists():  # a writer was killed: its leftovers go
+                self._collect_garbage()
+            yield self
 
     # ─── manifest ───
 
