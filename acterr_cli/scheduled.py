@@ -94,7 +94,7 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
     `progress`: told as files are read, levels computed and reports written (a terminal shows it)."""
     started = time.monotonic()
     report: dict = {"version": 1, "acterr": __version__, "debut": _now(), "espace": str(config.espace),
-                    "depot": str(config.depot), "fichiers": [], "calculs": [], "rapports": [], "erreur": None}
+                    "depot": str(config.depot), "depot_resume": None, "fichiers": [], "calculs": [], "rapports": [], "erreur": None}
     code = ExitCode.OK
     try:
         # One run at a time on a workspace: a night run that overlaps the next one must not read
@@ -135,8 +135,8 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
     # A broken file left in the folder keeps the run « with refusals » until it is replaced.
     refused = sum(f["statut"] == "inchange" and f["statut_precedent"] == "refuse" for f in report["fichiers"])
     log(f"dépôt : {len(files)} fichier(s), {len(todo)} nouveau(x) ou modifié(s)")
+    t0 = time.monotonic()
     if todo:
-        t0 = time.monotonic()
         imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre, progress=progress)
         for (key, _, digest), file_report in zip(todo, imported.fichiers, strict=True):
             entry = {"fichier": key, "sha256": digest, "statut": file_report.statut,
@@ -148,6 +148,10 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
         done = [f for f in report["fichiers"] if f["statut"] != "inchange"]
         log(f"import : {sum(f['statut'] == 'importe' for f in done)} importé(s), {sum(f['statut'] == 'refuse' for f in done)} "
             f"refusé(s) en {time.monotonic() - t0:.1f} s")
+    statuses = [f["statut"] for f in report["fichiers"]]
+    report["depot_resume"] = {"vus": len(files), "importes": statuses.count("importe"), "inchanges": statuses.count("inchange"),
+                              "refuses": statuses.count("refuse"), "refuses_restes_tels_quels": refused - statuses.count("refuse"),
+                              "duree_import_s": round(time.monotonic() - t0, 3)}
     return refused
 
 

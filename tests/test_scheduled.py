@@ -46,6 +46,8 @@ def test_two_runs_in_a_row(setup, tmp_path):
     assert (base / "rapports" / "rapport_epci.xlsx").exists()
     assert json.loads((base / "journal" / "execution.json").read_text("utf-8"))["code_sortie"] == 3
     assert "acterr : dépôt : 4 fichier(s), 4 nouveau(x) ou modifié(s)" in result.stderr
+    summary = {k: v for k, v in report["depot_resume"].items() if k != "duree_import_s"}
+    assert summary == {"vus": 4, "importes": 3, "inchanges": 0, "refuses": 1, "refuses_restes_tels_quels": 0}
 
     # Night 2: A's workbook changed, the broken file replaced by a good one, the rest unchanged.
     builders.write_questionnaire(depot / "org_a.xlsx", {**builders.ORG_A, "etp_total": 21}, builders.TABLES_A)
@@ -55,6 +57,7 @@ def test_two_runs_in_a_row(setup, tmp_path):
     assert result.exit_code == 0, result.output
     assert statuses(report) == {"org_a.xlsx": "importe", "org_b.xlsx": "inchange", "liasse.csv": "inchange", "org_c.xlsx": "importe"}
     assert report["code_sortie"] == 0 and report["duree_s"] > 0
+    assert report["depot_resume"]["vus"] == 4 and report["depot_resume"]["inchanges"] == 2 and report["depot_resume"]["importes"] == 2
 
 
 def test_unchanged_broken_file_keeps_the_run_refused(setup):
@@ -63,6 +66,7 @@ def test_unchanged_broken_file_keeps_the_run_refused(setup):
     result, report = execute(config)
     assert result.exit_code == 3
     assert set(statuses(report).values()) == {"inchange"}
+    assert report["depot_resume"]["refuses_restes_tels_quels"] == 1 and report["depot_resume"]["refuses"] == 0
 
 
 def test_paths_cannot_leave_the_configuration_folder(tmp_path):
