@@ -171,6 +171,7 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: P
                      "duree_s": round(time.monotonic() - t0, 3)}
             report["calculs"].append(entry)
             log(f"calcul {computation.level} : {entry['resultats']} résultats ({calculated} calculés) en {entry['duree_s']} s")
+            del computation  # its results are being written: not kept while the next level is computed
             t0 = time.monotonic()
 
 

@@ -160,6 +160,19 @@ def test_liasse_questionnaire_differences_above_one_percent_are_reported(espace)
     assert "la liasse est retenue" in checks[0]["message"]
 
 
+def test_an_unchanged_value_has_no_change_whatever_its_last_bits():
+    """A sum of decimals may differ in its last bits from one exercice's run to the next
+    (80 823 290,72999975 and …73000008): the change is 0, not −3e-7 shown as « −0 »."""
+    from acterr_cli.engine.run import with_evolution
+
+    keys = {"_t": [1, 1, 2, 2], "_s": [0, 0, 0, 0], "_o": [4, 4, 4, 4]}
+    results = pl.DataFrame({"exercice": [2024, 2025, 2024, 2025], **keys, "valeur": [80823290.72999975, 80823290.73000008, 100.0, 110.0]},
+                           schema_overrides={k: pl.UInt32 for k in keys})
+    evolution = with_evolution(results).filter(pl.col("exercice") == 2025)
+    assert evolution["valeur_precedente"].to_list() == [80823290.72999975, 100.0]
+    assert evolution["variation"].to_list() == [0.0, 10.0] and evolution["variation_pct"].to_list() == [0.0, 10.0]
+
+
 def test_evolution_between_two_exercices(tmp_path):
     import builders
 

@@ -82,3 +82,4 @@ def _shown(computations: Iterator, levels: list[str], progress: Progress) -> Ite
         if item is None:
             return
         yield item
+        del item  # not kept while the next level is computed (hundreds of megabytes at COMMUNE)
