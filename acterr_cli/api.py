@@ -73,13 +73,13 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
 
 
 def compute_levels(espace: Path, levels: list[str], exercice: int | None = None, referentiel: Referentiel | None = None,
-                   wait_seconds: float = 0.0) -> Iterator[tuple[Computation, Future]]:
+                   wait_seconds: float = 0.0, progress: Progress = SILENT) -> Iterator[tuple[Computation, Future]]:
     """Compute and store several levels, one after the other, under one lock. Each level's
     results are written by a background thread while the caller shows them and the next level
     is computed (a COMMUNE run writes millions of rows, which takes about as long as computing
     the next level). Yields each computation with the future of its write: `.result()` returns
     once the file is written, or raises its error. Every write is over when the iteration ends
-    (or is closed), before the lock is released."""
+    (or is closed), before the lock is released. `progress` is told the level under way."""
     ws = _existing_workspace(espace)
     referentiel = referentiel or load_referentiel()
     # Under the lock from the first read: an import cannot replace facts while they are read.
@@ -90,7 +90,8 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
             for level in levels:
                 if failed := [w for w in writes if w.done() and w.exception() is not None]:
                     failed[0].result()  # a level could not be written: stop there, with its error
-                computation = compute(ws, reference, referentiel, level, exercice)
+                with progress.step(f"Calcul du niveau {level.strip().upper()}"):
+                    computation = compute(ws, reference, referentiel, level, exercice)
                 writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
                                             computation.meta))
                 yield computation, writes[-1]

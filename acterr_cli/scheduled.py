@@ -99,6 +99,7 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
     try:
         # One run at a time on a workspace: a night run that overlaps the next one must not read
         # the drop folder twice nor interleave its state file (each step also locks the workspace).
+        Workspace.open(config.espace, create=True)  # a file, or a folder that is not a workspace: refused here
         config.espace.mkdir(parents=True, exist_ok=True)
         busy = (f"une autre exécution planifiée (acterr executer) travaille déjà sur l'espace {config.espace} ({{}}) ; "
                 f"après {config.attendre:g} s d'attente, celle-ci s'arrête sans rien faire.")
@@ -112,6 +113,10 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
         report["erreur"] = exc.message
         code = exc.exit_code
         log(f"arrêt : {exc.message}")
+    except OSError as exc:  # disk full, rights: the run report still says what was done and why it stopped
+        report["erreur"] = f"lecture ou écriture impossible : {exc}"
+        code = ExitCode.INTERNAL
+        log(f"arrêt : {report['erreur']}")
     report.update(fin=_now(), duree_s=round(time.monotonic() - started, 3), code_sortie=int(code))
     if config.journal:
         atomic_write_bytes(config.journal, json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
@@ -161,11 +166,9 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: P
     includes waiting for the lock and loading the reference)."""
     t0 = time.monotonic()
     computations = api.compute_levels(config.espace, config.niveaux, config.exercice, referentiel=referentiel,
-                                      wait_seconds=config.attendre)
+                                      wait_seconds=config.attendre, progress=progress)
     with closing(computations):
-        for level in config.niveaux:
-            with progress.step(f"Calcul du niveau {level}"):
-                computation, _ = next(computations)
+        for computation, _ in computations:
             calculated = computation.results.filter(computation.results["statut"] == "calcule").height
             entry = {"niveau": computation.level, "resultats": computation.results.height, "calcules": calculated,
                      "duree_s": round(time.monotonic() - t0, 3)}

@@ -192,7 +192,12 @@ def test_progress_is_drawn_on_a_terminal_only():
         advance(2)
     with progress.step("Calcul du niveau EPCI"):
         pass
+    with progress.step("Lecture de liasse [v2].csv"):  # a file name, not markup
+        pass
+    with progress.files(1, "Vérification") as advance:  # one file: a spinner, no bar
+        assert advance is None
     drawn = screen.getvalue()
-    assert "Lecture des fichiers" in drawn and "Calcul du niveau EPCI" in drawn
+    assert "Lecture des fichiers" in drawn and "Calcul du niveau EPCI" in drawn and "liasse [v2].csv" in drawn
+    assert "Vérification du fichier" in drawn
     with SILENT.files(3, "Lecture") as advance:
         assert advance is None

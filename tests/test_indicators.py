@@ -173,6 +173,17 @@ def test_an_unchanged_value_has_no_change_whatever_its_last_bits():
     assert evolution["variation"].to_list() == [0.0, 10.0] and evolution["variation_pct"].to_list() == [0.0, 10.0]
 
 
+def test_evolution_over_exercices_too_far_apart_for_the_packed_key():
+    """255 years between the first and the last exercice: the keys are joined as they are (a
+    packed key would wrap around and give the oldest exercice the newest one's value)."""
+    from acterr_cli.engine.run import with_evolution
+
+    keys = {"_t": [1, 1, 1], "_s": [0, 0, 0], "_o": [4, 4, 4]}
+    results = pl.DataFrame({"exercice": [1770, 2024, 2025], **keys, "valeur": [10.0, 20.0, 30.0]},
+                           schema_overrides={k: pl.UInt32 for k in keys})
+    assert with_evolution(results)["valeur_precedente"].to_list() == [None, None, 20.0]
+
+
 def test_evolution_between_two_exercices(tmp_path):
     import builders
 

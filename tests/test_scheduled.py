@@ -105,3 +105,25 @@ def test_a_second_run_meanwhile_stops_with_a_clear_message(setup):
     assert not (base / "espace" / "manifest.json").exists()  # nothing imported
     result, report = execute(config)  # once the first is over, the next run does the work
     assert result.exit_code == 3 and report["calculs"]
+
+
+def test_a_workspace_path_with_braces_and_a_workspace_that_is_a_file(tmp_path):
+    """The busy message names a path holding braces as it is; a workspace that is a file is a
+    configuration error (exit 5), told in the run report like any other."""
+    base = tmp_path / "ar{x}"
+    (base / "depot").mkdir(parents=True)
+    builders.write_org_a(base / "depot")
+    config = base / "acterr.toml"
+    config.write_text('espace = "espace"\ndepot = "depot"\njournal = "journal.json"\n', encoding="utf-8")
+    from acterr_cli.scheduled import RUN_LOCK
+    from acterr_cli.workspace.store import exclusive
+
+    (base / "espace").mkdir()
+    with exclusive(base / "espace" / RUN_LOCK, 0, "occupé ({})"):
+        result, report = execute(config)
+    assert result.exit_code == 4 and f"{base / 'espace'}" in report["erreur"]
+    shutil.rmtree(base / "espace")
+    (base / "espace").write_text("pas un dossier")
+    result, report = execute(config)
+    assert result.exit_code == 5 and "doit être un dossier" in report["erreur"]
+    assert json.loads((base / "journal.json").read_text("utf-8"))["code_sortie"] == 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import closing
 from typing import Optional
 
@@ -13,7 +12,6 @@ from acterr_cli.cli.context import console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import UsageError
 from acterr_cli.outputs import terminal
-from acterr_cli.progress import Progress
 
 LEVEL_HELP = ("Niveau(x) de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION, FRANCE ou QPV (faits portant un code QPV) ; "
               "plusieurs niveaux séparés par des virgules.")
@@ -51,20 +49,20 @@ def compute_cmd(
 
     # Each level's results are written while the next one is computed (see api.compute_levels):
     # its « enregistrés » line comes once the file is on disk, at the same place in the output.
-    computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel)
+    computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel, progress=progress_for(console_err))
     with closing(computations):
         try:
-            for computation, stored in _shown(computations, levels, progress_for(console_err)):
+            for computation, stored in computations:
                 announce_written()
                 results = terminal.filter_code(computation.results, code)
                 if code and results.is_empty():
                     raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")
                 if json_:
                     documents.append(terminal.results_document(computation, results))
-                    continue
-                terminal.print_summary(results, computation.level, console_out)
-                terminal.print_checks(computation.meta.get("controles", []), console_err)
-                written = (stored, computation.results.height, computation.level)
+                else:
+                    terminal.print_summary(results, computation.level, console_out)
+                    terminal.print_checks(computation.meta.get("controles", []), console_err)
+                    written = (stored, computation.results.height, computation.level)
                 # Let this level's results go as soon as they are written: a COMMUNE run's are
                 # hundreds of megabytes, and kept they would add to the next level's working memory.
                 del computation, results
@@ -73,13 +71,3 @@ def compute_cmd(
     if json_:
         print_json(documents[0] if len(documents) == 1 else {"version": 1, "calculs": documents})
 
-
-def _shown(computations: Iterator, levels: list[str], progress: Progress) -> Iterator:
-    """The computations, with a spinner naming the level while each one is computed (terminal only)."""
-    for level in levels:
-        with progress.step(f"Calcul du niveau {level.strip().upper()}"):
-            item = next(computations, None)
-        if item is None:
-            return
-        yield item
-        del item  # not kept while the next level is computed (hundreds of megabytes at COMMUNE)

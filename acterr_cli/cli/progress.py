@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from acterr_cli.progress import SILENT, Advance
 from acterr_cli.progress import Progress as Told
@@ -30,7 +31,8 @@ class TerminalProgress(Told):
 
     @contextmanager
     def step(self, text: str) -> Iterator[None]:
-        with self.console.status(f"{text}…" if not text.endswith("…") else text):
+        # Text, not markup: a file name such as « liasse [v2].csv » is shown as it is.
+        with self.console.status(Text(text if text.endswith("…") else f"{text}…")):
             yield
 
 

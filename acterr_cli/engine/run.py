@@ -78,7 +78,8 @@ def _packed_key(results: pl.DataFrame) -> pl.Expr | None:
     """exercice (8 bits) | territory (24) | SIREN (22) | indicator (10) as one UInt64, in the
     results' order; None when a rank does not fit (then the keys are used as they are)."""
     first = results["exercice"].min()
-    if (results["exercice"].max() - first >= 1 << 8 or results["_t"].max() >= 1 << 24 or results["_s"].max() >= 1 << 22
+    # The exercice's bits keep room for one more (with_evolution adds one step to every key).
+    if (results["exercice"].max() - first >= (1 << 8) - 1 or results["_t"].max() >= 1 << 24 or results["_s"].max() >= 1 << 22
             or results["_o"].max() >= 1 << 10):
         return None
     return ((pl.col("exercice") - first).cast(pl.UInt64) * EXERCICE_STEP + pl.col("_t").cast(pl.UInt64) * (1 << 32)

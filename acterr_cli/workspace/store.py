@@ -71,8 +71,8 @@ class WorkspaceBusyError(ActerrError):
 @contextmanager
 def exclusive(path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
     """An exclusive lock on `path` (flock: released by the system if the holder dies), waited for
-    up to `wait_seconds`; then WorkspaceBusyError with `busy`, whose « {} » becomes who holds it
-    (« pid 1234 depuis … », written in the file)."""
+    up to `wait_seconds`; then WorkspaceBusyError with `busy`, whose first « {} » becomes who holds
+    it (« pid 1234 depuis … », written in the file). Not str.format: a path may hold braces."""
     with open(path, "a+") as fh:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -82,7 +82,7 @@ def exclusive(path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     fh.seek(0)
-                    raise WorkspaceBusyError(busy.format(fh.read().strip() or "inconnu")) from None
+                    raise WorkspaceBusyError(busy.replace("{}", fh.read().strip() or "inconnu")) from None
                 time.sleep(0.2)
         fh.seek(0)
         fh.truncate()
