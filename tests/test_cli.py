@@ -16,15 +16,36 @@ def run(*args, **kwargs):
     return runner.invoke(app, [str(a) for a in args], **kwargs)
 
 
-COMMANDS = [[], ["import"], ["verifier"], ["compute"], ["export"], ["referentiel"], ["territoire"], ["modele"], ["modele", "questionnaire"]]
+COMMANDS = [[], ["import"], ["verifier"], ["compute"], ["export"], ["executer"], ["referentiel"], ["territoire"], ["modele"],
+            ["modele", "questionnaire"], ["modele", "verifier"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_french_help(command):
+    """Our texts and the libraries' words around them (usage line, help option, defaults)."""
     result = run(*command, "--help")
     assert result.exit_code == 0, result.output
-    assert "Usage" in result.stdout
+    assert "Utilisation : acterr" in result.stdout and "Affiche cette aide et quitte." in result.stdout
+    assert not any(english in result.stdout for english in ("Usage:", "Show this message", "[default:", "[required]", "COMMAND [ARGS]"))
     assert len(result.stdout.strip()) > 100
+
+
+@pytest.mark.parametrize("args, french", [
+    (["statut"], "commande inconnue « statut »"),
+    (["compute", "--option-inconnue"], "option inconnue : --option-inconnue"),
+    (["compute", "--exercice", "abc"], "valeur invalide pour --exercice : « abc » n'est pas un nombre entier"),
+    (["import"], "argument manquant : FICHIERS"),
+    (["compute", "--territoire"], "l'option --territoire attend une valeur"),
+    (["compute", "en-trop"], "argument(s) en trop : en-trop"),
+])
+def test_usage_errors_are_told_in_french(args, french, monkeypatch, capsys):
+    from acterr_cli.cli.app import main
+
+    monkeypatch.setattr("sys.argv", ["acterr", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"Erreur d'utilisation : {french}" in err
 
 
 def test_version():

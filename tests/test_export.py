@@ -30,7 +30,7 @@ def run(espace, *args):
 @pytest.mark.parametrize("command", [["export"], ["modele", "verifier"]])
 def test_help_in_french(command):
     result = runner.invoke(app, [*command, "--help"])
-    assert result.exit_code == 0 and "Usage" in result.stdout
+    assert result.exit_code == 0 and "Utilisation : acterr" in result.stdout
     assert ("--organisme" in result.stdout and "--fiche" in result.stdout) if command == ["export"] else "modèle" in result.stdout
 
 

@@ -16,11 +16,14 @@ from typing import List, Optional
 import typer
 
 from acterr_cli import __version__
-from acterr_cli.cli import commands
+from acterr_cli.cli import commands, french
 from acterr_cli.cli.context import State, console_err
 from acterr_cli.errors import ActerrError, ExitCode
 
+french.use_french_labels()
 app = typer.Typer(
+    cls=french.FrenchGroup,
+    subcommand_metavar=french.SUBCOMMAND,
     name="acterr",
     help="acterr — mesurer et montrer la valeur créée par les organismes Hlm sur leur territoire.\n\n"
          "Chaîne habituelle : acterr import FICHIERS…, puis acterr compute --territoire EPCI, puis acterr export.",
@@ -101,5 +104,5 @@ def _usage_error(exc: Exception) -> str | None:
     if getattr(exc, "exit_code", None) == 2 and hasattr(exc, "format_message"):
         ctx = getattr(exc, "ctx", None)
         hint = f"\n{ctx.get_usage()}\nAide : {ctx.command_path} --help" if ctx else ""
-        return f"Erreur d'utilisation : {exc.format_message()}{hint}"
+        return f"Erreur d'utilisation : {french.usage_error(exc.format_message())}{hint}"
     return None

@@ -13,7 +13,7 @@ from acterr_cli.scheduled import load_config, run
 
 
 def executer_cmd(
-    config: Path = typer.Argument(..., help="Fichier de configuration TOML (voir README, « Exécution planifiée »)."),
+    config: Path = typer.Argument(..., metavar="CONFIG", help="Fichier de configuration TOML (voir README, « Exécution planifiée »)."),
     json_: bool = typer.Option(False, "--json", help="Rapport d'exécution en JSON sur la sortie standard."),
 ) -> None:
     def log(message: str) -> None:

@@ -25,7 +25,7 @@ def modele_questionnaire_cmd(
 
 def modele_verifier_cmd(
     ctx: typer.Context,
-    fichier: Path = typer.Argument(..., help="Classeur modèle (.xlsx) à vérifier."),
+    fichier: Path = typer.Argument(..., metavar="FICHIER", help="Classeur modèle (.xlsx) à vérifier."),
     json_: bool = typer.Option(False, "--json", help="Le rapport de vérification en JSON sur la sortie standard."),
 ) -> None:
     """Says which cells and tables of a template acterr will fill, and what the template lacks or will lose."""

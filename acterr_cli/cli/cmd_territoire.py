@@ -11,7 +11,7 @@ from acterr_cli.outputs import terminal
 
 
 def territoire_cmd(
-    requete: str = typer.Argument(..., help="Code (commune, ancien code, SIREN d'EPCI, département, région) ou nom."),
+    requete: str = typer.Argument(..., metavar="CODE_OU_NOM", help="Code (commune, ancien code, SIREN d'EPCI, département, région) ou nom."),
     json_: bool = typer.Option(False, "--json", help="Réponse en JSON."),
 ) -> None:
     hits = api.TerritorialReference.load().lookup(requete)

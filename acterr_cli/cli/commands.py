@@ -17,6 +17,7 @@ from acterr_cli.cli import (
     cmd_territoire,
 )
 from acterr_cli.cli.context import console_err
+from acterr_cli.cli.french import SUBCOMMAND, FrenchCommand, FrenchGroup
 from acterr_cli.errors import ActerrError
 
 PANEL = "Commandes"
@@ -24,7 +25,7 @@ PANEL = "Commandes"
 
 def register(app: typer.Typer) -> None:
     def add(name: str, function: Callable, help: str, target: typer.Typer = app) -> None:
-        target.command(name, rich_help_panel=PANEL, help=help)(guarded(function))
+        target.command(name, cls=FrenchCommand, rich_help_panel=PANEL, help=help)(guarded(function))
 
     add("import", cmd_import.import_cmd, "Importe des questionnaires (xlsx) et des liasses (csv, xlsx) dans l'espace de travail.")
     add("verifier", cmd_import.verifier_cmd, "Vérifie des fichiers sans rien écrire dans l'espace de travail.")
@@ -33,7 +34,8 @@ def register(app: typer.Typer) -> None:
     add("executer", cmd_executer.executer_cmd, "Exécute toute la chaîne pour une tâche planifiée : dépôt → import → calcul → rapports.")
     add("referentiel", cmd_referentiel.referentiel_cmd, "Affiche les indicateurs et les paramètres du référentiel.")
     add("territoire", cmd_territoire.territoire_cmd, "Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")
-    modele = typer.Typer(help="Modèles de classeurs : questionnaire vierge, vérification d'un modèle de rapport.", no_args_is_help=True)
+    modele = typer.Typer(cls=FrenchGroup, subcommand_metavar=SUBCOMMAND, help="Modèles de classeurs : questionnaire vierge, vérification d'un modèle de rapport.",
+                         no_args_is_help=True)
     add("questionnaire", cmd_modele.modele_questionnaire_cmd, "Écrit le questionnaire vierge à faire remplir par un organisme.", modele)
     add("verifier", cmd_modele.modele_verifier_cmd, "Vérifie un modèle de rapport : ce qu'acterr y remplira, ce qui lui manque.", modele)
     app.add_typer(modele, name="modele", rich_help_panel=PANEL)
