@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as Bars
 from rich.text import Text
 
-from acterr_cli.progress import SILENT, Advance
-from acterr_cli.progress import Progress as Told
+from acterr_cli.progress import SILENT, Advance, Progress
 
 
-class TerminalProgress(Told):
+class TerminalProgress(Progress):
     def __init__(self, console: Console):
         self.console = console
 
@@ -25,7 +25,7 @@ class TerminalProgress(Told):
                 yield None
             return
         columns = (TextColumn(f"{label} des fichiers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=self.console, transient=True) as bar:
+        with Bars(*columns, console=self.console, transient=True) as bar:
             task = bar.add_task(label, total=total)
             yield lambda n: bar.advance(task, n)
 
@@ -36,6 +36,6 @@ class TerminalProgress(Told):
             yield
 
 
-def progress_for(console: Console) -> Told:
+def progress_for(console: Console) -> Progress:
     """Bars and spinners only when `console` is a terminal."""
     return TerminalProgress(console) if console.is_terminal else SILENT
