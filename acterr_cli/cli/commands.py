@@ -31,7 +31,11 @@ def register(app: typer.Typer) -> None:
     add("verifier", cmd_import.verifier_cmd, "Vérifie des fichiers sans rien écrire dans l'espace de travail.")
     add("compute", cmd_compute.compute_cmd, "Calcule les indicateurs du référentiel par territoire et les enregistre dans l'espace.")
     add("export", cmd_export.export_cmd, "Écrit le rapport (ensemble, un territoire ou un organisme) : Excel, CSV/Parquet, modèle, fiches.")
-    add("executer", cmd_executer.executer_cmd, "Exécute toute la chaîne pour une tâche planifiée : dépôt → import → calcul → rapports.")
+    add("executer", cmd_executer.executer_cmd,
+        "Exécute toute la chaîne pour une tâche planifiée : dépôt → import → calcul → rapports.\n\n"
+        "Une ligne datée par étape sur la sortie d'erreur (barres de progression sur un terminal seulement). "
+        "Codes de sortie : 0 tout va bien ; 3 au moins un fichier du dépôt refusé ; 4 espace occupé (une autre exécution "
+        "en cours, au-delà de « attendre ») ; 5 configuration invalide.")
     add("referentiel", cmd_referentiel.referentiel_cmd, "Affiche les indicateurs et les paramètres du référentiel.")
     add("territoire", cmd_territoire.territoire_cmd, "Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")
     modele = typer.Typer(cls=FrenchGroup, subcommand_metavar=SUBCOMMAND, help="Modèles de classeurs : questionnaire vierge, vérification d'un modèle de rapport.",
