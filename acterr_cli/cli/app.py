@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from acterr_cli import __version__
 from acterr_cli.cli import commands, french
@@ -80,11 +81,10 @@ def main() -> None:
         sys.exit(130)
     except OSError as exc:  # the system's doing (disk full, rights), not a bug: said as such
         where = f" : {exc.filename}" if exc.filename else ""
-        console_err.print(f"[bold red]Erreur[/] : lecture ou écriture impossible{where} ({exc.strerror or exc}). "
+        console_err.print(f"[bold red]Erreur[/] : lecture ou écriture impossible{escape(where)} ({escape(str(exc.strerror or exc))}). "
                           "Vérifiez la place sur le disque et les droits du dossier (aucun fichier de l'espace de travail "
                           "n'est laissé à moitié écrit).", highlight=False)
-        if debug or os.environ.get("ACTERR_DEBUG"):
-            console_err.print(traceback.format_exc(), highlight=False, markup=False)
+        _trace(debug)
         sys.exit(int(ExitCode.INTERNAL))
     except Exception as exc:  # click usage errors and bugs
         usage = _usage_error(exc)
@@ -92,11 +92,17 @@ def main() -> None:
             console_err.print(usage, highlight=False)
             sys.exit(int(ExitCode.USAGE))
         console_err.print(f"[bold red]Erreur interne[/] : {type(exc).__name__}: {exc}", highlight=False)
-        if debug or os.environ.get("ACTERR_DEBUG"):
-            console_err.print(traceback.format_exc(), highlight=False, markup=False)
-        else:
+        if not _trace(debug):
             console_err.print("Relancez avec --debug pour la trace complète, et signalez le problème.")
         sys.exit(int(ExitCode.INTERNAL))
+
+
+def _trace(debug: bool) -> bool:
+    """The traceback of the error being handled, under --debug or ACTERR_DEBUG; whether it was shown."""
+    if debug or os.environ.get("ACTERR_DEBUG"):
+        console_err.print(traceback.format_exc(), highlight=False, markup=False)
+        return True
+    return False
 
 
 def _usage_error(exc: Exception) -> str | None:

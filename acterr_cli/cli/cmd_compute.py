@@ -70,4 +70,3 @@ def compute_cmd(
             announce_written()
     if json_:
         print_json(documents[0] if len(documents) == 1 else {"version": 1, "calculs": documents})
-

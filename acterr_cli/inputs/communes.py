@@ -76,19 +76,18 @@ class CommuneHelper:
             departements = {hint.group(1).upper()}
             text = text[: hint.start()]
         key = name_key(text)
-        if len(key) < 4:
-            return []
-        local = tuple(k for d in sorted(departements) for k in self._names_by_departement.get(d, []))
-        close = _close_keys(key, local) or _close_keys(key, self._all_names)
+        return list(self._close_names(key, frozenset(departements))) if len(key) >= 4 else []
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 — one helper per reference (helper_for): kept as long anyway
+    def _close_names(self, key: str, departements: frozenset[str]) -> tuple[Commune, ...]:
+        """Remembered: a misspelt name is often repeated down a column."""
+        local = [k for d in sorted(departements) for k in self._names_by_departement.get(d, [])]
+        close = _close_keys(key, local) or _close_keys(key, self.by_name)
         score = {k: difflib.SequenceMatcher(None, key, k).ratio() for k in close}
         found = {c: (score[k], self.by_code[c]) for k in close for c in self.by_name[k] if c in self.by_code}
         # the départements of the column first, then the closest spelling, then the largest commune
         ranked = sorted(found.values(), key=lambda sc: (sc[1].departement not in departements, -sc[0], -self.population.get(sc[1].code, 0)))
-        return [c for _, c in ranked[:MAX_SUGGESTIONS]]
-
-    @functools.cached_property
-    def _all_names(self) -> tuple[str, ...]:
-        return tuple(self.by_name)
+        return tuple(c for _, c in ranked[:MAX_SUGGESTIONS])
 
     @functools.cached_property
     def _names_by_departement(self) -> dict[str, list[str]]:
@@ -132,10 +131,8 @@ def looks_like_name(text: str) -> bool:
     return bool(re.search(r"[^\W\d_]{3,}", text))
 
 
-@functools.lru_cache(maxsize=1024)
-def _close_keys(key: str, keys: tuple[str, ...]) -> list[str]:
-    """Keys spelt nearly like `key`, closest first. Remembered: a misspelt name is often repeated
-    down a column; only keys of about the same length can be close enough."""
+def _close_keys(key: str, keys) -> list[str]:
+    """Keys spelt nearly like `key`, closest first; only keys of about the same length can be close enough."""
     near = [k for k in keys if abs(len(k) - len(key)) <= 3]
     return difflib.get_close_matches(key, near, n=MAX_SUGGESTIONS, cutoff=NAME_SIMILARITY)
 

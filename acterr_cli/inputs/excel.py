@@ -139,15 +139,6 @@ class Workbook:
         return _located(self.path, sheet, cell, _TOO_LONG, "taille")
 
 
-def hidden_rows_message(rows: list[int]) -> tuple[str, str]:
-    """(rows listed, message) for data rows hidden in the workbook (frame indices, in order): by
-    hand or by a filter, they are read like the others, yet whoever filled it in may not have seen
-    them."""
-    listed = ", ".join(str(i + 1) for i in rows[:10]) + (" …" if len(rows) > 10 else "")
-    return listed, (f"{len(rows)} ligne(s) de données masquée(s) dans le classeur (n° {listed}) : elles sont lues comme "
-                    "les autres ; supprimez-les si elles ne doivent pas compter.")
-
-
 def _located(path: Path, sheet: str, cell: str | None, message: str, rule: str) -> InvalidDataError:
     """A refusal that names its sheet and cell, as a structured problem for the report."""
     where = f"{path.name}, feuille {sheet}" + (f", cellule {cell}" if cell else "")

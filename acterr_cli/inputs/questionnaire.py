@@ -15,12 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
-from acterr_cli.errors import AVERTISSEMENT, ActerrError, Problem
+from acterr_cli.errors import ActerrError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import MAX_CELL_CHARS
 from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import check_exercice, check_rows
-from acterr_cli.inputs.excel import Grid, Workbook, hidden_rows_message, overlong_cell
+from acterr_cli.inputs.excel import Grid, Workbook, overlong_cell
 from acterr_cli.inputs.model import QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.inputs.tables import (
     EXCEL_ERROR,
@@ -32,6 +32,7 @@ from acterr_cli.inputs.tables import (
     missing_header,
     read_tables,
     sheet_keys,
+    tell_hidden_rows,
 )
 from acterr_cli.territory.reference import TerritorialReference
 
@@ -157,8 +158,7 @@ def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference,
         ctx = ParseContext(d.parsed.path.name, grid.sheet, reference, percent_lookup=grid.percent_lookup)
         hidden = sorted({pos[0] for f, (pos, _) in cells[k].items() if values[k].get(f) is not None} & set(grid.hidden_rows))
         if hidden:
-            listed, message = hidden_rows_message(hidden)
-            ctx.add(grid.cell(hidden[0], 0), None, listed, "ligne_masquee", message, AVERTISSEMENT)
+            tell_hidden_rows(ctx, grid, hidden)
         for column in sheet.columns:
             if column.required and column.field not in values[k]:
                 ctx.add(None, column, None, "obligatoire", f"ligne « {column.label} » introuvable dans la feuille Organisme.")

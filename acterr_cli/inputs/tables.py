@@ -20,7 +20,7 @@ from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import header_key, parse_number, unit_scale
 from acterr_cli.inputs.columns import FILE, NUMERIC_KINDS, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import PARTS, check_rows
-from acterr_cli.inputs.excel import NO_VALUE, Grid, column_name, hidden_rows_message
+from acterr_cli.inputs.excel import NO_VALUE, Grid, column_name
 from acterr_cli.inputs.model import ParsedFile, ReadOptions
 from acterr_cli.territory.reference import TerritorialReference
 
@@ -261,9 +261,16 @@ def _tell_hidden_rows(frame: pl.DataFrame, tables: dict[int, Table]) -> None:
     pairs = pl.DataFrame(hidden, schema={FILE: pl.UInt32, ROW: pl.UInt32}, orient="row")
     read = frame.select(FILE, ROW).join(pairs, on=[FILE, ROW], how="semi").sort(FILE, ROW)
     for (f,), rows in read.partition_by(FILE, as_dict=True, maintain_order=True).items():
-        t, found = tables[f], rows[ROW].to_list()
-        listed, message = hidden_rows_message(found)
-        t.ctx.add(t.grid.cell(found[0], 0), None, listed, "ligne_masquee", message, AVERTISSEMENT)
+        tell_hidden_rows(tables[f].ctx, tables[f].grid, rows[ROW].to_list())
+
+
+def tell_hidden_rows(ctx: ParseContext, grid: Grid, rows: list[int]) -> None:
+    """Data rows hidden in the workbook (frame indices, in order), by hand or by a filter: they are
+    read like the others, yet whoever filled it in may not have seen them."""
+    listed = ", ".join(str(i + 1) for i in rows[:10]) + (" …" if len(rows) > 10 else "")
+    ctx.add(grid.cell(rows[0], 0), None, listed, "ligne_masquee",
+            f"{len(rows)} ligne(s) de données masquée(s) dans le classeur (n° {listed}) : elles sont lues comme les autres ; "
+            "supprimez-les si elles ne doivent pas compter.", AVERTISSEMENT)
 
 
 def _report_excel_errors(typed: pl.DataFrame, tables: dict[int, Table], sheet: qs.Sheet) -> None:

@@ -22,6 +22,7 @@ from acterr_cli.outputs.formatting import fr_number
 from acterr_cli.outputs.reports import tables
 from acterr_cli.outputs.reports.model import DWELLINGS, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
+    FULL_COVERAGE,
     LEDGER_COLORS,
     NAVY,
     NOT_COMPUTABLE,
@@ -56,7 +57,7 @@ def organisation_table(data: ReportData, codes: list[str]) -> pl.DataFrame:
     results = data.org_frame.filter(pl.col("indicateur").is_in(codes))
     computed = (pl.col("statut") == CALCULE) & pl.col("valeur").is_not_null()
     how = (pl.when(~computed).then(NOT_COMPUTED)
-           .when(pl.col("couverture") < 100 - 1e-9).then(COMPUTED_PARTIAL).otherwise(COMPUTED))
+           .when(pl.col("couverture") < FULL_COVERAGE).then(COMPUTED_PARTIAL).otherwise(COMPUTED))
     long = results.select(
         pl.col("code_territoire").fill_null(""), pl.col("siren").fill_null(""),
         pl.coalesce(_text("nom_territoire"), _text("code_territoire"), pl.lit("")).alias("territoire"),
@@ -64,19 +65,19 @@ def organisation_table(data: ReportData, codes: list[str]) -> pl.DataFrame:
         "indicateur", pl.when(computed).then(pl.col("valeur")).alias("v"), how.cast(pl.Int8).alias("k"),
     )
     pair = ["code_territoire", "siren"]
-    names = long.select(*pair, "territoire", "organisme").unique(pair, keep="first", maintain_order=True)
-    if long.is_empty():
-        return names.with_columns([pl.lit(None, pl.Float64).alias(c) for c in codes] + [pl.lit(None, pl.Int8).alias(f"{c}|k") for c in codes])
-    wide = long.pivot(on="indicateur", index=pair, values=["v", "k"], aggregate_function="last")
-    wide = wide.rename({f"{v}_{c}": (c if v == "v" else f"{c}|k") for v in ("v", "k") for c in long["indicateur"].unique()})
-    table = names.join(wide, on=pair, how="left", maintain_order="left").with_columns(
-        [pl.lit(None, pl.Float64).alias(c) for c in codes if c not in wide.columns]
-        + [pl.lit(None, pl.Int8).alias(f"{c}|k") for c in codes if f"{c}|k" not in wide.columns])
+    table = long.select(*pair, "territoire", "organisme").unique(pair, keep="first", maintain_order=True)
+    if not long.is_empty():
+        wide = long.pivot(on="indicateur", index=pair, values=["v", "k"], aggregate_function="last")
+        wide = wide.rename({f"{v}_{c}": (c if v == "v" else f"{c}|k") for v in ("v", "k") for c in long["indicateur"].unique()})
+        table = table.join(wide, on=pair, how="left", maintain_order="left")
+    table = table.with_columns(  # indicators without any result here: blank columns
+        [pl.lit(None, pl.Float64).alias(c) for c in codes if c not in table.columns]
+        + [pl.lit(None, pl.Int8).alias(f"{c}|k") for c in codes if f"{c}|k" not in table.columns])
     order = {t.code: i for i, t in enumerate(data.territories)}
-    dwellings = pl.col(DWELLINGS).fill_null(0.0) if DWELLINGS in codes else pl.lit(0.0)
+    largest_first = [-pl.col(DWELLINGS).fill_null(0.0)] if DWELLINGS in codes else []
     return table.sort(
         pl.col("code_territoire").replace_strict(order, default=len(order), return_dtype=pl.Int64),
-        pl.col("territoire").str.to_lowercase(), -dwellings, pl.col("organisme").str.to_lowercase(), "siren",
+        pl.col("territoire").str.to_lowercase(), *largest_first, pl.col("organisme").str.to_lowercase(), "siren",
         maintain_order=True,
     )
 

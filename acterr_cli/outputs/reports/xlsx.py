@@ -159,8 +159,11 @@ class Formats:
         return self(num_format=FR + '0 "%"', **({"font_color": ORANGE} if partial(value) else {}), **extra)
 
 
+FULL_COVERAGE = 100 - 1e-9  # % : below, a figure counts only part of what it covers
+
+
 def partial(coverage: float | None) -> bool:
-    return coverage is not None and coverage < 100 - 1e-9
+    return coverage is not None and coverage < FULL_COVERAGE
 
 
 # ─── cells ───
