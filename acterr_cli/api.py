@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from acterr_cli.engine.run import Computation, compute, normalize_level
+from acterr_cli.engine.run import Computation, as_text, compute, normalize_level
 from acterr_cli.errors import InputMissingError
 from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
@@ -105,15 +105,18 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
 
 def results_for(espace: Path, level: str, exercice: int | None = None, referentiel: Referentiel | None = None) -> Computation:
     """Stored results of a level if they are up to date with the facts and computed with the same
-    référentiel files, else a fresh computation."""
+    référentiel files, else a fresh computation; text columns as strings (for the reports)."""
     ws = _existing_workspace(espace)
     level = normalize_level(level)
     referentiel = referentiel or load_referentiel()
     stored = ws.load_results(_results_name(level, exercice))
     if (stored is not None and stored[1].get("generation") == ws.generation
             and stored[1].get("referentiel", {}).get("fichiers") == referentiel.sources):
-        return Computation(level, stored[0], stored[1])
-    return compute_level(espace, level, exercice, referentiel=referentiel)
+        computation = Computation(level, stored[0], stored[1])
+    else:
+        computation = compute_level(espace, level, exercice, referentiel=referentiel)
+    computation.results = as_text(computation.results)
+    return computation
 
 
 def import_rpls(espace: Path, path: Path, exercice: int, siren: str | None = None, wait_seconds: float = 0.0) -> ImportReport:

@@ -27,3 +27,6 @@ def test_duckdb_reads_the_results(espace):
         f"where indicateur = 'ECO-01' and code_territoire = '{builders.TOULOUSE_METROPOLE}' and siren is null"
     ).fetchall()[0][0]
     assert value == pytest.approx(10_100_000)
+    # stored dictionary-encoded (see compute.TEXT), read as plain text by other engines
+    types = {r[0]: r[1] for r in con.sql(f"describe select * from read_parquet('{espace}/resultats/EPCI.parquet')").fetchall()}
+    assert types["indicateur"] == types["code_territoire"] == types["motif"] == "VARCHAR"

@@ -34,27 +34,32 @@ from acterr_cli.engine.measures import (
 )
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
 
+# Text columns of results are dictionary-encoded (Categorical): a COMMUNE run has millions of
+# rows and a few thousand distinct texts, which are then gathered and written to Parquet as one
+# integer each (a third of a level's time otherwise). Parquet readers (DuckDB, Spark) see strings;
+# `run.as_text` gives them back as strings to code that works on a level's results.
+TEXT = pl.Categorical
 RESULT_SCHEMA = {
-    "indicateur": pl.Utf8,
-    "libelle": pl.Utf8,
-    "axe": pl.Utf8,
-    "registre": pl.Utf8,
-    "niveau": pl.Utf8,
-    "code_territoire": pl.Utf8,
-    "nom_territoire": pl.Utf8,
-    "siren": pl.Utf8,
-    "raison_sociale": pl.Utf8,
+    "indicateur": TEXT,
+    "libelle": TEXT,
+    "axe": TEXT,
+    "registre": TEXT,
+    "niveau": TEXT,
+    "code_territoire": TEXT,
+    "nom_territoire": TEXT,
+    "siren": TEXT,
+    "raison_sociale": TEXT,
     "exercice": pl.Int64,
     "valeur": pl.Float64,
     "valeur_basse": pl.Float64,
     "valeur_haute": pl.Float64,
-    "unite": pl.Utf8,
+    "unite": TEXT,
     "couverture": pl.Float64,
     "nb_organismes": pl.Int64,
     "nb_organismes_calcules": pl.Int64,
-    "statut": pl.Utf8,
-    "motif": pl.Utf8,
-    "note": pl.Utf8,
+    "statut": TEXT,
+    "motif": TEXT,
+    "note": TEXT,
 }
 # Results while they are computed, sorted and compared with the previous exercice: what varies
 # from row to row, the rest being looked up at the end (`Evaluator.expand`) from integer keys —
@@ -64,7 +69,8 @@ ORDER_KEYS = {"_t": pl.UInt32, "_s": pl.UInt32, "_o": pl.UInt32}
 COMPACT_SCHEMA = {
     "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": pl.Utf8,
     **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "nb_organismes",
-                                     "nb_organismes_calcules", "motif", "note")},
+                                     "nb_organismes_calcules")},
+    "motif": pl.Utf8, "note": pl.Utf8,
 }
 _EVALUATORS: dict[bytes, Evaluator] = {}
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -288,18 +294,22 @@ class Evaluator:
             raise RuntimeError("rangs de territoires ou d'organismes non contigus")
         sirens = pl.concat([pl.Series([None], dtype=pl.Utf8), sirens["siren"]])  # rank 0: consolidated figure
         by_position = {f: pl.Series([getattr(i, f) for i in indicators], dtype=pl.Utf8) for f in ("code", "libelle", "axe", "registre", "unite")}
+
+        def lookup(values: pl.Series, rank: str) -> pl.Expr:
+            return pl.lit(values.cast(TEXT)).gather(pl.col(rank))
+
         full = {
-            "indicateur": pl.lit(by_position["code"]).gather(pl.col("_o")),
-            **{f: pl.lit(by_position[f]).gather(pl.col("_o")) for f in ("libelle", "axe", "registre")},
-            "niveau": pl.lit(level, pl.Utf8),
-            "code_territoire": pl.lit(territories["code_territoire"]).gather(pl.col("_t")),
-            "nom_territoire": pl.lit(territories["nom_territoire"]).gather(pl.col("_t")),
-            "siren": pl.lit(sirens).gather(pl.col("_s")),
-            "unite": pl.lit(by_position["unite"]).gather(pl.col("_o")),
-            "statut": pl.when(pl.col("valeur").is_not_null()).then(pl.lit(CALCULE)).otherwise(pl.lit(NON_CALCULABLE)),
+            "indicateur": lookup(by_position["code"], "_o"),
+            **{f: lookup(by_position[f], "_o") for f in ("libelle", "axe", "registre", "unite")},
+            "niveau": pl.lit(level, TEXT),
+            "code_territoire": lookup(territories["code_territoire"], "_t"),
+            "nom_territoire": lookup(territories["nom_territoire"], "_t"),
+            "siren": lookup(sirens, "_s"),
+            "statut": lookup(pl.Series([CALCULE, NON_CALCULABLE]), "_nc"),
         }
+        compact = compact.with_columns(pl.col("valeur").is_null().cast(pl.UInt32).alias("_nc"))
         columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
-        others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS]
+        others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS and c != "_nc"]
         return compact.select(*columns, *others)
 
     # ─── consolidation ───

@@ -22,7 +22,7 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         raise UsageError(f"indicateur inconnu « {indicator_code} » (voir acterr referentiel).")
     results = compute(ws, reference, referentiel, level, exercice).results
     code = territory_code.strip().upper()
-    mine = results.filter((pl.col("indicateur") == ind.code) & (pl.col("code_territoire").str.to_uppercase() == code))
+    mine = results.filter((pl.col("indicateur") == ind.code) & (pl.col("code_territoire").cast(pl.Utf8).str.to_uppercase() == code))
     if mine.is_empty():
         raise UsageError(f"aucun résultat pour {ind.code} sur le territoire « {territory_code} » au niveau {level}.")
     year = mine["exercice"].max()

@@ -62,6 +62,12 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     return Computation(level, results, meta)
 
 
+def as_text(results: pl.DataFrame) -> pl.DataFrame:
+    """Results with their text columns as strings (the engine keeps them dictionary-encoded, see
+    compute.TEXT): to be called on what is kept of a level, as it costs a pass over every text."""
+    return results.with_columns(pl.col(pl.Categorical).cast(pl.Utf8))
+
+
 def in_report_order(results: pl.DataFrame) -> pl.DataFrame:
     """By exercice, territory, consolidated figures first then each organisation (SIREN order),
     indicators in catalogue order — sorted on one integer made of the ranks the engine carries

@@ -91,7 +91,7 @@ def print_file_report(report: ImportReport, console: Console, verb: str) -> None
 def filter_code(results: pl.DataFrame, code: str | None) -> pl.DataFrame:
     if not code:
         return results
-    return results.filter(pl.col("code_territoire").str.to_uppercase() == code.strip().upper())
+    return results.filter(pl.col("code_territoire").cast(pl.Utf8).str.to_uppercase() == code.strip().upper())
 
 
 def for_exercice(results: pl.DataFrame, exercice: int | None) -> pl.DataFrame:
