@@ -34,10 +34,11 @@ from acterr_cli.engine.measures import (
 )
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
 
-# Text columns of results are dictionary-encoded (Categorical): a COMMUNE run has millions of
-# rows and a few thousand distinct texts, which are then gathered and written to Parquet as one
-# integer each (a third of a level's time otherwise). Parquet readers (DuckDB, Spark) see strings;
-# `run.as_text` gives them back as strings to code that works on a level's results.
+# Text columns of results are dictionary-encoded (Categorical), from the moment they are made
+# (names, motifs, notes) to the Parquet file: a COMMUNE run has millions of rows and a few
+# thousand distinct texts, which are then sorted, gathered and written as one integer each.
+# Parquet readers (DuckDB, Spark) see strings; `run.as_text` gives them back as strings to code
+# that works on a level's results.
 TEXT = pl.Categorical
 RESULT_SCHEMA = {
     "indicateur": TEXT,
@@ -67,10 +68,9 @@ RESULT_SCHEMA = {
 # indicator in the catalogue (ORDER_KEYS). A COMMUNE run has millions of rows.
 ORDER_KEYS = {"_t": pl.UInt32, "_s": pl.UInt32, "_o": pl.UInt32}
 COMPACT_SCHEMA = {
-    "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": pl.Utf8,
+    "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": TEXT,
     **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "nb_organismes",
-                                     "nb_organismes_calcules")},
-    "motif": pl.Utf8, "note": pl.Utf8,
+                                     "nb_organismes_calcules", "motif", "note")},
 }
 _EVALUATORS: dict[bytes, Evaluator] = {}
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -205,7 +205,8 @@ class Evaluator:
         only buys or employs, only the figures such economic presence produces — computed and not
         zero: purchases, salaries, jobs, not dozens of zeros and « non calculable » about a
         patrimoine it does not have there (and most rows of a national run)."""
-        rows = rows.filter(pl.col("siren").is_not_null())  # territory-only rows have no organisation
+        # territory-only rows have no organisation; the name is encoded once, not for each indicator
+        rows = rows.filter(pl.col("siren").is_not_null()).with_columns(pl.col("raison_sociale").cast(TEXT))
         established = rows.filter(pl.col("implante").fill_null(True))
         elsewhere = rows.filter(~pl.col("implante").fill_null(True))
         economic = [i for i in self.ordered if self._is_economic(i)]
@@ -225,7 +226,7 @@ class Evaluator:
         fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
         frame = self.evaluate(rows, indicators + list(fallbacks.values()))
         if figures_only:
-            motifs = {ind.code: pl.lit(None, pl.Utf8) for ind in indicators}
+            motifs = {ind.code: pl.lit(None, TEXT) for ind in indicators}
         else:
             frame, motifs = self._with_motifs(frame, indicators)
         parts = []
@@ -529,8 +530,8 @@ def _coded_texts(frame: pl.DataFrame, indicators: list[Indicator], codes: list[p
     for ind in indicators:
         known = texts.get(ind.code, {})
         exprs[ind.code] = (pl.col(f"__motif_{ind.code}").replace_strict(list(known), list(known.values()), default=None,
-                                                                        return_dtype=pl.Utf8)
-                           if known else pl.lit(None, pl.Utf8))
+                                                                        return_dtype=TEXT)
+                           if known else pl.lit(None, TEXT))
     return frame, exprs
 
 
