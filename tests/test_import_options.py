@@ -2,6 +2,7 @@
 questionnaire at import, the xlsx error report, and the checks a user expects cell by cell."""
 
 import json
+import zipfile
 from pathlib import Path
 
 import builders
@@ -370,3 +371,33 @@ def test_hidden_rows_of_an_xlsx_liasse_are_told(tmp_path):
     wb.save(path)
     report = api.verify_paths([path])
     assert [(p.cellule, p.regle, p.valeur) for p in report.problems if p.regle == "ligne_masquee"] == [("A2", "ligne_masquee", "2")]
+
+
+def test_hidden_rows_of_an_ods_liasse_are_told(tmp_path):
+    """LibreOffice marks hidden rows table:visibility="collapse" (by hand) or "filter", and writes
+    identical rows once with a count: rows are numbered as LibreOffice shows them."""
+    def cell(text: str) -> str:
+        return f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
+
+    other = builders.LIASSE_B.replace(builders.SIREN_B, builders.SIREN_A).replace("Logis Test B", "Habitat Test A")
+    source = builders.write_liasse(tmp_path, rows=(builders.LIASSE_B, other))
+    lines = [line.split(";") for line in source.read_text(encoding="utf-8").splitlines()]
+    rows = [f"<table:table-row>{''.join(map(cell, lines[0]))}</table:table-row>",
+            f"<table:table-row>{''.join(map(cell, lines[1]))}</table:table-row>",
+            '<table:table-row table:number-rows-repeated="2" table:visibility="collapse"><table:table-cell/></table:table-row>',
+            f"<table:table-row table:visibility=\"filter\">{''.join(map(cell, lines[2]))}</table:table-row>",
+            *(f"<table:table-row>{''.join(map(cell, line))}</table:table-row>" for line in lines[3:])]
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               f'<table:table table:name="Liasse">{"".join(rows)}</table:table></office:spreadsheet></office:body></office:document-content>')
+    path = tmp_path / "liasse.ods"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"/>')
+        zf.writestr("content.xml", content)
+    report = api.verify_paths([path])
+    assert not report.refused, [p.message for p in report.problems]
+    # header (1), first line (2), two empty hidden rows (3, 4), then the filtered line: row 5
+    assert [(p.cellule, p.valeur) for p in report.problems if p.regle == "ligne_masquee"] == [("A5", "5")]

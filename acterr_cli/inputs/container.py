@@ -6,7 +6,7 @@ a sheet of a million rows must be refused with a message, in bounded time and me
 crash the run. An xlsx or ods file is a zip archive: its members are inflated here once, in
 chunks, counting the real sizes (the sizes declared in the zip directory may lie) and, for xlsx
 worksheets, the rows, the cells holding an Excel error and the formulas saved without their
-computed value. A member that is not a worksheet is not inflated when it cannot exceed the limits
+computed value, and for xlsx and ods sheets the rows hidden by hand or by a filter. A member that is not a worksheet is not inflated when it cannot exceed the limits
 whatever it holds: deflate cannot inflate more than 1 032 times, and the compressed size bounds
 what any reader (calamine included) feeds to the decompressor.
 """
@@ -45,7 +45,10 @@ _ROW_NUMBER = re.compile(rb'\br="([0-9]{1,7})"')
 MAX_DEFLATE_RATIO = 1032
 KEPT_BYTES = 256 * 1024  # xlsx worksheets up to this size are kept inflated (number formats are looked up in them)
 STYLES = "xl/styles.xml"
-_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>(.*?)</table:table-row>", re.S)
+# A sheet's start (its name) or one of its rows, in document order (rows are numbered per sheet).
+_ODS_SHEET_OR_ROW = re.compile(rb'<table:table\s[^>]*?table:name="([^"]*)"|<table:table-row\b([^>]*)>(.*?)</table:table-row>', re.S)
+# A row hidden by hand (collapse) or by a filter.
+_ODS_HIDDEN = re.compile(rb'\btable:visibility="(?:collapse|filter)"')
 _ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
 MAX_ODS_CELLS = 5_000_000
 
@@ -60,7 +63,7 @@ class ContainerScan:
     formulas_without_value: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
     errors_known: bool = False
-    hidden_rows: dict[str, list[int]] = field(default_factory=dict)  # sheet -> Excel row numbers (xlsx)
+    hidden_rows: dict[str, list[int]] = field(default_factory=dict)  # sheet -> row numbers (xlsx, ods)
     members: dict[str, str] = field(default_factory=dict)  # xlsx worksheet member -> sheet name
     kept: dict[str, bytes] = field(default_factory=dict)  # small xlsx members the reader needs again (styles, sheets)
 
@@ -118,7 +121,7 @@ def _scan_zip(zf: zipfile.ZipFile, name: str, data: bytes | None = None) -> Cont
     for info in infos:
         sheet = sheets.get(info.filename)
         if info.filename == "content.xml":
-            total += _scan_ods_content(zf, info, name, total)
+            total += _scan_ods_content(zf, info, name, total, scan)
         elif info.filename == STYLES and sheets and info.file_size <= KEPT_BYTES:
             total += _scan_member(zf, info, name, total, scan, None, data)
         elif sheet is None and _bounded(info) and total + _inflated_bound(info) <= MAX_TOTAL_BYTES:
@@ -241,17 +244,28 @@ def _hidden_rows(xml: bytes, end: int, found: list[int]) -> None:
             found.append(int(number.group(1)))
 
 
-def _scan_ods_content(zf, info, name: str, total_before: int) -> int:
+def _scan_ods_content(zf, info, name: str, total_before: int, scan: ContainerScan) -> int:
     """ODS compresses repeated rows and cells as a count: a few bytes can stand for billions of
-    cells. Refuse counts of repeated cells *with a value* beyond MAX_ODS_CELLS."""
-    size, cells, tail = 0, 0, b""
+    cells. Refuse counts of repeated cells *with a value* beyond MAX_ODS_CELLS. Rows holding a
+    value and hidden by hand or by a filter are noted (row numbers counted as LibreOffice shows
+    them: a repeated row counts as many times as it is repeated)."""
+    size, cells, tail, sheet, row_number = 0, 0, b"", None, 0
     for chunk in _chunks(zf, info, name, total_before):
         size += len(chunk)
         buffer = tail + chunk
         cut = buffer.rfind(b"</table:table-row>") + len(b"</table:table-row>") if b"</table:table-row>" in buffer else 0
-        for row in _ODS_ROW.finditer(buffer[:cut]):
-            if b"office:value-type" in row.group(2):
-                cells += _repeat(row.group(1)) * max(1, _valued_cells(row.group(2)))
+        for match in _ODS_SHEET_OR_ROW.finditer(buffer, 0, cut):
+            if match.group(1) is not None:  # a new sheet
+                sheet, row_number = _unescape(match.group(1).decode("utf-8", "replace")), 0
+                continue
+            attributes, content = match.group(2), match.group(3)
+            repeat = _repeat(attributes)
+            if b"office:value-type" in content:
+                cells += repeat * max(1, _valued_cells(content))
+                if sheet is not None and _ODS_HIDDEN.search(attributes):
+                    hidden = scan.hidden_rows.setdefault(sheet, [])
+                    hidden.extend(range(row_number + 1, row_number + 1 + min(repeat, MAX_ROWS - len(hidden))))
+            row_number += repeat
         tail = buffer[cut:]
         if cells > MAX_ODS_CELLS or len(tail) > 8 * _CHUNK:
             raise InvalidDataError(f"{name} : la feuille déclare plus de {MAX_ODS_CELLS:,} cellules remplies ; "

@@ -53,7 +53,7 @@ class Grid:
     col_offset: int = 0
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     percent_lookup: Callable[[list[str]], set[str]] | None = None  # cells shown as percentages (see formats.py)
-    hidden_rows: list[int] = field(default_factory=list)  # frame rows hidden in the workbook (xlsx), by hand or by a filter
+    hidden_rows: list[int] = field(default_factory=list)  # frame rows hidden in the workbook (xlsx, ods), by hand or by a filter
 
     def cell(self, row_index: int, col_index: int) -> str:
         return f"{column_letter(col_index + self.col_offset)}{row_index + 1}"
