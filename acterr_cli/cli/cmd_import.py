@@ -26,7 +26,7 @@ _RAPPORT = "Écrit la liste complète des problèmes, cellule par cellule, dans 
 
 def import_cmd(
     ctx: typer.Context,
-    fichiers: List[Path] = typer.Argument(..., metavar="FICHIERS", help="Fichiers à importer (questionnaires .xlsx/.ods, liasses .csv ou .xlsx)."),
+    fichiers: List[Path] = typer.Argument(..., metavar="FICHIERS...", help="Fichiers à importer (questionnaires .xlsx/.ods, liasses .csv ou .xlsx)."),
     type_: Optional[str] = typer.Option(None, "--type", help=_TYPE),
     exercice: Optional[int] = typer.Option(None, "--exercice", help=_EXERCICE),
     correspondance: Optional[Path] = typer.Option(None, "--correspondance", help=_CORRESPONDANCE),
@@ -76,7 +76,7 @@ def _import_public_file(espace: Path, path: Path, kind: str, exercice: int, sire
 
 
 def verifier_cmd(
-    fichiers: List[Path] = typer.Argument(..., metavar="FICHIERS", help="Fichiers à vérifier (rien n'est écrit dans l'espace de travail)."),
+    fichiers: List[Path] = typer.Argument(..., metavar="FICHIERS...", help="Fichiers à vérifier (rien n'est écrit dans l'espace de travail)."),
     type_: Optional[str] = typer.Option(None, "--type", help=_TYPE),
     exercice: Optional[int] = typer.Option(None, "--exercice", help=_EXERCICE),
     correspondance: Optional[Path] = typer.Option(None, "--correspondance", help=_CORRESPONDANCE),

@@ -39,6 +39,10 @@ class _French:
     def format_usage(self, ctx, formatter) -> None:
         formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix=USAGE)
 
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        # Typer writes a required argument in braces (« {FICHIERS} »): here as usual, « FICHIERS... ».
+        return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in super().collect_usage_pieces(ctx)]
+
 
 class FrenchGroup(_French, TyperGroup):
     pass
@@ -59,7 +63,7 @@ _ERRORS: list[tuple[re.Pattern, object]] = [
     (re.compile(r"No such command '(.*)'\."), lambda m: f"commande inconnue « {m[1]} » (voir acterr --help)."),
     (re.compile(r"No such option: (\S+) \(Possible options: (.*)\)"), lambda m: f"option inconnue : {m[1]} (options proches : {m[2]})."),
     (re.compile(r"No such option: (\S+)"), lambda m: f"option inconnue : {m[1]}."),
-    (re.compile(r"Missing argument '(.*)'\."), lambda m: f"argument manquant : {m[1].upper()}."),
+    (re.compile(r"Missing argument '(.*?)(?:\.\.\.)?'\."), lambda m: f"argument manquant : {m[1].upper()}."),
     (re.compile(r"Missing option '(.*)'\."), lambda m: f"option obligatoire manquante : {m[1]}."),
     (re.compile(r"Missing command\."), lambda m: "commande manquante (voir acterr --help)."),
     (re.compile(r"Option '(.*)' requires an argument\."), lambda m: f"l'option {m[1]} attend une valeur."),
