@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from acterr_cli import __version__, api
-from acterr_cli.errors import ActerrError, ConfigurationError, ExitCode
+from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem
 from acterr_cli.inputs.model import sha256_of
 from acterr_cli.outputs.atomic import atomic_write_bytes
 from acterr_cli.progress import SILENT, Progress
@@ -125,6 +125,8 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
 
 
 def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Progress) -> int:
+    from acterr_cli.importing import REFUSE  # with the readers: loaded by the commands that import
+
     if not config.depot.is_dir():
         raise ConfigurationError(f"dossier de dépôt introuvable : {config.depot}.")
     files = sorted(p for p in config.depot.rglob("*") if p.is_file() and any(fnmatch.fnmatch(p.name, m) for m in config.motifs))
@@ -134,12 +136,20 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
         digest = sha256_of(path)
         key = str(path.relative_to(config.depot))
         if state.get(key, {}).get("sha256") == digest:
-            report["fichiers"].append({"fichier": key, "sha256": digest, "statut": "inchange", "statut_precedent": state[key]["statut"]})
+            before = state[key]
+            entry = {"fichier": key, "sha256": digest, "statut": "inchange", "statut_precedent": before["statut"]}
+            if before["statut"] == REFUSE:
+                entry.update(refuse_le=before.get("le"), motif=before.get("motif"))
+            report["fichiers"].append(entry)
         else:
             todo.append((key, path, digest))
-    # A broken file left in the folder keeps the run « with refusals » until it is replaced.
-    refused = sum(f["statut"] == "inchange" and f["statut_precedent"] == "refuse" for f in report["fichiers"])
+    # A broken file left in the folder keeps the run « with refusals » until it is replaced: the
+    # log says so each night, with why, as the exit code stays 3.
+    still_refused = [f for f in report["fichiers"] if f["statut_precedent"] == REFUSE]
+    refused = len(still_refused)
     log(f"dépôt : {len(files)} fichier(s), {len(todo)} nouveau(x) ou modifié(s)")
+    for f in still_refused:
+        log(f"toujours refusé (inchangé depuis le refus du {(f['refuse_le'] or '?')[:10]}) : {f['motif'] or f['fichier']}")
     t0 = time.monotonic()
     if todo:
         imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre, progress=progress)
@@ -148,7 +158,10 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
                      "problemes": [p.to_dict() for p in file_report.problemes]}
             report["fichiers"].append(entry)
             state[key] = {"sha256": digest, "statut": file_report.statut, "le": _now()}
-            refused += file_report.statut == "refuse"
+            if file_report.statut == REFUSE:
+                refused += 1
+                state[key]["motif"] = _why_refused(file_report.problemes)
+                log(f"refusé : {state[key]['motif']}")
         _write_state(config.espace, state)
         done = [f for f in report["fichiers"] if f["statut"] != "inchange"]
         log(f"import : {sum(f['statut'] == 'importe' for f in done)} importé(s), {sum(f['statut'] == 'refuse' for f in done)} "
@@ -158,6 +171,16 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
                               "refuses": statuses.count("refuse"), "refuses_restes_tels_quels": refused - statuses.count("refuse"),
                               "duree_import_s": round(time.monotonic() - t0, 3)}
     return refused
+
+
+def _why_refused(problems: list[Problem]) -> str:
+    """The first error of a refused file, located (file, sheet, cell), and how many others."""
+    errors = [p for p in problems if p.gravite == ERREUR] or problems
+    if not errors:
+        return "refusé sans motif"
+    first = errors[0]
+    others = f" (et {len(errors) - 1} autre(s) erreur(s) : voir le rapport d'exécution)" if len(errors) > 1 else ""
+    return f"{first.location()} : {first.message.removeprefix(f'{first.fichier} : ')}{others}"
 
 
 def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: Progress) -> None:

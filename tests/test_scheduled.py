@@ -46,6 +46,8 @@ def test_two_runs_in_a_row(setup, tmp_path):
     assert (base / "rapports" / "rapport_epci.xlsx").exists()
     assert json.loads((base / "journal" / "execution.json").read_text("utf-8"))["code_sortie"] == 3
     assert "acterr : dépôt : 4 fichier(s), 4 nouveau(x) ou modifié(s)" in result.stderr
+    # the log names the refused file and why, on one line
+    assert "acterr : refusé : casse.xlsx : ce fichier n'est pas un classeur Excel (c'est un fichier texte" in result.stderr
     summary = {k: v for k, v in report["depot_resume"].items() if k != "duree_import_s"}
     assert summary == {"vus": 4, "importes": 3, "inchanges": 0, "refuses": 1, "refuses_restes_tels_quels": 0}
 
@@ -67,6 +69,11 @@ def test_unchanged_broken_file_keeps_the_run_refused(setup):
     assert result.exit_code == 3
     assert set(statuses(report).values()) == {"inchange"}
     assert report["depot_resume"]["refuses_restes_tels_quels"] == 1 and report["depot_resume"]["refuses"] == 0
+    # each night the log and the run report say which file keeps the run « with refusals », and why
+    broken = next(f for f in report["fichiers"] if f["fichier"] == "casse.xlsx")
+    assert broken["statut_precedent"] == "refuse" and broken["motif"].startswith("casse.xlsx : ce fichier n'est pas un classeur Excel")
+    line = next(line for line in result.stderr.splitlines() if "toujours refusé" in line)
+    assert line.endswith(f"toujours refusé (inchangé depuis le refus du {broken['refuse_le'][:10]}) : {broken['motif']}")
 
 
 def test_paths_cannot_leave_the_configuration_folder(tmp_path):

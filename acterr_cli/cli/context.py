@@ -9,10 +9,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-# Not on a terminal (cron logs, pipes), rich would assume 80 columns and squeeze the tables.
-_WIDTH = None if sys.stdout.isatty() else 120
-console_out = Console(highlight=False, width=_WIDTH)
-console_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+# Not on a terminal (cron logs, pipes), rich would assume 80 columns and squeeze the tables; and
+# a message is one line, whatever its length, so that a log can be read and searched line by line.
+console_out = Console(highlight=False, width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
+console_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
 
 
 @dataclass
