@@ -271,6 +271,20 @@ def test_par_organisme_one_row_per_organisation_and_territory(workbook, inputs):
     assert "--format csv" in workbook["Par organisme"]["A2"].value  # where the long form with ranges and reasons is
 
 
+def test_a_very_large_table_is_a_filtered_range_with_the_same_cells(inputs, workbook, tmp_path, monkeypatch):
+    """Above MAX_TABLE_CELLS (a national overview by EPCI) a table is written as its headers and a
+    filter button per column, without the cost of an Excel table: the same cells, row for row."""
+    from acterr_cli.outputs.reports import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_TABLE_CELLS", 10)
+    ws = load_workbook(write_report(tmp_path / "grand.xlsx", inputs).path)["Par organisme"]
+    assert not ws.tables
+    small = workbook["Par organisme"]
+    ref = small.tables["Par_organisme"].ref
+    assert ws.auto_filter.ref == ref
+    assert [[c.value for c in row] for row in ws[ref]] == [[c.value for c in row] for row in small[ref]]
+
+
 def test_par_organisme_name_columns_fit_their_names():
     from acterr_cli.outputs.reports.by_organisation import MAX_NAME_WIDTH, NAME_WIDTH, _name_width
 

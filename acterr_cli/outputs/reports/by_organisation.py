@@ -29,6 +29,7 @@ from acterr_cli.outputs.reports.xlsx import (
     ORANGE,
     TABLE_STYLE,
     Formats,
+    add_table,
     fit_row,
     fit_rows,
     heading,
@@ -159,7 +160,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     if not rows:
         ws.write_string(header_row + 1, 0, "(aucun)", fmt.note())
     last = header_row + max(1, len(rows))
-    ws.add_table(header_row, 0, last, len(headers) - 1, {
+    add_table(ws, header_row, 0, last, len(headers) - 1, {
         "name": TABLE, "style": TABLE_STYLE, "autofilter": True,
         "columns": [{"header": h, "header_format": f} for h, f in zip(headers, header_fmts, strict=True)],
     })

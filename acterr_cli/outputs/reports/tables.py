@@ -23,6 +23,7 @@ from acterr_cli.outputs.reports.xlsx import (
     ORANGE,
     Col,
     Formats,
+    add_table,
     fit_row,
     fit_rows,
     heading,
@@ -112,7 +113,7 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         for j, (c, _) in enumerate(codes):
             _figure_cell(ws, fmt, r, col + j, e.get(c), data.labels[c]["unite"])
     last = row + max(1, len(entities))
-    ws.add_table(row, 0, last, len(headers) - 1, {
+    add_table(ws, row, 0, last, len(headers) - 1, {
         "name": name, "style": "Table Style Light 9", "autofilter": True,
         "columns": [{"header": h, "header_format": header_fmt} for h in headers],
     })

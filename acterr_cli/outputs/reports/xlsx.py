@@ -241,11 +241,30 @@ def table(ws: Worksheet, fmt: Formats, row: int, cols: list[Col], rows: list[dic
     if not rows:
         ws.write_string(row + 1, first_col, "(aucun)", fmt.note())
     last = row + max(1, len(rows))
-    ws.add_table(row, first_col, last, first_col + len(cols) - 1, {
+    add_table(ws, row, first_col, last, first_col + len(cols) - 1, {
         "name": name, "style": TABLE_STYLE, "autofilter": True,
         "columns": [{"header": c.header, "header_format": header} for c in cols],
     })
     return last + 1
+
+
+# Beyond this many cells a table is written as a filtered range with the same headers and no table
+# style: xlsxwriter records every cell of an Excel table to check overlaps (a national overview by
+# EPCI, 168 000 rows × 64 columns: 11 s and a gigabyte for that alone), and Excel itself slows
+# down on such tables. A regional overview's largest table (≈ 900 000 cells) stays a table.
+MAX_TABLE_CELLS = 1_000_000
+
+
+def add_table(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int, options: dict) -> None:
+    """An Excel table (`options` as xlsxwriter's add_table), or above MAX_TABLE_CELLS its headers
+    and a filter button per column."""
+    if (last_row - first_row + 1) * (last_col - first_col + 1) <= MAX_TABLE_CELLS:
+        ws.add_table(first_row, first_col, last_row, last_col, options)
+        return
+    for j, column in enumerate(options.get("columns", [])):
+        ws.write_string(first_row, first_col + j, column["header"], column.get("header_format"))
+    if options.get("autofilter", True):
+        ws.autofilter(first_row, first_col, last_row, last_col)
 
 
 def print_setup(ws: Worksheet, title: str, repeat: tuple[int, int] | None = None, portrait: bool = False,
