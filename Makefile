@@ -12,6 +12,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# An editable install leaves the package uncompiled (a regular pip install compiles it): each
+	@# command would compile it again at start-up where bytecode is not written (PYTHONDONTWRITEBYTECODE).
+	$(PY) -m compileall -q acterr_cli
 	touch $@
 
 install: $(VENV)/.installed

@@ -21,7 +21,6 @@ from acterr_cli.cli import commands, french
 from acterr_cli.cli.context import State, console_err
 from acterr_cli.errors import ActerrError, ExitCode
 
-french.use_french_labels()
 app = typer.Typer(
     cls=french.FrenchGroup,
     subcommand_metavar=french.SUBCOMMAND,

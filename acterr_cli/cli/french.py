@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-import typer.rich_utils as rich_utils
 from typer.core import TyperCommand, TyperGroup
 
 HELP_OPTION = "Affiche cette aide et quitte."
@@ -36,6 +35,10 @@ class _French:
             option.help = HELP_OPTION
         return option
 
+    def format_help(self, ctx, formatter) -> None:
+        use_french_labels()  # only when help is drawn: Typer's help module takes 30 ms to load
+        super().format_help(ctx, formatter)
+
     def format_usage(self, ctx, formatter) -> None:
         formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix=USAGE)
 
@@ -53,6 +56,8 @@ class FrenchCommand(_French, TyperCommand):
 
 
 def use_french_labels() -> None:
+    import typer.rich_utils as rich_utils
+
     for name, text in _LABELS.items():
         if hasattr(rich_utils, name):  # a later Typer may rename them: then they stay English
             setattr(rich_utils, name, text)
