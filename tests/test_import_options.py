@@ -382,7 +382,8 @@ def test_hidden_rows_of_an_ods_liasse_are_told(tmp_path):
     other = builders.LIASSE_B.replace(builders.SIREN_B, builders.SIREN_A).replace("Logis Test B", "Habitat Test A")
     source = builders.write_liasse(tmp_path, rows=(builders.LIASSE_B, other))
     lines = [line.split(";") for line in source.read_text(encoding="utf-8").splitlines()]
-    rows = [f"<table:table-row>{''.join(map(cell, lines[0]))}</table:table-row>",
+    rows = ['<table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>',  # blank rows first
+            f"<table:table-row>{''.join(map(cell, lines[0]))}</table:table-row>",
             f"<table:table-row>{''.join(map(cell, lines[1]))}</table:table-row>",
             '<table:table-row table:number-rows-repeated="2" table:visibility="collapse"><table:table-cell/></table:table-row>',
             f"<table:table-row table:visibility=\"filter\">{''.join(map(cell, lines[2]))}</table:table-row>",
@@ -399,5 +400,5 @@ def test_hidden_rows_of_an_ods_liasse_are_told(tmp_path):
         zf.writestr("content.xml", content)
     report = api.verify_paths([path])
     assert not report.refused, [p.message for p in report.problems]
-    # header (1), first line (2), two empty hidden rows (3, 4), then the filtered line: row 5
-    assert [(p.cellule, p.valeur) for p in report.problems if p.regle == "ligne_masquee"] == [("A5", "5")]
+    # two blank rows, header (3), first line (4), two empty hidden rows (5, 6), then the filtered line
+    assert [(p.cellule, p.valeur) for p in report.problems if p.regle == "ligne_masquee"] == [("A7", "7")]

@@ -197,3 +197,32 @@ def test_a_large_but_honest_sheet_is_read(tmp_path):
     report = api.verify_paths([path])
     assert not report.refused
     assert report.fichiers[0].organismes[0]["feuilles"]["achats"] == 20_000
+
+
+def test_ods_hidden_rows_numbered_through_groups_and_one_tag_rows(tmp_path):
+    """Rows grouped (Data › Group) and empty rows written as one tag keep the numbering; a file of
+    many sheets of hidden repeated rows notes MAX_ROWS row numbers at most, not per sheet."""
+    from acterr_cli.inputs.container import MAX_ROWS, inspect_workbook
+
+    def sheet(name: str, body: str) -> str:
+        return f'<table:table table:name="{name}">{body}</table:table>'
+
+    def row(attributes: str = "") -> str:
+        return (f'<table:table-row{attributes}><table:table-cell office:value-type="string"><text:p>x</text:p>'
+                '</table:table-cell></table:table-row>')
+
+    def content(*sheets: str) -> bytes:
+        return ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">'
+                f'<office:body><office:spreadsheet>{"".join(sheets)}</office:spreadsheet></office:body></office:document-content>').encode()
+
+    grouped = sheet("S", row() + '<table:table-row-group table:display="false">'
+                    + row(' table:number-rows-repeated="2" table:visibility="collapse"') + row(' table:visibility="collapse"')
+                    + "</table:table-row-group>" + '<table:table-row table:number-rows-repeated="3"/>' + row(' table:visibility="filter"'))
+    after = sheet("T", row() + row(' table:visibility="filter"'))
+    scan = inspect_workbook(ods(tmp_path / "groupes.ods", content(grouped, after)))
+    assert scan.hidden_rows == {"S": [2, 3, 4, 8], "T": [2]}
+
+    many = [sheet(f"F{i}", row(f' table:number-rows-repeated="{MAX_ROWS}" table:visibility="collapse"')) for i in range(20)]
+    scan = inspect_workbook(ods(tmp_path / "masquees.ods", content(*many)))
+    assert sum(map(len, scan.hidden_rows.values())) == MAX_ROWS

@@ -45,8 +45,12 @@ _ROW_NUMBER = re.compile(rb'\br="([0-9]{1,7})"')
 MAX_DEFLATE_RATIO = 1032
 KEPT_BYTES = 256 * 1024  # xlsx worksheets up to this size are kept inflated (number formats are looked up in them)
 STYLES = "xl/styles.xml"
-# A sheet's start (its name) or one of its rows, in document order (rows are numbered per sheet).
-_ODS_SHEET_OR_ROW = re.compile(rb'<table:table\s[^>]*?table:name="([^"]*)"|<table:table-row\b([^>]*)>(.*?)</table:table-row>', re.S)
+# In document order (rows are numbered per sheet): a sheet's start and name; an empty row written
+# as one tag; a row and its cells. Not the tags that group rows (table:table-row-group).
+_ODS_SHEET_OR_ROW = re.compile(
+    rb'<table:table\s[^>]*?table:name="([^"]*)"'
+    rb'|<table:table-row(?=[\s/>])([^>]*?)/>'
+    rb'|<table:table-row(?=[\s/>])([^>]*)>(.*?)</table:table-row>', re.S)
 # A row hidden by hand (collapse) or by a filter.
 _ODS_HIDDEN = re.compile(rb'\btable:visibility="(?:collapse|filter)"')
 _ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
@@ -249,7 +253,9 @@ def _scan_ods_content(zf, info, name: str, total_before: int, scan: ContainerSca
     cells. Refuse counts of repeated cells *with a value* beyond MAX_ODS_CELLS. Rows holding a
     value and hidden by hand or by a filter are noted (row numbers counted as LibreOffice shows
     them: a repeated row counts as many times as it is repeated)."""
-    size, cells, tail, sheet, row_number = 0, 0, b"", None, 0
+    size, cells, tail, sheet, row_number, noted = 0, 0, b"", None, 0, 0
+    too_many = InvalidDataError(f"{name} : la feuille déclare plus de {MAX_ODS_CELLS:,} cellules remplies ; "
+                                "ce n'est pas un questionnaire ni une liasse.".replace(",", " "))
     for chunk in _chunks(zf, info, name, total_before):
         size += len(chunk)
         buffer = tail + chunk
@@ -258,18 +264,21 @@ def _scan_ods_content(zf, info, name: str, total_before: int, scan: ContainerSca
             if match.group(1) is not None:  # a new sheet
                 sheet, row_number = _unescape(match.group(1).decode("utf-8", "replace")), 0
                 continue
-            attributes, content = match.group(2), match.group(3)
+            attributes, content = (match.group(2), b"") if match.group(2) is not None else (match.group(3), match.group(4))
             repeat = _repeat(attributes)
             if b"office:value-type" in content:
                 cells += repeat * max(1, _valued_cells(content))
+                if cells > MAX_ODS_CELLS:
+                    raise too_many
                 if sheet is not None and _ODS_HIDDEN.search(attributes):
-                    hidden = scan.hidden_rows.setdefault(sheet, [])
-                    hidden.extend(range(row_number + 1, row_number + 1 + min(repeat, MAX_ROWS - len(hidden))))
+                    # at most MAX_ROWS row numbers for the whole file, whatever its number of sheets
+                    take = min(repeat, MAX_ROWS - noted)
+                    scan.hidden_rows.setdefault(sheet, []).extend(range(row_number + 1, row_number + 1 + take))
+                    noted += take
             row_number += repeat
         tail = buffer[cut:]
-        if cells > MAX_ODS_CELLS or len(tail) > 8 * _CHUNK:
-            raise InvalidDataError(f"{name} : la feuille déclare plus de {MAX_ODS_CELLS:,} cellules remplies ; "
-                                   "ce n'est pas un questionnaire ni une liasse.".replace(",", " "))
+        if len(tail) > 8 * _CHUNK:
+            raise too_many
     return size
 
 
