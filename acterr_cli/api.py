@@ -62,7 +62,8 @@ def verify_paths(paths: list[Path], kind: str | None = None, *, exercice: int | 
 
 def compute_level(espace: Path, level: str, exercice: int | None = None, store: bool = True,
                   referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> Computation:
-    """Compute every indicator at one level and (by default) store the results in the workspace."""
+    """Compute every indicator at one level and (by default) store the results in the workspace.
+    The results' text columns are Categorical (see engine/compute.TEXT; `run.as_text` makes them strings)."""
     ws = _existing_workspace(espace)
     # Under the lock from the first read: an import cannot replace facts while they are read.
     with ws.locked(wait_seconds):
@@ -79,7 +80,8 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
     is computed (a COMMUNE run writes millions of rows, which takes about as long as computing
     the next level). Yields each computation with the future of its write: `.result()` returns
     once the file is written, or raises its error. Every write is over when the iteration ends
-    (or is closed), before the lock is released. `progress` is told the level under way."""
+    (or is closed), before the lock is released. `progress` is told the level under way. Text
+    columns are Categorical, as in `compute_level`."""
     ws = _existing_workspace(espace)
     referentiel = referentiel or load_referentiel()
     # Under the lock from the first read: an import cannot replace facts while they are read.

@@ -160,7 +160,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
             state[key] = {"sha256": digest, "statut": file_report.statut, "le": _now()}
             if file_report.statut == REFUSE:
                 refused += 1
-                state[key]["motif"] = _why_refused(file_report.problemes)
+                state[key]["motif"] = _why_refused(key, file_report.problemes)
                 log(f"refusé : {state[key]['motif']}")
         _write_state(config.espace, state)
         done = [f for f in report["fichiers"] if f["statut"] != "inchange"]
@@ -173,14 +173,16 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
     return refused
 
 
-def _why_refused(problems: list[Problem]) -> str:
-    """The first error of a refused file, located (file, sheet, cell), and how many others."""
+def _why_refused(key: str, problems: list[Problem]) -> str:
+    """The first error of a refused file (`key`: its path in the drop folder), located (sheet,
+    cell), how many others, on one line."""
     errors = [p for p in problems if p.gravite == ERREUR] or problems
     if not errors:
-        return "refusé sans motif"
+        return f"{key} : refusé sans motif"
     first = errors[0]
-    others = f" (et {len(errors) - 1} autre(s) erreur(s) : voir le rapport d'exécution)" if len(errors) > 1 else ""
-    return f"{first.location()} : {first.message.removeprefix(f'{first.fichier} : ')}{others}"
+    where = key + first.location().removeprefix(first.fichier)  # the file by its path in the drop folder
+    others = f" (et {len(errors) - 1} autre(s) erreur(s) : « acterr verifier » sur ce fichier les liste toutes)" if len(errors) > 1 else ""
+    return " ".join(f"{where} : {first.message.removeprefix(f'{first.fichier} : ')}{others}".split())
 
 
 def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: Progress) -> None:
