@@ -94,3 +94,15 @@ def test_a_failed_write_is_told_even_when_the_caller_stops_on_its_own_error(espa
             raise LookupError("aucun résultat pour ce territoire")
     with api.Workspace.open(espace, create=False).locked(0):  # released: another run may start
         pass
+
+
+def test_stored_results_are_reused_with_their_texts_as_strings(espace):
+    """The engine keeps texts dictionary-encoded (Categorical); the reports get the stored
+    results back as plain strings, the same values as a fresh computation."""
+    import polars as pl
+
+    fresh = api.compute_level(espace, "EPCI").results
+    assert fresh.schema["indicateur"] == pl.Categorical
+    reused = api.results_for(espace, "EPCI").results
+    assert reused.schema["indicateur"] == reused.schema["code_territoire"] == reused.schema["motif"] == pl.String
+    assert_frame_equal(reused, fresh.with_columns(pl.col(pl.Categorical).cast(pl.String)))
