@@ -6,9 +6,10 @@ a sheet of a million rows must be refused with a message, in bounded time and me
 crash the run. An xlsx or ods file is a zip archive: its members are inflated here once, in
 chunks, counting the real sizes (the sizes declared in the zip directory may lie) and, for xlsx
 worksheets, the rows, the cells holding an Excel error and the formulas saved without their
-computed value, and for xlsx and ods sheets the rows hidden by hand or by a filter. A member that is not a worksheet is not inflated when it cannot exceed the limits
-whatever it holds: deflate cannot inflate more than 1 032 times, and the compressed size bounds
-what any reader (calamine included) feeds to the decompressor.
+computed value; for xlsx and ods sheets, the rows hidden by hand or by a filter. A member that
+is not a worksheet is not inflated when it cannot exceed the limits whatever it holds: deflate
+cannot inflate more than 1 032 times, and the compressed size bounds what any reader (calamine
+included) feeds to the decompressor.
 """
 
 from __future__ import annotations
