@@ -85,6 +85,21 @@ def test_workspace_from_environment(tmp_path, fixture_files):
     assert (espace / "manifest.json").exists()
 
 
+def test_a_workspace_path_with_brackets_spaces_and_stars(tmp_path, fixture_files):
+    """Paths are paths, never patterns: « [AR] » or « * » in a folder name is read as it is."""
+    espace = tmp_path / "mon espace [AR] *"
+    assert run("--espace", espace, "import", *fixture_files).exit_code == 0
+    result = run("--espace", espace, "compute", "--territoire", "EPCI")
+    assert result.exit_code == 0, result.output
+    result = run("--espace", espace, "export", "--territoire", "EPCI", "--sortie", tmp_path / "rapport [v1].xlsx")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "rapport [v1].xlsx").exists() and "rapport [v1].xlsx" in result.stdout
+    # user text is shown as typed, never read as markup
+    assert "« zz [b]inconnu[/b] »" in run("territoire", "zz [b]inconnu[/b]").output
+    result = run("--espace", espace, "export", "--territoire", "EPCI", "--sortie", tmp_path / "rapport [v1].xlsx")
+    assert "rapport [v1].xlsx existe déjà" in result.output
+
+
 def test_exit_codes(tmp_path, espace):
     bad = tmp_path / "faux.xlsx"
     bad.write_text("pas un classeur")

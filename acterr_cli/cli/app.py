@@ -68,7 +68,7 @@ def main() -> None:
         code = app(standalone_mode=False, prog_name="acterr")
         sys.exit(code if isinstance(code, int) else 0)
     except ActerrError as exc:
-        console_err.print(f"[bold red]Erreur[/] : {exc.message}", highlight=False)
+        console_err.print(f"[bold red]Erreur[/] : {escape(exc.message)}", highlight=False)
         sys.exit(int(exc.exit_code))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

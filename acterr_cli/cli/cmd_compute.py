@@ -45,7 +45,7 @@ def compute_cmd(
         if written is not None:
             (future, count, level), written = written, None  # said once, even if its write failed
             future.result()
-            console_err.print(f"{count} résultats enregistrés dans {ctx.obj.espace} (niveau {level}).")
+            console_err.print(f"{count} résultats enregistrés dans {ctx.obj.espace} (niveau {level}).", markup=False)
 
     # Each level's results are written while the next one is computed (see api.compute_levels):
     # its « enregistrés » line comes once the file is on disk, at the same place in the output.

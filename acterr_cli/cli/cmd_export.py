@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from rich.markup import escape
+
 from acterr_cli.cli.context import console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
 
@@ -45,7 +47,7 @@ def export_cmd(
     labels = {"rapport": "Rapport Excel écrit", "modele": "Modèle rempli écrit", "donnees": "Résultats écrits",
               "provenance": "Provenance écrite", "fiche": "Fiche écrite"}
     for f in result.fichiers:
-        console_out.print(f"{labels[f.contenu]} : [bold]{f.chemin}[/]", highlight=False)
+        console_out.print(f"{labels[f.contenu]} : [bold]{escape(str(f.chemin))}[/]", highlight=False)
     if result.data.warnings or result.data.controles:
         console_err.print(f"{len(result.data.warnings)} avertissement(s) d'import et {len(result.data.controles)} écart(s) "
                           "liasse / questionnaire : voir la feuille « Qualité des données ».")

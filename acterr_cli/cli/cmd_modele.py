@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from acterr_cli.cli.context import console_err, console_out, print_json
 from acterr_cli.errors import ConfigurationError, UsageError
@@ -20,7 +21,7 @@ def modele_questionnaire_cmd(
     if sortie.exists() and not forcer:
         raise UsageError(f"{sortie} existe déjà : ajoutez --forcer pour le remplacer.")
     write_questionnaire(sortie)
-    console_err.print(f"Questionnaire vierge écrit : {sortie}")
+    console_err.print(f"Questionnaire vierge écrit : {sortie}", markup=False)
 
 
 def modele_verifier_cmd(
@@ -42,18 +43,19 @@ def modele_verifier_cmd(
 
 
 def _print(doc: dict) -> None:
-    console_out.print(f"[bold]{doc['modele']}[/] — feuilles : {', '.join(doc['feuilles'])} ; "
+    console_out.print(f"[bold]{escape(doc['modele'])}[/] — feuilles : {escape(', '.join(doc['feuilles']))} ; "
                       f"{doc['graphiques']} graphique(s), {doc['images']} image(s) conservés au remplissage.")
     for n in doc["noms"]:
         mark = "[red]✗[/]" if n["probleme"] else "[green]✓[/]"
-        console_out.print(f"  {mark} {n['nom']} ({n['cellule']}) → {n['probleme'] or n['champ']}", highlight=False)
+        console_out.print(f"  {mark} {escape(n['nom'])} ({escape(str(n['cellule']))}) → {escape(n['probleme'] or n['champ'])}", highlight=False)
     for t in doc["tables"]:
         mark = "[red]✗[/]" if t["probleme"] else "[green]✓[/]"
         known = ", ".join(c["entete"] + ("" if c["reconnue"] else " (?)") for c in t["colonnes"])
         room = "" if t["lignes_libres"] > 100_000 else f", {t['lignes_libres']} ligne(s) libres"
-        console_out.print(f"  {mark} table {t['nom']} ({t['feuille']}!{t['plage']}{room}) : {t['probleme'] or known}", highlight=False)
+        console_out.print(f"  {mark} table {escape(t['nom'] + ' (' + t['feuille'] + '!' + t['plage'] + room + ') : ' + (t['probleme'] or known))}",
+                          highlight=False)
     for p in doc["problemes"]:
         tag = "[red]erreur[/]" if p["gravite"] == "erreur" else "[yellow]avertissement[/]"
-        console_out.print(f"  {tag} {p['message']}", highlight=False)
+        console_out.print(f"  {tag} {escape(p['message'])}", highlight=False)
     if doc["valide"]:
         console_out.print("Modèle utilisable avec « acterr export --modele ».")

@@ -24,7 +24,7 @@ def referentiel_cmd(
     referentiel.validate(set(raw_measures()))  # ConfigurationError (exit 5) lists every problem
     if verifier:
         console_err.print(f"{verifier} : fichier valide ({len(referentiel.indicators)} indicateurs, "
-                          f"{len(referentiel.parameters)} paramètres après application).")
+                          f"{len(referentiel.parameters)} paramètres après application).", markup=False)
         if not json_:
             return
     if json_:

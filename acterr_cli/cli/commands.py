@@ -6,6 +6,7 @@ import functools
 from typing import Callable
 
 import typer
+from rich.markup import escape
 
 from acterr_cli.cli import (
     cmd_compute,
@@ -53,7 +54,7 @@ def guarded(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except ActerrError as exc:
-            console_err.print(f"[bold red]Erreur[/] : {exc.message}", highlight=False)
+            console_err.print(f"[bold red]Erreur[/] : {escape(exc.message)}", highlight=False)  # user text, never markup
             raise typer.Exit(int(exc.exit_code)) from None
 
     return wrapper

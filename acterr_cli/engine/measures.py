@@ -205,9 +205,9 @@ def _read_datasets(paths: list[list[Path]]) -> list[pl.DataFrame | None]:
     several times faster than one scan per file."""
     present = [p for p in paths if p]
     try:
-        frames = pl.collect_all([_used_columns(pl.scan_parquet(p, missing_columns="insert")) for p in present])
+        frames = pl.collect_all([_used_columns(pl.scan_parquet(p, missing_columns="insert", glob=False)) for p in present])
     except pl.exceptions.PolarsError:  # columns or types that differ between files
-        frames = [_used_columns(pl.concat([pl.scan_parquet(f) for f in p], how="diagonal_relaxed")).collect() for p in present]
+        frames = [_used_columns(pl.concat([pl.scan_parquet(f, glob=False) for f in p], how="diagonal_relaxed")).collect() for p in present]
     found = iter(frames)
     return [next(found) if p else None for p in paths]
 

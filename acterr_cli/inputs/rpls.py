@@ -74,7 +74,7 @@ def _counts_by_commune(path: Path, columns: dict[str, str]) -> pl.DataFrame:
     grouped on the raw codes (cheap), and the codes interpreted on the ~100 000 groups after.
     Latin-1 files are read as lossy UTF-8: the columns used are ASCII codes, other columns are
     never decoded."""
-    scan = pl.scan_csv(path, separator=";", infer_schema=False, encoding="utf8-lossy", quote_char='"')
+    scan = pl.scan_csv(path, separator=";", infer_schema=False, encoding="utf8-lossy", quote_char='"', glob=False)
     keys = [k for k in ("DEPCOM", "QPV", "TYPECONST", "DPEENERGIE", "DPESERRE") if k in columns]
     sums = [_number(k, columns).sum().alias(k) for k in ("SURFHAB", "LOYERPRINC") if k in columns]
     if "SURFHAB" in columns and "LOYERPRINC" in columns:

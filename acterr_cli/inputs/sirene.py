@@ -51,5 +51,5 @@ def read_sirene(path: Path, reference: TerritorialReference, wanted: pl.Series, 
 
 def _scan(path: Path) -> pl.LazyFrame:
     if path.suffix.lower() == ".parquet":
-        return pl.scan_parquet(path)
-    return pl.scan_csv(path, separator=",", infer_schema=False, encoding="utf8-lossy")
+        return pl.scan_parquet(path, glob=False)
+    return pl.scan_csv(path, separator=",", infer_schema=False, encoding="utf8-lossy", glob=False)

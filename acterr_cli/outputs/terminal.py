@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from acterr_cli.errors import ERREUR
@@ -126,7 +127,8 @@ def print_summary(results: pl.DataFrame, level: str, console: Console) -> None:
 
 def print_checks(checks: list[dict], console: Console) -> None:
     for c in checks:
-        console.print(f"[yellow]avertissement[/] {c['raison_sociale'] or c['siren']} ({c['siren']}, exercice {c['exercice']}) : {c['message']}")
+        console.print(f"[yellow]avertissement[/] {escape(c['raison_sociale'] or c['siren'])} ({c['siren']}, exercice {c['exercice']}) : "
+                      f"{escape(c['message'])}")
 
 
 def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console,
@@ -164,7 +166,7 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
     organisations = _organisations_housed(cons, all_rows)
     for t in ranked.iter_rows(named=True):
         code = t["code_territoire"]
-        cells = [f"{t['nom_territoire'] or code}"] + ([str(organisations.get(code, ""))] if columns is TERMINAL_COLUMNS else [])
+        cells = [escape(t["nom_territoire"] or code)] + ([str(organisations.get(code, ""))] if columns is TERMINAL_COLUMNS else [])
         cells += [_cell(values.get((code, indicator)), divisor, decimals) for indicator, (_, divisor, decimals) in columns.items()]
         table.add_row(*cells)
     console.print(table)
@@ -190,11 +192,11 @@ def _print_one_territory(cons: pl.DataFrame, console: Console) -> None:
         table.add_column(col, justify=justify)
     for r in cons.iter_rows(named=True):
         table.add_row(
-            f"{r['indicateur']} {r['libelle']}",
+            escape(f"{r['indicateur']} {r['libelle']}"),
             fr_value(r["valeur"], r["unite"]) if r["statut"] == "calcule" else "[dim]non calculable[/]",
             fr_range(r["valeur_basse"], r["valeur_haute"], r["unite"]),
             f"{fr_number(r['couverture'])} %",
-            r["motif"] or r["note"] or "",
+            escape(r["motif"] or r["note"] or ""),
         )
     console.print(table)
 
@@ -229,22 +231,23 @@ def print_referentiel(ref: Referentiel, console: Console) -> None:
     for col in ("Code", "Indicateur", "Registre", "Unité", "Formule"):
         table.add_column(col, overflow="fold")
     for i in ref.indicators:
-        table.add_row(i.code, i.libelle, LEDGER_LABELS[i.registre], i.unite, i.formule)
+        table.add_row(*map(escape, (i.code, i.libelle, LEDGER_LABELS[i.registre], i.unite, i.formule)))
     console.print(table)
     params = Table(title="Paramètres", title_justify="left")
     for col in ("Nom", "Basse", "Centrale", "Haute", "Unité", "Statut", "Source"):
         params.add_column(col, overflow="fold")
     for p in ref.parameters.values():
-        params.add_row(p.nom, fr_number(p.basse, 2), fr_number(p.centrale, 2), fr_number(p.haute, 2), p.unite, p.statut, p.source)
+        params.add_row(*map(escape, (p.nom, fr_number(p.basse, 2), fr_number(p.centrale, 2), fr_number(p.haute, 2), p.unite, p.statut,
+                                     p.source)))
     console.print(params)
 
 
 def print_territories(query: str, hits: list[dict], console: Console) -> None:
     if not hits:
-        console.print(f"Aucun territoire ne correspond à « {query} ».")
+        console.print(f"Aucun territoire ne correspond à « {escape(query)} ».")
         return
     for h in hits:
-        lines = [f"[bold]{h['nom']}[/] — {h['niveau'].lower()} {h['code']}"]
+        lines = [f"[bold]{escape(h['nom'])}[/] — {h['niveau'].lower()} {h['code']}"]
         if h.get("correspondance"):
             c = h["correspondance"]
             lines.append(f"  code saisi {c['code_saisi']} : {c['motif'].replace('_', ' ')}, rattaché à {h['code']}")
@@ -264,13 +267,13 @@ def print_territories(query: str, hits: list[dict], console: Console) -> None:
 def print_explanation(doc: dict, console: Console) -> None:
     ind, res = doc["indicateur"], doc["resultat"]
     unit = ind["unite"]
-    console.print(f"[bold]{ind['code']} {ind['libelle']}[/] — {doc['territoire']['nom']} ({doc['territoire']['code']}), "
+    console.print(f"[bold]{escape(ind['code'] + ' ' + ind['libelle'])}[/] — {escape(doc['territoire']['nom'])} ({doc['territoire']['code']}), "
                   f"niveau {doc['niveau']}, exercice {doc['exercice']}")
     value = fr_value(res["valeur"], unit) if res["statut"] == "calcule" else "non calculable"
     console.print(f"Résultat : [bold]{value}[/]  {fr_range(res['valeur_basse'], res['valeur_haute'], unit)}  "
                   f"(couverture {fr_number(res['couverture'])} %, {res['nb_organismes_calcules']} organisme(s) sur {res['nb_organismes']})")
     if res.get("motif") or res.get("note"):
-        console.print(f"  {res.get('motif') or res.get('note')}")
+        console.print(f"  {res.get('motif') or res.get('note')}", markup=False)
     console.print("\n[bold]Formule[/]")
     for scenario, formula in ind["formules"].items():
         console.print(f"  {scenario:9} {formula}", markup=False)

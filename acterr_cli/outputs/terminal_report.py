@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -29,8 +30,9 @@ SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois BTP soutenus", "ECO-08":
 
 def print_report(data: ReportData, console: Console) -> None:
     year = f" — exercice {data.year}" if data.year is not None else ""
-    console.print(f"[bold]{data.subject}[/]{year}", highlight=False)
-    console.print(f"[dim]{context_line(data)} ; chiffres : {data.headline_source}.[/]", highlight=False)
+    # names and labels are the users' text (organisations, référentiel overrides), never markup
+    console.print(f"[bold]{escape(data.subject)}[/]{year}", highlight=False)
+    console.print(f"[dim]{escape(context_line(data))} ; chiffres : {escape(data.headline_source)}.[/]", highlight=False)
     grid = Table.grid(expand=True, padding=(0, 1))
     panels = [_panel(data, ledger, codes) for ledger, _, codes in PANELS[:2]]
     for _ in panels:
@@ -38,7 +40,7 @@ def print_report(data: ReportData, console: Console) -> None:
     grid.add_row(*[p if p is not None else "" for p in panels])
     console.print(grid)
     for ledger, _, codes in PANELS[2:]:
-        items = [f"{SHORT.get(r['indicateur'], r['libelle'])} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
+        items = [f"{escape(SHORT.get(r['indicateur'], r['libelle']))} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
         if items:
             console.print(f"{LEDGER_LABELS[ledger]} : " + " · ".join(items), highlight=False)
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas. "
@@ -68,5 +70,5 @@ def _panel(data: ReportData, ledger: str, codes: tuple[str, ...]) -> Panel | Non
     table.add_column("Valeur", justify="right", no_wrap=True)
     for r in rows:
         spread = range_text(r["valeur_basse"], r["valeur_haute"], r["unite"], with_unit=False) if r["statut"] == CALCULE else ""
-        table.add_row(SHORT.get(r["indicateur"], r["libelle"]), f"[bold]{_value(r)}[/]" + (f" [dim]({spread})[/]" if spread else ""))
+        table.add_row(escape(SHORT.get(r["indicateur"], r["libelle"])), f"[bold]{_value(r)}[/]" + (f" [dim]({spread})[/]" if spread else ""))
     return Panel(table, title=f"[bold]{LEDGER_LABELS[ledger]}[/]", title_align="left", border_style=STYLES[ledger], box=box.ROUNDED)

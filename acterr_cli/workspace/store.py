@@ -218,7 +218,7 @@ class Workspace:
         kind, dataset, exercice = group
         units: list[tuple[str, pl.DataFrame]] = []
         for path, entries in _by_file(kept).items():
-            stored = pl.read_parquet(self._inside(path))
+            stored = pl.read_parquet(self._inside(path), glob=False)
             for key, _dataset, item in sorted(entries, key=lambda e: int(e[2].get("debut", 0))):
                 units.append((key, stored.slice(int(item.get("debut", 0)), int(item["lignes"]))))
         units += [(key, frame) for key, _dataset, frame in new]
@@ -249,7 +249,7 @@ class Workspace:
         if entry is None:
             return None
         try:
-            tables = {d: pl.scan_parquet(self._inside(item["chemin"])).slice(int(item.get("debut", 0)), int(item["lignes"])).collect()
+            tables = {d: pl.scan_parquet(self._inside(item["chemin"]), glob=False).slice(int(item.get("debut", 0)), int(item["lignes"])).collect()
                       for d, item in entry.get("jeux", {}).items()}
         except (OSError, pl.exceptions.PolarsError):  # replaced meanwhile by another acterr: nothing to compare
             return None
@@ -267,7 +267,7 @@ class Workspace:
         paths = self.dataset_paths(dataset)
         if not paths:
             return None
-        return pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed")
+        return pl.concat([pl.scan_parquet(p, glob=False) for p in paths], how="diagonal_relaxed")
 
     def _inside(self, rel: str) -> Path:
         """A path listed in the manifest, refused if it would lead outside the facts folder. The
@@ -314,7 +314,7 @@ class Workspace:
         if not target.exists() or not meta_path.exists():
             return None
         meta = json.loads(meta_path.read_text("utf-8"))
-        return pl.read_parquet(target), meta
+        return pl.read_parquet(target, glob=False), meta
 
 
 def _only_own_entries(root: Path) -> bool:
