@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from acterr_cli import __version__, api
-from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem
+from acterr_cli.engine.run import normalize_level
+from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError
 from acterr_cli.inputs.model import sha256_of
 from acterr_cli.outputs.atomic import atomic_write_bytes
 from acterr_cli.progress import SILENT, Progress
@@ -28,7 +29,17 @@ from acterr_cli.workspace.store import Workspace, exclusive
 
 STATE_FILE = ".depot.json"  # in the workspace: sha256 of every drop-folder file already handled
 RUN_LOCK = ".execution"  # in the workspace: held by the `acterr executer` run under way
-DEFAULT_PATTERNS = ("*.xlsx", "*.xlsm", "*.csv")
+DEFAULT_PATTERNS = ("*.xlsx", "*.xlsm", "*.ods", "*.xls", "*.csv")  # matched without case (« GARONNE.XLSX »)
+# Never inputs: the lock files Excel (~$…) and LibreOffice (.~lock…) leave beside an open workbook,
+# and hidden files.
+IGNORED_PREFIXES = ("~$", ".")
+# The configuration's keys and what each holds (see the README, « Exécution planifiée »).
+KEYS = {"espace": str, "depot": str, "journal": str, "attendre": (int, float), "motifs": list, "referentiel": list,
+        "calcul": dict, "rapports": list}
+CALCUL_KEYS = {"niveaux": list, "exercice": int}
+RAPPORT_KEYS = {"niveau": str, "sortie": str}
+TYPE_NAMES = {str: "un texte entre guillemets", list: "une liste [ … ]", dict: "une section [ … ]", int: "un nombre entier",
+              (int, float): "un nombre"}
 Log = Callable[[str], None]
 
 
@@ -54,25 +65,75 @@ def load_config(path: Path) -> RunConfig:
         raise ConfigurationError(f"{path} : fichier de configuration introuvable.") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{path} : configuration TOML invalide ({exc}).") from exc
+    problems = _check(raw)
+    if problems:  # every mistake at once, before anything is read or written
+        raise ConfigurationError(f"{path.name} : configuration invalide : " + " ; ".join(problems) + ".")
     base = path.resolve().parent
     inside = _inside(base, path.name)
-    try:
-        calcul, sorties = raw.get("calcul", {}), raw.get("rapports", [])
-        config = RunConfig(
-            base=base,
-            espace=inside(raw.get("espace", "espace")),
-            depot=inside(raw["depot"]),
-            motifs=tuple(raw.get("motifs", DEFAULT_PATTERNS)),
-            referentiel=[inside(p) for p in raw.get("referentiel", [])],
-            niveaux=[str(n).upper() for n in calcul.get("niveaux", ["EPCI"])],
-            exercice=calcul.get("exercice"),
-            rapports=[{"niveau": str(r.get("niveau", "EPCI")).upper(), "sortie": inside(r["sortie"])} for r in sorties],
-            journal=inside(raw["journal"]) if "journal" in raw else None,
-            attendre=float(raw.get("attendre", 0)),
-        )
-    except KeyError as exc:
-        raise ConfigurationError(f"{path.name} : clé obligatoire manquante : {exc}.") from exc
-    return config
+    calcul = raw.get("calcul", {})
+    return RunConfig(
+        base=base,
+        espace=inside(raw.get("espace", "espace")),
+        depot=inside(raw["depot"]),
+        motifs=tuple(raw.get("motifs", DEFAULT_PATTERNS)),
+        referentiel=[inside(p) for p in raw.get("referentiel", [])],
+        niveaux=[normalize_level(n) for n in calcul.get("niveaux", ["EPCI"])],
+        exercice=calcul.get("exercice"),
+        rapports=[{"niveau": normalize_level(r.get("niveau", "EPCI")), "sortie": inside(r["sortie"])} for r in raw.get("rapports", [])],
+        journal=inside(raw["journal"]) if "journal" in raw else None,
+        attendre=float(raw.get("attendre", 0)),
+    )
+
+
+def _check(raw: dict) -> list[str]:
+    """What is wrong in a configuration: unknown keys (a typo must not silently fall back to a
+    default), values of the wrong type, unknown levels, a missing drop folder or report path."""
+    problems = _check_keys(raw, KEYS, "")
+    if "depot" not in raw:
+        problems.append("clé obligatoire manquante : depot (le dossier de dépôt)")
+    if isinstance(raw.get("attendre"), (int, float)) and raw["attendre"] < 0:
+        problems.append("attendre : nombre de secondes positif attendu")
+    for key in ("motifs", "referentiel"):
+        if isinstance(raw.get(key), list) and not all(isinstance(v, str) for v in raw[key]):
+            problems.append(f"{key} : liste de textes attendue")
+    calcul = raw.get("calcul")
+    if isinstance(calcul, dict):
+        problems += _check_keys(calcul, CALCUL_KEYS, "calcul.")
+        if isinstance(calcul.get("niveaux"), list):
+            problems += _check_levels(calcul["niveaux"], "calcul.niveaux")
+    rapports = raw.get("rapports")
+    if isinstance(rapports, list):
+        for i, rapport in enumerate(rapports, start=1):
+            where = f"rapports n° {i}"
+            if not isinstance(rapport, dict):
+                problems.append(f"{where} : section [[rapports]] attendue")
+                continue
+            problems += _check_keys(rapport, RAPPORT_KEYS, f"{where} : ")
+            if "sortie" not in rapport:
+                problems.append(f"{where} : clé obligatoire manquante : sortie (le fichier du rapport)")
+            if isinstance(rapport.get("niveau"), str):
+                problems += _check_levels([rapport["niveau"]], f"{where} : niveau")
+    return problems
+
+
+def _check_keys(table: dict, known: dict, where: str) -> list[str]:
+    problems = []
+    for key, value in table.items():
+        if key not in known:
+            problems.append(f"clé inconnue « {where}{key} » (clés possibles : {', '.join(where + k for k in known)})")
+        elif isinstance(value, bool) or not isinstance(value, known[key]):
+            problems.append(f"{where}{key} : {TYPE_NAMES[known[key]]} attendu, pas « {value} »")
+    return problems
+
+
+def _check_levels(levels: list, where: str) -> list[str]:
+    problems = []
+    for level in levels:
+        try:
+            normalize_level(str(level))
+        except UsageError as exc:
+            problems.append(f"{where} : {exc.message.rstrip('.')}")
+    return problems
 
 
 def _inside(base: Path, name: str) -> Callable[[str], Path]:
@@ -87,6 +148,20 @@ def _inside(base: Path, name: str) -> Callable[[str], Path]:
 
 def _today() -> str:
     return datetime.now().strftime("%Y-%m-%d")
+
+
+def execute(path: Path, log: Log, progress: Progress = SILENT) -> tuple[dict, int]:
+    """Load the configuration and run it. A configuration that cannot be used still gets its dated
+    log line and a run report (`erreur`, `code_sortie` 5), though no journal file: where to write
+    it is part of what could not be read."""
+    try:
+        config = load_config(path)
+    except ConfigurationError as exc:
+        log(f"arrêt : {exc.message}")
+        now = _now()
+        return ({"version": 1, "acterr": __version__, "debut": now, "configuration": str(path), "erreur": exc.message,
+                 "fin": now, "code_sortie": int(exc.exit_code)}, int(exc.exit_code))
+    return run(config, log, progress)
 
 
 def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict, int]:
@@ -106,9 +181,15 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
         with exclusive(config.espace / RUN_LOCK, config.attendre, busy):
             referentiel = load_referentiel(surcharges=config.referentiel)
             refused = _import_drop_folder(config, report, log, progress)
-            _compute(config, referentiel, report, log, progress)
-            _reports(config, referentiel, report, log, progress)
-        code = ExitCode.INVALID_DATA if refused else ExitCode.OK
+            if Workspace.open(config.espace, create=False).units():
+                _compute(config, referentiel, report, log, progress)
+                _reports(config, referentiel, report, log, progress)
+                code = ExitCode.OK
+            else:  # nothing imported yet, tonight or before: the refusals (if any) say why
+                report["erreur"] = "aucune donnée dans l'espace de travail : calculs et rapports non faits"
+                log(f"{report['erreur']}.")
+                code = ExitCode.INPUT_MISSING
+        code = ExitCode.INVALID_DATA if refused else code
     except ActerrError as exc:
         report["erreur"] = exc.message
         code = exc.exit_code
@@ -129,7 +210,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
 
     if not config.depot.is_dir():
         raise ConfigurationError(f"dossier de dépôt introuvable : {config.depot}.")
-    files = sorted(p for p in config.depot.rglob("*") if p.is_file() and any(fnmatch.fnmatch(p.name, m) for m in config.motifs))
+    files = sorted(p for p in config.depot.rglob("*") if p.is_file() and _wanted(p.relative_to(config.depot), config.motifs))
     state = _read_state(config.espace)
     todo = []
     for path in files:
@@ -217,6 +298,14 @@ def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: P
         entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)
         log(f"rapport {wanted['niveau']} : {written.path} en {entry['duree_s']} s")
+
+
+def _wanted(relative: Path, patterns: tuple[str, ...]) -> bool:
+    """A file of the drop folder to import: its name matches a pattern (without case), and
+    neither it nor a folder above it is hidden or an office lock file."""
+    if any(part.startswith(IGNORED_PREFIXES) for part in relative.parts):
+        return False
+    return any(fnmatch.fnmatch(relative.name.lower(), pattern.lower()) for pattern in patterns)
 
 
 def _read_state(espace: Path) -> dict:

@@ -134,3 +134,56 @@ def test_a_workspace_path_with_braces_and_a_workspace_that_is_a_file(tmp_path):
     result, report = execute(config)
     assert result.exit_code == 5 and "doit être un dossier" in report["erreur"]
     assert json.loads((base / "journal.json").read_text("utf-8"))["code_sortie"] == 5
+
+
+@pytest.mark.parametrize("text, words", [
+    ('depot = "depot"\nattendr = 5\n', "clé inconnue « attendr »"),
+    ('depot = "depot"\n[calcul]\nniveau = ["REGION"]\n', "clé inconnue « calcul.niveau »"),
+    ('depot = "depot"\nattendre = "dix"\n', "attendre : un nombre attendu, pas « dix »"),
+    ('depot = "depot"\n[calcul]\nniveaux = "EPCI"\n', "calcul.niveaux : une liste [ … ] attendu"),
+    ('depot = "depot"\n[calcul]\nniveaux = ["EPCII"]\n', "calcul.niveaux : niveau de territoire inconnu « EPCII »"),
+    ('depot = "depot"\n[[rapports]]\nniveau = "CANTON"\nsortie = "r.xlsx"\n', "rapports n° 1 : niveau : niveau de territoire inconnu « CANTON »"),
+    ('espace = "espace"\n', "clé obligatoire manquante : depot"),
+])
+def test_a_mistake_in_the_configuration_stops_before_anything_with_code_5(tmp_path, text, words):
+    """A typo never falls back silently to a default, and is caught before the drop folder is
+    read: exit 5, a dated log line, and a run report on --json."""
+    (tmp_path / "depot").mkdir()
+    config = tmp_path / "acterr.toml"
+    config.write_text(text, encoding="utf-8")
+    result, report = execute(config)
+    assert result.exit_code == 5 and report["code_sortie"] == 5
+    assert words in report["erreur"], report["erreur"]
+    assert " acterr : arrêt : acterr.toml : configuration invalide" in result.stderr
+    assert not (tmp_path / "espace").exists()
+
+
+def test_drop_folder_files_by_extension_without_case_and_never_lock_files(setup):
+    """.ods and .xls questionnaires are seen, extensions in capitals too; the lock files an open
+    workbook leaves beside it (~$…, .~lock…#) and hidden files are not inputs."""
+    base, depot, config = setup
+    (depot / "org_a.xlsx").rename(depot / "ORG_A.XLSX")
+    (depot / "~$org_b.xlsx").write_bytes(b"")
+    (depot / ".~lock.org_b.xlsx#").write_text("verrou")
+    (depot / ".cache").mkdir()
+    (depot / ".cache" / "vieux.xlsx").write_text("pas un classeur")
+    (depot / "autre.ods").write_text("pas un classeur")
+    result, report = execute(config)
+    assert set(statuses(report)) == {"ORG_A.XLSX", "org_b.xlsx", "liasse.csv", "casse.xlsx", "autre.ods"}
+    assert statuses(report)["ORG_A.XLSX"] == "importe" and statuses(report)["autre.ods"] == "refuse"
+
+
+def test_a_first_night_with_only_refused_files_says_so_with_code_3(tmp_path):
+    """Nothing imported yet and every file refused: no calculation to try, and the refusals, not
+    an empty workspace, give the exit code; with an empty drop folder, code 4."""
+    base = tmp_path / "ar"
+    (base / "depot").mkdir(parents=True)
+    (base / "depot" / "casse.xlsx").write_text("pas un classeur")
+    config = base / "acterr.toml"
+    config.write_text('depot = "depot"\n', encoding="utf-8")
+    result, report = execute(config)
+    assert result.exit_code == 3 and report["calculs"] == []
+    assert "aucune donnée dans l'espace de travail : calculs et rapports non faits" in result.stderr
+    (base / "depot" / "casse.xlsx").unlink()
+    result, report = execute(config)
+    assert result.exit_code == 4 and report["code_sortie"] == 4

@@ -9,7 +9,7 @@ import typer
 
 from acterr_cli.cli.context import console_err, print_json
 from acterr_cli.cli.progress import progress_for
-from acterr_cli.scheduled import load_config, run
+from acterr_cli.scheduled import execute
 
 
 def executer_cmd(
@@ -19,7 +19,7 @@ def executer_cmd(
     def log(message: str) -> None:
         console_err.print(f"{datetime.now():%Y-%m-%d %H:%M:%S} acterr : {message}", markup=False, highlight=False)
 
-    report, code = run(load_config(config), log, progress_for(console_err))
+    report, code = execute(config, log, progress_for(console_err))
     if json_:
         print_json(report)
     raise typer.Exit(code)

@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
         "Exécute toute la chaîne pour une tâche planifiée : dépôt → import → calcul → rapports.\n\n"
         "Une ligne datée par étape sur la sortie d'erreur (barres de progression sur un terminal seulement). "
         "Codes de sortie : 0 tout va bien ; 3 au moins un fichier du dépôt refusé ; 4 espace occupé (une autre exécution "
-        "en cours, au-delà de « attendre ») ; 5 configuration invalide.")
+        "en cours, au-delà de « attendre ») ou encore sans aucune donnée ; 5 configuration invalide (clé inconnue, valeur "
+        "d'un mauvais type, niveau inconnu, chemin hors du dossier de la configuration).")
     add("referentiel", cmd_referentiel.referentiel_cmd, "Affiche les indicateurs et les paramètres du référentiel.")
     add("territoire", cmd_territoire.territoire_cmd, "Dit ce qu'est un code ou un nom de territoire et à quoi il appartient.")
     modele = typer.Typer(cls=FrenchGroup, subcommand_metavar=SUBCOMMAND, help="Modèles de classeurs : questionnaire vierge, vérification d'un modèle de rapport.",
