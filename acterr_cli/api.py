@@ -105,7 +105,8 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
                 raise failures[0]
 
 
-def results_for(espace: Path, level: str, exercice: int | None = None, referentiel: Referentiel | None = None) -> Computation:
+def results_for(espace: Path, level: str, exercice: int | None = None, referentiel: Referentiel | None = None,
+                wait_seconds: float = 0.0) -> Computation:
     """Stored results of a level if they are up to date with the facts and computed with the same
     référentiel files, else a fresh computation; text columns as strings (for the reports)."""
     ws = _existing_workspace(espace)
@@ -116,7 +117,7 @@ def results_for(espace: Path, level: str, exercice: int | None = None, referenti
             and stored[1].get("referentiel", {}).get("fichiers") == referentiel.sources):
         computation = Computation(level, stored[0], stored[1])
     else:
-        computation = compute_level(espace, level, exercice, referentiel=referentiel)
+        computation = compute_level(espace, level, exercice, referentiel=referentiel, wait_seconds=wait_seconds)
     computation.results = as_text(computation.results)
     return computation
 

@@ -293,7 +293,7 @@ def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: P
     for wanted in config.rapports:
         t0 = time.monotonic()
         with progress.step(f"Écriture du rapport {wanted['niveau']}"):
-            inputs = report_inputs(config.espace, wanted["niveau"], referentiel)
+            inputs = report_inputs(config.espace, wanted["niveau"], referentiel, config.attendre)
             written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
         entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)

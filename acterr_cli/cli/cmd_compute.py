@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from acterr_cli import api
-from acterr_cli.cli.context import console_err, console_out, print_json
+from acterr_cli.cli.context import WAIT_HELP, console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import UsageError
 from acterr_cli.outputs import terminal
@@ -22,6 +22,7 @@ def compute_cmd(
     exercice: Optional[int] = typer.Option(None, "--exercice", help="Exercice à calculer (par défaut : tous les exercices importés)."),
     code: Optional[str] = typer.Option(None, "--code", help="N'afficher qu'un territoire (code INSEE, SIREN d'EPCI, FR…)."),
     json_: bool = typer.Option(False, "--json", help="Résultats en JSON sur la sortie standard."),
+    attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     expliquer: Optional[str] = typer.Option(
         None, "--expliquer", help="Expliquer un chiffre (code d'indicateur, ex. ECO-06) : formule, mesures, paramètres, "
                                   "organismes et fichiers ; avec --territoire et --code."),
@@ -49,7 +50,8 @@ def compute_cmd(
 
     # Each level's results are written while the next one is computed (see api.compute_levels):
     # its « enregistrés » line comes once the file is on disk, at the same place in the output.
-    computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel, progress=progress_for(console_err))
+    computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel, wait_seconds=attendre,
+                                      progress=progress_for(console_err))
     with closing(computations):
         try:
             for computation, stored in computations:

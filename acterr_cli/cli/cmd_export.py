@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-
 from rich.markup import escape
 
-from acterr_cli.cli.context import console_err, console_out, print_json
+from acterr_cli.cli.context import WAIT_HELP, console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
 
 LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANCE."
@@ -31,13 +30,15 @@ def export_cmd(
     modele: Optional[Path] = typer.Option(None, "--modele", help="Remplir ce classeur modèle (noms et tables acterr_…) au lieu du "
                                                                  "rapport standard ; voir « acterr modele verifier »."),
     forcer: bool = typer.Option(False, "--forcer", help="Remplacer les fichiers de sortie qui existent."),
+    attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     json_: bool = typer.Option(False, "--json", help="Décrire les fichiers écrits en JSON sur la sortie standard."),
 ) -> None:
     from acterr_cli.outputs.reports.api import ExportRequest, export
     from acterr_cli.outputs.terminal_report import print_report
 
     request = ExportRequest(sortie=sortie, niveau=territoire, code=code, siren=organisme, exercice=exercice,
-                            format=format_.strip().lower(), fiche=fiche, modele=modele, forcer=forcer)
+                            format=format_.strip().lower(), fiche=fiche, modele=modele, forcer=forcer,
+                            attendre=attendre)
     with progress_for(console_err).step(f"Écriture de {sortie.name}"):
         result = export(ctx.obj.espace, request, ctx.obj.load_referentiel())
     if json_:

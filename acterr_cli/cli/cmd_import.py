@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from acterr_cli import api
-from acterr_cli.cli.context import console_err, print_json
+from acterr_cli.cli.context import WAIT_HELP, console_err, print_json
 from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import ActerrError, ExitCode, UsageError
 from acterr_cli.outputs import terminal
@@ -35,7 +35,7 @@ def import_cmd(
                                               "une erreur hors ligne (identité de l'organisme, colonne manquante) refuse toujours le fichier."),
     rapport_erreurs: Optional[Path] = typer.Option(None, "--rapport-erreurs", help=_RAPPORT),
     json_: bool = typer.Option(False, "--json", help="Rapport d'import en JSON sur la sortie standard."),
-    attendre: float = typer.Option(0.0, "--attendre", help="Secondes d'attente si un autre acterr écrit dans le même espace."),
+    attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     siren: Optional[str] = typer.Option(None, "--siren", help="Avec --type rpls : le RPLS est le patrimoine de cet organisme (sinon : parc de tous les bailleurs)."),
     logement: Optional[str] = typer.Option(None, "--logement", help="Avec --type loyers : appartement ou maison (sinon déduit du nom du fichier)."),
 ) -> None:

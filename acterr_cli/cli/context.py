@@ -15,6 +15,9 @@ console_out = Console(highlight=False, width=None if sys.stdout.isatty() else 12
 console_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
 
 
+WAIT_HELP = "Secondes d'attente si un autre acterr écrit dans le même espace (par défaut : s'arrêter aussitôt, code 4)."
+
+
 @dataclass
 class State:
     espace: Path

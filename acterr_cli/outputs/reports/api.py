@@ -33,6 +33,7 @@ class ExportRequest:
     fiche: bool = False
     modele: Path | None = None  # user template to fill (xlsx only)
     forcer: bool = False
+    attendre: float = 0.0  # seconds to wait for another acterr writing in the workspace
 
     @property
     def scope(self) -> Scope:
@@ -81,15 +82,15 @@ class ExportResult:
 
 # ─── inputs ───
 
-def report_inputs(espace: Path, level: str, referentiel: Referentiel) -> ReportInputs:
+def report_inputs(espace: Path, level: str, referentiel: Referentiel, wait_seconds: float = 0.0) -> ReportInputs:
     """The level's results, plus the FRANCE level (true totals, each organisation's own figures)
     and the REGION level (home région of each organisation, for peers). Stored results are
     reused when they are up to date (api.results_for)."""
-    computation = api.results_for(espace, level, None, referentiel=referentiel)
+    computation = api.results_for(espace, level, None, referentiel=referentiel, wait_seconds=wait_seconds)
     by_level = {computation.level: computation}
     for other in ("FRANCE", "REGION"):
         if other not in by_level:
-            by_level[other] = api.results_for(espace, other, None, referentiel=referentiel)
+            by_level[other] = api.results_for(espace, other, None, referentiel=referentiel, wait_seconds=wait_seconds)
     ws = Workspace.open(espace, create=False)
     return ReportInputs(computation, by_level["FRANCE"], by_level["REGION"], referentiel, import_warnings(ws), families(ws))
 
@@ -125,7 +126,7 @@ def export(espace: Path, request: ExportRequest, referentiel: Referentiel) -> Ex
     if request.modele is not None and request.format != "xlsx":
         raise UsageError("--modele remplit un classeur Excel : il ne se combine pas avec --format csv ou parquet.")
     scope = request.scope
-    inputs = report_inputs(espace, request.niveau, referentiel)
+    inputs = report_inputs(espace, request.niveau, referentiel, request.attendre)
     data = ReportData.build(inputs, scope, request.exercice)
     plan = _plan(request, data)
     existing = [p for p, _, _, _ in plan if p.exists()]
