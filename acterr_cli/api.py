@@ -64,7 +64,7 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
                   referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> Computation:
     """Compute every indicator at one level and (by default) store the results in the workspace.
     The results' text columns are Categorical (see engine/compute.TEXT; `run.as_text` makes them strings)."""
-    ws = _existing_workspace(espace)
+    ws = _existing_workspace(espace, exercice)
     # Under the lock from the first read: an import cannot replace facts while they are read.
     with ws.locked(wait_seconds):
         computation = compute(ws, TerritorialReference.load(), referentiel or load_referentiel(), level, exercice)
@@ -82,7 +82,7 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
     once the file is written, or raises its error. Every write is over when the iteration ends
     (or is closed), before the lock is released. `progress` is told the level under way. Text
     columns are Categorical, as in `compute_level`."""
-    ws = _existing_workspace(espace)
+    ws = _existing_workspace(espace, exercice)
     referentiel = referentiel or load_referentiel()
     # Under the lock from the first read: an import cannot replace facts while they are read.
     with ws.locked(wait_seconds), ThreadPoolExecutor(1, thread_name_prefix="acterr-resultats") as writer:
@@ -174,14 +174,20 @@ def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice
     """Everything needed to recompute one figure by hand (see engine/explain.py)."""
     from acterr_cli.engine.explain import explain
 
-    ws = _existing_workspace(espace)
+    ws = _existing_workspace(espace, exercice)
     return explain(ws, TerritorialReference.load(), referentiel or load_referentiel(), indicator, level, code, exercice)
 
 
-def _existing_workspace(espace: Path) -> Workspace:
+def _existing_workspace(espace: Path, exercice: int | None = None) -> Workspace:
+    """The workspace, with data (and data of `exercice`, when one is asked for)."""
     ws = Workspace.open(espace, create=False)
-    if not ws.units():
+    units = ws.units().values()
+    if not units:
         raise InputMissingError(f"l'espace de travail {espace} ne contient aucune donnée : lancez d'abord « acterr import FICHIERS… ».")
+    years = sorted({u["exercice"] for u in units})
+    if exercice is not None and exercice not in years:
+        raise InputMissingError(f"aucune donnée de l'exercice {exercice} dans l'espace de travail {espace} "
+                                f"(exercices importés : {', '.join(map(str, years))}).")
     return ws
 
 

@@ -109,6 +109,15 @@ def test_exit_codes(tmp_path, espace):
     assert run("--espace", espace, "compute", "--territoire", "CANTON").exit_code == 2
     assert run("--espace", espace, "compute", "--option-inconnue").exit_code == 2
     assert run("territoire", "zzzz-inexistant").exit_code == 4
+    # unknown territory or exercice: missing input (4), as the README says
+    assert run("--espace", espace, "compute", "--code", "999999999").exit_code == 4
+    result = run("--espace", espace, "compute", "--exercice", "2019")
+    assert result.exit_code == 4 and "aucune donnée de l'exercice 2019" in result.output and "exercices importés : 2025" in result.output
+    # a wrong --type is said once, as a usage error, not as every file refused
+    result = run("--espace", espace, "import", "--type", "rplss", bad)
+    assert result.exit_code == 2 and "attendu : questionnaire, liasse, rpls, loyers, qpv, sirene" in result.output
+    result = run("--espace", espace, "import", tmp_path)
+    assert result.exit_code == 3 and "c'est un dossier" in result.output
 
 
 def test_import_error_message_names_file_sheet_and_cell(tmp_path):

@@ -10,7 +10,7 @@ import typer
 from acterr_cli import api
 from acterr_cli.cli.context import WAIT_HELP, console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
-from acterr_cli.errors import UsageError
+from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs import terminal
 
 LEVEL_HELP = ("Niveau(x) de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION, FRANCE ou QPV (faits portant un code QPV) ; "
@@ -58,7 +58,8 @@ def compute_cmd(
                 announce_written()
                 results = terminal.filter_code(computation.results, code)
                 if code and results.is_empty():
-                    raise UsageError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level}.")
+                    raise InputMissingError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level} "
+                                            "(territoire inconnu, ou sans organisme ni donnée ; voir « acterr territoire »).")
                 if json_:
                     documents.append(terminal.results_document(computation, results))
                 else:

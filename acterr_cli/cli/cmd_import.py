@@ -41,12 +41,21 @@ def import_cmd(
 ) -> None:
     with _exit_codes():
         _check_report_path(rapport_erreurs)
+        _check_type(type_, PUBLIC_DATA)
         if type_ in PUBLIC_DATA:
             report = _import_public_data(ctx.obj.espace, fichiers, type_, exercice, siren, logement, attendre)
         else:
             report = api.import_paths(ctx.obj.espace, fichiers, type_, attendre, exercice=exercice,
                                       ignore_errors=ignorer_erreurs, mapping=correspondance, progress=progress_for(console_err))
         _finish_file_report(report, json_, "importé", rapport_erreurs)
+
+
+def _check_type(kind: str | None, public: tuple[str, ...] = ()) -> None:
+    """A wrong --type is a usage error told once, not a refusal of every file."""
+    from acterr_cli.inputs.detect import KINDS
+
+    if kind is not None and kind not in (*KINDS, *public):
+        raise UsageError(f"--type « {kind} » inconnu (attendu : {', '.join((*KINDS, *public))}).")
 
 
 def _import_public_data(espace: Path, files: list[Path], kind: str, exercice: int | None, siren: str | None,
@@ -57,7 +66,8 @@ def _import_public_data(espace: Path, files: list[Path], kind: str, exercice: in
     reports, progress = [], progress_for(console_err)
     for path in files:
         if not Path(path).is_file():
-            raise UsageError(f"{path} : fichier introuvable.")
+            what = "c'est un dossier, pas un fichier" if Path(path).is_dir() else "fichier introuvable"
+            raise UsageError(f"{path} : {what}.")
         with progress.step(f"Lecture de {Path(path).name}"):
             reports.append(_import_public_file(espace, Path(path), kind, exercice, siren, logement, wait))
     return api.ImportReport([f for r in reports for f in r.fichiers], ecrit=True)
@@ -85,6 +95,7 @@ def verifier_cmd(
 ) -> None:
     with _exit_codes():
         _check_report_path(rapport_erreurs)
+        _check_type(type_)
         report = api.verify_paths(fichiers, type_, exercice=exercice, mapping=correspondance, progress=progress_for(console_err))
         _finish_file_report(report, json_, "valide", rapport_erreurs)
 

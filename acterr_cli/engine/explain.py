@@ -8,7 +8,7 @@ import polars as pl
 from acterr_cli.engine.compute import Evaluator
 from acterr_cli.engine.measures import TERRITORY_MEASURES, organisation_rows, raw_measures
 from acterr_cli.engine.run import compute, normalize_level
-from acterr_cli.errors import UsageError
+from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.referentiel.model import SCENARIOS, Referentiel
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
@@ -24,7 +24,7 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     code = territory_code.strip().upper()
     mine = results.filter((pl.col("indicateur") == ind.code) & (pl.col("code_territoire").cast(pl.Utf8).str.to_uppercase() == code))
     if mine.is_empty():
-        raise UsageError(f"aucun résultat pour {ind.code} sur le territoire « {territory_code} » au niveau {level}.")
+        raise InputMissingError(f"aucun résultat pour {ind.code} sur le territoire « {territory_code} » au niveau {level}.")
     year = mine["exercice"].max()
     mine = mine.filter(pl.col("exercice") == year)
     rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year, referentiel.parameters))

@@ -21,6 +21,8 @@ def open_input(path: Path, reference: TerritorialReference, options: ReadOptions
     questionnaires of the run (see questionnaire.check_questionnaires)."""
     path = Path(path)
     kind = options.kind
+    if path.is_dir():
+        raise InputMissingError(f"{path} : c'est un dossier ; indiquez ses fichiers (par exemple {path / '*.xlsx'}).")
     if not path.is_file():
         raise InputMissingError(f"{path} : fichier introuvable.")
     if kind is not None and kind not in KINDS:
