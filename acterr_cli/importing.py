@@ -186,12 +186,15 @@ def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:
         distinct = {pf.sha256 for pf in files}
         if len(files) > 1:
             unit = next(u for u in files[0].units if u.key == key)
-            names = ", ".join(pf.path.name for pf in files)
             for pf in files:
-                what = "deux fichiers différents" if len(distinct) > 1 else "le même fichier deux fois"
+                # each file names a few of the others, not all (a folder may hold hundreds of copies)
+                others = [o.path.name for o in files if o is not pf]
+                names = ", ".join(others[:3]) + (f" et {len(others) - 3} autre(s)" if len(others) > 3 else "")
+                what = (f"{len(files)} fichiers" + (" différents" if len(distinct) > 1 else " identiques")) if len(files) > 2 else (
+                    "deux fichiers différents" if len(distinct) > 1 else "le même fichier deux fois")
                 pf.problems.append(Problem(
                     fichier=pf.path.name, regle="doublon",
-                    message=f"{what} pour l'organisme {unit.siren}, exercice {unit.exercice} ({names}) : importez-en un seul."))
+                    message=f"{what} pour l'organisme {unit.siren}, exercice {unit.exercice} (celui-ci et {names}) : importez-en un seul."))
 
 
 def _cross_check_run(parsed: list[ParsedFile]) -> None:

@@ -251,3 +251,17 @@ def test_files_read_by_worker_processes_give_the_same_report_and_facts(tmp_path,
         a, b = (facts(root, dataset) for root in (tmp_path / "seul", tmp_path / "partage"))
         columns = sorted(a.columns)  # their order follows the batches a file was read in
         assert b.select(columns).sort(columns, nulls_last=True).equals(a.select(columns).sort(columns, nulls_last=True)), dataset
+
+
+def test_many_copies_of_one_questionnaire_name_a_few_of_the_others(tmp_path):
+    """Hundreds of copies in a drop folder: each refusal names three others and counts the rest,
+    so that a log stays readable."""
+    import shutil
+
+    first = builders.write_org_a(tmp_path / "copies")
+    for i in range(9):
+        shutil.copy(first, tmp_path / "copies" / f"copie_{i}.xlsx")
+    report = api.verify_paths(sorted((tmp_path / "copies").glob("*.xlsx")))
+    messages = [p.message for p in report.problems if p.regle == "doublon"]
+    assert len(report.refused) == 10 and len(messages) == 10
+    assert all("10 fichiers identiques pour l'organisme" in m and "et 6 autre(s)" in m for m in messages)
