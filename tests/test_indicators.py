@@ -100,6 +100,11 @@ def test_organisation_level_inputs_count_only_where_all_dwellings_are(epci):
     r = pick(epci, "ECO-01", MONTPELLIER_METROPOLE)
     assert r["statut"] == "non_calculable" and r["couverture"] == 0
     assert r["motif"].startswith("aucun organisme présent ne fournit")
+    # B gives its dwellings at 1 January, but they cannot count in Montpellier alone: said so
+    r = pick(epci, "ECO-13", MONTPELLIER_METROPOLE)
+    assert r["statut"] == "non_calculable"
+    assert r["motif"].startswith("aucun organisme présent ne fournit pour ce territoire : Logements au 1er janvier")
+    assert r["motif"].endswith("un organisme présent ici en a aussi ailleurs)")
 
 
 def test_france_level_uses_liasse_and_liasse_wins(france):

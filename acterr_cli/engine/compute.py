@@ -343,6 +343,8 @@ class Evaluator:
         agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
             pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
             weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
+            # an organisation with dwellings outside: its organisation-level data do not count here
+            (is_org & ~pl.col("inclus").fill_null(True)).any().alias("_hors"),
             *[pl.col(m).first().alias(m) for m in territory],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
             *[pl.col(f"{sid}|{c}").sum() for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
@@ -386,17 +388,19 @@ class Evaluator:
             missing = self._absent_inputs(ind, absent)
             territory = [m for m in missing if m in TERRITORY_MEASURES]
             labels = ", ".join(self._measure_label(m) for m in (territory or missing))
-            motif = f"donnée du territoire absente : {labels}" if territory else f"aucun organisme présent ne fournit : {labels}"
+            motif = f"donnée du territoire absente : {labels}" if territory else _nobody_provides(labels, False)
+            # where an organisation present has dwellings outside, its organisation-level data may exist but do not count
+            outside = _nobody_provides(labels, True) if not territory and self._organisation_level(missing) else motif
             rows.append({"indicateur": ind.code, "libelle": ind.libelle, "axe": ind.axe, "registre": ind.registre,
-                         "unite": ind.unite, "motif": motif, "_o": self._position[ind.code]})
-        meta = pl.DataFrame(rows, schema={**{k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif")},
-                                          "_o": pl.UInt32})
-        territories = agg.select("exercice", "nb_organismes", "_t", "_implante")
+                         "unite": ind.unite, "motif": motif, "motif_hors": outside, "_o": self._position[ind.code]})
+        meta = pl.DataFrame(rows, schema={**{k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif",
+                                                                  "motif_hors")}, "_o": pl.UInt32})
+        territories = agg.select("exercice", "nb_organismes", "_t", "_implante", "_hors")
         return meta.join(territories, how="cross").select(**_compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.col("_o"), raison_sociale=pl.lit(None, pl.Utf8),
             valeur=pl.lit(None, pl.Float64), valeur_basse=pl.lit(None, pl.Float64), valeur_haute=pl.lit(None, pl.Float64),
             couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.lit(0, pl.Int64),
-            motif=pl.col("motif"), note=pl.lit(None, pl.Utf8),
+            motif=pl.when(pl.col("_hors")).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
         ), _implante=pl.col("_implante"))
 
     def _org_measures(self, ind: Indicator) -> list[str]:
@@ -474,7 +478,7 @@ class Evaluator:
         if key not in self._columns:
             self._columns[key] = [_motif_code(ind, f"{ind.code}@centrale", [
                 pl.col(f"{context[ind.code]}|n") == 0, *[pl.col(m).is_null() for m in self._territory_measures(ind)],
-                *[~pl.col(f"_any|{m}") for m in self._org_measures(ind)],
+                *[~pl.col(f"_any|{m}") for m in self._org_measures(ind)], pl.col("_hors"),
             ]) for ind in indicators]
         return _coded_texts(values, indicators, self._columns[key], self._consolidated_motif)
 
@@ -485,10 +489,16 @@ class Evaluator:
         if territory:
             return "donnée du territoire absente : " + ", ".join(territory)
         if listed:
-            return "aucun organisme présent ne fournit : " + ", ".join(listed)
+            outside = code >> (1 + len(own_territory) + len(measures)) & 1
+            missing = [m for i, m in enumerate(measures) if code >> (1 + len(own_territory) + i) & 1]
+            return _nobody_provides(", ".join(listed), bool(outside) and self._organisation_level(missing))
         if code & 1:
             return "aucun organisme présent ne fournit à la fois toutes les données nécessaires"
         return ind.motif_si_nul or "résultat indéfini (dénominateur nul)"
+
+    def _organisation_level(self, measures: list[str]) -> bool:
+        """Whether one of these measures can come from organisation-level data (liasse, totals)."""
+        return any(self.raw[r].niveau == "organisme" for m in measures for r in self.roots.get(m, {m}) if r in self.raw)
 
     def _territory_measures(self, ind: Indicator) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)
@@ -533,6 +543,17 @@ def _coded_texts(frame: pl.DataFrame, indicators: list[Indicator], codes: list[p
                                                                         return_dtype=TEXT)
                            if known else pl.lit(None, TEXT))
     return frame, exprs
+
+
+def _nobody_provides(labels: str, not_split: bool) -> str:
+    """Why a consolidated figure has no value when measures are missing. `not_split`: some of them
+    are organisation-level data, which count only where all of an organisation's dwellings are
+    (REFERENTIEL), and an organisation present here has dwellings elsewhere too."""
+    if not not_split:
+        return f"aucun organisme présent ne fournit : {labels}"
+    return (f"aucun organisme présent ne fournit pour ce territoire : {labels} (les données de niveau organisme, liasse ou "
+            "totaux, ne comptent que pour un organisme dont tout le patrimoine est dans le territoire : un organisme présent "
+            "ici en a aussi ailleurs)")
 
 
 def _describe_missing(missing: list[RawMeasure], inclus: bool, when_undefined: str | None = None) -> str:
