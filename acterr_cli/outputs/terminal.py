@@ -144,7 +144,8 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
                                .select("code_territoire", "valeur"), on="code_territoire")
               .sort("valeur", "code_territoire", descending=[True, False]))
     others = territories.height - ranked.height
-    caption = "* couverture partielle ; n.c. : non calculable"
+    caption = "* couverture partielle ; n.c. : non calculable" + (" ; Org. : organismes qui y ont des logements"
+                                                                  if columns is TERMINAL_COLUMNS else "")
     if ranked.height > MAX_TERRITORIES_SHOWN:
         caption += (f" ; les {MAX_TERRITORIES_SHOWN} territoires qui ont le plus de logements sur {ranked.height} "
                     "(tous : --json, --code ou le rapport)")

@@ -93,7 +93,8 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     housed = sum(e.rank is not None for e in entities)
     first = ["Rang", "Territoire" if data.kind != TERRITOIRE else "Organisme", "Code" if data.kind != TERRITOIRE else "SIREN"]
     with_orgs = data.kind == ENSEMBLE
-    headers = first + (["Organismes"] if with_orgs else []) + [f"{label} ({data.labels[c]['unite']})\n{c}" for c, label in codes]
+    # present: dwellings, operations, suppliers or employees there (the terminal counts those housing)
+    headers = first + (["Organismes présents"] if with_orgs else []) + [f"{label} ({data.labels[c]['unite']})\n{c}" for c, label in codes]
     widths = [6, 34, 11] + ([10] if with_orgs else []) + [14 if data.labels[c]["unite"].startswith("€") else 11 for c, _ in codes]
     row = heading(ws, fmt, data.title, _ranking_subtitle(data, housed, len(entities)), widths)
     for j, w in enumerate(widths):
