@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace",
     "import_paths", "verify_paths", "compute_level", "compute_levels", "results_for", "explain_figure", "load_referentiel",
+    "lookup_territory",
 ]
 
 
@@ -176,6 +177,23 @@ def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice
 
     ws = _existing_workspace(espace, exercice)
     return explain(ws, TerritorialReference.load(), referentiel or load_referentiel(), indicator, level, code, exercice)
+
+
+def lookup_territory(query: str) -> list[dict]:
+    """Territories matching a code or a name (see TerritorialReference.lookup); when no name is
+    the one asked for, the communes spelt nearly like it too (« Toulouze » → Toulouse), marked
+    `nom_proche`."""
+    from acterr_cli.inputs.communes import helper_for, name_key
+
+    reference = TerritorialReference.load()
+    hits = reference.lookup(query)
+    if any(c.isdigit() for c in query) or any(name_key(h.get("nom") or "") == name_key(query) for h in hits):
+        return hits  # a code, or a name found as it is
+    seen = {(h["niveau"], h["code"]) for h in hits}
+    for commune in helper_for(reference).close_names(query, set()):
+        if ("COMMUNE", commune.code) not in seen:
+            hits += [{**h, "nom_proche": True} for h in reference.lookup(commune.code)[:1]]
+    return hits
 
 
 def _existing_workspace(espace: Path, exercice: int | None = None) -> Workspace:

@@ -246,7 +246,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
         _write_state(config.espace, state)
         done = [f for f in report["fichiers"] if f["statut"] != "inchange"]
         log(f"import : {sum(f['statut'] == 'importe' for f in done)} importé(s), {sum(f['statut'] == 'refuse' for f in done)} "
-            f"refusé(s) en {time.monotonic() - t0:.1f} s")
+            f"refusé(s) en {_seconds(time.monotonic() - t0)}")
     statuses = [f["statut"] for f in report["fichiers"]]
     report["depot_resume"] = {"vus": len(files), "importes": statuses.count("importe"), "inchanges": statuses.count("inchange"),
                               "refuses": statuses.count("refuse"), "refuses_restes_tels_quels": refused - statuses.count("refuse"),
@@ -279,7 +279,7 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: P
             entry = {"niveau": computation.level, "resultats": computation.results.height, "calcules": calculated,
                      "duree_s": round(time.monotonic() - t0, 3)}
             report["calculs"].append(entry)
-            log(f"calcul {computation.level} : {entry['resultats']} résultats ({calculated} calculés) en {entry['duree_s']} s")
+            log(f"calcul {computation.level} : {entry['resultats']} résultats ({calculated} calculés) en {_seconds(entry['duree_s'])}")
             del computation  # its results are being written: not kept while the next level is computed
             t0 = time.monotonic()
 
@@ -297,7 +297,7 @@ def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: P
             written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
         entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)
-        log(f"rapport {wanted['niveau']} : {written.path} en {entry['duree_s']} s")
+        log(f"rapport {wanted['niveau']} : {written.path} en {_seconds(entry['duree_s'])}")
 
 
 def _wanted(relative: Path, patterns: tuple[str, ...]) -> bool:
@@ -316,6 +316,11 @@ def _read_state(espace: Path) -> dict:
 def _write_state(espace: Path, state: dict) -> None:
     Workspace.open(espace, create=True)
     atomic_write_bytes(Path(espace) / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def _seconds(duration: float) -> str:
+    """A duration for the log, the French way: « 2,3 s »."""
+    return f"{duration:.1f} s".replace(".", ",")
 
 
 def _now() -> str:

@@ -160,6 +160,11 @@ def test_territoire_lookup():
     assert hit["nom"] == "Toulouse" and hit["epci"]["code"] == builders.TOULOUSE_METROPOLE
     text = run("territoire", "75111")
     assert "Paris" in text.stdout
+    # a misspelt name also finds the communes spelt nearly like it, marked as such
+    hits = json.loads(run("territoire", "Toulouze", "--json").stdout)["resultats"]
+    assert any(h["code"] == "31555" and h["nom_proche"] for h in hits)
+    text = run("territoire", "243100518").stdout
+    assert "Toulouse Métropole — EPCI 243100518" in text and "37 communes ; métropole" in text
 
 
 def test_expliquer_lets_a_reader_recompute_the_figure(espace):

@@ -14,7 +14,7 @@ def territoire_cmd(
     requete: str = typer.Argument(..., metavar="CODE_OU_NOM", help="Code (commune, ancien code, SIREN d'EPCI, département, région) ou nom."),
     json_: bool = typer.Option(False, "--json", help="Réponse en JSON."),
 ) -> None:
-    hits = api.TerritorialReference.load().lookup(requete)
+    hits = api.lookup_territory(requete)
     if json_:
         print_json({"version": 1, "requete": requete, "resultats": hits})
     else:

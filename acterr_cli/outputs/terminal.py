@@ -42,6 +42,9 @@ CONTEXT_COLUMNS = {  # the territories' social housing stock, when no organisati
     "TER-09": ("Individuels\n%", 1, 1),
 }
 MAX_PROBLEMS_SHOWN = 30
+LEVEL_NAMES = {"COMMUNE": "commune", "EPCI": "EPCI", "DEPARTEMENT": "département", "REGION": "région", "QPV": "QPV"}
+EPCI_KINDS = {"METRO": "métropole", "MET69": "métropole de Lyon", "CU": "communauté urbaine", "CA": "communauté d'agglomération",
+              "CC": "communauté de communes"}
 MAX_TERRITORIES_SHOWN = 40
 
 
@@ -248,7 +251,8 @@ def print_territories(query: str, hits: list[dict], console: Console) -> None:
         console.print(f"Aucun territoire ne correspond à « {escape(query)} ».")
         return
     for h in hits:
-        lines = [f"[bold]{escape(h['nom'])}[/] — {h['niveau'].lower()} {h['code']}"]
+        near = " [dim](nom proche)[/]" if h.get("nom_proche") else ""
+        lines = [f"[bold]{escape(h['nom'])}[/] — {LEVEL_NAMES.get(h['niveau'], h['niveau'].lower())} {h['code']}{near}"]
         if h.get("correspondance"):
             c = h["correspondance"]
             lines.append(f"  code saisi {c['code_saisi']} : {c['motif'].replace('_', ' ')}, rattaché à {h['code']}")
@@ -259,7 +263,8 @@ def print_territories(query: str, hits: list[dict], console: Console) -> None:
             lines.append(f"  Population : {fr_number(h['population'])} habitants" +
                          (f", {fr_number(h['menages'])} ménages" if h.get("menages") is not None else ""))
         if h.get("nombre_communes"):
-            lines.append(f"  {h['nombre_communes']} communes ; type {h.get('type', '')}")
+            kind = EPCI_KINDS.get(h.get("type") or "", h.get("type") or "")
+            lines.append(f"  {h['nombre_communes']} communes" + (f" ; {kind}" if kind else ""))
         console.print("\n".join(lines))
 
 
