@@ -137,17 +137,19 @@ def _check_levels(levels: list, where: str) -> list[str]:
 
 
 def _inside(base: Path, name: str) -> Callable[[str], Path]:
-    """Paths of the configuration, resolved against its folder; none may lead outside it."""
+    """Paths of the configuration, resolved against its folder; none may lead outside it.
+    `{date}` and `{heure}` are the run's start (the same for every path of the run)."""
+    now = datetime.now()
+    stamps = {"{date}": now.strftime("%Y-%m-%d"), "{heure}": now.strftime("%H%M%S")}
+
     def resolve(value: str) -> Path:
-        target = (base / str(value).replace("{date}", _today())).resolve()
+        for stamp, text in stamps.items():
+            value = str(value).replace(stamp, text)
+        target = (base / value).resolve()
         if not target.is_relative_to(base):
             raise ConfigurationError(f"{name} : chemin refusé « {value} » : il sort du dossier de la configuration ({base}).")
         return target
     return resolve
-
-
-def _today() -> str:
-    return datetime.now().strftime("%Y-%m-%d")
 
 
 def execute(path: Path, log: Log, progress: Progress = SILENT) -> tuple[dict, int]:
@@ -231,6 +233,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
     log(f"dépôt : {len(files)} fichier(s), {len(todo)} nouveau(x) ou modifié(s)")
     for f in still_refused:
         log(f"toujours refusé (inchangé depuis le refus du {(f['refuse_le'] or '?')[:10]}) : {f['motif'] or f['fichier']}")
+    removed = _removed_files(state, {str(p.relative_to(config.depot)) for p in files}, report, log)
     t0 = time.monotonic()
     if todo:
         imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre, progress=progress)
@@ -243,15 +246,29 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
                 refused += 1
                 state[key]["motif"] = _why_refused(key, file_report.problemes)
                 log(f"refusé : {state[key]['motif']}")
+    if todo or removed:
         _write_state(config.espace, state)
-        done = [f for f in report["fichiers"] if f["statut"] != "inchange"]
+    if todo:
+        done = [f for f in report["fichiers"] if f["statut"] in ("importe", "refuse")]
         log(f"import : {sum(f['statut'] == 'importe' for f in done)} importé(s), {sum(f['statut'] == 'refuse' for f in done)} "
             f"refusé(s) en {_seconds(time.monotonic() - t0)}")
     statuses = [f["statut"] for f in report["fichiers"]]
     report["depot_resume"] = {"vus": len(files), "importes": statuses.count("importe"), "inchanges": statuses.count("inchange"),
                               "refuses": statuses.count("refuse"), "refuses_restes_tels_quels": refused - statuses.count("refuse"),
-                              "duree_import_s": round(time.monotonic() - t0, 3)}
+                              "retires": len(removed), "duree_import_s": round(time.monotonic() - t0, 3)}
     return refused
+
+
+def _removed_files(state: dict, present: set[str], report: dict, log: Log) -> list[str]:
+    """Files handled by an earlier run and no longer in the drop folder: said once, and forgotten
+    (put back, a file is imported again). Their facts stay in the workspace: taking a file out of
+    the folder is not a way to delete an organisation's data."""
+    removed = sorted(set(state) - present)
+    for key in removed:
+        before = state.pop(key)
+        report["fichiers"].append({"fichier": key, "sha256": before.get("sha256"), "statut": "retire", "statut_precedent": before["statut"]})
+        log(f"retiré du dépôt : {key} ({'ses données restent' if before['statut'] == 'importe' else 'rien de lui'} dans l'espace de travail)")
+    return removed
 
 
 def _why_refused(key: str, problems: list[Problem]) -> str:

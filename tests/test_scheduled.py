@@ -49,7 +49,7 @@ def test_two_runs_in_a_row(setup, tmp_path):
     # the log names the refused file and why, on one line
     assert "acterr : refusé : casse.xlsx : ce fichier n'est pas un classeur Excel (c'est un fichier texte" in result.stderr
     summary = {k: v for k, v in report["depot_resume"].items() if k != "duree_import_s"}
-    assert summary == {"vus": 4, "importes": 3, "inchanges": 0, "refuses": 1, "refuses_restes_tels_quels": 0}
+    assert summary == {"vus": 4, "importes": 3, "inchanges": 0, "refuses": 1, "refuses_restes_tels_quels": 0, "retires": 0}
 
     # Night 2: A's workbook changed, the broken file replaced by a good one, the rest unchanged.
     builders.write_questionnaire(depot / "org_a.xlsx", {**builders.ORG_A, "etp_total": 21}, builders.TABLES_A)
@@ -57,9 +57,15 @@ def test_two_runs_in_a_row(setup, tmp_path):
     shutil.copy(builders.write_org_c(tmp_path), depot / "org_c.xlsx")
     result, report = execute(config)
     assert result.exit_code == 0, result.output
-    assert statuses(report) == {"org_a.xlsx": "importe", "org_b.xlsx": "inchange", "liasse.csv": "inchange", "org_c.xlsx": "importe"}
+    assert statuses(report) == {"org_a.xlsx": "importe", "org_b.xlsx": "inchange", "liasse.csv": "inchange", "org_c.xlsx": "importe",
+                                "casse.xlsx": "retire"}
     assert report["code_sortie"] == 0 and report["duree_s"] > 0
     assert report["depot_resume"]["vus"] == 4 and report["depot_resume"]["inchanges"] == 2 and report["depot_resume"]["importes"] == 2
+    assert report["depot_resume"]["retires"] == 1
+    assert "acterr : retiré du dépôt : casse.xlsx (rien de lui dans l'espace de travail)" in result.stderr
+    # said once: the next night, nothing about it
+    result, report = execute(config)
+    assert "casse.xlsx" not in result.stderr and "casse.xlsx" not in statuses(report)
 
 
 def test_unchanged_broken_file_keeps_the_run_refused(setup):
