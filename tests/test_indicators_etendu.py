@@ -139,6 +139,16 @@ def test_qpv_level_uses_the_actions_qpv_codes(espace_c, tmp_path):
     assert pick(results, "SOC-15", "QN03102M")["valeur"] == pytest.approx(10_000)  # not in the list: named by its code
     # organisation-level figures never count in a quartier
     assert pick(results, "GOV-01", "QN03101M")["statut"] == "non_calculable"
+    # the terminal's summary shows the quartiers' social actions, not an empty table of dwellings
+    from rich.console import Console
+
+    from acterr_cli.outputs import terminal
+
+    console = Console(record=True, width=150)
+    terminal.print_summary(results, "QPV", console)
+    text = console.export_text()
+    assert "Actions sociales par quartier — niveau QPV" in text and "Ménages" in text
+    assert "Bagatelle" in text and "sans logement des organismes" not in text
 
 
 def test_supplier_communes_from_sirene(tmp_path):

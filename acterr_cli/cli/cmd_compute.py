@@ -25,7 +25,7 @@ def compute_cmd(
     attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     expliquer: Optional[str] = typer.Option(
         None, "--expliquer", help="Expliquer un chiffre (code d'indicateur, ex. ECO-06) : formule, mesures, paramètres, "
-                                  "organismes et fichiers ; avec --territoire et --code."),
+                                  "organismes et fichiers ; avec --code (et --territoire, EPCI par défaut)."),
 ) -> None:
     if expliquer:
         if not code:

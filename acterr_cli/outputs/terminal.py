@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -40,6 +41,12 @@ CONTEXT_COLUMNS = {  # the territories' social housing stock, when no organisati
     "TER-07": ("en QPV\n%", 1, 1),
     "TER-08": ("DPE A–C\n%", 1, 1),
     "TER-09": ("Individuels\n%", 1, 1),
+}
+QPV_COLUMNS = {  # the social actions, the only facts placed in a quartier
+    "SOC-11": ("Ménages\naccompagnés", 1, 0),
+    "SOC-14": ("Heures\nd'insertion", 1, 0),
+    "SOC-15": ("Cohésion\nsociale k€", 1e3, 0),
+    "SOC-10": ("Expulsions évitées\nk€/an", 1e3, 0),
 }
 MAX_PROBLEMS_SHOWN = 30
 LEVEL_NAMES = {"COMMUNE": "commune", "EPCI": "EPCI", "DEPARTEMENT": "département", "REGION": "région", "QPV": "QPV"}
@@ -134,44 +141,64 @@ def print_checks(checks: list[dict], console: Console) -> None:
                       f"{escape(c['message'])}")
 
 
+@dataclass(frozen=True)
+class _View:
+    """What the territories' table shows: its columns, the indicator that ranks the territories,
+    its title, what « Org. » counts (None: no such column), what the territories left out lack and
+    what the first ones have most."""
+    columns: dict
+    ranking: str
+    title: str
+    organisations: str | None
+    left_out: str
+    most: str = "le plus de logements"
+
+
+ORGANISATIONS_VIEW = _View(TERMINAL_COLUMNS, "TER-00", "Synthèse par territoire", "organismes qui y ont des logements",
+                           "sans logement des organismes (salariés, achats) : voir --json ou le rapport")
+STOCK_VIEW = _View(CONTEXT_COLUMNS, "TER-06", "Parc social des territoires (RPLS, tous bailleurs)", None, "sans logement social au RPLS")
+# In a QPV only the facts that carry its code are placed (Actions_sociales): the organisations'
+# dwellings are not, so the quartiers are ranked by the households they support.
+QPV_VIEW = _View(QPV_COLUMNS, "SOC-11", "Actions sociales par quartier", "organismes qui y mènent des actions",
+                 "sans ménage accompagné : voir --json ou le rapport", "le plus de ménages accompagnés")
+
+
 def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console,
                              all_rows: pl.DataFrame | None = None) -> None:
     """Territories with the organisations' dwellings, largest first (at most MAX_TERRITORIES_SHOWN:
     a summary, not the report); those where organisations only have employees or suppliers are
     counted in a footnote. Without organisations' dwellings (only the RPLS of all landlords was
-    imported), the territories' social housing stock instead."""
-    columns, ranking = TERMINAL_COLUMNS, "TER-00"
-    if not _has_positive(cons, ranking) and _has_positive(cons, "TER-06"):
-        columns, ranking, all_rows = CONTEXT_COLUMNS, "TER-06", None
-    ranked = (territories.join(cons.filter((pl.col("indicateur") == ranking) & (pl.col("valeur") > 0))
+    imported), the territories' social housing stock instead; for QPV, the social actions."""
+    view = QPV_VIEW if level == "QPV" else ORGANISATIONS_VIEW
+    if view is ORGANISATIONS_VIEW and not _has_positive(cons, view.ranking) and _has_positive(cons, STOCK_VIEW.ranking):
+        view = STOCK_VIEW
+    if view is not ORGANISATIONS_VIEW:
+        all_rows = None  # organisations counted from the consolidated figures
+    ranked = (territories.join(cons.filter((pl.col("indicateur") == view.ranking) & (pl.col("valeur") > 0))
                                .select("code_territoire", "valeur"), on="code_territoire")
               .sort("valeur", "code_territoire", descending=[True, False]))
     others = territories.height - ranked.height
-    caption = "* couverture partielle ; n.c. : non calculable" + (" ; Org. : organismes qui y ont des logements"
-                                                                  if columns is TERMINAL_COLUMNS else "")
+    caption = "* couverture partielle ; n.c. : non calculable" + (f" ; Org. : {view.organisations}" if view.organisations else "")
     if ranked.height > MAX_TERRITORIES_SHOWN:
-        caption += (f" ; les {MAX_TERRITORIES_SHOWN} territoires qui ont le plus de logements sur {ranked.height} "
+        caption += (f" ; les {MAX_TERRITORIES_SHOWN} territoires qui ont {view.most} sur {ranked.height} "
                     "(tous : --json, --code ou le rapport)")
         ranked = ranked.head(MAX_TERRITORIES_SHOWN)
-    if others and columns is TERMINAL_COLUMNS:
-        caption += f" ; {others} autre(s) territoire(s) sans logement des organismes (salariés, achats) : voir --json ou le rapport"
-    elif others:
-        caption += f" ; {others} autre(s) territoire(s) sans logement social au RPLS"
-    title = "Synthèse par territoire" if columns is TERMINAL_COLUMNS else "Parc social des territoires (RPLS, tous bailleurs)"
-    table = Table(title=f"{title} — niveau {level}, exercice {cons['exercice'].max()}", title_justify="left",
+    if others:
+        caption += f" ; {others} autre(s) territoire(s) {view.left_out}"
+    table = Table(title=f"{view.title} — niveau {level}, exercice {cons['exercice'].max()}", title_justify="left",
                   caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Territoire", max_width=30, overflow="ellipsis", no_wrap=True)
-    if columns is TERMINAL_COLUMNS:
+    if view.organisations:
         table.add_column("Org.", justify="right")
-    for header, _, _ in columns.values():
+    for header, _, _ in view.columns.values():
         table.add_column(header, justify="right", no_wrap=True)
-    shown = cons.filter(pl.col("indicateur").is_in(list(columns)) & pl.col("code_territoire").is_in(ranked["code_territoire"].to_list()))
+    shown = cons.filter(pl.col("indicateur").is_in(list(view.columns)) & pl.col("code_territoire").is_in(ranked["code_territoire"].to_list()))
     values = {(r["code_territoire"], r["indicateur"]): r for r in shown.iter_rows(named=True)}
-    organisations = _organisations_housed(cons, all_rows)
+    organisations = _organisations_housed(cons, all_rows) if view.organisations else {}
     for t in ranked.iter_rows(named=True):
         code = t["code_territoire"]
-        cells = [escape(t["nom_territoire"] or code)] + ([str(organisations.get(code, ""))] if columns is TERMINAL_COLUMNS else [])
-        cells += [_cell(values.get((code, indicator)), divisor, decimals) for indicator, (_, divisor, decimals) in columns.items()]
+        cells = [escape(t["nom_territoire"] or code)] + ([str(organisations.get(code, ""))] if view.organisations else [])
+        cells += [_cell(values.get((code, indicator)), divisor, decimals) for indicator, (_, divisor, decimals) in view.columns.items()]
         table.add_row(*cells)
     console.print(table)
 
@@ -302,5 +329,15 @@ def print_explanation(doc: dict, console: Console) -> None:
         if o["motif"]:
             console.print(f"    {o['motif']}", markup=False)
     console.print("\n[bold]Fichiers[/]")
-    for f in doc["fichiers"]:
-        console.print(f"  {f['type']:13} {f['fichier']}  sha256 {f['sha256'][:16]}…  importé le {f['importe_le']}", markup=False)
+    for f in {(f["fichier"], f["sha256"]): f for f in doc["fichiers"]}.values():  # a liasse holds several organisations
+        console.print(f"  {f['type']:13} {f['fichier']}  sha256 {f['sha256'][:16]}…  importé le {_when(f['importe_le'])}", markup=False)
+
+
+def _when(iso: str | None) -> str:
+    """« 2026-12-05T17:26:31+00:00 » → « 05/12/2026 à 17:26 » (local time, as written by the import)."""
+    if not iso:
+        return "?"
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(iso)
+    return f"{moment:%d/%m/%Y} à {moment:%H:%M}"
