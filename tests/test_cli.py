@@ -269,3 +269,19 @@ def test_compute_and_export_wait_for_another_acterr_with_attendre(espace, tmp_pa
     with ws.locked():  # the export of a level not computed yet computes it, under the lock
         result = run("--espace", espace, "export", "--territoire", "COMMUNE", "--sortie", tmp_path / "r.xlsx", "--attendre", "0.2")
     assert result.exit_code == 4 and "utilisé par un autre processus" in result.output
+
+
+def test_an_unwritable_output_is_named_as_asked_not_by_its_temporary_file(tmp_path, monkeypatch):
+    """The report folder refuses the write: the message names the report asked for."""
+    import errno
+    import tempfile
+
+    from acterr_cli.outputs.atomic import atomic_write_bytes
+
+    def refused(prefix, suffix, dir):
+        raise OSError(errno.EACCES, "Permission denied", f"{dir}/{prefix}u99dj1mp{suffix}")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(OSError) as raised:
+        atomic_write_bytes(tmp_path / "rapports" / "r.xlsx", b"x")
+    assert raised.value.filename == str(tmp_path / "rapports" / "r.xlsx") and raised.value.errno == errno.EACCES

@@ -81,8 +81,8 @@ def main() -> None:
     except OSError as exc:  # the system's doing (disk full, rights), not a bug: said as such
         where = f" : {exc.filename}" if exc.filename else ""
         console_err.print(f"[bold red]Erreur[/] : lecture ou écriture impossible{escape(where)} ({escape(str(exc.strerror or exc))}). "
-                          "Vérifiez la place sur le disque et les droits du dossier (aucun fichier de l'espace de travail "
-                          "n'est laissé à moitié écrit).", highlight=False)
+                          "Vérifiez la place sur le disque et les droits du dossier (aucun fichier n'est laissé à moitié écrit).",
+                          highlight=False)
         _trace(debug)
         sys.exit(int(ExitCode.INTERNAL))
     except Exception as exc:  # click usage errors and bugs

@@ -16,18 +16,23 @@ from pathlib import Path
 def atomic_output(target: Path) -> Iterator[Path]:
     """Yield a temporary path next to `target`; on success it replaces `target` atomically."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        tmp = Path(name)
         yield tmp
         _fsync(tmp)
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
         _fsync_dir(target.parent)
+    except OSError as exc:  # named after the file the user asked for, not our temporary one
+        if exc.filename is not None and (tmp is None or Path(exc.filename) in (tmp, target.parent)):
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
 
 
