@@ -402,3 +402,22 @@ def test_hidden_rows_of_an_ods_liasse_are_told(tmp_path):
     assert not report.refused, [p.message for p in report.problems]
     # two blank rows, header (3), first line (4), two empty hidden rows (5, 6), then the filtered line
     assert [(p.cellule, p.valeur) for p in report.problems if p.regle == "ligne_masquee"] == [("A7", "7")]
+
+
+def test_columns_whose_values_are_not_read_are_told(tmp_path):
+    """A renamed column (while the sheet lacks one of its own) and a second column with the same
+    header are read by nobody: each is told with its cell, never silently dropped."""
+    path = builders.write_org_a(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Patrimoine"]
+    ws["F3"] = "Loyers quittancés (€)"  # was « Loyers annuels quittancés (€) »
+    extra = ws.max_column + 1
+    ws.cell(3, extra, "Logements")
+    ws.cell(4, extra, 999)
+    wb.save(path)
+    report = api.verify_paths([path])
+    told = {p.cellule: p.message for p in report.problems if p.regle == "colonne"}
+    assert "colonne « Loyers quittancés (€) » non reconnue : ses valeurs ne sont pas lues" in told["F3"]
+    assert "« Loyers annuels quittancés (€) »" in told["F3"]
+    assert told[f"{openpyxl.utils.get_column_letter(extra)}3"].startswith("colonne « Logements » en double")
+    assert not report.refused  # warnings: the rest of the sheet is read

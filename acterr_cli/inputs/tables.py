@@ -177,11 +177,37 @@ def _check_columns(table: Table, sheet: qs.Sheet) -> None:
         if column.required and column.field not in found:
             ctx.add(grid.cell(layout.header_row, 0), column, None, "colonne",
                     f"colonne « {column.label} » introuvable sur la ligne d'en-têtes (ligne {layout.header_row + 1}).")
+    _tell_unread_columns(table, sheet)
     # « dont » columns without their total cannot be checked, nor read sensibly
     for part, whole in PARTS.get(sheet.dataset, ()):
         if part in found and whole not in found and not sheet.column(whole).required:
             ctx.add(grid.cell(layout.header_row, 0), sheet.column(whole), None, "colonne",
                     f"colonne « {sheet.column(part).label} » présente sans la colonne « {sheet.column(whole).label} ».",
+                    AVERTISSEMENT)
+
+
+def _tell_unread_columns(table: Table, sheet: qs.Sheet) -> None:
+    """Columns holding values that are not read: a second column with the same header, or a header
+    not recognised while one of the sheet's columns is missing (most likely that column, renamed:
+    « Loyers quittancés (€) » for « Loyers annuels quittancés (€) »). A recognised sheet may hold
+    other columns of the organisation's own (comments…): not a word about those."""
+    grid, layout, ctx = table.grid, table.layout, table.ctx
+    headers = grid.frame.row(layout.header_row)
+    body = grid.frame.slice(layout.header_row + 1)
+    found = set(layout.columns.values())
+    absent = [c.label for c in sheet.columns if c.field not in found]
+    keys = sheet_keys(sheet)
+    for j, header in enumerate(headers):
+        if j in layout.columns or not header or not body.height or body.get_column(column_name(j)).null_count() == body.height:
+            continue
+        where = grid.cell(layout.header_row, j)
+        if keys.get(cell_key(header)) in found:
+            ctx.add(where, None, header, "colonne", f"colonne « {header} » en double : seule la première est lue, "
+                    "les valeurs de celle-ci sont ignorées.", AVERTISSEMENT)
+        elif absent:
+            expected = ", ".join(f"« {label} »" for label in absent)
+            ctx.add(where, None, header, "colonne", f"colonne « {header} » non reconnue : ses valeurs ne sont pas lues ; "
+                    f"colonne(s) attendue(s) absente(s) : {expected} (si c'est l'une d'elles, rétablissez son en-tête).",
                     AVERTISSEMENT)
 
 
