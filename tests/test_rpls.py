@@ -55,6 +55,24 @@ def test_small_file_by_hand(tmp_path):
     assert all(b"rue" not in p.read_bytes().lower() for p in root.rglob("*.parquet"))
 
 
+def test_labels_of_the_published_tables_are_read_and_unknown_values_told(tmp_path):
+    """« En QPV », « Logements individuels » (the published tables' labels) as well as the codes;
+    a value that is neither counts outside QPV / collective, and the import says so."""
+    path = tmp_path / "rpls.csv"
+    path.write_text("DEPCOM;QPV;TYPECONST;DPEENERGIE;DPESERRE\n"
+                    "31555;En QPV;Logements individuels;A;B\n31555;Hors QPV;Logements collectifs;C;G\n"
+                    "31555;1;I;D;F\n31555;peut-être;X;Inconnu;\n", encoding="utf-8")
+    root = tmp_path / "espace"
+    report = api.import_rpls(root, path, 2019)
+    told = {p.colonne: p.message for p in report.problems if p.regle == "code"}
+    assert "« peut-être » (1) ; 1 logement(s) comptés hors QPV" in told["QPV"]
+    assert "« X » (1) ; 1 logement(s) comptés collectifs" in told["TYPECONST"]
+    toulouse = lambda code: pick(api.compute_level(root, "COMMUNE").results, code, "31555")  # noqa: E731
+    assert toulouse("TER-06")["valeur"] == 4
+    assert toulouse("TER-07")["valeur"] == pytest.approx(100 * 2 / 4)  # En QPV and 1
+    assert toulouse("TER-09")["valeur"] == pytest.approx(100 * 2 / 4)  # Logements individuels and I
+
+
 def test_organisation_patrimoine_from_rpls_replaces_the_sheet(tmp_path):
     root = tmp_path / "espace"
     api.import_paths(root, [builders.write_org_a(tmp_path)])

@@ -45,7 +45,7 @@ def read_rpls(path: Path, reference: TerritorialReference, exercice: int, siren:
         digest = pool.submit(sha256_of, path)
         counts = _counts_by_commune(path, columns)
         parsed = ParsedFile(path=path, sha256=digest.result(), kind=RPLS)
-    counts = _with_current_communes(counts, reference, parsed)
+    counts = _with_current_communes(_tell_unknown_codes(counts, parsed), reference, parsed)
     if siren is None:
         table = _stock(counts)
         parsed.units.append(ImportUnit(RPLS, ALL_LANDLORDS, exercice, "Parc social du territoire (RPLS, tous bailleurs)",
@@ -86,8 +86,9 @@ def _counts_by_commune(path: Path, columns: dict[str, str]) -> pl.DataFrame:
     )
     return grouped.select(
         pl.col("DEPCOM").str.strip_chars().alias("commune_saisie"),
-        (pl.col("QPV").str.strip_chars() == "1").alias("qpv"),
-        (pl.col("TYPECONST").str.strip_chars().str.to_uppercase() == "I").alias("individuel"),
+        _coded("QPV", QPV_CODES).alias("qpv"),
+        _coded("TYPECONST", BUILDING_CODES).alias("individuel"),
+        pl.col("QPV").alias("_qpv_saisi"), pl.col("TYPECONST").alias("_typeconst_saisi"),
         _label("DPEENERGIE").alias("dpe"),
         _label("DPESERRE").alias("ges") if "DPESERRE" in columns else pl.lit(None, pl.Utf8).alias("ges"),
         "n",
@@ -95,6 +96,36 @@ def _counts_by_commune(path: Path, columns: dict[str, str]) -> pl.DataFrame:
         (pl.col("LOYERPRINC") if "LOYERPRINC" in columns else pl.lit(None, pl.Float64)).alias("loyer_mensuel"),
         (pl.col("surface_loyer") if "SURFHAB" in columns and "LOYERPRINC" in columns else pl.lit(None, pl.Float64)).alias("surface_loyer"),
     )
+
+
+# The codes of the RPLS dictionary, and the labels of its published tables (« En QPV »,
+# « Logements individuels »), without case: True / False; any other value is told (see _tell_unknown_codes).
+QPV_CODES = {"1": True, "en qpv": True, "2": False, "0": False, "hors qpv": False}
+BUILDING_CODES = {"i": True, "individuel": True, "logements individuels": True, "logement individuel": True,
+                  "c": False, "collectif": False, "logements collectifs": False, "logement collectif": False}
+
+
+def _coded(column: str, codes: dict[str, bool]) -> pl.Expr:
+    text = pl.col(column).str.strip_chars().str.to_lowercase()
+    return text.replace_strict(list(codes), list(codes.values()), default=None, return_dtype=pl.Boolean)
+
+
+def _tell_unknown_codes(counts: pl.DataFrame, parsed: ParsedFile) -> pl.DataFrame:
+    """Values of QPV or TYPECONST that are neither codes nor labels of the RPLS: their dwellings
+    count as outside QPV / collective, and the file says so (never silently)."""
+    from acterr_cli.errors import AVERTISSEMENT, Problem
+
+    for column, raw, counted in (("QPV", "_qpv_saisi", "hors QPV"), ("TYPECONST", "_typeconst_saisi", "collectifs")):
+        interpreted = "qpv" if column == "QPV" else "individuel"
+        unknown = counts.filter(pl.col(interpreted).is_null() & pl.col(raw).is_not_null() & (pl.col(raw).str.strip_chars() != ""))
+        if unknown.height:
+            values = unknown.group_by(raw).agg(pl.col("n").sum()).sort("n", descending=True)
+            shown = ", ".join(f"« {v} » ({n})" for v, n in values.head(5).iter_rows())
+            parsed.problems.append(Problem(
+                fichier=parsed.path.name, regle="code", gravite=AVERTISSEMENT, colonne=column, valeur=str(values[raw][0]),
+                message=f"colonne {column} : valeur(s) non reconnue(s) {shown} ; {values['n'].sum()} logement(s) comptés {counted} "
+                        f"(attendu : {', '.join(sorted({k for k in (QPV_CODES if column == 'QPV' else BUILDING_CODES)}))})."))
+    return counts.drop("_qpv_saisi", "_typeconst_saisi")
 
 
 def _label(column: str) -> pl.Expr:
