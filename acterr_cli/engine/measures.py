@@ -22,7 +22,7 @@ from acterr_cli.inputs.columns import NUMERIC_KINDS
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.inputs.loyers import DATASET as RENTS_DATASET
 from acterr_cli.inputs.qpv import DATASET as QPV_DATASET
-from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, STOCK_DATASET
+from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, RPLS_SCOPE, STOCK_DATASET
 from acterr_cli.inputs.sirene import DATASET as SIRENE_DATASET
 from acterr_cli.territory.reference import LEVELS, TerritorialReference
 from acterr_cli.workspace.store import Workspace
@@ -396,7 +396,8 @@ def _with_territory_measures(wide: pl.DataFrame, reader: FactReader, reference: 
     """Denominators (population, households) and the territory's social stock (RPLS). Territories
     with a known stock but no organisation get one row without organisation (siren null), so that
     the territory's own indicators (TER-06…) are computed everywhere."""
-    stock = _stock(reader, tmap, wide["exercice"].unique().to_list())
+    departements = reference.territory_map().select("commune", "code_departement")
+    stock = _stock(reader, tmap, departements, wide["exercice"].unique().to_list())
     if stock.height:
         alone = stock.select("code_territoire", "exercice").join(wide.select("code_territoire", "exercice").unique(),
                                                                    on=["code_territoire", "exercice"], how="anti")
@@ -410,16 +411,24 @@ def _with_territory_measures(wide: pl.DataFrame, reader: FactReader, reference: 
     return wide.join(denominators, on="code_territoire", how="left", maintain_order="left")
 
 
-def _stock(reader: FactReader, tmap: pl.DataFrame, exercices: list[int]) -> pl.DataFrame:
+def _stock(reader: FactReader, tmap: pl.DataFrame, departements: pl.DataFrame, exercices: list[int]) -> pl.DataFrame:
     """RPLS stock per territory, for each exercice of the results: the latest millésime not after
     it, else the earliest one (the register is published with a delay). Without organisations,
-    every millésime imported is an exercice of its own."""
+    every millésime imported is an exercice of its own. A territory reaching into a département
+    the millésime's file does not cover (a regional extract) gets no stock: a partial sum would be
+    taken for the whole (see inputs/rpls.py, RPLS_SCOPE). `departements`: commune, code_departement."""
     scan = reader.dataset(STOCK_DATASET)
     if scan is None:
         return pl.DataFrame()
+    covered = scan.join(departements.lazy(), on="commune").select("exercice", "code_departement").unique()
+    needed = (tmap.lazy().join(departements.lazy(), on="commune").select("code_territoire", "code_departement").unique()
+              .filter(pl.col("code_departement").is_in(list(RPLS_SCOPE))))
+    uncovered = (needed.join(covered.select("exercice").unique(), how="cross")
+                 .join(covered, on=["exercice", "code_departement"], how="anti").select("code_territoire", "exercice").unique())
     per_year = (
         scan.join(tmap.lazy(), on="commune", how="inner")
         .group_by("code_territoire", "exercice").agg([pl.col(m).sum() for m in RPLS_STOCK_MEASURES])
+        .join(uncovered, on=["code_territoire", "exercice"], how="anti")
         .collect()
     )
     years = per_year["exercice"].unique().to_list()

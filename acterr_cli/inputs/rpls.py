@@ -27,6 +27,9 @@ STOCK_DATASET = "rpls_territoire"  # the territories' social stock, all landlord
 PATRIMOINE_DATASET = "patrimoine_rpls"  # one organisation's patrimoine
 ALL_LANDLORDS = "tous"
 
+# The départements the register covers: metropolitan France and the DROM, not the overseas
+# collectivities (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin, Pacific, TAAF).
+RPLS_SCOPE = frozenset([f"{d:02d}" for d in range(1, 96) if d != 20] + ["2A", "2B", "971", "972", "973", "974", "976"])
 # Columns read, by canonical name; older releases suffix them with « _red ».
 COLUMNS = ("DEPCOM", "QPV", "TYPECONST", "DPEENERGIE", "DPESERRE", "SURFHAB", "LOYERPRINC")
 REQUIRED = ("DEPCOM", "QPV", "TYPECONST", "DPEENERGIE")
@@ -48,6 +51,7 @@ def read_rpls(path: Path, reference: TerritorialReference, exercice: int, siren:
     counts = _with_current_communes(_tell_unknown_codes(counts, parsed), reference, parsed)
     if siren is None:
         table = _stock(counts)
+        _tell_partial_coverage(table, reference, parsed)
         parsed.units.append(ImportUnit(RPLS, ALL_LANDLORDS, exercice, "Parc social du territoire (RPLS, tous bailleurs)",
                                        {STOCK_DATASET: _provenance(table, parsed, exercice, ALL_LANDLORDS)}))
     else:
@@ -55,6 +59,21 @@ def read_rpls(path: Path, reference: TerritorialReference, exercice: int, siren:
         parsed.units.append(ImportUnit(RPLS, siren, exercice, None,
                                        {PATRIMOINE_DATASET: _provenance(table, parsed, exercice, siren)}))
     return parsed
+
+
+def _tell_partial_coverage(table: pl.DataFrame, reference: TerritorialReference, parsed: ParsedFile) -> None:
+    """A regional extract: which départements are absent, and what that means for the figures."""
+    from acterr_cli.errors import AVERTISSEMENT, Problem
+
+    present = set(table.join(reference.territory_map().select("commune", "code_departement"), on="commune")["code_departement"])
+    absent = sorted(RPLS_SCOPE - present)
+    if absent and present:
+        shown = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
+        parsed.problems.append(Problem(
+            fichier=parsed.path.name, regle="couverture", gravite=AVERTISSEMENT, colonne="DEPCOM", valeur=shown,
+            message=f"le fichier couvre {len(present)} département(s) sur {len(RPLS_SCOPE)} ({shown}) : le parc social des "
+                    "territoires (TER-03, TER-06 à TER-10) n'est calculé que pour ceux qui sont entièrement dans ces "
+                    "départements ; une région ou un EPCI à cheval reste non calculable plutôt que sous-compté."))
 
 
 def _column_names(path: Path) -> dict[str, str]:
