@@ -51,6 +51,9 @@ def test_small_file_by_hand(tmp_path):
     assert paris("TER-10")["valeur"] == pytest.approx(100 * 1 / 3)
     assert bourg("TER-09")["valeur"] == pytest.approx(100 * 2 / 3)
     assert bourg("TER-06")["couverture"] == 100 and bourg("TER-06")["nb_organismes"] == 0
+    # --expliquer names the RPLS file behind a territory's figure, with its millésime
+    files = api.explain_figure(root, "TER-06", "COMMUNE", "75056")["fichiers"]
+    assert [(f["type"], f["fichier"], f["exercice"]) for f in files] == [("rpls", "rpls.csv", 2024)]
     # Tenants' privacy: neither addresses nor dwelling identifiers reach the workspace.
     stored = Workspace.open(root, create=False).scan("rpls_territoire").collect()
     assert not {"LIBVOIE", "NUMLOGT"} & set(stored.columns)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from acterr_cli.engine.compute import Evaluator
-from acterr_cli.engine.measures import TERRITORY_MEASURES, organisation_rows, raw_measures
+from acterr_cli.engine.measures import RPLS_STOCK_MEASURES, TERRITORY_MEASURES, organisation_rows, raw_measures
 from acterr_cli.engine.run import compute, normalize_level
 from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.referentiel.model import SCENARIOS, Referentiel
@@ -40,7 +40,7 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         "mesures": _measures(rows, measures),
         "organismes": _organisations(rows, measures, mine),
         "parametres": [_parameter(referentiel, name) for name in sorted(referentiel.parameters_used(ind))],
-        "fichiers": _files(ws, rows, year),
+        "fichiers": _files(ws, rows, year, measures),
     }
 
 
@@ -81,7 +81,7 @@ def _organisations(rows: pl.DataFrame, measures: list[str], results: pl.DataFram
         out.append({
             "siren": r["siren"], "raison_sociale": r.get("raison_sociale"), "compte": bool(r["_complet"]),
             "donnees_organisme_comptees": bool(r.get("inclus")),
-            "mesures": {m: r.get(m) for m in measures},
+            "mesures": {m: r.get(m) for m in measures if m not in TERRITORY_MEASURES},  # the territory's own: once, above
             "valeur": result.get("valeur"), "statut": result.get("statut"), "motif": result.get("motif"),
         })
     return out
@@ -93,10 +93,15 @@ def _parameter(referentiel: Referentiel, name: str) -> dict:
             "unite": p.unite, "annee": p.annee, "source": p.source, "statut": p.statut}
 
 
-def _files(ws: Workspace, rows: pl.DataFrame, year: int) -> list[dict]:
+def _files(ws: Workspace, rows: pl.DataFrame, year: int, measures: list[str]) -> list[dict]:
+    """The organisations' files of the exercice, and the public data the measures come from (the
+    territories' RPLS, the market rents: every millésime imported, `exercice` being the millésime)."""
     sirens = set(rows["siren"].to_list())
+    public = ({"rpls"} if any(m in RPLS_STOCK_MEASURES for m in measures) else set()) | (
+        {"loyers"} if any(m.startswith("gain_marche") for m in measures) else set())
     return [
-        {"siren": u["siren"], "type": u["type"], "fichier": u.get("fichier"), "sha256": u.get("sha256"), "importe_le": u.get("importe_le")}
-        for u in sorted(ws.units().values(), key=lambda u: (u["siren"], u["type"]))
-        if u["siren"] in sirens and u["exercice"] == year
+        {"siren": u["siren"], "type": u["type"], "exercice": u["exercice"], "fichier": u.get("fichier"), "sha256": u.get("sha256"),
+         "importe_le": u.get("importe_le")}
+        for u in sorted(ws.units().values(), key=lambda u: (u["siren"], u["type"], u["exercice"]))
+        if (u["siren"] in sirens and u["exercice"] == year) or (u["type"] in public and not u["siren"].isdigit())
     ]

@@ -312,7 +312,7 @@ def print_explanation(doc: dict, console: Console) -> None:
         console.print(f"  {scenario:9} {formula}", markup=False)
     for code, formula in ind["indicateurs_utilises"].items():
         console.print(f"  où {code} = {formula}", markup=False)
-    console.print("\n[bold]Mesures[/] (somme sur les organismes comptés)")
+    console.print("\n[bold]Mesures[/] (somme sur les organismes comptés ; celles du territoire telles quelles)")
     for m in doc["mesures"]:
         console.print(f"  {m['nom']:28} {fr_number(m['valeur'], 2) if m['valeur'] is not None else '—':>18}   {m['libelle']} ({m['origine']})",
                       markup=False)
@@ -330,7 +330,9 @@ def print_explanation(doc: dict, console: Console) -> None:
             console.print(f"    {o['motif']}", markup=False)
     console.print("\n[bold]Fichiers[/]")
     for f in {(f["fichier"], f["sha256"]): f for f in doc["fichiers"]}.values():  # a liasse holds several organisations
-        console.print(f"  {f['type']:13} {f['fichier']}  sha256 {f['sha256'][:16]}…  importé le {_when(f['importe_le'])}", markup=False)
+        year = f" (millésime {f['exercice']})" if not str(f["siren"]).isdigit() else ""
+        console.print(f"  {f['type']:13} {f['fichier']}{year}  sha256 {f['sha256'][:16]}…  importé le {_when(f['importe_le'])}",
+                      markup=False)
 
 
 def _when(iso: str | None) -> str:
