@@ -494,6 +494,9 @@ def test_territory_report(territory_book):
     series = chart_series(wb, "Synthèse")  # by organisation: 1 050 × 225 × 12 and 200 × 225 × 12
     assert series["Gain de pouvoir d'achat des locataires (€/an)"] == {"Habitat Test A": pytest.approx(2_835_000),
                                                                        "Logis Test B": pytest.approx(540_000)}
+    # the quality sheet gives the coverage the figures have (84 % for ECO-01), not the organisations' own 100 %
+    quality = find(table_rows(wb["Qualité des données"], "Qualite_indicateurs"), Code="ECO-01")
+    assert quality["Couverture min. (%)"].value == quality["Couverture max. (%)"].value == pytest.approx(100 * 1050 / 1250)
 
 
 def test_organisation_report(organisation_book):

@@ -56,9 +56,15 @@ def _coverage_rows(data: ReportData) -> list[dict]:
     by_code: dict[str, list[dict]] = {}
     for r in _scope_rows(data):
         by_code.setdefault(r["indicateur"], []).append(r)
+    # Coverage is that of the consolidated figures (the ones the Indicateurs sheet shows): an
+    # organisation's own result is covered wholly or not at all.
+    covered: dict[str, list[float]] = {}
+    for r in data.rows:
+        if r["couverture"] is not None and r["statut"] == CALCULE:
+            covered.setdefault(r["indicateur"], []).append(r["couverture"])
     out = []
     for code, rows in by_code.items():
-        coverages = [r["couverture"] for r in rows if r["couverture"] is not None and r["statut"] == CALCULE]
+        coverages = covered.get(code, [])
         info = data.labels.get(code, {"libelle": code, "unite": ""})
         out.append({"code": code, "libelle": info["libelle"], "unite": info["unite"], "total": len(rows),
                     "nc": sum(r["statut"] != CALCULE for r in rows), "min": min(coverages, default=None),
