@@ -421,3 +421,14 @@ def test_columns_whose_values_are_not_read_are_told(tmp_path):
     assert "« Loyers annuels quittancés (€) »" in told["F3"]
     assert told[f"{openpyxl.utils.get_column_letter(extra)}3"].startswith("colonne « Logements » en double")
     assert not report.refused  # warnings: the rest of the sheet is read
+
+
+def test_a_percentage_typed_in_a_count_is_refused_not_read_as_its_number(tmp_path):
+    """« 25 % » under « dont en QPV » (a number of dwellings) is not 25 dwellings."""
+    path = builders.write_org_a(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb["Patrimoine"]["C4"] = "25 %"
+    wb.save(path)
+    report = api.verify_paths([path])
+    [problem] = [p for p in report.problems if p.regle == "pourcentage_inattendu"]
+    assert (problem.feuille, problem.cellule, problem.gravite, problem.valeur) == ("Patrimoine", "C4", ERREUR, "25 %")

@@ -180,6 +180,11 @@ def _plan_number(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
     percent = _percent_format(column, texts, value, parts)
     if percent is not None:
         rounded = pl.coalesce(percent, rounded)
+    if column.kind != qs.PERCENT and not column.field.endswith("_pct"):
+        # « 25 % » in a count or an amount: a share where a number is expected, never read as 25
+        stages[1].append(t.str.contains("%", literal=True).fill_null(False).alias(m("pourcentage_inattendu")))
+        checks.append(_Check("pourcentage_inattendu", f"« {column.label} » attend un nombre, pas un pourcentage : "
+                                                     "écrivez le nombre lui-même.", mask=m("pourcentage_inattendu")))
     stages[1].append(rounded.alias(_value(f)))
     stages[1].append(t.str.contains(r"^\s*-?\d{1,3}(\.\d{3})+\s*$").fill_null(False).alias(m("separateur")))
     checks.append(_Check("separateur", "nombre ambigu : le point est lu comme une virgule décimale ; si c'est un séparateur de "
