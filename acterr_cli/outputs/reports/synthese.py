@@ -79,6 +79,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
     row = _charts(wb, ws, data, cd, row, left, right, sum(widths))
     _notes(ws, data, fmt, row, left, last_col, sum(widths) * 2 + GAP_W)
     print_setup(ws, data.title)
+    ws.fit_to_pages(1, 1)  # the board's page: its notes never spill onto a second sheet of paper
 
 
 def _heading(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, last_col: int) -> int:
