@@ -214,13 +214,15 @@ def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -
     what = "par organisme" if data.kind == TERRITOIRE else "par territoire"
     charts = []
     for code, color, short in (("ECO-01", BLUE, "Investissement injecté"), ("SOC-01", PURPLE, "Gain de pouvoir d'achat des locataires")):
-        rows = _rows(items, [code], TOP_SYNTHESE)
+        every = _rows(items, [code])
+        rows = every[:TOP_SYNTHESE]
         if len(rows) < 2:
             charts.append(None)
             continue
         unit = data.labels[code]["unite"]
-        block = cd.add(f"Synthèse — {short} ({code}), {what}", [f"{short} ({unit})"], rows, [unit])
-        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}", [color], (width, bars_height(len(rows)))))
+        shown = f", les {len(rows)} premiers sur {len(every)}" if len(rows) < len(every) else ""  # never a cut without a word
+        block = cd.add(f"Synthèse — {short} ({code}), {what}{shown}", [f"{short} ({unit})"], rows, [unit])
+        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}{shown}", [color], (width, bars_height(len(rows)))))
     return charts
 
 
