@@ -138,7 +138,7 @@ def test_sheets_properties_and_print_setup(written, workbook):
         if ws.title != "Par organisme":  # too wide to fit one page: see test_par_organisme_prints_across_pages
             # one page wide; the Synthèse one page tall too (the board's page)
             assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-            assert ws.page_setup.fitToHeight == (1 if ws.title == "Synthèse" else 0), ws.title
+            assert ws.page_setup.fitToHeight == (None if ws.title == "Synthèse" else 0), ws.title  # None: 1, the default
         assert "&P / &N" in ws.oddFooter.center.text and "&A" in ws.oddHeader.right.text, ws.title
 
 
