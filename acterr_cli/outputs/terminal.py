@@ -66,11 +66,14 @@ def print_file_report(report: ImportReport, console: Console, verb: str) -> None
 
     from acterr_cli.importing import IMPORTE, REFUSE
 
-    def order(p):
-        match = re.fullmatch(r"([A-Z]{1,3})(\d+)", p.cellule or "")
-        return (p.gravite != ERREUR, p.feuille or "", int(match.group(2)) if match else 0, p.cellule or "")
-
     for f in report.fichiers:
+        # sheets in the order the readers met them (the workbook's), not alphabetical
+        sheet_rank = {s: i for i, s in enumerate(dict.fromkeys(p.feuille or "" for p in f.problemes))}
+
+        def order(p, sheet_rank=sheet_rank):
+            match = re.fullmatch(r"([A-Z]{1,3})(\d+)", p.cellule or "")
+            return (p.gravite != ERREUR, sheet_rank[p.feuille or ""], int(match.group(2)) if match else 0, p.cellule or "")
+
         errors = sum(p.gravite == ERREUR for p in f.problemes)
         counts = f"{errors} erreur(s), {len(f.problemes) - errors} avertissement(s)"
         if f.statut == REFUSE:

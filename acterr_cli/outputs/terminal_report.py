@@ -24,7 +24,7 @@ SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois BTP soutenus", "ECO-08":
          "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Hébergement évité",
          "SOC-10": "Expulsions évitées", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen",
          "SOC-13": "Logements adaptés", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G", "ENV-01c": "DPE inconnu",
-         "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "pour 1 000 hab.",
+         "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "Parc des org. par habitant",
          "TER-02": "des résidences principales", "TER-03": "du parc social", "TER-06": "Parc social (RPLS)"}
 
 
