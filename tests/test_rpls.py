@@ -132,6 +132,19 @@ def test_real_rpls_by_departement_and_region(real_rpls):
     assert regions.filter(pl.col("code_territoire").is_in(["75", "76"])).is_empty()
 
 
+def test_a_regional_extract_beside_organisations_leaves_the_wider_levels_without_stock(tmp_path):
+    """Organisations' questionnaires and the RPLS of two départements: the région and France are
+    computed (and reported) without a social stock, never with a partial one, and never crash."""
+    root = tmp_path / "espace"
+    api.import_paths(root, builders.write_all(tmp_path / "entrees"))
+    api.import_rpls(root, write_small(tmp_path), 2025)
+    for level in ("REGION", "FRANCE"):
+        results = api.compute_level(root, level).results
+        assert results.filter((pl.col("indicateur") == "TER-06") & (pl.col("statut") == "calcule")).is_empty(), level
+    occitanie = pick(api.compute_level(root, "REGION").results, "TER-06", "76")
+    assert occitanie["motif"].startswith("donnée du territoire absente")
+
+
 def test_summary_of_a_workspace_with_only_the_territories_rpls(tmp_path):
     """Without any organisation, `acterr compute` shows the territories' social stock (not an empty
     table), largest first, at most 40 rows with the count of the others."""

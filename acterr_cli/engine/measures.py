@@ -431,7 +431,11 @@ def _stock(reader: FactReader, tmap: pl.DataFrame, departements: pl.DataFrame, e
         .join(uncovered, on=["code_territoire", "exercice"], how="anti")
         .collect()
     )
-    years = per_year["exercice"].unique().to_list()
+    # The millésime of each exercice is chosen among those imported, whatever the territories they
+    # cover: a regional extract of a later year never makes a level fall back on an older national one.
+    years = covered.select("exercice").unique().collect()["exercice"].to_list()
+    if not years:
+        return pl.DataFrame()
     mapping = _nearest(years, exercices or years)
     return mapping.join(per_year.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
 
