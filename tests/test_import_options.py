@@ -421,6 +421,13 @@ def test_columns_whose_values_are_not_read_are_told(tmp_path):
     assert "« Loyers annuels quittancés (€) »" in told["F3"]
     assert told[f"{openpyxl.utils.get_column_letter(extra)}3"].startswith("colonne « Logements » en double")
     assert not report.refused  # warnings: the rest of the sheet is read
+    # an organisation's own column (« Nom de la commune ») while optional columns are absent: not a word
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Patrimoine"]
+    ws["F3"], ws.cell(3, extra).value = "Nom de la commune", None
+    ws.cell(4, extra).value = None
+    wb.save(path)
+    assert not [p for p in api.verify_paths([path]).problems if p.regle == "colonne"]
 
 
 def test_a_percentage_typed_in_a_count_is_refused_not_read_as_its_number(tmp_path):

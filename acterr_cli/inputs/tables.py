@@ -10,6 +10,7 @@ has values means zero; a column left entirely blank means « not provided » and
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import dataclass, field
 
@@ -188,14 +189,17 @@ def _check_columns(table: Table, sheet: qs.Sheet) -> None:
 
 def _tell_unread_columns(table: Table, sheet: qs.Sheet) -> None:
     """Columns holding values that are not read: a second column with the same header, or a header
-    not recognised while one of the sheet's columns is missing (most likely that column, renamed:
-    « Loyers quittancés (€) » for « Loyers annuels quittancés (€) »). A recognised sheet may hold
-    other columns of the organisation's own (comments…): not a word about those."""
+    spelt nearly like one of the sheet's missing columns (most likely that column, renamed:
+    « Loyers quittancés (€) » for « Loyers annuels quittancés (€) »). A sheet may hold other
+    columns of the organisation's own (comments, commune names…): not a word about those. With a
+    mapping file, the columns it does not cite are ignored on purpose."""
     grid, layout, ctx = table.grid, table.layout, table.ctx
+    if not layout.announce:  # laid out by a mapping file
+        return
     headers = grid.frame.row(layout.header_row)
     body = grid.frame.slice(layout.header_row + 1)
     found = set(layout.columns.values())
-    absent = [c.label for c in sheet.columns if c.field not in found]
+    missing = {header_key(name): c.label for c in sheet.columns if c.field not in found for name in (c.label, *c.aliases)}
     keys = sheet_keys(sheet)
     for j, header in enumerate(headers):
         if j in layout.columns or not header or not body.height or body.get_column(column_name(j)).null_count() == body.height:
@@ -204,11 +208,9 @@ def _tell_unread_columns(table: Table, sheet: qs.Sheet) -> None:
         if keys.get(cell_key(header)) in found:
             ctx.add(where, None, header, "colonne", f"colonne « {header} » en double : seule la première est lue, "
                     "les valeurs de celle-ci sont ignorées.", AVERTISSEMENT)
-        elif absent:
-            expected = ", ".join(f"« {label} »" for label in absent)
+        elif close := difflib.get_close_matches(cell_key(header), list(missing), n=1, cutoff=0.75):
             ctx.add(where, None, header, "colonne", f"colonne « {header} » non reconnue : ses valeurs ne sont pas lues ; "
-                    f"colonne(s) attendue(s) absente(s) : {expected} (si c'est l'une d'elles, rétablissez son en-tête).",
-                    AVERTISSEMENT)
+                    f"est-ce la colonne attendue « {missing[close[0]]} » ? Si oui, rétablissez son en-tête.", AVERTISSEMENT)
 
 
 def _stack(tables: dict[int, Table], fields: list[str]) -> pl.LazyFrame:
