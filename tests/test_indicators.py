@@ -105,6 +105,9 @@ def test_organisation_level_inputs_count_only_where_all_dwellings_are(epci):
     assert r["statut"] == "non_calculable"
     assert r["motif"].startswith("aucun organisme présent ne fournit pour ce territoire : Logements au 1er janvier")
     assert r["motif"].endswith("un organisme présent ici en a aussi ailleurs)")
+    # B gives no administrators at all: nobody provides them, said plainly
+    r = pick(epci, "GOV-01", MONTPELLIER_METROPOLE)
+    assert r["motif"] == "aucun organisme présent ne fournit : Administrateurs (feuille Organisme), dont femmes (feuille Organisme)"
 
 
 def test_france_level_uses_liasse_and_liasse_wins(france):

@@ -21,13 +21,14 @@ import json
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TypeVar
 
 import polars as pl
 
 from acterr_cli.engine.measures import (
     KEYS,
+    NOT_SPLIT,
     TERRITORY_MEASURES,
     RawMeasure,
     raw_measures,
@@ -343,8 +344,8 @@ class Evaluator:
         agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
             pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
             weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
-            # an organisation with dwellings outside: its organisation-level data do not count here
-            (is_org & ~pl.col("inclus").fill_null(True)).any().alias("_hors"),
+            # organisation-level data given by an organisation present, which cannot count here
+            *[(pl.col(c).any() if c in rows.columns else pl.lit(False)).alias(c) for c in self._not_split_columns],
             *[pl.col(m).first().alias(m) for m in territory],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
             *[pl.col(f"{sid}|{c}").sum() for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
@@ -389,18 +390,19 @@ class Evaluator:
             territory = [m for m in missing if m in TERRITORY_MEASURES]
             labels = ", ".join(self._measure_label(m) for m in (territory or missing))
             motif = f"donnée du territoire absente : {labels}" if territory else _nobody_provides(labels, False)
-            # where an organisation present has dwellings outside, its organisation-level data may exist but do not count
-            outside = _nobody_provides(labels, True) if not territory and self._organisation_level(missing) else motif
             rows.append({"indicateur": ind.code, "libelle": ind.libelle, "axe": ind.axe, "registre": ind.registre,
-                         "unite": ind.unite, "motif": motif, "motif_hors": outside, "_o": self._position[ind.code]})
+                         "unite": ind.unite, "motif": motif, "motif_hors": _nobody_provides(labels, True), "_o": self._position[ind.code]})
         meta = pl.DataFrame(rows, schema={**{k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif",
                                                                   "motif_hors")}, "_o": pl.UInt32})
-        territories = agg.select("exercice", "nb_organismes", "_t", "_implante", "_hors")
+        # where an organisation present gave the missing organisation-level data, which cannot count there
+        not_split = pl.coalesce([pl.when(pl.col("_o") == self._position[ind.code]).then(
+            self._not_split([m for m in self._absent_inputs(ind, absent) if m not in TERRITORY_MEASURES])) for ind in trivial])
+        territories = agg.select("exercice", "nb_organismes", "_t", "_implante", *self._not_split_columns)
         return meta.join(territories, how="cross").select(**_compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.col("_o"), raison_sociale=pl.lit(None, pl.Utf8),
             valeur=pl.lit(None, pl.Float64), valeur_basse=pl.lit(None, pl.Float64), valeur_haute=pl.lit(None, pl.Float64),
             couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.lit(0, pl.Int64),
-            motif=pl.when(pl.col("_hors")).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
+            motif=pl.when(not_split.fill_null(False)).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
         ), _implante=pl.col("_implante"))
 
     def _org_measures(self, ind: Indicator) -> list[str]:
@@ -478,7 +480,8 @@ class Evaluator:
         if key not in self._columns:
             self._columns[key] = [_motif_code(ind, f"{ind.code}@centrale", [
                 pl.col(f"{context[ind.code]}|n") == 0, *[pl.col(m).is_null() for m in self._territory_measures(ind)],
-                *[~pl.col(f"_any|{m}") for m in self._org_measures(ind)], pl.col("_hors"),
+                *[~pl.col(f"_any|{m}") for m in self._org_measures(ind)],
+                *[self._not_split([m]) for m in self._org_measures(ind)],
             ]) for ind in indicators]
         return _coded_texts(values, indicators, self._columns[key], self._consolidated_motif)
 
@@ -489,16 +492,24 @@ class Evaluator:
         if territory:
             return "donnée du territoire absente : " + ", ".join(territory)
         if listed:
-            outside = code >> (1 + len(own_territory) + len(measures)) & 1
-            missing = [m for i, m in enumerate(measures) if code >> (1 + len(own_territory) + i) & 1]
-            return _nobody_provides(", ".join(listed), bool(outside) and self._organisation_level(missing))
+            first = 1 + len(own_territory)
+            not_split = any(code >> (first + i) & 1 and code >> (first + len(measures) + i) & 1 for i in range(len(measures)))
+            return _nobody_provides(", ".join(listed), not_split)
         if code & 1:
             return "aucun organisme présent ne fournit à la fois toutes les données nécessaires"
         return ind.motif_si_nul or "résultat indéfini (dénominateur nul)"
 
-    def _organisation_level(self, measures: list[str]) -> bool:
-        """Whether one of these measures can come from organisation-level data (liasse, totals)."""
-        return any(self.raw[r].niveau == "organisme" for m in measures for r in self.roots.get(m, {m}) if r in self.raw)
+    @cached_property
+    def _not_split_columns(self) -> list[str]:
+        """`<measure>__non_reparti`: organisation-level data an organisation gave, which cannot count
+        in the territory of the row (its dwellings lie elsewhere too; see measures.organisation_rows)."""
+        return [f"{name}{NOT_SPLIT}" for name, raw in sorted(self.raw.items()) if raw.niveau == "organisme"]
+
+    def _not_split(self, measures: list[str]) -> pl.Expr:
+        """Whether organisation-level data behind these measures were given but cannot count here."""
+        columns = [f"{r}{NOT_SPLIT}" for m in measures for r in sorted(self.roots.get(m, {m}))
+                   if r in self.raw and self.raw[r].niveau == "organisme"]
+        return pl.any_horizontal([pl.col(c) for c in columns]) if columns else pl.lit(False)
 
     def _territory_measures(self, ind: Indicator) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES)

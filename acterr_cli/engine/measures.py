@@ -33,6 +33,7 @@ LIASSE_PREFIX = "liasse_"
 # Sheets whose communes say where the organisation's dwellings are (its footprint, rule 7).
 FOOTPRINT_SHEETS = (qs.PATRIMOINE, qs.PRODUCTION, qs.FISCALITE)
 COMMUNE_SHEETS = (qs.PATRIMOINE, qs.PRODUCTION, qs.FISCALITE, qs.SALARIES, qs.ATTRIBUTIONS, qs.ENERGIE)
+NOT_SPLIT = "__non_reparti"  # suffix of the flags « organisation-level data given, not counted in this territory »
 RPLS_STOCK_MEASURES = {
     "rpls_logements": "Logements sociaux du territoire (RPLS, tous bailleurs)",
     "rpls_qpv": "dont en QPV",
@@ -345,7 +346,10 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     wide = _add_missing_columns(wide)
     wide = wide.join(base.orgs, on=["siren", "exercice"], how="left", maintain_order="left")
     org_measures = [m.nom for m in raw_measures().values() if m.niveau == "organisme"]
-    wide = wide.with_columns([pl.when(pl.col("inclus")).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures])
+    # Organisation-level figures count only where all of the organisation's dwellings are; where
+    # they do not, the row keeps a flag that they were given (for the motifs: « pour ce territoire »).
+    wide = wide.with_columns([pl.when(pl.col("inclus")).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures]
+                             + [(~pl.col("inclus") & pl.col(m).is_not_null()).alias(f"{m}{NOT_SPLIT}") for m in org_measures])
     return _with_territory_measures(wide, reader, reference, tmap, level)
 
 
