@@ -38,8 +38,9 @@ KEYS = {"espace": str, "depot": str, "journal": str, "attendre": (int, float), "
         "calcul": dict, "rapports": list}
 CALCUL_KEYS = {"niveaux": list, "exercice": int}
 RAPPORT_KEYS = {"niveau": str, "sortie": str}
-TYPE_NAMES = {str: "un texte entre guillemets", list: "une liste [ … ]", dict: "une section [ … ]", int: "un nombre entier",
-              (int, float): "un nombre"}
+EXPECTED = {str: "un texte entre guillemets est attendu", list: "une liste [ … ] est attendue", dict: "une section [ … ] est attendue",
+            int: "un nombre entier est attendu", (int, float): "un nombre est attendu"}
+HINTS = {("rapports", dict): " (chaque rapport s'écrit dans une section [[rapports]], avec deux crochets)"}
 Log = Callable[[str], None]
 
 
@@ -120,10 +121,21 @@ def _check_keys(table: dict, known: dict, where: str) -> list[str]:
     problems = []
     for key, value in table.items():
         if key not in known:
-            problems.append(f"clé inconnue « {where}{key} » (clés possibles : {', '.join(where + k for k in known)})")
+            problems.append(f"clé inconnue « {key} »{' dans ' + where.rstrip(' :.') if where else ''} (clés possibles : {', '.join(known)})")
         elif isinstance(value, bool) or not isinstance(value, known[key]):
-            problems.append(f"{where}{key} : {TYPE_NAMES[known[key]]} attendu, pas « {value} »")
+            problems.append(f"{where}{key} : {EXPECTED[known[key]]}, pas {_toml(value)}{HINTS.get((key, type(value)), '')}")
     return problems
+
+
+def _toml(value) -> str:
+    """A value as it was written in the TOML file (true, a section…), not as Python prints it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "une section"
+    if isinstance(value, list):
+        return "une liste"
+    return f"« {value} »"
 
 
 def _check_levels(levels: list, where: str) -> list[str]:
@@ -264,10 +276,14 @@ def _removed_files(state: dict, present: set[str], report: dict, log: Log) -> li
     (put back, a file is imported again). Their facts stay in the workspace: taking a file out of
     the folder is not a way to delete an organisation's data."""
     removed = sorted(set(state) - present)
+    if removed and not present:  # a share not mounted tonight, more likely than every file withdrawn
+        log(f"dépôt vide alors que {len(removed)} fichier(s) y étaient : rien n'est oublié (le dossier est-il accessible ?)")
+        return []
     for key in removed:
         before = state.pop(key)
         report["fichiers"].append({"fichier": key, "sha256": before.get("sha256"), "statut": "retire", "statut_precedent": before["statut"]})
-        log(f"retiré du dépôt : {key} ({'ses données restent' if before['statut'] == 'importe' else 'rien de lui'} dans l'espace de travail)")
+        log(f"retiré du dépôt : {key} ({'ses données restent dans' if before['statut'] == 'importe' else 'aucune donnée importée dans'} "
+            "l'espace de travail)")
     return removed
 
 

@@ -435,7 +435,9 @@ def test_a_percentage_typed_in_a_count_is_refused_not_read_as_its_number(tmp_pat
     path = builders.write_org_a(tmp_path)
     wb = openpyxl.load_workbook(path)
     wb["Patrimoine"]["C4"] = "25 %"
+    wb["Patrimoine"]["D4"] = "beaucoup %"  # not a number at all: told once, as such
     wb.save(path)
     report = api.verify_paths([path])
     [problem] = [p for p in report.problems if p.regle == "pourcentage_inattendu"]
     assert (problem.feuille, problem.cellule, problem.gravite, problem.valeur) == ("Patrimoine", "C4", ERREUR, "25 %")
+    assert [p.regle for p in report.problems if p.cellule == "D4"] == ["nombre"]

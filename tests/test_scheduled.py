@@ -62,10 +62,20 @@ def test_two_runs_in_a_row(setup, tmp_path):
     assert report["code_sortie"] == 0 and report["duree_s"] > 0
     assert report["depot_resume"]["vus"] == 4 and report["depot_resume"]["inchanges"] == 2 and report["depot_resume"]["importes"] == 2
     assert report["depot_resume"]["retires"] == 1
-    assert "acterr : retiré du dépôt : casse.xlsx (rien de lui dans l'espace de travail)" in result.stderr
+    assert "acterr : retiré du dépôt : casse.xlsx (aucune donnée importée dans l'espace de travail)" in result.stderr
     # said once: the next night, nothing about it
     result, report = execute(config)
     assert "casse.xlsx" not in result.stderr and "casse.xlsx" not in statuses(report)
+    # a drop folder empty one night (a share not mounted): nothing forgotten, nothing re-imported after
+    moved = tmp_path / "ailleurs"
+    depot.rename(moved)
+    depot.mkdir()
+    result, report = execute(config)
+    assert "dépôt vide alors que 4 fichier(s) y étaient : rien n'est oublié" in result.stderr and report["depot_resume"]["retires"] == 0
+    depot.rmdir()
+    moved.rename(depot)
+    result, report = execute(config)
+    assert set(statuses(report).values()) == {"inchange"}
 
 
 def test_unchanged_broken_file_keeps_the_run_refused(setup):
@@ -144,9 +154,12 @@ def test_a_workspace_path_with_braces_and_a_workspace_that_is_a_file(tmp_path):
 
 @pytest.mark.parametrize("text, words", [
     ('depot = "depot"\nattendr = 5\n', "clé inconnue « attendr »"),
-    ('depot = "depot"\n[calcul]\nniveau = ["REGION"]\n', "clé inconnue « calcul.niveau »"),
-    ('depot = "depot"\nattendre = "dix"\n', "attendre : un nombre attendu, pas « dix »"),
-    ('depot = "depot"\n[calcul]\nniveaux = "EPCI"\n', "calcul.niveaux : une liste [ … ] attendu"),
+    ('depot = "depot"\n[calcul]\nniveau = ["REGION"]\n', "clé inconnue « niveau » dans calcul (clés possibles : niveaux, exercice)"),
+    ('depot = "depot"\nattendre = "dix"\n', "attendre : un nombre est attendu, pas « dix »"),
+    ('depot = "depot"\nattendre = true\n', "attendre : un nombre est attendu, pas true"),
+    ('depot = "depot"\n[calcul]\nniveaux = "EPCI"\n', "calcul.niveaux : une liste [ … ] est attendue"),
+    ('depot = "depot"\n[rapports]\nniveau = "EPCI"\nsortie = "r.xlsx"\n', "rapports : une liste [ … ] est attendue, pas une section "
+                                                                          "(chaque rapport s'écrit dans une section [[rapports]]"),
     ('depot = "depot"\n[calcul]\nniveaux = ["EPCII"]\n', "calcul.niveaux : niveau de territoire inconnu « EPCII »"),
     ('depot = "depot"\n[[rapports]]\nniveau = "CANTON"\nsortie = "r.xlsx"\n', "rapports n° 1 : niveau : niveau de territoire inconnu « CANTON »"),
     ('espace = "espace"\n', "clé obligatoire manquante : depot"),

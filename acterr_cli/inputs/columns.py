@@ -182,7 +182,7 @@ def _plan_number(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
         rounded = pl.coalesce(percent, rounded)
     if column.kind != qs.PERCENT and not column.field.endswith("_pct"):
         # « 25 % » in a count or an amount: a share where a number is expected, never read as 25
-        stages[1].append(t.str.contains("%", literal=True).fill_null(False).alias(m("pourcentage_inattendu")))
+        stages[1].append((t.str.contains("%", literal=True) & v.is_not_null()).fill_null(False).alias(m("pourcentage_inattendu")))
         checks.append(_Check("pourcentage_inattendu", f"« {column.label} » attend un nombre, pas un pourcentage : "
                                                      "écrivez le nombre lui-même.", mask=m("pourcentage_inattendu")))
     stages[1].append(rounded.alias(_value(f)))
