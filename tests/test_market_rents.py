@@ -63,3 +63,15 @@ def test_without_market_rents_soc03_says_why(espace):
     r = pick(api.compute_level(espace, "EPCI").results, "SOC-03", builders.TOULOUSE_METROPOLE)
     assert r["statut"] == "non_calculable"
     assert "aucun loyer de marché" in r["motif"]
+
+
+def test_lines_left_out_are_named(tmp_path):
+    """An unknown commune code or a line without predicted rent: the import names the lines."""
+    path = rents_file(tmp_path, "appartements.csv", [
+        "1;31555;Toulouse;243100518;31;76;13,0;12,0;14,0;commune;900;2000;0,7",
+        "2;99999;Nulle part;;;;13,0;12,0;14,0;commune;1;1;0,1",
+        "3;31069;Blagnac;243100518;31;76;;;;commune;1;1;0,1",
+    ])
+    report = api.import_loyers(tmp_path / "espace", path, "appartement", 2023)
+    [told] = [p for p in report.problems if p.regle == "loyer"]
+    assert told.message == "2 ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : ligne 3 (99999), ligne 4 (31069)."

@@ -47,8 +47,10 @@ def read_loyers(path: Path, reference: TerritorialReference, type_logement: str,
         [pl.col(c).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False) for c in ("loyer_m2", "loyer_m2_bas", "loyer_m2_haut")]
     )
     norm = reference.normalize_communes(rents["commune_saisie"])
-    rents = rents.with_columns(norm["commune"]).filter(pl.col("commune").is_not_null() & pl.col("loyer_m2").is_not_null())
-    _report_unusable(raw.height, rents.height, parsed)
+    rents = rents.with_columns(norm["commune"]).with_row_index("_ligne", offset=2)  # line 1 holds the headers
+    usable = pl.col("commune").is_not_null() & pl.col("loyer_m2").is_not_null()
+    _report_unusable(rents.filter(~usable), parsed)
+    rents = rents.filter(usable).drop("_ligne")
     # Paris, Lyon, Marseille are predicted by arrondissement: the commune gets their mean.
     table = rents.group_by("commune").agg(pl.col("loyer_m2", "loyer_m2_bas", "loyer_m2_haut").mean()).sort("commune")
     table = table.with_columns(
@@ -59,8 +61,11 @@ def read_loyers(path: Path, reference: TerritorialReference, type_logement: str,
     return parsed
 
 
-def _report_unusable(total: int, kept: int, parsed: ParsedFile) -> None:
-    if kept < total:
+def _report_unusable(dropped: pl.DataFrame, parsed: ParsedFile) -> None:
+    """Lines left out, named (line and code as written) for the first ones."""
+    if dropped.height:
+        shown = ", ".join(f"ligne {n} ({code or 'vide'})" for n, code in dropped.select("_ligne", "commune_saisie").head(5).iter_rows())
         parsed.problems.append(Problem(
-            fichier=parsed.path.name, regle="loyer", gravite=AVERTISSEMENT,
-            message=f"{total - kept} ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées ({kept} communes retenues)."))
+            fichier=parsed.path.name, regle="loyer", gravite=AVERTISSEMENT, valeur=str(dropped["commune_saisie"][0]),
+            message=f"{dropped.height} ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : {shown}"
+                    + (" …" if dropped.height > 5 else "") + "."))
