@@ -27,7 +27,7 @@ from openpyxl.utils import range_boundaries
 from acterr_cli import api
 from acterr_cli.engine.compute import RESULT_SCHEMA
 from acterr_cli.engine.run import Computation
-from acterr_cli.errors import UsageError
+from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs.excel_report import write_report as legacy_write_report
 from acterr_cli.outputs.reports import ReportInputs, Scope, is_additive, number_format, quality, tables, write_report
 from acterr_cli.outputs.reports.api import report_inputs
@@ -572,7 +572,7 @@ def test_latest_exercice_by_default_and_unknown_exercice(tmp_path):
     assert write_report(tmp_path / "r.xlsx", computation).exercice == 2025
     older = write_report(tmp_path / "r2024.xlsx", computation, 2024)
     assert [r["Valeur"].value for r in table_rows(load_workbook(older.path)["Indicateurs"], "Indicateurs")] == [1.0]
-    with pytest.raises(UsageError, match="2023"):
+    with pytest.raises(InputMissingError, match="2023"):  # missing input, code 4 (as compute)
         write_report(tmp_path / "r2023.xlsx", computation, 2023)
     assert not (tmp_path / "r2023.xlsx").exists()
 

@@ -49,6 +49,6 @@ def export_cmd(
               "provenance": "Provenance écrite", "fiche": "Fiche écrite"}
     for f in result.fichiers:
         console_out.print(f"{labels[f.contenu]} : [bold]{escape(str(f.chemin))}[/]", highlight=False)
-    if result.data.warnings or result.data.controles:
+    if (result.data.warnings or result.data.controles) and request.format == "xlsx":
         console_err.print(f"{len(result.data.warnings)} avertissement(s) d'import et {len(result.data.controles)} écart(s) "
                           "liasse / questionnaire : voir la feuille « Qualité des données ».")

@@ -20,7 +20,7 @@ import polars as pl
 
 from acterr_cli.engine.compute import CALCULE, NON_CALCULABLE
 from acterr_cli.engine.run import Computation
-from acterr_cli.errors import UsageError
+from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs.reports.xlsx import is_additive
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
 
@@ -220,9 +220,10 @@ class ReportData:
 
     @cached_property
     def warnings(self) -> list[dict]:
-        """Import warnings of the organisations in the scope."""
+        """Import warnings of the organisations in the scope, for the exercice reported."""
         keep = self.sirens
-        return [w for w in self.inputs.warnings if self.kind == ENSEMBLE or w.get("siren") in keep]
+        return [w for w in self.inputs.warnings if (self.kind == ENSEMBLE or w.get("siren") in keep)
+                and (self.year is None or w.get("exercice") in (None, self.year))]
 
     @cached_property
     def controles(self) -> list[dict]:
@@ -244,7 +245,7 @@ def _year(results: pl.DataFrame, exercice: int | None) -> int | None:
     years = sorted(y for y in results["exercice"].unique().to_list() if y is not None) if results.height else []
     if exercice is not None and exercice not in years:
         available = ", ".join(map(str, years)) or "aucun"
-        raise UsageError(f"aucun résultat pour l'exercice {exercice} (exercices disponibles : {available}).")
+        raise InputMissingError(f"aucun résultat pour l'exercice {exercice} (exercices disponibles : {available}).")
     return exercice if exercice is not None else (years[-1] if years else None)
 
 
