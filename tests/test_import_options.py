@@ -91,6 +91,16 @@ def test_mapping_columns_missing_from_the_file_are_named(tmp_path):
     assert "« Numéro SIREN »" in report.problems[0].message and "« Année »" in report.problems[0].message
 
 
+def test_an_optional_mapping_column_missing_from_the_file_is_told(tmp_path):
+    """The file is read, but a field the mapping names is not there: a warning, never silence."""
+    mapping = (SAMPLES / "mappings" / "federation_export.toml").read_text("utf-8").replace('"Famille" = "famille"', '"Famille OLS" = "famille"')
+    (tmp_path / "m.toml").write_text(mapping, "utf-8")
+    report = api.verify_paths([EXPORT], mapping=tmp_path / "m.toml")
+    assert not report.refused
+    [told] = [p for p in report.problems if p.regle == "correspondance"]
+    assert told.gravite == AVERTISSEMENT and "absente(s) du fichier : « Famille OLS »" in told.message
+
+
 # ─── --ignorer-erreurs ───
 
 def bad_patrimoine(tmp_path: Path) -> Path:

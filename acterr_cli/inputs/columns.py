@@ -186,7 +186,8 @@ def _plan_number(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
         checks.append(_Check("pourcentage_inattendu", f"« {column.label} » attend un nombre, pas un pourcentage : "
                                                      "écrivez le nombre lui-même.", mask=m("pourcentage_inattendu")))
     stages[1].append(rounded.alias(_value(f)))
-    stages[1].append(t.str.contains(r"^\s*-?\d{1,3}(\.\d{3})+\s*$").fill_null(False).alias(m("separateur")))
+    # (only for a value that was read: « 6.919.637 », not a number, gets its own error)
+    stages[1].append((t.str.contains(r"^\s*-?\d{1,3}(\.\d{3})+\s*$") & v.is_not_null()).fill_null(False).alias(m("separateur")))
     checks.append(_Check("separateur", "nombre ambigu : le point est lu comme une virgule décimale ; si c'est un séparateur de "
                                        "milliers, écrivez le nombre sans point.", AVERTISSEMENT, m("separateur")))
     final = pl.col(_value(f))

@@ -139,10 +139,15 @@ def _layout(grid: Grid, mapping, parsed: ParsedFile) -> tuple[qs.Sheet, tuple[Gr
             return LIASSE, None
         return LIASSE, (grid, layout)
     found = mapping.layout(grid)
+    missing = ", ".join(f"« {c} »" for c in mapping.missing_columns(grid))
     if found is None:
-        missing = ", ".join(f"« {c} »" for c in mapping.missing_columns(grid)) or "siren, exercice"
         parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="correspondance",
-                                       message=f"colonnes de la correspondance {mapping.name} introuvables : {missing}."))
+                                       message=f"colonnes de la correspondance {mapping.name} introuvables : {missing or 'siren, exercice'}."))
+    elif missing:  # the file is read, but what those columns hold is not: never silently
+        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="correspondance",
+                                       gravite=AVERTISSEMENT, valeur=missing,
+                                       message=f"colonne(s) de la correspondance {mapping.name} absente(s) du fichier : {missing} ; "
+                                               "leurs champs ne sont pas lus (en-tête renommé ? corrigez le fichier de correspondance)."))
     return mapping.schema(), found
 
 
