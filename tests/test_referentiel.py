@@ -82,6 +82,15 @@ def test_cli_uses_the_user_file_and_records_it(tmp_path, espace):
     ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "€"\nformule = "logements +"\n', "formule illisible"),
     ('[[parametre]]\nnom = "r_emplois_neuf"\nbasse = 30\n', "basse ≤ centrale ≤ haute"),
     ("ceci n'est pas du TOML = = \n", "TOML invalide"),
+    # a typo is never ignored (the national value would stay without a word)
+    ('[[parametre]]\nnom = "r_emplois_neuf"\ncentarle = 14.0\n', "clé inconnue « centarle » dans [parametre] (vouliez-vous dire centrale ?)"),
+    ('[[parametres]]\nnom = "r_emplois_neuf"\ncentrale = 14.0\n', "section inconnue « parametres » (vouliez-vous dire parametre ?)"),
+    ('[[parametre]]\nnom = "r_emploi_neuf"\ncentrale = 14.0\n', "paramètre inconnu « r_emploi_neuf » (vouliez-vous dire r_emplois_neuf ?)"),
+    # computed row by row into a number, or refused here (not a false total everywhere, not a crash later)
+    ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "€"\nformule = "SUM(loyers_annuels_eur)"\n', "agrège (SUM, MAX, COUNT…)"),
+    ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "ratio"\nformule = "COUNT(*)"\n', "agrège"),
+    ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "€"\nformule = "(SELECT 1)"\n', "formule non calculable"),
+    ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "€"\nformule = "logements || \'x\'"\n', "donne un texte"),
 ])
 def test_verifier_reports_invalid_user_files(tmp_path, content, expected):
     user = tmp_path / "faux.toml"
@@ -91,6 +100,18 @@ def test_verifier_reports_invalid_user_files(tmp_path, content, expected):
     assert expected in result.stderr
     with pytest.raises(ConfigurationError):
         load_referentiel(surcharges=[user]).validate(set(raw_measures()))
+
+
+def test_the_readme_example_is_valid(tmp_path):
+    """The example of « Adapter le référentiel » works as written."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    section = readme.split("## Adapter le référentiel", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    user = tmp_path / "ar.toml"
+    user.write_text(example, encoding="utf-8")
+    load_referentiel(surcharges=[user]).validate(set(raw_measures()))
 
 
 def test_verifier_accepts_a_valid_file(tmp_path):

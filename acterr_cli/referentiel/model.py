@@ -8,6 +8,7 @@ parameter or indicator; indicators may use other indicators, without cycles.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -137,11 +138,13 @@ class Referentiel:
         return {i.ident: i for i in self.indicators}
 
     def validate(self, raw_measures: set[str]) -> None:
-        """Every formula parses and uses only known names; indicator references have no cycle."""
+        """Every formula parses, uses only known names and is computed row by row into a number (a
+        condition, a boolean); indicator references have no cycle."""
         errors: list[str] = []
+        readable: list[tuple[str, str, bool]] = []
         known = set(raw_measures)
         for m in self.measures:
-            errors += _check_formula(f"mesure {m.nom}", m.formule, known | set(self.parameters))
+            errors += _check_formula(f"mesure {m.nom}", m.formule, known | set(self.parameters), readable=readable)
             known.add(m.nom)
         for p in self.parameters.values():
             if None in (p.basse, p.centrale, p.haute):
@@ -155,14 +158,16 @@ class Referentiel:
             if ind.axe not in AXES:
                 errors.append(f"{ind.code} : axe inconnu « {ind.axe} » (attendu : {', '.join(AXES)}).")
             for s in SCENARIOS:
-                errors += _check_formula(f"{ind.code} ({s})", ind.formula(s), names)
+                errors += _check_formula(f"{ind.code} ({s})", ind.formula(s), names, readable=readable)
             if ind.formule_repli:
-                errors += _check_formula(f"{ind.code} (repli)", ind.formule_repli, names)
+                errors += _check_formula(f"{ind.code} (repli)", ind.formule_repli, names, readable=readable)
             if ind.note_si:
-                errors += _check_formula(f"{ind.code} (note_si)", ind.note_si, names)
+                errors += _check_formula(f"{ind.code} (note_si)", ind.note_si, names, condition=True, readable=readable)
             for p in ind.parties_prenantes:
                 if p not in STAKEHOLDERS:
                     errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
+        # each formula once (an indicator without variant has the same one in every scenario)
+        errors += _check_row_by_row(list({(f, c): (w, f, c) for w, f, c in reversed(readable)}.values())[::-1]) if readable else []
         if not errors:
             try:
                 self.ordered_indicators()
@@ -225,13 +230,57 @@ def _names(formula: str) -> tuple[str, ...]:
     return tuple(pl.sql_expr(formula).meta.root_names())
 
 
-def _check_formula(what: str, formula: str, known: set[str]) -> list[str]:
+def _check_formula(what: str, formula: str, known: set[str], condition: bool = False,
+                   readable: list | None = None) -> list[str]:
+    """Problems of a formula's text and names; a readable one joins `readable` (what, formula,
+    condition) for _check_row_by_row."""
     try:
         names = _names(formula)
     except Exception as exc:  # Polars raises SQL errors of several types
         return [f"{what} : formule illisible « {formula} » ({str(exc).splitlines()[0]})."]
     unknown = sorted(set(names) - known)
-    return [f"{what} : nom inconnu « {n} » dans la formule." for n in unknown]
+    if unknown:
+        return [f"{what} : nom inconnu « {n} » dans la formule." for n in unknown]
+    if readable is not None:
+        readable.append((what, formula, condition))
+    return []
+
+
+def _check_row_by_row(formulas: list[tuple[str, str, bool]]) -> list[str]:
+    """A formula is computed for each territory and organisation, row by row: run on two made-up
+    rows, it must give two numbers (a condition: two booleans). SUM(…), MAX(…), COUNT(*) would
+    give the same total everywhere; a subquery or a text cannot be computed at all. All formulas
+    in one go (one Polars call); one by one only when that fails, to name the culprit."""
+    names = sorted({n for _, formula, _ in formulas for n in _names(formula)}) or ["_"]
+    sample = pl.DataFrame({n: [1.0, 2.0] for n in names})
+    exprs = [pl.sql_expr(formula) for _, formula, _ in formulas]
+    try:
+        # lengths apart: in one select, an aggregate's single value would be spread over the rows
+        lengths = sample.select([e.len().alias(str(i)) for i, e in enumerate(exprs)]).row(0)
+        results = sample.select([e.alias(str(i)) for i, e in enumerate(exprs)])
+    except Exception:  # Polars raises errors of several types: find the culprits one by one
+        return [problem for item in formulas for problem in _check_one(sample, *item)]
+    return [problem for (what, formula, condition), n, i in zip(formulas, lengths, range(len(formulas)), strict=True)
+            for problem in _row_problems(what, formula, condition, results[str(i)].head(n), sample.height)]
+
+
+def _check_one(sample: pl.DataFrame, what: str, formula: str, condition: bool) -> list[str]:
+    try:
+        result = sample.select(pl.sql_expr(formula).alias("_r"))["_r"]
+    except Exception as exc:  # Polars raises errors of several types
+        return [f"{what} : formule non calculable « {formula} » ({str(exc).splitlines()[0]})."]
+    return _row_problems(what, formula, condition, result, sample.height)
+
+
+def _row_problems(what: str, formula: str, condition: bool, result: pl.Series, rows: int) -> list[str]:
+    if result.len() != rows:
+        return [f"{what} : « {formula} » agrège (SUM, MAX, COUNT…) : une formule se calcule pour chaque territoire et "
+                "organisme, avec les mesures et paramètres de la ligne."]
+    expected = result.dtype == pl.Boolean if condition else (result.dtype.is_numeric() or result.dtype == pl.Null)
+    if not expected:
+        wrong = "autre chose qu'une condition" if condition else "un texte, pas un nombre"
+        return [f"{what} : « {formula} » donne {wrong}."]
+    return []
 
 
 # ─── loading ───
@@ -254,8 +303,14 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
     paths = [cat_path, par_path]
     for path in map(Path, surcharges):
         user = _read_toml(path)
+        _check_user_keys(user, path)
         for p in user.get("parametre", []):
             name = _required(p, "nom", path)
+            if name not in raw_parameters and not {"basse", "centrale", "haute"} <= set(p):
+                close = difflib.get_close_matches(name, list(raw_parameters), n=1, cutoff=0.75)
+                raise ConfigurationError(f"{path.name} : paramètre inconnu « {name} »"
+                                         + (f" (vouliez-vous dire {close[0]} ?)" if close else "")
+                                         + " ; un nouveau paramètre donne ses valeurs basse, centrale et haute.")
             raw_parameters[name] = {**raw_parameters.get(name, {}), **p}
         for i in user.get("indicateur", []):
             raw_indicators[_required(i, "code", path)] = i
@@ -271,6 +326,32 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
         raise ConfigurationError(f"{names} : entrée incomplète ou mal typée ({exc}).") from exc
     sources = [{"fichier": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths]
     return Referentiel(meta, parameters, measures, indicators, sources)
+
+
+# What a user file may hold: the shipped files' tables and keys (a typo such as « centarle » or
+# [[parametres]] must not be ignored, leaving the national value in place without a word).
+USER_KEYS = {
+    "meta": {"description", "nom", "version", "auteur", "date"},
+    "parametre": {"nom", "libelle", "basse", "centrale", "haute", "unite", "annee", "source", "statut"},
+    "indicateur": {"code", "libelle", "axe", "niveau", "etape", "unite", "formule", "description", "formule_basse",
+                   "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes"},
+    "mesure": {"nom", "formule", "description"},
+}
+
+
+def _check_user_keys(user: dict, path: Path) -> None:
+    problems = []
+    for table, value in user.items():
+        if table not in USER_KEYS:
+            close = difflib.get_close_matches(table, list(USER_KEYS), n=1, cutoff=0.6)
+            problems.append(f"section inconnue « {table} »" + (f" (vouliez-vous dire {close[0]} ?)" if close else ""))
+            continue
+        for entry in value if isinstance(value, list) else [value]:
+            for key in set(entry) - USER_KEYS[table] if isinstance(entry, dict) else ():
+                close = difflib.get_close_matches(key, sorted(USER_KEYS[table]), n=1, cutoff=0.6)
+                problems.append(f"clé inconnue « {key} » dans [{table}]" + (f" (vouliez-vous dire {close[0]} ?)" if close else ""))
+    if problems:
+        raise ConfigurationError(f"{path.name} : " + " ; ".join(problems) + ".")
 
 
 def _required(entry: dict, key: str, path: Path) -> str:
