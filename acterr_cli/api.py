@@ -114,9 +114,14 @@ def results_for(espace: Path, level: str, exercice: int | None = None, referenti
     level = normalize_level(level)
     referentiel = referentiel or load_referentiel()
     stored = ws.load_results(_results_name(level, exercice))
-    if (stored is not None and stored[1].get("generation") == ws.generation
-            and stored[1].get("referentiel", {}).get("fichiers") == referentiel.sources):
+    up_to_date = stored is not None and stored[1].get("generation") == ws.generation
+    if up_to_date and stored[1].get("referentiel", {}).get("fichiers") == referentiel.sources:
         computation = Computation(level, stored[0], stored[1])
+    elif up_to_date:
+        # Stored with other référentiel files (a user's overrides): computed anew for this report,
+        # and the stored results are kept — the caller is told (meta) and may say so.
+        computation = compute_level(espace, level, exercice, store=False, referentiel=referentiel, wait_seconds=wait_seconds)
+        computation.meta["referentiel_des_resultats_enregistres"] = stored[1].get("referentiel", {}).get("fichiers")
     else:
         computation = compute_level(espace, level, exercice, referentiel=referentiel, wait_seconds=wait_seconds)
     computation.results = as_text(computation.results)

@@ -70,6 +70,12 @@ def test_cli_uses_the_user_file_and_records_it(tmp_path, espace):
     result = runner.invoke(app, ["--espace", str(espace), "--referentiel", str(user), "compute", "--json"])
     assert result.exit_code == 0, result.output
     assert "AR-01" in result.stdout and "ar.toml" in result.stdout
+    # an export without the file: computed with the shipped référentiel, said so, the stored results kept
+    result = runner.invoke(app, ["--espace", str(espace), "export", "--sortie", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "les résultats enregistrés ont été calculés avec ar.toml" in result.stderr and "--referentiel ar.toml" in result.stderr
+    stored = api.Workspace.open(espace, create=False).load_results("EPCI")[1]
+    assert [f["fichier"] for f in stored["referentiel"]["fichiers"]][-1] == "ar.toml"
 
 
 @pytest.mark.parametrize("content, expected", [

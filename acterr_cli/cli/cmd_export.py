@@ -49,6 +49,13 @@ def export_cmd(
               "provenance": "Provenance écrite", "fiche": "Fiche écrite"}
     for f in result.fichiers:
         console_out.print(f"{labels[f.contenu]} : [bold]{escape(str(f.chemin))}[/]", highlight=False)
+    other = result.data.inputs.computation.meta.get("referentiel_des_resultats_enregistres")
+    if other is not None:
+        stored = ", ".join(f["fichier"] for f in other[2:]) or "le référentiel livré"
+        used = ", ".join(f"--referentiel {f['fichier']}" for f in other[2:])
+        console_err.print(f"[yellow]avertissement[/] : les résultats enregistrés ont été calculés avec {escape(stored)} ; ce rapport "
+                          f"est calculé avec le référentiel de cette commande, et les résultats enregistrés sont gardés"
+                          + (f" (pour eux : {escape(used)})." if used else "."), highlight=False)
     if (result.data.warnings or result.data.controles) and request.format == "xlsx":
         console_err.print(f"{len(result.data.warnings)} avertissement(s) d'import et {len(result.data.controles)} écart(s) "
                           "liasse / questionnaire : voir la feuille « Qualité des données ».")
