@@ -466,6 +466,8 @@ def test_methodology_describes_the_referentiel_used(espace, tmp_path):
     wb = load_workbook(write_report(tmp_path / "r.xlsx", computation, referentiel=referentiel).path)
     loyer = find(table_rows(wb["Paramètres"], "Parametres"), **{"Paramètre": "avantage_loyer_national_mois"})
     assert (loyer["Centrale"].value, loyer["Haute"].value) == (240, 270)
+    # what the file changed is said beside the source, the rest being the shipped référentiel's
+    assert loyer["Source"].value.endswith("[modifié par mon_referentiel.toml : centrale, haute ; le reste : référentiel livré]")
     texts = [c.value for c in all_cells(wb) if c.parent.title == "Méthodologie" and isinstance(c.value, str)]
     assert "mon_referentiel.toml — Loyer de marché local" in texts
     files = table_rows(wb["Sources"], "Fichiers_referentiel")

@@ -304,6 +304,8 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
     for path in map(Path, surcharges):
         user = _read_toml(path)
         _check_user_keys(user, path)
+        changed: dict[str, list[str]] = {}  # parameter → the fields this file gives (the others stay)
+        added: list[str] = []
         for p in user.get("parametre", []):
             name = _required(p, "nom", path)
             if name not in raw_parameters and not {"basse", "centrale", "haute"} <= set(p):
@@ -311,11 +313,16 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
                 raise ConfigurationError(f"{path.name} : paramètre inconnu « {name} »"
                                          + (f" (vouliez-vous dire {close[0]} ?)" if close else "")
                                          + " ; un nouveau paramètre donne ses valeurs basse, centrale et haute.")
+            if name in raw_parameters:
+                changed[name] = [k for k in p if k != "nom"]
+            else:
+                added.append(name)
             raw_parameters[name] = {**raw_parameters.get(name, {}), **p}
         for i in user.get("indicateur", []):
             raw_indicators[_required(i, "code", path)] = i
         raw_measures += user.get("mesure", [])
-        meta["surcharges"].append({"fichier": path.name, "description": user.get("meta", {}).get("description")})
+        meta["surcharges"].append({"fichier": path.name, "description": user.get("meta", {}).get("description"),
+                                   "parametres": changed, "parametres_ajoutes": added})
         paths.append(path)
     try:
         parameters = {name: _parameter(p) for name, p in raw_parameters.items()}

@@ -169,7 +169,15 @@ def _parameter_rows(data: ReportData) -> list[dict]:
         p = params.get(nom)
         base = {"nom": nom, "libelle": p.libelle if p else nom, "annee": p.annee if p else None}
         values = {k: getattr(p, k) for k in ("basse", "centrale", "haute", "unite", "source", "statut")} if p else {}
-        out.append({**base, **values, **{k: v for k, v in (used.get(nom) or {}).items() if k in values or not p}})
+        row = {**base, **values, **{k: v for k, v in (used.get(nom) or {}).items() if k in values or not p}}
+        # which fields a user's file changed: the others are still the shipped référentiel's
+        for override in data.referentiel.meta.get("surcharges", []):
+            fields = (override.get("parametres") or {}).get(nom)
+            if fields:
+                row["source"] = f"{row.get('source') or ''} [modifié par {override['fichier']} : {', '.join(fields)} ; le reste : référentiel livré]"
+            elif nom in (override.get("parametres_ajoutes") or []):
+                row["source"] = f"{row.get('source') or ''} [ajouté par {override['fichier']}]"
+        out.append(row)
     return out
 
 
