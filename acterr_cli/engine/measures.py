@@ -424,22 +424,22 @@ def _stock(reader: FactReader, tmap: pl.DataFrame, departements: pl.DataFrame, e
     scan = reader.dataset(STOCK_DATASET)
     if scan is None:
         return pl.DataFrame()
-    covered = scan.join(departements.lazy(), on="commune").select("exercice", "code_departement").unique()
-    needed = (tmap.lazy().join(departements.lazy(), on="commune").select("code_territoire", "code_departement").unique()
+    stock = scan.collect()  # totals per commune: tens of thousands of rows at most
+    covered = stock.join(departements, on="commune").select("exercice", "code_departement").unique()
+    # The millésime of each exercice is chosen among those imported, whatever the territories they
+    # cover: a regional extract of a later year never makes a level fall back on an older national one.
+    years = covered["exercice"].unique().to_list()
+    if not years:
+        return pl.DataFrame()
+    needed = (tmap.join(departements, on="commune").select("code_territoire", "code_departement").unique()
               .filter(pl.col("code_departement").is_in(list(RPLS_SCOPE))))
     uncovered = (needed.join(covered.select("exercice").unique(), how="cross")
                  .join(covered, on=["exercice", "code_departement"], how="anti").select("code_territoire", "exercice").unique())
     per_year = (
-        scan.join(tmap.lazy(), on="commune", how="inner")
+        stock.join(tmap, on="commune", how="inner")
         .group_by("code_territoire", "exercice").agg([pl.col(m).sum() for m in RPLS_STOCK_MEASURES])
         .join(uncovered, on=["code_territoire", "exercice"], how="anti")
-        .collect()
     )
-    # The millésime of each exercice is chosen among those imported, whatever the territories they
-    # cover: a regional extract of a later year never makes a level fall back on an older national one.
-    years = covered.select("exercice").unique().collect()["exercice"].to_list()
-    if not years:
-        return pl.DataFrame()
     mapping = _nearest(years, exercices or years)
     return mapping.join(per_year.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
 
