@@ -243,3 +243,17 @@ def test_workspace_of_a_newer_acterr_is_refused_not_misread(tmp_path, states):
     (espace / MANIFEST).write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(ConfigurationError, match="version plus récente"):
         api.compute_level(espace, "EPCI")
+
+
+def test_results_left_half_written_by_a_killed_compute_go_at_the_next_one(tmp_path):
+    import builders
+
+    from acterr_cli import api
+
+    espace = tmp_path / "espace"
+    api.import_paths(espace, [builders.write_org_a(tmp_path)])
+    api.compute_level(espace, "EPCI")
+    leftover = espace / "resultats" / ".COMMUNE.393154c9.tmp"
+    leftover.write_bytes(b"21 Mo d'un calcul interrompu")
+    api.compute_level(espace, "FRANCE")
+    assert not leftover.exists() and (espace / "resultats" / "FRANCE.parquet").exists()

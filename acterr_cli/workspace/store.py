@@ -133,6 +133,8 @@ class Workspace:
             self._manifest = None  # re-read under the lock
             if (self.root / WRITING).exists():  # a writer was killed: its leftovers go
                 self._collect_garbage()
+            else:  # results half-written by a killed compute (only a lock holder writes them)
+                _remove_matching(self.root / RESULTS, _RESULTS_TMP)
             yield self
 
     # ─── manifest ───
