@@ -93,7 +93,7 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
             for level in levels:
                 if failed := [w for w in writes if w.done() and w.exception() is not None]:
                     failed[0].result()  # a level could not be written: stop there, with its error
-                with progress.step(f"Calcul du niveau {level.strip().upper()}"):
+                with progress.step(f"Calcul du niveau {normalize_level(level)}"):
                     computation = compute(ws, reference, referentiel, level, exercice)
                 writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
                                             computation.meta))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from acterr_cli import __version__, api
+from acterr_cli.engine.compute import CALCULE
 from acterr_cli.engine.run import normalize_level
 from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError
 from acterr_cli.inputs.model import sha256_of
@@ -308,7 +309,7 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: P
                                       wait_seconds=config.attendre, progress=progress)
     with closing(computations):
         for computation, _ in computations:
-            calculated = computation.results.filter(computation.results["statut"] == "calcule").height
+            calculated = int((computation.results["statut"] == CALCULE).sum())  # a count, not a copy of millions of rows
             entry = {"niveau": computation.level, "resultats": computation.results.height, "calcules": calculated,
                      "duree_s": round(time.monotonic() - t0, 3)}
             report["calculs"].append(entry)

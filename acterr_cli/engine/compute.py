@@ -384,9 +384,12 @@ class Evaluator:
     def _not_computable(self, agg: pl.DataFrame, trivial: list[Indicator], absent: set[str]) -> pl.DataFrame:
         """Indicators one of whose inputs exists nowhere in the workspace: no formula to run, the
         same reason in every territory — one cross join for all of them (keeps small runs fast)."""
-        rows = []
+        rows, not_split = [], []
         for ind in trivial:
             missing = self._absent_inputs(ind, absent)
+            # where an organisation present gave the missing organisation-level data, which cannot count there
+            not_split.append(pl.when(pl.col("_o") == self._position[ind.code]).then(
+                self._not_split([m for m in missing if m not in TERRITORY_MEASURES])))
             territory = [m for m in missing if m in TERRITORY_MEASURES]
             labels = ", ".join(self._measure_label(m) for m in (territory or missing))
             motif = f"donnée du territoire absente : {labels}" if territory else _nobody_provides(labels, False)
@@ -394,15 +397,12 @@ class Evaluator:
                          "unite": ind.unite, "motif": motif, "motif_hors": _nobody_provides(labels, True), "_o": self._position[ind.code]})
         meta = pl.DataFrame(rows, schema={**{k: pl.Utf8 for k in ("indicateur", "libelle", "axe", "registre", "unite", "motif",
                                                                   "motif_hors")}, "_o": pl.UInt32})
-        # where an organisation present gave the missing organisation-level data, which cannot count there
-        not_split = pl.coalesce([pl.when(pl.col("_o") == self._position[ind.code]).then(
-            self._not_split([m for m in self._absent_inputs(ind, absent) if m not in TERRITORY_MEASURES])) for ind in trivial])
         territories = agg.select("exercice", "nb_organismes", "_t", "_implante", *self._not_split_columns)
         return meta.join(territories, how="cross").select(**_compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.col("_o"), raison_sociale=pl.lit(None, pl.Utf8),
             valeur=pl.lit(None, pl.Float64), valeur_basse=pl.lit(None, pl.Float64), valeur_haute=pl.lit(None, pl.Float64),
             couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.lit(0, pl.Int64),
-            motif=pl.when(not_split.fill_null(False)).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
+            motif=pl.when(pl.coalesce(not_split).fill_null(False)).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
         ), _implante=pl.col("_implante"))
 
     def _org_measures(self, ind: Indicator) -> list[str]:

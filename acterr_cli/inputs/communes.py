@@ -37,7 +37,7 @@ class CommuneHelper:
     def __init__(self, reference: TerritorialReference):
         communes = reference.communes.select("code", "nom", "departement")
         self.by_code = {c: Commune(c, n, d) for c, n, d in communes.iter_rows()}
-        self.population = dict(reference.communes.select("code", pl.col("population").fill_null(0)).iter_rows())
+        self._communes = reference.communes
         # Old codes, delegated communes, arrondissements: accepted codes that lead to a commune.
         self.accepted = {c: c for c in self.by_code}
         self.accepted.update(dict(reference.correspondances.select("code_saisi", "commune").iter_rows()))
@@ -66,6 +66,11 @@ class CommuneHelper:
         if len(local) == 1:
             return local[0], candidates
         return None, local or candidates
+
+    @functools.cached_property
+    def population(self) -> dict[str, int]:
+        """Only for ranking close names (a misspelt commune): not built for every import."""
+        return dict(self._communes.select("code", pl.col("population").fill_null(0)).iter_rows())
 
     def close_names(self, text: str, departements: set[str]) -> list[Commune]:
         """Communes whose name is spelt nearly like `text` (« Toulouze », « Colomier »), looked

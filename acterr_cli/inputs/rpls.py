@@ -134,8 +134,8 @@ def _tell_unknown_codes(counts: pl.DataFrame, parsed: ParsedFile) -> pl.DataFram
     count as outside QPV / collective, and the file says so (never silently)."""
     from acterr_cli.errors import AVERTISSEMENT, Problem
 
-    for column, raw, counted in (("QPV", "_qpv_saisi", "hors QPV"), ("TYPECONST", "_typeconst_saisi", "collectifs")):
-        interpreted = "qpv" if column == "QPV" else "individuel"
+    for column, raw, interpreted, codes, counted in (("QPV", "_qpv_saisi", "qpv", QPV_CODES, "hors QPV"),
+                                                     ("TYPECONST", "_typeconst_saisi", "individuel", BUILDING_CODES, "collectifs")):
         unknown = counts.filter(pl.col(interpreted).is_null() & pl.col(raw).is_not_null() & (pl.col(raw).str.strip_chars() != ""))
         if unknown.height:
             values = unknown.group_by(raw).agg(pl.col("n").sum()).sort("n", descending=True)
@@ -143,7 +143,7 @@ def _tell_unknown_codes(counts: pl.DataFrame, parsed: ParsedFile) -> pl.DataFram
             parsed.problems.append(Problem(
                 fichier=parsed.path.name, regle="code", gravite=AVERTISSEMENT, colonne=column, valeur=str(values[raw][0]),
                 message=f"colonne {column} : valeur(s) non reconnue(s) {shown} ; {values['n'].sum()} logement(s) comptés {counted} "
-                        f"(attendu : {', '.join(sorted({k for k in (QPV_CODES if column == 'QPV' else BUILDING_CODES)}))})."))
+                        f"(attendu : {', '.join(sorted(codes))})."))
     return counts.drop("_qpv_saisi", "_typeconst_saisi")
 
 

@@ -62,8 +62,6 @@ def print_file_report(report: ImportReport, console: Console, verb: str) -> None
     the order of the workbook, each with its cell; a closing line sums up the run."""
     import re
 
-    from rich.markup import escape  # cell values and file names are user text, never markup
-
     from acterr_cli.importing import IMPORTE, REFUSE
 
     for f in report.fichiers:
