@@ -208,8 +208,8 @@ def test_dwellings_checks(tmp_path):
     path = builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Patrimoine": rows})
     problems = {(p.cellule, p.regle, p.gravite) for p in api.verify_paths([path]).problems}
     assert ("C4", "partie_total", ERREUR) in problems
-    assert ("O5", "dpe_total", AVERTISSEMENT) in problems  # « DPE inconnu » to complete
-    assert not any(cell == "O4" for cell, _, _ in problems)  # no label given at all: nothing to add up
+    assert ("P5", "dpe_total", AVERTISSEMENT) in problems  # « DPE inconnu » to complete
+    assert not any(cell == "P4" for cell, _, _ in problems)  # no label given at all: nothing to add up
 
 
 def test_board_members_checks(tmp_path):

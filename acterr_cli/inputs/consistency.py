@@ -21,7 +21,8 @@ from acterr_cli.inputs.model import ReadOptions
 # dataset -> (part, whole): the part is a subset of the whole
 PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "patrimoine": (("logements_qpv", "logements"), ("logements_individuels", "logements"),
-                   ("logements_pmr", "logements"), ("ges_fg", "logements")),
+                   ("logements_pmr", "logements"), ("ges_fg", "logements"),
+                   ("logements_vacants", "logements")),
     "attributions": (("attributions_dalo", "attributions"), ("sortants_hebergement", "attributions"),
                      ("mutations_internes", "attributions"), ("attributions_hors_qpv", "attributions"),
                      ("attributions_hors_qpv_q1", "attributions_hors_qpv")),

@@ -44,6 +44,9 @@ CHOICES: dict[str, list[str]] = {
         "Autre",
     ],
     "energie_chauffage": ["Gaz", "Fioul", "Électricité", "Bois", "Réseau de chaleur", "Autre"],
+    # DPE figures are primary energy (electricity × the regulatory coefficient); prices and emission
+    # factors are per final kWh: the engine converts, and needs to know which one was written.
+    "type_consommation": ["Énergie finale", "Énergie primaire"],
 }
 
 
@@ -125,6 +128,8 @@ PATRIMOINE = Sheet(
         Column("surface_m2", "Surface habitable (m²)", AMOUNT, "Somme des surfaces habitables", required=False),
         Column("loyers_annuels_eur", "Loyers annuels quittancés (€)", AMOUNT, "Loyers principaux hors charges quittancés dans l'exercice", required=False),
         Column("logements_pmr", "Logements adaptés PMR", INT, "Logements adaptés au handicap ou au vieillissement", required=False),
+        Column("logements_vacants", "dont vacants", INT, "Logements vacants au 31 décembre (le gain des locataires ne compte que les logements occupés)",
+               required=False, aliases=("Logements vacants",)),
         *(Column(f"dpe_{x.lower()}", f"DPE {x}", INT, f"Logements d'étiquette énergie {x}", required=False) for x in "ABCDEFG"),
         Column("dpe_inconnu", "DPE inconnu", INT, "Logements sans étiquette énergie connue", required=False),
         Column("ges_fg", "GES F-G", INT, "Logements d'étiquette climat (GES) F ou G", required=False),
@@ -209,6 +214,9 @@ ENERGIE = Sheet(
         Column("conso_avant_kwh", "Consommation avant (kWh/an)", AMOUNT, "Consommation conventionnelle avant travaux"),
         Column("conso_apres_kwh", "Consommation après (kWh/an)", AMOUNT, "Consommation conventionnelle après travaux"),
         Column("energie_chauffage", "Énergie de chauffage", CHOICE, "Énergie de chauffage (liste)", choices="energie_chauffage"),
+        Column("type_consommation", "Consommations exprimées en", CHOICE,
+               "Énergie finale (kWhEF, facturée) ou énergie primaire (kWhEP, celle de l'étiquette DPE)", required=False,
+               choices="type_consommation", aliases=("Type de consommation", "Unité de consommation", "kWh EF ou EP")),
     ),
 )
 
