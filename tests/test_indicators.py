@@ -82,8 +82,11 @@ def test_soc01_national_forfait_with_range(epci):
     assert r["valeur"] == pytest.approx(1250 * 225 * 12)
     assert r["valeur_basse"] == pytest.approx(1250 * 200 * 12)
     assert r["valeur_haute"] == pytest.approx(1250 * 261 * 12)
-    assert "forfait national" in r["note"]
-    assert pick(epci, "SOC-02", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(225)
+    assert r["part_forfaitaire"] == pytest.approx(100)  # no market rent: all of it is the national flat rate
+    soc02 = pick(epci, "SOC-02", TOULOUSE_METROPOLE)
+    assert (soc02["valeur"], soc02["part_forfaitaire"]) == (pytest.approx(225), pytest.approx(100))
+    # A measured figure has no flat-rate part.
+    assert pick(epci, "ECO-01", TOULOUSE_METROPOLE)["part_forfaitaire"] == 0
 
 
 def test_organisation_level_inputs_count_only_where_all_dwellings_are(epci):

@@ -49,7 +49,8 @@ def test_soc01_market_rent_with_forfait_where_no_rent(results):
     assert r["valeur_basse"] == pytest.approx(gain["basse"] + 250 * 200 * 12)
     assert r["valeur_haute"] == pytest.approx(gain["haute"] + 250 * 261 * 12)
     assert r["valeur"] == pytest.approx(3_312_800)
-    assert "forfait national" in r["note"]
+    # Blagnac's 250 dwellings at the national rate: 675 000 € of the 3 312 800 €.
+    assert r["part_forfaitaire"] == pytest.approx(100 * 250 * 225 * 12 / 3_312_800)
 
 
 def test_soc03_relative_gap(results):

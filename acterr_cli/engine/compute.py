@@ -57,6 +57,7 @@ RESULT_SCHEMA = {
     "valeur_haute": pl.Float64,
     "unite": TEXT,
     "couverture": pl.Float64,
+    "part_forfaitaire": pl.Float64,
     "nb_organismes": pl.Int64,
     "nb_organismes_calcules": pl.Int64,
     "statut": TEXT,
@@ -70,16 +71,21 @@ RESULT_SCHEMA = {
 ORDER_KEYS = {"_t": pl.UInt32, "_s": pl.UInt32, "_o": pl.UInt32}
 COMPACT_SCHEMA = {
     "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": TEXT,
-    **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "nb_organismes",
+    **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "part_forfaitaire", "nb_organismes",
                                      "nb_organismes_calcules", "motif", "note")},
 }
 _EVALUATORS: dict[bytes, Evaluator] = {}
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
 # its employees' residences (and the organisation-wide purchases and payroll behind LM3).
-ECONOMIC_PRESENCE = {"achats_fournisseur_eur", "masse_salariale_eur", "etp"}
+ECONOMIC_PRESENCE = {"achats_fournisseur_eur", "masse_salariale_eur", "etp", "achats_locaux_eur", "masse_salariale_locale_eur"}
 CALCULE = "calcule"
 NON_CALCULABLE = "non_calculable"
+# What organisation-level data (liasse, organisation totals) and facts outside the level's
+# territories add to the FRANCE figure of an additive indicator: one more consolidated row per
+# level, so that its territories plus this row give the FRANCE figure (REFERENTIEL rule 7).
+NON_REPARTI_CODE = "NON_REPARTI"
+NON_REPARTI_NOM = "Non réparti (données de niveau organisme)"
 
 
 @dataclass
@@ -225,7 +231,8 @@ class Evaluator:
         if rows.is_empty() or not indicators:
             return _empty()
         fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
-        frame = self.evaluate(rows, indicators + list(fallbacks.values()))
+        flat = {i.code: f for i in indicators if (f := i.flat_rate())}
+        frame = self.evaluate(rows, indicators + list(fallbacks.values()) + list(flat.values()))
         if figures_only:
             motifs = {ind.code: pl.lit(None, TEXT) for ind in indicators}
         else:
@@ -246,11 +253,13 @@ class Evaluator:
 
     def _make_organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
         central = pl.col(f"{ind.ident}__centrale")
+        flat = ind.flat_rate()
         return _compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.col("_s"), _o=pl.lit(self._position.get(ind.code, len(self._position))),
             raison_sociale=pl.col("raison_sociale"),
             **_range(central, None if self._same_in_every_scenario(ind) else [pl.col(f"{ind.ident}__{s}") for s in SCENARIOS]),
             couverture=pl.when(central.is_not_null()).then(100.0).otherwise(0.0),
+            part_forfaitaire=_flat_share(central, pl.col(f"{flat.ident}__centrale") if flat else None),
             nb_organismes=pl.lit(1, pl.Int64),
             nb_organismes_calcules=central.is_not_null().cast(pl.Int64),
             motif=pl.lit(None, pl.Utf8),  # written per frame, see _organisation_results
@@ -328,9 +337,12 @@ class Evaluator:
         trivial = [i for i in self.ordered if self._absent_inputs(i, absent) and not i.formule_repli]
         indicators = [i for i in self.ordered if i not in trivial]
         fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
-        evaluated = indicators + list(fallbacks.values())
-        context = {ind.code: self._set_id(ind) for ind in evaluated}
-        sets = {tuple(self._org_measures(ind)): context[ind.code] for ind in evaluated}
+        flat = {i.code: f for i in indicators if (f := i.flat_rate())}
+        context = {ind.code: self._set_id(ind) for ind in indicators + list(fallbacks.values())}
+        sets = {tuple(self._org_measures(ind)): context[ind.code] for ind in indicators + list(fallbacks.values())}
+        # A flat-rate part is summed over the same organisations as its indicator (its measures are among the indicator's).
+        context |= {f.code: context[code] for code, f in flat.items()}
+        evaluated = indicators + list(fallbacks.values()) + list(flat.values())
         is_org = pl.col("siren").is_not_null()
         weight = pl.col("logements").filter(is_org)
         territory = sorted({m for ind in evaluated for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES})
@@ -346,7 +358,8 @@ class Evaluator:
             weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
             # organisation-level data given by an organisation present, which cannot count here
             *[(pl.col(c).any() if c in rows.columns else pl.lit(False)).alias(c) for c in self._not_split_columns],
-            *[pl.col(m).first().alias(m) for m in territory],
+            # the territory's own figures; at FRANCE level, those of the organisations' anchorage territories
+            *[(pl.col(f"{m}__territoire") if f"{m}__territoire" in rows.columns else pl.col(m)).first().alias(m) for m in territory],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
             *[pl.col(f"{sid}|{c}").sum() for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
@@ -362,7 +375,8 @@ class Evaluator:
             )
             values = inputs.with_columns(
                 [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True).alias(f"{ind.code}@{s}")
-                 for ind in evaluated for s in (("centrale",) if self._same_in_every_scenario(ind) else SCENARIOS)]).collect()
+                 for ind in evaluated
+                 for s in (("centrale",) if self._same_in_every_scenario(ind) or ind in flat.values() else SCENARIOS)]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
             columns = []
             for ind in indicators:
@@ -401,7 +415,8 @@ class Evaluator:
         return meta.join(territories, how="cross").select(**_compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.col("_o"), raison_sociale=pl.lit(None, pl.Utf8),
             valeur=pl.lit(None, pl.Float64), valeur_basse=pl.lit(None, pl.Float64), valeur_haute=pl.lit(None, pl.Float64),
-            couverture=pl.lit(0.0), nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.lit(0, pl.Int64),
+            couverture=pl.lit(0.0), part_forfaitaire=pl.lit(None, pl.Float64), nb_organismes=pl.col("nb_organismes"),
+            nb_organismes_calcules=pl.lit(0, pl.Int64),
             motif=pl.when(pl.coalesce(not_split).fill_null(False)).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
         ), _implante=pl.col("_implante"))
 
@@ -453,18 +468,24 @@ class Evaluator:
         measures = self._org_measures(ind)
         central = pl.col(f"{ind.code}@centrale")
         calculated = pl.col(f"{sid}|n")
+        by_count = 100.0 * calculated / pl.col("nb_organismes")
+        by_dwellings = 100.0 * pl.col(f"{sid}|logements") / pl.col("_w_all")
+        # Share of the base whose inputs were given: the organisations' dwellings; the share of the
+        # organisations present where the counted ones have no dwelling here (they only buy or
+        # employ here): a computed figure always covers someone, never 0 %.
         coverage = (
             pl.lit(100.0) if not measures  # the territory's own figures (population, RPLS stock)
-            else pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0))
-            .then(100.0 * calculated / pl.col("nb_organismes"))
-            .otherwise(100.0 * pl.col(f"{sid}|logements") / pl.col("_w_all"))
+            else pl.when(pl.col("_w_unknown") | (pl.col("_w_all") == 0) | (pl.col(f"{sid}|logements").fill_null(0) == 0))
+            .then(by_count).otherwise(by_dwellings)
         )
+        flat = ind.flat_rate()
         condition = self._in_context(ind.note_si, sid, "centrale", territory).fill_null(False) if ind.note_si else pl.lit(True)
         return _compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.lit(self._position.get(ind.code, len(self._position))),
             raison_sociale=pl.lit(None, pl.Utf8),
             **_range(central, None if self._same_in_every_scenario(ind) else [pl.col(f"{ind.code}@{s}") for s in SCENARIOS]),
             couverture=pl.when(central.is_not_null()).then(coverage).otherwise(0.0),
+            part_forfaitaire=_flat_share(central, pl.col(f"{flat.code}@centrale") if flat else None),
             nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
             motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
             note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
@@ -615,6 +636,15 @@ def _preferred(main: dict[str, pl.Expr], fallback: dict[str, pl.Expr]) -> dict[s
     return {c: e if c in ("exercice", *ORDER_KEYS) else pl.when(use).then(fallback[c]).otherwise(e) for c, e in main.items()}
 
 
+def _flat_share(central: pl.Expr, flat: pl.Expr | None) -> pl.Expr:
+    """Percentage of the central value computed from a national flat rate (0 without one; null
+    when the figure is not computed)."""
+    if flat is None:
+        return pl.when(central.is_not_null()).then(0.0).otherwise(None)
+    share = pl.when(central == 0).then(0.0).otherwise(100.0 * flat.fill_null(0) / central).clip(0.0, 100.0)
+    return pl.when(central.is_not_null()).then(share).otherwise(None)
+
+
 def _is_figure() -> pl.Expr:
     """A computed result that is not zero."""
     return pl.col("valeur").is_not_null() & (pl.col("valeur") != 0)
@@ -695,4 +725,5 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=COMPACT_SCHEMA)
 
 
-__all__ = ["Evaluator", "RESULT_SCHEMA", "COMPACT_SCHEMA", "ORDER_KEYS", "CALCULE", "NON_CALCULABLE", "KEYS"]
+__all__ = ["Evaluator", "RESULT_SCHEMA", "COMPACT_SCHEMA", "ORDER_KEYS", "CALCULE", "NON_CALCULABLE", "KEYS",
+           "NON_REPARTI_CODE", "NON_REPARTI_NOM"]

@@ -110,6 +110,16 @@ MARKET_MEASURES = {
     "logements_loyer_marche": "Logements des communes dotées d'un loyer de marché",
     "logements_sans_loyer_marche": "Logements sans loyer de marché (forfait national)",
 }
+# « Local » means inside the organisation's anchorage territory: the EPCIs where it has dwellings
+# or operations (a commune outside any EPCI counts alone), at every level and in every report.
+# Its purchases and payroll are placed where the money goes (supplier, employee's home) and count
+# as local only there: a Toulouse organisation's supplier in Paris is not « local » at FRANCE level.
+LOCAL_MEASURES = {
+    "achats_locaux_eur": ("achats_fournisseur_eur", "Achats HT auprès de fournisseurs du territoire d'ancrage de l'organisme",
+                          f"feuille {qs.ACHATS.name}"),
+    "masse_salariale_locale_eur": ("masse_salariale_eur", "Masse salariale des salariés résidant dans le territoire d'ancrage de l'organisme",
+                                   f"feuille {qs.SALARIES.name}"),
+}
 # Level-dependent Achats measures (ECO-04): the operation's territory against the supplier's.
 ANCHORING_MEASURES = {
     "achats_perimetre_eur": "Achats HT des opérations situées sur le territoire",
@@ -127,6 +137,8 @@ def raw_measures() -> dict[str, RawMeasure]:
         result[m.nom] = RawMeasure(m.nom, m.libelle, f"feuille {m.sheet.name}", "commune" if m.commune else "organisme")
     for name, label in ANCHORING_MEASURES.items():
         result[name] = RawMeasure(name, label, f"feuille {qs.ACHATS.name}", "commune")
+    for name, (_, label, origin) in LOCAL_MEASURES.items():
+        result[name] = RawMeasure(name, label, origin, "commune")
     for name, label in MARKET_MEASURES.items():
         result[name] = RawMeasure(name, label, "feuille Patrimoine et carte des loyers", "commune")
     for c in _numeric(qs.ORGANISME):
@@ -286,12 +298,43 @@ def _make_base(reader: FactReader, reference: TerritorialReference, exercice: in
     provided = provided.with_columns([pl.when(pl.col(c)).then(True).otherwise(None).alias(c) for c in provided.columns
                                       if c.endswith("__fourni")])
     totals = dict(zip(totals, frames[len(sums) + len(flags):len(sums) + len(flags) + len(totals)], strict=True))
-    return MeasureBase(
-        by_commune.join(places, on="commune", how="left", maintain_order="left"),
-        provided, _organisation_facts(reader, exercice, totals),
-        _footprint(reader, exercice).collect().join(places, on="commune", how="left", maintain_order="left"),
-        purchases.get("by_operation"), purchases.get("by_supplier_epci"),
-    )
+    footprint = _footprint(reader, exercice).collect().join(places, on="commune", how="left", maintain_order="left")
+    by_commune, provided = _with_local_measures(by_commune.join(places, on="commune", how="left", maintain_order="left"),
+                                                provided, anchorage(footprint))
+    return MeasureBase(by_commune, provided, _organisation_facts(reader, exercice, totals), footprint,
+                       purchases.get("by_operation"), purchases.get("by_supplier_epci"))
+
+
+def _anchor_unit(commune: str = "commune") -> pl.Expr:
+    """The unit an anchorage territory is made of: the commune's EPCI, or the commune itself
+    when it belongs to none."""
+    return pl.coalesce(pl.col("code_epci"), pl.lit("commune:") + pl.col(commune)).alias("_ancrage")
+
+
+def anchorage(footprint: pl.DataFrame) -> pl.DataFrame:
+    """siren, exercice, _ancrage: the organisation's anchorage territory, one row per EPCI (or
+    commune outside any EPCI) where it has dwellings or operations."""
+    return footprint.filter(pl.col("code_commune").is_not_null()).select("siren", "exercice", _anchor_unit()).unique()
+
+
+def _with_local_measures(by_commune: pl.DataFrame, provided: pl.DataFrame, anchored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """LOCAL_MEASURES: a source measure where the commune lies in the organisation's anchorage
+    territory, 0 elsewhere; null where the source is, or for an organisation without any known
+    dwelling or operation (its anchorage is unknown, not empty)."""
+    has_anchorage = anchored.select("siren", "exercice").unique().with_columns(pl.lit(True).alias("_a_connu"))
+    frame = (by_commune.with_columns(_anchor_unit())
+             .join(anchored.with_columns(pl.lit(True).alias("_local")), on=["siren", "exercice", "_ancrage"], how="left",
+                   maintain_order="left")
+             .join(has_anchorage, on=["siren", "exercice"], how="left", maintain_order="left"))
+    local = [pl.when(pl.col("_a_connu").is_null()).then(None).when(pl.col("_local").fill_null(False)).then(pl.col(source))
+             .otherwise(pl.col(source) * 0).alias(name)
+             for name, (source, _, _) in LOCAL_MEASURES.items() if source in frame.columns]
+    frame = frame.with_columns(local).drop("_ancrage", "_local", "_a_connu")
+    flags = provided.join(has_anchorage, on=["siren", "exercice"], how="left").with_columns(
+        [pl.when(pl.col(f"{source}__fourni").fill_null(False) & pl.col("_a_connu").fill_null(False)).then(True).otherwise(None)
+         .alias(f"{name}__fourni") for name, (source, _, _) in LOCAL_MEASURES.items() if f"{source}__fourni" in provided.columns]
+    ).drop("_a_connu")
+    return frame, flags
 
 
 def _joined(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
@@ -350,7 +393,30 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     # they do not, the row keeps a flag that they were given (for the motifs: « pour ce territoire »).
     wide = wide.with_columns([pl.when(pl.col("inclus")).then(pl.col(m)).otherwise(None).alias(m) for m in org_measures]
                              + [(~pl.col("inclus") & pl.col(m).is_not_null()).alias(f"{m}{NOT_SPLIT}") for m in org_measures])
-    return _with_territory_measures(wide, reader, reference, tmap, level)
+    wide = _with_territory_measures(wide, reader, reference, tmap, level)
+    return _anchorage_denominators(wide, base.footprint, reference) if whole_country else wide
+
+
+def _anchorage_denominators(wide: pl.DataFrame, footprint: pl.DataFrame, reference: TerritorialReference) -> pl.DataFrame:
+    """At FRANCE level, the population and households an organisation's figures are related to
+    are those of its anchorage territory (TER-01: its dwellings for 1 000 inhabitants of the EPCIs
+    where they are, not of France); the consolidated figure's, those of the union of the
+    organisations' anchorage territories (`<measure>__territoire`, read by the consolidation).
+    Households stay unknown when a commune of the territory has none (no partial sum)."""
+    communes = reference.denominators("COMMUNE").select(pl.col("code_territoire").alias("commune"), "population", "menages")
+    units = reference.territory_map().select("commune", "code_epci").with_columns(_anchor_unit()).join(communes, on="commune", how="left")
+    members = anchorage(footprint).join(units.select("_ancrage", "commune", "population", "menages"), on="_ancrage")
+
+    def summed(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+        return frame.group_by(keys).agg(pl.col("population").sum(),
+                                        pl.when(pl.col("menages").is_null().any()).then(None).otherwise(pl.col("menages").sum()).alias("menages"))
+
+    own = summed(members, ["siren", "exercice"])
+    union = summed(members.unique(["exercice", "commune"]), ["exercice"]).rename({m: f"{m}__territoire" for m in ("population", "menages")})
+    wide = wide.join(own.rename({"population": "_pop", "menages": "_men"}), on=["siren", "exercice"], how="left", maintain_order="left")
+    wide = wide.with_columns(pl.when(pl.col("siren").is_not_null()).then(pl.col("_pop")).otherwise(pl.col("population")).alias("population"),
+                             pl.when(pl.col("siren").is_not_null()).then(pl.col("_men")).otherwise(pl.col("menages")).alias("menages"))
+    return wide.drop("_pop", "_men").join(union, on="exercice", how="left", maintain_order="left")
 
 
 def _per_territory(by_commune: pl.DataFrame, code_col: str, one_commune_each: bool) -> pl.DataFrame:

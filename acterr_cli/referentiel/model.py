@@ -66,6 +66,7 @@ class Parameter:
     annee: int | None
     source: str
     statut: str
+    remarque: str = ""  # why a parameter is provisional and what would settle it; other caveats
 
     def value(self, scenario: str) -> float | None:
         return getattr(self, scenario)
@@ -96,6 +97,14 @@ class Indicator:
     motif_si_nul: str | None = None  # reason given when all inputs exist but the formula has no value
     source: str | None = None
     parties_prenantes: tuple[str, ...] = ()
+    # The part of the central value computed from a national average standing in for missing local
+    # data (SQL, same names as the formula): `part_forfaitaire` = 100 × this / value.
+    formule_forfait: str | None = None
+    forfait_remplace_par: str = ""  # the import that replaces the flat rate by local data (told beside it)
+    # Adds up over territories (amounts, counts): the level's territories plus NON_REPARTI give
+    # the FRANCE figure. Ratios and percentages do not.
+    additif: bool = False
+    limites: str = ""  # what the figure leaves out and its known biases (method note)
 
     @property
     def ident(self) -> str:
@@ -108,6 +117,14 @@ class Indicator:
 
     def formula(self, scenario: str) -> str:
         return {"basse": self.formule_basse, "haute": self.formule_haute}.get(scenario) or self.formule
+
+    def flat_rate(self) -> "Indicator | None":
+        """The part of the indicator computed from a national flat rate, as a separate internal
+        indicator (central scenario only: it gives `part_forfaitaire`)."""
+        if not self.formule_forfait:
+            return None
+        return replace(self, code=f"{self.code}~forfait", formule=self.formule_forfait, formule_basse=None, formule_haute=None,
+                       formule_repli=None, formule_forfait=None, note=None, note_si=None)
 
     def fallback(self) -> "Indicator | None":
         """The indicator computed with `formule_repli`, as a separate internal indicator."""
@@ -161,6 +178,8 @@ class Referentiel:
                 errors += _check_formula(f"{ind.code} ({s})", ind.formula(s), names, readable=readable)
             if ind.formule_repli:
                 errors += _check_formula(f"{ind.code} (repli)", ind.formule_repli, names, readable=readable)
+            if ind.formule_forfait:
+                errors += _check_formula(f"{ind.code} (forfait)", ind.formule_forfait, names, readable=readable)
             if ind.note_si:
                 errors += _check_formula(f"{ind.code} (note_si)", ind.note_si, names, condition=True, readable=readable)
             for p in ind.parties_prenantes:
@@ -222,6 +241,7 @@ class Referentiel:
 @lru_cache(maxsize=4096)
 def _dependencies(ind: Indicator) -> frozenset[str]:
     names = {n for s in SCENARIOS for n in _names(ind.formula(s))}
+    names |= set(_names(ind.formule_forfait)) if ind.formule_forfait else set()
     return frozenset(names | (set(_names(ind.note_si)) if ind.note_si else set()))
 
 
@@ -339,9 +359,10 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
 # [[parametres]] must not be ignored, leaving the national value in place without a word).
 USER_KEYS = {
     "meta": {"description", "nom", "version", "auteur", "date"},
-    "parametre": {"nom", "libelle", "basse", "centrale", "haute", "unite", "annee", "source", "statut"},
+    "parametre": {"nom", "libelle", "basse", "centrale", "haute", "unite", "annee", "source", "statut", "remarque"},
     "indicateur": {"code", "libelle", "axe", "niveau", "etape", "unite", "formule", "description", "formule_basse",
-                   "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes"},
+                   "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes",
+                   "formule_forfait", "forfait_remplace_par", "additif", "limites"},
     "mesure": {"nom", "formule", "description"},
 }
 
@@ -393,7 +414,7 @@ def _parameter(p: dict) -> Parameter:
         return None if v is None else float(v)
 
     return Parameter(p["nom"], p.get("libelle", p["nom"]), num("basse"), num("centrale"), num("haute"),
-                     p.get("unite", ""), p.get("annee"), p.get("source", ""), p.get("statut", "à vérifier"))
+                     p.get("unite", ""), p.get("annee"), p.get("source", ""), p.get("statut", "à vérifier"), p.get("remarque", ""))
 
 
 def _indicator(i: dict) -> Indicator:
@@ -403,4 +424,5 @@ def _indicator(i: dict) -> Indicator:
         formule_basse=i.get("formule_basse"), formule_haute=i.get("formule_haute"), formule_repli=i.get("formule_repli"),
         note=i.get("note"), note_si=i.get("note_si"), motif_si_nul=i.get("motif_si_nul"),
         source=i.get("source"), parties_prenantes=tuple(i.get("parties_prenantes", ())),
+        formule_forfait=i.get("formule_forfait"), forfait_remplace_par=i.get("forfait_remplace_par", ""), additif=bool(i.get("additif", False)), limites=i.get("limites", ""),
     )
