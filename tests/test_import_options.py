@@ -219,7 +219,8 @@ def test_board_members_checks(tmp_path):
 
 
 def test_renovation_that_increases_consumption_is_a_warning(tmp_path):
-    rows = [{"commune": "31555", "logements_renoves": 10, "conso_avant_kwh": 100, "conso_apres_kwh": 150, "energie_chauffage": "gaz"}]
+    rows = [{"commune": "31555", "logements_renoves": 10, "conso_avant_kwh": 100, "conso_apres_kwh": 150, "energie_chauffage": "gaz",
+             "type_consommation": "Énergie finale"}]
     report = api.verify_paths([builders.write_questionnaire(tmp_path / "q.xlsx", builders.ORG_A, {"Energie": rows})])
     assert not report.refused
     assert [(p.cellule, p.regle) for p in report.problems] == [("D4", "consommation")]

@@ -29,6 +29,14 @@ HEADER_SEARCH_ROWS = 30
 EURO_KINDS = (qs.AMOUNT, qs.SIGNED)
 EXCEL_ERROR = "erreur_excel"
 
+# Optional columns whose absence (or blank cell) makes the engine assume a value: told once per
+# file and sheet, with the first blank cell, so that older workbooks still import and say so.
+ASSUMED: dict[str, tuple[str, str]] = {
+    "energie": ("type_consommation",
+                "consommations supposées en énergie primaire (étiquette DPE) : l'électricité est convertie en énergie "
+                "finale ; indiquez « Énergie finale » si ce sont des consommations facturées"),
+}
+
 
 @dataclass
 class Layout:
@@ -158,6 +166,7 @@ def read_tables(tables: dict[int, Table], sheet: qs.Sheet, options: ReadOptions)
     frame, totals = _split_total_rows(frame, tables)
     _tell_hidden_rows(frame, tables)
     reference = next(iter(tables.values())).reference
+    _tell_assumed_values(frame, tables, sheet)
     typed = parse_fields(frame.select(FILE, ROW, *fields), sheet.columns, parts, reference)
     _report_excel_errors(typed, tables, sheet)
     typed = _blank_is_zero_in_provided_columns(typed, sheet)
@@ -211,6 +220,30 @@ def _tell_unread_columns(table: Table, sheet: qs.Sheet) -> None:
         elif close := difflib.get_close_matches(cell_key(header), list(missing), n=1, cutoff=0.75):
             ctx.add(where, None, header, "colonne", f"colonne « {header} » non reconnue : ses valeurs ne sont pas lues ; "
                     f"est-ce la colonne attendue « {missing[close[0]]} » ? Si oui, rétablissez son en-tête.", AVERTISSEMENT)
+
+
+def _tell_assumed_values(frame: pl.DataFrame, tables: dict[int, Table], sheet: qs.Sheet) -> None:
+    """A sheet with rows whose optional column is missing, or blank on some rows, gets one warning
+    per file: what the engine assumes there, and how to say otherwise. A cell holding another value
+    is the list check's business, not this one's."""
+    if sheet.dataset not in ASSUMED:
+        return
+    name, assumption = ASSUMED[sheet.dataset]
+    column = sheet.column(name)
+    blank = pl.col(name).is_null() | (pl.col(name).str.strip_chars() == "") if name in frame.columns else pl.lit(True)
+    rows = frame.group_by(FILE).agg(pl.len().alias("_n"), blank.sum().alias("_blank"),
+                                    pl.col(ROW).filter(blank).min().alias("_first"))
+    for f, n, blanks, first in rows.sort(FILE).iter_rows():
+        t = tables[f]
+        if not blanks:
+            continue
+        if name not in t.part.fields:
+            t.ctx.add(None, column, None, "hypothese", f"colonne « {column.label} » absente : {assumption}.", AVERTISSEMENT)
+        else:
+            cell = t.part.cell(name, first)
+            count = "toutes les lignes" if blanks == n else f"{blanks} ligne(s) sur {n}"
+            t.ctx.add(cell, column, None, "hypothese", f"« {column.label} » vide ({count}, la première en {cell}) : {assumption}.",
+                      AVERTISSEMENT)
 
 
 def _stack(tables: dict[int, Table], fields: list[str]) -> pl.LazyFrame:
