@@ -392,6 +392,39 @@ class Evaluator:
         # such presence produces, as for each organisation (see per_organisation).
         return pl.concat(parts).filter(pl.col("_implante") | _is_figure()).drop("_implante")
 
+    def not_placed(self, territories: pl.DataFrame, france: pl.DataFrame, rank: int) -> pl.DataFrame:
+        """NON_REPARTI: for each additive indicator computed at FRANCE level, the FRANCE figure less
+        the sum of the level's territories (`territories`: the level's consolidated results) — the
+        organisation-level data that cannot be split by commune (liasse totals, the totals of an
+        organisation whose dwellings straddle territories) and facts outside every territory of the
+        level. Compact rows of territory rank `rank`; low and high values likewise."""
+        additive = [self._position[i.code] for i in self.referentiel.indicators if i.additif]
+        keys = ["exercice", "_o"]
+
+        def flat_amount(value: str) -> pl.Expr:
+            return pl.col(value) * pl.col("part_forfaitaire").fill_null(0) / 100
+
+        placed = territories.filter(pl.col("_o").is_in(additive)).group_by(keys).agg(
+            *[pl.col(c).sum().alias(f"_{c}") for c in ("valeur", "valeur_basse", "valeur_haute")], flat_amount("valeur").sum().alias("_f"))
+        whole = france.filter(pl.col("_o").is_in(additive) & pl.col("valeur").is_not_null()).join(placed, on=keys, how="left")
+
+        def rest(column: str) -> pl.Expr:
+            # the last bits of sums made in another order are noise, not data left out
+            diff = pl.col(column) - pl.col(f"_{column}").fill_null(0)
+            return pl.when(diff.abs() <= 1e-9 * pl.col(column).abs()).then(0.0).otherwise(diff)
+
+        value, low, high = rest("valeur"), rest("valeur_basse"), rest("valeur_haute")
+        flat = flat_amount("valeur") - pl.col("_f").fill_null(0)
+        return whole.select(**_compact(
+            exercice=pl.col("exercice"), _t=pl.lit(rank), _s=pl.lit(0), _o=pl.col("_o"), raison_sociale=pl.lit(None, pl.Utf8),
+            valeur=value, valeur_basse=pl.min_horizontal(low, value, high), valeur_haute=pl.max_horizontal(low, value, high),
+            couverture=pl.col("couverture"),
+            part_forfaitaire=pl.when(value == 0).then(0.0).otherwise(100.0 * flat / value).clip(0.0, 100.0),
+            nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.col("nb_organismes_calcules"), motif=pl.lit(None, pl.Utf8),
+            note=pl.lit("données de niveau organisme (liasse, totaux d'un organisme présent sur plusieurs territoires) et faits hors "
+                        "des territoires du niveau : les territoires plus cette ligne donnent le total France"),
+        ))
+
     def _absent_inputs(self, ind: Indicator, absent: set[str]) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m in absent)
 

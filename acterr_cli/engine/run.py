@@ -9,7 +9,7 @@ import polars as pl
 
 from acterr_cli import __version__
 from acterr_cli.engine.checks import liasse_vs_questionnaire
-from acterr_cli.engine.compute import ORDER_KEYS, RESULT_SCHEMA, Evaluator
+from acterr_cli.engine.compute import NON_REPARTI_CODE, NON_REPARTI_NOM, ORDER_KEYS, RESULT_SCHEMA, Evaluator
 from acterr_cli.engine.measures import organisation_rows
 from acterr_cli.errors import UsageError
 from acterr_cli.referentiel.model import Referentiel
@@ -41,18 +41,24 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     level = normalize_level(level)
     evaluator = Evaluator.for_referentiel(referentiel)
     # The previous exercice is computed too, for the evolution N vs N-1.
-    rows = organisation_rows(ws, reference, level, None if exercice is None else [exercice - 1, exercice], referentiel.parameters)
+    exercices = None if exercice is None else [exercice - 1, exercice]
+    rows = organisation_rows(ws, reference, level, exercices, referentiel.parameters)
     if rows.is_empty():
         results = with_evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
         rows = evaluator.derive(rows)
-        # One chunk from the start: the sort gathers from it (see in_report_order).
-        results = pl.concat([evaluator.consolidate(rows), evaluator.per_organisation(rows)], rechunk=True)
+        consolidated = evaluator.consolidate(rows)
+        parts = [consolidated, evaluator.per_organisation(rows)]
         # From here on only the names behind the ranks are needed: the wide rows (hundreds of
         # columns, a quarter of a million rows at COMMUNE) are let go before the results are
         # sorted and expanded, the moment when the most memory is in use.
         names = rows.select("_t", "code_territoire", "nom_territoire", "_s", "siren")
         del rows
+        if level not in ("FRANCE", "QPV"):
+            parts.append(_not_placed(ws, reference, referentiel, evaluator, exercices, consolidated, names))
+            names = pl.concat([names, _not_placed_name(names)])
+        # One chunk from the start: the sort gathers from it (see in_report_order).
+        results = pl.concat(parts, rechunk=True)
         results = with_evolution(in_report_order(results))
         if exercice is not None:
             results = results.filter(pl.col("exercice") == exercice)
@@ -60,6 +66,24 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     meta = _meta(ws, reference, referentiel, level, exercice)
     meta["controles"] = liasse_vs_questionnaire(ws, exercice)
     return Computation(level, results, meta)
+
+
+def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, evaluator: Evaluator,
+                exercices: list[int] | None, consolidated: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """The NON_REPARTI row of each additive indicator: the FRANCE figure (all organisations, with
+    their organisation-level data) less the level's territories, so that they add up."""
+    france_rows = evaluator.derive(organisation_rows(ws, reference, "FRANCE", exercices, referentiel.parameters))
+    return evaluator.not_placed(consolidated, evaluator.consolidate(france_rows), _not_placed_rank(names))
+
+
+def _not_placed_rank(names: pl.DataFrame) -> int:
+    """After every territory of the level: the row comes last in the results' order."""
+    return 0 if names["_t"].max() is None else int(names["_t"].max()) + 1
+
+
+def _not_placed_name(names: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame({"_t": [_not_placed_rank(names)], "code_territoire": [NON_REPARTI_CODE], "nom_territoire": [NON_REPARTI_NOM],
+                         "_s": [0], "siren": [None]}).cast(names.schema)
 
 
 def as_text(results: pl.DataFrame) -> pl.DataFrame:

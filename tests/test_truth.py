@@ -1,0 +1,101 @@
+"""Figures that hold up in front of an auditor (issue « truth »), by hand from builders.py.
+
+A: 1 050 dwellings, all in Toulouse Métropole; B: 200 in Toulouse, 500 in Montpellier, and its
+investment only in the liasse (3 000 000 + 1 000 000 + 200 000); C (étendu): 500 dwellings in
+Toulouse Métropole, a supplier in Paris (600 000) and one in Muret (200 000), employees in Muret.
+"""
+
+import polars as pl
+import pytest
+from builders import (
+    MONTPELLIER_METROPOLE,
+    ORG_A,
+    SIREN_A,
+    SIREN_B,
+    SIREN_C,
+    TABLES_A,
+    TOULOUSE_METROPOLE,
+    write_org_c,
+    write_questionnaire,
+)
+from test_indicators import pick
+
+from acterr_cli import api
+from acterr_cli.engine.compute import NON_REPARTI_CODE
+from acterr_cli.territory.reference import TerritorialReference
+
+
+def consolidated(results: pl.DataFrame, code: str) -> dict[str, float]:
+    rows = results.filter((pl.col("indicateur") == code) & pl.col("siren").is_null() & pl.col("valeur").is_not_null())
+    return dict(zip(rows["code_territoire"].to_list(), rows["valeur"].to_list(), strict=True))
+
+
+def test_territories_plus_not_placed_equal_france(espace):
+    france = consolidated(api.compute_level(espace, "FRANCE").results, "ECO-01")
+    # A's Production 10 100 000 (placed) + B's liasse 4 200 000 (organisation-level, B straddles two EPCIs)
+    assert france == {"FR": pytest.approx(14_300_000)}
+    for level in ("EPCI", "DEPARTEMENT", "REGION"):
+        by_territory = consolidated(api.compute_level(espace, level).results, "ECO-01")
+        assert sum(by_territory.values()) == pytest.approx(14_300_000, abs=0.01), level
+    epci = consolidated(api.compute_level(espace, "EPCI").results, "ECO-01")
+    assert epci[TOULOUSE_METROPOLE] == pytest.approx(10_100_000)
+    assert epci[NON_REPARTI_CODE] == pytest.approx(4_200_000)  # B's liasse totals, placed nowhere
+    # TFPB is given by commune: nothing is left unplaced.
+    tfpb = consolidated(api.compute_level(espace, "EPCI").results, "ECO-10")
+    assert tfpb[NON_REPARTI_CODE] == 0
+    assert tfpb[TOULOUSE_METROPOLE] + tfpb[MONTPELLIER_METROPOLE] == pytest.approx(400_000 + 120_000 + 90_000 + 230_000)
+
+
+def test_not_placed_only_for_additive_indicators(espace):
+    results = api.compute_level(espace, "EPCI").results
+    codes = set(results.filter(pl.col("code_territoire") == NON_REPARTI_CODE)["indicateur"].to_list())
+    assert {"ECO-01", "ECO-06", "SOC-01", "TER-00"} <= codes
+    assert not codes & {"ECO-14", "SOC-02", "PV-01", "TER-01"}  # ratios do not add up
+
+
+def test_organisation_ratio_uses_its_own_territories(espace):
+    france = api.compute_level(espace, "FRANCE").results
+    epci = TerritorialReference.load().denominators("EPCI")
+    population = dict(zip(epci["code_territoire"].to_list(), epci["population"].to_list(), strict=True))
+    a = pick(france, "TER-01", "FR", SIREN_A)
+    assert a["valeur"] == pytest.approx(1000 * 1050 / population[TOULOUSE_METROPOLE])
+    b = pick(france, "TER-01", "FR", SIREN_B)
+    assert b["valeur"] == pytest.approx(1000 * 700 / (population[TOULOUSE_METROPOLE] + population[MONTPELLIER_METROPOLE]))
+    # Both organisations together: the union of their territories, Toulouse counted once.
+    both = pick(france, "TER-01", "FR")
+    assert both["valeur"] == pytest.approx(1000 * 1750 / (population[TOULOUSE_METROPOLE] + population[MONTPELLIER_METROPOLE]))
+
+
+@pytest.fixture(scope="module")
+def espace_c(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("truth_c")
+    root = folder / "espace"
+    report = api.import_paths(root, [write_org_c(folder), write_questionnaire(folder / "a.xlsx", ORG_A, TABLES_A)])
+    assert not report.refused, report.to_dict()
+    return root
+
+
+def test_local_means_the_anchorage_territory_at_every_level(espace_c):
+    france = api.compute_level(espace_c, "FRANCE").results
+    # C buys 2 200 000 in all; only Toulouse (1 000 000) and Colomiers (400 000) are in its anchorage territory.
+    assert pick(france, "ECO-02", "FR", SIREN_C)["valeur"] == pytest.approx(2_200_000)
+    assert pick(france, "ECO-03", "FR", SIREN_C)["valeur"] == pytest.approx(1_400_000)
+    # Payroll of employees living in Toulouse (270 000); those in Muret (180 000) live outside it.
+    assert pick(france, "ECO-09", "FR", SIREN_C)["valeur"] == pytest.approx(270_000)
+    # The Muret supplier is not local in CA Le Muretain either, where C has no dwelling.
+    epci = api.compute_level(espace_c, "EPCI").results
+    muretain = epci.filter((pl.col("indicateur") == "ECO-03") & (pl.col("siren") == SIREN_C) & (pl.col("code_territoire") != TOULOUSE_METROPOLE)
+                           & (pl.col("code_territoire") != NON_REPARTI_CODE))
+    assert muretain.filter(pl.col("valeur") > 0).is_empty()
+    # LM3 from the data: R1 = 2 200 000 + 450 000; R2 = 1 400 000 + 270 000; R3 = 1 400 000 × 0,25 + 270 000 × 0,5
+    lm3 = pick(france, "ECO-12", "FR", SIREN_C)
+    assert lm3["valeur"] == pytest.approx((2_650_000 + 1_670_000 + 485_000) / 2_650_000)
+
+
+def test_flat_rate_share_and_coverage(espace):
+    epci = api.compute_level(espace, "EPCI").results
+    soc01 = pick(epci, "SOC-01", TOULOUSE_METROPOLE)
+    assert soc01["part_forfaitaire"] == 100  # no market rent imported: the national rate everywhere
+    computed = epci.filter(pl.col("valeur").is_not_null())
+    assert computed.filter(pl.col("couverture") <= 0).is_empty()  # a computed figure always covers someone
+    assert computed.filter(pl.col("part_forfaitaire").is_null()).is_empty()
