@@ -6,7 +6,7 @@ ACTERR := $(VENV)/bin/acterr
 SHARED ?= ../shared/data
 DEMO_DIR ?= build/demo
 
-.PHONY: install test demo apercu bench reference templates samples clean
+.PHONY: install test demo apercu bench reference templates samples methode clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ templates: install
 
 samples: install
 	$(PY) samples/generate_samples.py
+
+# Regenerate the method note from the shipped référentiel (a test fails when it is out of date).
+methode: install
+	$(PY) -m acterr_cli.referentiel.method_note docs/METHODE.md
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -18,6 +18,9 @@ def referentiel_cmd(
     json_: bool = typer.Option(False, "--json", help="Catalogue et paramètres en JSON."),
     verifier: Optional[Path] = typer.Option(
         None, "--verifier", help="Vérifier un fichier utilisateur (paramètres modifiés, indicateurs ajoutés) sans rien calculer."),
+    methode: bool = typer.Option(
+        False, "--methode", help="Note de méthode en Markdown (formules, données, paramètres et sources, limites), "
+                                 "celle de docs/METHODE.md, avec les fichiers utilisateur donnés."),
 ) -> None:
     files = [*ctx.obj.referentiel, *([verifier] if verifier else [])]
     referentiel = load_referentiel(surcharges=files)
@@ -25,9 +28,13 @@ def referentiel_cmd(
     if verifier:
         console_err.print(f"{verifier} : fichier valide ({len(referentiel.indicators)} indicateurs, "
                           f"{len(referentiel.parameters)} paramètres après application).", markup=False)
-        if not json_:
+        if not (json_ or methode):
             return
-    if json_:
+    if methode:
+        from acterr_cli.referentiel.method_note import render_method_note
+
+        typer.echo(render_method_note(referentiel), nl=False)
+    elif json_:
         print_json(terminal.referentiel_document(referentiel))
     else:
         terminal.print_referentiel(referentiel, console_out)

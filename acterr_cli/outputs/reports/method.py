@@ -1,6 +1,8 @@
-"""Méthodologie (what was computed and how: référentiel, indicators and formulas), Paramètres
-(values low / central / high, unit, year, source, status; derived measures) and Sources (input
-files with their sha256, référentiel files): everything needed to recompute a figure by hand.
+"""Méthodologie (what was computed and how: référentiel, common rules, indicators and formulas,
+their flat-rate part and limits), Paramètres (values low / central / high, unit, year, source,
+status, remark; derived measures) and Sources (input files with their sha256, référentiel files):
+everything needed to recompute a figure by hand. It says what the method note (docs/METHODE.md,
+acterr_cli/referentiel/method_note.py) says, from the same fields and the same rules.
 
 The référentiel shown is the one passed for the computation (user overrides included); the
 parameter values are those recorded with the results (`meta["parametres"]`)."""
@@ -17,11 +19,10 @@ from xlsxwriter.workbook import Workbook
 from acterr_cli import __version__
 from acterr_cli.outputs.reports.model import LEVEL_NOUNS, ReportData
 from acterr_cli.outputs.reports.xlsx import Col, Formats, fit_row, heading, merged, print_setup, table
+from acterr_cli.referentiel.method_note import FLAGGED_STATUSES, NO_LIMITS, PROVISIONAL, RULES, STAGES
 from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
 
-STAGES = {"PROD": "Production", "ACC": "Accès au logement", "GL": "Gestion locative", "GP": "Gestion de proximité",
-          "GS": "Gestion sociale", "PV": "Politique de la ville", "SUP": "Fonctions support"}
-FLAGGED_STATUSES = ("à vérifier", "hypothèse")
+__all__ = ["FLAGGED_STATUSES", "STAGES", "write"]
 FLAG_FILL = "#FFF2CC"
 
 
@@ -42,7 +43,7 @@ def _fr_datetime(value: Any) -> str:
 
 # ─── Méthodologie ───
 
-INDICATOR_COLS = (10, 30, 46, 14, 10, 14, 20, 44)
+INDICATOR_COLS = (10, 30, 46, 14, 10, 14, 20, 44, 36, 44)
 
 
 def _methodologie(wb: Workbook, data: ReportData, fmt: Formats) -> None:
@@ -52,6 +53,7 @@ def _methodologie(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     for j, w in enumerate(INDICATOR_COLS):
         ws.set_column(j, j, w)
     row = _meta_lines(ws, data, fmt, row)
+    row = _rules(ws, fmt, row)
     ws.write_string(row, 0, "Indicateurs du référentiel", fmt.section())
     table(ws, fmt, row + 1, _indicator_columns(fmt), _indicator_rows(data), "Referentiel_indicateurs", set_widths=False)
     print_setup(ws, data.title)
@@ -87,6 +89,20 @@ def _meta_lines(ws, data: ReportData, fmt: Formats, row: int) -> int:
     return row + 1
 
 
+def _rules(ws, fmt: Formats, row: int) -> int:
+    """The rules every figure follows, as the method note words them."""
+    ws.write_string(row, 0, "Règles de calcul (les mêmes que la note de méthode, docs/METHODE.md)", fmt.section())
+    row += 1
+    width = sum(INDICATOR_COLS[2:])
+    text_format = fmt.wrap()
+    for i, (title, text) in enumerate(RULES, 1):
+        merged(ws, row, 0, 1, f"{i}. {title}", fmt.wrap(bold=True))
+        merged(ws, row, 2, len(INDICATOR_COLS) - 1, text, text_format)
+        fit_row(ws, row, [(text, width, text_format), (f"{i}. {title}", sum(INDICATOR_COLS[:2]), fmt.wrap(bold=True))])
+        row += 1
+    return row + 1
+
+
 def _indicator_columns(fmt: Formats) -> list[Col]:
     mono = fmt.wrap(font_name="Consolas", font_size=8)
     return [
@@ -98,6 +114,9 @@ def _indicator_columns(fmt: Formats) -> list[Col]:
         Col("Étape", 14, lambda r: r["etape"], lambda r: fmt.wrap(font_size=9)),
         Col("Parties prenantes", 20, lambda r: r["parties"], lambda r: fmt.wrap(font_size=9)),
         Col("Description, note et source", 44, lambda r: r["description"], lambda r: fmt.wrap(font_size=9)),
+        Col("Part forfaitaire (et ce qui la remplace)", 36, lambda r: r["forfait"],
+            lambda r: fmt.wrap(font_size=9, **({"bg_color": FLAG_FILL} if r["forfaitaire"] else {}))),
+        Col("Limites et biais connus", 44, lambda r: r["limites"], lambda r: fmt.wrap(font_size=9)),
     ]
 
 
@@ -115,8 +134,18 @@ def _indicator_rows(data: ReportData) -> list[dict]:
             "parties": ", ".join(STAKEHOLDERS.get(p, p) for p in ind.parties_prenantes),
             "description": " ".join(p for p in (ind.description, ind.note and f"Note : {ind.note}",
                                                 ind.source and f"Source : {ind.source}") if p),
+            "forfaitaire": bool(ind.formule_forfait), "forfait": _flat_rate_text(ind),
+            "limites": ind.limites.strip() or NO_LIMITS[0].upper() + NO_LIMITS[1:] + ".",
         })
     return out
+
+
+def _flat_rate_text(ind) -> str:
+    if not ind.formule_forfait:
+        return "Aucune (0 %)."
+    replaced = ind.forfait_remplace_par.strip().rstrip(".") or "non indiqué dans le catalogue"
+    return (f"Estimation forfaitaire pour la partie {ind.formule_forfait} (moyenne nationale à la place d'une donnée "
+            f"locale absente). Remplacée par des données locales : {replaced}.")
 
 
 # ─── Paramètres ───
@@ -124,8 +153,9 @@ def _indicator_rows(data: ReportData) -> list[dict]:
 def _parametres(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet("Paramètres")
     cols = _parameter_columns(fmt)
-    row = heading(ws, fmt, data.title, "Paramètres de calcul (valeurs basse / centrale / haute) et leur source. Surlignés : "
-                                       "statut « à vérifier » ou « hypothèse » — des choix de méthode ou des chiffres à confirmer.",
+    row = heading(ws, fmt, data.title, "Paramètres de calcul (valeurs basse / centrale / haute), leur source et leur remarque. "
+                                       "Surlignés : statut « à vérifier » ou « hypothèse » — des choix de méthode ou des chiffres "
+                                       "à confirmer.",
                   [c.width for c in cols])
     ws.write_string(row, 0, "Paramètres (valeurs utilisées pour ce calcul)", fmt.section())
     row = table(ws, fmt, row + 1, cols, _parameter_rows(data), "Parametres") + 1
@@ -157,7 +187,15 @@ def _parameter_columns(fmt: Formats) -> list[Col]:
         Col("Haute", 10, lambda r: r["haute"], style(num_format=number)),
         Col("Année", 7, lambda r: r["annee"], style(num_format="0", align="center")),
         Col("Unité", 20, lambda r: r["unite"], style(text_wrap=True, font_size=9)),
+        Col("Remarque (pourquoi provisoire, ce qui permettrait de trancher)", 44, _remark, style(text_wrap=True, font_size=9)),
     ]
+
+
+def _remark(r: dict) -> str:
+    remark = (r.get("remarque") or "").strip()
+    if not remark and PROVISIONAL in (r.get("statut") or ""):
+        return "Aucune remarque : ni pourquoi la valeur est provisoire, ni ce qui permettrait de trancher."
+    return remark
 
 
 def _parameter_rows(data: ReportData) -> list[dict]:
@@ -168,7 +206,7 @@ def _parameter_rows(data: ReportData) -> list[dict]:
     for nom in list(params) + [n for n in used if n not in params]:
         p = params.get(nom)
         base = {"nom": nom, "libelle": p.libelle if p else nom, "annee": p.annee if p else None}
-        values = {k: getattr(p, k) for k in ("basse", "centrale", "haute", "unite", "source", "statut")} if p else {}
+        values = {k: getattr(p, k) for k in ("basse", "centrale", "haute", "unite", "source", "statut", "remarque")} if p else {}
         row = {**base, **values, **{k: v for k, v in (used.get(nom) or {}).items() if k in values or not p}}
         # which fields a user's file changed: the others are still the shipped référentiel's
         for override in data.referentiel.meta.get("surcharges", []):
