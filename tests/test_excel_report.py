@@ -214,7 +214,13 @@ def test_ranking_puts_housed_territories_first_with_figures(workbook):
     assert ws.freeze_panes == "C5"
     bars = [rule.type for rules in ws.conditional_formatting for rule in rules.rules]
     assert bars.count("dataBar") == 3
-    total = ws.cell(toulouse[invest].row + 2, 2)
+    # B's liasse (3 000 000 + 1 000 000 + 200 000) is placed in no EPCI: the « Non réparti » row, just
+    # above « Ensemble », outside the table (no rank, never sorted among the territories)
+    unplaced = ws.cell(toulouse[invest].row + 2, 2)
+    assert unplaced.value == "Non réparti (données de niveau organisme)"
+    assert ws.cell(unplaced.row, 1).value is None and ws.cell(unplaced.row, 3).value == "NON_REPARTI"
+    assert ws.cell(unplaced.row, toulouse[invest].column).value == pytest.approx(4_200_000)
+    total = ws.cell(unplaced.row + 1, 2)
     assert total.value == "Ensemble des organismes importés"
     assert ws.cell(total.row, toulouse[invest].column).value == pytest.approx(14_300_000)
 

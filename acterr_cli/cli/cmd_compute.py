@@ -63,7 +63,7 @@ def compute_cmd(
                 if json_:
                     documents.append(terminal.results_document(computation, results))
                 else:
-                    terminal.print_summary(results, computation.level, console_out)
+                    terminal.print_summary(results, computation.level, console_out, referentiel)
                     terminal.print_checks(computation.meta.get("controles", []), console_err)
                     written = (stored, computation.results.height, computation.level)
                 # Let this level's results go as soon as they are written: a COMMUNE run's are

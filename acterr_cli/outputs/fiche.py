@@ -18,6 +18,7 @@ from acterr_cli import __version__
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs.atomic import atomic_output
 from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import range_text, short_text
 
@@ -31,7 +32,7 @@ LOCAL = (("ECO-01", "investis : construction, réhabilitation, entretien"), ("EC
          ("ECO-03", "d'achats aux entreprises du territoire"))
 SOCIAL = (("SOC-01", "gagnés par les locataires chaque année"), ("SOC-06", "ménages logés dans l'année"),
           ("PV-01", "du parc en quartier prioritaire"), ("SOC-13", "de logements adaptés (handicap, âge)"),
-          ("SOC-04", "de loyer moyen au m² par mois"))
+          ("SOC-04", "loyer moyen (€/m²/mois)"))
 BARS = 6
 
 
@@ -44,6 +45,7 @@ class FicheSubject:
     bars: list[tuple[str, float]]  # one figure by territory or organisation, largest first
     bars_title: str
     bars_unit: str = "€"  # « € » (shown in M€ or k€, as the largest bar asks) or « logements »
+    bars_code: str = ""  # the indicator of the bars
 
 
 def fiche_subjects(data: ReportData) -> list[FicheSubject]:
@@ -63,7 +65,7 @@ def _key(data: ReportData) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "_", raw)
 
 
-def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[list, str, str], where: str | None = None) -> FicheSubject:
+def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[list, str, str, str], where: str | None = None) -> FicheSubject:
     dwellings = figures.get("TER-00")
     parts = [f"Exercice {data.year}"] if data.year is not None else []
     if where or data.kind == TERRITOIRE:
@@ -89,7 +91,7 @@ BAR_CHOICES = (("ECO-01", "Investissement injecté"), ("SOC-01", "Pouvoir d'acha
                ("TER-00", "Logements sociaux"))
 
 
-def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str, str]:
+def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str, str, str]:
     if data.kind == TERRITOIRE:
         return _org_bars(data.org_rows)
     per_t: dict[str, dict[str, dict]] = {}
@@ -98,7 +100,7 @@ def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str, str]:
     return _choose([(t.nom, per_t.get(t.code, {})) for t in data.housed], f"par {data.level_noun}")
 
 
-def _org_bars(rows: list[dict]) -> tuple[list[tuple[str, float]], str, str]:
+def _org_bars(rows: list[dict]) -> tuple[list[tuple[str, float]], str, str, str]:
     per_org: dict[str, dict[str, dict]] = {}
     names: dict[str, str] = {}
     for r in rows:
@@ -107,14 +109,16 @@ def _org_bars(rows: list[dict]) -> tuple[list[tuple[str, float]], str, str]:
     return _choose([(names[s], results) for s, results in per_org.items()], "par organisme")
 
 
-def _choose(items: list[tuple[str, dict[str, dict]]], by: str) -> tuple[list[tuple[str, float]], str, str]:
+def _choose(items: list[tuple[str, dict[str, dict]]], by: str) -> tuple[list[tuple[str, float]], str, str, str]:
     """(bars, title, unit) of the first BAR_CHOICES indicator with two bars or more."""
     for code, title in BAR_CHOICES:
-        bars = [(name, results[code]["valeur"]) for name, results in items
-                if code in results and results[code]["statut"] == CALCULE and results[code]["valeur"]]
-        if len(bars) >= 2:
-            return sorted(bars, key=lambda b: -b[1])[:BARS], f"{title} {by}", results_unit(code)
-    return [], "", ""
+        shown = [(name, results[code]) for name, results in items
+                 if code in results and results[code]["statut"] == CALCULE and results[code]["valeur"]]
+        if len(shown) >= 2:
+            bars = sorted(((name, r["valeur"]) for name, r in shown), key=lambda b: -b[1])[:BARS]
+            flat = f" ({MARK} {FLAT})" if any(is_flat(r) for _, r in shown) else ""
+            return bars, f"{title} {by}{flat}", results_unit(code), code
+    return [], "", "", ""
 
 
 def results_unit(code: str) -> str:
@@ -137,7 +141,7 @@ def render_fiche(data: ReportData, subject: FicheSubject, size: tuple[float, flo
                  fontsize=10 * scale, color=GREY, style="italic")
         _bar_chart(fig, subject, scale)
         _dpe_chart(fig, subject, scale)
-        _footer(fig, data, scale)
+        _footer(fig, data, subject, scale)
     return fig
 
 
@@ -172,11 +176,15 @@ def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[
         return
     for i, (r, caption) in enumerate(figures):
         y = top - 0.118 - i * 0.108
-        fig.text(x + 0.025, y, short_text(r["valeur"], r["unite"]).replace(" ETP-année", "").replace(" ménages", ""),
-                 color=color, fontsize=25 * scale, fontweight="bold", va="center")
+        flat = flat_text(r)
+        value = short_text(r["valeur"], r["unite"]).replace(" ETP-année", "").replace(" ménages", "")
+        # an estimation forfaitaire never looks measured: marked, in italic, its nature under it
+        fig.text(x + 0.025, y, f"{MARK} {value}" if flat else value, color=color, fontsize=25 * scale, fontweight="bold",
+                 va="center", style="italic" if flat else "normal")
         fig.text(x + 0.025, y - 0.038, caption, color="#262626", fontsize=9.5 * scale, va="center")
         spread = range_text(r["valeur_basse"], r["valeur_haute"], r["unite"])
-        notes = [f"fourchette {spread}" if spread else "", "" if (r["couverture"] or 0) >= 100 - 1e-9 else "couverture partielle"]
+        notes = [flat or "", f"fourchette {spread}" if spread else "",
+                 "" if (r["couverture"] or 0) >= 100 - 1e-9 else "couverture partielle"]
         note = " · ".join(n for n in notes if n)
         if note:
             fig.text(x + 0.025, y - 0.064, note, color=GREY, fontsize=8 * scale, va="center")
@@ -222,7 +230,7 @@ def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
         fig.text(0.085 + k * 0.3, 0.082, f"{label} : {fr_number(value, 1)} %", color="#262626", fontsize=9 * scale, va="center")
 
 
-def _footer(fig, data: ReportData, scale: float) -> None:
+def _footer(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
     when = data.meta.get("calcule_le")
     try:
         day = datetime.fromisoformat(str(when)).strftime("%d/%m/%Y")
@@ -231,6 +239,12 @@ def _footer(fig, data: ReportData, scale: float) -> None:
     text = (f"Source : acterr {data.meta.get('acterr', __version__)}, référentiel {data.referentiel.version}"
             + (f", calcul du {day}" if day else "") + ". Fourchettes : paramètres à leurs bornes basse et haute ; "
             "méthode et sources : rapport Excel, feuille Méthodologie.")
+    flat = [r for r, _ in _pick(subject, LOCAL) + _pick(subject, SOCIAL) if is_flat(r)]
+    if flat or MARK in subject.bars_title:
+        codes = dict.fromkeys([r["indicateur"] for r in flat] + ([subject.bars_code] if MARK in subject.bars_title else []))
+        replace = " ; ".join(t for t in (replaced_by(data.referentiel, c) for c in codes) if t)
+        text = (f"{MARK} {FLAT} : moyenne nationale à la place d'une donnée locale absente, pas une mesure"
+                + (f" (pour la remplacer : {replace})" if replace else "") + ". " + text)
     fig.text(0.05, 0.035, "\n".join(textwrap.wrap(text, 110)), fontsize=7.5 * scale, color=GREY, va="center")
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from acterr_cli.errors import ERREUR
 from acterr_cli.outputs.formatting import fr_number, fr_range, fr_value
+from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_CODE, NON_REPARTI_NOM, UNPLACED_SHORT, flat_notes, flat_text, is_flat
 from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
 
 if TYPE_CHECKING:  # not loaded by a command that does not import (the readers behind it take ~30 ms)
@@ -122,18 +123,56 @@ def results_document(computation: Computation, results: pl.DataFrame) -> dict:
     }
 
 
-def print_summary(results: pl.DataFrame, level: str, console: Console) -> None:
-    """Consolidated headline figures: one row per territory, or every indicator for one territory."""
+def print_summary(results: pl.DataFrame, level: str, console: Console, referentiel: Referentiel | None = None,
+                  legend: bool = True) -> None:
+    """Consolidated headline figures: one row per territory, or every indicator for one territory.
+    The level's NON_REPARTI row is no territory: it is shown last, below the territories.
+    `referentiel`: where to find what would replace a flat rate (the shipped one by default);
+    `legend`: explain « ≈ » below the table (unless the caller already did)."""
     cons = for_exercice(results.filter(pl.col("siren").is_null()), None)
     if cons.is_empty():
         console.print("Aucun résultat.")
         return
-    territories = cons.select("code_territoire", "nom_territoire").unique().sort("code_territoire")
-    if territories.height == 1:
-        _print_one_territory(cons, console)
+    referentiel = (referentiel or _shipped_referentiel()) if legend else None
+    placed = pl.col("code_territoire").cast(pl.Utf8).ne_missing(NON_REPARTI_CODE)
+    territories = cons.filter(placed).select("code_territoire", "nom_territoire").unique().sort("code_territoire")
+    if territories.height == 0:  # --code NON_REPARTI
+        _print_one_territory(cons, console, referentiel)
+    elif territories.height == 1:
+        _print_one_territory(cons.filter(placed), console, referentiel)
+        _print_unplaced_line(cons.filter(~placed), console)
     else:
-        _print_territories_table(cons, territories, level, console, for_exercice(results, None))
+        _print_territories_table(cons.filter(placed), territories, level, console, for_exercice(results, None),
+                                 cons.filter(~placed), referentiel)
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas.[/]")
+
+
+def _print_unplaced_line(unplaced: pl.DataFrame, console: Console) -> None:
+    items = [f"{r['indicateur']} {fr_value(r['valeur'], r['unite'])}" for r in unplaced.iter_rows(named=True)
+             if r["statut"] == "calcule" and r["valeur"]]
+    if items:
+        console.print(f"[dim]{escape(NON_REPARTI_NOM)} : " + escape(" · ".join(items)) + "[/]", highlight=False)
+
+
+def _shipped_referentiel() -> Referentiel | None:
+    from acterr_cli.referentiel.model import load_referentiel
+
+    try:
+        return load_referentiel()
+    except Exception:  # noqa: BLE001 — a summary is still shown without the replacement texts
+        return None
+
+
+def print_flat_legend(rows: list[dict], referentiel: Referentiel | None, console: Console) -> None:
+    """The legend of « ≈ » and, per indicator, the import that would replace the flat rate
+    (nothing without a référentiel: the caller already told them)."""
+    if referentiel is None:
+        return
+    notes = flat_notes(rows, referentiel)
+    if notes:
+        console.print(f"[dim]{escape(LEGEND)}[/]", highlight=False)
+        for line in notes:
+            console.print(f"[dim]  {escape(line)}[/]", highlight=False)
 
 
 def print_checks(checks: list[dict], console: Console) -> None:
@@ -165,7 +204,8 @@ QPV_VIEW = _View(QPV_COLUMNS, "SOC-11", "Actions sociales par quartier", "organi
 
 
 def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console,
-                             all_rows: pl.DataFrame | None = None) -> None:
+                             all_rows: pl.DataFrame | None = None, unplaced: pl.DataFrame | None = None,
+                             referentiel: Referentiel | None = None) -> None:
     """Territories with the organisations' dwellings, largest first (at most MAX_TERRITORIES_SHOWN:
     a summary, not the report); those where organisations only have employees or suppliers are
     counted in a footnote. Without organisations' dwellings (only the RPLS of all landlords was
@@ -196,12 +236,23 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
     shown = cons.filter(pl.col("indicateur").is_in(list(view.columns)) & pl.col("code_territoire").is_in(ranked["code_territoire"].to_list()))
     values = {(r["code_territoire"], r["indicateur"]): r for r in shown.iter_rows(named=True)}
     organisations = _organisations_housed(cons, all_rows) if view.organisations else {}
-    for t in ranked.iter_rows(named=True):
+    for i, t in enumerate(ranked.iter_rows(named=True)):
         code = t["code_territoire"]
         cells = [escape(t["nom_territoire"] or code)] + ([str(organisations.get(code, ""))] if view.organisations else [])
         cells += [_cell(values.get((code, indicator)), divisor, decimals) for indicator, (_, divisor, decimals) in view.columns.items()]
+        table.add_row(*cells, end_section=i == ranked.height - 1)
+    outside = {} if unplaced is None else {r["indicateur"]: r for r in unplaced.iter_rows(named=True)}
+    if any(r["statut"] == "calcule" and r["valeur"] for c, r in outside.items() if c in view.columns):
+        cells = [f"[italic]{escape(UNPLACED_SHORT)}[/]"] + ([""] if view.organisations else [])
+        cells += [_cell(outside.get(indicator), divisor, decimals) for indicator, (_, divisor, decimals) in view.columns.items()]
         table.add_row(*cells)
+        table.caption += (" ; non réparti : données de niveau organisme qu'aucun territoire ne peut recevoir "
+                          "(les territoires plus cette ligne donnent l'ensemble)")
+    shown_rows = list(values.values()) + list(outside.values())
+    if any(is_flat(r) for r in shown_rows if r["indicateur"] in view.columns):
+        table.caption += f" ; {MARK} estimation forfaitaire"
     console.print(table)
+    print_flat_legend([r for r in shown_rows if r["indicateur"] in view.columns], referentiel, console)
 
 
 def _has_positive(cons: pl.DataFrame, indicator: str) -> bool:
@@ -216,29 +267,33 @@ def _organisations_housed(cons: pl.DataFrame, all_rows: pl.DataFrame | None) -> 
     return dict(housed.group_by("code_territoire").agg(pl.len()).iter_rows())
 
 
-def _print_one_territory(cons: pl.DataFrame, console: Console) -> None:
+def _print_one_territory(cons: pl.DataFrame, console: Console, referentiel: Referentiel | None = None) -> None:
     first = cons.row(0, named=True)
     table = Table(title=f"{first['nom_territoire']} ({first['code_territoire']}) — exercice {first['exercice']}, "
                         f"{first['nb_organismes']} organisme(s)", title_justify="left")
     for col, justify in (("Indicateur", "left"), ("Valeur", "right"), ("Fourchette", "right"), ("Couverture", "right"), ("Remarque", "left")):
         table.add_column(col, justify=justify)
     for r in cons.iter_rows(named=True):
+        flat = is_flat(r)
         table.add_row(
             escape(f"{r['indicateur']} {r['libelle']}"),
-            fr_value(r["valeur"], r["unite"]) if r["statut"] == "calcule" else "[dim]non calculable[/]",
+            (f"[italic]{MARK} {fr_value(r['valeur'], r['unite'])}[/]" if flat else fr_value(r["valeur"], r["unite"]))
+            if r["statut"] == "calcule" else "[dim]non calculable[/]",
             fr_range(r["valeur_basse"], r["valeur_haute"], r["unite"]),
             f"{fr_number(r['couverture'])} %",
-            escape(r["motif"] or r["note"] or ""),
+            escape(" — ".join(p for p in (flat_text(r), r["motif"], r["note"]) if p)),
         )
     console.print(table)
+    print_flat_legend(list(cons.iter_rows(named=True)), referentiel, console)
 
 
 def _cell(r: dict | None, divisor: float, decimals: int) -> str:
     if r is None:
         return ""
-    if r["statut"] != "calcule":
+    if r["statut"] != "calcule" or r["valeur"] is None:
         return "[dim]n.c.[/]"
-    return fr_number(r["valeur"] / divisor, decimals) + ("*" if r["couverture"] < 100 else "")
+    text = fr_number(r["valeur"] / divisor, decimals) + ("*" if r["couverture"] is not None and r["couverture"] < 100 - 1e-9 else "")
+    return f"[italic]{MARK} {text}[/]" if is_flat(r) else text
 
 
 # ─── référentiel, territories ───
@@ -304,8 +359,17 @@ def print_explanation(doc: dict, console: Console) -> None:
     console.print(f"[bold]{escape(ind['code'] + ' ' + ind['libelle'])}[/] — {escape(doc['territoire']['nom'])} ({doc['territoire']['code']}), "
                   f"niveau {doc['niveau']}, exercice {doc['exercice']}")
     value = fr_value(res["valeur"], unit) if res["statut"] == "calcule" else "non calculable"
-    console.print(f"Résultat : [bold]{value}[/]  {fr_range(res['valeur_basse'], res['valeur_haute'], unit)}  "
+    flat = flat_text(res)
+    console.print(f"Résultat : [bold]{MARK + ' ' if flat else ''}{value}[/]  {fr_range(res['valeur_basse'], res['valeur_haute'], unit)}  "
                   f"(couverture {fr_number(res['couverture'])} %, {res['nb_organismes_calcules']} organisme(s) sur {res['nb_organismes']})")
+    if flat:
+        share = res["part_forfaitaire"]
+        console.print(f"  {MARK} {flat} : {fr_number(share, 0)} % de la valeur centrale vient d'une moyenne nationale qui "
+                      "remplace une donnée locale absente — ce n'est pas une mesure sur le territoire.", markup=False)
+        if ind.get("formule_forfait"):
+            console.print(f"    part forfaitaire = {ind['formule_forfait']}", markup=False)
+        if ind.get("forfait_remplace_par"):
+            console.print(f"    pour la remplacer : {ind['forfait_remplace_par']}", markup=False)
     if res.get("motif") or res.get("note"):
         console.print(f"  {res.get('motif') or res.get('note')}", markup=False)
     console.print("\n[bold]Formule[/]")

@@ -12,8 +12,9 @@ from rich.table import Table
 
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs import terminal
+from acterr_cli.outputs.nature import MARK, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
-from acterr_cli.outputs.reports.synthese import PANELS, context_line
+from acterr_cli.outputs.reports.synthese import PANELS, context_line, unplaced_line
 from acterr_cli.outputs.reports.xlsx import range_text, short_text
 from acterr_cli.referentiel.model import LEDGER_LABELS
 
@@ -22,7 +23,7 @@ ROWS = 5
 SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois BTP soutenus", "ECO-08": "Emplois directs", "ECO-10": "TFPB versée",
          "ECO-03": "Achats locaux", "ECO-11": "Dépense locale totale", "ECO-12": "Multiplicateur LM3",
          "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Hébergement évité",
-         "SOC-10": "Expulsions évitées", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen",
+         "SOC-10": "Expulsions évitées", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen (€/m²/mois)",
          "SOC-13": "Logements adaptés", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G", "ENV-01c": "DPE inconnu",
          "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "Parc des org. par habitant",
          "TER-02": "des résidences principales", "TER-03": "du parc social", "TER-06": "Parc social (RPLS)"}
@@ -43,10 +44,15 @@ def print_report(data: ReportData, console: Console) -> None:
         items = [f"{escape(SHORT.get(r['indicateur'], r['libelle']))} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
         if items:
             console.print(f"{LEDGER_LABELS[ledger]} : " + " · ".join(items), highlight=False)
+    shown = [r for _, _, codes in PANELS for r in _rows(data, codes)]
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas. "
-                  "* couverture partielle ; n.c. : non calculable ; entre parenthèses : fourchette basse – haute.[/]")
+                  "* couverture partielle ; n.c. : non calculable ; entre parenthèses : fourchette basse – haute"
+                  + (f" ; {MARK} estimation forfaitaire" if any(is_flat(r) for r in shown) else "") + ".[/]")
+    terminal.print_flat_legend(shown, data.referentiel, console)
+    if data.kind == ENSEMBLE and data.unplaced:
+        console.print(f"[dim]{escape(unplaced_line(data, 'du rapport'))}[/]", highlight=False)
     if data.kind == ENSEMBLE and len(data.territories) > 1:
-        terminal.print_summary(data.inputs.computation.results, data.level, console)
+        terminal.print_summary(data.inputs.computation.results, data.level, console, legend=False)
 
 
 def _rows(data: ReportData, codes: tuple[str, ...]) -> list[dict]:
@@ -58,7 +64,8 @@ def _value(r: dict) -> str:
     if r["statut"] != CALCULE or r["valeur"] is None:
         return "[dim]n.c.[/]"
     partial = r["couverture"] is None or r["couverture"] < 100 - 1e-9
-    return short_text(r["valeur"], r["unite"]) + ("*" if partial else "")
+    text = short_text(r["valeur"], r["unite"]) + ("*" if partial else "")
+    return f"[italic]{MARK} {text}[/]" if is_flat(r) else text
 
 
 def _panel(data: ReportData, ledger: str, codes: tuple[str, ...]) -> Panel | None:

@@ -19,6 +19,7 @@ from xlsxwriter.workbook import Workbook
 
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.outputs.nature import TOLERANCE
 from acterr_cli.outputs.reports import tables
 from acterr_cli.outputs.reports.model import DWELLINGS, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
@@ -32,9 +33,11 @@ from acterr_cli.outputs.reports.xlsx import (
     add_table,
     fit_row,
     fit_rows,
+    flat_format,
     heading,
     is_money,
     note,
+    number_format,
     print_setup,
 )
 from acterr_cli.referentiel.model import LEDGER_LABELS
@@ -46,7 +49,7 @@ PRINT_SCALE = 60  # % : the names and a dozen indicators per A4 landscape page, 
 
 
 # How a cell of the table is shown (column `<code>|k` of `organisation_table`); null: no result.
-NOT_COMPUTED, COMPUTED, COMPUTED_PARTIAL = 0, 1, 2
+NOT_COMPUTED, COMPUTED, COMPUTED_PARTIAL, FLAT, FLAT_PARTIAL = 0, 1, 2, 3, 4
 
 
 def organisation_table(data: ReportData, codes: list[str]) -> pl.DataFrame:
@@ -57,8 +60,11 @@ def organisation_table(data: ReportData, codes: list[str]) -> pl.DataFrame:
     per-organisation frame: an EPCI overview of France has 168 000 such rows."""
     results = data.org_frame.filter(pl.col("indicateur").is_in(codes))
     computed = (pl.col("statut") == CALCULE) & pl.col("valeur").is_not_null()
+    partial = pl.col("couverture") < FULL_COVERAGE
+    flat = (pl.col("part_forfaitaire") > TOLERANCE) if "part_forfaitaire" in results.columns else pl.lit(False)
     how = (pl.when(~computed).then(NOT_COMPUTED)
-           .when(pl.col("couverture") < FULL_COVERAGE).then(COMPUTED_PARTIAL).otherwise(COMPUTED))
+           .when(flat & partial).then(FLAT_PARTIAL).when(flat).then(FLAT)
+           .when(partial).then(COMPUTED_PARTIAL).otherwise(COMPUTED))
     long = results.select(
         pl.col("code_territoire").fill_null(""), pl.col("siren").fill_null(""),
         pl.coalesce(_text("nom_territoire"), _text("code_territoire"), pl.lit("")).alias("territoire"),
@@ -143,6 +149,9 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     text = fmt()
     plain = [fmt.number(u) for u in units]
     orange = [fmt.number(u, font_color=ORANGE) for u in units]
+    by_kind = {COMPUTED: plain, COMPUTED_PARTIAL: orange,
+               FLAT: [fmt.flat(num_format=flat_format(number_format(u))) for u in units],
+               FLAT_PARTIAL: [fmt.flat(num_format=flat_format(number_format(u)), font_color=ORANGE) for u in units]}
     missing = fmt.missing()
     columns = [column for _, _, column in fixed] + [c for code in codes for c in (code, f"{code}|k")]
     for i, row in enumerate(table.select(columns).iter_rows()):
@@ -156,7 +165,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
             if how == NOT_COMPUTED:
                 ws.write_string(r, first + k, NOT_COMPUTABLE, missing)
             else:
-                ws.write_number(r, first + k, value, orange[k] if how == COMPUTED_PARTIAL else plain[k])
+                ws.write_number(r, first + k, value, by_kind[how][k])
     if not rows:
         ws.write_string(header_row + 1, 0, "(aucun)", fmt.note())
     last = header_row + max(1, len(rows))
@@ -189,7 +198,8 @@ def _subtitle(data: ReportData, count: int) -> str:
 def _legend(data: ReportData) -> str:
     command = (f"acterr export --territoire {data.level}" + (f" --code {data.scope.code}" if data.kind == TERRITOIRE else "")
                + (f" --exercice {data.year}" if data.year is not None else ""))
-    return ("En orange : couverture partielle ; n.c. : non calculable ; case vide : pas de résultat pour cet organisme sur "
+    return ("En orange : couverture partielle ; sur fond jaune, « ≈ » : estimation forfaitaire (moyenne nationale à la place "
+            "d'une donnée locale absente, pas une mesure ; voir la feuille « Indicateurs ») ; n.c. : non calculable ; case vide : pas de résultat pour cet organisme sur "
             "ce territoire (par exemple un indicateur de patrimoine là où il n'a que des salariés ou des fournisseurs). "
             f"Fourchette basse – haute, couverture, motif et exercice précédent de chaque résultat : « {command} --format csv » "
             "(ou parquet), une ligne par résultat.")

@@ -15,6 +15,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.nature import FLAT, MARK, is_flat, replaced_by, wholly_flat
 from acterr_cli.outputs.reports.model import ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
     FR,
@@ -148,6 +149,26 @@ def _rows(items: list[tuple[str, Getter]], codes: list[str], limit: int | None =
     return out[:limit] if limit else out
 
 
+def flat_title(items: list[tuple[str, Getter]], code: str) -> str:
+    """What a chart's title adds when its bars are estimations forfaitaires: they never look measured."""
+    shown = [get(code) for _, get in items if _value(get(code)) is not None]
+    flat = [r for r in shown if is_flat(r)]
+    if not flat:
+        return ""
+    if len(flat) == len(shown) and all(wholly_flat(r) for r in flat):
+        return f" — {MARK} {FLAT} (moyenne nationale)"
+    return f" — {MARK} en partie {FLAT}"
+
+
+def flat_note(data: ReportData, items: list[tuple[str, Getter]], code: str) -> list[str]:
+    """The data block's note for a chart of estimations forfaitaires: what would replace them."""
+    if not flat_title(items, code):
+        return []
+    replace = replaced_by(data.referentiel, code)
+    return [f"{MARK} {FLAT} : moyenne nationale à la place d'une donnée locale absente, pas une mesure"
+            + (f" ; pour la remplacer : {replace}" if replace else ".")]
+
+
 def _axis_format(unit: str, values: list[float | None]) -> str:
     if is_money(unit) and any(v is not None and abs(v) >= MILLION for v in values):
         return FR + '#,##0,, "M€"'
@@ -221,8 +242,10 @@ def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -
             continue
         unit = data.labels[code]["unite"]
         shown = f", les {len(rows)} premiers sur {len(every)}" if len(rows) < len(every) else ""  # never a cut without a word
-        block = cd.add(f"Synthèse — {short} ({code}), {what}{shown}", [f"{short} ({unit})"], rows, [unit])
-        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}{shown}", [color], (width, bars_height(len(rows)))))
+        flat = flat_title(items, code)
+        block = cd.add(f"Synthèse — {short} ({code}), {what}{shown}{flat}", [f"{short} ({unit})"], rows, [unit],
+                       flat_note(data, items, code))
+        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}{shown}{flat}", [color], (width, bars_height(len(rows)))))
     return charts
 
 
@@ -255,16 +278,18 @@ def graphiques(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> N
 def _single(wb: Workbook, data: ReportData, cd: ChartData, code: str, title: str, color: str) -> Plan | None:
     if code not in data.labels:
         return None
-    rows = _rows(entities(data), [code])
+    items = entities(data)
+    rows = _rows(items, [code])
     if not rows:
         return None
     unit = data.labels[code]["unite"]
     shown = rows[:TOP]
     notes = [f"{len(rows) - TOP} autre(s) non représenté(s) sur le graphique."] if len(rows) > TOP else []
-    block = cd.add(f"{title} ({code})", [f"{data.labels[code]['libelle']} ({unit})"],
-                   rows, [unit], notes)
+    flat = flat_title(items, code)
+    block = cd.add(f"{title} ({code}){flat}", [f"{data.labels[code]['libelle']} ({unit})"],
+                   rows, [unit], notes + flat_note(data, items, code))
     height = bars_height(len(shown))
-    name = f"{title} ({code})" + (f" — les {TOP} premiers" if len(rows) > TOP else "")
+    name = f"{title} ({code})" + (f" — les {TOP} premiers" if len(rows) > TOP else "") + flat
     return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown)), height)
 
 
@@ -339,7 +364,7 @@ def _evolution(wb, data, cd) -> Plan | None:
     for code in EVOLUTION_CODES:
         r = data.figure(code)
         if r is not None and r["statut"] == CALCULE and r.get("variation_pct") is not None:
-            rows.append((f"{data.labels[code]['libelle']} ({code})", [r["variation_pct"]]))
+            rows.append((f"{data.labels[code]['libelle']} ({code})" + (f" {MARK}" if is_flat(r) else ""), [r["variation_pct"]]))
     if not rows:
         return None
     year = data.year

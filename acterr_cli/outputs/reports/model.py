@@ -21,6 +21,7 @@ import polars as pl
 from acterr_cli.engine.compute import CALCULE, NON_CALCULABLE
 from acterr_cli.engine.run import Computation
 from acterr_cli.errors import InputMissingError, UsageError
+from acterr_cli.outputs.nature import NON_REPARTI_CODE, NON_REPARTI_NOM
 from acterr_cli.outputs.reports.xlsx import is_additive
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
 
@@ -85,6 +86,9 @@ class ReportData:
     referentiel: Referentiel
     subject: str = ""  # territory or organisation name
     headline_source: str = ""  # where the headline figures come from, for the notes
+    # The level's NON_REPARTI results (overview): what organisation-level data could not place in
+    # a territory, per additive indicator. Never among `rows`: not a territory (see nature.py).
+    unplaced: list[dict] = field(default_factory=list)
 
     # ─── building ───
 
@@ -95,6 +99,9 @@ class ReportData:
         year = _year(results, exercice)
         this_year = results.filter(pl.col("exercice") == year) if year is not None else results.clear()
         cons = this_year.filter(pl.col("siren").is_null())
+        placed = pl.col("code_territoire").ne_missing(NON_REPARTI_CODE)
+        unplaced = cons.filter(~placed).to_dicts()
+        cons = cons.filter(placed)
         orgs = this_year.filter(pl.col("siren").is_not_null())
         national = _national_rows(inputs.national, year)
         referentiel = inputs.referentiel or load_referentiel()
@@ -117,9 +124,9 @@ class ReportData:
             rows = cons.to_dicts()
             total = national.filter(pl.col("siren").is_null()).to_dicts() if national is not None else []
             headline, source = (_by_code(total), "ensemble des organismes importés (niveau France)") if total else (
-                summed(rows), "somme des territoires")
+                summed(rows + unplaced), "somme des territoires" + (" et du non réparti" if unplaced else ""))
             data = cls(scope, inputs, year, rows, orgs, headline, referentiel,
-                       subject="Ensemble des organismes importés", headline_source=source)
+                       subject="Ensemble des organismes importés", headline_source=source, unplaced=unplaced)
         return data
 
     # ─── what the sheets ask ───
@@ -208,6 +215,11 @@ class ReportData:
         return self.headline.get(code)
 
     @cached_property
+    def unplaced_by_code(self) -> dict[str, dict]:
+        """indicator → the NON_REPARTI result of the level (overview only)."""
+        return _by_code(self.unplaced)
+
+    @cached_property
     def has_previous(self) -> bool:
         return any(r.get("valeur_precedente") is not None for r in self.rows + list(self.headline.values()))
 
@@ -261,6 +273,9 @@ def _by_code(rows: list[dict]) -> dict[str, dict]:
 
 def _match(cons: pl.DataFrame, code: str | None, level: str) -> str:
     wanted = (code or "").strip().upper()
+    if wanted == NON_REPARTI_CODE:
+        raise UsageError(f"{NON_REPARTI_CODE} n'est pas un territoire : c'est la ligne « {NON_REPARTI_NOM} » de la vue "
+                         f"d'ensemble (acterr export --territoire {level}), qui tient ce qu'aucun territoire ne peut recevoir.")
     codes = {c.upper(): c for c in cons["code_territoire"].drop_nulls().unique().to_list()}
     if wanted not in codes:
         raise UsageError(f"aucun organisme importé n'a de données sur le territoire « {code} » au niveau {level} "
@@ -292,13 +307,22 @@ def summed(rows: list[dict]) -> dict[str, dict]:
         if not is_additive(first["unite"]) or not ok:
             motif = "ratio : recalculé sur chaque territoire, jamais totalisé" if ok else (first["motif"] or "non calculable")
             out[code] = {**base, "valeur": None, "valeur_basse": None, "valeur_haute": None, "statut": NON_CALCULABLE,
-                         "motif": motif, "couverture": 0.0}
+                         "motif": motif, "couverture": 0.0, "part_forfaitaire": None}
             continue
         complete = len(ok) == len(items) and all((r["couverture"] or 0) >= 100 - 1e-9 for r in ok)
+        total = sum(r["valeur"] for r in ok)
         out[code] = {**base, "statut": CALCULE, "motif": None,
-                     "valeur": sum(r["valeur"] for r in ok),
+                     "valeur": total, "part_forfaitaire": _flat_part(ok, total),
                      "valeur_basse": sum(r["valeur_basse"] if r["valeur_basse"] is not None else r["valeur"] for r in ok),
                      "valeur_haute": sum(r["valeur_haute"] if r["valeur_haute"] is not None else r["valeur"] for r in ok),
                      "couverture": 100.0 if complete else None,
                      "note": None if complete else f"somme partielle : {len(ok)} territoire(s) calculé(s) sur {len(items)}"}
     return out
+
+
+def _flat_part(rows: list[dict], total: float) -> float | None:
+    """The flat-rate part (%) of a sum: each term's flat-rate amount over the total."""
+    parts = [r.get("part_forfaitaire") for r in rows]
+    if any(p is None for p in parts) or not total:
+        return None
+    return 100 * sum(p * r["valeur"] / 100 for p, r in zip(parts, rows, strict=True)) / total

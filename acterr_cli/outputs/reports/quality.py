@@ -7,6 +7,7 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.nature import MARK, flat_share, is_flat, replaced_by, wholly_flat
 from acterr_cli.outputs.reports.model import TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import GREY, ORANGE, Col, Formats, heading, print_setup, table
 
@@ -23,6 +24,8 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         ws.set_column(j, j, w)
     sections = (
         ("Couverture et motifs de non-calcul, par indicateur", _coverage_columns(data, fmt), _coverage_rows(data), "Qualite_indicateurs"),
+        (f"Estimations forfaitaires (« {MARK} ») : moyenne nationale à la place d'une donnée locale absente, et ce qui la remplacerait",
+         _flat_columns(data, fmt), _flat_rows(data), "Estimations_forfaitaires"),
         ("Avertissements de l'import (fichiers importés malgré eux)", _warning_columns(fmt), data.warnings, "Avertissements_import"),
         ("Écarts de plus de 1 % entre la liasse et le questionnaire (la liasse est retenue)", _check_columns(fmt),
          data.controles, "Ecarts_liasse_questionnaire"),
@@ -87,6 +90,39 @@ def _reasons(data: ReportData, code: str, rows: list[dict]) -> str | None:
         shown = ", ".join(where[:MAX_NAMES]) + (f" et {len(where) - MAX_NAMES} autre(s)" if len(where) > MAX_NAMES else "")
         items.append(f"• {motif} — {shown}")
     return "\n".join(items) or None
+
+
+def _flat_columns(data: ReportData, fmt: Formats) -> list[Col]:
+    where = "organismes" if data.kind == TERRITOIRE else "territoires"
+    return [
+        Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
+        Col("Indicateur", 34, lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
+        Col("Part forfaitaire de la synthèse (%)", 11, lambda r: r["synthese"],
+            lambda r: fmt.flat(num_format='[$-40C]0 "%"', align="center") if r["synthese"] else fmt(num_format='[$-40C]0 "%"', align="center")),
+        Col(f"Résultats ({where})", 11, lambda r: r["total"], lambda r: fmt.integer(align="center")),
+        Col("Entièrement forfaitaires", 11, lambda r: r["entiers"], lambda r: fmt.integer(align="center")),
+        Col("En partie forfaitaires", 11, lambda r: r["partiels"], lambda r: fmt.integer(align="center")),
+        Col("Pour remplacer l'estimation par des données locales", 58, lambda r: r["remplace"], lambda r: fmt.wrap()),
+    ]
+
+
+def _flat_rows(data: ReportData) -> list[dict]:
+    """Each indicator with an estimation forfaitaire in the scope (the synthèse's figure or a territory's)."""
+    by_code: dict[str, list[dict]] = {}
+    for r in _scope_rows(data):
+        by_code.setdefault(r["indicateur"], []).append(r)
+    out = []
+    for code, info in data.labels.items():
+        rows = by_code.get(code, [])
+        head = data.headline.get(code)
+        flat = [r for r in rows if is_flat(r)]
+        if not flat and not is_flat(head):
+            continue
+        out.append({"code": code, "libelle": info["libelle"], "unite": info["unite"], "synthese": flat_share(head),
+                    "total": len(rows), "entiers": sum(wholly_flat(r) for r in flat),
+                    "partiels": sum(not wholly_flat(r) for r in flat),
+                    "remplace": replaced_by(data.referentiel, code) or "aucune donnée locale prévue par le référentiel"})
+    return out
 
 
 def _warning_columns(fmt: Formats) -> list[Col]:

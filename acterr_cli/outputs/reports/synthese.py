@@ -16,6 +16,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli import __version__
 from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_NOM, flat_notes, flat_text
 from acterr_cli.outputs.reports.charts import ChartData, synthese_charts
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.peers import MIN_PEERS
@@ -33,6 +35,7 @@ from acterr_cli.outputs.reports.xlsx import (
     note,
     print_setup,
     range_text,
+    short_text,
     variation_format,
 )
 from acterr_cli.referentiel.model import LEDGER_LABELS
@@ -53,6 +56,7 @@ PANELS = (
      ("TER-00", "TER-01", "TER-02", "TER-03", "TER-06")),
 )
 MAX_ROWS = 7
+FLAT_TEXT = "#7F6000"  # the words « estimation forfaitaire » under a label
 LABEL_W, VALUE_W, RANGE_W, COVER_W, EVOL_W, GAP_W = 34, 17, 19, 10, 10, 2
 
 
@@ -151,18 +155,21 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
     info = data.labels.get(code, {"libelle": r["libelle"], "unite": r["unite"]})
     line = {"bottom": 1, "bottom_color": "#D9D9D9", "valign": "vcenter"}
     label = fmt(text_wrap=True, **line)
-    ws.write_rich_string(row, col, fmt(font_size=10), info["libelle"] or code, fmt(font_size=8, font_color=GREY), f"  {code}", label)
-    fit_row(ws, row, [(f"{info['libelle']}  {code}", LABEL_W, label)], minimum=21)
+    flat = flat_text(r)
+    nature = [fmt(font_size=8, italic=True, font_color=FLAT_TEXT), f"\n{MARK} {flat}"] if flat else []
+    ws.write_rich_string(row, col, fmt(font_size=10), info["libelle"] or code, fmt(font_size=8, font_color=GREY), f"  {code}",
+                         *nature, label)
+    fit_row(ws, row, [(f"{info['libelle']}  {code}" + (f"\n{flat}" if flat else ""), LABEL_W, label)], minimum=21)
     ok = r["statut"] == CALCULE and r["valeur"] is not None
     unit = r["unite"]
     if ok:
-        ws.write_number(row, col + 1, r["valeur"], fmt(num_format=display_format(unit, r["valeur"]), bold=True, font_size=12,
-                                                       font_color=color, align="right", **line))
+        ws.write_number(row, col + 1, r["valeur"], fmt.figure(r, display_format(unit, r["valeur"]), bold=True, font_size=12,
+                                                             font_color=color, align="right", **line))
         defined_name(wb, f"acterr_{code.replace('-', '_')}", SHEET, row, col + 1)
     else:
         ws.write_string(row, col + 1, NOT_COMPUTABLE, fmt(italic=True, font_color=GREY, align="right", **line))
     ws.write_string(row, col + 2, range_text(r["valeur_basse"], r["valeur_haute"], unit) if ok else "",
-                    fmt(font_color=GREY, align="center", shrink=True, **line))
+                    (fmt.flat if flat else fmt)(font_color=GREY, align="center", shrink=True, **line))
     if ok and r["couverture"] is not None:
         ws.write_number(row, col + 3, r["couverture"], fmt.coverage(r["couverture"], align="center", **line))
     else:
@@ -173,6 +180,27 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
             ws.write_number(row, col + 4, change, fmt(num_format=variation_format(unit), align="center", **line))
         else:
             ws.write_blank(row, col + 4, None, fmt(**line))
+
+
+UNPLACED_CODES = ("ECO-01", "ECO-06", "ECO-08", "ECO-10", "ECO-11", "SOC-01")
+
+
+def unplaced_line(data: ReportData, where: str = "de la feuille « Classement »") -> str:
+    """How much of the headline figures no territory holds (the NON_REPARTI row of the level)."""
+    parts = []
+    for code in UNPLACED_CODES:
+        r, total = data.unplaced_by_code.get(code), data.figure(code)
+        if r is None or r["statut"] != CALCULE or not r["valeur"] or total is None or total["statut"] != CALCULE:
+            continue
+        share = f" ({fr_number(100 * r['valeur'] / total['valeur'], 0)} %)" if total["valeur"] else ""
+        label = data.labels.get(code, {}).get("libelle") or code
+        parts.append(f"{short_text(r['valeur'], r['unite'])} sur {short_text(total['valeur'], total['unite'])}{share} "
+                     f"pour « {label} »")
+    line = (f"ligne « {NON_REPARTI_NOM} » {where} : les territoires plus cette ligne donnent les chiffres de la synthèse.")
+    if not parts:
+        return "Les chiffres clés sont entièrement placés dans les territoires : rien n'est non réparti."
+    return ("Non placé dans un territoire (données de niveau organisme : liasse, effectif, dépenses de l'organisme entier) : "
+            + " ; ".join(parts) + f" — {line}")
 
 
 def _charts(wb: Workbook, ws: Worksheet, data: ReportData, cd: ChartData, row: int, left: int, right: int, width_chars: float) -> int:
@@ -197,7 +225,14 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
     if data.has_previous:
         texts.append("vs N-1 : évolution par rapport à l'exercice précédent — en % pour les montants et les effectifs, "
                      "en points (pt) pour les parts en %.")
-    if data.kind == ENSEMBLE and data.headline_source.startswith("ensemble"):
+    shown = [data.headline[c] for _, _, codes in PANELS for c in _chosen(data, codes)]
+    flat = flat_notes(shown, data.referentiel, {c: info["libelle"] for c, info in data.labels.items()})
+    if flat:
+        texts.append(f"Sur fond jaune, {LEGEND}")
+        texts += flat
+    if data.kind == ENSEMBLE and data.unplaced:
+        texts.append(unplaced_line(data))
+    elif data.kind == ENSEMBLE and data.headline_source.startswith("ensemble"):
         texts.append("Les chiffres de la synthèse portent sur l'ensemble des organismes importés, y compris leurs données de "
                      "niveau organisme (effectif, liasse) qu'aucun territoire ne peut recevoir seul : ils peuvent donc dépasser "
                      "la somme des territoires de la feuille « Classement ».")

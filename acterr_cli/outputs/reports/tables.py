@@ -13,9 +13,11 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli.engine.compute import CALCULE
+from acterr_cli.outputs.nature import LEGEND, NON_REPARTI_CODE, NON_REPARTI_NOM, flat_notes, flat_remark, flat_share
 from acterr_cli.outputs.reports import peers as peer_rules
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
+    FR,
     GREY,
     LEDGER_COLORS,
     NAVY,
@@ -28,7 +30,6 @@ from acterr_cli.outputs.reports.xlsx import (
     fit_rows,
     heading,
     note,
-    partial,
     print_setup,
     put,
     table,
@@ -76,13 +77,14 @@ def _entities(data: ReportData) -> list[_Entity]:
 
 
 def _figure_cell(ws: Worksheet, fmt: Formats, row: int, col: int, r: dict | None, unit: str, **extra) -> None:
-    """A result in a table: the number (orange when partially covered), « n.c. » when non computable, blank when absent."""
+    """A result in a table: the number (orange when partially covered, « ≈ » on a light fill when
+    an estimation forfaitaire), « n.c. » when non computable, blank when absent."""
     if r is None:
         ws.write_blank(row, col, None, fmt(**extra))
     elif r["statut"] != CALCULE or r["valeur"] is None:
         ws.write_string(row, col, NOT_COMPUTABLE, fmt.missing(**extra))
     else:
-        ws.write_number(row, col, r["valeur"], fmt.number(unit, **({"font_color": ORANGE} if partial(r["couverture"]) else {}), **extra))
+        ws.write_number(row, col, r["valeur"], fmt.figure({**r, "unite": unit}, **extra))
 
 
 def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
@@ -123,10 +125,26 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         if c in DATA_BARS and housed:
             ws.conditional_format(row + 1, col + j, row + housed, col + j,
                                   {"type": "data_bar", "bar_color": DATA_BARS[c], "bar_solid": True, "bar_no_border": True})
-    _total_row(ws, data, fmt, last + 1, codes, col)
-    note(ws, fmt, last + 3, "En orange : couverture partielle (une partie des organismes n'a pas fourni la donnée). n.c. : non "
-                            "calculable (motif : feuille « Qualité des données »). Barres : longueur proportionnelle à la valeur "
-                            "dans la colonne.", 0, len(headers) - 1, sum(widths))
+    below = last + 1
+    if data.unplaced:
+        _unplaced_row(ws, data, fmt, below, codes, col)
+        below += 1
+    _total_row(ws, data, fmt, below, codes, col)
+    texts = ["En orange : couverture partielle (une partie des organismes n'a pas fourni la donnée). n.c. : non "
+             "calculable (motif : feuille « Qualité des données »). Barres : longueur proportionnelle à la valeur dans la colonne."]
+    if data.unplaced:
+        texts.append(f"« {NON_REPARTI_NOM} » : ce que les données de niveau organisme (liasse, effectif, dépenses de "
+                     "l'organisme entier) apportent sans pouvoir être placé dans un territoire ; les territoires plus cette "
+                     "ligne donnent l'ensemble. Ce n'est pas un territoire : ni rang, ni graphique.")
+    shown = [e.get(c) for e in entities for c, _ in codes] + [data.figure(c) for c, _ in codes] + \
+        [data.unplaced_by_code.get(c) for c, _ in codes]
+    notes = flat_notes([r for r in shown if r is not None], data.referentiel, {c: data.labels[c]["libelle"] for c, _ in codes})
+    if notes:
+        texts.append(f"Sur fond jaune, {LEGEND}")
+        texts += notes
+    end = below + 2
+    for text in texts:
+        end = note(ws, fmt, end, text, 0, len(headers) - 1, sum(widths))
     ws.freeze_panes(row + 1, 2)
     print_setup(ws, data.title, (row, row))
 
@@ -139,6 +157,19 @@ def _ranking_subtitle(data: ReportData, housed: int, total: int) -> str:
     if total > housed:
         text += f" ; puis {total - housed} territoire(s) sans logement (salariés, fournisseurs), sans rang"
     return text + "."
+
+
+def _unplaced_row(ws: Worksheet, data: ReportData, fmt: Formats, row: int, codes: list[tuple[str, str]], col: int) -> None:
+    """The level's NON_REPARTI figures, between the territories and the total: no rank, outside the
+    table (a filter or a sort of the table never mixes it with the territories)."""
+    style = {"italic": True, "top": 1, "top_color": GREY}
+    ws.write_blank(row, 0, None, fmt(**style))
+    ws.write_string(row, 1, NON_REPARTI_NOM, fmt(**style))
+    ws.write_string(row, 2, NON_REPARTI_CODE, fmt(font_size=8, **style))
+    if col == 4:
+        ws.write_blank(row, 3, None, fmt(**style))
+    for j, (c, _) in enumerate(codes):
+        _figure_cell(ws, fmt, row, col + j, data.unplaced_by_code.get(c), data.labels[c]["unite"], **style)
 
 
 def _total_row(ws: Worksheet, data: ReportData, fmt: Formats, row: int, codes: list[tuple[str, str]], col: int) -> None:
@@ -157,7 +188,7 @@ def _total_row(ws: Worksheet, data: ReportData, fmt: Formats, row: int, codes: l
 def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
     def number(key: str, label: str, width: float, bold: bool = False) -> Col:
         return Col(label, width, lambda r: r[key] if r["statut"] == CALCULE else None,
-                   lambda r: fmt.number(r["unite"], bold=bold, shrink=True))
+                   lambda r: fmt.figure(r, bold=bold, shrink=True))
 
     cols = []
     if data.kind != TERRITOIRE:
@@ -169,6 +200,7 @@ def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
         number("valeur", "Valeur", 14, bold=True), number("valeur_basse", "Basse", 13), number("valeur_haute", "Haute", 13),
         Col("Unité", 9, lambda r: r["unite"], lambda r: fmt(align="center")),
         Col("Couverture (%)", 10, lambda r: r["couverture"], lambda r: fmt.coverage(r["couverture"], align="center")),
+        Col("Part forfaitaire (%)", 10, lambda r: r.get("part_forfaitaire") if r["statut"] == CALCULE else None, _flat_fmt(fmt)),
     ]
     if data.kind != ORGANISME:
         cols.append(Col("Organismes", 9, lambda r: r["nb_organismes"], lambda r: fmt.integer(align="center")))
@@ -180,9 +212,18 @@ def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
     cols += [
         Col("Statut", 11, lambda r: STATUS_LABELS.get(r["statut"], r["statut"]),
             lambda r: fmt() if r["statut"] == CALCULE else fmt(font_color=ORANGE)),
-        Col("Motif / note", 44, _remark, lambda r: fmt.wrap(font_color=GREY, font_size=9)),
+        Col("Motif / note", 44, _remark(data), lambda r: fmt.wrap(font_color=GREY, font_size=9)),
     ]
     return cols
+
+
+def _flat_fmt(fmt: Formats) -> Callable[[dict], Format]:
+    """« Part forfaitaire » cells: on the estimation's light fill when there is one."""
+    def style(r: dict) -> Format:
+        if flat_share(r) is not None:
+            return fmt.flat(num_format=FR + '0 "%"', align="center")
+        return fmt(num_format=FR + '0 "%"', align="center", font_color=GREY)
+    return style
 
 
 def _change(r: dict) -> float | None:
@@ -191,9 +232,12 @@ def _change(r: dict) -> float | None:
     return r.get("variation") if r["unite"] == "%" else r.get("variation_pct")
 
 
-def _remark(r: dict) -> str | None:
-    parts = [p for p in (r.get("motif"), r.get("note")) if p]
-    return " — ".join(parts) if parts else None
+def _remark(data: ReportData) -> Callable[[dict], str | None]:
+    """Motif and note of a result, and for an estimation forfaitaire what it is and what would replace it."""
+    def remark(r: dict) -> str | None:
+        parts = [p for p in (flat_remark(r, data.referentiel), r.get("motif"), r.get("note")) if p]
+        return " — ".join(parts) if parts else None
+    return remark
 
 
 def _in_reading_order(data: ReportData, rows: list[dict]) -> list[dict]:
@@ -208,8 +252,13 @@ def indicateurs(wb: Workbook, data: ReportData, fmt: Formats) -> None:
             TERRITOIRE: f"Tous les résultats consolidés de {data.subject} (ensemble des organismes présents).",
             ORGANISME: f"Tous les résultats de {data.subject}, par territoire ({data.level_noun})."}[data.kind]
     ws = wb.add_worksheet("Indicateurs")
-    rows, cut = fit_rows(_in_reading_order(data, data.rows), 3, EXCEL_MAX_ROWS)
+    # NON_REPARTI after every territory: in the table (it is a result), never among them
+    rows, cut = fit_rows(_in_reading_order(data, data.rows) + data.unplaced, 3, EXCEL_MAX_ROWS)
     cols = _result_columns(data, fmt)
+    if data.unplaced:
+        what += f" En dernier, « {NON_REPARTI_NOM} » : ce qu'aucun territoire ne peut recevoir (territoires + non réparti = ensemble)."
+    if any(flat_share(r) is not None for r in rows):
+        what += f" Sur fond jaune, {LEGEND}"
     row = heading(ws, fmt, data.title, what + (f" {cut}" if cut else ""), [c.width for c in cols])
     table(ws, fmt, row, cols, rows, "Indicateurs")
     ws.freeze_panes(row + 1, 0 if data.kind == TERRITOIRE else 2)
@@ -227,14 +276,15 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         Col("Indicateur", 40, lambda r: r["libelle"], lambda r: fmt.wrap()),
         Col("Valeur", 15, lambda r: r["valeur"] if r["statut"] == CALCULE else NOT_COMPUTABLE, _value_fmt(fmt)),
         Col("Unité", 10, lambda r: r["unite"], lambda r: fmt(align="center")),
-        Col("Basse", 13, lambda r: r["valeur_basse"] if r["statut"] == CALCULE else None, lambda r: fmt.number(r["unite"], font_color=GREY)),
-        Col("Haute", 13, lambda r: r["valeur_haute"] if r["statut"] == CALCULE else None, lambda r: fmt.number(r["unite"], font_color=GREY)),
+        Col("Basse", 13, lambda r: r["valeur_basse"] if r["statut"] == CALCULE else None, lambda r: fmt.figure(r, font_color=GREY)),
+        Col("Haute", 13, lambda r: r["valeur_haute"] if r["statut"] == CALCULE else None, lambda r: fmt.figure(r, font_color=GREY)),
         Col("Couverture (%)", 10, lambda r: r["couverture"] if r["statut"] == CALCULE else None, lambda r: fmt.coverage(r["couverture"], align="center")),
         Col("Registre", 16, lambda r: LEDGER_LABELS.get(r["registre"], r["registre"]), lambda r: fmt.wrap(font_size=9)),
-        Col("Motif / note", 40, _remark, lambda r: fmt.wrap(font_color=GREY, font_size=9)),
+        Col("Motif / note", 40, _remark(data), lambda r: fmt.wrap(font_color=GREY, font_size=9)),
     ]
+    legend = f" Sur fond jaune, {LEGEND}" if any(flat_share(r) is not None for r in data.headline.values()) else ""
     row = heading(ws, fmt, data.title, f"Les indicateurs regroupés par partie prenante ({data.headline_source}). "
-                                       "Un indicateur peut concerner plusieurs parties prenantes.",
+                                       "Un indicateur peut concerner plusieurs parties prenantes." + legend,
                   [c.width for c in cols])
     for key, label in STAKEHOLDERS.items():
         rows = [data.headline[c] for c, info in data.labels.items() if key in (info.get("parties") or ()) and c in data.headline]
@@ -248,7 +298,7 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
 
 
 def _value_fmt(fmt: Formats) -> Callable[[dict], Format]:
-    return lambda r: fmt.number(r["unite"], bold=True) if r["statut"] == CALCULE else fmt.missing()
+    return lambda r: fmt.figure(r, bold=True) if r["statut"] == CALCULE else fmt.missing()
 
 
 # ─── peers ───

@@ -15,9 +15,10 @@ PROVENANCE_VERSION = 1
 
 
 def frame(data: ReportData) -> pl.DataFrame:
-    """The scope's results of the exercice: consolidated (siren empty) then per organisation."""
+    """The scope's results of the exercice: consolidated (siren empty; the level's NON_REPARTI row
+    after the territories) then per organisation."""
     schema = data.inputs.computation.results.schema
-    return pl.concat([pl.DataFrame(data.rows, schema=schema), data.org_frame.select(list(schema))])
+    return pl.concat([pl.DataFrame(data.rows + data.unplaced, schema=schema), data.org_frame.select(list(schema))])
 
 
 def provenance(data: ReportData) -> dict:

@@ -19,6 +19,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli.outputs.formatting import decimals_for, fr_number
+from acterr_cli.outputs.nature import MARK, is_flat
 
 FR = "[$-40C]"
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -157,6 +158,29 @@ class Formats:
 
     def coverage(self, value: float | None, **extra: Any) -> Format:
         return self(num_format=FR + '0 "%"', **({"font_color": ORANGE} if partial(value) else {}), **extra)
+
+
+    def flat(self, **extra: Any) -> Format:
+        """The style of an « estimation forfaitaire » (with a number format from flat_format)."""
+        return self(italic=True, bg_color=FLAT_FILL, **extra)
+
+    def figure(self, r: dict, num_format: str | None = None, **extra: Any) -> Format:
+        """A computed figure: its unit's format (or `num_format`), in orange when its coverage is
+        partial, marked « ≈ » in italic on a light fill when it is an estimation forfaitaire."""
+        num_format = num_format or number_format(r["unite"])
+        props = {**({"font_color": ORANGE} if partial(r.get("couverture")) else {}), **extra}
+        if is_flat(r):
+            return self.flat(num_format=flat_format(num_format), **props)
+        return self(num_format=num_format, **props)
+
+
+FLAT_FILL = "#FFF2CC"  # light yellow behind an estimation forfaitaire
+
+
+def flat_format(num_format: str) -> str:
+    """A number format with the mark « ≈ » before the number: « ≈ 4,7 M€ » (the cell keeps its value)."""
+    body = num_format[len(FR):] if num_format.startswith(FR) else num_format
+    return f'{FR}"{MARK} "{body}'
 
 
 FULL_COVERAGE = 100 - 1e-9  # % : below, a figure counts only part of what it covers
