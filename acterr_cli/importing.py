@@ -15,9 +15,11 @@ import os
 import threading
 from collections import defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acterr_cli import interrupts
 from acterr_cli.errors import ERREUR, Problem
 from acterr_cli.inputs.batch import INTERNE, Read, read_batch, read_batch_in_worker
 from acterr_cli.inputs.crosscheck import compare_units
@@ -114,8 +116,8 @@ class _Shares:
     """The files still to read: this process takes batches from the start of the list, the
     workers from the end, smaller and smaller as the work left shrinks."""
 
-    def __init__(self, paths: list[Path], processes: int):
-        self.paths, self.lo, self.hi, self.processes = paths, 0, len(paths), processes
+    def __init__(self, paths: list[Path], processes: int, min_batch: int = MIN_BATCH_FILES):
+        self.paths, self.lo, self.hi, self.processes, self.min_batch = paths, 0, len(paths), processes, min_batch
         self.lock = threading.RLock()
 
     def take(self, front: bool) -> tuple[int, list[Path]] | None:
@@ -123,7 +125,7 @@ class _Shares:
             left = self.hi - self.lo
             if not left:
                 return None
-            size = min(left, max(MIN_BATCH_FILES, min(BATCH_FILES, left // self.processes)))
+            size = min(left, max(self.min_batch, min(BATCH_FILES, left // self.processes)))
             start = self.lo if front else self.hi - size
             if front:
                 self.lo += size
@@ -132,48 +134,94 @@ class _Shares:
             return start, self.paths[start:start + size]
 
 
+def worker_processes(files: int) -> tuple[int, bool]:
+    """How many processes read `files` files (this process included), and whether the number
+    was forced: the cores, from PARALLEL_FROM files; or ACTERR_PROCESSUS when set (the tests force
+    9: 8 workers beside this process, whatever the machine and the number of files)."""
+    forced = os.environ.get("ACTERR_PROCESSUS", "").strip()
+    if forced.isdigit() and int(forced) >= 1:
+        return max(1, min(int(forced), files)), True
+    return (min(os.cpu_count() or 1, files) if files >= PARALLEL_FROM else 1), False
+
+
 def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadOptions,
               advance: Advance | None = None) -> list[Read]:
     """Files are independent: a regional run of 20–90 workbooks (or a national one of 600) reads
     them on every core, by batches. This process reads batches from the start of the list while
     worker processes take them from the end (a process spared, and its batches need no transfer);
-    a worker gets its next batch as soon as it hands one back. Results keep the order of the paths."""
-    processes = min(os.cpu_count() or 1, len(paths))
-    if len(paths) < PARALLEL_FROM or processes < 2:
+    a worker gets its next batch as soon as it hands one back. Results keep the order of the paths.
+
+    Interrupted (Ctrl-C, SIGTERM, SIGHUP: see interrupts.py), the workers are killed and the pool
+    is shut down without waiting for them: a worker that died holding the call queue's lock would
+    otherwise leave the others, and the join of the pool, blocked for ever."""
+    processes, forced = worker_processes(len(paths))
+    if processes < 2:
         return [read for i in range(0, len(paths), BATCH_FILES)
                 for read in read_batch(paths[i:i + BATCH_FILES], reference, options, advance).reads]
-    shares = _Shares(paths, processes)
+    shares = _Shares(paths, processes, min_batch=1 if forced else MIN_BATCH_FILES)
     done: dict[int, list[Read]] = {}
     futures: list[tuple[int, Future]] = []
     sizes: dict[Future, int] = {}
+    stopping = threading.Event()
     context = multiprocessing.get_context("spawn")  # fork would copy Polars' thread pool in an unusable state
-    with ProcessPoolExecutor(processes - 1, mp_context=context) as pool:
+    pool: ProcessPoolExecutor | None = None
 
-        def give(finished: Future | None = None) -> None:
-            if finished is not None and advance is not None:
-                advance(sizes[finished])  # a worker's files are told when its batch comes back
-            with shares.lock:
-                share = shares.take(front=False)
-                if share is not None:
-                    future = pool.submit(read_batch_in_worker, share[1], options)
-                    sizes[future] = len(share[1])
-                    futures.append((share[0], future))
-            if share is not None:
-                future.add_done_callback(give)
+    def give(finished: Future | None = None) -> None:
+        if stopping.is_set() or (finished is not None and (finished.cancelled() or finished.exception() is not None)):
+            return  # the run is ending: no new batch (submit would fail, from the pool's thread)
+        if finished is not None and advance is not None:
+            advance(sizes[finished])  # a worker's files are told when its batch comes back
+        with shares.lock:
+            share = shares.take(front=False)
+            if share is None:
+                return
+            try:
+                future = pool.submit(read_batch_in_worker, share[1], options)
+            except (RuntimeError, BrokenProcessPool):  # shut down meanwhile: the main thread says why
+                return
+            sizes[future] = len(share[1])
+            futures.append((share[0], future))
+        future.add_done_callback(give)
 
-        for _ in range(processes - 1):
-            give()
-        while (share := shares.take(front=True)) is not None:
-            done[share[0]] = read_batch(share[1], reference, options, advance).reads
-        while True:
-            with shares.lock:
-                current = list(futures)
-            wait([f for _, f in current])
-            with shares.lock:
-                if len(futures) == len(current):
-                    break
-        for start, future in futures:
-            done[start] = future.result().reads
+    def kill_workers() -> None:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            try:
+                process.kill()
+            except (OSError, AttributeError, ValueError):
+                pass
+
+    try:
+        with interrupts.on_forced_exit(kill_workers):
+            # The workers (and multiprocessing's resource tracker) are started here: with the
+            # interrupting signals blocked, they inherit a mask under which no signal can
+            # interrupt their start-up; each worker sets its own handling, then unblocks.
+            with interrupts.signals_blocked():
+                pool = ProcessPoolExecutor(processes - 1, mp_context=context, initializer=interrupts.worker_init,
+                                           initargs=(os.getpid(),))
+                for _ in range(processes - 1):
+                    give()
+            while (share := shares.take(front=True)) is not None:
+                done[share[0]] = read_batch(share[1], reference, options, advance).reads
+            while True:
+                with shares.lock:
+                    current = list(futures)
+                wait([f for _, f in current])
+                with shares.lock:
+                    if len(futures) == len(current):
+                        break
+            for start, future in futures:
+                done[start] = future.result().reads
+    except BaseException as exc:
+        stopping.set()
+        if pool is not None:
+            kill_workers()
+            pool.shutdown(wait=False, cancel_futures=True)
+        signum = interrupts.received()
+        if signum is not None and not isinstance(exc, interrupts.Interrupted):
+            # a worker killed by the same signal (Ctrl-C, a closed terminal) broke the pool first
+            raise interrupts.Interrupted(signum) from None
+        raise
+    pool.shutdown(wait=True)
     return [read for start in sorted(done) for read in done[start]]
 
 

@@ -8,6 +8,7 @@ bug: exit 1, with the traceback only under `--debug`.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from acterr_cli import __version__
+from acterr_cli import __version__, interrupts
 from acterr_cli.cli import commands, french
 from acterr_cli.cli.context import State, console_err
 from acterr_cli.errors import ActerrError, ExitCode
@@ -62,6 +63,24 @@ commands.register(app)
 
 def main() -> None:
     """Entry point: runs the app and turns errors into messages and exit codes."""
+    interrupts.install()
+    try:
+        _main()
+    except interrupts.Interrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: see interrupts.py
+        _interrupted(exc.signum)
+    except KeyboardInterrupt:
+        _interrupted(signal.SIGINT)
+    finally:
+        interrupts.exiting()
+
+
+def _interrupted(signum: int) -> None:
+    interrupts.exiting()
+    interrupts.tell()
+    sys.exit(128 + int(signum))
+
+
+def _main() -> None:
     debug = "--debug" in sys.argv
     try:
         # Without standalone mode, click returns the code of a typer.Exit instead of exiting.
@@ -72,12 +91,10 @@ def main() -> None:
         sys.exit(int(exc.exit_code))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        console_err.print("Interrompu.")
-        sys.exit(int(ExitCode.INTERNAL))
-    except KeyboardInterrupt:
-        console_err.print("Interrompu.")
-        sys.exit(130)
+    except typer.Abort as exc:  # Click's form of a KeyboardInterrupt
+        if isinstance(exc.__context__, interrupts.Interrupted):
+            raise exc.__context__ from None
+        _interrupted(interrupts.received() or signal.SIGINT)
     except OSError as exc:  # the system's doing (disk full, rights), not a bug: said as such
         where = f" : {exc.filename}" if exc.filename else ""
         console_err.print(f"[bold red]Erreur[/] : lecture ou écriture impossible{escape(where)} ({escape(str(exc.strerror or exc))}). "
