@@ -262,3 +262,13 @@ def test_executer_interrupted_while_importing(world, tmp_path):
     assert same(facts(base / "espace"), world["facts"])
     assert not (base / "rapport.xlsx").exists()
     assert temporaries(base) == []
+
+
+def test_import_killed_leaves_no_worker_behind(world, tmp_path):
+    """SIGKILL cannot be handled: the workers notice their parent's death by themselves."""
+    espace = copy_workspace(world, tmp_path)
+    code, err, elapsed = interrupt(tmp_path, "lecture", signal.SIGKILL, False, "--espace", str(espace), "import",
+                                   *map(str, world["files"]))
+    assert code == -signal.SIGKILL
+    assert "Traceback" not in err, err
+    assert same(facts(espace), world["facts"])
