@@ -7,6 +7,10 @@ Run from the repository root:
 Writes, deterministically (fixed seed, no network):
 - samples/questionnaires/<slug>_2025.xlsx  one filled questionnaire per organisation;
 - samples/liasse_2025.csv                   the canonical federation liasse (DATA.md §2);
+- samples/loyers/exemple_carte_loyers_{appartements,maisons}_2024.csv
+                                            market rents in the « Carte des loyers » layout for every
+                                            commune of the Patrimoine sheets: SAMPLE values, not the
+                                            published map (see MARKET_RENTS);
 - the totals block of samples/README.md     (between the « totaux » markers).
 
 The organisations, their SIRENs, suppliers and QPV codes are invented; the communes and EPCI are
@@ -37,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 import fastexcel  # noqa: E402
 
 from acterr_cli.inputs import questionnaire_schema as qs  # noqa: E402
+from acterr_cli.inputs.loyers import read_loyers  # noqa: E402
 from acterr_cli.outputs.questionnaire_template import write_questionnaire  # noqa: E402
+from acterr_cli.territory.reference import TerritorialReference  # noqa: E402
 
 SEED = 2025
 EXERCICE = 2025
@@ -224,6 +230,8 @@ ORGANISATIONS = [
         },
         "achats_lignes": 100,
         "energie_chauffage": ["Gaz", "Électricité", "Électricité", "Réseau de chaleur"],
+        # its Toulouse agency reports one operation from the meters (final energy), see energie_finale()
+        "energie_finale": ("31555", "Électricité"),
         "dpe_decalage": -0.02,
         "conseil": (18, 8, 3),
         "satisfaction": 78.9,
@@ -292,6 +300,29 @@ LIASSE_ECART = {"slug": "occitanie_logis", "champ": "loyers_quittances_eur", "fa
 
 # Energy-label distribution of the social stock (A..G, unknown): A–C 35 %, F–G 10 %, 3 % unknown.
 DPE_BASE = (0.02, 0.08, 0.25, 0.33, 0.19, 0.07, 0.03, 0.03)
+
+# Primary energy coefficient of electricity in the DPE (arrêté du 31 mars 2021; 1,9 from 2026):
+# an operation reported in final energy gives the kWh its meters show, the DPE figure ÷ 2,3.
+COEF_EP_ELECTRICITE = 2.3
+
+# ─── Market rents (« Carte des loyers » layout) ───
+# SAMPLE DATA, NOT THE PUBLISHED MAP: plausible advertised rents, charges included, €/m²/month, for
+# every commune of the Patrimoine sheets (apartment, house): about 13–14 € in Toulouse, 15 € in
+# Montpellier, 10–11 € in Nîmes, Perpignan or Narbonne, 8–10 € in the small towns of the Aude. The
+# published millésime (data.gouv.fr, « Carte des loyers ») gives the real values: import it instead.
+LOYERS_MILLESIME = 2024
+MARKET_RENTS = {
+    "31555": (13.6, 12.6), "31149": (12.4, 11.3), "31069": (13.2, 12.0), "31157": (12.3, 11.2), "31557": (12.8, 11.6),
+    "31044": (13.3, 12.2), "31506": (12.9, 11.8), "31561": (12.5, 11.4), "31022": (12.6, 11.3), "31395": (11.2, 10.2),
+    "34172": (15.4, 14.2), "34057": (14.6, 13.5), "34129": (14.5, 13.6), "30189": (11.2, 10.6), "30258": (10.0, 9.6),
+    "34301": (13.4, 13.0), "34108": (12.9, 12.1), "34032": (10.0, 9.3), "34336": (10.4, 9.7),
+    "11206": (8.3, 7.6), "11203": (8.9, 8.2), "11069": (9.6, 8.7), "11397": (9.2, 8.5), "34199": (10.4, 9.5),
+    "11106": (10.1, 9.3), "11170": (12.7, 11.8),
+    "66136": (10.5, 9.8), "66172": (11.0, 10.3), "66028": (11.1, 10.4), "66037": (12.9, 12.0), "66164": (10.0, 9.2),
+    "66195": (10.6, 9.8), "66213": (10.8, 10.0), "11262": (10.8, 10.0),
+}
+LOYERS_COLUMNS = ["id_zone", "INSEE_C", "LIBGEO", "EPCI", "DEP", "REG", "loypredm2", "lwr.IPm2", "upr.IPm2", "TYPPRED",
+                  "nbobs_com", "nbobs_mail", "R2_adj"]
 
 # Purchases: share of the lines, and where the suppliers of each nature are (local, region, national).
 ACHATS_NATURES = {
@@ -386,6 +417,15 @@ def patrimoine(org: dict, rng: random.Random) -> list[dict]:
             "ges_fg": round(logts * rng.uniform(0.05, 0.10)),
         })
     return rows
+
+
+def vacants(org: dict, patri: list[dict]) -> None:
+    """« dont vacants »: the liasse's vacancy rate (2 to 5 %), spread over the communes. Its own
+    random stream, so that the other figures stay those of the samples before this column."""
+    rng = random.Random(f"{SEED}-{org['slug']}-vacants")
+    total = round(sum(r["logements"] for r in patri) * org["liasse"]["taux_vacance_pct"] / 100)
+    for r, n in zip(patri, split_int(total, [r["logements"] * rng.uniform(0.6, 1.4) for r in patri])):
+        r["logements_vacants"] = n
 
 
 def production(org: dict, patri: list[dict], rng: random.Random) -> list[dict]:
@@ -504,7 +544,21 @@ def energie(org: dict, patri: list[dict], prod: list[dict], rng: random.Random) 
                 "conso_avant_kwh": round(surface * rng.uniform(210, 290)),
                 "conso_apres_kwh": round(surface * rng.uniform(75, 115)),
                 "energie_chauffage": rng.choice(org["energie_chauffage"]),
+                "type_consommation": "Énergie primaire",  # the DPE figures (kWhEP)
             })
+    return rows
+
+
+def energie_finale(org: dict, rows: list[dict]) -> list[dict]:
+    """One operation reported from the meters: the first of the commune and heating energy named
+    by `energie_finale`, in final energy (for electricity, the DPE figure ÷ 2,3)."""
+    if "energie_finale" not in org:
+        return rows
+    code, chauffage = org["energie_finale"]
+    row = next(r for r in rows if r["commune"] == code and r["energie_chauffage"] == chauffage)
+    coef = COEF_EP_ELECTRICITE if chauffage == "Électricité" else 1.0
+    row.update(type_consommation="Énergie finale", conso_avant_kwh=round(row["conso_avant_kwh"] / coef),
+               conso_apres_kwh=round(row["conso_apres_kwh"] / coef))
     return rows
 
 
@@ -587,6 +641,7 @@ def build(org: dict) -> dict:
     """All the tables and figures of one organisation."""
     rng = random.Random(f"{SEED}-{org['slug']}")
     patri = patrimoine(org, rng)
+    vacants(org, patri)
     logements_fin = sum(r["logements"] for r in patri)
     prod = production(org, patri, rng)
     fisc = fiscalite(org, patri, rng)
@@ -603,7 +658,7 @@ def build(org: dict) -> dict:
     if "Actions_sociales" in org["sheets"]:
         tables["Actions_sociales"] = actions_sociales(org, patri, fisc, prod, rng)
     if "Energie" in org["sheets"]:
-        tables["Energie"] = energie(org, patri, prod, rng)
+        tables["Energie"] = energie_finale(org, energie(org, patri, prod, rng))
     if "Achats" in org["sheets"]:
         tables["Achats"] = achats(org, patri, prod, rng)
 
@@ -703,10 +758,12 @@ def check(built: dict) -> None:
     assert len(communes) == len(patri) and communes <= COMMUNES.keys(), who
     n = sum(r["logements"] for r in patri)
     assert n == o["logements_fin"], who
+    assert abs(sum(r["logements_vacants"] for r in patri) / n * 100 - org["liasse"]["taux_vacance_pct"]) < 0.05, who
     for r in patri:
         c = r["commune"]
         assert r["logements_qpv"] <= r["logements"] and r["logements_individuels"] <= r["logements"], c
         assert r["ges_fg"] <= r["logements"] and r["logements_pmr"] <= r["logements"], c
+        assert 0 <= r["logements_vacants"] <= 0.08 * r["logements"], c
         assert sum(r[f"dpe_{x}"] for x in "abcdefg") + r["dpe_inconnu"] == r["logements"], c
         assert 58 <= r["surface_m2"] / r["logements"] <= 80, c
         assert 6.5 * 0.85 - 0.01 <= r["loyers_annuels_eur"] / r["surface_m2"] / 12 <= 6.5 * 1.15 + 0.01, c
@@ -730,6 +787,7 @@ def check(built: dict) -> None:
     renoves = defaultdict(int)
     for r in t.get("Energie", []):
         assert r["conso_apres_kwh"] < r["conso_avant_kwh"] and r["energie_chauffage"] in qs.CHOICES["energie_chauffage"], r
+        assert r["type_consommation"] in qs.CHOICES["type_consommation"], r
         renoves[r["commune"]] += r["logements_renoves"]
     assert all(renoves[c] <= rehab_of[c] for c in renoves), who
     for r in t.get("Actions_sociales", []):
@@ -879,6 +937,92 @@ def verify_liasse(path: Path, builts: list[dict]) -> None:
                 assert abs(liasse - q) < 1e-6, (slug, field, liasse, q)
 
 
+# ─── Market rents (sample data in the « Carte des loyers » layout) ───
+
+def market_rent_rows(builts: list[dict], type_logement: str) -> list[dict]:
+    """One line per commune of the Patrimoine sheets, as the ANIL / DGALN file has it: predicted
+    rent, its 95 % prediction interval (wider for houses, fewer ads), the prediction level and
+    the number of ads behind it. Invented values (MARKET_RENTS), deterministic."""
+    rng = random.Random(f"{SEED}-loyers-{type_logement}")
+    logements = defaultdict(int)
+    for b in builts:
+        for r in b["all"]["Patrimoine"]:
+            logements[r["commune"]] += r["logements"]
+    zones = {epci: i for i, epci in enumerate(sorted({epci_of(c) for c in logements}), start=1)}
+    house = type_logement == "maison"
+    rows = []
+    for code in sorted(logements):
+        central = MARKET_RENTS[code][house]
+        ads = round(logements[code] * (rng.uniform(0.08, 0.25) if house else rng.uniform(0.6, 1.6)))
+        rows.append({
+            "id_zone": str(zones[epci_of(code)] * 10 + (0 if ads >= 100 else 1)), "INSEE_C": code, "LIBGEO": COMMUNES[code][0],
+            "EPCI": epci_of(code), "DEP": code[:2], "REG": OCCITANIE, "loypredm2": central,
+            "lwr.IPm2": round(central * (rng.uniform(0.72, 0.76) if house else rng.uniform(0.76, 0.80)), 2),
+            "upr.IPm2": round(central * (rng.uniform(1.30, 1.36) if house else rng.uniform(1.25, 1.30)), 2),
+            "TYPPRED": "commune" if ads >= 100 else "maille", "nbobs_com": ads, "nbobs_mail": ads + rng.randint(150, 2500),
+            "R2_adj": round(rng.uniform(0.62, 0.72) if house else rng.uniform(0.72, 0.86), 3),
+        })
+    return rows
+
+
+def rents_path(type_logement: str) -> Path:
+    plural = {"appartement": "appartements", "maison": "maisons"}[type_logement]
+    return SAMPLES / "loyers" / f"exemple_carte_loyers_{plural}_{LOYERS_MILLESIME}.csv"
+
+
+def write_rents(path: Path, rows: list[dict]) -> None:
+    """`;`, decimal comma, latin-1, texts in double quotes: the published file's layout."""
+    text = {"id_zone", "INSEE_C", "LIBGEO", "EPCI", "DEP", "REG", "TYPPRED"}
+
+    def cell(column: str, value) -> str:
+        if column in text:
+            return '"' + str(value).replace('"', '""') + '"'
+        return str(value).replace(".", ",")
+
+    lines = [";".join(f'"{c}"' for c in LOYERS_COLUMNS)]
+    lines += [";".join(cell(c, r[c]) for c in LOYERS_COLUMNS) for r in rows]
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+
+
+def verify_rents(path: Path, rows: list[dict], type_logement: str, reference: TerritorialReference) -> None:
+    """acterr's own reader takes every line, each commune once, with the values written."""
+    parsed = read_loyers(path, reference, type_logement, LOYERS_MILLESIME)
+    assert not parsed.problems, [p.message for p in parsed.problems]
+    [unit] = parsed.units
+    [table] = unit.tables.values()
+    got = {r["commune"]: (r["loyer_m2_bas"], r["loyer_m2"], r["loyer_m2_haut"]) for r in table.iter_rows(named=True)}
+    assert got == {r["INSEE_C"]: (r["lwr.IPm2"], r["loypredm2"], r["upr.IPm2"]) for r in rows}, path.name
+    for r in rows:
+        assert r["lwr.IPm2"] < r["loypredm2"] < r["upr.IPm2"], r
+
+
+def check_rents(builts: list[dict]) -> None:
+    """A market rent for every commune of the Patrimoine sheets, and for none other; apartments
+    dearer per m² than houses; the magnitudes of the region (Toulouse 13–14 €, small towns 8–10 €)."""
+    communes = {r["commune"] for b in builts for r in b["all"]["Patrimoine"]}
+    assert set(MARKET_RENTS) == communes, sorted(communes ^ set(MARKET_RENTS))
+    for code, (appartement, maison) in MARKET_RENTS.items():
+        assert 7.5 <= maison < appartement <= 16, code
+    assert 13 <= MARKET_RENTS["31555"][0] <= 14 and all(MARKET_RENTS[c][0] <= 10 for c in ("11206", "11203", "11069"))
+
+
+def rents_markdown(rows: dict[str, list[dict]]) -> str:
+    lines = ["| Commune | INSEE | Appartements : loyer (intervalle) | Maisons : loyer (intervalle) |", "|---|---|---|---|"]
+    maisons = {r["INSEE_C"]: r for r in rows["maison"]}
+
+    def rent(r: dict) -> str:
+        return f"{french2(r['loypredm2'])} € ({french2(r['lwr.IPm2'])} – {french2(r['upr.IPm2'])})"
+
+    for r in sorted(rows["appartement"], key=lambda r: r["INSEE_C"]):
+        lines.append(f"| {r['LIBGEO']} | {r['INSEE_C']} | {rent(r)} | {rent(maisons[r['INSEE_C']])} |")
+    return "\n".join(lines)
+
+
+def french2(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
 # ─── README totals ───
 
 def eur(x: float) -> str:
@@ -919,9 +1063,9 @@ def totals_markdown(builts: list[dict], liasse: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(text: str) -> None:
+def update_readme(text: str, block: str = "totaux") -> None:
     readme = SAMPLES / "README.md"
-    start, end = "<!-- totaux:debut -->", "<!-- totaux:fin -->"
+    start, end = f"<!-- {block}:debut -->", f"<!-- {block}:fin -->"
     if not readme.exists() or start not in readme.read_text(encoding="utf-8"):
         print(f"⚠ {readme} sans marqueurs {start} / {end} : totaux non mis à jour.")
         return
@@ -950,8 +1094,18 @@ def main() -> None:
     write_liasse(liasse_path, liasse)
     verify_liasse(liasse_path, builts)
     print(f"✓ {liasse_path.relative_to(ROOT)} : {len(liasse)} organismes")
+    check_rents(builts)
+    reference = TerritorialReference.load()
+    rents = {}
+    for type_logement in ("appartement", "maison"):
+        rents[type_logement] = market_rent_rows(builts, type_logement)
+        path = rents_path(type_logement)
+        write_rents(path, rents[type_logement])
+        verify_rents(path, rents[type_logement], type_logement, reference)
+        print(f"✓ {path.relative_to(ROOT)} : {len(rents[type_logement])} communes (données d'exemple)")
     update_readme(totals_markdown(builts, liasse))
-    print("✓ samples/README.md : totaux mis à jour")
+    update_readme(rents_markdown(rents), "loyers")
+    print("✓ samples/README.md : totaux et loyers mis à jour")
 
 
 if __name__ == "__main__":

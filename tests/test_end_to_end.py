@@ -1,5 +1,6 @@
-"""The whole chain over samples/, as `make demo` runs it, checked against the liasse totals
-(the demo liasse gives the same organisation totals as the questionnaires)."""
+"""The whole chain over samples/, as `make demo` runs it (questionnaires, liasse, then the sample
+market rents), checked against the liasse totals (the demo liasse gives the same organisation
+totals as the questionnaires) and, for the tenants' gain, by hand."""
 
 import json
 from pathlib import Path
@@ -21,6 +22,11 @@ def demo(tmp_path_factory):
     files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + [SAMPLES / "liasse_2025.csv"]
     result = runner.invoke(app, ["--espace", str(espace), "import", *map(str, files)])
     assert result.exit_code == 0, result.output
+    for housing, name in (("appartement", "appartements"), ("maison", "maisons")):
+        rents = SAMPLES / "loyers" / f"exemple_carte_loyers_{name}_2024.csv"
+        result = runner.invoke(app, ["--espace", str(espace), "import", "--type", "loyers", "--exercice", "2024",
+                                     "--logement", housing, str(rents)])
+        assert result.exit_code == 0 and "loyers_marche (34)" in result.output, result.output
     return root, espace
 
 
@@ -82,3 +88,18 @@ def test_export_writes_the_board_report(demo):
     assert "Rapport Excel écrit" in result.stdout
     again = runner.invoke(app, ["--espace", str(espace), "export", "--sortie", str(target)])
     assert again.exit_code == 2  # never overwritten silently
+
+
+def test_tenants_gain_comes_from_the_market_rents(demo):
+    """The sample rents cover every commune of the Patrimoine sheets: SOC-01 owes nothing to the
+    national flat rate. CA Le Muretain Agglo is Muret alone (Garonne Habitat): 410 dwellings of
+    which 45 houses, 27 365 m², 2 068 355 € of rents; sample market rents 11,2 €/m² (apartments)
+    and 10,2 €/m² (houses), 2,30 €/m² of recoverable charges (charges_locatives_m2):
+    12 × 27 365 × (365/410 × 11,2 + 45/410 × 10,2 − 2,30) − 2 068 355 = 818 185 €, where the flat
+    rate would give 410 × 225 × 12 = 1 107 000 €."""
+    _, espace = demo
+    epci = consolidated(results(espace, "EPCI"), "SOC-01")
+    assert epci and all(r["part_forfaitaire"] == 0 for r in epci)
+    [muret] = [r for r in epci if r["code_territoire"] == "200068641"]
+    assert muret["valeur"] == pytest.approx(12 * 27_365 * (365 / 410 * 11.2 + 45 / 410 * 10.2 - 2.30) - 2_068_355)
+    assert muret["valeur"] == pytest.approx(818_185.29, abs=0.01)
