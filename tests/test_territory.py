@@ -1,8 +1,10 @@
 """Embedded territorial reference (COG 2026).
 
-Expected values were checked by hand in the source JSON of @etalab/decoupage-administratif 6.0.0
-and in menages_2021_communes.csv.gz. Tests that re-read those sources skip when ../shared is
-absent: the package itself must not need it.
+Expected values were checked by hand in the source JSON of @etalab/decoupage-administratif 6.0.0,
+in menages_2021_communes.csv.gz and, for Paris, Lyon and Marseille, in Insee's
+base-cc-logement-2021 (column P21_RP, see territory/sources/menages_2021_arrondissements.csv).
+Tests that re-read the shared sources skip when ../shared is absent: the package itself must not
+need it.
 """
 
 from __future__ import annotations
@@ -188,14 +190,104 @@ def test_households_from_source(ref):
     assert menages["55039"] == 0  # village "mort pour la France": 0 is a real value
 
 
-def test_paris_lyon_marseille_have_no_households_in_source(ref):
-    """The shared file has neither the three cities nor their arrondissements: null, not 0."""
-    cities = ref.communes.filter(pl.col("code").is_in(["75056", "69123", "13055"]))
-    assert cities["menages"].null_count() == 3
-    assert set(cities["menages_anomalie"]) == {"absente"}
-    if (SHARED / build.MENAGES_CSV).exists():
+# Insee RP 2021, P21_RP summed over the arrondissements and rounded once (each city's own P21_RP
+# in the same file: 1 128 250.87, 270 975.48, 410 236.60).
+CITY_HOUSEHOLDS = {"75056": 1_128_251, "69123": 270_975, "13055": 410_237}
+GRAND_PARIS, GRAND_LYON, AIX_MARSEILLE = "200054781", "200046977", "200054807"
+
+
+def test_paris_lyon_marseille_households_from_their_arrondissements(ref):
+    cities = ref.communes.filter(pl.col("code").is_in(list(CITY_HOUSEHOLDS)))
+    assert dict(cities.select("code", "menages").iter_rows()) == CITY_HOUSEHOLDS
+    assert cities["menages_anomalie"].null_count() == 3
+    assert ref.meta["menages"]["paris_lyon_marseille"]["menages"] == CITY_HOUSEHOLDS
+    assert build.ARRONDISSEMENTS_CSV.name in ref.meta["sources"]
+    (paris,) = ref.lookup("75056")
+    assert paris["menages"] == 1_128_251 and paris["menages_anomalie"] is None
+    if (SHARED / build.MENAGES_CSV).exists():  # why the arrondissements file exists
         rows = build.read_menages(SHARED / build.MENAGES_CSV)
         assert not rows["insee_com"].str.contains(r"^(75|6938|132[01])").any()
+
+
+def test_arrondissement_households_file_covers_the_cog_and_cites_its_source(ref):
+    arr = build.read_arrondissement_households(build.ARRONDISSEMENTS_CSV)
+    cog = ref.correspondances.filter(pl.col("motif") == "arrondissement")
+    assert dict(arr.select("code", "commune").iter_rows()) == dict(
+        cog.select("code_saisi", "commune").iter_rows())
+    assert arr.height == 45 and arr["p21_rp"].is_not_null().all()
+    assert dict(arr.select("code", "p21_rp").iter_rows())["75115"] == 123063.9436
+    sums = arr.group_by("commune").agg(pl.sum("p21_rp"))
+    assert {c: round(v) for c, v in sums.iter_rows()} == CITY_HOUSEHOLDS
+    header = build.ARRONDISSEMENTS_CSV.read_text(encoding="utf-8")
+    for cited in ("Insee", "recensement de la population 2021", "exploitation principale",
+                  "base-cc-logement-2021", "P21_RP", "ribokuu260/Cityfighter",
+                  "29d749ef715a3cecc2aba100f24c33d382fa7a75", "Licence Ouverte",
+                  "weighted estimate"):
+        assert cited in header, cited
+    assert not (DATA / build.ARRONDISSEMENTS_CSV.name).exists()  # build input, not runtime data
+
+
+def test_city_households_refuse_an_incomplete_or_duplicated_source(ref):
+    arr = build.read_arrondissement_households(build.ARRONDISSEMENTS_CSV)
+    communes = ref.communes.select("code", "population")
+    no_source = pl.DataFrame(schema={"insee_com": pl.Utf8, "population_2021": pl.Int64,
+                                     "menages_2021": pl.Int64})
+    got = build.city_households(arr, ref.correspondances, no_source, communes)
+    assert dict(got.iter_rows()) == CITY_HOUSEHOLDS
+    with pytest.raises(SystemExit, match="75120"):
+        build.city_households(arr.filter(pl.col("code") != "75120"), ref.correspondances,
+                              no_source, communes)
+    with pytest.raises(SystemExit, match="75101"):  # filed under the wrong city
+        build.city_households(
+            arr.with_columns(commune=pl.when(pl.col("code") == "75101").then(pl.lit("69123"))
+                             .otherwise("commune")),
+            ref.correspondances, no_source, communes)
+    also_in_source = pl.DataFrame({"insee_com": ["75056"], "population_2021": [2_100_000],
+                                   "menages_2021": [1_100_000]})
+    with pytest.raises(SystemExit, match="déjà présents"):
+        build.city_households(arr, ref.correspondances, also_in_source, communes)
+
+
+def test_metropoles_of_the_three_cities_have_households(ref):
+    epci = ref.denominators("EPCI").filter(
+        pl.col("code_territoire").is_in([GRAND_PARIS, GRAND_LYON, AIX_MARSEILLE]))
+    assert epci["menages"].null_count() == 0
+    assert (epci["couverture_menages"] == 1.0).all()
+    for code, menages in epci.select("code_territoire", "menages").iter_rows():
+        assert menages == ref.communes.filter(pl.col("epci") == code)["menages"].sum()
+    grand_paris = dict(epci.select("code_territoire", "menages").iter_rows())[GRAND_PARIS]
+    assert grand_paris == 3_233_271
+    departements = dict(ref.denominators("DEPARTEMENT").select("code_territoire", "menages")
+                        .iter_rows())
+    assert departements["75"] == 1_128_251
+    assert departements["69"] is not None and departements["13"] is not None
+
+
+def test_ter02_computable_for_a_territory_including_paris(tmp_path):
+    """Dwellings typed by arrondissement roll up to Paris, whose households now count."""
+    from builders import ORG_A, write_questionnaire
+
+    from acterr_cli import api
+
+    tables = {"Patrimoine": [
+        {"commune": "75115", "logements": 600, "logements_qpv": 0, "surface_m2": 39000},
+        {"commune": "75120", "logements": 400, "logements_qpv": 200, "surface_m2": 26000},
+        {"commune": "93066", "logements": 250, "logements_qpv": 100, "surface_m2": 16000},
+    ]}
+    path = write_questionnaire(tmp_path / "paris.xlsx", {**ORG_A, "logements_fin": 1250}, tables)
+    espace = tmp_path / "espace"
+    report = api.import_paths(espace, [path])
+    assert not report.refused, report.to_dict()
+    expected = {"EPCI": (GRAND_PARIS, 100 * 1250 / 3_233_271),
+                "DEPARTEMENT": ("75", 100 * 1000 / 1_128_251),
+                "COMMUNE": ("75056", 100 * 1000 / 1_128_251)}
+    for level, (territoire, valeur) in expected.items():
+        results = api.compute_level(espace, level, store=False).results
+        row = results.filter(
+            (pl.col("indicateur") == "TER-02") & (pl.col("code_territoire") == territoire)
+            & pl.col("siren").is_null()
+        ).row(0, named=True)
+        assert row["valeur"] == pytest.approx(valeur), (level, row)
 
 
 def test_arrondissement_households_are_summed(ref):
@@ -223,10 +315,13 @@ def test_households_incoherent_or_unsurveyed_are_null(ref):
 
 
 def test_territory_households_null_unless_complete(ref):
-    regions = ref.denominators("REGION").filter(pl.col("code_territoire") == "11")
+    regions = ref.denominators("REGION").filter(pl.col("code_territoire") == "84")
     regions = regions.row(0, named=True)
-    assert regions["menages"] is None  # Île-de-France without Paris would be wrong
+    assert regions["menages"] is None  # Auvergne-Rhône-Alpes without 5 Cantal communes
     assert 0 < regions["couverture_menages"] < 1
+    idf = ref.denominators("REGION").filter(pl.col("code_territoire") == "11")
+    assert idf["menages"].item() == ref.communes.filter(pl.col("region") == "11")["menages"].sum()
+    assert idf["couverture_menages"].item() == 1.0
     ain = ref.denominators("DEPARTEMENT").filter(pl.col("code_territoire") == "01")
     assert ain["menages"].item() == ref.communes.filter(
         pl.col("departement") == "01")["menages"].sum()

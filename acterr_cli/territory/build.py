@@ -5,7 +5,9 @@ Maintainers only (``make reference``)::
     python -m acterr_cli.territory.build --source ../shared/data --sortie acterr_cli/territory/data
 
 Inputs (see ``data/SOURCES.md``): the npm tarball of ``@etalab/decoupage-administratif`` 6.0.0,
-read in place with ``tarfile``, and the INSEE 2021 households per commune. The output is
+read in place with ``tarfile``, and the INSEE 2021 households per commune, both in ``--source``;
+plus the 2021 households of the arrondissements of Paris, Lyon and Marseille, which that file
+lacks, shipped with this script (``sources/menages_2021_arrondissements.csv``). The output is
 deterministic: same inputs, same rows in the same order, and ``meta.json`` carries the date of
 the data (the tarball's own timestamps), never the time of the build.
 """
@@ -24,6 +26,9 @@ import polars as pl
 
 TARBALL = "etalab-decoupage-administratif-6.0.0.tgz"
 MENAGES_CSV = "menages_2021_communes.csv.gz"
+# Build input kept beside this script (the shared file has neither the three cities nor their
+# arrondissements); its header cites the source. Not part of the runtime data (data/).
+ARRONDISSEMENTS_CSV = Path(__file__).parent / "sources" / "menages_2021_arrondissements.csv"
 MILLESIME = "COG 2026 — @etalab/decoupage-administratif 6.0.0"
 FORMAT = 1  # bump when the layout of the files changes; reference.py checks it
 
@@ -152,6 +157,64 @@ def aggregate_households(
     )
 
 
+def read_arrondissement_households(path: Path) -> pl.DataFrame:
+    """code (arrondissement), commune (its city), p21_rp (weighted census estimate)."""
+    return pl.read_csv(path, comment_prefix="#",
+                       schema={"code": pl.Utf8, "commune": pl.Utf8, "p21_rp": pl.Float64})
+
+
+def city_households(arrondissements: pl.DataFrame, correspondances: pl.DataFrame,
+                    menages: pl.DataFrame, communes: pl.DataFrame) -> pl.DataFrame:
+    """Households of the cities split into arrondissements (Paris, Lyon, Marseille): code, menages.
+
+    The arrondissements are not communes of the reference (they are correspondences to their
+    city), so their households roll up: the sum of the weighted estimates, rounded once to the
+    unit (Paris 1 128 251 rather than the sum of 20 rounded values). The file must cover exactly
+    the COG's arrondissements, each under its own city, and the communes file must not carry
+    them too (two sources for one figure): otherwise the build stops.
+    """
+    cog = correspondances.filter(pl.col("motif") == "arrondissement").select(
+        code="code_saisi", commune_cog="commune"
+    )
+    problems = []
+    if arrondissements["code"].n_unique() != arrondissements.height:
+        problems.append("arrondissement en double")
+    if arrondissements["p21_rp"].is_null().any() or (arrondissements["p21_rp"] < 0).any():
+        problems.append("valeur vide ou négative")
+    joined = arrondissements.join(cog, on="code", how="full", coalesce=True)
+    wrong = joined.filter(pl.col("commune").ne_missing(pl.col("commune_cog")))
+    if wrong.height:
+        problems.append("arrondissements absents, en trop ou mal rattachés : "
+                        + ", ".join(sorted(wrong["code"].to_list())))
+    cities = cog["commune_cog"].unique()
+    both = menages.filter(
+        pl.col("insee_com").is_in(cities.implode()) | pl.col("insee_com").is_in(cog["code"].implode())
+    )
+    if both.height:
+        problems.append(f"déjà présents dans {MENAGES_CSV} : "
+                        + ", ".join(sorted(both["insee_com"].to_list())))
+    sums = arrondissements.group_by("commune").agg(pl.sum("p21_rp")).select(
+        code="commune", menages=(pl.col("p21_rp") + 0.5).floor().cast(pl.Int64)
+    ).sort("code")
+    too_many = sums.join(communes, on="code").filter(pl.col("menages") > pl.col("population"))
+    if too_many.height:
+        problems.append("plus de ménages que d'habitants : " + ", ".join(too_many["code"]))
+    if problems:
+        raise SystemExit("Ménages des arrondissements (" + ARRONDISSEMENTS_CSV.name + ") "
+                         "inutilisables : " + " ; ".join(problems))
+    return sums
+
+
+def with_city_households(households: pl.DataFrame, cities: pl.DataFrame) -> pl.DataFrame:
+    """Households per commune with the three cities' figures in place of their 'absente'."""
+    joined = households.join(cities.rename({"menages": "_villes"}), on="code", how="left")
+    return joined.select(
+        "code",
+        menages=pl.coalesce("_villes", "menages"),
+        menages_anomalie=pl.when(pl.col("_villes").is_null()).then("menages_anomalie"),
+    )
+
+
 def unknown_menages_codes(menages: pl.DataFrame, communes: pl.DataFrame,
                           correspondances: pl.DataFrame) -> list[str]:
     known = pl.concat([communes["code"], correspondances["code_saisi"]])
@@ -227,7 +290,7 @@ def sha256(path: Path) -> str:
 
 
 def build_meta(source: Path, date_donnees: str, frames: dict[str, pl.DataFrame],
-               unknown: list[str]) -> dict:
+               unknown: list[str], arrondissements: Path, cities: pl.DataFrame) -> dict:
     communes = frames["communes"]
     anomalies = communes["menages_anomalie"].drop_nulls().value_counts(sort=True)
     return {
@@ -253,6 +316,17 @@ def build_meta(source: Path, date_donnees: str, frames: dict[str, pl.DataFrame],
             "rattachement": "lignes par ancien code ou arrondissement sommées dans la commune "
                             "actuelle ; ménages laissés vides quand la source est absente ou "
                             "incohérente (voir menages_anomalie)",
+            "paris_lyon_marseille": {
+                "source": "Insee, recensement de la population 2021, exploitation principale, "
+                          "base du comparateur de territoires – logement (base-cc-logement-2021), "
+                          "colonne P21_RP (résidences principales = ménages), par arrondissement "
+                          "municipal ; relais : dépôt GitHub ribokuu260/Cityfighter, fichier "
+                          "base-cc-logement-2021.CSV, commit "
+                          "29d749ef715a3cecc2aba100f24c33d382fa7a75 ; Licence Ouverte 2.0 (Etalab)",
+                "methode": "somme des estimations pondérées des arrondissements, arrondie à "
+                           "l'unité",
+                "menages": dict(cities.select("code", "menages").iter_rows()),
+            },
             "anomalies": dict(zip(anomalies["menages_anomalie"], anomalies["count"], strict=True)),
             "codes_source_inconnus": unknown,
         },
@@ -261,6 +335,7 @@ def build_meta(source: Path, date_donnees: str, frames: dict[str, pl.DataFrame],
         "sources": {
             TARBALL: sha256(source / TARBALL),
             MENAGES_CSV: sha256(source / MENAGES_CSV),
+            arrondissements.name: sha256(arrondissements),
         },
         "effectifs": {
             "communes": communes.height,
@@ -272,13 +347,17 @@ def build_meta(source: Path, date_donnees: str, frames: dict[str, pl.DataFrame],
     }
 
 
-def build(source: Path, sortie: Path) -> dict:
+def build(source: Path, sortie: Path, arrondissements: Path = ARRONDISSEMENTS_CSV) -> dict:
     data, date_donnees = read_tarball(source / TARBALL)
     raw = communes_frame(data["communes"])
     current = raw.filter(pl.col("type") == ACTUELLE).select("code", "population")
     correspondances = build_correspondances(raw)
     menages = read_menages(source / MENAGES_CSV)
-    households = aggregate_households(menages, current, correspondances)
+    cities = city_households(read_arrondissement_households(arrondissements), correspondances,
+                             menages, current)
+    households = with_city_households(
+        aggregate_households(menages, current, correspondances), cities
+    )
     members = epci_members(data["epci"])
     communes = build_communes(raw, members, households)
     frames = {
@@ -294,7 +373,8 @@ def build(source: Path, sortie: Path) -> dict:
     for name, frame in frames.items():
         frame.write_parquet(sortie / f"{name}.parquet", compression="zstd", compression_level=19)
     meta = build_meta(source, date_donnees, frames,
-                      unknown_menages_codes(menages, current, correspondances))
+                      unknown_menages_codes(menages, current, correspondances),
+                      arrondissements, cities)
     (sortie / "meta.json").write_text(
         json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )

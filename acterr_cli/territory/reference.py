@@ -182,9 +182,9 @@ class TerritorialReference:
 
         Sums over communes (one population source everywhere). ``menages`` is null unless every
         commune of the territory has households (a partial sum would silently understate rates,
-        e.g. Île-de-France without Paris); ``menages_connus`` is that partial sum and
-        ``couverture_menages`` the share of the population it covers, for callers that accept
-        a near-complete figure.
+        e.g. Cantal without its communes restored since 2021); ``menages_connus`` is that
+        partial sum and ``couverture_menages`` the share of the population it covers, for callers
+        that accept a near-complete figure.
         """
         code, nom = self.level_columns(level)
         if code not in self._denominators:
