@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acterr_cli import interrupts
-from acterr_cli.errors import ERREUR, Problem
+from acterr_cli.errors import AVERTISSEMENT, ERREUR, Problem
 from acterr_cli.inputs.batch import INTERNE, Read, read_batch, read_batch_in_worker
 from acterr_cli.inputs.crosscheck import compare_units
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
@@ -274,6 +274,47 @@ def _cross_check_workspace(ws: Workspace, parsed: list[ParsedFile]) -> None:
             pf.problems.extend(compare_units(liasse, questionnaire, unit, pf.path.name, f"{fichier}, déjà dans l'espace"))
 
 
+def _check_withdrawn_sheets(ws: Workspace, parsed: list[ParsedFile]) -> None:
+    """A questionnaire that replaces one already imported (same organisation × exercice) and no
+    longer has one of its sheets (deleted, or renamed beyond recognition) would erase that sheet's
+    stored data: an error on the file, unless the run says it is intended (--feuilles-retirees).
+    A sheet still there but emptied says « not provided » on purpose: it replaces, as written, with
+    a warning."""
+    from acterr_cli.inputs import questionnaire_schema as qs
+    from acterr_cli.inputs.excel import sheet_key, sheet_names
+
+    by_dataset = {s.dataset: s.name for s in qs.TABLE_SHEETS}
+    stored = ws.units()
+    for pf in parsed:
+        if not pf.ok or pf.kind != QUESTIONNAIRE:
+            continue
+        present: set[str] | None = None
+        for unit in pf.units:
+            entry = stored.get(unit.key)
+            lost = [by_dataset[d] for d in (entry or {}).get("jeux", {}) if d in by_dataset and d not in unit.tables]
+            if not lost:
+                continue
+            if present is None:  # read again only here: rare, and the reader keeps no sheet list
+                try:
+                    present = {sheet_key(name) for name in sheet_names(pf.path)}
+                except Exception:
+                    present = set()
+            for sheet in lost:
+                if sheet_key(sheet) in present:
+                    pf.problems.append(Problem(
+                        fichier=pf.path.name, feuille=sheet, regle="feuille_videe", gravite=AVERTISSEMENT,
+                        message=f"feuille « {sheet} » sans ligne de données : celles déjà importées pour {unit.siren}, "
+                                f"exercice {unit.exercice} (fichier « {entry.get('fichier', '?')} ») sont retirées."))
+                    continue
+                pf.problems.append(Problem(
+                    fichier=pf.path.name, feuille=sheet, regle="feuille_absente",
+                    message=f"feuille « {sheet} » absente du classeur : il remplace celui déjà importé pour "
+                            f"{entry.get('raison_sociale') or unit.siren} ({unit.siren}, exercice {unit.exercice}, "
+                            f"fichier « {entry.get('fichier', '?')} »), dont les données de cette feuille seraient effacées. "
+                            "Rétablissez la feuille (un nom de feuille non reconnu est signalé), ou relancez avec "
+                            "--feuilles-retirees si ces données doivent bien être retirées."))
+
+
 def verify_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
                  options: ReadOptions | None = None, progress: Progress = SILENT) -> ImportReport:
     with progress.files(len(paths), "Vérification") as advance:
@@ -283,10 +324,15 @@ def verify_files(paths: list[Path], reference: TerritorialReference, kind: str |
 
 
 def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReference, kind: str | None = None,
-                 wait_seconds: float = 0.0, options: ReadOptions | None = None, progress: Progress = SILENT) -> ImportReport:
+                 wait_seconds: float = 0.0, options: ReadOptions | None = None, progress: Progress = SILENT,
+                 withdrawn_sheets: bool = False) -> ImportReport:
+    """`withdrawn_sheets`: a questionnaire replacing a stored one may lack some of its sheets
+    (their stored data go); otherwise that is an error on the file."""
     with progress.files(len(paths), "Lecture") as advance:
         read = read_files(paths, reference, kind, options, advance)
     _cross_check_workspace(ws, [p for _, p, _ in read if p is not None])
+    if not withdrawn_sheets:
+        _check_withdrawn_sheets(ws, [p for _, p, _ in read if p is not None])
     reports, units, sources = [], [], {}
     for path, parsed, problems in read:
         report = file_report(path, parsed, problems, IMPORTE)

@@ -38,6 +38,9 @@ def import_cmd(
     attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     siren: Optional[str] = typer.Option(None, "--siren", help="Avec --type rpls : le RPLS est le patrimoine de cet organisme (sinon : parc de tous les bailleurs)."),
     logement: Optional[str] = typer.Option(None, "--logement", help="Avec --type loyers : appartement ou maison (sinon déduit du nom du fichier)."),
+    feuilles_retirees: bool = typer.Option(False, "--feuilles-retirees",
+                                           help="Accepter qu'un questionnaire qui en remplace un déjà importé n'ait plus certaines "
+                                                "de ses feuilles : leurs données sont retirées de l'espace (sinon le fichier est refusé)."),
 ) -> None:
     with _exit_codes():
         _check_report_path(rapport_erreurs)
@@ -46,7 +49,8 @@ def import_cmd(
             report = _import_public_data(ctx.obj.espace, fichiers, type_, exercice, siren, logement, attendre)
         else:
             report = api.import_paths(ctx.obj.espace, fichiers, type_, attendre, exercice=exercice,
-                                      ignore_errors=ignorer_erreurs, mapping=correspondance, progress=progress_for(console_err))
+                                      ignore_errors=ignorer_erreurs, mapping=correspondance, progress=progress_for(console_err),
+                                      withdrawn_sheets=feuilles_retirees)
         _finish_file_report(report, json_, "importé", rapport_erreurs)
 
 

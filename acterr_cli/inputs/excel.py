@@ -37,6 +37,22 @@ _TOO_MANY_ROWS = f"plus de {MAX_ROWS:,} lignes".replace(",", " ") + " ; ce n'est
 _TOO_LONG = f"texte de plus de {MAX_CELL_CHARS:,} caractères".replace(",", " ") + " (la limite d'Excel) ; le fichier est refusé."
 
 
+# Letters that Unicode case folding leaves apart from their Latin look-alike: a Turkish keyboard
+# types « ı » (dotless i) where a French one types « i ».
+_FOLD = str.maketrans({"ı": "i", "ȷ": "j"})
+
+
+def sheet_key(name: str) -> str:
+    """Key under which sheet names are matched: Unicode case folding (« FISCALİTÉ »), accents
+    stripped, dotless i read as i (« fıscalıte »), spaces and punctuation ignored."""
+    return header_key(str(name).casefold().translate(_FOLD))
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheet names of a workbook, without reading its sheets."""
+    return list(fastexcel.read_excel(str(path)).sheet_names)
+
+
 def column_name(j: int) -> str:
     """Name of the j-th column of a grid: calamine's own name for a sheet read without header."""
     return f"__UNNAMED__{j}"
@@ -81,9 +97,10 @@ class Workbook:
         return hashlib.sha256(self._data).hexdigest() if self._data is not None else sha256_of(self.path)
 
     def find_sheet(self, name: str) -> str | None:
-        """Sheet name as written in the file, matched without case, accents, spaces or punctuation."""
-        key = header_key(name)
-        return next((s for s in self.sheet_names if header_key(s) == key), None)
+        """Sheet name as written in the file, matched without case, accents, spaces or punctuation
+        (see sheet_key)."""
+        key = sheet_key(name)
+        return next((s for s in self.sheet_names if sheet_key(s) == key), None)
 
     def grid(self, sheet: str, check_cells: bool = True) -> Grid:
         """The sheet as text. `check_cells=False` leaves the cell-length limit to the caller (a

@@ -10,17 +10,18 @@ need it become non calculable, never zero.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from acterr_cli.errors import ActerrError, Problem
+from acterr_cli.errors import AVERTISSEMENT, ActerrError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import MAX_CELL_CHARS
 from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import check_exercice, check_rows
-from acterr_cli.inputs.excel import Grid, Workbook, overlong_cell
+from acterr_cli.inputs.excel import Grid, Workbook, overlong_cell, sheet_key
 from acterr_cli.inputs.model import QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.inputs.tables import (
     EXCEL_ERROR,
@@ -37,6 +38,8 @@ from acterr_cli.inputs.tables import (
 from acterr_cli.territory.reference import TerritorialReference
 
 ORGANISME_SEARCH_ROWS = 200  # labels are near the top; never walk a huge sheet cell by cell
+# Sheets of the questionnaire template that hold no data: its notice and its lists of choices.
+INFORMATIVE_SHEETS = {sheet_key(name) for name in ("Lisez-moi", "Listes")}
 PROVENANCE = ("siren", "exercice", "source_fichier", "source_sha256", "feuille")
 
 
@@ -69,7 +72,30 @@ def read_questionnaire(path: Path, reference: TerritorialReference, workbook: Wo
         actual = workbook.find_sheet(sheet.name)
         if actual is not None:
             draft.tables[sheet.name] = workbook.grid(actual, check_cells=False)
+    parsed.problems += unknown_sheets(workbook, parsed.path.name)
     return draft
+
+
+def unknown_sheets(workbook: Workbook, fichier: str) -> list[Problem]:
+    """A sheet the questionnaire does not have (renamed « Taxes foncières », misspelt) is not
+    read: said by its name, with the closest sheet name of the questionnaire (the closest of
+    those missing from the file, if any is), never dropped silently."""
+    known = {sheet_key(s.name): s.name for s in qs.ALL_SHEETS}
+    present = {sheet_key(name) for name in workbook.sheet_names}
+    missing = [name for key, name in known.items() if key not in present]
+    problems = []
+    for name in workbook.sheet_names:
+        key = sheet_key(name)
+        if key in known or key in INFORMATIVE_SHEETS:
+            continue
+        candidates = missing or list(known.values())
+        closest = max(candidates, key=lambda c: difflib.SequenceMatcher(None, key, sheet_key(c)).ratio())
+        hint = (f"la feuille attendue la plus proche, absente du classeur, est « {closest} » : renommez-la ainsi si c'est elle"
+                if missing else f"ce n'est pas une feuille du questionnaire (la plus proche : « {closest} »)")
+        problems.append(Problem(
+            fichier=fichier, feuille=name, regle="feuille_inconnue", gravite=AVERTISSEMENT,
+            message=f"feuille « {name} » non reconnue, elle n'est pas lue ; {hint}."))
+    return problems
 
 
 @dataclass
