@@ -2,6 +2,7 @@
 parameter sourced or visibly provisional."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,8 @@ def test_docs_methode_is_in_sync_with_the_referentiel(note):
 
 def test_note_is_deterministic(referentiel, note):
     assert render_method_note(referentiel) == note
-    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", note.replace(str(referentiel.meta.get("date")), ""))
+    today = date.today()
+    assert today.isoformat() not in note and f"{today:%d/%m/%Y}" not in note
 
 
 def test_note_describes_every_indicator_and_parameter(referentiel, note):
@@ -62,19 +64,26 @@ def test_note_describes_every_indicator_and_parameter(referentiel, note):
         assert f"**{title}.**" in note
 
 
-def test_inputs_flat_rate_and_flags(note):
-    eco01 = _section(note, "### ECO-01 — ")
+def test_inputs_with_their_origin(referentiel, note, tmp_path):
+    # a parameter the engine applies to some raw measures is listed with the indicators they enter
+    for name, measures in ENGINE_PARAMETERS.items():
+        for ind in referentiel.indicators:
+            if name in referentiel.parameters and set(measures) & referentiel.measure_roots(ind):
+                assert f"[`{name}`](#p-{name})" in _section(note, f"### {ind.code} — "), (ind.code, name)
     # a derived measure, then what it is made of with its origin
-    assert "| `invest_neuf_eur` | Investissement en construction neuve" in eco01
-    assert "calculée : `COALESCE(invest_neuf_eur, liasse_invest_neuf_eur)`" in eco01
-    assert "| `liasse_invest_neuf_eur` | " in eco01 and "| liasse |" in eco01
-    soc01 = _section(note, "### SOC-01 — ")
-    assert "**Part forfaitaire.** Partie de la valeur centrale" in soc01
-    assert "Ce qui la remplace par des données locales : " in soc01
-    # a parameter the engine applies to the market rents is listed with the indicators it enters
-    assert "[`charges_locatives_m2`](#p-charges_locatives_m2)" in soc01
-    assert "**Part forfaitaire.** aucune (0 %)" in eco01
-    assert "Registre : Valeur locale." in note and "Registre : Plus-value sociale." in note
+    user = tmp_path / "essai.toml"
+    user.write_text('[[mesure]]\nnom = "logements_ou_liasse"\nformule = "COALESCE(logements, liasse_logements)"\n'
+                    'description = "Logements ; à défaut, ceux de la liasse"\n\n'
+                    '[[indicateur]]\ncode = "AR-01"\nlibelle = "Essai"\naxe = "TER"\nunite = "logements"\n'
+                    'formule = "logements_ou_liasse"\n', encoding="utf-8")
+    section = _section(render_method_note(load_referentiel(surcharges=[user])), "### AR-01 — ")
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert rows[0] == ("| `logements_ou_liasse` | Logements ; à défaut, ceux de la liasse | "
+                       "calculée : `COALESCE(logements, liasse_logements)` |")
+    assert rows[1].startswith("| `logements` | ") and rows[1].endswith(" | feuille Patrimoine |")
+    assert rows[2].startswith("| `liasse_logements` | ") and rows[2].endswith(" | liasse |")
+    assert "**Part forfaitaire.** aucune (0 %)" in section and "**Paramètres.** aucun" in section
+    assert "Registre : Contexte territorial." in note or "Registre : Valeur locale." in note
 
 
 def test_flat_rate_and_provisional_parameters_are_flagged(tmp_path):
@@ -111,7 +120,6 @@ def test_engine_parameters_are_known():
                                             f"(acterr_cli/referentiel/method_note.py) : {sorted(read - set(ENGINE_PARAMETERS))}")
 
 
-@pytest.mark.xfail(strict=False, reason="remarks of the « à vérifier » parameters not written yet (issue 13)")
 def test_no_parameter_to_verify_without_a_remark(referentiel):
     """« à vérifier » says why, and what would settle it (`remarque`)."""
     missing = [p.nom for p in referentiel.parameters.values() if PROVISIONAL in p.statut and not p.remarque.strip()]
@@ -136,7 +144,8 @@ def test_methodology_sheet_says_the_same(espace, tmp_path):
     from acterr_cli.outputs.reports import write_report
 
     user = tmp_path / "essai.toml"
-    user.write_text('[[parametre]]\nnom = "prix_kwh_gaz"\nremarque = "Prix repère CRE 2024 à reprendre."\n\n'
+    user.write_text('[[parametre]]\nnom = "prix_repere"\nlibelle = "Prix repère"\nbasse = 1\ncentrale = 2\nhaute = 3\n'
+                    'unite = "€"\nsource = "CRE"\nstatut = "à vérifier"\nremarque = "Prix repère CRE 2024 à reprendre."\n\n'
                     '[[parametre]]\nnom = "prix_local"\nlibelle = "Prix local"\nbasse = 1\ncentrale = 2\nhaute = 3\n'
                     'unite = "€"\nsource = "devis"\nstatut = "à vérifier"\n\n'
                     '[[indicateur]]\ncode = "AR-01"\nlibelle = "Essai forfaitaire"\naxe = "SOC"\nunite = "€"\n'
@@ -157,7 +166,7 @@ def test_methodology_sheet_says_the_same(espace, tmp_path):
     assert eco01["Part forfaitaire (et ce qui la remplace)"] == "Aucune (0 %)."
     params = {r["Paramètre"]: r for r in _table(wb["Paramètres"], "Parametres")}
     remark = "Remarque (pourquoi provisoire, ce qui permettrait de trancher)"
-    assert params["prix_kwh_gaz"][remark] == "Prix repère CRE 2024 à reprendre."
+    assert params["prix_repere"][remark] == "Prix repère CRE 2024 à reprendre."
     assert params["prix_local"][remark].startswith("Aucune remarque")
 
 
@@ -176,7 +185,8 @@ def test_referentiel_command_prints_the_note(note, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout == note
     user = tmp_path / "ar.toml"
-    user.write_text('[meta]\ndescription = "AR"\n\n[[parametre]]\nnom = "r_emplois_neuf"\ncentrale = 14.0\n', encoding="utf-8")
+    name = next(iter(load_referentiel().parameters))
+    user.write_text(f'[meta]\ndescription = "AR"\n\n[[parametre]]\nnom = "{name}"\nhaute = 987654\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["--referentiel", str(user), "referentiel", "--methode"])
     assert result.exit_code == 0, result.output
-    assert "Avec le fichier de l'utilisateur ar.toml (AR)" in result.stdout and "centrale **14**" in result.stdout
+    assert "Avec le fichier de l'utilisateur ar.toml (AR)" in result.stdout and "haute 987\u202f654" in result.stdout

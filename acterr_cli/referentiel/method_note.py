@@ -39,10 +39,17 @@ STATUSES = {
 }
 MARK = "⚠"  # beside a flagged status
 NO_LIMITS = "non documentés dans le catalogue (champ « limites » vide)"
-# Parameters the engine applies while it computes raw measures, before any formula reads them (no
-# formula names them): parameter → the raw measures they enter (names or name prefixes).
+# Parameters the engine applies while it reduces the facts into raw measures, before any formula
+# reads them (no formula names them; engine.measures.FACT_PARAMETERS): parameter → the raw
+# measures they enter, so that the note lists them with the indicators built on those measures.
+_MARKET_VALUES = tuple(f"{m}_{s}" for m in ("gain_marche", "valeur_marche_hc") for s in ("basse", "centrale", "haute"))
+_PRIMARY_ENERGY = ("economie_kwh", "economie_kwh_electricite")
 ENGINE_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "charges_locatives_m2": ("gain_marche_", "valeur_marche_hc_"),
+    "charges_locatives_m2": _MARKET_VALUES,
+    "correction_loyer_annonce": _MARKET_VALUES,
+    "taux_vacance_defaut": (*_MARKET_VALUES, "logements_loyer_marche", "logements_sans_loyer_marche", "logements_occupes"),
+    "coef_energie_primaire_electricite": _PRIMARY_ENERGY,
+    "coef_energie_primaire_electricite_2026": _PRIMARY_ENERGY,
 }
 
 # The rules every figure follows: (title, text), in plain words (shared with the Méthodologie sheet).
@@ -316,7 +323,9 @@ class _Note:
         in_formulas = self.formula_parameters(ind)
         for name in names:
             p = self.ref.parameters[name]
-            where = "" if name in in_formulas else " ; appliqué au calcul des données d'entrée, avant la formule"
+            where = "" if name in in_formulas else (
+                " ; appliqué par acterr au calcul des données d'entrée ("
+                + ", ".join(f"`{m}`" for m in self.engine_inputs(ind, name)) + "), avant la formule")
             yield (f"- [`{p.nom}`](#p-{p.nom}) — {_text(p.libelle)} : {_values(p)} ; statut : {_status(p)} ; "
                    f"source : {_text(p.source) or 'non indiquée'}{where}")
         yield ""
@@ -335,7 +344,8 @@ class _Note:
                 yield (f"**Part forfaitaire.** {MARK} aucune déclarée, mais l'indicateur utilise {', '.join(inherited)}, "
                        "dont une partie est forfaitaire.")
             else:
-                yield "**Part forfaitaire.** aucune (0 %) : le chiffre ne repose sur aucune moyenne nationale."
+                yield ("**Part forfaitaire.** aucune (0 %) : aucune partie du chiffre ne remplace une donnée locale absente "
+                       "par une moyenne nationale.")
         yield ""
 
     # ─── inputs, parameters and flat rates behind an indicator ───
@@ -374,9 +384,12 @@ class _Note:
             if kind == "derived":
                 names |= {n for n in _names(self.ref.measures[key].formule) if n in self.ref.parameters}
             else:
-                names |= {p for p, measures in ENGINE_PARAMETERS.items()
-                          if p in self.ref.parameters and any(str(key).startswith(m) for m in measures)}
+                names |= {p for p, measures in ENGINE_PARAMETERS.items() if p in self.ref.parameters and key in measures}
         return sorted(names)
+
+    def engine_inputs(self, ind: Indicator, name: str) -> list[str]:
+        """The inputs of an indicator an engine parameter enters."""
+        return [str(key) for kind, key in self.input_keys(ind) if kind == "raw" and key in ENGINE_PARAMETERS.get(name, ())]
 
     def flat_rate_inputs(self, ind: Indicator, seen: frozenset[str] = frozenset()) -> list[str]:
         """Indicators with a flat-rate part that `ind` uses, directly or through others."""
