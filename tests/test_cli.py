@@ -150,7 +150,7 @@ def test_referentiel_json_lists_catalogue():
     document = json.loads(result.stdout)
     codes = {i["code"] for i in document["indicateurs"]}
     assert {"ECO-01", "ECO-06", "SOC-01", "PV-01", "ENV-01", "TER-05"} <= codes
-    assert {p["nom"] for p in document["parametres"]} >= {"r_emplois_neuf", "avantage_loyer_national_mois"}
+    assert {p["nom"] for p in document["parametres"]} >= {"r_emplois_travaux", "avantage_loyer_national_mois"}
 
 
 def test_territoire_lookup():
@@ -175,16 +175,16 @@ def test_expliquer_lets_a_reader_recompute_the_figure(espace):
     measures = {m["nom"]: m["valeur"] for m in doc["mesures"]}
     assert measures == {"invest_neuf_eur": 7_500_000, "invest_rehab_eur": 2_000_000, "gros_entretien_eur": 600_000}
     params = {p["nom"]: p["centrale"] for p in doc["parametres"]}
-    assert params == {"r_emplois_direct_btp": 10, "r_emplois_neuf": 16.2, "r_emplois_rehab": 15.1}
+    assert params == {"r_emplois_travaux": 10, "part_travaux_ht_neuf": 0.62, "part_travaux_ht_rehab": 0.82}
     # the reader's computation on paper gives the result
-    recomputed = measures["invest_neuf_eur"] / 1e6 * params["r_emplois_neuf"] + (
-        measures["invest_rehab_eur"] + measures["gros_entretien_eur"]) / 1e6 * params["r_emplois_rehab"]
+    recomputed = (measures["invest_neuf_eur"] * params["part_travaux_ht_neuf"] + (
+        measures["invest_rehab_eur"] + measures["gros_entretien_eur"]) * params["part_travaux_ht_rehab"]) / 1e6 * params["r_emplois_travaux"]
     assert doc["resultat"]["valeur"] == pytest.approx(recomputed)
     counted = {o["siren"]: o["compte"] for o in doc["organismes"]}
     assert counted == {builders.SIREN_A: True, builders.SIREN_B: False}
     assert {f["fichier"] for f in doc["fichiers"]} == {"org_a.xlsx", "org_b.xlsx", "liasse.csv"}
     text = run("--espace", espace, "compute", "--expliquer", "ECO-06", "--code", builders.TOULOUSE_METROPOLE)
-    assert text.exit_code == 0 and "r_emplois_neuf" in text.stdout
+    assert text.exit_code == 0 and "r_emplois_travaux" in text.stdout
     assert run("--espace", espace, "compute", "--expliquer", "ECO-06").exit_code == 2  # --code is needed
     assert run("--espace", espace, "compute", "--expliquer", "XYZ-9", "--code", "FR", "--territoire", "FRANCE").exit_code == 2
 

@@ -93,13 +93,14 @@ def test_export_writes_the_board_report(demo):
 def test_tenants_gain_comes_from_the_market_rents(demo):
     """The sample rents cover every commune of the Patrimoine sheets: SOC-01 owes nothing to the
     national flat rate. CA Le Muretain Agglo is Muret alone (Garonne Habitat): 410 dwellings of
-    which 45 houses, 27 365 m², 2 068 355 € of rents; sample market rents 11,2 €/m² (apartments)
-    and 10,2 €/m² (houses), 2,30 €/m² of recoverable charges (charges_locatives_m2):
-    12 × 27 365 × (365/410 × 11,2 + 45/410 × 10,2 − 2,30) − 2 068 355 = 818 185 €, where the flat
-    rate would give 410 × 225 × 12 = 1 107 000 €."""
+    which 16 vacant and 45 houses, 27 365 m², 2 068 355 € of rents; sample market rents 11,2 €/m²
+    (apartments) and 10,2 €/m² (houses), corrected from asking rents by 0,93
+    (correction_loyer_annonce), 2,30 €/m² of recoverable charges (charges_locatives_m2):
+    12 × 27 365 × 394/410 × ((365/410 × 11,2 + 45/410 × 10,2) × 0,93 − 2,30) − 2 068 355 ≈ 460 561 €,
+    where the flat rate would give 394 × 261 × 12 = 1 233 976 €."""
     _, espace = demo
     epci = consolidated(results(espace, "EPCI"), "SOC-01")
     assert epci and all(r["part_forfaitaire"] == 0 for r in epci)
     [muret] = [r for r in epci if r["code_territoire"] == "200068641"]
-    assert muret["valeur"] == pytest.approx(12 * 27_365 * (365 / 410 * 11.2 + 45 / 410 * 10.2 - 2.30) - 2_068_355)
-    assert muret["valeur"] == pytest.approx(818_185.29, abs=0.01)
+    assert muret["valeur"] == pytest.approx(12 * 27_365 * 394 / 410 * ((365 / 410 * 11.2 + 45 / 410 * 10.2) * 0.93 - 2.30) - 2_068_355)
+    assert muret["valeur"] == pytest.approx(460_561.19, abs=0.01)

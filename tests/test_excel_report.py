@@ -8,8 +8,9 @@ Méditerranée Métropole (243400017) holds B's other 500.
   Montpellier: non calculable. All organisations (FRANCE level, where B's liasse counts):
   10 100 000 + 3 000 000 + 1 000 000 + 200 000 = 14 300 000 €.
 - ECO-10 Toulouse: 400 000 + 120 000 (A) + 90 000 (B) = 610 000 €; Montpellier 230 000 €; all 840 000 €.
-- SOC-01 (no market rent: national flat rate 225 €/month, range 200–261): Toulouse 1 250 × 225 × 12
-  = 3 375 000 €/an, Montpellier 500 × 225 × 12 = 1 350 000 €/an, all 4 725 000 (4 200 000 – 5 481 000).
+- SOC-01 (no market rent: national flat rate 261 €/month, range 227–261, on occupied dwellings: A at
+  the national vacancy 2,9 %, B at its liasse's 2,5 %): Toulouse (1 050 × 0,971 + 200 × 0,975) × 261 × 12
+  = 3 803 970,6 €/an, Montpellier 500 × 0,975 × 261 × 12 = 1 526 850 €/an, all 5 330 820,6 (4 636 580,4 – 5 330 820,6).
 - PV-01 all: (300 + 100 + 200) / 1 750 = 34,29 %. DPE A–C all: (300 + 110 + 60 + 180) / 1 720 known
   labels = 37,79 %; F–G (90 + 70) / 1 720 = 9,30 %.
 """
@@ -170,8 +171,8 @@ def test_synthese_headline_names_and_formats(workbook):
     assert eco01.value == pytest.approx(14_300_000)  # all organisations: B's liasse counts at FRANCE level
     assert eco01.number_format == '[$-40C]#,##0.0,, "M€"'
     soc01 = named(workbook, "acterr_SOC_01")
-    assert soc01.value == pytest.approx(4_725_000)
-    assert soc01.offset(column=1).value == "4,2 – 5,5 M€"  # low–high range beside the figure
+    assert soc01.value == pytest.approx(5_330_820.6)
+    assert soc01.offset(column=1).value == "4,6 – 5,3 M€"  # low–high range beside the figure
     assert soc01.offset(column=2).value == pytest.approx(100)
     assert named(workbook, "acterr_ECO_10").value == pytest.approx(840_000)
     assert named(workbook, "acterr_ECO_10").number_format == '[$-40C]#,##0 "€"'
@@ -192,7 +193,7 @@ def test_synthese_ledgers_side_by_side_never_added(workbook):
     assert {c.row for c in bands} == {local.row - 2} and len(bands) == 2
     # no cell of the sheet holds the sum of the two ledgers
     numbers = {round(c.value) for c in all_cells(workbook) if c.parent.title == "Synthèse" and isinstance(c.value, (int, float))}
-    assert round(14_300_000 + 4_725_000) not in numbers
+    assert round(14_300_000 + 5_330_820.6) not in numbers
     assert len(ws._charts) == 1  # SOC-01 by territory; ECO-01 is computed on one territory only: no one-bar chart
 
 
@@ -213,7 +214,7 @@ def test_ranking_puts_housed_territories_first_with_figures(workbook):
     assert (toulouse[logements].value, montpellier[logements].value) == (1250, 500)
     assert ws.freeze_panes == "C5"
     bars = [rule.type for rules in ws.conditional_formatting for rule in rules.rules]
-    assert bars.count("dataBar") == 3
+    assert bars.count("dataBar") == 2  # dwellings and investment; none drawn from the tenants' gain, a national flat rate
     # B's liasse (3 000 000 + 1 000 000 + 200 000) is placed in no EPCI: the « Non réparti » row, just
     # above « Ensemble », outside the table (no rank, never sorted among the territories)
     unplaced = ws.cell(toulouse[invest].row + 2, 2)
@@ -236,8 +237,8 @@ def test_indicateurs_values_formats_table(workbook):
     assert eco01["Couverture (%)"].value == pytest.approx(84.0)
     assert eco01["Statut"].value == "calculé" and "partiel" in eco01["Motif / note"].value
     soc01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-01"})
-    assert soc01["Valeur"].value == pytest.approx(3_375_000)
-    assert soc01["Basse"].value == pytest.approx(3_000_000) and soc01["Haute"].value == pytest.approx(3_915_000)
+    assert soc01["Valeur"].value == pytest.approx(3_803_970.6)
+    assert soc01["Basse"].value == pytest.approx(3_308_434.2) and soc01["Haute"].value == pytest.approx(3_803_970.6)
     assert soc01["Registre"].value == "Plus-value sociale"
     pv01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "PV-01"})
     assert pv01["Valeur"].value == pytest.approx(32.0) and '"%"' in pv01["Valeur"].number_format
@@ -367,7 +368,7 @@ def test_stakeholder_view(workbook):
                                             "PP_salaries"}
     tenants = table_rows(ws, "PP_locataires")
     soc01 = find(tenants, Code="SOC-01")
-    assert soc01["Valeur"].value == pytest.approx(4_725_000) and "€" in soc01["Valeur"].number_format
+    assert soc01["Valeur"].value == pytest.approx(5_330_820.6) and "€" in soc01["Valeur"].number_format
     assert find(table_rows(ws, "PP_collectivites"), Code="ECO-10")["Valeur"].value == pytest.approx(840_000)
     referentiel = load_referentiel()
     expected = {i.code for i in referentiel.indicators if "salaries" in i.parties_prenantes}
@@ -382,13 +383,13 @@ def test_charts_read_their_data_block(workbook):
     assert series["Investissement injecté (€)"] == {"Toulouse Métropole": pytest.approx(10_100_000)}
     gain = series["Gain de pouvoir d'achat des locataires (€/an)"]
     assert list(gain) == ["Toulouse Métropole", "Montpellier Méditerranée Métropole"]  # largest first
-    assert gain["Montpellier Méditerranée Métropole"] == pytest.approx(1_350_000)
+    assert gain["Montpellier Méditerranée Métropole"] == pytest.approx(1_526_850)
     ac, de, fg = series["A à C (%)"], series["D ou E (%)"], series["F ou G (%)"]
     assert ac["Ensemble"] == pytest.approx(37.791, abs=1e-3) and fg["Ensemble"] == pytest.approx(9.302, abs=1e-3)
     assert ac["Toulouse Métropole"] + de["Toulouse Métropole"] + fg["Toulouse Métropole"] == pytest.approx(100)
     assert not any(name.startswith("Achats aux entreprises") for name in series)  # no Achats nor Salaries sheet: no spending by nature
     synthese = chart_series(workbook, "Synthèse")
-    assert synthese["Gain de pouvoir d'achat des locataires (€/an)"]["Toulouse Métropole"] == pytest.approx(3_375_000)
+    assert synthese["Gain de pouvoir d'achat des locataires (€/an)"]["Toulouse Métropole"] == pytest.approx(3_803_970.6)
     data = workbook[DATA_SHEET]
     assert all(name.startswith("Graphique_") for name in data.tables)
 
@@ -446,12 +447,12 @@ def test_methodology_lists_the_whole_referentiel(workbook, inputs):
     indicators = table_rows(workbook["Méthodologie"], "Referentiel_indicateurs")
     assert [r["Code"].value for r in indicators] == [i.code for i in referentiel.indicators]
     eco06 = find(indicators, Code="ECO-06")
-    assert "basse : " in eco06["Formule (centrale ; basse et haute si différentes)"].value
+    assert "basse : " in find(indicators, Code="SOC-01")["Formule (centrale ; basse et haute si différentes)"].value
     assert "Entreprises locales" in eco06["Parties prenantes"].value
     params = table_rows(workbook["Paramètres"], "Parametres")
     assert {r["Paramètre"].value for r in params} == set(referentiel.parameters)
     loyer = find(params, **{"Paramètre": "avantage_loyer_national_mois"})
-    assert (loyer["Basse"].value, loyer["Centrale"].value, loyer["Haute"].value) == (200, 225, 261)
+    assert (loyer["Basse"].value, loyer["Centrale"].value, loyer["Haute"].value) == (227, 261, 261)
     for r in params:
         flagged = r["Statut"].value in ("hypothèse", "à vérifier")
         assert (r["Statut"].fill.fgColor.rgb not in (None, "00000000")) == flagged, r["Paramètre"].value
@@ -479,7 +480,7 @@ def test_methodology_describes_the_referentiel_used(espace, tmp_path):
     files = table_rows(wb["Sources"], "Fichiers_referentiel")
     assert [r["Fichier"].value for r in files] == ["catalogue.toml", "parametres.toml", "mon_referentiel.toml"]
     soc01 = find(table_rows(wb["Indicateurs"], "Indicateurs"), **{"Code territoire": MONTPELLIER_METROPOLE, "Code indicateur": "SOC-01"})
-    assert soc01["Valeur"].value == pytest.approx(500 * 240 * 12)
+    assert soc01["Valeur"].value == pytest.approx(500 * 0.975 * 240 * 12)  # occupied dwellings (liasse vacancy 2,5 %)
 
 
 # ─── the territory and the organisation reports ───
@@ -501,9 +502,9 @@ def test_territory_report(territory_book):
     assert [r["SIREN"].value for r in per_org] == [SIREN_A, SIREN_B]
     assert find(per_org, SIREN=SIREN_B)[by_code(per_org)["TER-00"]].value == 200
     assert f"--code {TOULOUSE_METROPOLE}" in wb["Par organisme"]["A2"].value
-    series = chart_series(wb, "Synthèse")  # by organisation: 1 050 × 225 × 12 and 200 × 225 × 12
-    assert series["Gain de pouvoir d'achat des locataires (€/an)"] == {"Habitat Test A": pytest.approx(2_835_000),
-                                                                       "Logis Test B": pytest.approx(540_000)}
+    series = chart_series(wb, "Synthèse")  # by organisation: 1 050 × 0,971 × 261 × 12 and 200 × 0,975 × 261 × 12
+    assert series["Gain de pouvoir d'achat des locataires (€/an)"] == {"Habitat Test A": pytest.approx(3_193_230.6),
+                                                                       "Logis Test B": pytest.approx(610_740)}
     # the quality sheet gives the coverage the figures have (84 % for ECO-01), not the organisations' own 100 %
     quality = find(table_rows(wb["Qualité des données"], "Qualite_indicateurs"), Code="ECO-01")
     assert quality["Couverture min. (%)"].value == quality["Couverture max. (%)"].value == pytest.approx(100 * 1050 / 1250)

@@ -67,7 +67,7 @@ def test_territory_report_on_screen(espace, tmp_path):
     out = result.stdout.replace(NNBSP, " ")
     assert "Toulouse Métropole — exercice 2025" in out
     assert "610 000 €" in out  # ECO-10 of the territory
-    assert "3,4 M€* (3,0 – 3,9)" not in out and "3,4 M€ (3,0 – 3,9)" in out  # SOC-01 with its range, fully covered
+    assert "3,8 M€* (3,3 – 3,8)" not in out and "3,8 M€ (3,3 – 3,8)" in out  # SOC-01 with its range, fully covered
 
 
 def test_organisation_report_on_screen(espace, tmp_path):

@@ -77,8 +77,8 @@ def test_filled_template_keeps_its_chart_and_logo(tmp_path, data):
     assert len(cover._charts) == 1 and len(cover._images) == 1
     assert cover["A1"].value == data.title
     assert cover["B3"].value == pytest.approx(840_000) and cover["B3"].number_format == "# ##0 €"  # the designer's format wins
-    assert cover["B4"].value == pytest.approx(4_725_000) and "M€" in cover["B4"].number_format  # « Standard » gets acterr's
-    assert cover["C4"].value == "4,2 – 5,5 M€" and cover["B5"].value == 2025
+    assert cover["B4"].value == pytest.approx(5_330_820.6) and "M€" in cover["B4"].number_format  # « Standard » gets acterr's
+    assert cover["C4"].value == "4,6 – 5,3 M€" and cover["B5"].value == 2025
     assert cover["B9"].value is None
     table = wb["Données"].tables["acterr_territoires"]
     assert table.ref == "A1:C3"

@@ -74,10 +74,10 @@ def test_fiche_shows_both_ledgers_and_french_figures(overview):
     assert "VALEUR LOCALE" in text and "PLUS-VALUE SOCIALE" in text
     assert "ne s'additionnent pas" in text
     assert "10,1 M€" in text  # ECO-01, 10 100 000 €
-    assert "3,4 M€" in text and "fourchette 3,0" in text and "3,9 M" in text  # SOC-01 and its range (3,0 – 3,9 M€)
+    assert "3,8 M€" in text and "fourchette 3,3" in text and "3,8 M" in text  # SOC-01 and its range (3,3 – 3,8 M€)
     assert "gagnés par les locataires chaque année" in text
     # SOC-01 without market rents is a national flat rate: marked, named, and what would replace it said
-    assert "≈ 3,4 M€" in text and "estimation forfaitaire" in text
+    assert "≈ 3,8 M€" in text and "estimation forfaitaire" in text
     assert "≈ 10,1 M€" not in text  # ECO-01 is measured
 
 
@@ -90,8 +90,8 @@ def test_subjects_of_an_organisation_report(overview):
     assert a.bars == []  # one territory: no one-bar chart
     [b] = fiche_subjects(ReportData.build(inputs, Scope.organisation(SIREN_B)))
     # B's investment is known only from its liasse, never split by territory: the chart falls back
-    # to the tenants' gain, 500 and 200 dwellings × 225 € × 12 — a national flat rate (no market
+    # to the tenants' gain, 500 and 200 dwellings × 0,975 occupied × 261 € × 12 — a national flat rate (no market
     # rent imported), which the chart's title says
     assert b.bars_title == "Pouvoir d'achat gagné par les locataires par EPCI (≈ estimation forfaitaire)"
     assert b.bars_unit == "€" and b.bars_code == "SOC-01"
-    assert b.bars == [("Montpellier Méditerranée Métropole", pytest.approx(1_350_000)), ("Toulouse Métropole", pytest.approx(540_000))]
+    assert b.bars == [("Montpellier Méditerranée Métropole", pytest.approx(1_526_850)), ("Toulouse Métropole", pytest.approx(610_740))]

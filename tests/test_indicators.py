@@ -43,12 +43,12 @@ def test_eco01_sums_production_of_the_territory_with_coverage(epci):
     assert r["statut"] == "calcule"
 
 
-def test_eco06_ranges_from_parameters_and_low_formula(epci):
+def test_eco06_jobs_on_works_excluding_tax_land_and_fees(epci):
     r = pick(epci, "ECO-06", TOULOUSE_METROPOLE)
-    # neuf 7.5 M€ × 16.2 + (réhab 2 M€ + GE 0.6 M€) × 15.1 = 121.5 + 39.26
-    assert r["valeur"] == pytest.approx(160.76)
-    assert r["valeur_basse"] == pytest.approx(10.1 * 10)  # direct jobs only, on all works
-    assert r["valeur_haute"] == pytest.approx(10.1 * 17)
+    # works HT: neuf 7,5 M€ × 0,62 + (réhab 2 M€ + GE 0,6 M€) × 0,82 = 4,65 + 2,132 M€, × 10 jobs per M€
+    assert r["valeur"] == pytest.approx(67.82)
+    assert r["valeur_basse"] == pytest.approx((7.5 * 0.50 + 2.6 * 0.77) * 6)
+    assert r["valeur_haute"] == pytest.approx((7.5 * 0.71 + 2.6 * 0.90) * 16)
 
 
 def test_eco07_per_dwelling_method(epci):
@@ -73,18 +73,21 @@ def test_ratios_are_recomputed_from_sums_not_averaged(epci):
     assert pick(epci, "ENV-01", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 470 / 1240)
     assert pick(epci, "ENV-01b", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * (70 + 20 + 20) / 1240)
     assert pick(epci, "ENV-01c", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 10 / 1250)
-    assert pick(epci, "ENV-02", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * (60 + 15 + 10) / 1250)
+    # GES F–G over the same base as ENV-01b: dwellings with a known label
+    assert pick(epci, "ENV-02", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * (60 + 15 + 10) / 1240)
     assert pick(epci, "SOC-13", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 70 / 1250)
 
 
 def test_soc01_national_forfait_with_range(epci):
     r = pick(epci, "SOC-01", TOULOUSE_METROPOLE)
-    assert r["valeur"] == pytest.approx(1250 * 225 * 12)
-    assert r["valeur_basse"] == pytest.approx(1250 * 200 * 12)
-    assert r["valeur_haute"] == pytest.approx(1250 * 261 * 12)
+    # Occupied dwellings only: A declares no vacancy (national default 2,9 %), B's liasse says 2,5 %.
+    occupied = 1050 * (1 - 0.029) + 200 * (1 - 0.025)
+    assert r["valeur"] == pytest.approx(occupied * 261 * 12)
+    assert r["valeur_basse"] == pytest.approx(occupied * 227 * 12)
+    assert r["valeur_haute"] == pytest.approx(occupied * 261 * 12)
     assert r["part_forfaitaire"] == pytest.approx(100)  # no market rent: all of it is the national flat rate
     soc02 = pick(epci, "SOC-02", TOULOUSE_METROPOLE)
-    assert (soc02["valeur"], soc02["part_forfaitaire"]) == (pytest.approx(225), pytest.approx(100))
+    assert (soc02["valeur"], soc02["part_forfaitaire"]) == (pytest.approx(261), pytest.approx(100))
     # A measured figure has no flat-rate part.
     assert pick(epci, "ECO-01", TOULOUSE_METROPOLE)["part_forfaitaire"] == 0
 
@@ -132,8 +135,11 @@ def test_territory_denominators(epci):
     population, menages = denominators["population"][0], denominators["menages"][0]
     assert pick(epci, "TER-01", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(1000 * 1250 / population)
     assert pick(epci, "TER-02", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(100 * 1250 / menages)
-    assert pick(epci, "TER-04", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(10_100_000 / population)
-    assert pick(epci, "TER-05", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(1000 * 160.76 / population)
+    # One base per indicator: without purchases nor payroll by commune, no spending per inhabitant…
+    assert pick(epci, "TER-04", TOULOUSE_METROPOLE)["statut"] == "non_calculable"
+    # … and the investment per inhabitant is its own indicator.
+    assert pick(epci, "TER-04b", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(10_100_000 / population)
+    assert pick(epci, "TER-05", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(1000 * 67.82 / population)
 
 
 def test_commune_and_department_levels(espace):

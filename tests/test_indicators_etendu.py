@@ -81,10 +81,14 @@ def test_allocations_and_public_costs(epci):
     assert c(epci, "SOC-06b")["valeur"] == 6
     assert c(epci, "SOC-07")["valeur"] == pytest.approx(100 * 12 / 60)
     assert c(epci, "SOC-08")["valeur"] == pytest.approx(100 * 9 / 40)
+    # 3 households leaving emergency housing × persons per household × a year of a place (per person)
     soc09 = c(epci, "SOC-09")
-    assert (soc09["valeur"], soc09["valeur_basse"], soc09["valeur_haute"]) == pytest.approx((3 * 6400, 3 * 6400, 3 * 7000))
+    assert (soc09["valeur"], soc09["valeur_basse"], soc09["valeur_haute"]) == pytest.approx(
+        (3 * 2.2 * 7000, 3 * 1.5 * 6200, 3 * 3.0 * 13700))
+    # 3 procedures stopped × probability of an eviction with the police × its public cost
     soc10 = c(epci, "SOC-10")
-    assert (soc10["valeur"], soc10["valeur_haute"]) == pytest.approx((3 * 4000, 3 * (4000 + 7000)))
+    assert (soc10["valeur"], soc10["valeur_basse"], soc10["valeur_haute"]) == pytest.approx(
+        (3 * 0.11 * 1500, 3 * 0.08 * 500, 3 * 0.23 * 4000))
 
 
 def test_social_actions(epci):
@@ -94,19 +98,27 @@ def test_social_actions(epci):
     assert c(epci, "SOC-14")["valeur"] == pytest.approx(1607)
     assert c(epci, "SOC-14b")["valeur"] == pytest.approx(1.0)
     assert c(epci, "SOC-15")["valeur"] == pytest.approx(80_000)
+    # by action type: a = Accompagnement social, c = Insertion et emploi, d = Lien social
+    assert [c(epci, f"SOC-15{t}")["valeur"] for t in "acd"] == pytest.approx([50_000, 20_000, 10_000])
+    assert c(epci, "SOC-15b")["valeur"] == 0
     assert c(epci, "PV-02")["valeur"] == pytest.approx(60_000 / 150)  # TFPB-funded actions per QPV dwelling
     assert c(epci, "PV-03")["valeur"] == pytest.approx(60_000 / 45_000)  # actions in QPV / abattement
     assert c(epci, "PV-03b")["valeur"] == pytest.approx(100 * 45_000 / 60_000)
 
 
 def test_energy(epci):
-    assert c(epci, "ENV-03")["valeur"] == pytest.approx(210)
+    # Gas saves 150 000 kWh; electricity 60 000 kWh of unsaid kind, taken as primary energy:
+    # 60 000 / 2,3 final kWh (exercice 2025). Low values: real savings are 0,3 of conventional ones.
+    electricity = 60_000 / 2.3
+    env03 = c(epci, "ENV-03")
+    assert env03["valeur"] == pytest.approx((150_000 + electricity) / 1000)
+    assert env03["valeur_basse"] == pytest.approx((150_000 + electricity) / 1000 * 0.3)
     env04 = c(epci, "ENV-04")
-    assert env04["valeur"] == pytest.approx(150_000 * 0.11 + 60_000 * 0.25)
-    assert env04["valeur_basse"] == pytest.approx(150_000 * 0.09 + 60_000 * 0.21)
-    assert env04["valeur_haute"] == pytest.approx(150_000 * 0.13 + 60_000 * 0.27)
-    assert "à vérifier" in env04["note"]
-    assert c(epci, "ENV-05")["valeur"] == pytest.approx((150_000 * 0.227 + 60_000 * 0.079) / 1000)
+    assert env04["valeur"] == pytest.approx(150_000 * 0.1124 + electricity * 0.2016)
+    assert env04["valeur_basse"] == pytest.approx((150_000 * 0.088 + electricity * 0.1952) * 0.3)
+    assert env04["valeur_haute"] == pytest.approx(150_000 * 0.1175 + electricity * 0.2516)
+    assert env04["note"] is None
+    assert c(epci, "ENV-05")["valeur"] == pytest.approx((150_000 * 0.227 + electricity * 0.079) / 1000)
 
 
 def test_governance_weighted_by_dwellings(epci, france):
@@ -118,12 +130,12 @@ def test_governance_weighted_by_dwellings(epci, france):
     assert pick(france, "GOV-01", "FR")["valeur"] == pytest.approx(100 * (9 + 4) / (20 + 10))
 
 
-def test_fallback_formula_is_flagged(epci):
+def test_one_base_per_indicator(epci):
     population = TerritorialReference.load().denominators("EPCI").filter(pl.col("code_territoire") == TOULOUSE_METROPOLE)["population"][0]
     assert c(epci, "TER-04")["valeur"] == pytest.approx(1_910_000 / population)  # ECO-11 available for C
-    a = pick(epci, "TER-04", TOULOUSE_METROPOLE, SIREN_A)  # A has no Achats: ECO-01 instead
-    assert a["valeur"] == pytest.approx(10_100_000 / population)
-    assert a["note"].startswith("valeur de repli")
+    a = pick(epci, "TER-04", TOULOUSE_METROPOLE, SIREN_A)  # A has no Achats: not calculable, never another base
+    assert a["statut"] == "non_calculable" and "Achats" in a["motif"]
+    assert pick(epci, "TER-04b", TOULOUSE_METROPOLE, SIREN_A)["valeur"] == pytest.approx(10_100_000 / population)
 
 
 def test_qpv_level_uses_the_actions_qpv_codes(espace_c, tmp_path):

@@ -39,25 +39,46 @@ SHARE = 50 / 800
 
 def test_soc01_market_rent_with_forfait_where_no_rent(results):
     rent = {s: (1 - SHARE) * a + SHARE * m for s, a, m in (("basse", 12.0, 11.0), ("centrale", 13.0, 12.0), ("haute", 14.0, 13.5))}
-    gain = {
-        "centrale": SURFACE_YEAR * (rent["centrale"] - 2.30) - 4_000_000,
-        "basse": SURFACE_YEAR * (rent["basse"] - 2.33) - 4_000_000,  # low rent and high charges
-        "haute": SURFACE_YEAR * (rent["haute"] - 2.25) - 4_000_000,
+    # A declares no vacancy: national default 2,9 % (3,3 % in the low value, 1,4 % in the high one).
+    occupied = {"basse": 1 - 0.033, "centrale": 1 - 0.029, "haute": 1 - 0.014}
+    # Asking rents corrected towards what sitting tenants pay (0,85 / 0,93 / 1); charges the other way.
+    market = {
+        "centrale": SURFACE_YEAR * occupied["centrale"] * (rent["centrale"] * 0.93 - 2.30),
+        "basse": SURFACE_YEAR * occupied["basse"] * (rent["basse"] * 0.85 - 2.54),
+        "haute": SURFACE_YEAR * occupied["haute"] * (rent["haute"] * 1.00 - 1.60),
     }
+    gain = {s: market[s] - 4_000_000 for s in market}
+    blagnac = 250 * occupied["centrale"] * 12  # occupied dwellings × 12 months at the national rate
     r = pick(results, "SOC-01", builders.TOULOUSE_METROPOLE, builders.SIREN_A)
-    assert r["valeur"] == pytest.approx(gain["centrale"] + 250 * 225 * 12)  # Blagnac at the national forfait
-    assert r["valeur_basse"] == pytest.approx(gain["basse"] + 250 * 200 * 12)
-    assert r["valeur_haute"] == pytest.approx(gain["haute"] + 250 * 261 * 12)
-    assert r["valeur"] == pytest.approx(3_312_800)
-    # Blagnac's 250 dwellings at the national rate: 675 000 € of the 3 312 800 €.
-    assert r["part_forfaitaire"] == pytest.approx(100 * 250 * 225 * 12 / 3_312_800)
+    assert r["valeur"] == pytest.approx(gain["centrale"] + blagnac * 261)
+    assert r["valeur_basse"] == pytest.approx(gain["basse"] + blagnac * 227)
+    assert r["valeur_haute"] == pytest.approx(gain["haute"] + blagnac * 261)
+    # Blagnac's dwellings at the national rate are that share of the figure.
+    assert r["part_forfaitaire"] == pytest.approx(100 * blagnac * 261 / r["valeur"])
+    assert 0 < r["part_forfaitaire"] < 100
 
 
 def test_soc03_relative_gap(results):
     r = pick(results, "SOC-03", builders.TOULOUSE_METROPOLE, builders.SIREN_A)
-    assert r["valeur"] == pytest.approx(100 * (1 - 4_000_000 / 6_637_800))
-    assert r["valeur_basse"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * (11.9375 - 2.33))))
-    assert r["valeur_haute"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * (13.96875 - 2.25))))
+    rent_c = (1 - SHARE) * 13.0 + SHARE * 12.0
+    assert r["valeur"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.971 * (rent_c * 0.93 - 2.30))))
+    assert r["valeur_basse"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.967 * (11.9375 * 0.85 - 2.54))))
+    assert r["valeur_haute"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.986 * (13.96875 - 1.60))))
+
+
+def test_declared_vacancy_wins(tmp_path):
+    """« dont vacants » on the Patrimoine sheet: the rents charged are those of the occupied dwellings."""
+    tables = {**builders.TABLES_A, "Patrimoine": [dict(row, logements_vacants=40) if row["commune"] == "31555" else row
+                                                  for row in builders.TABLES_A["Patrimoine"]]}
+    root = tmp_path / "espace"
+    api.import_paths(root, [builders.write_questionnaire(tmp_path / "a.xlsx", builders.ORG_A, tables)])
+    api.import_loyers(root, rents_file(tmp_path, "appartements.csv", ["1;31555;Toulouse;243100518;31;76;13,0;12,0;14,0;commune;900;2000;0,7"]),
+                      "appartement", 2023)
+    communes = api.compute_level(root, "COMMUNE").results
+    r = pick(communes, "SOC-01", "31555", builders.SIREN_A)
+    # 760 of 800 occupied; no house rent in this file: the apartment rent for every dwelling
+    assert r["valeur"] == pytest.approx(SURFACE_YEAR * (760 / 800) * (13.0 * 0.93 - 2.30) - 4_000_000)
+    assert pick(communes, "SOC-02", "31555", builders.SIREN_A)["valeur"] == pytest.approx(r["valeur"] / 12 / 760)
 
 
 def test_without_market_rents_soc03_says_why(espace):

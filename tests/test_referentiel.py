@@ -18,8 +18,8 @@ USER_FILE = """
 description = "Paramètres de l'AR Hlm, campagne 2026"
 
 [[parametre]]
-nom = "r_emplois_neuf"
-centrale = 14.0
+nom = "r_emplois_travaux"
+centrale = 12.0
 source = "Étude régionale CERC 2025"
 
 [[parametre]]
@@ -54,11 +54,11 @@ def test_user_file_overrides_parameters_and_adds_indicators(tmp_path, espace):
     user = tmp_path / "ar.toml"
     user.write_text(USER_FILE, encoding="utf-8")
     ref = load_referentiel(surcharges=[user])
-    assert ref.parameters["r_emplois_neuf"].centrale == 14.0
-    assert ref.parameters["r_emplois_neuf"].haute == 17  # fields not given are kept
+    assert ref.parameters["r_emplois_travaux"].centrale == 12.0
+    assert ref.parameters["r_emplois_travaux"].haute == 16  # fields not given are kept
     results = api.compute_level(espace, "EPCI", referentiel=ref).results
-    # ECO-06 central with 14 instead of 16.2: 7.5 × 14 + 2.6 × 15.1
-    assert pick(results, "ECO-06", TOULOUSE_METROPOLE)["valeur"] == pytest.approx(7.5 * 14 + 2.6 * 15.1)
+    # ECO-06 central with 12 jobs per M€ of works instead of 10: (7,5 × 0,62 + 2,6 × 0,82) × 12
+    assert pick(results, "ECO-06", TOULOUSE_METROPOLE)["valeur"] == pytest.approx((7.5 * 0.62 + 2.6 * 0.82) * 12)
     ar = pick(results, "AR-01", TOULOUSE_METROPOLE)
     assert ar["valeur"] == pytest.approx((4_000_000 + 1_350_000 + 1_000_000) * 0.6)
     assert (ar["valeur_basse"], ar["valeur_haute"]) == pytest.approx((6_350_000 * 0.5, 6_350_000 * 0.7))
@@ -86,12 +86,12 @@ def test_cli_uses_the_user_file_and_records_it(tmp_path, espace):
      "définition circulaire"),
     ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = ""\nformule = "logements"\n', "unité manquante"),
     ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "€"\nformule = "logements +"\n', "formule illisible"),
-    ('[[parametre]]\nnom = "r_emplois_neuf"\nbasse = 30\n', "basse ≤ centrale ≤ haute"),
+    ('[[parametre]]\nnom = "r_emplois_travaux"\nbasse = 30\n', "basse ≤ centrale ≤ haute"),
     ("ceci n'est pas du TOML = = \n", "TOML invalide"),
     # a typo is never ignored (the national value would stay without a word)
-    ('[[parametre]]\nnom = "r_emplois_neuf"\ncentarle = 14.0\n', "clé inconnue « centarle » dans [parametre] (vouliez-vous dire centrale ?)"),
-    ('[[parametres]]\nnom = "r_emplois_neuf"\ncentrale = 14.0\n', "section inconnue « parametres » (vouliez-vous dire parametre ?)"),
-    ('[[parametre]]\nnom = "r_emploi_neuf"\ncentrale = 14.0\n', "paramètre inconnu « r_emploi_neuf » (vouliez-vous dire r_emplois_neuf ?)"),
+    ('[[parametre]]\nnom = "r_emplois_travaux"\ncentarle = 14.0\n', "clé inconnue « centarle » dans [parametre] (vouliez-vous dire centrale ?)"),
+    ('[[parametres]]\nnom = "r_emplois_travaux"\ncentrale = 14.0\n', "section inconnue « parametres » (vouliez-vous dire parametre ?)"),
+    ('[[parametre]]\nnom = "r_emploi_travaux"\ncentrale = 14.0\n', "paramètre inconnu « r_emploi_travaux » (vouliez-vous dire r_emplois_travaux ?)"),
     # computed row by row into a number, or refused here (not a false total everywhere, not a crash later)
     ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "€"\nformule = "SUM(loyers_annuels_eur)"\n', "agrège (SUM, MAX, COUNT…)"),
     ('[[indicateur]]\ncode = "X-01"\nlibelle = "x"\naxe = "ECO"\nunite = "ratio"\nformule = "COUNT(*)"\n', "agrège"),

@@ -99,3 +99,67 @@ def test_flat_rate_share_and_coverage(espace):
     computed = epci.filter(pl.col("valeur").is_not_null())
     assert computed.filter(pl.col("couverture") <= 0).is_empty()  # a computed figure always covers someone
     assert computed.filter(pl.col("part_forfaitaire").is_null()).is_empty()
+
+
+def _c_variant(tmp_path, **changes) -> pl.DataFrame:
+    """Organisation C with some sheets changed, computed at EPCI level."""
+    from builders import ORG_C, TABLES_C
+    org = {**ORG_C, **changes.pop("org", {})}
+    tables = {**TABLES_C, **changes}
+    root = tmp_path / "espace"
+    report = api.import_paths(root, [write_questionnaire(tmp_path / "c.xlsx", org, tables)])
+    assert not report.refused, report.to_dict()
+    return api.compute_level(root, "EPCI").results
+
+
+ENERGIE = [
+    {"commune": "31555", "logements_renoves": 20, "conso_avant_kwh": 300000, "conso_apres_kwh": 150000, "energie_chauffage": "Gaz",
+     "type_consommation": "Énergie primaire"},
+    {"commune": "31149", "logements_renoves": 10, "conso_avant_kwh": 100000, "conso_apres_kwh": 40000,
+     "energie_chauffage": "Électricité", "type_consommation": "Énergie finale"},
+]
+
+
+def test_final_energy_is_not_converted(tmp_path):
+    results = _c_variant(tmp_path, Energie=ENERGIE)
+    # final electricity counts as such; gas has a primary-energy coefficient of 1
+    assert pick(results, "ENV-03", TOULOUSE_METROPOLE, SIREN_C)["valeur"] == pytest.approx((150_000 + 60_000) / 1000)
+
+
+def test_primary_electricity_uses_the_coefficient_of_the_exercice(tmp_path):
+    energie = [dict(row, type_consommation="Énergie primaire") for row in ENERGIE]
+    results = _c_variant(tmp_path, Energie=energie, org={"exercice": 2026})
+    # from 2026 the DPE coefficient of electricity is 1,9 (arrêté du 13 août 2025)
+    assert pick(results, "ENV-03", TOULOUSE_METROPOLE, SIREN_C)["valeur"] == pytest.approx((150_000 + 60_000 / 1.9) / 1000)
+
+
+def test_blank_flags_are_unknown_not_no(tmp_path):
+    from builders import TABLES_C
+    achats = [dict(row, ess=None) if row["fournisseur"] == "Muret services" else row for row in TABLES_C["Achats"]]
+    actions = [dict(row, tfpb=None) if row["type_action"] == "Lien social" else row for row in TABLES_C["Actions_sociales"]]
+    results = _c_variant(tmp_path, Achats=achats, Actions_sociales=actions)
+    # ESS share on the 2 000 000 € of lines answered, not on all 2 200 000 €
+    eco05 = pick(results, "ECO-05", TOULOUSE_METROPOLE, SIREN_C)
+    assert eco05["valeur"] == pytest.approx(100 * 400_000 / 2_000_000)
+    assert "renseignés" in eco05["note"]
+    # the 10 000 € action without an answer counts in the high value only
+    pv02 = pick(results, "PV-02", TOULOUSE_METROPOLE, SIREN_C)
+    assert (pv02["valeur"], pv02["valeur_haute"]) == pytest.approx((50_000 / 150, 60_000 / 150))
+    pv03 = pick(results, "PV-03", TOULOUSE_METROPOLE, SIREN_C)
+    assert (pv03["valeur"], pv03["valeur_haute"]) == pytest.approx((50_000 / 45_000, 60_000 / 45_000))
+
+
+def test_every_parameter_is_used():
+    from acterr_cli.engine.measures import FACT_PARAMETERS
+    from acterr_cli.referentiel.model import load_referentiel
+    referentiel = load_referentiel()
+    used = set(FACT_PARAMETERS).union(*(referentiel.parameters_used(i) for i in referentiel.indicators))
+    assert set(referentiel.parameters) - used == set()
+
+
+def test_no_parameter_is_provisional_without_saying_why():
+    from acterr_cli.referentiel.model import load_referentiel
+    for p in load_referentiel().parameters.values():
+        assert p.source.strip(), p.nom
+        if p.statut in ("à vérifier", "hypothèse") or "secondaire" in p.statut:
+            assert p.remarque.strip(), p.nom

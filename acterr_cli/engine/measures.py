@@ -81,16 +81,31 @@ def _action_type(label: str) -> pl.Expr:
 
 
 _ENERGIES = {"gaz": "Gaz", "fioul": "Fioul", "electricite": "Électricité", "bois": "Bois", "reseau": "Réseau de chaleur", "autre": "Autre"}
-_DELTA_KWH = pl.col("conso_avant_kwh") - pl.col("conso_apres_kwh")
+# Action types of the questionnaire's list, each with its own SOC-15 detail (SOC-15a … SOC-15h).
+ACTION_TYPES = {chr(ord("a") + i): label for i, label in enumerate(qs.CHOICES["type_action"])}
+# Savings in final energy: prices and emission factors are per final kWh, while DPE figures are
+# primary energy (electricity × the regulatory coefficient of the exercice, `_coef_ep`, set from
+# the parameters in _commune_facts). A consumption whose kind is not said is taken as primary:
+# the smaller final saving (the import warns).
+_PRIMARY = pl.col("type_consommation").is_null() | (pl.col("type_consommation") != "Énergie finale")
+_DELTA_KWH = (pl.col("conso_avant_kwh") - pl.col("conso_apres_kwh")) / pl.when(
+    (pl.col("energie_chauffage") == "Électricité") & _PRIMARY).then(pl.col("_coef_ep")).otherwise(1.0)
 
 FACT_MEASURES: tuple[FactMeasure, ...] = (
     # Achats: placed by the supplier's commune (ECO-03), by the operation's (ECO-04), or organisation-wide.
     FactMeasure("achats_fournisseur_eur", "Achats HT, par commune du fournisseur", qs.ACHATS, pl.col("montant_ht_eur"), "commune_fournisseur"),
     FactMeasure("achats_total_eur", "Achats HT, total de l'organisme", qs.ACHATS, pl.col("montant_ht_eur"), None),
     FactMeasure("achats_ess_eur", "Achats HT auprès de l'ESS", qs.ACHATS, _where(pl.col("ess"), pl.col("montant_ht_eur")), None),
+    # A blank « ESS » cell is unknown, neither yes nor no: the share is taken on the lines answered.
+    FactMeasure("achats_ess_connu_eur", "Achats HT dont le caractère ESS est renseigné", qs.ACHATS,
+                pl.when(pl.col("ess").is_null()).then(0.0).otherwise(pl.col("montant_ht_eur")), None),
     # Actions sociales
     FactMeasure("actions_montant_eur", "Montant des actions sociales", qs.ACTIONS, pl.col("montant_eur")),
     FactMeasure("actions_tfpb_eur", "Actions valorisées au titre de l'abattement TFPB", qs.ACTIONS, _where(pl.col("tfpb"), pl.col("montant_eur"))),
+    FactMeasure("actions_tfpb_inconnu_eur", "Actions sans réponse sur leur financement par l'abattement TFPB", qs.ACTIONS,
+                pl.when(pl.col("montant_eur").is_null()).then(None).when(pl.col("tfpb").is_null()).then(pl.col("montant_eur")).otherwise(0.0)),
+    *(FactMeasure(f"actions_montant_{letter}_eur", f"Montant des actions « {label} »", qs.ACTIONS,
+                  _where(_action_type(label), pl.col("montant_eur"))) for letter, label in ACTION_TYPES.items()),
     FactMeasure("actions_qpv_eur", "Actions menées en QPV", qs.ACTIONS,
                 pl.when(pl.col("montant_eur").is_null()).then(None).when(pl.col("qpv").is_not_null()).then(pl.col("montant_eur")).otherwise(0.0)),
     FactMeasure("menages_accompagnes", "Ménages bénéficiant d'un accompagnement social", qs.ACTIONS,
@@ -98,8 +113,8 @@ FACT_MEASURES: tuple[FactMeasure, ...] = (
     FactMeasure("expulsions_evitees", "Expulsions évitées", qs.ACTIONS, pl.col("expulsions_evitees")),
     FactMeasure("heures_insertion", "Heures d'insertion", qs.ACTIONS, pl.col("heures_insertion")),
     # Energie: savings of completed renovations, in total and by heating energy
-    FactMeasure("economie_kwh", "Économie d'énergie des rénovations (kWh/an)", qs.ENERGIE, _DELTA_KWH),
-    *(FactMeasure(f"economie_kwh_{slug}", f"Économie d'énergie des rénovations, chauffage {label} (kWh/an)", qs.ENERGIE,
+    FactMeasure("economie_kwh", "Économie d'énergie finale des rénovations (kWh/an)", qs.ENERGIE, _DELTA_KWH),
+    *(FactMeasure(f"economie_kwh_{slug}", f"Économie d'énergie finale des rénovations, chauffage {label} (kWh/an)", qs.ENERGIE,
                   _where(pl.col("energie_chauffage") == label, _DELTA_KWH)) for slug, label in _ENERGIES.items()),
 )
 # Measures of the market-rent comparison (SOC-01, SOC-03), per commune of the Patrimoine sheet.
@@ -107,9 +122,13 @@ MARKET_MEASURES = {
     **{f"gain_marche_{s}": f"Gain de loyer par rapport au marché ({s})" for s in ("basse", "centrale", "haute")},
     **{f"valeur_marche_hc_{s}": f"Loyers de marché hors charges des mêmes logements ({s})" for s in ("basse", "centrale", "haute")},
     "loyers_zone_marche": "Loyers quittancés des communes dotées d'un loyer de marché",
-    "logements_loyer_marche": "Logements des communes dotées d'un loyer de marché",
-    "logements_sans_loyer_marche": "Logements sans loyer de marché (forfait national)",
+    "logements_loyer_marche": "Logements occupés des communes dotées d'un loyer de marché",
+    "logements_sans_loyer_marche": "Logements occupés sans loyer de marché (forfait national)",
+    "logements_occupes": "Logements occupés (logements moins vacants)",
 }
+# Parameters read while the facts are reduced (the market-rent comparison), not by a formula.
+FACT_PARAMETERS = ("charges_locatives_m2", "correction_loyer_annonce", "taux_vacance_defaut", "coef_energie_primaire_electricite",
+                   "coef_energie_primaire_electricite_2026")
 # « Local » means inside the organisation's anchorage territory: the EPCIs where it has dwellings
 # or operations (a commune outside any EPCI counts alone), at every level and in every report.
 # Its purchases and payroll are placed where the money goes (supplier, employee's home) and count
@@ -261,9 +280,8 @@ _MAX_BASES = _MAX_STATES
 
 def measure_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,
                  parameters: dict) -> MeasureBase:
-    charges = parameters.get("charges_locatives_m2")
     key = (reader.state, reference, _exercice_key(exercice),
-           None if charges is None else (charges.basse, charges.centrale, charges.haute))
+           tuple((p.basse, p.centrale, p.haute) if (p := parameters.get(name)) else None for name in FACT_PARAMETERS))
     if key not in _BASES:
         while len(_BASES) >= _MAX_BASES:
             _BASES.pop(next(iter(_BASES)))
@@ -550,6 +568,8 @@ def _commune_facts(reader: FactReader, exercice: int | list[int] | None, paramet
     scans: dict[str, pl.LazyFrame] = {}
     for sheet in COMMUNE_SHEETS:
         scan = _sheet_scan(reader, sheet)
+        if scan is not None and sheet is qs.ENERGIE:
+            scan = _with_energy_conversion(scan, parameters)
         if scan is not None:
             scans[sheet.name] = scan
             names = scan.collect_schema().names()
@@ -569,15 +589,39 @@ def _commune_facts(reader: FactReader, exercice: int | list[int] | None, paramet
     return frames + ([market] if market is not None else [])
 
 
+def _with_energy_conversion(scan: pl.LazyFrame, parameters: dict) -> pl.LazyFrame:
+    """The Energie facts with the primary-energy coefficient of electricity of their exercice
+    (`_coef_ep`: the 2021 DPE rule until 2025, the 2025 decree from 2026) and the kind of
+    consumption (null for workbooks older than the column)."""
+    names = scan.collect_schema().names()
+
+    def value(name: str) -> float | None:
+        return parameters[name].centrale if name in parameters else None
+
+    coef = pl.when(pl.col("exercice") >= 2026).then(pl.lit(value("coef_energie_primaire_electricite_2026"), pl.Float64)).otherwise(
+        pl.lit(value("coef_energie_primaire_electricite"), pl.Float64))
+    kind = [] if "type_consommation" in names else [pl.lit(None, pl.Utf8).alias("type_consommation")]
+    return scan.with_columns(coef.alias("_coef_ep"), *kind)
+
+
 _PER_TERRITORY_SCHEMA = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64, "mesure": pl.Utf8, "valeur": pl.Float64}
 
 
 def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, parameters: dict) -> pl.LazyFrame | None:
     """Per organisation and commune, the Patrimoine sheet against the Carte des loyers (SOC-01,
-    SOC-03): 12 × surface × (market rent − recoverable charges) − rents actually charged, with the
-    apartment / house mix of the commune's dwellings. Low value: low rent of the prediction
-    interval and high charges; high value: the reverse. Communes without a market rent (or
-    without surface and rents) go to the national forfait, counted in `logements_sans_loyer_marche`."""
+    SOC-03), as a housing economist would: what the occupied dwellings would cost at market rent,
+    charges excluded, against the rents actually charged —
+    12 × surface × occupied share × (market rent × correction − recoverable charges) − rents,
+    the market rent (charges included) mixed apartment / house as the commune's dwellings.
+    - occupied share: 1 − vacant dwellings / dwellings (Patrimoine « dont vacants »), else the
+      liasse's vacancy rate, else the national default (`taux_vacance_defaut`): rents charged are
+      those of occupied dwellings only;
+    - correction: the map gives asking rents of new lets, above what sitting private tenants pay
+      (`correction_loyer_annonce`);
+    - low value: low rent of the prediction interval, low correction, high charges and vacancy;
+      high value the reverse.
+    Communes without a market rent (or without surface and rents) go to the national flat rate,
+    their occupied dwellings counted in `logements_sans_loyer_marche`."""
     patrimoine = _sheet_scan(reader, qs.PATRIMOINE)
     if patrimoine is None:
         return None
@@ -585,25 +629,46 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
     rows = _exercice_filter(patrimoine, exercice).select(
         "siren", "exercice", "commune", pl.col("logements").cast(pl.Float64),
         *[(pl.col(c).cast(pl.Float64) if c in names else pl.lit(None, pl.Float64)).alias(c)
-          for c in ("logements_individuels", "surface_m2", "loyers_annuels_eur")],
+          for c in ("logements_individuels", "surface_m2", "loyers_annuels_eur", "logements_vacants")],
     ).collect()
     rows = rows.join(_rents_for(reader, rows["exercice"].unique().to_list()), on=["commune", "exercice"], how="left")
+    rows = rows.join(_liasse_vacancy(reader, exercice), on=["siren", "exercice"], how="left")
     share_houses = (pl.col("logements_individuels").fill_null(0) / pl.col("logements")).fill_nan(0)
-    charges = {s: parameters["charges_locatives_m2"].value(s) if "charges_locatives_m2" in parameters else None
-               for s in ("basse", "centrale", "haute")}
+    scenarios = ("basse", "centrale", "haute")
     inverse = {"basse": "haute", "centrale": "centrale", "haute": "basse"}
+
+    def value(name: str, scenario: str) -> pl.Expr:
+        return pl.lit(parameters[name].value(scenario) if name in parameters else None, pl.Float64)
+
+    declared = pl.when(pl.col("logements") > 0).then(pl.col("logements_vacants") / pl.col("logements"))
+    occupied = {s: 1 - pl.coalesce(declared, pl.col("_vacance_liasse"), value("taux_vacance_defaut", inverse[s]) / 100).clip(0, 1)
+                for s in scenarios}
     rent = {s: pl.coalesce((1 - share_houses) * pl.col(f"appartement_{s}") + share_houses * pl.col(f"maison_{s}"),
-                           pl.col(f"appartement_{s}"), pl.col(f"maison_{s}")) for s in charges}
-    market = {s: 12 * pl.col("surface_m2") * (rent[s] - pl.lit(charges[inverse[s]], pl.Float64)) for s in charges}
+                           pl.col(f"appartement_{s}"), pl.col(f"maison_{s}")) for s in scenarios}
+    market = {s: 12 * pl.col("surface_m2") * occupied[s]
+              * (rent[s] * value("correction_loyer_annonce", s) - value("charges_locatives_m2", inverse[s])) for s in scenarios}
     known = market["centrale"].is_not_null() & pl.col("loyers_annuels_eur").is_not_null()
+    occupied_dwellings = pl.col("logements") * occupied["centrale"]
     measures = {
-        **{f"gain_marche_{s}": pl.when(known).then(_positive(market[s] - pl.col("loyers_annuels_eur"))).otherwise(0.0) for s in charges},
-        **{f"valeur_marche_hc_{s}": pl.when(known).then(market[s]).otherwise(0.0) for s in charges},
+        **{f"gain_marche_{s}": pl.when(known).then(_positive(market[s] - pl.col("loyers_annuels_eur"))).otherwise(0.0) for s in scenarios},
+        **{f"valeur_marche_hc_{s}": pl.when(known).then(market[s]).otherwise(0.0) for s in scenarios},
         "loyers_zone_marche": pl.when(known).then(pl.col("loyers_annuels_eur")).otherwise(0.0),
-        "logements_loyer_marche": pl.when(known).then(pl.col("logements")).otherwise(0.0),
-        "logements_sans_loyer_marche": pl.when(known).then(0.0).otherwise(pl.col("logements")),
+        "logements_loyer_marche": pl.when(known).then(occupied_dwellings).otherwise(0.0),
+        "logements_sans_loyer_marche": pl.when(known).then(0.0).otherwise(occupied_dwellings),
+        "logements_occupes": occupied_dwellings,
     }
     return rows.lazy().select("siren", "exercice", "commune", *[e.cast(pl.Float64).alias(n) for n, e in measures.items()])
+
+
+def _liasse_vacancy(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
+    """siren, exercice, _vacance_liasse: the liasse's vacancy rate (D11) as a share."""
+    liasse = reader.dataset(LIASSE.dataset)
+    schema = {"siren": pl.Utf8, "exercice": pl.Int64, "_vacance_liasse": pl.Float64}
+    if liasse is None or "taux_vacance_pct" not in liasse.collect_schema().names():
+        return pl.DataFrame(schema=schema)
+    return (_exercice_filter(liasse, exercice).select("siren", "exercice", (pl.col("taux_vacance_pct").cast(pl.Float64) / 100)
+                                                      .alias("_vacance_liasse")).drop_nulls().unique(["siren", "exercice"]).collect()
+            .cast(schema))
 
 
 def _positive(expr: pl.Expr) -> pl.Expr:
