@@ -11,9 +11,11 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli import api
+from acterr_cli.engine.compute import CALCULE
 from acterr_cli.errors import UsageError
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.liasse_schema import LIASSE
+from acterr_cli.outputs.nature import is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData, ReportInputs, Scope
 from acterr_cli.referentiel.model import Referentiel
 from acterr_cli.workspace.store import Workspace
@@ -77,6 +79,13 @@ class ExportResult:
             "feuilles": self.feuilles,
             "graphiques": self.graphiques,
             "fichiers": [f.to_dict() for f in self.fichiers],
+            # the scope's figures that are estimations forfaitaires, and what would replace them
+            "estimations_forfaitaires": [
+                {"indicateur": code, "libelle": r["libelle"], "part_forfaitaire": r.get("part_forfaitaire"),
+                 "remplace_par": replaced_by(d.referentiel, code) or None}
+                for code, r in d.headline.items() if is_flat(r)],
+            # the level's NON_REPARTI figures (overview): what no territory holds, per additive indicator
+            "non_reparti": {r["indicateur"]: r["valeur"] for r in d.unplaced if r["statut"] == CALCULE},
         }
 
 

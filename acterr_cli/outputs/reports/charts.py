@@ -18,6 +18,7 @@ from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs.nature import FLAT, MARK, is_flat, replaced_by, wholly_flat
 from acterr_cli.outputs.reports.model import ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
+    FLAT_FILL,
     FR,
     GREY,
     LEDGER_COLORS,
@@ -184,9 +185,10 @@ def _label_format(unit: str, values: list[float | None]) -> str:
 # ─── chart builders ───
 
 def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: tuple[int, int],
-              subtype: str | None = None, labels: bool = True, n: int | None = None):
+              subtype: str | None = None, labels: bool = True, n: int | None = None, flat: bool = False):
     """Horizontal bars over the first n rows of the block (all by default), first category on
-    top; one series per column of the block."""
+    top; one series per column of the block. `flat`: bars of an estimation forfaitaire, drawn
+    hollow (light fill, dashed outline) so that they never look like measured figures."""
     chart = wb.add_chart({"type": "bar", **({"subtype": subtype} if subtype else {})})
     all_values = [v for _, vs in block.rows[:n] for v in vs]
     for j, color in enumerate(colors):
@@ -194,7 +196,8 @@ def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: t
         label_fmt = FR + '0 "%"' if subtype == "percent_stacked" else _label_format(unit, all_values)
         chart.add_series({
             "name": block.series_name(j), "categories": block.categories(n), "values": block.values(j, n),
-            "fill": {"color": color}, "border": {"none": True}, "gap": 50,
+            **({"fill": {"color": FLAT_FILL}, "border": {"color": color, "dash_type": "dash"}} if flat
+               else {"fill": {"color": color}, "border": {"none": True}}), "gap": 50,
             **({"overlap": 100} if subtype else {}),
             **({"data_labels": {"value": True, "num_format": label_fmt, "font": {"size": 8,
                                 **({"color": "#FFFFFF"} if subtype else {})}}} if labels else {}),
@@ -245,7 +248,8 @@ def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -
         flat = flat_title(items, code)
         block = cd.add(f"Synthèse — {short} ({code}), {what}{shown}{flat}", [f"{short} ({unit})"], rows, [unit],
                        flat_note(data, items, code))
-        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}{shown}{flat}", [color], (width, bars_height(len(rows)))))
+        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}{shown}{flat}", [color], (width, bars_height(len(rows))),
+                                flat=bool(flat)))
     return charts
 
 
@@ -290,7 +294,7 @@ def _single(wb: Workbook, data: ReportData, cd: ChartData, code: str, title: str
                    rows, [unit], notes + flat_note(data, items, code))
     height = bars_height(len(shown))
     name = f"{title} ({code})" + (f" — les {TOP} premiers" if len(rows) > TOP else "") + flat
-    return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown)), height)
+    return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown), flat=bool(flat)), height)
 
 
 def _investment(wb, data, cd):

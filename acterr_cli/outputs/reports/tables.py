@@ -13,7 +13,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli.engine.compute import CALCULE
-from acterr_cli.outputs.nature import LEGEND, NON_REPARTI_CODE, NON_REPARTI_NOM, flat_notes, flat_remark, flat_share
+from acterr_cli.outputs.nature import LEGEND, NON_REPARTI_CODE, NON_REPARTI_NOM, flat_notes, flat_remark, flat_share, wholly_flat
 from acterr_cli.outputs.reports import peers as peer_rules
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
@@ -122,6 +122,10 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     })
     col = 4 if with_orgs else 3
     for j, (c, _) in enumerate(codes):
+        # no bar drawn from a national flat rate: its length would only repeat the dwellings
+        ranked = [e.get(c) for e in entities if e.rank is not None]
+        if all(wholly_flat(r) for r in ranked if r is not None and r["statut"] == CALCULE):
+            continue
         if c in DATA_BARS and housed:
             ws.conditional_format(row + 1, col + j, row + housed, col + j,
                                   {"type": "data_bar", "bar_color": DATA_BARS[c], "bar_solid": True, "bar_no_border": True})
@@ -199,7 +203,9 @@ def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
         Col("Registre", 13, lambda r: LEDGER_LABELS.get(r["registre"], r["registre"]), lambda r: fmt.wrap(font_size=9)),
         number("valeur", "Valeur", 14, bold=True), number("valeur_basse", "Basse", 13), number("valeur_haute", "Haute", 13),
         Col("Unité", 9, lambda r: r["unite"], lambda r: fmt(align="center")),
-        Col("Couverture (%)", 10, lambda r: r["couverture"], lambda r: fmt.coverage(r["couverture"], align="center")),
+        # a figure not computed covers nothing: no « 0 % » beside « non calculable »
+        Col("Couverture (%)", 10, lambda r: r["couverture"] if r["statut"] == CALCULE else None,
+            lambda r: fmt.coverage(r["couverture"], align="center")),
         Col("Part forfaitaire (%)", 10, lambda r: r.get("part_forfaitaire") if r["statut"] == CALCULE else None, _flat_fmt(fmt)),
     ]
     if data.kind != ORGANISME:
