@@ -6,6 +6,7 @@ on purpose carries the code the CLI must exit with, and a French message for the
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 
@@ -76,3 +77,22 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.location()} : {self.message}"
+
+
+# Characters that must never reach a terminal or a log as they are: C0 and C1 controls (ESC starts
+# the ANSI sequences that recolour, move the cursor or retitle a terminal; CR rewrites a log line),
+# DEL, and the bidirectional overrides that show a name reversed (« fdp.xlsx »).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object, keep_lines: bool = False) -> str:
+    """`text` with its control characters written as escapes (« \\x1b[31m »), visible and inert:
+    for file names and values read from files, in every message and log line. `keep_lines`: line
+    breaks and tabs stay (a whole screen of output, not one name)."""
+    return (_UNPRINTABLE_BUT_LINES if keep_lines else _UNPRINTABLE).sub(_escaped, str(text))

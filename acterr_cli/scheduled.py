@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import time
 import tomllib
 from contextlib import closing
@@ -225,7 +226,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
 
     if not config.depot.is_dir():
         raise ConfigurationError(f"dossier de dépôt introuvable : {config.depot}.")
-    files = sorted(p for p in config.depot.rglob("*") if p.is_file() and _wanted(p.relative_to(config.depot), config.motifs))
+    files, outside = _drop_files(config)
     state = _read_state(config.espace)
     todo = []
     for path in files:
@@ -242,11 +243,15 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
     # A broken file left in the folder keeps the run « with refusals » until it is replaced: the
     # log says so each night, with why, as the exit code stays 3.
     still_refused = [f for f in report["fichiers"] if f["statut_precedent"] == REFUSE]
-    refused = len(still_refused)
-    log(f"dépôt : {len(files)} fichier(s), {len(todo)} nouveau(x) ou modifié(s)")
+    refused = len(still_refused) + len(outside)
+    log(f"dépôt : {len(files) + len(outside)} fichier(s), {len(todo)} nouveau(x) ou modifié(s)")
     for f in still_refused:
         log(f"toujours refusé (inchangé depuis le refus du {(f['refuse_le'] or '?')[:10]}) : {f['motif'] or f['fichier']}")
-    removed = _removed_files(state, {str(p.relative_to(config.depot)) for p in files}, report, log)
+    for key, why in outside:  # never read, never remembered: refused again at each run while they stay
+        report["fichiers"].append({"fichier": key, "sha256": None, "statut": REFUSE, "motif": f"{key} : {why}",
+                                   "problemes": [Problem(fichier=key, regle="depot", message=why).to_dict()]})
+        log(f"refusé : {key} : {why}")
+    removed = _removed_files(state, {str(p.relative_to(config.depot)) for p in files} | {key for key, _ in outside}, report, log)
     t0 = time.monotonic()
     if todo:
         imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre, progress=progress)
@@ -266,7 +271,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
         log(f"import : {sum(f['statut'] == 'importe' for f in done)} importé(s), {sum(f['statut'] == 'refuse' for f in done)} "
             f"refusé(s) en {_seconds(time.monotonic() - t0)}")
     statuses = [f["statut"] for f in report["fichiers"]]
-    report["depot_resume"] = {"vus": len(files), "importes": statuses.count("importe"), "inchanges": statuses.count("inchange"),
+    report["depot_resume"] = {"vus": len(files) + len(outside), "importes": statuses.count("importe"), "inchanges": statuses.count("inchange"),
                               "refuses": statuses.count("refuse"), "refuses_restes_tels_quels": refused - statuses.count("refuse"),
                               "retires": len(removed), "duree_import_s": round(time.monotonic() - t0, 3)}
     return refused
@@ -332,6 +337,45 @@ def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: P
         entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)
         log(f"rapport {wanted['niveau']} : {written.path} en {_seconds(entry['duree_s'])}")
+
+
+LINK = "lien symbolique : refusé (seuls les fichiers déposés dans le dossier sont lus, jamais ceux vers lesquels un lien mène)"
+LINKED_FOLDER = "lien symbolique vers un dossier : refusé, son contenu n'est pas lu"
+NOT_A_FILE = "ce n'est pas un fichier ordinaire (tube, périphérique…) : refusé"
+OUTSIDE = "mène hors du dossier de dépôt : refusé"
+
+
+def _drop_files(config: RunConfig) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The files of the drop folder to import, and the entries refused with why (by their path in
+    the folder): symbolic links, to a file or a folder, wherever they lead (the folder is open to
+    the organisations; a link would let a file of the system be read and its cells quoted in
+    messages), anything else that resolves outside the folder, and what is not a regular file (a
+    named pipe would block the run). Folders are walked without following links."""
+    depot = config.depot
+    files, refused = [], []
+    for folder, subfolders, names in os.walk(depot, followlinks=False):
+        here = Path(folder)
+        for name in list(subfolders):
+            path = here / name
+            if name.startswith(IGNORED_PREFIXES):
+                subfolders.remove(name)
+            elif path.is_symlink():
+                subfolders.remove(name)
+                refused.append((str(path.relative_to(depot)), LINKED_FOLDER))
+        for name in names:
+            path = here / name
+            key = path.relative_to(depot)
+            if not _wanted(key, config.motifs):
+                continue
+            if path.is_symlink():
+                refused.append((str(key), LINK))
+            elif not path.is_file():
+                refused.append((str(key), NOT_A_FILE))
+            elif not path.resolve().is_relative_to(depot):
+                refused.append((str(key), OUTSIDE))
+            else:
+                files.append(path)
+    return sorted(files), sorted(refused)
 
 
 def _wanted(relative: Path, patterns: tuple[str, ...]) -> bool:

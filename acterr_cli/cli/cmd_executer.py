@@ -9,6 +9,7 @@ import typer
 
 from acterr_cli.cli.context import console_err, print_json
 from acterr_cli.cli.progress import progress_for
+from acterr_cli.errors import printable
 from acterr_cli.scheduled import execute
 
 
@@ -17,7 +18,8 @@ def executer_cmd(
     json_: bool = typer.Option(False, "--json", help="Rapport d'exécution en JSON sur la sortie standard."),
 ) -> None:
     def log(message: str) -> None:
-        console_err.print(f"{datetime.now():%Y-%m-%d %H:%M:%S} acterr : {message}", markup=False, highlight=False)
+        # one line each, whatever the file names hold (« \\n », ANSI sequences): written as escapes
+        console_err.print(f"{datetime.now():%Y-%m-%d %H:%M:%S} acterr : {printable(message)}", markup=False, highlight=False)
 
     report, code = execute(config, log, progress_for(console_err))
     if json_:

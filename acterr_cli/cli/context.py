@@ -8,11 +8,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.segment import Segment
+
+from acterr_cli.errors import printable
 
 # Not on a terminal (cron logs, pipes), rich would assume 80 columns and squeeze the tables; and
 # a message is one line, whatever its length, so that a log can be read and searched line by line.
-console_out = Console(highlight=False, width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
-console_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
+
+
+class SafeConsole(Console):
+    """A console that never writes a control character of the text it shows (a file named with
+    an ANSI sequence, a cell value with a carriage return): each is written as an escape, « \\x1b ».
+    Rich's own styles and cursor moves (progress bars) are written as usual."""
+
+    def _render_buffer(self, buffer):
+        return super()._render_buffer(
+            Segment(printable(text, keep_lines=True), style, control) if not control and text else Segment(text, style, control)
+            for text, style, control in buffer)
+
+
+console_out = SafeConsole(highlight=False, width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
+console_err = SafeConsole(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
 
 
 WAIT_HELP = "Secondes d'attente si un autre acterr écrit dans le même espace (par défaut : s'arrêter aussitôt, code 4)."
