@@ -84,15 +84,20 @@ RULES: tuple[tuple[str, str], ...] = (
      "Certaines données ne sont connues que pour l'organisme entier (feuille Organisme, liasse : effectifs, masse "
      "salariale totale, totaux d'investissement à défaut de détail par commune). Elles ne comptent pour un territoire "
      "que si tous les logements de l'organisme s'y trouvent : acterr ne les répartit jamais au prorata des logements. "
-     "Ce qu'elles ne permettent pas de placer figure, pour chaque indicateur qui s'additionne, sur une ligne « Non "
-     "réparti (données de niveau organisme) » (code NON_REPARTI) : les territoires d'un niveau plus cette ligne "
-     "donnent exactement le chiffre France."),
+     "À chaque niveau (sauf France et QPV), ce qui n'a pu être placé dans aucun territoire du niveau (ces données "
+     "d'un organisme dont les logements s'étendent sur plusieurs territoires, et les données de communes hors des "
+     "territoires du niveau) figure, pour chaque indicateur qui s'additionne (montants, effectifs), sur une ligne "
+     "« Non réparti (données de niveau organisme) » (code NON_REPARTI) : les territoires du niveau plus cette ligne "
+     "donnent exactement le chiffre France. Les ratios et pourcentages n'ont pas de telle ligne."),
     ("Territoire d'ancrage et « local »",
      "Le territoire d'ancrage d'un organisme est l'ensemble des EPCI où il a des logements ou des opérations (une "
      "commune qui n'appartient à aucun EPCI compte seule). Un achat est local si le fournisseur est établi dans ce "
      "territoire d'ancrage, un salaire si le salarié y réside, et cela à tous les niveaux, France et rapport d'un "
      "organisme compris : le fournisseur parisien d'un organisme toulousain n'est pas local. Pour plusieurs "
-     "organismes, les montants locaux de chacun s'additionnent."),
+     "organismes, les montants locaux de chacun s'additionnent. De même, au niveau France, les chiffres rapportés "
+     "à la population ou aux ménages (pour 1 000 habitants, par habitant) le sont à ceux du territoire d'ancrage de "
+     "l'organisme, ou de la réunion des territoires d'ancrage pour plusieurs organismes, jamais à la population de "
+     "la France."),
     ("Part forfaitaire",
      "La part forfaitaire d'un résultat (part_forfaitaire, de 0 à 100 %) est la part de sa valeur centrale calculée "
      "avec une moyenne nationale qui remplace une donnée locale absente (par exemple l'avantage de loyer national par "
