@@ -163,3 +163,15 @@ def test_no_parameter_is_provisional_without_saying_why():
         assert p.source.strip(), p.nom
         if p.statut in ("à vérifier", "hypothèse") or "secondaire" in p.statut:
             assert p.remarque.strip(), p.nom
+
+
+def test_a_total_is_the_sum_of_its_parts(espace_c):
+    epci = api.compute_level(espace_c, "EPCI").results
+    parts = [pick(epci, code, TOULOUSE_METROPOLE)["valeur"] for code in ("ECO-03", "ECO-09", "ECO-10")]
+    # C gives purchases (1 400 000 local) and payroll (270 000); A and C give TFPB (520 000 + 240 000)
+    assert parts == pytest.approx([1_400_000, 270_000, 760_000])
+    total = pick(epci, "ECO-11", TOULOUSE_METROPOLE)
+    assert total["valeur"] == pytest.approx(sum(parts))
+    # as covered as its least covered part: purchases, C's 500 of the 1 550 dwellings
+    assert total["couverture"] == pytest.approx(100 * 500 / 1550)
+    assert total["nb_organismes_calcules"] == 2

@@ -19,8 +19,9 @@ import hashlib
 import io
 import json
 import pickle
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import TypeVar
 
@@ -106,6 +107,7 @@ class Evaluator:
         self._same: dict[str, bool] = {}
         self._set_ids: dict[tuple[str, ...], str] = {}
         self._columns: dict[tuple, dict[str, pl.Expr]] = {}
+        self._live: frozenset[str] = frozenset()  # sets of measures summed in the current consolidation
 
     @classmethod
     def for_referentiel(cls, referentiel: Referentiel) -> Evaluator:
@@ -365,6 +367,7 @@ class Evaluator:
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
         parts = [self._not_computable(agg, trivial, absent)] if trivial else []
+        self._live = frozenset(sets.values())
         if indicators:
             # A set's inputs: its sums, unknown (not zero) where no organisation is complete; the
             # parameters of each scenario as columns.
@@ -374,7 +377,8 @@ class Evaluator:
                 *[pl.lit(p.value(s), pl.Float64).alias(f"{p.nom}@{s}") for p in self.referentiel.parameters.values() for s in SCENARIOS],
             )
             values = inputs.with_columns(
-                [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True).alias(f"{ind.code}@{s}")
+                [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True,
+                                  parts=ind.somme_des_parties).alias(f"{ind.code}@{s}")
                  for ind in evaluated
                  for s in (("centrale",) if self._same_in_every_scenario(ind) or ind in flat.values() else SCENARIOS)]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
@@ -421,8 +425,9 @@ class Evaluator:
             couverture=pl.col("couverture"),
             part_forfaitaire=pl.when(value == 0).then(0.0).otherwise(100.0 * flat / value).clip(0.0, 100.0),
             nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=pl.col("nb_organismes_calcules"), motif=pl.lit(None, pl.Utf8),
-            note=pl.lit("données de niveau organisme (liasse, totaux d'un organisme présent sur plusieurs territoires) et faits hors "
-                        "des territoires du niveau : les territoires plus cette ligne donnent le total France"),
+            note=pl.lit("données de niveau organisme (liasse, totaux d'un organisme présent sur plusieurs territoires), faits hors "
+                        "des territoires du niveau et montants des territoires où l'indicateur n'est pas calculable : les territoires "
+                        "plus cette ligne donnent le total France"),
         ))
 
     def _absent_inputs(self, ind: Indicator, absent: set[str]) -> list[str]:
@@ -461,27 +466,32 @@ class Evaluator:
         measures = tuple(self._org_measures(ind))
         return self._set_ids.setdefault(measures, f"s{len(self._set_ids)}")
 
-    def _in_context(self, text: str, sid: str, scenario: str, territory: list[str], finite: bool = False) -> pl.Expr:
+    def _in_context(self, text: str, sid: str, scenario: str, territory: list[str], finite: bool = False,
+                    parts: bool = False) -> pl.Expr:
         """A formula (or a note condition) over the aggregated frame: its measures are the sums of
         set `sid` (`<sid>:<measure>`), its parameters the scenario's (`<name>@<scenario>`), and the
-        indicators it uses are evaluated the same way, in place. `finite`: inf and NaN become null."""
-        key = (text, sid, scenario, frozenset(territory), finite)
+        indicators it uses are evaluated the same way, in place — each over its own set when
+        `parts` (a sum of parts, see Indicator.somme_des_parties). `finite`: inf and NaN become null."""
+        key = (text, sid, scenario, frozenset(territory), finite, parts, self._live)
         if key not in self._exprs:
             expr = _deserialized(self._context_tree(*key))
-            left = [n for n in expr.meta.root_names() if n not in territory and not n.startswith(f"{sid}:") and "@" not in n]
+            left = [n for n in expr.meta.root_names() if n not in territory and not re.match(r"s\d+:", n) and "@" not in n]
             if left:  # a form of the expression this renaming does not know (another Polars version?)
                 raise RuntimeError(f"formule « {text} » : noms non renommés {left}")
             self._exprs[key] = expr
         return self._exprs[key]
 
-    def _context_tree(self, text: str, sid: str, scenario: str, territory: frozenset[str], finite: bool) -> dict:
-        key = (text, sid, scenario, territory, finite)
+    def _context_tree(self, text: str, sid: str, scenario: str, territory: frozenset[str], finite: bool, parts: bool,
+                      live: frozenset[str]) -> dict:
+        key = (text, sid, scenario, territory, finite, parts, live)
         if key not in self._trees:
             names: dict[str, dict] = {}
             for name in _sql(text).meta.root_names():
                 if name in self.referentiel.by_ident:
                     used = self.referentiel.by_ident[name]
-                    names[name] = self._context_tree(used.formula(scenario), sid, scenario, territory, True)
+                    own = self._set_id(used) if parts else sid
+                    names[name] = (self._context_tree(used.formula(scenario), own, scenario, territory, True, used.somme_des_parties, live)
+                                   if own in live else _NULL_TREE)
                 elif name in self.referentiel.parameters:
                     names[name] = {"Column": f"{name}@{scenario}"}
                 elif name in territory:
@@ -492,12 +502,14 @@ class Evaluator:
         return self._trees[key]
 
     def _consolidated_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
-        key = ("consolidated", ind.code, tuple(territory))
+        key = ("consolidated", ind.code, tuple(territory), self._live if ind.somme_des_parties else None)
         if key not in self._columns:
             self._columns[key] = self._make_consolidated_columns(ind, sid, territory)
         return self._columns[key]
 
     def _make_consolidated_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
+        if ind.somme_des_parties:
+            return self._sum_of_parts_columns(ind, sid, territory)
         measures = self._org_measures(ind)
         central = pl.col(f"{ind.code}@centrale")
         calculated = pl.col(f"{sid}|n")
@@ -523,6 +535,19 @@ class Evaluator:
             motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
             note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
         )
+
+    def _sum_of_parts_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
+        """A sum of parts covers as much as its least covered part, and counts the organisations of
+        its most counted one."""
+        columns = self._make_consolidated_columns(replace(ind, somme_des_parties=False), sid, territory)
+        used = [d for n in sorted(_sql(ind.formule).meta.root_names()) if (d := self.referentiel.by_ident.get(n))
+                and self._set_id(d) in self._live]
+        if used:
+            parts = [self._consolidated_columns(d, self._set_id(d), territory) for d in used]
+            central = columns["valeur"]
+            columns["couverture"] = pl.when(central.is_not_null()).then(pl.min_horizontal([p["couverture"] for p in parts])).otherwise(0.0)
+            columns["nb_organismes_calcules"] = pl.max_horizontal([p["nb_organismes_calcules"] for p in parts])
+        return columns
 
     def _with_consolidated_motifs(self, values: pl.DataFrame, indicators: list[Indicator],
                                   context: dict[str, str]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
@@ -743,6 +768,9 @@ def _replace_columns(node, names: dict[str, dict]):
     if isinstance(node, list):
         return [_replace_columns(v, names) for v in node]
     return node
+
+
+_NULL_TREE = json.loads(pl.lit(None, pl.Float64).meta.serialize(format="json"))  # a part no organisation gives
 
 
 def _deserialized(tree: dict) -> pl.Expr:

@@ -104,6 +104,9 @@ class Indicator:
     # Adds up over territories (amounts, counts): the level's territories plus NON_REPARTI give
     # the FRANCE figure. Ratios and percentages do not.
     additif: bool = False
+    # Consolidated as the sum of the indicators it adds, each over the organisations that give it,
+    # so that a total equals its parts as printed beside it (not only over those giving them all).
+    somme_des_parties: bool = False
     limites: str = ""  # what the figure leaves out and its known biases (method note)
 
     @property
@@ -362,7 +365,7 @@ USER_KEYS = {
     "parametre": {"nom", "libelle", "basse", "centrale", "haute", "unite", "annee", "source", "statut", "remarque"},
     "indicateur": {"code", "libelle", "axe", "niveau", "etape", "unite", "formule", "description", "formule_basse",
                    "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes",
-                   "formule_forfait", "forfait_remplace_par", "additif", "limites"},
+                   "formule_forfait", "forfait_remplace_par", "additif", "somme_des_parties", "limites"},
     "mesure": {"nom", "formule", "description"},
 }
 
@@ -424,5 +427,5 @@ def _indicator(i: dict) -> Indicator:
         formule_basse=i.get("formule_basse"), formule_haute=i.get("formule_haute"), formule_repli=i.get("formule_repli"),
         note=i.get("note"), note_si=i.get("note_si"), motif_si_nul=i.get("motif_si_nul"),
         source=i.get("source"), parties_prenantes=tuple(i.get("parties_prenantes", ())),
-        formule_forfait=i.get("formule_forfait"), forfait_remplace_par=i.get("forfait_remplace_par", ""), additif=bool(i.get("additif", False)), limites=i.get("limites", ""),
+        formule_forfait=i.get("formule_forfait"), forfait_remplace_par=i.get("forfait_remplace_par", ""), additif=bool(i.get("additif", False)), somme_des_parties=bool(i.get("somme_des_parties", False)), limites=i.get("limites", ""),
     )
