@@ -258,6 +258,8 @@ class _Note:
         facts.append(f"niveau : {LEVELS.get(ind.niveau, ind.niveau)}")
         facts.append("s'additionne entre territoires (ligne « Non réparti » comprise)" if ind.additif
                      else "ne s'additionne pas entre territoires")
+        if getattr(ind, "somme_des_parties", False):
+            facts.append("consolidé comme la somme de ses parties, chacune sur les organismes qui la fournissent")
         yield _text(" · ".join(facts)) + "."
         yield ""
         yield f"**Ce qui est calculé.** {_text(ind.description) if ind.description.strip() else 'non décrit dans le catalogue.'}"
@@ -474,7 +476,7 @@ class _Note:
             if p.annee is not None:
                 yield f"- Année des données : {p.annee}"
             meaning = STATUSES.get(p.statut) or next((v for k, v in STATUSES.items() if p.statut.startswith(k)), "")
-            yield f"- Statut : {_status(p)}" + (f" ({meaning})" if meaning else "")
+            yield f"- Statut : {_status(p)}" + (f" — {meaning}" if meaning else "")
             yield f"- Source : {_text(p.source) or 'non indiquée'}"
             remark = _remark(p)
             if remark:
