@@ -173,6 +173,27 @@ def test_charts_name_the_flat_rate_and_never_chart_non_reparti(workbook):
     assert not any("(ECO-01)" in t and "≈" in t for t in titles)
 
 
+def test_an_organisation_report_reconciles_its_territories_with_its_total(inputs, tmp_path):
+    """B's investment is known only from its liasse (4 200 000 €), which no EPCI can hold: its
+    Territoires sheet says n.c. on each territory, 4 200 000 non réparti, and the same total."""
+    from builders import SIREN_B
+
+    from acterr_cli.outputs.reports import Scope
+
+    wb = load_workbook(write_report(tmp_path / "b.xlsx", inputs, scope=Scope.organisation(SIREN_B)).path)
+    ws = wb["Territoires"]
+    rows = table_rows(ws, "Territoires")
+    invest = next(k for k in rows[0] if k.endswith("\nECO-01"))
+    assert [r[invest].value for r in rows] == ["n.c.", "n.c."]
+    last = rows[-1][invest].row
+    assert ws.cell(last + 1, 2).value == NON_REPARTI_NOM and ws.cell(last + 2, 2).value == "Total de l'organisme"
+    assert ws.cell(last + 1, rows[0][invest].column).value == pytest.approx(4_200_000)
+    assert ws.cell(last + 2, rows[0][invest].column).value == pytest.approx(4_200_000)
+    dwellings = next(k for k in rows[0] if k.endswith("\nTER-00"))  # every dwelling is placed: nothing left over
+    assert ws.cell(last + 1, rows[0][dwellings].column).value == 0
+    assert any(t.startswith("Non placé dans un territoire") and "« Territoires »" in t for t in texts(wb["Synthèse"]))
+
+
 def test_non_reparti_is_never_a_territory(inputs, espace, tmp_path):
     data = ReportData.build(inputs)
     assert [t.code for t in data.territories] == [TOULOUSE_METROPOLE, MONTPELLIER_METROPOLE]
@@ -209,6 +230,25 @@ def test_partly_flat_figure_in_the_workbook_and_on_screen(tmp_path):
     terminal.print_summary(rows, "EPCI", console)
     screen = console.export_text()
     assert f"≈ 1{NBSP}000 €/an" in screen and "dont 40 % estimation forfaitaire" in screen and LEGEND in screen
+
+
+def test_a_user_template_marks_the_flat_rate(inputs, tmp_path):
+    from test_export_template import make_template
+
+    from acterr_cli.outputs.template_fill import fill_template
+
+    def names(wb, ws):
+        wb.define_name("acterr_SOC_01_nature", "=Couverture!$D$4")
+        wb.define_name("acterr_SOC_01_forfaitaire", "=Couverture!$E$4")
+        wb.define_name("acterr_ECO_10_nature", "=Couverture!$D$3")
+
+    filled = fill_template(make_template(tmp_path / "modele.xlsx", names), tmp_path / "rempli.xlsx", ReportData.build(inputs))
+    cover = load_workbook(filled.path)["Couverture"]
+    assert cover["B4"].value == pytest.approx(engine(inputs, "SOC-01"))  # acterr_soc_01, a cell left « Standard »
+    assert cover["B4"].number_format.startswith('[$-40C]"≈ "') and "M€" in cover["B4"].number_format
+    assert cover["D4"].value == "estimation forfaitaire" and cover["E4"].value == 100
+    assert cover["D3"].value in (None, "")  # ECO-10 is measured
+    assert "≈" not in cover["B3"].number_format
 
 
 # ─── terminal, JSON, CSV ───

@@ -5,7 +5,10 @@ The contract (README, « Rapports ») in short:
 - a name `acterr_<champ>` receives one value: acterr_titre, acterr_perimetre, acterr_exercice…,
   or an indicator's figure `acterr_ECO_01` and its companions `acterr_ECO_01_basse`, `_haute`,
   `_couverture`, `_fourchette`, `_precedente`, `_variation`, `_libelle`, `_unite`, `_statut`,
-  `_motif` (the figures of the report's scope: the territory, the organisation, or all);
+  `_motif`, `_forfaitaire` (part_forfaitaire, %), `_nature` (« estimation forfaitaire » or
+  « dont 40 % estimation forfaitaire », empty for a figure from local data) — the figures of the
+  report's scope: the territory, the organisation, or all; a flat-rate figure in a cell left
+  « Standard » reads « ≈ 4,7 M€ »;
 - a table `acterr_<liste>` receives one row per item: acterr_indicateurs, acterr_territoires,
   acterr_organismes, acterr_resultats, acterr_parametres, acterr_fichiers; each column is filled
   according to its header (« Valeur », « Territoire », « ECO-01 », « ECO-01 basse »…), an
@@ -33,8 +36,9 @@ from acterr_cli import __version__
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.errors import ConfigurationError, InputMissingError
 from acterr_cli.outputs.atomic import atomic_output
+from acterr_cli.outputs.nature import flat_text, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
-from acterr_cli.outputs.reports.xlsx import display_format, number_format, range_text, variation_format
+from acterr_cli.outputs.reports.xlsx import display_format, flat_format, number_format, range_text, variation_format
 from acterr_cli.referentiel.model import LEDGER_LABELS
 
 PREFIX = "acterr_"
@@ -55,7 +59,8 @@ def _scalar_fields(data: ReportData) -> dict[str, Any]:
     }
 
 
-FIGURE_SUFFIXES = ("basse", "haute", "couverture", "fourchette", "precedente", "variation", "libelle", "unite", "statut", "motif")
+FIGURE_SUFFIXES = ("basse", "haute", "couverture", "fourchette", "precedente", "variation", "libelle", "unite", "statut", "motif",
+                   "forfaitaire", "nature")
 
 
 def _figure_value(r: dict, suffix: str | None) -> Any:
@@ -70,15 +75,22 @@ def _figure_value(r: dict, suffix: str | None) -> Any:
         "variation": (r.get("variation") if r["unite"] == "%" else r.get("variation_pct")) if ok else None,
         "libelle": r["libelle"], "unite": r["unite"], "statut": "calculé" if ok else "non calculable",
         "motif": r.get("motif") or r.get("note"),
+        # an estimation forfaitaire says so (« estimation forfaitaire », « dont 40 % … »); empty otherwise
+        "forfaitaire": r.get("part_forfaitaire") if ok else None, "nature": flat_text(r) or "",
     }[suffix]
 
 
 def _number_format_for(suffix: str | None, r: dict) -> str | None:
+    """acterr's format for a cell the designer left « Standard »; an estimation forfaitaire's
+    value and range read « ≈ 4,7 M€ »."""
+    marked = flat_format if is_flat(r) else (lambda f: f)
     if suffix is None:
-        return display_format(r["unite"], r["valeur"])
-    if suffix in ("basse", "haute", "precedente"):
+        return marked(display_format(r["unite"], r["valeur"]))
+    if suffix in ("basse", "haute"):
+        return marked(number_format(r["unite"]))
+    if suffix == "precedente":
         return number_format(r["unite"])
-    if suffix == "couverture":
+    if suffix in ("couverture", "forfaitaire"):
         return COVERAGE_FORMAT
     if suffix == "variation":
         return variation_format(r["unite"])
@@ -139,6 +151,8 @@ RESULT_COLUMNS: dict[str, Callable[[dict], Any]] = {
     "organismes": lambda r: r["nb_organismes"], "exercice": lambda r: r["exercice"],
 }
 RESULT_COLUMNS["couverture %"] = RESULT_COLUMNS["couverture"]
+RESULT_COLUMNS["part forfaitaire"] = RESULT_COLUMNS["part forfaitaire %"] = lambda r: _figure_value(r, "forfaitaire")
+RESULT_COLUMNS["nature"] = lambda r: _figure_value(r, "nature")
 PARAMETER_COLUMNS: dict[str, Callable[[dict], Any]] = {
     k: (lambda key: lambda r: r.get(key))(v) for k, v in {
         "parametre": "nom", "nom": "nom", "libelle": "libelle", "basse": "basse", "centrale": "centrale", "haute": "haute",
@@ -221,8 +235,8 @@ def _table_rows(kind: str, data: ReportData) -> tuple[list, str]:
     if kind == "indicateurs":
         order = {i.code: k for k, i in enumerate(data.referentiel.indicators)}
         return sorted(data.headline.values(), key=lambda r: order.get(r["indicateur"], len(order))), "result"
-    if kind == "resultats":
-        return data.rows + data.org_rows, "result"
+    if kind == "resultats":  # the level's NON_REPARTI after the territories (overview), then each organisation's
+        return data.rows + (data.unplaced if data.kind == ENSEMBLE else []) + data.org_rows, "result"
     if kind == "territoires":
         return _territory_entities(data), "entity"
     if kind == "organismes":
@@ -255,9 +269,12 @@ def _cell_value(nature: str, item: Any, header: str, codes: set[str]) -> tuple[A
         value = getter(item)
         if not isinstance(value, (int, float)):
             return value, None
-        if key in ("valeur", "basse", "valeur basse", "haute", "valeur haute", "exercice precedent", "valeur precedente"):
+        if key in ("valeur", "basse", "valeur basse", "haute", "valeur haute"):
+            return value, flat_format(number_format(item["unite"])) if is_flat(item) else number_format(item["unite"])
+        if key in ("exercice precedent", "valeur precedente"):
             return value, number_format(item["unite"])
-        return value, {"couverture": COVERAGE_FORMAT, "couverture %": COVERAGE_FORMAT}.get(key, variation_format(item["unite"])
+        return value, {"couverture": COVERAGE_FORMAT, "couverture %": COVERAGE_FORMAT, "part forfaitaire": COVERAGE_FORMAT,
+                       "part forfaitaire %": COVERAGE_FORMAT}.get(key, variation_format(item["unite"])
                                                                                           if key in ("evolution", "variation") else None)
     if nature == "entity":
         _, value, fmt = _entity_value(item, header, codes)

@@ -13,9 +13,9 @@ from rich.table import Table
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs import terminal
 from acterr_cli.outputs.nature import MARK, is_flat
-from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
+from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData
 from acterr_cli.outputs.reports.synthese import PANELS, context_line, unplaced_line
-from acterr_cli.outputs.reports.xlsx import range_text, short_text
+from acterr_cli.outputs.reports.xlsx import MILLION, is_money, range_text, short_text
 from acterr_cli.referentiel.model import LEDGER_LABELS
 
 STYLES = {"valeur_locale": "blue", "plus_value_sociale": "magenta"}
@@ -25,8 +25,8 @@ SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois BTP soutenus", "ECO-08":
          "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Hébergement évité",
          "SOC-10": "Expulsions évitées", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen (€/m²/mois)",
          "SOC-13": "Logements adaptés", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G", "ENV-01c": "DPE inconnu",
-         "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "Parc des org. par habitant",
-         "TER-02": "des résidences principales", "TER-03": "du parc social", "TER-06": "Parc social (RPLS)"}
+         "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "Parc par habitant des territoires",
+         "TER-02": "Parc par ménage des territoires", "TER-03": "Part du parc social", "TER-06": "Parc social (RPLS)"}
 
 
 def print_report(data: ReportData, console: Console) -> None:
@@ -49,7 +49,7 @@ def print_report(data: ReportData, console: Console) -> None:
                   "* couverture partielle ; n.c. : non calculable ; entre parenthèses : fourchette basse – haute"
                   + (f" ; {MARK} estimation forfaitaire" if any(is_flat(r) for r in shown) else "") + ".[/]")
     terminal.print_flat_legend(shown, data.referentiel, console)
-    if data.kind == ENSEMBLE and data.unplaced:
+    if data.kind in (ENSEMBLE, ORGANISME) and data.unplaced:
         console.print(f"[dim]{escape(unplaced_line(data, 'du rapport'))}[/]", highlight=False)
     if data.kind == ENSEMBLE and len(data.territories) > 1:
         terminal.print_summary(data.inputs.computation.results, data.level, console, legend=False)
@@ -68,6 +68,14 @@ def _value(r: dict) -> str:
     return f"[italic]{MARK} {text}[/]" if is_flat(r) else text
 
 
+def _spread(r: dict) -> str:
+    """The range beside a figure, without its unit when it reads in the figure's: « (42,6 – 49,0) »
+    after « 49,0 M€ », but « (0,5 – 2,0 M€) » after « 754 600 € »."""
+    values = [v for v in (r["valeur"], r["valeur_basse"], r["valeur_haute"]) if v is not None]
+    millions = {abs(v) >= MILLION for v in values} if is_money(r["unite"]) else {False}
+    return range_text(r["valeur_basse"], r["valeur_haute"], r["unite"], with_unit=len(millions) > 1)
+
+
 def _panel(data: ReportData, ledger: str, codes: tuple[str, ...]) -> Panel | None:
     rows = _rows(data, codes)
     if not rows:
@@ -76,6 +84,6 @@ def _panel(data: ReportData, ledger: str, codes: tuple[str, ...]) -> Panel | Non
     table.add_column("Indicateur", ratio=1, overflow="ellipsis", no_wrap=True)
     table.add_column("Valeur", justify="right", no_wrap=True)
     for r in rows:
-        spread = range_text(r["valeur_basse"], r["valeur_haute"], r["unite"], with_unit=False) if r["statut"] == CALCULE else ""
+        spread = _spread(r) if r["statut"] == CALCULE else ""
         table.add_row(escape(SHORT.get(r["indicateur"], r["libelle"])), f"[bold]{_value(r)}[/]" + (f" [dim]({spread})[/]" if spread else ""))
     return Panel(table, title=f"[bold]{LEDGER_LABELS[ledger]}[/]", title_align="left", border_style=STYLES[ledger], box=box.ROUNDED)

@@ -381,7 +381,7 @@ def _evolution(wb, data, cd) -> Plan | None:
 
 
 PEER_SHORT = {"ECO-14": "Invest. par logt", "ECO-13": "Parc réhabilité", "ECO-04": "Ancrage des achats", "ECO-05": "Achats ESS",
-              "SOC-04": "Loyer au m²", "SOC-05": "Croissance du parc", "SOC-13": "Logts adaptés", "SOC-07": "Mutations",
+              "SOC-04": "Loyer (€/m²/mois)", "SOC-05": "Croissance du parc", "SOC-13": "Logts adaptés", "SOC-07": "Mutations",
               "SOC-08": "Attrib. 1er quartile", "SOC-11b": "Accompagnement", "SOC-12": "Gestion sociale / logt",
               "PV-01": "Parc en QPV", "PV-02": "Actions TFPB / logt", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G",
               "ENV-02": "GES F–G", "GOV-01": "Parité au CA", "GOV-02": "Locataires au CA", "GOV-03": "Satisfaction"}

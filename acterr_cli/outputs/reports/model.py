@@ -86,8 +86,9 @@ class ReportData:
     referentiel: Referentiel
     subject: str = ""  # territory or organisation name
     headline_source: str = ""  # where the headline figures come from, for the notes
-    # The level's NON_REPARTI results (overview): what organisation-level data could not place in
-    # a territory, per additive indicator. Never among `rows`: not a territory (see nature.py).
+    # The level's NON_REPARTI results (overview: the engine's; an organisation's report: its own,
+    # see organisation_unplaced): what organisation-level data could not place in a territory,
+    # per additive indicator. Never among `rows`: not a territory (see nature.py).
     unplaced: list[dict] = field(default_factory=list)
 
     # ─── building ───
@@ -119,7 +120,8 @@ class ReportData:
             headline, source = (_by_code(own), "tout le patrimoine de l'organisme (niveau France)") if own else (
                 summed(rows), "somme des territoires de l'organisme")
             data = cls(Scope(ORGANISME, siren=siren), inputs, year, rows, orgs.clear(), headline, referentiel,
-                       subject=rows[0]["raison_sociale"] or siren, headline_source=source)
+                       subject=rows[0]["raison_sociale"] or siren, headline_source=source,
+                       unplaced=organisation_unplaced(rows, headline, referentiel) if own else [])
         else:
             rows = cons.to_dicts()
             total = national.filter(pl.col("siren").is_null()).to_dicts() if national is not None else []
@@ -317,6 +319,36 @@ def summed(rows: list[dict]) -> dict[str, dict]:
                      "valeur_haute": sum(r["valeur_haute"] if r["valeur_haute"] is not None else r["valeur"] for r in ok),
                      "couverture": 100.0 if complete else None,
                      "note": None if complete else f"somme partielle : {len(ok)} territoire(s) calculé(s) sur {len(items)}"}
+    return out
+
+
+def organisation_unplaced(rows: list[dict], headline: dict[str, dict], referentiel: Referentiel) -> list[dict]:
+    """An organisation's own NON_REPARTI figures: for each additive indicator, its whole figure
+    (FRANCE level) less the sum of its territories — its organisation-level data that no territory
+    holds (a liasse total, an organisation-wide payroll). The engine gives NON_REPARTI for the
+    consolidated figures only; an organisation's territories are each computed or not (coverage
+    100 or 0), so the difference is what its territories leave out."""
+    out = []
+    for code, total in headline.items():
+        ind = referentiel.by_code.get(code)
+        if ind is None or not ind.additif or total["statut"] != CALCULE or total["valeur"] is None:
+            continue
+        placed = [r for r in rows if r["indicateur"] == code and r["statut"] == CALCULE and r["valeur"] is not None]
+
+        def rest(key: str, total=total, placed=placed) -> float:
+            value = (total[key] if total[key] is not None else total["valeur"]) - sum(
+                r[key] if r[key] is not None else r["valeur"] for r in placed)
+            return 0.0 if abs(value) < 0.005 else value  # sums of decimals: a cent of noise is nothing
+
+        value = rest("valeur")
+        flat = None
+        if total.get("part_forfaitaire") is not None and all(r.get("part_forfaitaire") is not None for r in placed) and value:
+            amount = total["part_forfaitaire"] * total["valeur"] - sum(r["part_forfaitaire"] * r["valeur"] for r in placed)
+            flat = min(100.0, max(0.0, amount / value))
+        out.append({**total, "code_territoire": NON_REPARTI_CODE, "nom_territoire": NON_REPARTI_NOM, "valeur": value,
+                    "valeur_basse": rest("valeur_basse"), "valeur_haute": rest("valeur_haute"), "part_forfaitaire": flat,
+                    "couverture": None, "motif": None, "note": None, "valeur_precedente": None, "variation": None,
+                    "variation_pct": None})
     return out
 
 

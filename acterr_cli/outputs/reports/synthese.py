@@ -163,8 +163,9 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
     ok = r["statut"] == CALCULE and r["valeur"] is not None
     unit = r["unite"]
     if ok:
+        # shrunk to its cell rather than « ### » when a long unit does not fit (« 3,4 /100 ménages »)
         ws.write_number(row, col + 1, r["valeur"], fmt.figure(r, display_format(unit, r["valeur"]), bold=True, font_size=12,
-                                                             font_color=color, align="right", **line))
+                                                             font_color=color, align="right", shrink=True, **line))
         defined_name(wb, f"acterr_{code.replace('-', '_')}", SHEET, row, col + 1)
     else:
         ws.write_string(row, col + 1, NOT_COMPUTABLE, fmt(italic=True, font_color=GREY, align="right", **line))
@@ -185,7 +186,7 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
 UNPLACED_CODES = ("ECO-01", "ECO-06", "ECO-08", "ECO-10", "ECO-11", "SOC-01")
 
 
-def unplaced_line(data: ReportData, where: str = "de la feuille « Classement »") -> str:
+def unplaced_line(data: ReportData, where: str | None = None) -> str:
     """How much of the headline figures no territory holds (the NON_REPARTI row of the level)."""
     parts = []
     for code in UNPLACED_CODES:
@@ -196,6 +197,7 @@ def unplaced_line(data: ReportData, where: str = "de la feuille « Classement »
         label = data.labels.get(code, {}).get("libelle") or code
         parts.append(f"{short_text(r['valeur'], r['unite'])} sur {short_text(total['valeur'], total['unite'])}{share} "
                      f"pour « {label} »")
+    where = where or f"de la feuille « {'Territoires' if data.kind == ORGANISME else 'Classement'} »"
     line = (f"ligne « {NON_REPARTI_NOM} » {where} : les territoires plus cette ligne donnent les chiffres de la synthèse.")
     if not parts:
         return "Les chiffres clés sont entièrement placés dans les territoires : rien n'est non réparti."
@@ -230,7 +232,7 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
     if flat:
         texts.append(f"Sur fond jaune, {LEGEND}")
         texts += flat
-    if data.kind == ENSEMBLE and data.unplaced:
+    if data.kind in (ENSEMBLE, ORGANISME) and data.unplaced:
         texts.append(unplaced_line(data))
     elif data.kind == ENSEMBLE and data.headline_source.startswith("ensemble"):
         texts.append("Les chiffres de la synthèse portent sur l'ensemble des organismes importés, y compris leurs données de "

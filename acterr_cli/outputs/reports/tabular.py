@@ -9,16 +9,18 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli.outputs.atomic import atomic_output, atomic_write_bytes
-from acterr_cli.outputs.reports.model import ReportData
+from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
 
 PROVENANCE_VERSION = 1
 
 
 def frame(data: ReportData) -> pl.DataFrame:
     """The scope's results of the exercice: consolidated (siren empty; the level's NON_REPARTI row
-    after the territories) then per organisation."""
+    after the territories) then per organisation. Only the engine's results: an organisation's own
+    non-réparti (a difference the report shows) is not one."""
     schema = data.inputs.computation.results.schema
-    return pl.concat([pl.DataFrame(data.rows + data.unplaced, schema=schema), data.org_frame.select(list(schema))])
+    unplaced = data.unplaced if data.kind == ENSEMBLE else []
+    return pl.concat([pl.DataFrame(data.rows + unplaced, schema=schema), data.org_frame.select(list(schema))])
 
 
 def provenance(data: ReportData) -> dict:

@@ -69,7 +69,8 @@ def short_format(unit: str | None, value: float | None) -> str:
     return number_format(unit)
 
 
-UNIT_SHORT = {"ETP-année": "ETP-an", "logements": "logts", "pour 100 logts": "/100 logts", "ratio": ""}
+UNIT_SHORT = {"ETP-année": "ETP-an", "logements": "logts", "pour 100 logts": "/100 logts", "pour 100 ménages": "/100 ménages",
+              "ratio": ""}
 
 
 def display_format(unit: str | None, value: float | None) -> str:
