@@ -16,8 +16,6 @@ expressions are kept from one level to the next (`Evaluator.for_referentiel`).
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import pickle
 import re
 from collections.abc import Callable
@@ -102,8 +100,6 @@ class Evaluator:
         }
         self._position = {ind.code: i for i, ind in enumerate(self.referentiel.indicators)}
         # Kept from one computation to the next (one Evaluator per référentiel, see `for_referentiel`).
-        self._trees: dict[tuple, dict] = {}
-        self._exprs: dict[tuple, pl.Expr] = {}
         self._same: dict[str, bool] = {}
         self._set_ids: dict[tuple[str, ...], str] = {}
         self._columns: dict[tuple, dict[str, pl.Expr]] = {}
@@ -376,11 +372,12 @@ class Evaluator:
                   for ms, sid in sets.items() for m in ms],
                 *[pl.lit(p.value(s), pl.Float64).alias(f"{p.nom}@{s}") for p in self.referentiel.parameters.values() for s in SCENARIOS],
             )
-            values = inputs.with_columns(
-                [self._in_context(ind.formula(s), context[ind.code], s, territory, finite=True,
-                                  parts=ind.somme_des_parties).alias(f"{ind.code}@{s}")
-                 for ind in evaluated
-                 for s in (("centrale",) if self._same_in_every_scenario(ind) or ind in flat.values() else SCENARIOS)]).collect()
+            columns = _ContextColumns(self, frozenset(territory))
+            wanted = {f"{ind.code}@{s}": columns.indicator(ind, context[ind.code], s, ind.somme_des_parties)
+                      for ind in evaluated
+                      for s in (("centrale",) if self._same_in_every_scenario(ind) or ind in flat.values() else SCENARIOS)}
+            wanted |= {f"__note_{ind.code}": columns.condition(ind.note_si, context[ind.code]) for ind in indicators if ind.note_si}
+            values = columns.computed(inputs).with_columns([pl.col(c).alias(name) for name, c in wanted.items()]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
             columns = []
             for ind in indicators:
@@ -466,41 +463,6 @@ class Evaluator:
         measures = tuple(self._org_measures(ind))
         return self._set_ids.setdefault(measures, f"s{len(self._set_ids)}")
 
-    def _in_context(self, text: str, sid: str, scenario: str, territory: list[str], finite: bool = False,
-                    parts: bool = False) -> pl.Expr:
-        """A formula (or a note condition) over the aggregated frame: its measures are the sums of
-        set `sid` (`<sid>:<measure>`), its parameters the scenario's (`<name>@<scenario>`), and the
-        indicators it uses are evaluated the same way, in place — each over its own set when
-        `parts` (a sum of parts, see Indicator.somme_des_parties). `finite`: inf and NaN become null."""
-        key = (text, sid, scenario, frozenset(territory), finite, parts, self._live)
-        if key not in self._exprs:
-            expr = _deserialized(self._context_tree(*key))
-            left = [n for n in expr.meta.root_names() if n not in territory and not re.match(r"s\d+:", n) and "@" not in n]
-            if left:  # a form of the expression this renaming does not know (another Polars version?)
-                raise RuntimeError(f"formule « {text} » : noms non renommés {left}")
-            self._exprs[key] = expr
-        return self._exprs[key]
-
-    def _context_tree(self, text: str, sid: str, scenario: str, territory: frozenset[str], finite: bool, parts: bool,
-                      live: frozenset[str]) -> dict:
-        key = (text, sid, scenario, territory, finite, parts, live)
-        if key not in self._trees:
-            names: dict[str, dict] = {}
-            for name in _sql(text).meta.root_names():
-                if name in self.referentiel.by_ident:
-                    used = self.referentiel.by_ident[name]
-                    own = self._set_id(used) if parts else sid
-                    names[name] = (self._context_tree(used.formula(scenario), own, scenario, territory, True, used.somme_des_parties, live)
-                                   if own in live else _NULL_TREE)
-                elif name in self.referentiel.parameters:
-                    names[name] = {"Column": f"{name}@{scenario}"}
-                elif name in territory:
-                    names[name] = {"Column": name}
-                else:
-                    names[name] = {"Column": f"{sid}:{name}"}
-            self._trees[key] = _replace_columns(_tree(text, finite), names)
-        return self._trees[key]
-
     def _consolidated_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
         key = ("consolidated", ind.code, tuple(territory), self._live if ind.somme_des_parties else None)
         if key not in self._columns:
@@ -524,7 +486,7 @@ class Evaluator:
             .then(by_count).otherwise(by_dwellings)
         )
         flat = ind.flat_rate()
-        condition = self._in_context(ind.note_si, sid, "centrale", territory).fill_null(False) if ind.note_si else pl.lit(True)
+        condition = pl.col(f"__note_{ind.code}").fill_null(False) if ind.note_si else pl.lit(True)
         return _compact(
             exercice=pl.col("exercice"), _t=pl.col("_t"), _s=pl.lit(0), _o=pl.lit(self._position.get(ind.code, len(self._position))),
             raison_sociale=pl.lit(None, pl.Utf8),
@@ -743,38 +705,76 @@ def _finite(expr: pl.Expr) -> pl.Expr:
     return pl.when(e.is_finite()).then(e).otherwise(None)
 
 
-# ─── formulas as expression trees, to point their names to other columns ───
-# Polars has no way to rename the columns an expression reads; its own serialised form (JSON,
-# read back by the same Polars version in the same process) has one {"Column": name} node per
-# name read, which is replaced. Every name is checked afterwards: none may be left unreplaced.
+# ─── formulas over the aggregated frame of a consolidation ───
 
-_PLACEHOLDER = "\x00formula"
+class _ContextColumns:
+    """The columns a consolidation's formulas need, built on Polars' public API: a formula is
+    parsed after its names are renamed in its text to the aggregated frame's columns — a measure
+    to its set's sum (`<set>:<measure>`), a parameter to the scenario's value (`<name>@<scenario>`)
+    — and each indicator it uses becomes a column of its own, computed first (inf and NaN made
+    null, as for every indicator). Lives for one consolidation: nothing depends on an earlier one."""
+
+    def __init__(self, evaluator: Evaluator, territory: frozenset[str]):
+        self.evaluator, self.territory = evaluator, territory
+        self.depth: dict[str, int] = {}  # column → layer (the columns it reads are in earlier layers)
+        self.exprs: dict[str, pl.Expr] = {}
+
+    def indicator(self, ind: Indicator, sid: str, scenario: str, parts: bool) -> str:
+        """The column of an indicator summed over set `sid` (or, for a sum of parts, each used
+        indicator over its own set) in a scenario."""
+        name = f"{ind.code}@{scenario}@{sid}{'+' if parts else ''}"
+        if name not in self.exprs:
+            text, depth = self._renamed(ind.formula(scenario), sid, scenario, parts)
+            self.exprs[name], self.depth[name] = _finite(_sql(text)), depth
+        return name
+
+    def condition(self, text: str, sid: str) -> str:
+        """The column of a note's condition (central scenario)."""
+        name = f"__condition@{text}@{sid}"
+        if name not in self.exprs:
+            renamed, depth = self._renamed(text, sid, "centrale", False)
+            self.exprs[name], self.depth[name] = _sql(renamed), depth
+        return name
+
+    def computed(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """The frame with every column asked for, layer by layer."""
+        for layer in range(max(self.depth.values(), default=-1) + 1):
+            frame = frame.with_columns([e.alias(c) for c, e in self.exprs.items() if self.depth[c] == layer])
+        return frame
+
+    def _renamed(self, text: str, sid: str, scenario: str, parts: bool) -> tuple[str, int]:
+        referentiel, depth = self.evaluator.referentiel, 0
+
+        def column(name: str) -> str:
+            nonlocal depth
+            if name in referentiel.by_ident:
+                used = referentiel.by_ident[name]
+                own = self.evaluator._set_id(used) if parts else sid
+                if own not in self.evaluator._live:  # a part no organisation gives
+                    return "CAST(NULL AS DOUBLE)"
+                found = self.indicator(used, own, scenario, used.somme_des_parties)
+                depth = max(depth, self.depth[found] + 1)
+                return _quoted(found)
+            if name in referentiel.parameters:
+                return _quoted(f"{name}@{scenario}")
+            return _quoted(name if name in self.territory else f"{sid}:{name}")
+
+        return _rename_identifiers(text, column), depth
 
 
-@lru_cache(maxsize=4096)
-def _tree(text: str, finite: bool) -> dict:
-    tree = json.loads(_sql(text).meta.serialize(format="json"))
-    if finite:
-        tree = _replace_columns(json.loads(_finite(pl.col(_PLACEHOLDER)).meta.serialize(format="json")), {_PLACEHOLDER: tree})
-    return tree
+# A formula's tokens: quoted texts and identifiers are told apart, so that only names are renamed.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _replace_columns(node, names: dict[str, dict]):
-    """A copy of the tree with each {"Column": name} node in `names` replaced by its subtree."""
-    if isinstance(node, dict):
-        if len(node) == 1 and isinstance(node.get("Column"), str) and node["Column"] in names:
-            return names[node["Column"]]
-        return {k: _replace_columns(v, names) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_replace_columns(v, names) for v in node]
-    return node
+def _rename_identifiers(text: str, column: Callable[[str], str]) -> str:
+    """The formula with each name it reads (per Polars' parser) replaced by `column(name)`;
+    functions, keywords and quoted texts are left as they are."""
+    names = set(_sql(text).meta.root_names())
+    return _TOKENS.sub(lambda m: column(m.group()) if m.group() in names else m.group(), text)
 
 
-_NULL_TREE = json.loads(pl.lit(None, pl.Float64).meta.serialize(format="json"))  # a part no organisation gives
-
-
-def _deserialized(tree: dict) -> pl.Expr:
-    return pl.Expr.deserialize(io.StringIO(json.dumps(tree)), format="json")
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _compact(**columns: pl.Expr) -> dict[str, pl.Expr]:
