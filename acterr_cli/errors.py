@@ -96,3 +96,46 @@ def printable(text: object, keep_lines: bool = False) -> str:
     for file names and values read from files, in every message and log line. `keep_lines`: line
     breaks and tabs stay (a whole screen of output, not one name)."""
     return (_UNPRINTABLE_BUT_LINES if keep_lines else _UNPRINTABLE).sub(_escaped, str(text))
+
+
+# The system's reasons, in French (the C library's own text is English whatever the locale).
+_ERRNO_FR = {
+    "ENOSPC": "plus de place sur le disque",
+    "EDQUOT": "quota de disque dépassé",
+    "EFBIG": "fichier trop gros pour ce système de fichiers",
+    "EROFS": "système de fichiers en lecture seule",
+    "EACCES": "permission refusée",
+    "EPERM": "opération non permise",
+    "ENOENT": "fichier ou dossier introuvable",
+    "ENOTDIR": "un élément du chemin n'est pas un dossier",
+    "EISDIR": "c'est un dossier, pas un fichier",
+    "EEXIST": "le fichier existe déjà",
+    "ENOTEMPTY": "dossier non vide",
+    "ENAMETOOLONG": "nom de fichier trop long",
+    "ELOOP": "trop de liens symboliques",
+    "EMFILE": "trop de fichiers ouverts",
+    "ENFILE": "trop de fichiers ouverts sur le système",
+    "EIO": "erreur d'entrée-sortie du disque",
+    "EBUSY": "fichier ou périphérique occupé",
+    "ETXTBSY": "fichier en cours d'utilisation",
+    "EXDEV": "déplacement impossible d'un disque à l'autre",
+    "ENOMEM": "mémoire insuffisante",
+    "EAGAIN": "ressource temporairement indisponible",
+    "ESTALE": "partage réseau devenu inaccessible",
+    "ENODEV": "périphérique absent",
+    "ENXIO": "périphérique absent",
+    "ETIMEDOUT": "délai d'attente dépassé",
+    "ECONNREFUSED": "connexion refusée",
+    "EHOSTUNREACH": "machine injoignable",
+    "ENETUNREACH": "réseau injoignable",
+    "EPIPE": "tube fermé par le programme lecteur",
+    "EINVAL": "argument invalide",
+}
+
+
+def system_reason(exc: OSError) -> str:
+    """Why the system refused, in French, from the error's errno (its English text otherwise)."""
+    import errno as _errno
+
+    name = _errno.errorcode.get(exc.errno or 0, "")
+    return _ERRNO_FR.get(name) or str(exc.strerror or exc)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import os
+import signal
 import time
 import tomllib
 from contextlib import closing
@@ -19,15 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from acterr_cli import __version__, api
+from acterr_cli import __version__, api, interrupts
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.engine.run import normalize_level
-from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError
+from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError, system_reason
 from acterr_cli.inputs.model import sha256_of
 from acterr_cli.outputs.atomic import atomic_write_bytes
 from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import load_referentiel
-from acterr_cli.workspace.store import Workspace, exclusive
+from acterr_cli.workspace.store import MAX_WAIT, Workspace, exclusive
 
 STATE_FILE = ".depot.json"  # in the workspace: sha256 of every drop-folder file already handled
 RUN_LOCK = ".execution"  # in the workspace: held by the `acterr executer` run under way
@@ -58,6 +60,7 @@ class RunConfig:
     rapports: list[dict] = field(default_factory=list)  # {"niveau", "sortie"}
     journal: Path | None = None
     attendre: float = 0.0
+    journal_per_run: bool = False  # its name holds {date} or {heure}: never overwrites another run's
 
 
 def load_config(path: Path) -> RunConfig:
@@ -85,6 +88,7 @@ def load_config(path: Path) -> RunConfig:
         rapports=[{"niveau": normalize_level(r.get("niveau", "EPCI")), "sortie": inside(r["sortie"])} for r in raw.get("rapports", [])],
         journal=inside(raw["journal"]) if "journal" in raw else None,
         attendre=float(raw.get("attendre", 0)),
+        journal_per_run=any(stamp in str(raw.get("journal", "")) for stamp in ("{date}", "{heure}")),
     )
 
 
@@ -94,8 +98,9 @@ def _check(raw: dict) -> list[str]:
     problems = _check_keys(raw, KEYS, "")
     if "depot" not in raw:
         problems.append("clé obligatoire manquante : depot (le dossier de dépôt)")
-    if isinstance(raw.get("attendre"), (int, float)) and raw["attendre"] < 0:
-        problems.append("attendre : nombre de secondes positif attendu")
+    wait = raw.get("attendre")
+    if isinstance(wait, (int, float)) and not isinstance(wait, bool) and not (math.isfinite(wait) and 0 <= wait <= MAX_WAIT):
+        problems.append(f"attendre : un nombre de secondes entre 0 et 86 400 (24 h) est attendu, pas {_toml(wait)}")
     for key in ("motifs", "referentiel"):
         if isinstance(raw.get(key), list) and not all(isinstance(v, str) for v in raw[key]):
             problems.append(f"{key} : liste de textes attendue")
@@ -187,7 +192,10 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
     report: dict = {"version": 1, "acterr": __version__, "debut": _now(), "espace": str(config.espace),
                     "depot": str(config.depot), "depot_resume": None, "fichiers": [], "calculs": [], "rapports": [], "erreur": None}
     code = ExitCode.OK
+    interrupted = None
+    journal = None
     try:
+        journal = _reserve_journal(config, report)  # first: a journal that cannot be written stops the run before it starts
         # One run at a time on a workspace: a night run that overlaps the next one must not read
         # the drop folder twice nor interleave its state file (each step also locks the workspace).
         Workspace.open(config.espace, create=True)  # a file, or a folder that is not a workspace: refused here
@@ -210,15 +218,55 @@ def run(config: RunConfig, log: Log, progress: Progress = SILENT) -> tuple[dict,
         report["erreur"] = exc.message
         code = exc.exit_code
         log(f"arrêt : {exc.message}")
+    except interrupts.Interrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: the journal says so, then the command ends
+        interrupted = exc
+        report["erreur"] = f"interrompu ({signal.Signals(exc.signum).name})"
+        code = exc.exit_code
+        log(f"arrêt : {report['erreur']}")
     except OSError as exc:  # disk full, rights: the run report still says what was done and why it stopped
-        report["erreur"] = f"lecture ou écriture impossible : {exc}"
+        where = f" : {exc.filename}" if exc.filename else ""
+        report["erreur"] = f"lecture ou écriture impossible{where} ({system_reason(exc)})"
         code = ExitCode.INTERNAL
         log(f"arrêt : {report['erreur']}")
     report.update(fin=_now(), duree_s=round(time.monotonic() - started, 3), code_sortie=int(code))
-    if config.journal:
-        atomic_write_bytes(config.journal, json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
-        log(f"rapport d'exécution : {config.journal}")
+    if journal is not None:
+        atomic_write_bytes(journal, json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+        log(f"rapport d'exécution : {journal}")
+    if interrupted is not None:
+        raise interrupted
     return report, int(code)
+
+
+def _reserve_journal(config: RunConfig, report: dict) -> Path | None:
+    """Where this run's report goes, checked before anything is done (a folder, a path that
+    cannot be created: configuration error, code 5). A dated name (`{date}`, `{heure}`) is this
+    run's alone: taken at once (exclusive creation, holding « en cours » until the run ends), with
+    « -2 », « -3 »… if another run of the same second has it."""
+    path = config.journal
+    if path is None:
+        return None
+    if path.is_dir():
+        raise ConfigurationError(f"journal : {path} est un dossier ; indiquez un nom de fichier (par exemple journal/execution-{{date}}.json).")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"journal : dossier {path.parent} impossible à créer ({system_reason(exc)}).") from exc
+    if not config.journal_per_run:
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise ConfigurationError(f"journal : {path} ne peut pas être écrit (permission refusée).")
+        return path
+    start = json.dumps({**report, "erreur": "exécution en cours (ou arrêtée sans pouvoir le dire)"}, ensure_ascii=False, indent=2)
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            with open(candidate, "x", encoding="utf-8") as fh:
+                fh.write(start)
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ConfigurationError(f"journal : {candidate} ne peut pas être écrit ({system_reason(exc)}).") from exc
+    raise ConfigurationError(f"journal : trop d'exécutions portent déjà le nom {path}.")
 
 
 def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Progress) -> int:

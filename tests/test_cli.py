@@ -220,7 +220,7 @@ def test_a_full_disk_is_said_as_such_not_as_a_bug(tmp_path, monkeypatch, capsys)
     with pytest.raises(SystemExit) as exit_:
         main()
     err = capsys.readouterr().err
-    assert exit_.value.code == 1 and "lecture ou écriture impossible" in err and "No space left" in err
+    assert exit_.value.code == 1 and "lecture ou écriture impossible" in err and "plus de place sur le disque" in err
     assert "Erreur interne" not in err and "signalez" not in err
 
 

@@ -262,6 +262,21 @@ def test_executer_interrupted_while_importing(world, tmp_path):
     assert same(facts(base / "espace"), world["facts"])
     assert not (base / "rapport.xlsx").exists()
     assert temporaries(base) == []
+    journal = json.loads((base / "journal.json").read_text("utf-8"))  # the run report says why it stopped
+    assert journal["erreur"] == "interrompu (SIGHUP)" and journal["code_sortie"] == 129
+
+
+def test_export_killed_its_temporary_file_goes_with_the_next_export(world, tmp_path):
+    espace = copy_workspace(world, tmp_path)
+    out = tmp_path / "sortie"
+    out.mkdir()
+    args = ("--espace", str(espace), "export", "--territoire", "EPCI", "--sortie", str(out / "rapport.xlsx"))
+    code, err, _ = interrupt(tmp_path, "rapport", signal.SIGKILL, False, *args)
+    assert code == -signal.SIGKILL
+    assert [p.name.startswith(".rapport.xlsx.") for p in temporaries(out)] == [True]  # SIGKILL: left behind
+    result = subprocess.run([sys.executable, "-m", "acterr_cli", *args], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert temporaries(out) == [] and (out / "rapport.xlsx").exists()
 
 
 def test_import_killed_leaves_no_worker_behind(world, tmp_path):

@@ -20,7 +20,7 @@ from rich.markup import escape
 from acterr_cli import __version__, interrupts
 from acterr_cli.cli import commands, french
 from acterr_cli.cli.context import State, console_err
-from acterr_cli.errors import ActerrError, ExitCode
+from acterr_cli.errors import ActerrError, ExitCode, system_reason
 
 app = typer.Typer(
     cls=french.FrenchGroup,
@@ -97,7 +97,7 @@ def _main() -> None:
         _interrupted(interrupts.received() or signal.SIGINT)
     except OSError as exc:  # the system's doing (disk full, rights), not a bug: said as such
         where = f" : {exc.filename}" if exc.filename else ""
-        console_err.print(f"[bold red]Erreur[/] : lecture ou écriture impossible{escape(where)} ({escape(str(exc.strerror or exc))}). "
+        console_err.print(f"[bold red]Erreur[/] : lecture ou écriture impossible{escape(where)} ({escape(system_reason(exc))}). "
                           "Vérifiez la place sur le disque et les droits du dossier (aucun fichier n'est laissé à moitié écrit).",
                           highlight=False)
         _trace(debug)

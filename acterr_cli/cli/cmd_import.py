@@ -15,6 +15,7 @@ from acterr_cli.cli.context import WAIT_HELP, console_err, print_json
 from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import ActerrError, ExitCode, UsageError
 from acterr_cli.outputs import terminal
+from acterr_cli.workspace.store import check_wait
 
 _TYPE = ("Type de fichier : questionnaire ou liasse (sinon détecté d'après le contenu) ; ou données publiques : "
          "rpls (RPLS par logement), loyers (carte des loyers), qpv (liste des QPV), sirene (StockEtablissement).")
@@ -43,6 +44,7 @@ def import_cmd(
                                                 "de ses feuilles : leurs données sont retirées de l'espace (sinon le fichier est refusé)."),
 ) -> None:
     with _exit_codes():
+        check_wait(attendre)  # before reading anything
         _check_report_path(rapport_erreurs)
         _check_type(type_, PUBLIC_DATA)
         if type_ in PUBLIC_DATA:

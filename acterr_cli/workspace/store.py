@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import re
 import time
@@ -44,6 +45,7 @@ from acterr_cli.errors import (
     ExitCode,
     InputMissingError,
     InvalidDataError,
+    UsageError,
 )
 from acterr_cli.inputs.model import ImportUnit
 from acterr_cli.outputs.atomic import atomic_write_bytes
@@ -68,11 +70,21 @@ class WorkspaceBusyError(ActerrError):
     exit_code = ExitCode.INPUT_MISSING
 
 
+MAX_WAIT = 86_400  # seconds: a wait for the lock longer than a day is a mistake (« attendre = 1e308 »)
+
+
+def check_wait(seconds: float, name: str = "--attendre") -> None:
+    """A wait for the lock is a number of seconds between 0 and 24 h (UsageError otherwise)."""
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 <= seconds <= MAX_WAIT):
+        raise UsageError(f"{name} : un nombre de secondes entre 0 et 86 400 (24 h) est attendu, pas {seconds:g}.")
+
+
 @contextmanager
 def exclusive(path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
     """An exclusive lock on `path` (flock: released by the system if the holder dies), waited for
     up to `wait_seconds`; then WorkspaceBusyError with `busy`, whose first « {} » becomes who holds
     it (« pid 1234 depuis … », written in the file). Not str.format: a path may hold braces."""
+    check_wait(wait_seconds)
     with open(path, "a+") as fh:
         deadline = time.monotonic() + wait_seconds
         while True:
