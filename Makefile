@@ -6,7 +6,7 @@ ACTERR := $(VENV)/bin/acterr
 SHARED ?= ../shared/data
 DEMO_DIR ?= build/demo
 
-.PHONY: install test demo apercu bench reference templates samples methode clean
+.PHONY: install test demo apercu bench reference templates samples methode golden clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ samples: install
 # Regenerate the method note from the shipped référentiel (a test fails when it is out of date).
 methode: install
 	$(PY) -m acterr_cli.referentiel.method_note docs/METHODE.md
+
+# The demo's consolidated figures that tests/test_golden.py compares each run with (after a change of method).
+golden: install
+	$(PY) scripts/golden.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
