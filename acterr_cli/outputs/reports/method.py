@@ -19,7 +19,7 @@ from xlsxwriter.workbook import Workbook
 from acterr_cli import __version__
 from acterr_cli.outputs.reports.model import LEVEL_NOUNS, ReportData
 from acterr_cli.outputs.reports.xlsx import Col, Formats, fit_row, heading, merged, print_setup, table
-from acterr_cli.referentiel.method_note import FLAGGED_STATUSES, NO_LIMITS, PROVISIONAL, RULES, STAGES
+from acterr_cli.referentiel.method_note import FLAGGED_STATUSES, LEVELS, NO_LIMITS, PROVISIONAL, RULES, STAGES
 from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
 
 __all__ = ["FLAGGED_STATUSES", "STAGES", "write"]
@@ -48,7 +48,9 @@ INDICATOR_COLS = (10, 30, 46, 14, 10, 14, 20, 44, 36, 44)
 
 def _methodologie(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet("Méthodologie")
-    row = heading(ws, fmt, data.title, "Méthode : le référentiel utilisé pour ce calcul, ses indicateurs et leurs formules.",
+    row = heading(ws, fmt, data.title, "Méthode : le référentiel utilisé pour ce calcul, ses règles, ses indicateurs et leurs formules, leur "
+                                       "part forfaitaire et leurs limites. Note de méthode complète : « acterr referentiel --methode » "
+                                       "(docs/METHODE.md).",
                   list(INDICATOR_COLS))
     for j, w in enumerate(INDICATOR_COLS):
         ws.set_column(j, j, w)
@@ -129,7 +131,7 @@ def _indicator_rows(data: ReportData) -> list[dict]:
                 formulas.append(f"{label} : {variant}")
         out.append({
             "code": ind.code, "libelle": ind.libelle, "formules": "\n".join(formulas),
-            "registre": LEDGER_LABELS.get(ind.registre, ind.registre), "unite": f"{ind.unite} ({ind.niveau})",
+            "registre": LEDGER_LABELS.get(ind.registre, ind.registre), "unite": f"{ind.unite} ({LEVELS.get(ind.niveau, ind.niveau)})",
             "etape": STAGES.get(ind.etape, ind.etape),
             "parties": ", ".join(STAKEHOLDERS.get(p, p) for p in ind.parties_prenantes),
             "description": " ".join(p for p in (ind.description, ind.note and f"Note : {ind.note}",
