@@ -214,7 +214,7 @@ def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
     if not ac or not fg or CALCULE not in (ac["statut"],) or fg["statut"] != CALCULE:
         return
     parts = [ac["valeur"], max(0.0, 100 - ac["valeur"] - fg["valeur"]), fg["valeur"]]
-    ax = fig.add_axes((0.05, 0.105, 0.9, 0.04))
+    ax = fig.add_axes((0.05, 0.12, 0.9, 0.04))
     left = 0.0
     for value, color in zip(parts, DPE_COLORS, strict=True):
         ax.barh([0], [value], left=left, color=color, height=1)
@@ -224,10 +224,10 @@ def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
         left += value
     ax.set_xlim(0, 100)
     ax.set_axis_off()
-    fig.text(0.05, 0.163, "Étiquettes énergie (DPE) des logements à étiquette connue", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+    fig.text(0.05, 0.178, "Étiquettes énergie (DPE) des logements à étiquette connue", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
     for k, (value, color, label) in enumerate(zip(parts, DPE_COLORS, ("A à C", "D ou E", "F ou G"), strict=True)):
-        fig.text(0.05 + k * 0.3, 0.082, "■", color=color, fontsize=11 * scale, va="center")
-        fig.text(0.085 + k * 0.3, 0.082, f"{label} : {fr_number(value, 1)} %", color="#262626", fontsize=9 * scale, va="center")
+        fig.text(0.05 + k * 0.3, 0.097, "■", color=color, fontsize=11 * scale, va="center")
+        fig.text(0.085 + k * 0.3, 0.097, f"{label} : {fr_number(value, 1)} %", color="#262626", fontsize=9 * scale, va="center")
 
 
 def _footer(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
@@ -244,8 +244,9 @@ def _footer(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
         codes = dict.fromkeys([r["indicateur"] for r in flat] + ([subject.bars_code] if MARK in subject.bars_title else []))
         replace = " ; ".join(t for t in (replaced_by(data.referentiel, c) for c in codes) if t)
         text = (f"{MARK} {FLAT} : moyenne nationale à la place d'une donnée locale absente, pas une mesure"
-                + (f" (pour la remplacer : {replace})" if replace else "") + ". " + text)
-    fig.text(0.05, 0.035, "\n".join(textwrap.wrap(text, 110)), fontsize=7.5 * scale, color=GREY, va="center")
+                + (f" ; pour la remplacer : {replace}" if replace else "") + ". " + text)
+    # from the bottom up: a longer footer (an estimation forfaitaire told) never climbs onto the DPE legend
+    fig.text(0.05, 0.012, "\n".join(textwrap.wrap(text, 118)), fontsize=7.5 * scale, color=GREY, va="bottom")
 
 
 def _rect(fig, x: float, y: float, w: float, h: float, color: str):

@@ -22,10 +22,10 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
                                        "elle n'est jamais comptée comme zéro.", list(GRID))
     for j, w in enumerate(GRID):
         ws.set_column(j, j, w)
-    sections = (
-        ("Couverture et motifs de non-calcul, par indicateur", _coverage_columns(data, fmt), _coverage_rows(data), "Qualite_indicateurs"),
+    sections = (  # the estimations first: what a reader must not take for a measure
         (f"Estimations forfaitaires (« {MARK} ») : moyenne nationale à la place d'une donnée locale absente, et ce qui la remplacerait",
          _flat_columns(data, fmt), _flat_rows(data), "Estimations_forfaitaires"),
+        ("Couverture et motifs de non-calcul, par indicateur", _coverage_columns(data, fmt), _coverage_rows(data), "Qualite_indicateurs"),
         ("Avertissements de l'import (fichiers importés malgré eux)", _warning_columns(fmt), data.warnings, "Avertissements_import"),
         ("Écarts de plus de 1 % entre la liasse et le questionnaire (la liasse est retenue)", _check_columns(fmt),
          data.controles, "Ecarts_liasse_questionnaire"),
