@@ -2,8 +2,9 @@
 terminal or SSH session) end any command within 2 s, with « Interrompu. » and the signal's exit
 code (130, 143, 129), no traceback and no process left behind.
 
-- The command process (`install`, called by the entry point): each of the three signals raises
-  `Interrupted` in the main thread, so that `finally` clauses run (temporary files removed, locks
+- The command process (`install`, as soon as `acterr_cli.cli` is imported by the entry point;
+  a signal then ends the process at once while the modules load): once `arm`ed by the entry
+  point's main function, each of the three signals raises `Interrupted` in the main thread, so that `finally` clauses run (temporary files removed, locks
   released, worker pool torn down) and the workspace stays as it was (its commit point is one
   rename). A watchdog thread, woken by the signal itself (set_wakeup_fd, even while the main
   thread is inside a long call), ends the process after GRACE seconds if unwinding has not.
@@ -45,7 +46,7 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
-_state = {"received": None, "exiting": False, "told": False, "installed": False}
+_state = {"received": None, "exiting": False, "told": False, "installed": False, "armed": False}
 _cleanups: list[Callable[[], None]] = []  # what the watchdog runs before ending the process itself
 
 
@@ -54,8 +55,18 @@ def received() -> int | None:
     return _state["received"]
 
 
+def is_entry_point(argv: list[str]) -> bool:
+    """This process is the `acterr` command (its script, or `python -m acterr_cli`), not a
+    program that imports the package, nor one of its worker processes."""
+    if not argv:
+        return False
+    parts = os.path.normpath(argv[0]).split(os.sep)
+    return parts[-1] in ("acterr", "acterr.exe") or parts[-2:] == ["acterr_cli", "__main__.py"]
+
+
 def install() -> None:
-    """In the command process, from the main thread, as early as possible."""
+    """In the command process, from the main thread, as early as possible. Until `arm`, there
+    is nothing to clean up (modules are loading): a signal ends the process at once."""
     if _state["installed"] or threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:
@@ -69,6 +80,11 @@ def install() -> None:
     else:
         threading.Thread(target=_watch, args=(read_end,), name="acterr-interruption", daemon=True).start()
     _state["installed"] = True
+
+
+def arm() -> None:
+    """The command runs: a signal now raises Interrupted in the main thread, so that it unwinds."""
+    _state["armed"] = True
 
 
 def exiting() -> None:
@@ -91,6 +107,9 @@ def _on_signal(signum: int, _frame) -> None:
     if _state["received"] is not None or _state["exiting"]:
         return  # a second Ctrl-C must not interrupt the clean-up of the first
     _state["received"] = signum
+    if not _state["armed"]:
+        tell()
+        os._exit(128 + signum)
     raise Interrupted(signum)
 
 

@@ -287,3 +287,18 @@ def test_import_killed_leaves_no_worker_behind(world, tmp_path):
     assert code == -signal.SIGKILL
     assert "Traceback" not in err, err
     assert same(facts(espace), world["facts"])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_interrupt_while_the_command_loads(signum):
+    """Between the start of `acterr` and its main function (half a second of imports), an
+    interrupt ends it at once, as promised."""
+    code = ("import os, signal, sys, time\n"
+            "sys.argv = ['/usr/bin/acterr']\n"
+            "import acterr_cli.cli  # what the entry point imports first\n"
+            f"os.kill(os.getpid(), {int(signum)})\n"
+            "time.sleep(30)\n")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 128 + signum and result.stderr == "Interrompu.\n", result.stderr
+    assert time.monotonic() - started < 10

@@ -63,7 +63,8 @@ commands.register(app)
 
 def main() -> None:
     """Entry point: runs the app and turns errors into messages and exit codes."""
-    interrupts.install()
+    interrupts.install()  # already done by acterr_cli.cli when run as the `acterr` command
+    interrupts.arm()
     try:
         _main()
     except interrupts.Interrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: see interrupts.py
