@@ -175,3 +175,25 @@ def test_a_total_is_the_sum_of_its_parts(espace_c):
     # as covered as its least covered part: purchases, C's 500 of the 1 550 dwellings
     assert total["couverture"] == pytest.approx(100 * 500 / 1550)
     assert total["nb_organismes_calcules"] == 2
+
+
+def test_a_flat_rate_not_placed_is_written_to_the_report(tmp_path):
+    """Dwellings on L'Île-d'Yeu (a commune outside any EPCI), no market rent: at EPCI level their
+    tenants' gain is a flat rate that no territory holds — the Non réparti row, flat and italic."""
+    import openpyxl
+    from builders import ORG_A
+
+    tables = {"Patrimoine": [{"commune": "85113", "logements": 100, "logements_qpv": 0},
+                             {"commune": "31555", "logements": 50, "logements_qpv": 0}]}
+    root = tmp_path / "espace"
+    report = api.import_paths(root, [write_questionnaire(tmp_path / "yeu.xlsx", ORG_A, tables)])
+    assert not report.refused, report.to_dict()
+    epci = api.compute_level(root, "EPCI").results
+    unplaced = pick(epci, "SOC-01", NON_REPARTI_CODE)
+    assert unplaced["valeur"] == pytest.approx(100 * (1 - 0.029) * 261 * 12) and unplaced["part_forfaitaire"] == 100
+    from typer.testing import CliRunner
+
+    from acterr_cli.cli.app import app
+    result = CliRunner().invoke(app, ["--espace", str(root), "export", "--territoire", "EPCI", "--sortie", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "Classement" in openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames

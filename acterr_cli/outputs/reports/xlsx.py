@@ -163,7 +163,7 @@ class Formats:
 
     def flat(self, **extra: Any) -> Format:
         """The style of an « estimation forfaitaire » (with a number format from flat_format)."""
-        return self(italic=True, bg_color=FLAT_FILL, **extra)
+        return self(**{"italic": True, "bg_color": FLAT_FILL, **extra})  # a row already in italic (Non réparti) stays so
 
     def figure(self, r: dict, num_format: str | None = None, **extra: Any) -> Format:
         """A computed figure: its unit's format (or `num_format`), in orange when its coverage is
