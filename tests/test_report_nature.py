@@ -221,6 +221,8 @@ def test_partly_flat_figure_in_the_workbook_and_on_screen(tmp_path):
         result(code_territoire="1", nom_territoire="A", indicateur="TER-00", unite="logements", valeur=10.0, part_forfaitaire=0.0),
         result(code_territoire="1", nom_territoire="A", indicateur="SOC-01", libelle="Gain", registre="plus_value_sociale",
                unite="€/an", valeur=1000.0, part_forfaitaire=40.0),
+        result(code_territoire="1", nom_territoire="A", indicateur="ECO-01", libelle="Investissement", valeur=None,
+               valeur_basse=None, valeur_haute=None, statut="non_calculable", couverture=0.0, motif="donnée absente"),
     ])
     wb = load_workbook(write_report(tmp_path / "r.xlsx", Computation("EPCI", rows, {})).path)
     [soc01] = [r for r in table_rows(wb["Indicateurs"], "Indicateurs") if r["Code indicateur"].value == "SOC-01"]
@@ -230,6 +232,8 @@ def test_partly_flat_figure_in_the_workbook_and_on_screen(tmp_path):
     terminal.print_summary(rows, "EPCI", console)
     screen = console.export_text()
     assert f"≈ 1{NBSP}000 €/an" in screen and "dont 40 % estimation forfaitaire" in screen and LEGEND in screen
+    [eco01] = [line for line in screen.splitlines() if "ECO-01" in line]
+    assert "non calculable" in eco01 and "0 %" not in eco01  # a figure not computed covers nothing: no « 0 % »
 
 
 def test_a_user_template_marks_the_flat_rate(inputs, tmp_path):

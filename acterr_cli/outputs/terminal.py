@@ -280,7 +280,7 @@ def _print_one_territory(cons: pl.DataFrame, console: Console, referentiel: Refe
             (f"[italic]{MARK} {fr_value(r['valeur'], r['unite'])}[/]" if flat else fr_value(r["valeur"], r["unite"]))
             if r["statut"] == "calcule" else "[dim]non calculable[/]",
             fr_range(r["valeur_basse"], r["valeur_haute"], r["unite"]),
-            f"{fr_number(r['couverture'])} %",
+            f"{fr_number(r['couverture'])} %" if r["statut"] == "calcule" and r["couverture"] is not None else "",  # nothing covered
             escape(" — ".join(p for p in (flat_text(r), r["motif"], r["note"]) if p)),
         )
     console.print(table)
