@@ -155,6 +155,17 @@ def test_indicateurs_carry_the_flat_part_and_what_would_replace_it(workbook, inp
     assert by[(NON_REPARTI_CODE, "ECO-01")]["Valeur"].value == pytest.approx(4_200_000)
 
 
+def test_par_organisme_marks_the_flat_rate(workbook):
+    ws = workbook["Par organisme"]
+    rows = table_rows(ws, "Par_organisme")
+    gain = next(h for h in rows[0] if h.endswith("\nSOC-01"))
+    invest = next(h for h in rows[0] if h.endswith("\nECO-01"))
+    values = [r[gain] for r in rows if isinstance(r[gain].value, (int, float))]
+    assert len(values) == 3 and all(is_flat_style(c) for c in values)  # A in Toulouse, B in Toulouse and Montpellier
+    assert not any(is_flat_style(r[invest]) for r in rows)
+    assert any("« ≈ » : estimation forfaitaire" in t for t in texts(ws))
+
+
 def test_quality_sheet_lists_the_estimations_and_their_replacement(workbook, replacement):
     rows = table_rows(workbook["Qualité des données"], "Estimations_forfaitaires")
     soc01 = next(r for r in rows if r["Code"].value == "SOC-01")

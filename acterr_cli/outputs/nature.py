@@ -15,14 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from acterr_cli.engine.compute import CALCULE
+from acterr_cli.engine.compute import CALCULE, NON_REPARTI_CODE, NON_REPARTI_NOM
 from acterr_cli.outputs.formatting import fr_number
 from acterr_cli.referentiel.model import Referentiel
-
-try:
-    from acterr_cli.engine.compute import NON_REPARTI_CODE, NON_REPARTI_NOM
-except ImportError:  # engine without the NON_REPARTI row: the same names (see its RESULT_SCHEMA)
-    NON_REPARTI_CODE, NON_REPARTI_NOM = "NON_REPARTI", "Non réparti (données de niveau organisme)"
 
 MARK = "≈"
 FLAT = "estimation forfaitaire"

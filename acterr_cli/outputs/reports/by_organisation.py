@@ -198,8 +198,12 @@ def _subtitle(data: ReportData, count: int) -> str:
 def _legend(data: ReportData) -> str:
     command = (f"acterr export --territoire {data.level}" + (f" --code {data.scope.code}" if data.kind == TERRITOIRE else "")
                + (f" --exercice {data.year}" if data.year is not None else ""))
-    return ("En orange : couverture partielle ; sur fond jaune, « ≈ » : estimation forfaitaire (moyenne nationale à la place "
-            "d'une donnée locale absente, pas une mesure ; voir la feuille « Indicateurs ») ; n.c. : non calculable ; case vide : pas de résultat pour cet organisme sur "
+    flat = data.org_frame.height and "part_forfaitaire" in data.org_frame.columns and \
+        data.org_frame.select((pl.col("part_forfaitaire") > TOLERANCE).any()).item()
+    return ("En orange : couverture partielle ; "
+            + ("sur fond jaune, « ≈ » : estimation forfaitaire (moyenne nationale à la place d'une donnée locale absente, pas une "
+               "mesure ; ce qui la remplacerait : feuille « Qualité des données ») ; " if flat else "")
+            + "n.c. : non calculable ; case vide : pas de résultat pour cet organisme sur "
             "ce territoire (par exemple un indicateur de patrimoine là où il n'a que des salariés ou des fournisseurs). "
             f"Fourchette basse – haute, couverture, motif et exercice précédent de chaque résultat : « {command} --format csv » "
             "(ou parquet), une ligne par résultat.")
