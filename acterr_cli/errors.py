@@ -139,3 +139,16 @@ def system_reason(exc: OSError) -> str:
 
     name = _errno.errorcode.get(exc.errno or 0, "")
     return _ERRNO_FR.get(name) or str(exc.strerror or exc)
+
+
+def system_error_in(exc: BaseException) -> OSError | None:
+    """The OSError behind an exception: itself, its cause or context, or its first argument
+    (xlsxwriter's FileCreateError wraps the system's error so)."""
+    seen = 0
+    while exc is not None and seen < 6:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            return exc
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        exc = inner or exc.__cause__ or exc.__context__
+        seen += 1
+    return None

@@ -23,7 +23,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from acterr_cli.errors import InvalidDataError, Problem
+from acterr_cli.errors import InvalidDataError, Problem, system_error_in, system_reason
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_FILE_BYTES, MAX_ROWS, STYLES, inspect_workbook
 from acterr_cli.inputs.formats import percent_cells, percent_styles, styled_cells
@@ -164,6 +164,10 @@ def _located(path: Path, sheet: str, cell: str | None, message: str, rule: str) 
 
 
 def _short(exc: Exception) -> str:
+    """What went wrong, on one line: the system's reason in French when it is the system's."""
+    system = system_error_in(exc)
+    if system is not None:
+        return system_reason(system)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from acterr_cli.errors import system_error_in
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -55,18 +57,6 @@ def atomic_output(target: Path) -> Iterator[Path]:
             tmp.unlink()
         if fd is not None:
             os.close(fd)
-
-
-def system_error_in(exc: BaseException) -> OSError | None:
-    """The OSError behind an exception: itself, its cause or context, or its first argument."""
-    seen = 0
-    while exc is not None and seen < 6:
-        if isinstance(exc, OSError) and exc.errno is not None:
-            return exc
-        inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
-        exc = inner or exc.__cause__ or exc.__context__
-        seen += 1
-    return None
 
 
 def remove_stale_temporaries(target: Path) -> None:
