@@ -46,7 +46,7 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
-_state = {"received": None, "exiting": False, "told": False, "installed": False, "armed": False}
+_state = {"received": None, "exiting": False, "told": False, "installed": False, "armed": False, "deferred": False}
 _cleanups: list[Callable[[], None]] = []  # what the watchdog runs before ending the process itself
 
 
@@ -110,6 +110,8 @@ def _on_signal(signum: int, _frame) -> None:
     if not _state["armed"]:
         tell()
         os._exit(128 + signum)
+    if _state["deferred"]:
+        return  # raised at the end of the critical section (see signals_blocked)
     raise Interrupted(signum)
 
 
@@ -170,13 +172,16 @@ def on_forced_exit(cleanup: Callable[[], None]) -> Iterator[None]:
 
 @contextmanager
 def signals_blocked() -> Iterator[None]:
-    """The three signals blocked in this thread while the block runs, multiprocessing's resource
-    tracker started: processes started here inherit the mask, and so start without being interruptible. A signal that arrives meanwhile
-    is delivered to another thread, or at the end of the block, not lost."""
+    """A critical section for starting processes: the three signals are blocked in this thread
+    (processes started here inherit the mask, and so start without being interruptible), and
+    Interrupted is deferred to the end of the block (a signal received by another thread would
+    otherwise interrupt a process start half-way, and the child die on a truncated start-up
+    message, with a traceback); multiprocessing's resource tracker is started first."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    deferred, _state["deferred"] = _state["deferred"], True
     try:
         # multiprocessing starts its resource tracker with SIGINT and SIGTERM blocked, then
         # unblocks them in this thread: started first, then the mask set again.
@@ -186,7 +191,10 @@ def signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         yield
     finally:
+        _state["deferred"] = deferred
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    if _state["received"] is not None and _state["armed"] and not deferred and not _state["exiting"]:
+        raise Interrupted(_state["received"])
 
 
 def worker_init(parent: int) -> None:

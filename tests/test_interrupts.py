@@ -52,6 +52,19 @@ CHILD = textwrap.dedent('''
         if point in ("lecture", "bloque"):  # this process reads its first batch, the workers theirs
             from acterr_cli import importing
             importing.read_batch = lambda *a, **k: hold(marker, stuck=point == "bloque")
+        elif point == "demarrage":  # a worker is started, its start-up message not yet sent to it
+            from multiprocessing import util
+            from acterr_cli import interrupts
+            original_spawn, spawned = util.spawnv_passfds, []
+            def spawn(*args):
+                pid = original_spawn(*args)
+                spawned.append(pid)
+                if len(spawned) == 3:  # the resource tracker, then two workers
+                    marker.write_text(str(os.getpid()))
+                    while interrupts.received() is None:
+                        time.sleep(0.02)
+                return pid
+            util.spawnv_passfds = spawn
         elif point == "attente":  # this process waits for the workers' batches
             from acterr_cli import importing
             importing.wait = lambda *a, **k: hold(marker)
@@ -197,6 +210,7 @@ def temporaries(folder: Path) -> list[Path]:
     ("lecture", signal.SIGINT, True),     # Ctrl-C while the workers start and read
     ("attente", signal.SIGTERM, False),   # timeout's SIGTERM while this process waits for them
     ("lecture", signal.SIGHUP, True),     # the terminal closed
+    ("demarrage", signal.SIGTERM, True),  # a service stop, while the workers are being started
 ])
 def test_import_interrupted_while_reading(world, tmp_path, point, signum, group):
     espace = copy_workspace(world, tmp_path)
