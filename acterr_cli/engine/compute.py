@@ -32,6 +32,7 @@ from acterr_cli.engine.measures import (
     RawMeasure,
     raw_measures,
 )
+from acterr_cli.engine.sums import exact_sum
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
 
 # Text columns of results are dictionary-encoded (Categorical), from the moment they are made
@@ -352,14 +353,14 @@ class Evaluator:
             masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*ms, "logements"))]
             masked.append(pl.when(complete & is_org).then(pl.col("_s")).otherwise(None).alias(f"{sid}|n"))
         agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
-            pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), weight.sum().alias("_w_all"),
+            pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), exact_sum(weight).alias("_w_all"),
             weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
             # organisation-level data given by an organisation present, which cannot count here
             *[(pl.col(c).any() if c in rows.columns else pl.lit(False)).alias(c) for c in self._not_split_columns],
             # the territory's own figures; at FRANCE level, those of the organisations' anchorage territories
             *[(pl.col(f"{m}__territoire") if f"{m}__territoire" in rows.columns else pl.col(m)).first().alias(m) for m in territory],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
-            *[pl.col(f"{sid}|{c}").sum() for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
+            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
         parts = [self._not_computable(agg, trivial, absent)] if trivial else []
@@ -406,7 +407,9 @@ class Evaluator:
             return pl.col(value) * pl.col("part_forfaitaire").fill_null(0) / 100
 
         placed = territories.filter(pl.col("_o").is_in(additive)).group_by(keys).agg(
-            *[pl.col(c).sum().alias(f"_{c}") for c in ("valeur", "valeur_basse", "valeur_haute")], flat_amount("valeur").sum().alias("_f"))
+            # computed figures, of any precision: added in sorted order, the same in every run
+            *[pl.col(c).sort().sum().alias(f"_{c}") for c in ("valeur", "valeur_basse", "valeur_haute")],
+            flat_amount("valeur").sort().sum().alias("_f"))
         whole = france.filter(pl.col("_o").is_in(additive) & pl.col("valeur").is_not_null()).join(placed, on=keys, how="left")
 
         def rest(column: str) -> pl.Expr:

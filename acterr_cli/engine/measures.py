@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.engine.sums import exact_sum
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.columns import NUMERIC_KINDS
 from acterr_cli.inputs.liasse_schema import LIASSE
@@ -304,7 +305,7 @@ def _make_base(reader: FactReader, reference: TerritorialReference, exercice: in
         measures = [c for c in rows.collect_schema().names() if c not in ("siren", "exercice", "commune")]
         # Only rows with a fact: a commune where nothing was provided places nothing there.
         sums.append(rows.filter(pl.any_horizontal([pl.col(m).is_not_null() for m in measures]))
-                    .group_by("siren", "exercice", "commune").agg([pl.col(m).sum() for m in measures]))
+                    .group_by("siren", "exercice", "commune").agg([exact_sum(pl.col(m)) for m in measures]))
         flags.append(rows.group_by("siren", "exercice").agg([pl.col(m).is_not_null().any().alias(f"{m}__fourni") for m in measures]))
     purchases = _purchases(reader, exercice, places)
     totals = _organisation_totals(reader, exercice)
@@ -426,8 +427,8 @@ def _anchorage_denominators(wide: pl.DataFrame, footprint: pl.DataFrame, referen
     members = anchorage(footprint).join(units.select("_ancrage", "commune", "population", "menages"), on="_ancrage")
 
     def summed(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-        return frame.group_by(keys).agg(pl.col("population").sum(),
-                                        pl.when(pl.col("menages").is_null().any()).then(None).otherwise(pl.col("menages").sum()).alias("menages"))
+        return frame.group_by(keys).agg(exact_sum(pl.col("population")),
+                                        pl.when(pl.col("menages").is_null().any()).then(None).otherwise(exact_sum(pl.col("menages"))).alias("menages"))
 
     own = summed(members, ["siren", "exercice"])
     union = summed(members.unique(["exercice", "commune"]), ["exercice"]).rename({m: f"{m}__territoire" for m in ("population", "menages")})
@@ -443,7 +444,7 @@ def _per_territory(by_commune: pl.DataFrame, code_col: str, one_commune_each: bo
     measures = [c for c in by_commune.columns if c not in ("siren", "exercice", "commune", *_LEVEL_CODES)]
     if one_commune_each:  # nothing to add up
         return placed.select(*KEYS, *measures)
-    return placed.group_by(KEYS).agg([pl.col(m).sum() for m in measures])
+    return placed.group_by(KEYS).agg([exact_sum(pl.col(m)) for m in measures])
 
 
 def _qpv_rows(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
@@ -458,7 +459,7 @@ def _qpv_rows(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFr
             pl.col("qpv").alias("code_territoire"), "siren", "exercice", pl.lit(m.nom).alias("mesure"),
             m.valeur.cast(pl.Float64).alias("valeur")).drop_nulls("valeur"))
     facts = pl.concat(parts).collect() if parts else pl.DataFrame(schema=_PER_TERRITORY_SCHEMA)
-    per_territory = facts.group_by([*KEYS, "mesure"]).agg(pl.col("valeur").sum())
+    per_territory = facts.group_by([*KEYS, "mesure"]).agg(exact_sum(pl.col("valeur")))
     wide = per_territory.select(KEYS).unique().with_columns(pl.lit(False).alias("inclus"), pl.lit(True).alias("implante"))
     if per_territory.height:
         wide = wide.join(per_territory.pivot(on="mesure", index=KEYS, values="valeur"), on=KEYS, how="left")
@@ -521,7 +522,7 @@ def _stock(reader: FactReader, tmap: pl.DataFrame, departements: pl.DataFrame, e
                  .join(covered, on=["exercice", "code_departement"], how="anti").select("code_territoire", "exercice").unique())
     per_year = (
         stock.join(tmap, on="commune", how="inner")
-        .group_by("code_territoire", "exercice").agg([pl.col(m).sum() for m in RPLS_STOCK_MEASURES])
+        .group_by("code_territoire", "exercice").agg([exact_sum(pl.col(m)) for m in RPLS_STOCK_MEASURES])
         .join(uncovered, on=["code_territoire", "exercice"], how="anti")
     )
     mapping = _nearest(years, exercices or years)
@@ -722,17 +723,17 @@ def _purchases(reader: FactReader, exercice: int | list[int] | None, places: pl.
         return {}
     located = "commune_operation" in scan.collect_schema().names()
     keys = ["siren", "exercice", *(["commune_operation"] if located else []), "commune_fournisseur"]
-    lines = _exercice_filter(scan, exercice).group_by(keys).agg(pl.col("montant_ht_eur").cast(pl.Float64).sum())
+    lines = _exercice_filter(scan, exercice).group_by(keys).agg(exact_sum(pl.col("montant_ht_eur").cast(pl.Float64)))
     lines = lines.join(places.lazy().rename({c: f"f_{c}" for c in places.columns}), left_on="commune_fournisseur",
                        right_on="f_commune", how="left", maintain_order="left")
-    reduced = {"by_supplier_epci": lines.group_by("siren", "exercice", "f_code_epci").agg(pl.col("montant_ht_eur").sum())}
+    reduced = {"by_supplier_epci": lines.group_by("siren", "exercice", "f_code_epci").agg(exact_sum(pl.col("montant_ht_eur")))}
     if located:
         lines = lines.join(places.lazy().rename({c: f"op_{c}" for c in places.columns}), left_on="commune_operation",
                            right_on="op_commune", how="left", maintain_order="left")
         amount = pl.col("montant_ht_eur")
         reduced["by_operation"] = lines.group_by("siren", "exercice", "commune_operation").agg(
-            *[pl.col(f"op_{code}").first() for code in _LEVEL_CODES], amount.sum(),
-            *[pl.when(pl.col(f"f_{code}") == pl.col(f"op_{code}")).then(amount).otherwise(0.0).sum().alias(f"ancres_{code}")
+            *[pl.col(f"op_{code}").first() for code in _LEVEL_CODES], exact_sum(amount),
+            *[exact_sum(pl.when(pl.col(f"f_{code}") == pl.col(f"op_{code}")).then(amount).otherwise(0.0)).alias(f"ancres_{code}")
               for code in _LEVEL_CODES])
     return reduced
 
@@ -761,7 +762,7 @@ def _anchoring(base: MeasureBase, code_col: str, tmap: pl.DataFrame, whole_count
             "siren", "exercice", operation.alias("code_territoire"), pl.col("montant_ht_eur").alias("perimetre"),
             pl.col(f"ancres_{code_col}").alias("ancres"))
     return (
-        frame.group_by(KEYS).agg(pl.col("perimetre").sum().alias("achats_perimetre_eur"), pl.col("ancres").sum().alias("achats_ancres_eur"))
+        frame.group_by(KEYS).agg(exact_sum(pl.col("perimetre")).alias("achats_perimetre_eur"), exact_sum(pl.col("ancres")).alias("achats_ancres_eur"))
         .collect().cast(schema).select(list(schema))
     )
 
@@ -816,7 +817,7 @@ def _organisation_totals(reader: FactReader, exercice: int | list[int] | None) -
         if m.commune is None and scan is not None and _has_columns(scan, m):
             value = m.valeur.cast(pl.Float64)
             by_dataset.setdefault(m.sheet.dataset, []).append(
-                pl.when(value.is_not_null().any()).then(value.sum()).otherwise(None).alias(m.nom))
+                pl.when(value.is_not_null().any()).then(exact_sum(value)).otherwise(None).alias(m.nom))
     return {dataset: _exercice_filter(reader.dataset(dataset), exercice).group_by("siren", "exercice").agg(sums)
             for dataset, sums in by_dataset.items()}
 
