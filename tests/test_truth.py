@@ -197,3 +197,12 @@ def test_a_flat_rate_not_placed_is_written_to_the_report(tmp_path):
     result = CliRunner().invoke(app, ["--espace", str(root), "export", "--territoire", "EPCI", "--sortie", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 0, result.output
     assert "Classement" in openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames
+
+
+def test_not_placed_is_explained_organisation_by_organisation(espace):
+    doc = api.explain_figure(espace, "ECO-01", "EPCI", NON_REPARTI_CODE)
+    assert doc["repartition"] == {"france": pytest.approx(14_300_000), "territoires": pytest.approx(10_100_000),
+                                  "non_reparti": pytest.approx(4_200_000)}
+    by_siren = {o["siren"]: o["valeur"] for o in doc["organismes"]}
+    # A's investment is all in Toulouse Métropole; B's liasse totals are placed in no EPCI
+    assert by_siren == {SIREN_A: pytest.approx(0), SIREN_B: pytest.approx(4_200_000)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from acterr_cli.engine.compute import Evaluator
+from acterr_cli.engine.compute import NON_REPARTI_CODE, Evaluator
 from acterr_cli.engine.measures import RPLS_STOCK_MEASURES, TERRITORY_MEASURES, organisation_rows, raw_measures
 from acterr_cli.engine.run import compute, normalize_level
 from acterr_cli.errors import InputMissingError, UsageError
@@ -27,6 +27,8 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         raise InputMissingError(f"aucun résultat pour {ind.code} sur le territoire « {territory_code} » au niveau {level}.")
     year = mine["exercice"].max()
     mine = mine.filter(pl.col("exercice") == year)
+    if code == NON_REPARTI_CODE:
+        return _not_placed(ws, reference, referentiel, ind, level, year, results, mine)
     rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year, referentiel.parameters))
     rows = rows.filter(pl.col("code_territoire").str.to_uppercase() == code)
     measures = sorted(referentiel.measure_roots(ind))
@@ -41,6 +43,52 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         "organismes": _organisations(rows, measures, mine),
         "parametres": [_parameter(referentiel, name) for name in sorted(referentiel.parameters_used(ind))],
         "fichiers": _files(ws, rows, year, measures),
+    }
+
+
+def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, ind, level: str, year: int,
+                results: pl.DataFrame, mine: pl.DataFrame) -> dict:
+    """The Non réparti figure, taken apart: the FRANCE figure, the level's territories, and for each
+    organisation what of its own FRANCE figure no territory of the level holds."""
+    france = compute(ws, reference, referentiel, "FRANCE", year).results.filter(
+        (pl.col("indicateur") == ind.code) & (pl.col("exercice") == year))
+    level_rows = results.filter((pl.col("indicateur") == ind.code) & (pl.col("exercice") == year)
+                                & (pl.col("code_territoire").cast(pl.Utf8) != NON_REPARTI_CODE))
+    whole = france.filter(pl.col("siren").is_null())["valeur"].first()
+    placed = level_rows.filter(pl.col("siren").is_null())["valeur"].sum()
+    per_org = level_rows.filter(pl.col("siren").is_not_null()).group_by(pl.col("siren").cast(pl.Utf8)).agg(pl.col("valeur").sum())
+    placed_by_org = dict(per_org.iter_rows())
+    organisations = []
+    for r in france.filter(pl.col("siren").is_not_null()).with_columns(pl.col(pl.Categorical).cast(pl.Utf8)).sort("siren").iter_rows(named=True):
+        inside = placed_by_org.get(r["siren"]) or 0.0
+        rest = None if r["valeur"] is None else r["valeur"] - inside
+        organisations.append({
+            "siren": r["siren"], "raison_sociale": r["raison_sociale"], "compte": r["valeur"] is not None,
+            "donnees_organisme_comptees": True,
+            "mesures": {"valeur France": r["valeur"], f"dans les territoires ({level})": inside, "non réparti": rest},
+            "valeur": rest, "statut": r["statut"], "motif": r["motif"],
+        })
+    sirens = {o["siren"] for o in organisations}
+    return {
+        "version": 1,
+        "indicateur": _indicator(ind, referentiel),
+        "niveau": level,
+        "territoire": {"code": mine["code_territoire"][0], "nom": mine["nom_territoire"][0]},
+        "exercice": year,
+        "resultat": mine.filter(pl.col("siren").is_null()).to_dicts()[0],
+        "repartition": {"france": whole, "territoires": placed, "non_reparti": mine.filter(pl.col("siren").is_null())["valeur"][0]},
+        "mesures": [
+            {"nom": "valeur_france", "libelle": "Chiffre de l'ensemble des organismes (niveau FRANCE)", "origine": "calcul acterr",
+             "valeur": whole},
+            {"nom": "somme_territoires", "libelle": f"Somme des territoires du niveau {level}", "origine": "calcul acterr",
+             "valeur": placed},
+        ],
+        "organismes": organisations,
+        "parametres": [_parameter(referentiel, name) for name in sorted(referentiel.parameters_used(ind))],
+        "fichiers": [{"siren": u["siren"], "type": u["type"], "exercice": u["exercice"], "fichier": u.get("fichier"),
+                      "sha256": u.get("sha256"), "importe_le": u.get("importe_le")}
+                     for u in sorted(ws.units().values(), key=lambda u: (u["siren"], u["type"], u["exercice"]))
+                     if u["siren"] in sirens and u["exercice"] == year],
     }
 
 
