@@ -19,6 +19,7 @@ from builders import (
     write_questionnaire,
 )
 from test_indicators import pick
+from test_indicators_etendu import espace_c  # noqa: F401 (fixture: organisations A and C)
 
 from acterr_cli import api
 from acterr_cli.engine.compute import NON_REPARTI_CODE
@@ -64,15 +65,6 @@ def test_organisation_ratio_uses_its_own_territories(espace):
     # Both organisations together: the union of their territories, Toulouse counted once.
     both = pick(france, "TER-01", "FR")
     assert both["valeur"] == pytest.approx(1000 * 1750 / (population[TOULOUSE_METROPOLE] + population[MONTPELLIER_METROPOLE]))
-
-
-@pytest.fixture(scope="module")
-def espace_c(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("truth_c")
-    root = folder / "espace"
-    report = api.import_paths(root, [write_org_c(folder), write_questionnaire(folder / "a.xlsx", ORG_A, TABLES_A)])
-    assert not report.refused, report.to_dict()
-    return root
 
 
 def test_local_means_the_anchorage_territory_at_every_level(espace_c):

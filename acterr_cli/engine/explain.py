@@ -32,6 +32,12 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year, referentiel.parameters))
     rows = rows.filter(pl.col("code_territoire").str.to_uppercase() == code)
     measures = sorted(referentiel.measure_roots(ind))
+    return _document(referentiel, ind, level, year, mine, mesures=_measures(rows, measures),
+                     organismes=_organisations(rows, measures, mine), fichiers=_files(ws, rows, year, measures))
+
+
+def _document(referentiel: Referentiel, ind, level: str, year: int, mine: pl.DataFrame, **parts) -> dict:
+    """The explanation's document: the figure and its method, then `parts` (mesures, organismes…)."""
     return {
         "version": 1,
         "indicateur": _indicator(ind, referentiel),
@@ -39,10 +45,8 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         "territoire": {"code": mine["code_territoire"][0], "nom": mine["nom_territoire"][0]},
         "exercice": year,
         "resultat": mine.filter(pl.col("siren").is_null()).to_dicts()[0],
-        "mesures": _measures(rows, measures),
-        "organismes": _organisations(rows, measures, mine),
         "parametres": [_parameter(referentiel, name) for name in sorted(referentiel.parameters_used(ind))],
-        "fichiers": _files(ws, rows, year, measures),
+        **parts,
     }
 
 
@@ -69,27 +73,15 @@ def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Ref
             "valeur": rest, "statut": r["statut"], "motif": r["motif"],
         })
     sirens = {o["siren"] for o in organisations}
-    return {
-        "version": 1,
-        "indicateur": _indicator(ind, referentiel),
-        "niveau": level,
-        "territoire": {"code": mine["code_territoire"][0], "nom": mine["nom_territoire"][0]},
-        "exercice": year,
-        "resultat": mine.filter(pl.col("siren").is_null()).to_dicts()[0],
-        "repartition": {"france": whole, "territoires": placed, "non_reparti": mine.filter(pl.col("siren").is_null())["valeur"][0]},
-        "mesures": [
-            {"nom": "valeur_france", "libelle": "Chiffre de l'ensemble des organismes (niveau FRANCE)", "origine": "calcul acterr",
-             "valeur": whole},
-            {"nom": "somme_territoires", "libelle": f"Somme des territoires du niveau {level}", "origine": "calcul acterr",
-             "valeur": placed},
-        ],
-        "organismes": organisations,
-        "parametres": [_parameter(referentiel, name) for name in sorted(referentiel.parameters_used(ind))],
-        "fichiers": [{"siren": u["siren"], "type": u["type"], "exercice": u["exercice"], "fichier": u.get("fichier"),
-                      "sha256": u.get("sha256"), "importe_le": u.get("importe_le")}
-                     for u in sorted(ws.units().values(), key=lambda u: (u["siren"], u["type"], u["exercice"]))
-                     if u["siren"] in sirens and u["exercice"] == year],
-    }
+    return _document(referentiel, ind, level, year, mine, repartition={
+        "france": whole, "territoires": placed, "non_reparti": mine.filter(pl.col("siren").is_null())["valeur"][0]}, mesures=[
+        {"nom": "valeur_france", "libelle": "Chiffre de l'ensemble des organismes (niveau FRANCE)", "origine": "calcul acterr",
+         "valeur": whole},
+        {"nom": "somme_territoires", "libelle": f"Somme des territoires du niveau {level}", "origine": "calcul acterr", "valeur": placed},
+    ], organismes=organisations, fichiers=[
+        {"siren": u["siren"], "type": u["type"], "exercice": u["exercice"], "fichier": u.get("fichier"), "sha256": u.get("sha256"),
+         "importe_le": u.get("importe_le")}
+        for u in sorted(ws.units().values(), key=lambda u: (u["siren"], u["type"], u["exercice"])) if u["siren"] in sirens and u["exercice"] == year])
 
 
 def _indicator(ind, referentiel: Referentiel) -> dict:
