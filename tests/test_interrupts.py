@@ -316,3 +316,28 @@ def test_interrupt_while_the_command_loads(signum):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 128 + signum and result.stderr == "Interrompu.\n", result.stderr
     assert time.monotonic() - started < 10
+
+
+def test_compute_and_executer_killed_then_run_again(world, tmp_path):
+    """SIGKILL in a compute (under the lock) and in an executer run (reading the drop folder):
+    figures unchanged, and the next run works and leaves no temporary file."""
+    espace = copy_workspace(world, tmp_path)
+    code, _, _ = interrupt(tmp_path, "calcul", signal.SIGKILL, False, "--espace", str(espace), "compute", "--territoire", "EPCI")
+    assert code == -signal.SIGKILL
+    assert same(facts(espace), world["facts"])
+    api.compute_level(espace, "EPCI")  # the lock went with the process
+    assert temporaries(espace) == []
+
+    base = tmp_path / "tache"
+    (base / "depot").mkdir(parents=True)
+    for f in world["files"][:4]:
+        (base / "depot" / f.name).write_bytes(f.read_bytes())
+    (base / "acterr.toml").write_text('depot = "depot"\nespace = "espace"\njournal = "journal-{date}-{heure}.json"\n', "utf-8")
+    code, _, _ = interrupt(tmp_path, "lecture", signal.SIGKILL, False, "executer", str(base / "acterr.toml"))
+    assert code == -signal.SIGKILL
+    [left] = base.glob("journal-*.json")  # a killed run's journal says it never ended
+    assert json.loads(left.read_text("utf-8"))["erreur"].startswith("exécution en cours")
+    result = subprocess.run([sys.executable, "-m", "acterr_cli", "executer", str(base / "acterr.toml")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert temporaries(base) == []
