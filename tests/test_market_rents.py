@@ -4,6 +4,8 @@ Toulouse (800 dwellings, 50 houses, 52 000 m², 4 000 000 € of rents) has mark
 apartments 13,0 €/m² (interval 12,0–14,0), houses 12,0 (11,0–13,5); Blagnac has none: forfait.
 """
 
+import math
+
 import builders
 import pytest
 from test_indicators import pick
@@ -35,10 +37,18 @@ def results(tmp_path_factory):
 
 SURFACE_YEAR = 12 * 52_000  # m²·months
 SHARE = 50 / 800
+# The map's intervals hold one dwelling's rent; A's 750 apartments and 50 houses in Toulouse average
+# many: the bounds are narrowed, on the log of the rent, by √(1/n + 1/N) / √(1 + 1/n), n the ads
+# behind the prediction (900 apartments, 90 houses), N the dwellings.
+K_APT = math.sqrt(1 / 900 + 1 / 750) / math.sqrt(1 + 1 / 900)
+K_HOUSE = math.sqrt(1 / 90 + 1 / 50) / math.sqrt(1 + 1 / 90)
+APT = {"basse": 13 * (12 / 13) ** K_APT, "centrale": 13.0, "haute": 13 * (14 / 13) ** K_APT}
+HOUSE = {"basse": 12 * (11 / 12) ** K_HOUSE, "centrale": 12.0, "haute": 12 * (13.5 / 12) ** K_HOUSE}
+RENT = {s: (1 - SHARE) * APT[s] + SHARE * HOUSE[s] for s in APT}
 
 
 def test_soc01_market_rent_with_forfait_where_no_rent(results):
-    rent = {s: (1 - SHARE) * a + SHARE * m for s, a, m in (("basse", 12.0, 11.0), ("centrale", 13.0, 12.0), ("haute", 14.0, 13.5))}
+    rent = RENT
     # A declares no vacancy: national default 2,9 % (3,3 % in the low value, 1,4 % in the high one).
     occupied = {"basse": 1 - 0.033, "centrale": 1 - 0.029, "haute": 1 - 0.014}
     # Asking rents corrected towards what sitting tenants pay (0,85 / 0,93 / 1); charges the other way.
@@ -62,8 +72,14 @@ def test_soc03_relative_gap(results):
     r = pick(results, "SOC-03", builders.TOULOUSE_METROPOLE, builders.SIREN_A)
     rent_c = (1 - SHARE) * 13.0 + SHARE * 12.0
     assert r["valeur"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.971 * (rent_c * 0.93 - 2.30))))
-    assert r["valeur_basse"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.967 * (11.9375 * 0.85 - 2.54))))
-    assert r["valeur_haute"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.986 * (13.96875 - 1.60))))
+    assert r["valeur_basse"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.967 * (RENT["basse"] * 0.85 - 2.54))))
+    assert r["valeur_haute"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.986 * (RENT["haute"] - 1.60))))
+
+
+def test_the_range_is_that_of_a_mean_not_of_one_dwelling():
+    # 750 apartments on a prediction from 900 ads: the ±1 € of one dwelling become about ±5 centimes
+    assert APT["haute"] - 13 == pytest.approx(0.048, abs=0.001)
+    assert 13 - APT["basse"] == pytest.approx(0.051, abs=0.001)
 
 
 def test_declared_vacancy_wins(tmp_path):
@@ -97,3 +113,15 @@ def test_lines_left_out_are_named(tmp_path):
     report = api.import_loyers(tmp_path / "espace", path, "appartement", 2023)
     [told] = [p for p in report.problems if p.regle == "loyer"]
     assert told.message == "2 ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : ligne 3 (99999), ligne 4 (31069)."
+
+
+def test_without_the_number_of_ads_the_published_interval_is_kept(tmp_path):
+    """A file without TYPPRED / nbobs columns: nothing says how sure the prediction is."""
+    root = tmp_path / "espace"
+    api.import_paths(root, [builders.write_org_a(tmp_path)])
+    path = tmp_path / "appartements.csv"
+    path.write_text("INSEE_C;loypredm2;lwr.IPm2;upr.IPm2\n31555;13,0;12,0;14,0\n", encoding="utf-8")
+    api.import_loyers(root, path, "appartement", 2023)
+    r = pick(api.compute_level(root, "COMMUNE").results, "SOC-03", "31555", builders.SIREN_A)
+    # no house rent in this file: the apartment rent for every dwelling, its bounds as published
+    assert r["valeur_haute"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.986 * (14.0 - 1.60))))

@@ -644,8 +644,11 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
     declared = pl.when(pl.col("logements") > 0).then(pl.col("logements_vacants") / pl.col("logements"))
     occupied = {s: 1 - pl.coalesce(declared, pl.col("_vacance_liasse"), value("taux_vacance_defaut", inverse[s]) / 100).clip(0, 1)
                 for s in scenarios}
-    rent = {s: pl.coalesce((1 - share_houses) * pl.col(f"appartement_{s}") + share_houses * pl.col(f"maison_{s}"),
-                           pl.col(f"appartement_{s}"), pl.col(f"maison_{s}")) for s in scenarios}
+    dwellings = {"appartement": pl.col("logements") - pl.col("logements_individuels").fill_null(0),
+                 "maison": pl.col("logements_individuels").fill_null(0)}
+    by_type = {(t, s): _mean_rent_bound(t, s, dwellings[t]) for t in dwellings for s in scenarios}
+    rent = {s: pl.coalesce((1 - share_houses) * by_type["appartement", s] + share_houses * by_type["maison", s],
+                           by_type["appartement", s], by_type["maison", s]) for s in scenarios}
     market = {s: 12 * pl.col("surface_m2") * occupied[s]
               * (rent[s] * value("correction_loyer_annonce", s) - value("charges_locatives_m2", inverse[s])) for s in scenarios}
     known = market["centrale"].is_not_null() & pl.col("loyers_annuels_eur").is_not_null()
@@ -659,6 +662,23 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
         "logements_occupes": occupied_dwellings,
     }
     return rows.lazy().select("siren", "exercice", "commune", *[e.cast(pl.Float64).alias(n) for n, e in measures.items()])
+
+
+def _mean_rent_bound(housing: str, scenario: str, dwellings: pl.Expr) -> pl.Expr:
+    """The market rent per m² of one housing type in a scenario, for the mean of `dwellings`.
+
+    The map's 95 % interval is a prediction interval: it holds the rent of one dwelling, whose
+    half-width is about t·σ·√(1 + 1/n) for a prediction resting on n ads. The mean rent of N
+    dwellings is far surer: t·σ·√(1/n + 1/N). The published bounds are narrowed by that ratio,
+    on the logarithm of the rent (the map's intervals are not symmetric). Without the number of
+    ads (an older import), the published bounds are used as they are."""
+    central = pl.col(f"{housing}_centrale")
+    if scenario == "centrale":
+        return central
+    n = pl.col(f"{housing}_n")
+    narrowing = pl.when(n.is_null() | (n <= 0)).then(1.0).otherwise(
+        ((1 / n) + 1 / pl.max_horizontal(dwellings, pl.lit(1.0))).sqrt() / (1 + 1 / n).sqrt())
+    return central * (pl.col(f"{housing}_{scenario}") / central).pow(narrowing)
 
 
 def _liasse_vacancy(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
@@ -680,16 +700,17 @@ def _positive(expr: pl.Expr) -> pl.Expr:
 def _rents_for(reader: FactReader, exercices: list[int]) -> pl.DataFrame:
     """Market rents per commune for each exercice (nearest millésime, as for the RPLS), one column
     per housing type and scenario: appartement_basse, …, maison_haute."""
-    columns = [f"{t}_{s}" for t in ("appartement", "maison") for s in ("basse", "centrale", "haute")]
+    columns = [f"{t}_{s}" for t in ("appartement", "maison") for s in ("basse", "centrale", "haute", "n")]
     empty = pl.DataFrame(schema={"commune": pl.Utf8, "exercice": pl.Int64, **{c: pl.Float64 for c in columns}})
     scan = reader.dataset(RENTS_DATASET)
     if scan is None or not exercices:
         return empty
+    ads = pl.col("nb_annonces").cast(pl.Float64) if "nb_annonces" in scan.collect_schema().names() else pl.lit(None, pl.Float64)
     rents = scan.select("commune", "exercice", "type_logement", pl.col("loyer_m2_bas").alias("basse"),
-                        pl.col("loyer_m2").alias("centrale"), pl.col("loyer_m2_haut").alias("haute")).collect()
+                        pl.col("loyer_m2").alias("centrale"), pl.col("loyer_m2_haut").alias("haute"), ads.alias("n")).collect()
     mapping = _nearest(rents["exercice"].unique().to_list(), exercices)
     rents = mapping.join(rents.rename({"exercice": "millesime"}), on="millesime").drop("millesime")
-    wide = rents.pivot(on="type_logement", index=["commune", "exercice"], values=["basse", "centrale", "haute"])
+    wide = rents.pivot(on="type_logement", index=["commune", "exercice"], values=["basse", "centrale", "haute", "n"])
     wide = wide.rename({c: "_".join(reversed(c.split("_", 1))) for c in wide.columns if c not in ("commune", "exercice")})
     return wide.with_columns([pl.lit(None, pl.Float64).alias(c) for c in columns if c not in wide.columns]).select(empty.columns)
 
