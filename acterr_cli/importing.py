@@ -10,6 +10,7 @@ should win?); re-importing it in a later run replaces it.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import threading
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acterr_cli import interrupts
-from acterr_cli.errors import AVERTISSEMENT, ERREUR, Problem
+from acterr_cli.errors import AVERTISSEMENT, ERREUR, Problem, printable
 from acterr_cli.inputs.batch import INTERNE, Read, read_batch, read_batch_in_worker
 from acterr_cli.inputs.crosscheck import compare_units
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
@@ -351,16 +352,30 @@ def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReferen
 
 def file_report(path: Path, parsed: ParsedFile | None, problems: list[Problem], ok_status: str) -> FileReport:
     if parsed is None:
-        return FileReport(Path(path).name, str(path), None, None, REFUSE, [], problems)
+        return _named(FileReport(Path(path).name, str(path), None, None, REFUSE, [], problems))
     all_problems = problems + parsed.problems
     forgiven = {id(p) for p in parsed.forgiven}
     refused = any(p.gravite == ERREUR and id(p) not in forgiven for p in all_problems) or not parsed.units
     if not parsed.units and not all_problems:
         all_problems.append(Problem(fichier=parsed.path.name, regle="vide", message="aucune donnée à importer."))
-    return FileReport(
+    return _named(FileReport(
         parsed.path.name, str(path), parsed.kind, parsed.sha256, REFUSE if refused else ok_status,
         [_unit_summary(u) for u in parsed.units], all_problems, 0 if refused else parsed.dropped_rows,
-    )
+    ))
+
+
+def _named(report: FileReport) -> FileReport:
+    """A file name with control characters (a line break, an ANSI sequence) is written with them
+    escaped wherever the report names the file, so that no message shows it raw (`chemin` keeps
+    the path as it is)."""
+    name = report.fichier
+    shown = printable(name)
+    if shown == name:
+        return report
+    report.fichier = shown
+    report.problemes = [dataclasses.replace(p, fichier=shown if p.fichier == name else printable(p.fichier),
+                                            message=p.message.replace(name, shown)) for p in report.problemes]
+    return report
 
 
 def _unit_summary(unit: ImportUnit) -> dict:

@@ -96,3 +96,12 @@ def test_verifier_escapes_a_hostile_name_on_the_terminal(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr
     assert "b\\x1b]0;titre" in result.stderr
+
+
+def test_a_line_break_in_a_file_name_is_escaped_in_the_import_report(tmp_path):
+    path = tmp_path / "deux\nlignes.xlsx"
+    path.write_text("pas un classeur", "utf-8")
+    result = subprocess.run([sys.executable, "-m", "acterr_cli", "verifier", str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3
+    assert "deux\\x0alignes.xlsx : refusé" in result.stderr and "erreur deux\\x0alignes.xlsx : " in result.stderr
+    assert not any(line.startswith("lignes.xlsx") for line in result.stderr.splitlines())
