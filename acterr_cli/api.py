@@ -90,13 +90,14 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
     # Under the lock from the first read: an import cannot replace facts while they are read.
     with ws.locked(wait_seconds), ThreadPoolExecutor(1, thread_name_prefix="acterr-resultats") as writer:
         reference = TerritorialReference.load()
+        run: dict = {}  # what the levels of this run share (see engine.run.compute)
         writes: list[Future] = []
         try:
             for level in levels:
                 if failed := [w for w in writes if w.done() and w.exception() is not None]:
                     failed[0].result()  # a level could not be written: stop there, with its error
                 with progress.step(f"Calcul du niveau {normalize_level(level)}"):
-                    computation = compute(ws, reference, referentiel, level, exercice)
+                    computation = compute(ws, reference, referentiel, level, exercice, run)
                 writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
                                             computation.meta))
                 yield computation, writes[-1]

@@ -37,7 +37,9 @@ def normalize_level(level: str) -> str:
 
 
 def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
-            exercice: int | None = None) -> Computation:
+            exercice: int | None = None, run: dict | None = None) -> Computation:
+    """One level's results. `run`: what the levels of one run share (the FRANCE figures behind
+    each level's Non réparti row), made by the caller for that run and dropped with it."""
     level = normalize_level(level)
     evaluator = Evaluator.for_referentiel(referentiel)
     # The previous exercice is computed too, for the evolution N vs N-1.
@@ -55,7 +57,7 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         names = rows.select("_t", "code_territoire", "nom_territoire", "_s", "siren")
         del rows
         if level not in ("FRANCE", "QPV"):
-            parts.append(_not_placed(ws, reference, referentiel, evaluator, exercices, consolidated, names))
+            parts.append(_not_placed(ws, reference, referentiel, evaluator, exercices, consolidated, names, {} if run is None else run))
             names = pl.concat([names, _not_placed_name(names)])
         # One chunk from the start: the sort gathers from it (see in_report_order).
         results = pl.concat(parts, rechunk=True)
@@ -69,11 +71,15 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
 
 
 def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, evaluator: Evaluator,
-                exercices: list[int] | None, consolidated: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+                exercices: list[int] | None, consolidated: pl.DataFrame, names: pl.DataFrame, run: dict) -> pl.DataFrame:
     """The NON_REPARTI row of each additive indicator: the FRANCE figure (all organisations, with
-    their organisation-level data) less the level's territories, so that they add up."""
-    france_rows = evaluator.derive(organisation_rows(ws, reference, "FRANCE", exercices, referentiel.parameters))
-    return evaluator.not_placed(consolidated, evaluator.consolidate(france_rows), _not_placed_rank(names))
+    their organisation-level data) less the level's territories, so that they add up. The FRANCE
+    figures are computed once per run (`run`), whatever the number of levels."""
+    key = ("france", None if exercices is None else tuple(exercices))
+    if key not in run:
+        france_rows = evaluator.derive(organisation_rows(ws, reference, "FRANCE", exercices, referentiel.parameters))
+        run[key] = evaluator.consolidate(france_rows)
+    return evaluator.not_placed(consolidated, run[key], _not_placed_rank(names))
 
 
 def _not_placed_rank(names: pl.DataFrame) -> int:
