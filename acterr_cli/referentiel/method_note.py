@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -167,7 +168,7 @@ class _Note:
     def header(self) -> Iterable[str]:
         ref, meta = self.ref, self.ref.meta
         version = f"{meta.get('nom', 'Référentiel')}, version {ref.version}"
-        version += f" du {meta['date']}" if meta.get("date") else ""
+        version += f" du {_french_date(meta['date'])}" if meta.get("date") else ""
         version += f" ; paramètres : version {meta['version_parametres']}" if meta.get("version_parametres") else ""
         yield f"{version}. {len(ref.indicators)} indicateurs, {len(ref.parameters)} paramètres."
         yield ""
@@ -519,6 +520,18 @@ def _status(p: Parameter) -> str:
 def _values(p: Parameter) -> str:
     values = f"{_number(p.basse)} / **{_number(p.centrale)}** / {_number(p.haute)} {_text(p.unite)}".rstrip()
     return values + (f" ({p.annee})" if p.annee is not None else "")
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre")
+
+
+def _french_date(value: object) -> str:
+    """2026-12-06 → 6 décembre 2026 (another text as it is)."""
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def _number(value: float | None) -> str:
