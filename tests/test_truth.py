@@ -198,3 +198,19 @@ def test_not_placed_is_explained_organisation_by_organisation(espace):
     by_siren = {o["siren"]: o["valeur"] for o in doc["organismes"]}
     # A's investment is all in Toulouse Métropole; B's liasse totals are placed in no EPCI
     assert by_siren == {SIREN_A: pytest.approx(0), SIREN_B: pytest.approx(4_200_000)}
+
+
+def test_evidence_grade_of_every_figure(espace):
+    epci = api.compute_level(espace, "EPCI").results
+    france = api.compute_level(espace, "FRANCE").results
+    # measured data: A at full coverage, B when B's liasse cannot count (1 050 of 1 250 dwellings)
+    assert pick(france, "ECO-01", "FR")["fiabilite"] == "A"
+    assert pick(epci, "ECO-01", TOULOUSE_METROPOLE)["fiabilite"] == "B"
+    assert pick(epci, "TER-00", TOULOUSE_METROPOLE)["fiabilite"] == "A"
+    # a national flat rate, and a hypothesis (share of works in the investment): C
+    assert pick(epci, "SOC-01", TOULOUSE_METROPOLE)["fiabilite"] == "C"
+    assert pick(france, "ECO-06", "FR")["fiabilite"] == "C"
+    # nothing computed, no grade
+    assert pick(epci, "TER-04", TOULOUSE_METROPOLE)["fiabilite"] is None
+    graded = epci.filter(pl.col("valeur").is_not_null())
+    assert set(graded["fiabilite"].cast(pl.Utf8).to_list()) <= {"A", "B", "C"} and graded["fiabilite"].null_count() == 0

@@ -27,6 +27,9 @@ import polars as pl
 
 from acterr_cli.engine.measures import (
     KEYS,
+    MARKET_MEASURES,
+    MARKET_PARAMETERS,
+    RPLS_STOCK_MEASURES,
     NOT_SPLIT,
     TERRITORY_MEASURES,
     RawMeasure,
@@ -58,6 +61,7 @@ RESULT_SCHEMA = {
     "unite": TEXT,
     "couverture": pl.Float64,
     "part_forfaitaire": pl.Float64,
+    "fiabilite": TEXT,
     "nb_organismes": pl.Int64,
     "nb_organismes_calcules": pl.Int64,
     "statut": TEXT,
@@ -316,11 +320,23 @@ class Evaluator:
             "nom_territoire": lookup(territories["nom_territoire"], "_t"),
             "siren": lookup(sirens, "_s"),
             "statut": lookup(pl.Series([CALCULE, NON_CALCULABLE]), "_nc"),
+            "fiabilite": _evidence_grade(lookup(pl.Series([self._evidence_floor(i) for i in indicators], dtype=pl.Utf8), "_o")),
         }
         compact = compact.with_columns(pl.col("valeur").is_null().cast(pl.UInt32).alias("_nc"))
         columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
         others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS and c != "_nc"]
         return compact.select(*columns, *others)
+
+    def _evidence_floor(self, ind: Indicator) -> str:
+        """The best grade an indicator can have whatever its data (see _evidence_grade): « C » when
+        a parameter it uses is a hypothesis or not checked yet, « B » when it is modelled from
+        territorial public data (market rents, RPLS), else « A »."""
+        roots = {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
+        market = bool(roots & set(MARKET_MEASURES))
+        used = self.referentiel.parameters_used(ind) | (set(MARKET_PARAMETERS) & set(self.referentiel.parameters) if market else set())
+        if any(self.referentiel.parameters[p].statut in PROVISIONAL for p in used):
+            return "C"
+        return "B" if market or roots & set(RPLS_STOCK_MEASURES) else "A"
 
     # ─── consolidation ───
 
@@ -666,6 +682,23 @@ def _flat_share(central: pl.Expr, flat: pl.Expr | None) -> pl.Expr:
         return pl.when(central.is_not_null()).then(0.0).otherwise(None)
     share = pl.when(central == 0).then(0.0).otherwise(100.0 * flat.fill_null(0) / central).clip(0.0, 100.0)
     return pl.when(central.is_not_null()).then(share).otherwise(None)
+
+
+PROVISIONAL = ("hypothèse", "à vérifier")  # parameter statuses that make a figure « C »
+
+
+def _evidence_grade(floor: pl.Expr) -> pl.Expr:
+    """`fiabilite`, the evidence grade of a computed figure (null otherwise):
+    « A » the organisations' measured data, coverage ≥ 90 %, sourced parameters;
+    « B » modelled from territorial public data (market rents, RPLS), coverage from 50 to 90 %,
+    or partly a national flat rate;
+    « C » mostly a national flat rate (≥ 50 % of the value), a hypothesis or an unchecked parameter,
+    or coverage below 50 %. `floor`: the indicator's best possible grade (Evaluator._evidence_floor)."""
+    value, coverage, flat = pl.col("valeur"), pl.col("couverture"), pl.col("part_forfaitaire").fill_null(0)
+    return (pl.when(value.is_null()).then(None)
+            .when((floor == "C") | (flat >= 50) | (coverage < 50)).then(pl.lit("C"))
+            .when((floor == "B") | (flat > 0) | (coverage < 90)).then(pl.lit("B"))
+            .otherwise(pl.lit("A")))
 
 
 def _is_figure() -> pl.Expr:

@@ -128,8 +128,8 @@ MARKET_MEASURES = {
     "logements_occupes": "Logements occupés (logements moins vacants)",
 }
 # Parameters read while the facts are reduced (the market-rent comparison), not by a formula.
-FACT_PARAMETERS = ("charges_locatives_m2", "correction_loyer_annonce", "taux_vacance_defaut", "coef_energie_primaire_electricite",
-                   "coef_energie_primaire_electricite_2026")
+MARKET_PARAMETERS = ("charges_locatives_m2", "correction_loyer_annonce", "taux_vacance_defaut")
+FACT_PARAMETERS = (*MARKET_PARAMETERS, "coef_energie_primaire_electricite", "coef_energie_primaire_electricite_2026")
 # « Local » means inside the organisation's anchorage territory: the EPCIs where it has dwellings
 # or operations (a commune outside any EPCI counts alone), at every level and in every report.
 # Its purchases and payroll are placed where the money goes (supplier, employee's home) and count
