@@ -36,11 +36,11 @@ def __getattr__(name: str):
 
 def import_paths(espace: Path, paths: list[Path], kind: str | None = None, wait_seconds: float = 0.0, *,
                  exercice: int | None = None, ignore_errors: bool = False, mapping: Path | None = None,
-                 progress: Progress = SILENT, withdrawn_sheets: bool = False) -> ImportReport:
+                 progress: Progress = SILENT, withdrawn_sheets: bool | list[Path] = False) -> ImportReport:
     """Read, check and store files. `exercice`: the year the run is about; `ignore_errors`: leave out
     the rows with an error instead of refusing the file; `mapping`: a liasse mapping file (TOML);
     `progress`: told as files are read (see progress.py); `withdrawn_sheets`: a questionnaire that
-    replaces a stored one may lack some of its sheets (otherwise an error on the file)."""
+    replaces a stored one may lack some of its sheets, any (True) or these (otherwise an error on the file)."""
     from acterr_cli.importing import import_files
     from acterr_cli.inputs.mapping import load_mapping
     from acterr_cli.inputs.model import ReadOptions

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Collection
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -312,8 +313,9 @@ def _check_withdrawn_sheets(ws: Workspace, parsed: list[ParsedFile]) -> None:
                     message=f"feuille « {sheet} » absente du classeur : il remplace celui déjà importé pour "
                             f"{entry.get('raison_sociale') or unit.siren} ({unit.siren}, exercice {unit.exercice}, "
                             f"fichier « {entry.get('fichier', '?')} »), dont les données de cette feuille seraient effacées. "
-                            "Rétablissez la feuille (un nom de feuille non reconnu est signalé), ou relancez avec "
-                            "--feuilles-retirees si ces données doivent bien être retirées."))
+                            "Rétablissez la feuille (un nom de feuille non reconnu est signalé) ; si ces données doivent bien être "
+                            "retirées : acterr import --feuilles-retirees, ou feuilles_retirees = [\"ce fichier\"] dans la "
+                            "configuration d'acterr executer."))
 
 
 def verify_files(paths: list[Path], reference: TerritorialReference, kind: str | None = None,
@@ -326,14 +328,16 @@ def verify_files(paths: list[Path], reference: TerritorialReference, kind: str |
 
 def import_files(ws: Workspace, paths: list[Path], reference: TerritorialReference, kind: str | None = None,
                  wait_seconds: float = 0.0, options: ReadOptions | None = None, progress: Progress = SILENT,
-                 withdrawn_sheets: bool = False) -> ImportReport:
+                 withdrawn_sheets: bool | Collection[Path] = False) -> ImportReport:
     """`withdrawn_sheets`: a questionnaire replacing a stored one may lack some of its sheets
-    (their stored data go); otherwise that is an error on the file."""
+    (their stored data go), for every file (True) or for these files; otherwise that is an error
+    on the file."""
     with progress.files(len(paths), "Lecture") as advance:
         read = read_files(paths, reference, kind, options, advance)
     _cross_check_workspace(ws, [p for _, p, _ in read if p is not None])
-    if not withdrawn_sheets:
-        _check_withdrawn_sheets(ws, [p for _, p, _ in read if p is not None])
+    if withdrawn_sheets is not True:
+        allowed = {Path(p).resolve() for p in withdrawn_sheets or ()}
+        _check_withdrawn_sheets(ws, [p for _, p, _ in read if p is not None and Path(p.path).resolve() not in allowed])
     reports, units, sources = [], [], {}
     for path, parsed, problems in read:
         report = file_report(path, parsed, problems, IMPORTE)

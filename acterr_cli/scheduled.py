@@ -39,7 +39,7 @@ DEFAULT_PATTERNS = ("*.xlsx", "*.xlsm", "*.ods", "*.xls", "*.csv")  # matched wi
 IGNORED_PREFIXES = ("~$", ".")
 # The configuration's keys and what each holds (see the README, « Exécution planifiée »).
 KEYS = {"espace": str, "depot": str, "journal": str, "attendre": (int, float), "motifs": list, "referentiel": list,
-        "calcul": dict, "rapports": list}
+        "calcul": dict, "rapports": list, "feuilles_retirees": list}
 CALCUL_KEYS = {"niveaux": list, "exercice": int}
 RAPPORT_KEYS = {"niveau": str, "sortie": str}
 EXPECTED = {str: "un texte entre guillemets est attendu", list: "une liste [ … ] est attendue", dict: "une section [ … ] est attendue",
@@ -61,6 +61,7 @@ class RunConfig:
     journal: Path | None = None
     attendre: float = 0.0
     journal_per_run: bool = False  # its name holds {date} or {heure}: never overwrites another run's
+    feuilles_retirees: tuple[str, ...] = ()  # drop-folder files that may lack sheets of the questionnaire they replace
 
 
 def load_config(path: Path) -> RunConfig:
@@ -89,6 +90,7 @@ def load_config(path: Path) -> RunConfig:
         journal=inside(raw["journal"]) if "journal" in raw else None,
         attendre=float(raw.get("attendre", 0)),
         journal_per_run=any(stamp in str(raw.get("journal", "")) for stamp in ("{date}", "{heure}")),
+        feuilles_retirees=tuple(raw.get("feuilles_retirees", ())),
     )
 
 
@@ -101,7 +103,7 @@ def _check(raw: dict) -> list[str]:
     wait = raw.get("attendre")
     if isinstance(wait, (int, float)) and not isinstance(wait, bool) and not (math.isfinite(wait) and 0 <= wait <= MAX_WAIT):
         problems.append(f"attendre : un nombre de secondes entre 0 et 86 400 (24 h) est attendu, pas {_toml(wait)}")
-    for key in ("motifs", "referentiel"):
+    for key in ("motifs", "referentiel", "feuilles_retirees"):
         if isinstance(raw.get(key), list) and not all(isinstance(v, str) for v in raw[key]):
             problems.append(f"{key} : liste de textes attendue")
     calcul = raw.get("calcul")
@@ -280,7 +282,8 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
     for path in files:
         digest = sha256_of(path)
         key = str(path.relative_to(config.depot))
-        if state.get(key, {}).get("sha256") == digest:
+        retry = key in config.feuilles_retirees and state.get(key, {}).get("statut") == REFUSE  # allowed since its refusal
+        if state.get(key, {}).get("sha256") == digest and not retry:
             before = state[key]
             entry = {"fichier": key, "sha256": digest, "statut": "inchange", "statut_precedent": before["statut"]}
             if before["statut"] == REFUSE:
@@ -302,7 +305,8 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
     removed = _removed_files(state, {str(p.relative_to(config.depot)) for p in files} | {key for key, _ in outside}, report, log)
     t0 = time.monotonic()
     if todo:
-        imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre, progress=progress)
+        imported = api.import_paths(config.espace, [p for _, p, _ in todo], wait_seconds=config.attendre, progress=progress,
+                                    withdrawn_sheets=[config.depot / name for name in config.feuilles_retirees])
         for (key, _, digest), file_report in zip(todo, imported.fichiers, strict=True):
             entry = {"fichier": key, "sha256": digest, "statut": file_report.statut,
                      "problemes": [p.to_dict() for p in file_report.problemes]}

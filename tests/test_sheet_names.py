@@ -103,3 +103,24 @@ def test_emptied_sheet_replaces_with_a_warning(tmp_path):
     assert not report.refused
     assert [p.regle for p in report.problems] == ["feuille_videe"]
     assert fiscalite(espace) is None
+
+
+def test_executer_refuses_a_missing_sheet_unless_the_file_is_listed(tmp_path):
+    from acterr_cli.scheduled import execute
+
+    base = tmp_path / "ar"
+    depot = base / "depot"
+    config = base / "acterr.toml"
+    org_a(depot, "org_a.xlsx")
+    config.write_text('depot = "depot"\nespace = "espace"\n', "utf-8")
+    assert execute(config, lambda _: None)[1] == 0
+    before = fiscalite(base / "espace")
+    rename_sheet(org_a(depot, "org_a.xlsx"), "Fiscalite", "Taxes foncieres")
+    lines: list[str] = []
+    report, code = execute(config, lines.append)
+    assert code == 3 and any("feuille « Fiscalite » absente" in line for line in lines)
+    assert fiscalite(base / "espace").equals(before)
+    config.write_text('depot = "depot"\nespace = "espace"\nfeuilles_retirees = ["org_a.xlsx"]\n', "utf-8")
+    report, code = execute(config, lambda _: None)  # the same file, refused before, read again now that it is listed
+    assert code == 0, report
+    assert fiscalite(base / "espace") is None
