@@ -327,6 +327,21 @@ def test_explain_says_the_figure_is_an_estimate_and_what_replaces_it(espace, rep
     assert "pour la remplacer : " in out and replacement[:50] in out.replace("\n", " ")
     measured = run(espace, "compute", "--expliquer", "ECO-10", "--code", TOULOUSE_METROPOLE).stdout
     assert "≈" not in measured and "forfaitaire" not in measured
+    document = json.loads(run(espace, "compute", "--expliquer", "SOC-01", "--code", TOULOUSE_METROPOLE, "--json").stdout)
+    assert document["resultat"]["part_forfaitaire"] == 100
+    assert document["indicateur"]["forfait_remplace_par"] == replacement
+    assert "avantage_loyer_national_mois" in document["indicateur"]["formule_forfait"]
+
+
+def test_compute_on_screen_marks_the_flat_rate_and_ends_with_non_reparti(espace):
+    result = run(espace, "compute", "--territoire", "EPCI")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    [unplaced] = [i for i, line in enumerate(lines) if line.lstrip().startswith("Non réparti")]
+    territories = [i for i, line in enumerate(lines) if line.lstrip().startswith(("Toulouse Métropole", "Montpellier"))]
+    assert len(territories) == 2 and unplaced > max(territories)
+    assert all("≈" in lines[i] for i in territories)  # the tenants' gain column
+    assert "estimation forfaitaire" in result.stdout
 
 
 # ─── the samples: totals that add up ───
