@@ -22,11 +22,10 @@ import time
 from pathlib import Path
 
 import builders
-import polars as pl
 import pytest
 
 from acterr_cli import api
-from acterr_cli.workspace.store import MANIFEST, Workspace
+from acterr_cli.workspace.store import Workspace
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process checks read /proc")
 
