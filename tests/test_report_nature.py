@@ -205,6 +205,22 @@ def test_an_organisation_report_reconciles_its_territories_with_its_total(inputs
     assert any(t.startswith("Non placé dans un territoire") and "« Territoires »" in t for t in texts(wb["Synthèse"]))
 
 
+def test_an_organisation_relates_its_dwellings_to_the_population_where_they_are(inputs, espace, tmp_path):
+    """A's 1 050 dwellings are all in Toulouse Métropole: its TER-01 is the engine's FRANCE-level
+    figure for A (per 1 000 inhabitants of its territories), never recomputed with France's
+    population (1 050 / 68 million = 0,015 ‰)."""
+    from builders import SIREN_A
+
+    from acterr_cli.outputs.reports import Scope
+
+    wb = load_workbook(write_report(tmp_path / "a.xlsx", inputs, scope=Scope.organisation(SIREN_A)).path)
+    national = inputs.national.results.filter((pl.col("siren") == SIREN_A) & (pl.col("indicateur") == "TER-01"))
+    [value] = national["valeur"].to_list()
+    assert named(wb, "acterr_TER_01").value == pytest.approx(value) and value > 1
+    screen = run(espace, "export", "--organisme", SIREN_A, "--sortie", tmp_path / "a2.xlsx").stdout
+    assert "Parc par habitant de ses territoires" in " ".join(screen.split())
+
+
 def test_non_reparti_is_never_a_territory(inputs, espace, tmp_path):
     data = ReportData.build(inputs)
     assert [t.code for t in data.territories] == [TOULOUSE_METROPOLE, MONTPELLIER_METROPOLE]

@@ -13,7 +13,7 @@ from rich.table import Table
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs import terminal
 from acterr_cli.outputs.nature import MARK, is_flat
-from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData
+from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.synthese import PANELS, context_line, unplaced_line
 from acterr_cli.outputs.reports.xlsx import MILLION, is_money, range_text, short_text
 from acterr_cli.referentiel.model import LEDGER_LABELS
@@ -41,7 +41,7 @@ def print_report(data: ReportData, console: Console) -> None:
     grid.add_row(*[p if p is not None else "" for p in panels])
     console.print(grid)
     for ledger, _, codes in PANELS[2:]:
-        items = [f"{escape(SHORT.get(r['indicateur'], r['libelle']))} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
+        items = [f"{escape(_short(data, r))} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
         if items:
             console.print(f"{LEDGER_LABELS[ledger]} : " + " · ".join(items), highlight=False)
     shown = [r for _, _, codes in PANELS for r in _rows(data, codes)]
@@ -53,6 +53,17 @@ def print_report(data: ReportData, console: Console) -> None:
         console.print(f"[dim]{escape(unplaced_line(data, 'du rapport'))}[/]", highlight=False)
     if data.kind == ENSEMBLE and len(data.territories) > 1:
         terminal.print_summary(data.inputs.computation.results, data.level, console, legend=False)
+
+
+# Whose inhabitants and households: the territory's own, an organisation's territories (where its
+# dwellings are), the territories of all organisations.
+SHORT_BY_KIND = {TERRITOIRE: {"TER-01": "Parc par habitant", "TER-02": "Parc par ménage"},
+                 ORGANISME: {"TER-01": "Parc par habitant de ses territoires", "TER-02": "Parc par ménage de ses territoires"}}
+
+
+def _short(data: ReportData, r: dict) -> str:
+    code = r["indicateur"]
+    return SHORT_BY_KIND.get(data.kind, {}).get(code) or SHORT.get(code, r["libelle"])
 
 
 def _rows(data: ReportData, codes: tuple[str, ...]) -> list[dict]:
@@ -85,5 +96,5 @@ def _panel(data: ReportData, ledger: str, codes: tuple[str, ...]) -> Panel | Non
     table.add_column("Valeur", justify="right", no_wrap=True)
     for r in rows:
         spread = _spread(r) if r["statut"] == CALCULE else ""
-        table.add_row(escape(SHORT.get(r["indicateur"], r["libelle"])), f"[bold]{_value(r)}[/]" + (f" [dim]({spread})[/]" if spread else ""))
+        table.add_row(escape(_short(data, r)), f"[bold]{_value(r)}[/]" + (f" [dim]({spread})[/]" if spread else ""))
     return Panel(table, title=f"[bold]{LEDGER_LABELS[ledger]}[/]", title_align="left", border_style=STYLES[ledger], box=box.ROUNDED)
