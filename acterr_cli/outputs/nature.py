@@ -27,6 +27,9 @@ TOLERANCE = 1e-6
 LEGEND = (f"{MARK} estimation forfaitaire : chiffre calculé, en tout ou en partie, avec une moyenne nationale à la place "
           "d'une donnée locale absente — ce n'est pas une mesure sur le territoire.")
 UNPLACED_SHORT = "Non réparti (niveau organisme)"  # 30 characters: a terminal column
+# What the row holds (the engine's note on it says the same).
+UNPLACED_WHAT = ("données de niveau organisme (liasse, totaux d'un organisme présent sur plusieurs territoires), faits hors "
+                 "des territoires du niveau et montants des territoires où l'indicateur n'est pas calculable")
 
 
 def flat_share(r: dict | None) -> float | None:
@@ -101,5 +104,5 @@ def is_unplaced(code: str | None) -> bool:
     return code == NON_REPARTI_CODE
 
 
-__all__ = ["MARK", "FLAT", "LEGEND", "NON_REPARTI_CODE", "NON_REPARTI_NOM", "UNPLACED_SHORT", "flat_share", "is_flat",
+__all__ = ["MARK", "FLAT", "LEGEND", "NON_REPARTI_CODE", "NON_REPARTI_NOM", "UNPLACED_SHORT", "UNPLACED_WHAT", "flat_share", "is_flat",
            "wholly_flat", "flat_text", "replaced_by", "flat_remark", "flat_notes", "is_unplaced"]

@@ -246,8 +246,9 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
         cells = [f"[italic]{escape(UNPLACED_SHORT)}[/]"] + ([""] if view.organisations else [])
         cells += [_cell(outside.get(indicator), divisor, decimals) for indicator, (_, divisor, decimals) in view.columns.items()]
         table.add_row(*cells)
-        table.caption += (" ; non réparti : données de niveau organisme qu'aucun territoire ne peut recevoir "
-                          "(les territoires plus cette ligne donnent l'ensemble)")
+        table.caption += (" ; non réparti : ce qu'aucun territoire ne reçoit (données de niveau organisme, faits hors des "
+                          "territoires du niveau, territoires où le chiffre n'est pas calculable) ; les territoires plus cette "
+                          "ligne donnent l'ensemble")
     shown_rows = list(values.values()) + list(outside.values())
     if any(is_flat(r) for r in shown_rows if r["indicateur"] in view.columns):
         table.caption += f" ; {MARK} estimation forfaitaire"

@@ -17,7 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 from acterr_cli import __version__
 from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs.formatting import fr_number
-from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_NOM, flat_notes, flat_text
+from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_NOM, UNPLACED_WHAT, flat_notes, flat_text
 from acterr_cli.outputs.reports.charts import ChartData, synthese_charts
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.peers import MIN_PEERS
@@ -201,8 +201,7 @@ def unplaced_line(data: ReportData, where: str | None = None) -> str:
     line = (f"ligne « {NON_REPARTI_NOM} » {where} : les territoires plus cette ligne donnent les chiffres de la synthèse.")
     if not parts:
         return "Les chiffres clés sont entièrement placés dans les territoires : rien n'est non réparti."
-    return ("Non placé dans un territoire (données de niveau organisme : liasse, effectif, dépenses de l'organisme entier) : "
-            + " ; ".join(parts) + f" — {line}")
+    return (f"Non placé dans un territoire ({UNPLACED_WHAT}) : " + " ; ".join(parts) + f" — {line}")
 
 
 def _charts(wb: Workbook, ws: Worksheet, data: ReportData, cd: ChartData, row: int, left: int, right: int, width_chars: float) -> int:

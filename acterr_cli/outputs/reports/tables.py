@@ -13,7 +13,16 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli.engine.compute import CALCULE
-from acterr_cli.outputs.nature import LEGEND, NON_REPARTI_CODE, NON_REPARTI_NOM, flat_notes, flat_remark, flat_share, wholly_flat
+from acterr_cli.outputs.nature import (
+    LEGEND,
+    NON_REPARTI_CODE,
+    NON_REPARTI_NOM,
+    UNPLACED_WHAT,
+    flat_notes,
+    flat_remark,
+    flat_share,
+    wholly_flat,
+)
 from acterr_cli.outputs.reports import peers as peer_rules
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
@@ -137,9 +146,8 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     texts = ["En orange : couverture partielle (une partie des organismes n'a pas fourni la donnée). n.c. : non "
              "calculable (motif : feuille « Qualité des données »). Barres : longueur proportionnelle à la valeur dans la colonne."]
     if data.unplaced:
-        texts.append(f"« {NON_REPARTI_NOM} » : ce que les données de niveau organisme (liasse, effectif, dépenses de "
-                     "l'organisme entier) apportent sans pouvoir être placé dans un territoire ; les territoires plus cette "
-                     "ligne donnent l'ensemble. Ce n'est pas un territoire : ni rang, ni graphique.")
+        texts.append(f"« {NON_REPARTI_NOM} » : ce qu'aucun territoire du niveau ne reçoit — {UNPLACED_WHAT} ; les "
+                     "territoires plus cette ligne donnent l'ensemble. Ce n'est pas un territoire : ni rang, ni graphique.")
     shown = [e.get(c) for e in entities for c, _ in codes] + [data.figure(c) for c, _ in codes] + \
         [data.unplaced_by_code.get(c) for c, _ in codes]
     notes = flat_notes([r for r in shown if r is not None], data.referentiel, {c: data.labels[c]["libelle"] for c, _ in codes})
