@@ -85,11 +85,13 @@ RULES: tuple[tuple[str, str], ...] = (
      "Certaines données ne sont connues que pour l'organisme entier (feuille Organisme, liasse : effectifs, masse "
      "salariale totale, totaux d'investissement à défaut de détail par commune). Elles ne comptent pour un territoire "
      "que si tous les logements de l'organisme s'y trouvent : acterr ne les répartit jamais au prorata des logements. "
-     "À chaque niveau (sauf France et QPV), ce qui n'a pu être placé dans aucun territoire du niveau (ces données "
-     "d'un organisme dont les logements s'étendent sur plusieurs territoires, et les données de communes hors des "
-     "territoires du niveau) figure, pour chaque indicateur qui s'additionne (montants, effectifs), sur une ligne "
-     "« Non réparti (données de niveau organisme) » (code NON_REPARTI) : les territoires du niveau plus cette ligne "
-     "donnent exactement le chiffre France. Les ratios et pourcentages n'ont pas de telle ligne."),
+     "À chaque niveau (sauf France et QPV), ce qu'aucun territoire du niveau ne reçoit figure, pour chaque "
+     "indicateur qui s'additionne (montants, effectifs), sur une ligne « Non réparti (données de niveau organisme) » "
+     "(code NON_REPARTI) : totaux de la liasse ou d'un organisme présent sur plusieurs territoires, données de "
+     "communes hors des territoires du niveau, montants des territoires où le chiffre n'est pas calculable. Les "
+     "territoires du niveau plus cette ligne donnent exactement le chiffre France ; dans le rapport d'un organisme, "
+     "son non réparti est son chiffre entier moins ses territoires. Cette ligne n'est pas un territoire (ni rang, ni "
+     "graphique) ; les ratios et pourcentages n'en ont pas."),
     ("Territoire d'ancrage et « local »",
      "Le territoire d'ancrage d'un organisme est l'ensemble des EPCI où il a des logements ou des opérations (une "
      "commune qui n'appartient à aucun EPCI compte seule). Un achat est local si le fournisseur est établi dans ce "
