@@ -104,3 +104,27 @@ def test_tenants_gain_comes_from_the_market_rents(demo):
     [muret] = [r for r in epci if r["code_territoire"] == "200068641"]
     assert muret["valeur"] == pytest.approx(12 * 27_365 * 394 / 410 * ((365 / 410 * 11.2 + 45 / 410 * 10.2) * 0.93 - 2.30) - 2_068_355)
     assert muret["valeur"] == pytest.approx(460_561.19, abs=0.01)
+
+
+@pytest.mark.parametrize("level", ["EPCI", "DEPARTEMENT", "REGION", "COMMUNE"])
+def test_territories_plus_not_placed_give_france_to_the_cent(demo, level):
+    """Issue « truth », done when: on the samples, the territories plus NON_REPARTI equal FRANCE."""
+    _, espace = demo
+    france = results(espace, "FRANCE")
+    rows = results(espace, level)
+    for code in ("ECO-01", "ECO-10", "ECO-03", "SOC-01", "TER-00"):
+        [whole] = consolidated(france, code)
+        parts = [r["valeur"] for r in consolidated(rows, code) if r["valeur"] is not None]
+        assert any(r["code_territoire"] == "NON_REPARTI" for r in consolidated(rows, code)), (level, code)
+        assert sum(parts) == pytest.approx(whole["valeur"], abs=0.01), (level, code)
+
+
+def test_local_purchases_stay_inside_each_organisation_s_anchorage(demo):
+    """At FRANCE level, an organisation that buys outside its anchorage territory has ECO-03 below ECO-02."""
+    _, espace = demo
+    france = results(espace, "FRANCE")
+    by = {(r["indicateur"], r["siren"]): r["valeur"] for r in france if r["siren"] is not None}
+    buyers = [s for (code, s), v in by.items() if code == "ECO-02" and v]
+    assert buyers and all(by[("ECO-03", s)] < by[("ECO-02", s)] for s in buyers)
+    lm3 = {by[("ECO-12", s)] for s in buyers}
+    assert len(lm3) == len(buyers)  # computed from each organisation's data, not the parameters' echo
