@@ -116,13 +116,18 @@ def by_hand(prefixes: list[str]) -> dict:
         "TER-08": 100 * part.filter(pl.col("dpeenergie").is_in(["A", "B", "C"]))["n"].sum() / known,
         "TER-09": 100 * part.filter(pl.col("typeconst") == "Logements individuels")["n"].sum() / n,
         "TER-10": 100 * (n - known) / n,
+        # letting bans of the loi Climat et résilience: G from 2025, F–G from 2028, E–G from 2034
+        "TER-11": part.filter(pl.col("dpeenergie") == "G")["n"].sum(),
+        "TER-12": part.filter(pl.col("dpeenergie").is_in(["F", "G"]))["n"].sum(),
+        "TER-13": part.filter(pl.col("dpeenergie").is_in(["E", "F", "G"]))["n"].sum(),
     }
 
 
 @needs_shared
 def test_real_rpls_by_departement_and_region(real_rpls):
     departements = api.compute_level(real_rpls, "DEPARTEMENT").results
-    gironde = {code: pick(departements, code, "33")["valeur"] for code in ("TER-06", "TER-07", "TER-08", "TER-09", "TER-10")}
+    gironde = {code: pick(departements, code, "33")["valeur"] for code in ("TER-06", "TER-07", "TER-08", "TER-09", "TER-10",
+                                                                           "TER-11", "TER-12", "TER-13")}
     assert gironde["TER-06"] == 103_911
     assert gironde["TER-07"] == pytest.approx(100 * 23_028 / 103_911)
     assert gironde == pytest.approx(by_hand(["33"]))

@@ -214,3 +214,19 @@ def test_evidence_grade_of_every_figure(espace):
     assert pick(epci, "TER-04", TOULOUSE_METROPOLE)["fiabilite"] is None
     graded = epci.filter(pl.col("valeur").is_not_null())
     assert set(graded["fiabilite"].cast(pl.Utf8).to_list()) <= {"A", "B", "C"} and graded["fiabilite"].null_count() == 0
+
+
+def test_letting_bans_and_rental_management(espace):
+    epci = api.compute_level(espace, "EPCI").results
+    france = api.compute_level(espace, "FRANCE").results
+    # Toulouse Métropole, DPE G: A 20 (Toulouse) + 5 (Blagnac) + B 5; F: 50 + 15 + 15; E: 120 + 40 + 40
+    assert [pick(epci, c, TOULOUSE_METROPOLE)["valeur"] for c in ("ENV-06", "ENV-07", "ENV-08")] == [30, 30 + 80, 30 + 80 + 200]
+    # B's liasse: vacancy 2,5 %, recovery 98,7 %, management 1 200 000 € for 700 dwellings (organisation level)
+    assert pick(france, "SOC-16", "FR", SIREN_B)["valeur"] == pytest.approx(2.5)
+    assert pick(france, "SOC-17", "FR", SIREN_B)["valeur"] == pytest.approx(98.7)
+    assert pick(france, "SOC-18", "FR", SIREN_B)["valeur"] == pytest.approx(1_200_000 / 700)
+    # only B gives a liasse: the consolidated rate is B's, covering its 700 of 1 750 dwellings
+    vacancy = pick(france, "SOC-16", "FR")
+    assert (vacancy["valeur"], vacancy["couverture"]) == (pytest.approx(2.5), pytest.approx(100 * 700 / 1750))
+    # B straddles two EPCIs: its organisation-level rates count in neither
+    assert pick(epci, "SOC-16", TOULOUSE_METROPOLE)["statut"] == "non_calculable"
