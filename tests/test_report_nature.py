@@ -360,6 +360,14 @@ def test_compute_on_screen_marks_the_flat_rate_and_ends_with_non_reparti(espace)
     assert "estimation forfaitaire" in result.stdout
 
 
+def test_referentiel_json_tells_the_nature_of_each_figure(replacement):
+    document = json.loads(runner.invoke(app, ["referentiel", "--json"]).stdout)
+    by_code = {i["code"]: i for i in document["indicateurs"]}
+    assert by_code["SOC-01"]["forfait_remplace_par"] == replacement and by_code["SOC-01"]["formule_forfait"]
+    assert by_code["ECO-01"]["additif"] is True and by_code["ECO-01"]["formule_forfait"] is None
+    assert by_code["PV-01"]["additif"] is False  # a percentage never adds up over territories
+
+
 # ─── the samples: totals that add up ───
 
 @pytest.fixture(scope="module")

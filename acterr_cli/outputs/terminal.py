@@ -306,7 +306,10 @@ def referentiel_document(ref: Referentiel) -> dict:
         "indicateurs": [
             {"code": i.code, "libelle": i.libelle, "axe": i.axe, "registre": i.registre, "niveau": i.niveau, "etape": i.etape,
              "unite": i.unite, "formule": i.formule, "formule_basse": i.formule_basse, "formule_haute": i.formule_haute,
-             "description": i.description, "parties_prenantes": list(i.parties_prenantes)}
+             "description": i.description, "parties_prenantes": list(i.parties_prenantes),
+             # the nature of its figure: the flat-rate part and what would replace it; whether it adds up over territories
+             "formule_forfait": i.formule_forfait, "forfait_remplace_par": i.forfait_remplace_par or None, "additif": i.additif,
+             "limites": i.limites or None}
             for i in ref.indicators
         ],
         "mesures_derivees": [{"nom": m.nom, "formule": m.formule, "description": m.description} for m in ref.measures],
