@@ -27,7 +27,7 @@ A5_IN = (148 / 25.4, 210 / 25.4)
 NAVY, BLUE, PURPLE, GREY, LIGHT = "#1F3864", "#1F4E79", "#6A1B5F", "#595959", "#F2F2F2"
 DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
 # (code, caption under the figure); the first computed three of each ledger are shown.
-LOCAL = (("ECO-01", "investis : construction, réhabilitation, entretien"), ("ECO-06", "emplois BTP soutenus (ETP-année)"),
+LOCAL = (("ECO-01", "investis : construction, réhabilitation, entretien"), ("ECO-06", "emplois du bâtiment soutenus (ETP-année)"),
          ("ECO-10", "de taxe foncière versée aux collectivités"), ("ECO-08", "emplois directs (ETP)"),
          ("ECO-03", "d'achats aux entreprises du territoire"))
 SOCIAL = (("SOC-01", "gagnés par les locataires chaque année"), ("SOC-06", "ménages logés dans l'année"),

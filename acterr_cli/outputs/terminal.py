@@ -31,7 +31,7 @@ HEADLINES = {
 TERMINAL_COLUMNS = {  # code: (header, divisor, decimals) — one unit per column
     "TER-00": ("Logements", 1, 0),
     "ECO-01": ("Invest.\nM€", 1e6, 1),
-    "ECO-06": ("Emplois\nBTP", 1, 0),
+    "ECO-06": ("Emplois\nbâtiment", 1, 0),
     "ECO-10": ("TFPB\nM€", 1e6, 2),
     "SOC-01": ("Gain loc.\nM€/an", 1e6, 1),
     "PV-01": ("QPV\n%", 1, 1),
@@ -47,7 +47,7 @@ QPV_COLUMNS = {  # the social actions, the only facts placed in a quartier
     "SOC-11": ("Ménages\naccompagnés", 1, 0),
     "SOC-14": ("Heures\nd'insertion", 1, 0),
     "SOC-15": ("Cohésion\nsociale k€", 1e3, 0),
-    "SOC-10": ("Expulsions évitées\nk€/an", 1e3, 0),
+    "SOC-10": ("Coûts publics\névités (expuls.) k€", 1e3, 0),
 }
 MAX_PROBLEMS_SHOWN = 30
 LEVEL_NAMES = {"COMMUNE": "commune", "EPCI": "EPCI", "DEPARTEMENT": "département", "REGION": "région", "QPV": "QPV"}

@@ -20,10 +20,10 @@ from acterr_cli.referentiel.model import LEDGER_LABELS
 
 STYLES = {"valeur_locale": "blue", "plus_value_sociale": "magenta"}
 ROWS = 5
-SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois BTP soutenus", "ECO-08": "Emplois directs", "ECO-10": "TFPB versée",
+SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois du bâtiment", "ECO-08": "Emplois directs", "ECO-10": "TFPB versée",
          "ECO-03": "Achats locaux", "ECO-11": "Dépense locale totale", "ECO-12": "Multiplicateur LM3",
-         "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Hébergement évité",
-         "SOC-10": "Expulsions évitées", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen (€/m²/mois)",
+         "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Coûts d'hébergement évités",
+         "SOC-10": "Coûts publics (expulsions)", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen (€/m²/mois)",
          "SOC-13": "Logements adaptés", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G", "ENV-01c": "DPE inconnu",
          "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "Parc par habitant des territoires",
          "TER-02": "Parc par ménage des territoires", "TER-03": "Part du parc social", "TER-06": "Parc social (RPLS)"}

@@ -48,7 +48,7 @@ from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
 
 EXCEL_MAX_ROWS = 1_048_576
 STATUS_LABELS = {"calcule": "calculé", "non_calculable": "non calculable"}
-RANK_CODES = (("TER-00", "Logements"), ("ECO-01", "Investissement"), ("ECO-06", "Emplois BTP soutenus"),
+RANK_CODES = (("TER-00", "Logements"), ("ECO-01", "Investissement"), ("ECO-06", "Emplois du bâtiment soutenus"),
               ("ECO-10", "TFPB versée"), ("SOC-01", "Gain des locataires"), ("PV-01", "Parc en QPV"),
               ("ENV-01", "DPE A–C"), ("ENV-01b", "DPE F–G"))
 DATA_BARS = {"TER-00": "#BFBFBF", "ECO-01": "#9DC3E6", "SOC-01": "#D5A6CE"}
