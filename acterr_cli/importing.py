@@ -213,18 +213,33 @@ def _read_all(paths: list[Path], reference: TerritorialReference, options: ReadO
                         break
             for start, future in futures:
                 done[start] = future.result().reads
+            pool.shutdown(wait=True)
     except BaseException as exc:
         stopping.set()
         if pool is not None:
-            kill_workers()
-            pool.shutdown(wait=False, cancel_futures=True)
+            _tear_down(pool, kill_workers)
         signum = interrupts.received()
         if signum is not None and not isinstance(exc, interrupts.Interrupted):
             # a worker killed by the same signal (Ctrl-C, a closed terminal) broke the pool first
             raise interrupts.Interrupted(signum) from None
         raise
-    pool.shutdown(wait=True)
     return [read for start in sorted(done) for read in done[start]]
+
+
+def _tear_down(pool: ProcessPoolExecutor, kill_workers) -> None:
+    """The pool of an interrupted (or failed) run: workers killed, shut down without waiting on
+    them. Its manager thread, which notices the dead workers and closes the pool's pipes, is given
+    a moment to finish, then forgotten by concurrent.futures' exit hook: that hook wakes it
+    without a lock (CPython 3.11, gh-109047) and, racing with the closing, printed an « OSError:
+    Bad file descriptor » traceback at exit."""
+    from concurrent.futures import process
+
+    manager = getattr(pool, "_executor_manager_thread", None)
+    kill_workers()
+    pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None:
+        manager.join(timeout=0.8)  # the workers are dead: it sees it at once and ends
+        getattr(process, "_threads_wakeups", {}).pop(manager, None)
 
 
 def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:

@@ -46,7 +46,8 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
-_state = {"received": None, "exiting": False, "told": False, "installed": False, "armed": False, "deferred": False}
+_state = {"received": None, "exiting": False, "told": False, "installed": False, "armed": False, "deferred": False,
+          "owner": False}
 _cleanups: list[Callable[[], None]] = []  # what the watchdog runs before ending the process itself
 
 
@@ -64,9 +65,12 @@ def is_entry_point(argv: list[str]) -> bool:
     return parts[-1] in ("acterr", "acterr.exe") or parts[-2:] == ["acterr_cli", "__main__.py"]
 
 
-def install() -> None:
+def install(owner: bool = False) -> None:
     """In the command process, from the main thread, as early as possible. Until `arm`, there
-    is nothing to clean up (modules are loading): a signal ends the process at once."""
+    is nothing to clean up (modules are loading): a signal ends the process at once. `owner`:
+    this process is the `acterr` command itself (not a program running its main function), whose
+    signals may be ignored once it is done (see `exiting`)."""
+    _state["owner"] = _state["owner"] or owner
     if _state["installed"] or threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:
@@ -88,9 +92,17 @@ def arm() -> None:
 
 
 def exiting() -> None:
-    """The command is done and its exit code chosen: a signal from now on no longer interrupts
-    (the output is whole); the watchdog still bounds the exit."""
+    """The command is done and its exit code chosen: a signal from now on is ignored (the output
+    is whole, the process ending). Ignored, not left to Python, which restores the default
+    handlers when it finalizes: a Ctrl-C in the last milliseconds would kill the process after
+    its work is done. A watchdog already counting (a first signal) still bounds the exit."""
     _state["exiting"] = True
+    if _state["owner"] and threading.current_thread() is threading.main_thread():
+        for signum in SIGNALS:
+            try:
+                signal.signal(signum, signal.SIG_IGN)
+            except (OSError, ValueError):
+                pass
 
 
 def tell() -> None:

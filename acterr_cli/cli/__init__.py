@@ -7,4 +7,4 @@ import sys
 from acterr_cli import interrupts
 
 if interrupts.is_entry_point(sys.argv):
-    interrupts.install()
+    interrupts.install(owner=True)
