@@ -56,7 +56,7 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         # sorted and expanded, the moment when the most memory is in use.
         names = rows.select("_t", "code_territoire", "nom_territoire", "_s", "siren")
         del rows
-        if level not in ("FRANCE", "QPV"):
+        if level not in ("FRANCE", "QPV") and names["siren"].null_count() < names.height:  # organisations' figures to place
             parts.append(_not_placed(ws, reference, referentiel, evaluator, exercices, consolidated, names, {} if run is None else run))
             names = pl.concat([names, _not_placed_name(names)])
         # One chunk from the start: the sort gathers from it (see in_report_order).
