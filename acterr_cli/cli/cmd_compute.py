@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import closing
 from typing import Optional
 
@@ -38,7 +39,6 @@ def compute_cmd(
         return
     referentiel = ctx.obj.load_referentiel()
     levels = [t for t in territoire.split(",") if t.strip()]
-    documents = []
     written = None  # the level shown last: its line « … résultats enregistrés » once its file is written
 
     def announce_written() -> None:
@@ -48,28 +48,36 @@ def compute_cmd(
             future.result()
             console_err.print(f"{count} résultats enregistrés dans {ctx.obj.espace} (niveau {level}).", markup=False)
 
+    def levels_results():
+        """Each level's computation and the results asked for, as the levels are computed; once a
+        level is shown (on the terminal), its « enregistrés » line is due."""
+        nonlocal written
+        for computation, stored in computations:
+            announce_written()
+            results = terminal.filter_code(computation.results, code)
+            if code and results.is_empty():
+                raise InputMissingError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level} "
+                                        "(territoire inconnu, ou sans organisme ni donnée ; voir « acterr territoire »).")
+            shown = (stored, computation.results.height, computation.level)
+            yield computation, results
+            del computation, results
+            if not json_:
+                written = shown
+
     # Each level's results are written while the next one is computed (see api.compute_levels):
     # its « enregistrés » line comes once the file is on disk, at the same place in the output.
     computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel, wait_seconds=attendre,
                                       progress=progress_for(console_err))
     with closing(computations):
         try:
-            for computation, stored in computations:
-                announce_written()
-                results = terminal.filter_code(computation.results, code)
-                if code and results.is_empty():
-                    raise InputMissingError(f"aucun résultat pour le territoire « {code} » au niveau {computation.level} "
-                                            "(territoire inconnu, ou sans organisme ni donnée ; voir « acterr territoire »).")
-                if json_:
-                    documents.append(terminal.results_document(computation, results))
-                else:
+            if json_:  # written as the levels come, by slices: never the whole document in memory
+                terminal.write_results_json(sys.stdout, levels_results(), several=len(levels) > 1)
+            else:
+                for computation, results in levels_results():
                     terminal.print_summary(results, computation.level, console_out, referentiel)
                     terminal.print_checks(computation.meta.get("controles", []), console_err)
-                    written = (stored, computation.results.height, computation.level)
-                # Let this level's results go as soon as they are written: a COMMUNE run's are
-                # hundreds of megabytes, and kept they would add to the next level's working memory.
-                del computation, results
+                    # Let this level's results go as soon as they are written: a COMMUNE run's are
+                    # hundreds of megabytes, and kept they would add to the next level's working memory.
+                    del computation, results
         finally:  # also when a later level fails: the levels already written are said so
             announce_written()
-    if json_:
-        print_json(documents[0] if len(documents) == 1 else {"version": 1, "calculs": documents})

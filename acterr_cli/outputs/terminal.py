@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import polars as pl
 from rich import box
@@ -112,6 +114,27 @@ def for_exercice(results: pl.DataFrame, exercice: int | None) -> pl.DataFrame:
         return results
     year = exercice if exercice is not None else results["exercice"].max()
     return results.filter(pl.col("exercice") == year)
+
+
+def write_results_json(out: TextIO, documents: Iterator[tuple[Computation, pl.DataFrame]], several: bool,
+                       slice_rows: int = 100_000) -> None:
+    """The JSON of `results_document` (or, for `several` levels, {"version", "calculs": […]}), written
+    to `out` as the levels come and their results by slices: a COMMUNE level for the whole country is
+    millions of results, whose document built whole in memory took 14 GB. Same content and order;
+    each result on one line (Polars writes the slice's JSON lines)."""
+    if several:
+        out.write(f'{{\n  "version": {JSON_VERSION},\n  "calculs": [')
+    pad = "    " if several else ""
+    for i, (computation, results) in enumerate(documents):
+        head = {"version": JSON_VERSION, "niveau": computation.level, "provenance": computation.meta}
+        text = json.dumps(head, ensure_ascii=False, indent=2, default=str)[:-2]  # without the closing brace
+        out.write(("," if i else "") + ("\n" + pad if several else "") + text.replace("\n", "\n" + pad) + f',\n{pad}  "resultats": [')
+        for start in range(0, results.height, slice_rows):
+            lines = results.slice(start, slice_rows).write_ndjson().splitlines()
+            out.write(("," if start else "") + "\n" + pad + "    " + (",\n" + pad + "    ").join(lines))
+        out.write(("\n" + pad + "  " if results.height else "") + "]\n" + pad + "}")
+        out.flush()
+    out.write("\n  ]\n}\n" if several else "\n")
 
 
 def results_document(computation: Computation, results: pl.DataFrame) -> dict:
