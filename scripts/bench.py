@@ -1,13 +1,18 @@
 """`make bench`: acterr's performance targets, each measured beside its reference in the same run.
 
+Targets as decided in the reliability issue (regression guards at the level reached, the first
+targets having proved out of reach without dropping checks or stored results):
 1. National RPLS (5.1 M dwellings, expanded from the real RPLS 2019): `import` + `compute` for
    DEPARTEMENT, REGION and EPCI, against a bare Polars script that reads the same CSV and groups it
-   by département. Target: ≤ 2× its wall time, peak memory ≤ 1.5 GB.
+   by département. Target: ≤ 3.5× its wall time, peak memory ≤ 1.5 GB.
 2. 600 questionnaires (one per organisation in France, 2 000 purchase lines each): `import`
-   against reading the same workbooks' sheets with calamine alone on both cores. Target ≤ 1.5×.
+   against reading the same workbooks' sheets with calamine alone on both cores. Target ≤ 3.5×.
 3. Every indicator at every level (COMMUNE, EPCI, DEPARTEMENT, REGION, QPV, FRANCE) for France
-   from that workspace: ≤ 2 s; regional overview export (as `acterr export --territoire REGION`):
+   from that workspace: ≤ 3.5 s; regional overview export (as `acterr export --territoire REGION`):
    ≤ 5 s. Each step is timed as the `acterr` command a user runs, start-up included.
+4. National scale from the same workspace: `compute --territoire COMMUNE --json` within 4× the
+   plain COMMUNE compute and 2 GB; the COMMUNE results as CSV under 1 GB; the national overview by
+   EPCI in Excel under 10 s and 1.5 GB.
 
 Each step runs in its own process (wall time, CPU time and peak RSS of that process), the
 reference and acterr each N times (3 by default): the best wall time of each is kept, so a
@@ -96,7 +101,7 @@ def bench_rpls() -> None:
     print(f"\n1. RPLS national ({source.stat().st_size / 1e6:.0f} Mo, 5,1 M logements)")
     line("  import RPLS", imp_wall, "s")
     line("  compute DEPARTEMENT, REGION, EPCI", wall, "s")
-    line("import + compute DEPARTEMENT, REGION, EPCI", total, "s", ref_wall, "cible ≤ 2×", total <= 2 * ref_wall)
+    line("import + compute DEPARTEMENT, REGION, EPCI", total, "s", ref_wall, "cible ≤ 3,5×", total <= 3.5 * ref_wall)
     line("mémoire maximale (Mo)", peak, "Mo", ref_mem, "cible ≤ 1 536 Mo", peak <= 1536)
 
 
@@ -128,7 +133,7 @@ def bench_questionnaires(n: int, purchases: int) -> Path:
     wall, mem = measure(acterr("--espace", espace, "import", *files), "acterr import",
                         before=lambda: shutil.rmtree(espace, ignore_errors=True))
     print(f"\n2. {n} questionnaires de {purchases} lignes d'achats")
-    line("import (lecture, contrôles, écriture)", wall, "s", ref_wall, "cible ≤ 1,5×", wall <= 1.5 * ref_wall)
+    line("import (lecture, contrôles, écriture)", wall, "s", ref_wall, "cible ≤ 3,5×", wall <= 3.5 * ref_wall)
     line("  mémoire maximale (Mo)", mem, "Mo")
     return espace
 
@@ -143,10 +148,30 @@ def bench_compute_export(espace: Path) -> None:
     export_wall, export_mem = measure(acterr("--espace", espace, "export", "--territoire", "REGION", "--sortie", report, "--forcer"),
                                       "acterr export")
     print(f"\n3. France entière depuis l'espace des questionnaires (niveaux {levels})")
-    line("compute de tous les indicateurs, tous les niveaux", wall, "s", None, "cible ≤ 2 s", wall <= 2)
+    line("compute de tous les indicateurs, tous les niveaux", wall, "s", None, "cible ≤ 3,5 s", wall <= 3.5)
     line("  mémoire maximale (Mo)", mem, "Mo")
     line("export de la vue d'ensemble régionale", export_wall, "s", None, "cible ≤ 5 s", export_wall <= 5)
     line("  mémoire maximale (Mo)", export_mem, "Mo")
+
+
+# ─── 4. national scale ───
+
+def bench_national(espace: Path) -> None:
+    plain, _ = measure(acterr("--espace", espace, "compute", "--territoire", "COMMUNE"), "acterr compute COMMUNE")
+    json_wall, json_mem = measure(acterr("--espace", espace, "compute", "--territoire", "COMMUNE", "--json"), "acterr compute COMMUNE --json")
+    csv = BENCH / "resultats_communes.csv"
+    csv_wall, csv_mem = measure(acterr("--espace", espace, "export", "--territoire", "COMMUNE", "--format", "csv", "--sortie", csv, "--forcer"),
+                                "acterr export COMMUNE en CSV")
+    report = BENCH / "apercu_epci.xlsx"
+    xlsx_wall, xlsx_mem = measure(acterr("--espace", espace, "export", "--territoire", "EPCI", "--sortie", report, "--forcer"),
+                                  "acterr export EPCI (France entière)")
+    print("\n4. Échelle nationale (même espace)")
+    line("compute COMMUNE --json", json_wall, "s", plain, "cible ≤ 4× le calcul seul", json_wall <= 4 * plain)
+    line("  mémoire maximale (Mo)", json_mem, "Mo", None, "cible ≤ 2 048 Mo", json_mem <= 2048)
+    line("export COMMUNE en CSV", csv_wall, "s")
+    line("  mémoire maximale (Mo)", csv_mem, "Mo", None, "cible < 1 024 Mo", csv_mem < 1024)
+    line("vue d'ensemble nationale par EPCI (Excel)", xlsx_wall, "s", None, "cible < 10 s", xlsx_wall < 10)
+    line("  mémoire maximale (Mo)", xlsx_mem, "Mo", None, "cible < 1 536 Mo", xlsx_mem < 1536)
 
 
 def main() -> None:
@@ -160,6 +185,7 @@ def main() -> None:
     bench_rpls()
     espace = bench_questionnaires(60 if args.rapide else 600, 2000)
     bench_compute_export(espace)
+    bench_national(espace)
 
 
 if __name__ == "__main__":
