@@ -261,7 +261,7 @@ class _Note:
         facts.append(f"niveau : {LEVELS.get(ind.niveau, ind.niveau)}")
         facts.append("s'additionne entre territoires (ligne « Non réparti » comprise)" if ind.additif
                      else "ne s'additionne pas entre territoires")
-        if getattr(ind, "somme_des_parties", False):
+        if ind.somme_des_parties:
             facts.append("consolidé comme la somme de ses parties, chacune sur les organismes qui la fournissent")
         yield _text(" · ".join(facts)) + "."
         yield ""
@@ -512,7 +512,7 @@ class _Note:
 # ─── text helpers ───
 
 def _remark(p: Parameter) -> str:
-    return (getattr(p, "remarque", "") or "").strip()
+    return p.remarque.strip()
 
 
 def _status(p: Parameter) -> str:
