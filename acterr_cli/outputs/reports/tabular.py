@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -12,15 +13,23 @@ from acterr_cli.outputs.atomic import atomic_output, atomic_write_bytes
 from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
 
 PROVENANCE_VERSION = 1
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
 def frame(data: ReportData) -> pl.DataFrame:
     """The scope's results of the exercice: consolidated (siren empty; the level's NON_REPARTI row
     after the territories) then per organisation. Only the engine's results: an organisation's own
-    non-réparti (a difference the report shows) is not one."""
-    schema = data.inputs.computation.results.schema
-    unplaced = data.unplaced if data.kind == ENSEMBLE else []
-    return pl.concat([pl.DataFrame(data.rows + unplaced, schema=schema), data.org_frame.select(list(schema))])
+    non-réparti (a difference the report shows) is not one. For the whole level, taken from the
+    engine's frame as it is (a COMMUNE level for France is a million results: rebuilding them
+    from the report's rows cost hundreds of megabytes)."""
+    results = data.inputs.computation.results
+    schema = results.schema
+    if data.kind == ENSEMBLE:
+        this_year = results.filter(pl.col("exercice") == data.year) if data.year is not None else results.clear()
+        consolidated = pl.col("siren").is_null()
+        # already in the results' order: territories, then NON_REPARTI (ranked last), then organisations
+        return pl.concat([this_year.filter(consolidated), this_year.filter(~consolidated)])
+    return pl.concat([pl.DataFrame(data.rows, schema=schema), data.org_frame.select(list(schema))])
 
 
 def provenance(data: ReportData) -> dict:
@@ -33,8 +42,8 @@ def provenance(data: ReportData) -> dict:
 def write_table(path: Path, data: ReportData, fmt: str) -> None:
     table = frame(data)
     with atomic_output(Path(path)) as tmp:
-        if fmt == "csv":
-            without_formulas(table).write_csv(tmp)
+        if fmt == "csv":  # streamed: the text columns made safe slice by slice, not copied whole
+            without_formulas(table.lazy()).sink_csv(tmp)
         else:
             table.write_parquet(tmp, metadata={"acterr": json.dumps(provenance(data), ensure_ascii=False, default=str)})
 
@@ -44,8 +53,8 @@ def write_table(path: Path, data: ReportData, fmt: str) -> None:
 _FORMULA_START = r"^[=+\-@\t\r]"
 
 
-def without_formulas(table: pl.DataFrame) -> pl.DataFrame:
-    text = [c for c, t in table.schema.items() if t in (pl.String, pl.Categorical)]
+def without_formulas(table: FrameT) -> FrameT:
+    text = [c for c, t in table.collect_schema().items() if t in (pl.String, pl.Categorical)]
     return table.with_columns(
         pl.when(pl.col(c).cast(pl.String).str.contains(_FORMULA_START)).then(pl.lit("'") + pl.col(c).cast(pl.String))
         .otherwise(pl.col(c).cast(pl.String)).alias(c) for c in text)
