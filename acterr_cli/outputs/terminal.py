@@ -275,8 +275,32 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
     shown_rows = list(values.values()) + list(outside.values())
     if any(is_flat(r) for r in shown_rows if r["indicateur"] in view.columns):
         table.caption += f" ; {MARK} estimation forfaitaire"
+    _figures_never_cut(table, console.width)
     console.print(table)
     print_flat_legend([r for r in shown_rows if r["indicateur"] in view.columns], referentiel, console)
+
+
+def _figures_never_cut(table: Table, width: int) -> None:
+    """On a narrow terminal the names give way, never the figures: each figure column keeps the
+    width of its widest cell and header line (rich would otherwise cut « 7,74 » to « 7… », or
+    drop the last columns), and the territory names take what is left (12 characters at least)."""
+    from rich.text import Text
+
+    for column in table.columns[1:]:
+        header = [len(line) for line in str(column.header).splitlines()]  # headers do not wrap either
+        cells = [Text.from_markup(c).cell_len if isinstance(c, str) else 0 for c in column.cells]
+        column.min_width = max([*header, *cells, 1])
+    # still too wide: the last columns go, and the caption says which
+    def figures() -> int:  # with each column's padding, and a character of slack each for rich's rounding
+        return sum(c.min_width + 3 for c in table.columns[1:])
+
+    dropped = []
+    while len(table.columns) > 3 and figures() + 14 > width:
+        dropped.insert(0, " ".join(str(table.columns.pop().header).split()))
+    if dropped:
+        table.caption += f" ; colonnes omises faute de largeur du terminal : {', '.join(dropped)} (voir --json ou le rapport)"
+    names = table.columns[0]
+    names.max_width = max(12, min(names.max_width or 30, width - figures() - 2))
 
 
 def _has_positive(cons: pl.DataFrame, indicator: str) -> bool:

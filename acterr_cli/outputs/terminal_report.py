@@ -20,6 +20,7 @@ from acterr_cli.referentiel.model import LEDGER_LABELS
 
 STYLES = {"valeur_locale": "blue", "plus_value_sociale": "magenta"}
 ROWS = 5
+SIDE_BY_SIDE = 110  # terminal columns from which the two ledgers' panels stand side by side
 SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois du bâtiment", "ECO-08": "Emplois directs", "ECO-10": "TFPB versée",
          "ECO-03": "Achats locaux", "ECO-11": "Dépense locale totale", "ECO-12": "Multiplicateur LM3",
          "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Coûts d'hébergement évités",
@@ -35,10 +36,13 @@ def print_report(data: ReportData, console: Console) -> None:
     console.print(f"[bold]{escape(data.subject)}[/]{year}", highlight=False)
     console.print(f"[dim]{escape(context_line(data))} ; chiffres : {escape(data.headline_source)}.[/]", highlight=False)
     grid = Table.grid(expand=True, padding=(0, 1))
-    panels = [_panel(data, ledger, codes) for ledger, _, codes in PANELS[:2]]
-    for _ in panels:
+    panels = [p if p is not None else "" for p in (_panel(data, ledger, codes) for ledger, _, codes in PANELS[:2])]
+    # side by side where there is room for a label and a figure with its range, else one above the other
+    beside = console.width >= SIDE_BY_SIDE
+    for _ in panels if beside else panels[:1]:
         grid.add_column(ratio=1)
-    grid.add_row(*[p if p is not None else "" for p in panels])
+    for row in [panels] if beside else [[p] for p in panels]:
+        grid.add_row(*row)
     console.print(grid)
     for ledger, _, codes in PANELS[2:]:
         items = [f"{escape(_short(data, r))} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
