@@ -13,9 +13,7 @@ from builders import (
     SIREN_A,
     SIREN_B,
     SIREN_C,
-    TABLES_A,
     TOULOUSE_METROPOLE,
-    write_org_c,
     write_questionnaire,
 )
 from test_indicators import pick
@@ -173,7 +171,6 @@ def test_a_flat_rate_not_placed_is_written_to_the_report(tmp_path):
     """Dwellings on L'Île-d'Yeu (a commune outside any EPCI), no market rent: at EPCI level their
     tenants' gain is a flat rate that no territory holds — the Non réparti row, flat and italic."""
     import openpyxl
-    from builders import ORG_A
 
     tables = {"Patrimoine": [{"commune": "85113", "logements": 100, "logements_qpv": 0},
                              {"commune": "31555", "logements": 50, "logements_qpv": 0}]}

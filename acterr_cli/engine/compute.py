@@ -226,8 +226,11 @@ class Evaluator:
 
     def _is_economic(self, ind: Indicator) -> bool:
         """Uses a measure placed where the money goes (supplier's commune, employee's residence)."""
-        roots = {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
-        return bool(roots & ECONOMIC_PRESENCE)
+        return bool(self._raw_roots(ind) & ECONOMIC_PRESENCE)
+
+    def _raw_roots(self, ind: Indicator) -> set[str]:
+        """The raw measures behind an indicator, through derived measures and used indicators."""
+        return {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
 
     def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False) -> pl.DataFrame:
         """`figures_only`: keep only the computed, non-zero results (no motif needed)."""
@@ -320,18 +323,23 @@ class Evaluator:
             "nom_territoire": lookup(territories["nom_territoire"], "_t"),
             "siren": lookup(sirens, "_s"),
             "statut": lookup(pl.Series([CALCULE, NON_CALCULABLE]), "_nc"),
-            "fiabilite": _evidence_grade(lookup(pl.Series([self._evidence_floor(i) for i in indicators], dtype=pl.Utf8), "_o")),
+            "fiabilite": _evidence_grade(lookup(self._evidence_floors, "_o")),
         }
         compact = compact.with_columns(pl.col("valeur").is_null().cast(pl.UInt32).alias("_nc"))
         columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
         others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS and c != "_nc"]
         return compact.select(*columns, *others)
 
+    @cached_property
+    def _evidence_floors(self) -> pl.Series:
+        """Each catalogue indicator's best possible grade, in catalogue order (made once per référentiel)."""
+        return pl.Series([self._evidence_floor(i) for i in self.referentiel.indicators], dtype=pl.Utf8)
+
     def _evidence_floor(self, ind: Indicator) -> str:
         """The best grade an indicator can have whatever its data (see _evidence_grade): « C » when
         a parameter it uses is a hypothesis or not checked yet, « B » when it is modelled from
         territorial public data (market rents, RPLS), else « A »."""
-        roots = {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
+        roots = self._raw_roots(ind)
         market = bool(roots & set(MARKET_MEASURES))
         used = self.referentiel.parameters_used(ind) | (set(MARKET_PARAMETERS) & set(self.referentiel.parameters) if market else set())
         if any(self.referentiel.parameters[p].statut in PROVISIONAL for p in used):

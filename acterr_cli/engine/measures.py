@@ -595,12 +595,8 @@ def _with_energy_conversion(scan: pl.LazyFrame, parameters: dict) -> pl.LazyFram
     (`_coef_ep`: the 2021 DPE rule until 2025, the 2025 decree from 2026) and the kind of
     consumption (null for workbooks older than the column)."""
     names = scan.collect_schema().names()
-
-    def value(name: str) -> float | None:
-        return parameters[name].centrale if name in parameters else None
-
-    coef = pl.when(pl.col("exercice") >= 2026).then(pl.lit(value("coef_energie_primaire_electricite_2026"), pl.Float64)).otherwise(
-        pl.lit(value("coef_energie_primaire_electricite"), pl.Float64))
+    coef = pl.when(pl.col("exercice") >= 2026).then(_parameter(parameters, "coef_energie_primaire_electricite_2026", "centrale")).otherwise(
+        _parameter(parameters, "coef_energie_primaire_electricite", "centrale"))
     kind = [] if "type_consommation" in names else [pl.lit(None, pl.Utf8).alias("type_consommation")]
     return scan.with_columns(coef.alias("_coef_ep"), *kind)
 
@@ -638,11 +634,8 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
     scenarios = ("basse", "centrale", "haute")
     inverse = {"basse": "haute", "centrale": "centrale", "haute": "basse"}
 
-    def value(name: str, scenario: str) -> pl.Expr:
-        return pl.lit(parameters[name].value(scenario) if name in parameters else None, pl.Float64)
-
     declared = pl.when(pl.col("logements") > 0).then(pl.col("logements_vacants") / pl.col("logements"))
-    occupied = {s: 1 - pl.coalesce(declared, pl.col("_vacance_liasse"), value("taux_vacance_defaut", inverse[s]) / 100).clip(0, 1)
+    occupied = {s: 1 - pl.coalesce(declared, pl.col("_vacance_liasse"), _parameter(parameters, "taux_vacance_defaut", inverse[s]) / 100).clip(0, 1)
                 for s in scenarios}
     dwellings = {"appartement": pl.col("logements") - pl.col("logements_individuels").fill_null(0),
                  "maison": pl.col("logements_individuels").fill_null(0)}
@@ -650,7 +643,7 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
     rent = {s: pl.coalesce((1 - share_houses) * by_type["appartement", s] + share_houses * by_type["maison", s],
                            by_type["appartement", s], by_type["maison", s]) for s in scenarios}
     market = {s: 12 * pl.col("surface_m2") * occupied[s]
-              * (rent[s] * value("correction_loyer_annonce", s) - value("charges_locatives_m2", inverse[s])) for s in scenarios}
+              * (rent[s] * _parameter(parameters, "correction_loyer_annonce", s) - _parameter(parameters, "charges_locatives_m2", inverse[s])) for s in scenarios}
     known = market["centrale"].is_not_null() & pl.col("loyers_annuels_eur").is_not_null()
     occupied_dwellings = pl.col("logements") * occupied["centrale"]
     measures = {
@@ -662,6 +655,11 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
         "logements_occupes": occupied_dwellings,
     }
     return rows.lazy().select("siren", "exercice", "commune", *[e.cast(pl.Float64).alias(n) for n, e in measures.items()])
+
+
+def _parameter(parameters: dict, name: str, scenario: str) -> pl.Expr:
+    """A parameter's value in a scenario, as a literal (null when the référentiel lacks it)."""
+    return pl.lit(parameters[name].value(scenario) if name in parameters else None, pl.Float64)
 
 
 def _mean_rent_bound(housing: str, scenario: str, dwellings: pl.Expr) -> pl.Expr:
