@@ -185,13 +185,7 @@ def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice
 
     ws = _existing_workspace(espace, exercice)
     referentiel = referentiel or load_referentiel()
-    document = explain(ws, TerritorialReference.load(), referentiel, indicator, level, code, exercice)
-    # what a flat-rate figure is made of and what would replace it (shown beside its part_forfaitaire)
-    ind = referentiel.by_code.get(document["indicateur"]["code"])
-    if ind is not None:
-        document["indicateur"].setdefault("formule_forfait", ind.formule_forfait)
-        document["indicateur"].setdefault("forfait_remplace_par", ind.forfait_remplace_par or None)
-    return document
+    return explain(ws, TerritorialReference.load(), referentiel, indicator, level, code, exercice)
 
 
 def lookup_territory(query: str) -> list[dict]:

@@ -90,6 +90,8 @@ def _indicator(ind, referentiel: Referentiel) -> dict:
         "code": ind.code, "libelle": ind.libelle, "unite": ind.unite, "description": ind.description,
         "formules": {s: ind.formula(s) for s in SCENARIOS} | ({"repli": ind.formule_repli} if ind.formule_repli else {}),
         "indicateurs_utilises": {code: referentiel.by_code[code].formule for code in used.values()},
+        # what a flat-rate figure is made of and what would replace it (shown beside its part_forfaitaire)
+        "formule_forfait": ind.formule_forfait, "forfait_remplace_par": ind.forfait_remplace_par or None,
         "mesures_derivees": [{"nom": m.nom, "formule": m.formule, "description": m.description} for m in referentiel.measures],
     }
 

@@ -48,7 +48,7 @@ def read_loyers(path: Path, reference: TerritorialReference, type_logement: str,
         raise InvalidDataError(f"{path.name} : colonnes de la carte des loyers introuvables ({', '.join(sorted(missing))}) ; "
                                "attendu : INSEE_C, loypredm2, lwr.IPm2, upr.IPm2.")
     rents = raw.select([pl.col(c).alias(n) for c, n in (names | optional).items()]).with_columns(
-        [pl.col(c).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False) for c in ("loyer_m2", "loyer_m2_bas", "loyer_m2_haut")]
+        [_decimal(c) for c in ("loyer_m2", "loyer_m2_bas", "loyer_m2_haut")]
     ).with_columns(_ads(set(optional.values())))
     norm = reference.normalize_communes(rents["commune_saisie"])
     rents = rents.with_columns(norm["commune"]).with_row_index("_ligne", offset=2)  # line 1 holds the headers
@@ -68,11 +68,16 @@ def read_loyers(path: Path, reference: TerritorialReference, type_logement: str,
     return parsed
 
 
+def _decimal(name: str) -> pl.Expr:
+    """A number written with a decimal comma (« 13,6 »), null where it is none."""
+    return pl.col(name).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False)
+
+
 def _ads(columns: set[str]) -> list[pl.Expr]:
     """`nb_annonces`: the ads the commune's prediction rests on — its own, or its mesh's when the
     commune had too few (TYPPRED « maille »); null when the file does not say."""
     def number(name: str) -> pl.Expr:
-        return pl.col(name).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False) if name in columns else pl.lit(None, pl.Float64)
+        return _decimal(name) if name in columns else pl.lit(None, pl.Float64)
 
     mesh = pl.col("type_prediction").str.strip_chars().str.to_lowercase() == "maille" if "type_prediction" in columns else pl.lit(False)
     return [pl.when(mesh).then(number("nb_annonces_maille")).otherwise(number("nb_annonces_commune")).alias("nb_annonces")]

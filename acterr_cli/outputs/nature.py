@@ -100,9 +100,5 @@ def flat_notes(rows: Iterable[dict], referentiel: Referentiel | None, labels: di
     return out
 
 
-def is_unplaced(code: str | None) -> bool:
-    return code == NON_REPARTI_CODE
-
-
 __all__ = ["MARK", "FLAT", "LEGEND", "NON_REPARTI_CODE", "NON_REPARTI_NOM", "UNPLACED_SHORT", "UNPLACED_WHAT", "flat_share", "is_flat",
-           "wholly_flat", "flat_text", "replaced_by", "flat_remark", "flat_notes", "is_unplaced"]
+           "wholly_flat", "flat_text", "replaced_by", "flat_remark", "flat_notes"]

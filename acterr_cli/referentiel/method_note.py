@@ -15,13 +15,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import polars as pl
 
 from acterr_cli.referentiel.model import AXES, LEDGER_LABELS, STAKEHOLDERS, Indicator, Parameter, Referentiel, load_referentiel
+from acterr_cli.referentiel.model import _names  # formula names, parsed once per process
 
 if TYPE_CHECKING:
     from acterr_cli.engine.measures import RawMeasure
@@ -556,11 +555,6 @@ def _cell(text: str | None) -> str:
 
 def _code(formula: str) -> list[str]:
     return ["```sql", formula.strip(), "```", ""]
-
-
-@lru_cache(maxsize=1024)
-def _names(formula: str) -> tuple[str, ...]:
-    return tuple(pl.sql_expr(formula).meta.root_names())
 
 
 # ─── command line: make methode ───

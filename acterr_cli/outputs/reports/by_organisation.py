@@ -124,7 +124,8 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
               for _, w, column in fixed]
     widths += [14 if is_money(u) else 12 for u in units]
     shown = [w for i, w in enumerate(widths) if sum(widths[: i + 1]) <= SUBTITLE_WIDTH] or widths[:1]
-    heading(ws, fmt, data.title, f"{_subtitle(data, len(rows))} {_legend(data)}" + (f" {cut}" if cut else ""), shown)
+    legend = _legend(data)  # scans every organisation's results: once
+    heading(ws, fmt, data.title, f"{_subtitle(data, len(rows))} {legend}" + (f" {cut}" if cut else ""), shown)
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
 
@@ -177,7 +178,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     # Printed from the ledger bands down (the page header names the report and the sheet): the two
     # name columns and the header rows repeated on every page, the indicators across pages, the
     # legend under the name columns so that no page shows it cut.
-    end = note(ws, fmt, last + 2, _legend(data), 0, 1, widths[0] + widths[1])
+    end = note(ws, fmt, last + 2, legend, 0, 1, widths[0] + widths[1])
     print_setup(ws, data.title, (band_row, header_row), fit_width=False)
     ws.set_print_scale(PRINT_SCALE)
     ws.repeat_columns(0, 1)

@@ -161,9 +161,10 @@ def flat_title(items: list[tuple[str, Getter]], code: str) -> str:
     return f" — {MARK} en partie {FLAT}"
 
 
-def flat_note(data: ReportData, items: list[tuple[str, Getter]], code: str) -> list[str]:
-    """The data block's note for a chart of estimations forfaitaires: what would replace them."""
-    if not flat_title(items, code):
+def flat_note(data: ReportData, flat: str, code: str) -> list[str]:
+    """The data block's note for a chart of estimations forfaitaires (`flat`: its flat_title):
+    what would replace them."""
+    if not flat:
         return []
     replace = replaced_by(data.referentiel, code)
     return [f"{MARK} {FLAT} : moyenne nationale à la place d'une donnée locale absente, pas une mesure"
@@ -247,7 +248,7 @@ def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -
         shown = f", les {len(rows)} premiers sur {len(every)}" if len(rows) < len(every) else ""  # never a cut without a word
         flat = flat_title(items, code)
         block = cd.add(f"Synthèse — {short} ({code}), {what}{shown}{flat}", [f"{short} ({unit})"], rows, [unit],
-                       flat_note(data, items, code))
+                       flat_note(data, flat, code))
         charts.append(bar_chart(wb, block, f"{short} ({code}) {what}{shown}{flat}", [color], (width, bars_height(len(rows))),
                                 flat=bool(flat)))
     return charts
@@ -291,7 +292,7 @@ def _single(wb: Workbook, data: ReportData, cd: ChartData, code: str, title: str
     notes = [f"{len(rows) - TOP} autre(s) non représenté(s) sur le graphique."] if len(rows) > TOP else []
     flat = flat_title(items, code)
     block = cd.add(f"{title} ({code}){flat}", [f"{data.labels[code]['libelle']} ({unit})"],
-                   rows, [unit], notes + flat_note(data, items, code))
+                   rows, [unit], notes + flat_note(data, flat, code))
     height = bars_height(len(shown))
     name = f"{title} ({code})" + (f" — les {TOP} premiers" if len(rows) > TOP else "") + flat
     return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown), flat=bool(flat)), height)

@@ -18,12 +18,10 @@ from xlsxwriter.workbook import Workbook
 
 from acterr_cli import __version__
 from acterr_cli.outputs.reports.model import LEVEL_NOUNS, ReportData
-from acterr_cli.outputs.reports.xlsx import Col, Formats, fit_row, heading, merged, print_setup, table
+from acterr_cli.outputs.reports.xlsx import FLAT_FILL, Col, Formats, fit_row, heading, merged, print_setup, table
 from acterr_cli.referentiel.method_note import FLAGGED_STATUSES, LEVELS, NO_LIMITS, PROVISIONAL, RULES, STAGES
 from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
 
-__all__ = ["FLAGGED_STATUSES", "STAGES", "write"]
-FLAG_FILL = "#FFF2CC"
 
 
 def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
@@ -117,7 +115,7 @@ def _indicator_columns(fmt: Formats) -> list[Col]:
         Col("Parties prenantes", 20, lambda r: r["parties"], lambda r: fmt.wrap(font_size=9)),
         Col("Description, note et source", 44, lambda r: r["description"], lambda r: fmt.wrap(font_size=9)),
         Col("Part forfaitaire (et ce qui la remplace)", 36, lambda r: r["forfait"],
-            lambda r: fmt.wrap(font_size=9, **({"bg_color": FLAG_FILL} if r["forfaitaire"] else {}))),
+            lambda r: fmt.wrap(font_size=9, **({"bg_color": FLAT_FILL} if r["forfaitaire"] else {}))),
         Col("Limites et biais connus", 44, lambda r: r["limites"], lambda r: fmt.wrap(font_size=9)),
     ]
 
@@ -176,7 +174,7 @@ def _flagged(r: dict) -> bool:
 
 def _parameter_columns(fmt: Formats) -> list[Col]:
     def style(**extra: Any) -> Callable[[dict], Format]:
-        return lambda r: fmt(**extra, **({"bg_color": FLAG_FILL} if _flagged(r) else {}))
+        return lambda r: fmt(**extra, **({"bg_color": FLAT_FILL} if _flagged(r) else {}))
 
     number = "[$-40C]#,##0.###"
     return [
