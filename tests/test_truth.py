@@ -165,6 +165,9 @@ def test_a_total_is_the_sum_of_its_parts(espace_c):
     # as covered as its least covered part: purchases, C's 500 of the 1 550 dwellings
     assert total["couverture"] == pytest.approx(100 * 500 / 1550)
     assert total["nb_organismes_calcules"] == 2
+    # the spending per inhabitant is that total over the population, and as covered as it
+    per_inhabitant = pick(epci, "TER-04", TOULOUSE_METROPOLE)
+    assert per_inhabitant["couverture"] == pytest.approx(total["couverture"])
 
 
 def test_a_flat_rate_not_placed_is_written_to_the_report(tmp_path):
