@@ -7,20 +7,23 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from acterr_cli.engine.run import Computation, as_text, compute, normalize_level
+from acterr_cli.engine.run import compute, normalize_level
 from acterr_cli.errors import InputMissingError
 from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
+from acterr_cli.results import Computation, as_text
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
 if TYPE_CHECKING:
     from acterr_cli.importing import ImportReport
+    from acterr_cli.outputs.reports.export import ExportRequest, ExportResult
+    from acterr_cli.outputs.reports.model import ReportInputs
 
 __all__ = [
     "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace",
     "import_paths", "verify_paths", "compute_level", "compute_levels", "results_for", "explain_figure", "load_referentiel",
-    "lookup_territory",
+    "lookup_territory", "report_inputs", "export", "ExportRequest", "ExportResult",
 ]
 
 
@@ -31,6 +34,10 @@ def __getattr__(name: str):
         from acterr_cli.importing import ImportReport
 
         return ImportReport
+    if name in ("ExportRequest", "ExportResult"):
+        from acterr_cli.outputs.reports import export as exporting
+
+        return getattr(exporting, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -66,7 +73,7 @@ def verify_paths(paths: list[Path], kind: str | None = None, *, exercice: int | 
 def compute_level(espace: Path, level: str, exercice: int | None = None, store: bool = True,
                   referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> Computation:
     """Compute every indicator at one level and (by default) store the results in the workspace.
-    The results' text columns are Categorical (see engine/compute.TEXT; `run.as_text` makes them strings)."""
+    The results' text columns are Categorical (see results.TEXT; `results.as_text` makes them strings)."""
     ws = _existing_workspace(espace, exercice)
     # Under the lock from the first read: an import cannot replace facts while they are read.
     with ws.locked(wait_seconds):
@@ -129,6 +136,33 @@ def results_for(espace: Path, level: str, exercice: int | None = None, referenti
         computation = compute_level(espace, level, exercice, referentiel=referentiel, wait_seconds=wait_seconds)
     computation.results = as_text(computation.results)
     return computation
+
+
+def report_inputs(espace: Path, level: str, referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> ReportInputs:
+    """What a report is made from: the level's results, plus the FRANCE level (true totals, each
+    organisation's own figures) and the REGION level (home région of each organisation, for
+    peers), the import warnings and the organisations' familles. Stored results are reused when
+    they are up to date (`results_for`)."""
+    from acterr_cli.outputs.reports.export import families, import_warnings
+    from acterr_cli.outputs.reports.model import ReportInputs
+
+    referentiel = referentiel or load_referentiel()
+    computation = results_for(espace, level, None, referentiel=referentiel, wait_seconds=wait_seconds)
+    by_level = {computation.level: computation}
+    for other in ("FRANCE", "REGION"):
+        if other not in by_level:
+            by_level[other] = results_for(espace, other, None, referentiel=referentiel, wait_seconds=wait_seconds)
+    ws = Workspace.open(espace, create=False)
+    return ReportInputs(computation, by_level["FRANCE"], by_level["REGION"], referentiel, import_warnings(ws), families(ws))
+
+
+def export(espace: Path, request: ExportRequest, referentiel: Referentiel | None = None) -> ExportResult:
+    """The files of one report (`acterr export`): workbook or data, filled template, fiches. The
+    request is checked before anything is computed, every file before anything is written."""
+    from acterr_cli.outputs.reports.export import write_export
+
+    request.check()
+    return write_export(report_inputs(espace, request.niveau, referentiel, request.attendre), request)
 
 
 def import_rpls(espace: Path, path: Path, exercice: int, siren: str | None = None, wait_seconds: float = 0.0) -> ImportReport:

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Callable
 
 from acterr_cli import __version__, api, interrupts
-from acterr_cli.engine.compute import CALCULE
+from acterr_cli.common.atomic import atomic_write_bytes
 from acterr_cli.engine.run import normalize_level
 from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError, system_reason
 from acterr_cli.inputs.model import sha256_of
-from acterr_cli.outputs.atomic import atomic_write_bytes
 from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import load_referentiel
+from acterr_cli.results import CALCULE
 from acterr_cli.workspace.store import MAX_WAIT, Workspace, exclusive
 
 STATE_FILE = ".depot.json"  # in the workspace: sha256 of every drop-folder file already handled
@@ -379,12 +379,11 @@ def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: P
     # The same inputs as `acterr export`: national headline figures, import warnings, the
     # référentiel actually used.
     from acterr_cli.outputs.reports import write_report
-    from acterr_cli.outputs.reports.api import report_inputs
 
     for wanted in config.rapports:
         t0 = time.monotonic()
         with progress.step(f"Écriture du rapport {wanted['niveau']}"):
-            inputs = report_inputs(config.espace, wanted["niveau"], referentiel, config.attendre)
+            inputs = api.report_inputs(config.espace, wanted["niveau"], referentiel, config.attendre)
             written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
         entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)

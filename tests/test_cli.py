@@ -276,7 +276,7 @@ def test_an_unwritable_output_is_named_as_asked_not_by_its_temporary_file(tmp_pa
     import errno
     import tempfile
 
-    from acterr_cli.outputs.atomic import atomic_write_bytes
+    from acterr_cli.common.atomic import atomic_write_bytes
 
     def refused(prefix, suffix, dir):
         raise OSError(errno.EACCES, "Permission denied", f"{dir}/{prefix}u99dj1mp{suffix}")

@@ -26,14 +26,13 @@ from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
 from acterr_cli import api
-from acterr_cli.engine.compute import RESULT_SCHEMA
-from acterr_cli.engine.run import Computation
+from acterr_cli.api import report_inputs
 from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs.excel_report import write_report as legacy_write_report
 from acterr_cli.outputs.reports import ReportInputs, Scope, is_additive, number_format, quality, tables, write_report
-from acterr_cli.outputs.reports.api import report_inputs
 from acterr_cli.outputs.reports.charts import DATA_SHEET
 from acterr_cli.referentiel.model import load_referentiel
+from acterr_cli.results import RESULT_SCHEMA, Computation
 
 # openpyxl reads back the data bars' Excel 2010 extension without keeping it: not a problem here
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported")

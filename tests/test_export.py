@@ -10,14 +10,13 @@ import pytest
 from builders import MONTPELLIER_METROPOLE, SIREN_A, SIREN_B, TOULOUSE_METROPOLE
 from typer.testing import CliRunner
 
+from acterr_cli.api import ExportRequest, export
 from acterr_cli.cli.app import app
-from acterr_cli.engine.compute import RESULT_SCHEMA
-from acterr_cli.engine.run import Computation
 from acterr_cli.outputs.reports import ReportInputs, Scope
-from acterr_cli.outputs.reports.api import ExportRequest, export
 from acterr_cli.outputs.reports.model import ReportData
 from acterr_cli.outputs.reports.peers import benchmark, peer_group
 from acterr_cli.referentiel.model import load_referentiel
+from acterr_cli.results import RESULT_SCHEMA, Computation
 
 runner = CliRunner()
 NNBSP = "\u202f"

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from acterr_cli import api
-from acterr_cli.outputs.reports.api import ExportRequest, export
+from acterr_cli.api import ExportRequest, export
 from acterr_cli.outputs.reports.preview import preview, soffice
 from acterr_cli.referentiel.model import load_referentiel
 

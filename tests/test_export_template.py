@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from PIL import Image
 from typer.testing import CliRunner
 
+from acterr_cli.api import report_inputs
 from acterr_cli.cli.app import app
 from acterr_cli.errors import ConfigurationError
-from acterr_cli.outputs.reports.api import report_inputs
 from acterr_cli.outputs.reports.model import ReportData, Scope
 from acterr_cli.outputs.template_fill import fill_template, verify_template
 from acterr_cli.referentiel.model import load_referentiel

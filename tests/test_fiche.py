@@ -10,8 +10,8 @@ import pytest
 from builders import SIREN_A, SIREN_B, TOULOUSE_METROPOLE
 from PIL import Image
 
+from acterr_cli.api import ExportRequest, export, report_inputs
 from acterr_cli.outputs.fiche import fiche_subjects
-from acterr_cli.outputs.reports.api import ExportRequest, export, report_inputs
 from acterr_cli.outputs.reports.model import ReportData, Scope
 from acterr_cli.referentiel.model import load_referentiel
 

@@ -22,16 +22,16 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from acterr_cli import api
+from acterr_cli.api import report_inputs
 from acterr_cli.cli.app import app
-from acterr_cli.engine.run import Computation
 from acterr_cli.outputs import terminal
 from acterr_cli.outputs.fiche import fiche_subjects
 from acterr_cli.outputs.nature import LEGEND, NON_REPARTI_CODE, NON_REPARTI_NOM, flat_text
 from acterr_cli.outputs.reports import ReportInputs, write_report
-from acterr_cli.outputs.reports.api import report_inputs
 from acterr_cli.outputs.reports.charts import DATA_SHEET
 from acterr_cli.outputs.reports.model import ReportData
 from acterr_cli.referentiel.model import load_referentiel
+from acterr_cli.results import Computation
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported")
 SAMPLES = Path(__file__).parents[1] / "samples"

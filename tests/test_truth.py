@@ -20,7 +20,7 @@ from test_indicators import pick
 from test_indicators_etendu import espace_c  # noqa: F401 (fixture: organisations A and C)
 
 from acterr_cli import api
-from acterr_cli.engine.compute import NON_REPARTI_CODE
+from acterr_cli.results import NON_REPARTI_CODE
 from acterr_cli.territory.reference import TerritorialReference
 
 

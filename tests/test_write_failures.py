@@ -19,8 +19,8 @@ import builders
 import pytest
 
 from acterr_cli import scheduled
+from acterr_cli.common.atomic import atomic_output, atomic_write_bytes
 from acterr_cli.errors import system_reason
-from acterr_cli.outputs.atomic import atomic_output, atomic_write_bytes
 
 FULL_DISK = textwrap.dedent('''
     import errno, sys

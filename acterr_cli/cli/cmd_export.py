@@ -33,7 +33,7 @@ def export_cmd(
     attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     json_: bool = typer.Option(False, "--json", help="Décrire les fichiers écrits en JSON sur la sortie standard."),
 ) -> None:
-    from acterr_cli.outputs.reports.api import ExportRequest, export
+    from acterr_cli.api import ExportRequest, export
     from acterr_cli.outputs.terminal_report import print_report
 
     request = ExportRequest(sortie=sortie, niveau=territoire, code=code, siren=organisme, exercice=exercice,

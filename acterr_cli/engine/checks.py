@@ -9,25 +9,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from acterr_cli.common.formatting import fr_number
 from acterr_cli.engine.measures import FactReader
-from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.inputs.crosscheck import COMPARISONS, TOLERANCE
 from acterr_cli.workspace.store import Workspace
-
-TOLERANCE = 0.01
-
-# liasse field, French label, questionnaire dataset, questionnaire field (summed over communes)
-COMPARISONS = (
-    ("logements", "Logements au 31 décembre", "organismes", "logements_fin"),
-    ("etp_total", "Effectif total (ETP)", "organismes", "etp_total"),
-    ("masse_salariale_totale", "Masse salariale brute", "organismes", "masse_salariale_totale"),
-    ("loyers_quittances_eur", "Loyers quittancés", "patrimoine", "loyers_annuels_eur"),
-    ("tfpb_eur", "TFPB acquittée", "fiscalite", "tfpb_eur"),
-    ("invest_neuf_eur", "Investissement construction neuve", "production", "invest_neuf_eur"),
-    ("invest_rehab_eur", "Investissement réhabilitation", "production", "invest_rehab_eur"),
-    ("gros_entretien_eur", "Gros entretien", "production", "gros_entretien_eur"),
-    ("mises_en_service", "Logements mis en service", "production", "mises_en_service"),
-    ("rehabilitations", "Logements réhabilités", "production", "rehabilitations"),
-)
 
 
 def liasse_vs_questionnaire(ws: Workspace, exercice: int | None = None) -> list[dict]:

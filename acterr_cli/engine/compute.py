@@ -29,45 +29,16 @@ from acterr_cli.engine.measures import (
     KEYS,
     MARKET_MEASURES,
     MARKET_PARAMETERS,
-    RPLS_STOCK_MEASURES,
     NOT_SPLIT,
+    RPLS_STOCK_MEASURES,
     TERRITORY_MEASURES,
     RawMeasure,
     raw_measures,
 )
 from acterr_cli.engine.sums import exact_sum
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
+from acterr_cli.results import CALCULE, NON_CALCULABLE, RESULT_SCHEMA, TEXT
 
-# Text columns of results are dictionary-encoded (Categorical), from the moment they are made
-# (names, motifs, notes) to the Parquet file: a COMMUNE run has millions of rows and a few
-# thousand distinct texts, which are then sorted, gathered and written as one integer each.
-# Parquet readers (DuckDB, Spark) see strings; `run.as_text` gives them back as strings to code
-# that works on a level's results.
-TEXT = pl.Categorical
-RESULT_SCHEMA = {
-    "indicateur": TEXT,
-    "libelle": TEXT,
-    "axe": TEXT,
-    "registre": TEXT,
-    "niveau": TEXT,
-    "code_territoire": TEXT,
-    "nom_territoire": TEXT,
-    "siren": TEXT,
-    "raison_sociale": TEXT,
-    "exercice": pl.Int64,
-    "valeur": pl.Float64,
-    "valeur_basse": pl.Float64,
-    "valeur_haute": pl.Float64,
-    "unite": TEXT,
-    "couverture": pl.Float64,
-    "part_forfaitaire": pl.Float64,
-    "fiabilite": TEXT,
-    "nb_organismes": pl.Int64,
-    "nb_organismes_calcules": pl.Int64,
-    "statut": TEXT,
-    "motif": TEXT,
-    "note": TEXT,
-}
 # Results while they are computed, sorted and compared with the previous exercice: what varies
 # from row to row, the rest being looked up at the end (`Evaluator.expand`) from integer keys —
 # ranks of the territory code and of the SIREN (0: consolidated figure), position of the
@@ -83,13 +54,6 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
 # its employees' residences (and the organisation-wide purchases and payroll behind LM3).
 ECONOMIC_PRESENCE = {"achats_fournisseur_eur", "masse_salariale_eur", "etp", "achats_locaux_eur", "masse_salariale_locale_eur"}
-CALCULE = "calcule"
-NON_CALCULABLE = "non_calculable"
-# What organisation-level data (liasse, organisation totals) and facts outside the level's
-# territories add to the FRANCE figure of an additive indicator: one more consolidated row per
-# level, so that its territories plus this row give the FRANCE figure (REFERENTIEL rule 7).
-NON_REPARTI_CODE = "NON_REPARTI"
-NON_REPARTI_NOM = "Non réparti (données de niveau organisme)"
 
 
 @dataclass
@@ -830,5 +794,4 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=COMPACT_SCHEMA)
 
 
-__all__ = ["Evaluator", "RESULT_SCHEMA", "COMPACT_SCHEMA", "ORDER_KEYS", "CALCULE", "NON_CALCULABLE", "KEYS",
-           "NON_REPARTI_CODE", "NON_REPARTI_NOM"]
+__all__ = ["Evaluator", "COMPACT_SCHEMA", "ORDER_KEYS", "KEYS"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from acterr_cli.engine.compute import NON_REPARTI_CODE, Evaluator
+from acterr_cli.engine.compute import Evaluator
 from acterr_cli.engine.measures import RPLS_STOCK_MEASURES, TERRITORY_MEASURES, organisation_rows, raw_measures
 from acterr_cli.engine.run import compute, normalize_level
 from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.referentiel.model import SCENARIOS, Referentiel
+from acterr_cli.results import NON_REPARTI_CODE
 from acterr_cli.territory.reference import TerritorialReference
 from acterr_cli.workspace.store import Workspace
 

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import polars as pl
 
 from acterr_cli import __version__
 from acterr_cli.engine.checks import liasse_vs_questionnaire
-from acterr_cli.engine.compute import NON_REPARTI_CODE, NON_REPARTI_NOM, ORDER_KEYS, RESULT_SCHEMA, Evaluator
+from acterr_cli.engine.compute import ORDER_KEYS, Evaluator
 from acterr_cli.engine.measures import organisation_rows
 from acterr_cli.errors import UsageError
 from acterr_cli.referentiel.model import Referentiel
+from acterr_cli.results import NON_REPARTI_CODE, NON_REPARTI_NOM, RESULT_SCHEMA, Computation
 from acterr_cli.territory.reference import LEVELS, TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
 RESULTS_FORMAT_VERSION = 1
-
-
-@dataclass
-class Computation:
-    level: str
-    results: pl.DataFrame
-    meta: dict
 
 
 ALL_LEVELS = (*LEVELS, "QPV")
@@ -90,12 +83,6 @@ def _not_placed_rank(names: pl.DataFrame) -> int:
 def _not_placed_name(names: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"_t": [_not_placed_rank(names)], "code_territoire": [NON_REPARTI_CODE], "nom_territoire": [NON_REPARTI_NOM],
                          "_s": [0], "siren": [None]}).cast(names.schema)
-
-
-def as_text(results: pl.DataFrame) -> pl.DataFrame:
-    """Results with their text columns as strings (the engine keeps them dictionary-encoded, see
-    compute.TEXT): to be called on what is kept of a level, as it costs a pass over every text."""
-    return results.with_columns(pl.col(pl.Categorical).cast(pl.Utf8))
 
 
 def in_report_order(results: pl.DataFrame) -> pl.DataFrame:

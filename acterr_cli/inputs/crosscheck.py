@@ -1,19 +1,34 @@
 """Liasse vs questionnaire at import time: the same organisation-level figure from two sources.
 
-The computation reports these differences too (engine/checks.py, same comparisons and the same
-1 % tolerance); telling it at import, next to the cell, lets the association ask the organisation
-the same night. The liasse wins in the computation, so this is a warning, never a refusal.
+The computation reports these differences too (engine/checks.py, with the comparisons and the
+1 % tolerance declared here); telling it at import, next to the cell, lets the association ask the
+organisation the same night. The liasse wins in the computation, so this is a warning, never a refusal.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from acterr_cli.engine.checks import COMPARISONS, TOLERANCE
 from acterr_cli.errors import AVERTISSEMENT, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit
 
+# Declared here, where the import compares, and read by the engine's check (engine/checks.py).
+TOLERANCE = 0.01
+
+# liasse field, French label, questionnaire dataset, questionnaire field (summed over communes)
+COMPARISONS = (
+    ("logements", "Logements au 31 décembre", "organismes", "logements_fin"),
+    ("etp_total", "Effectif total (ETP)", "organismes", "etp_total"),
+    ("masse_salariale_totale", "Masse salariale brute", "organismes", "masse_salariale_totale"),
+    ("loyers_quittances_eur", "Loyers quittancés", "patrimoine", "loyers_annuels_eur"),
+    ("tfpb_eur", "TFPB acquittée", "fiscalite", "tfpb_eur"),
+    ("invest_neuf_eur", "Investissement construction neuve", "production", "invest_neuf_eur"),
+    ("invest_rehab_eur", "Investissement réhabilitation", "production", "invest_rehab_eur"),
+    ("gros_entretien_eur", "Gros entretien", "production", "gros_entretien_eur"),
+    ("mises_en_service", "Logements mis en service", "production", "mises_en_service"),
+    ("rehabilitations", "Logements réhabilités", "production", "rehabilitations"),
+)
 _SHEET_OF = {s.dataset: s for s in qs.ALL_SHEETS}
 
 

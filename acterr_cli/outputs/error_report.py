@@ -15,9 +15,9 @@ from pathlib import Path
 import xlsxwriter
 
 from acterr_cli import __version__
+from acterr_cli.common.atomic import atomic_output
 from acterr_cli.errors import ERREUR, Problem
 from acterr_cli.importing import IMPORTE, REFUSE, VERIFIE, FileReport, ImportReport
-from acterr_cli.outputs.atomic import atomic_output
 
 STATUTS = {IMPORTE: "importé", VERIFIE: "valide", REFUSE: "refusé"}
 PROBLEM_COLUMNS = (  # header, width, attribute

@@ -15,12 +15,12 @@ from datetime import datetime
 from pathlib import Path
 
 from acterr_cli import __version__
-from acterr_cli.engine.compute import CALCULE
-from acterr_cli.outputs.atomic import atomic_output
-from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.common.atomic import atomic_output
+from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import range_text, short_text
+from acterr_cli.results import CALCULE
 
 PNG_SIZE_IN, PNG_DPI = (7.2, 9.0), 150  # 1080 × 1350 px
 A5_IN = (148 / 25.4, 210 / 25.4)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from acterr_cli.engine.compute import CALCULE, NON_REPARTI_CODE, NON_REPARTI_NOM
-from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.common.formatting import fr_number
 from acterr_cli.referentiel.model import Referentiel
+from acterr_cli.results import CALCULE, NON_REPARTI_CODE, NON_REPARTI_NOM
 
 MARK = "≈"
 FLAT = "estimation forfaitaire"

@@ -16,8 +16,8 @@ from typing import Any
 import xlsxwriter
 
 from acterr_cli import __version__
+from acterr_cli.common.atomic import atomic_output
 from acterr_cli.inputs import questionnaire_schema as qs
-from acterr_cli.outputs.atomic import atomic_output
 
 ORGANISME_HEADER_ROW = 4  # Excel row number
 TABLE_HEADER_ROW = 3

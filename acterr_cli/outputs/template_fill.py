@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from acterr_cli import __version__
-from acterr_cli.engine.compute import CALCULE
+from acterr_cli.common.atomic import atomic_output
 from acterr_cli.errors import ConfigurationError, InputMissingError
-from acterr_cli.outputs.atomic import atomic_output
 from acterr_cli.outputs.nature import flat_text, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import display_format, flat_format, number_format, range_text, variation_format
 from acterr_cli.referentiel.model import LEDGER_LABELS
+from acterr_cli.results import CALCULE
 
 PREFIX = "acterr_"
 COVERAGE_FORMAT = '[$-40C]0 "%"'

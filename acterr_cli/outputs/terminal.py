@@ -13,14 +13,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from acterr_cli.common.formatting import fr_number, fr_range, fr_value
 from acterr_cli.errors import ERREUR
-from acterr_cli.outputs.formatting import fr_number, fr_range, fr_value
 from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_CODE, NON_REPARTI_NOM, UNPLACED_SHORT, flat_notes, flat_text, is_flat
 from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
 
 if TYPE_CHECKING:  # not loaded by a command that does not import (the readers behind it take ~30 ms)
-    from acterr_cli.engine.run import Computation
     from acterr_cli.importing import ImportReport
+    from acterr_cli.results import Computation
 
 JSON_VERSION = 1
 # Headline figures, per ledger: shown in the terminal summary and on the Synthèse sheet.

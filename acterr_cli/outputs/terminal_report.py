@@ -10,13 +10,13 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs import terminal
 from acterr_cli.outputs.nature import MARK, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.synthese import PANELS, context_line, unplaced_line
 from acterr_cli.outputs.reports.xlsx import MILLION, is_money, range_text, short_text
 from acterr_cli.referentiel.model import LEDGER_LABELS
+from acterr_cli.results import CALCULE
 
 STYLES = {"valeur_locale": "blue", "plus_value_sociale": "magenta"}
 ROWS = 5

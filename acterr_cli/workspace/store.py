@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 
 import polars as pl
 
+from acterr_cli.common.atomic import atomic_write_bytes
 from acterr_cli.errors import (
     ActerrError,
     ConfigurationError,
@@ -48,7 +49,6 @@ from acterr_cli.errors import (
     UsageError,
 )
 from acterr_cli.inputs.model import ImportUnit
-from acterr_cli.outputs.atomic import atomic_write_bytes
 
 FORMAT = "acterr-espace"
 VERSION = 2  # 2: several units share a fact file (rows debut…debut+lignes); 1 is still read

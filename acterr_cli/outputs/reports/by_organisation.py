@@ -17,8 +17,7 @@ from __future__ import annotations
 import polars as pl
 from xlsxwriter.workbook import Workbook
 
-from acterr_cli.engine.compute import CALCULE
-from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs.nature import TOLERANCE
 from acterr_cli.outputs.reports import tables
 from acterr_cli.outputs.reports.model import DWELLINGS, TERRITOIRE, ReportData
@@ -41,6 +40,7 @@ from acterr_cli.outputs.reports.xlsx import (
     print_setup,
 )
 from acterr_cli.referentiel.model import LEDGER_LABELS
+from acterr_cli.results import CALCULE
 
 SHEET, TABLE = "Par organisme", "Par_organisme"
 SUBTITLE_WIDTH = 150  # the subtitle is wrapped over the first screen's columns, not over every indicator

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs.nature import FLAT, MARK, is_flat, replaced_by, wholly_flat
 from acterr_cli.outputs.reports.model import ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
@@ -31,6 +30,7 @@ from acterr_cli.outputs.reports.xlsx import (
     print_setup,
     put,
 )
+from acterr_cli.results import CALCULE
 
 DATA_SHEET = "Données graphiques"
 TOP = 12  # bars per chart on the Graphiques sheet

@@ -18,12 +18,11 @@ from functools import cached_property
 
 import polars as pl
 
-from acterr_cli.engine.compute import CALCULE, NON_CALCULABLE
-from acterr_cli.engine.run import Computation
 from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs.nature import NON_REPARTI_CODE, NON_REPARTI_NOM
 from acterr_cli.outputs.reports.xlsx import is_additive
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
+from acterr_cli.results import CALCULE, NON_CALCULABLE, Computation
 
 ENSEMBLE, TERRITOIRE, ORGANISME = "ensemble", "territoire", "organisme"
 LEVEL_TITLES = {"COMMUNE": "par commune", "EPCI": "par EPCI", "DEPARTEMENT": "par département",

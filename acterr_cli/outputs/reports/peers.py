@@ -12,14 +12,11 @@ than MIN_PEERS values, no quartile is shown: with two peers a quartile would rev
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import polars as pl
 
-from acterr_cli.engine.compute import CALCULE
-
-if TYPE_CHECKING:
-    from acterr_cli.outputs.reports.model import ReportData
+from acterr_cli.results import CALCULE, Computation
 
 MIN_PEERS = 3
 CODES = ("ECO-14", "ECO-13", "ECO-04", "ECO-05", "SOC-04", "SOC-05", "SOC-13", "SOC-07", "SOC-08", "SOC-11b",
@@ -28,7 +25,22 @@ POSITIONS = ("sous le 1er quartile", "entre le 1er quartile et la médiane", "en
              "au-dessus du 3e quartile")
 
 
-def benchmark(data: ReportData) -> list[dict]:
+class _Inputs(Protocol):
+    national: Computation | None
+    regional: Computation | None
+    families: dict[str, str]
+
+
+class PeerData(Protocol):
+    """What the benchmark reads of a report (model.ReportData has it): declared here so that
+    this module does not import the model that calls it."""
+    inputs: _Inputs
+    year: int | None
+    organisations: list[tuple[str, str]]
+    labels: dict[str, dict]
+
+
+def benchmark(data: PeerData) -> list[dict]:
     """One row per organisation of the scope × compared indicator (see the module docstring)."""
     national = data.inputs.national
     if national is None or data.year is None:
@@ -82,7 +94,7 @@ def peer_group(siren: str, everyone: list[str], families: dict[str, str], region
     return candidates[-1]
 
 
-def home_regions(data: ReportData) -> dict[str, tuple[str, str]]:
+def home_regions(data: PeerData) -> dict[str, tuple[str, str]]:
     """siren → (code, nom) of the région holding most of its dwellings (REGION-level results)."""
     regional = data.inputs.regional
     if regional is None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs.nature import MARK, flat_share, is_flat, replaced_by, wholly_flat
 from acterr_cli.outputs.reports.model import TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import GREY, ORANGE, Col, Formats, heading, print_setup, table
+from acterr_cli.results import CALCULE
 
 SHEET = "Qualité des données"
 MAX_NAMES = 6  # places named for one reason; the rest are counted

@@ -15,8 +15,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli import __version__
-from acterr_cli.engine.compute import CALCULE
-from acterr_cli.outputs.formatting import fr_number
+from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_NOM, UNPLACED_WHAT, flat_notes, flat_text
 from acterr_cli.outputs.reports.charts import ChartData, synthese_charts
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
@@ -39,6 +38,7 @@ from acterr_cli.outputs.reports.xlsx import (
     variation_format,
 )
 from acterr_cli.referentiel.model import LEDGER_LABELS
+from acterr_cli.results import CALCULE
 
 SHEET = "Synthèse"
 LEDGER_SENTENCE = ("Valeur locale et plus-value sociale sont deux registres distincts : ils se lisent côte à côte "

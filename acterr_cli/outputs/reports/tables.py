@@ -12,7 +12,6 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from acterr_cli.engine.compute import CALCULE
 from acterr_cli.outputs.nature import (
     LEGEND,
     NON_REPARTI_CODE,
@@ -45,6 +44,7 @@ from acterr_cli.outputs.reports.xlsx import (
     variation_format,
 )
 from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
+from acterr_cli.results import CALCULE
 
 EXCEL_MAX_ROWS = 1_048_576
 STATUS_LABELS = {"calcule": "calculé", "non_calculable": "non calculable"}

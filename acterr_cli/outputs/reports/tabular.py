@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from acterr_cli.outputs.atomic import atomic_output, atomic_write_bytes
+from acterr_cli.common.atomic import atomic_output, atomic_write_bytes
 from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
 
 PROVENANCE_VERSION = 1

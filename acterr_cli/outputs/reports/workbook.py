@@ -20,12 +20,12 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 
 from acterr_cli import __version__
-from acterr_cli.engine.run import Computation
-from acterr_cli.outputs.atomic import atomic_output
+from acterr_cli.common.atomic import atomic_output
 from acterr_cli.outputs.reports import by_organisation, charts, method, quality, synthese, tables
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData, ReportInputs, Scope
 from acterr_cli.outputs.reports.xlsx import WORKBOOK_OPTIONS, Formats
 from acterr_cli.referentiel.model import Referentiel
+from acterr_cli.results import Computation
 
 
 @dataclass

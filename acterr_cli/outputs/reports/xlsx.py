@@ -18,7 +18,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from acterr_cli.outputs.formatting import decimals_for, fr_number
+from acterr_cli.common.formatting import decimals_for, fr_number
 from acterr_cli.outputs.nature import MARK, is_flat
 
 FR = "[$-40C]"

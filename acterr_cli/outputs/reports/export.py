@@ -1,7 +1,6 @@
-"""Library entry point of `acterr export`: from a workspace to the files of one report (workbook
-or data, filled template, fiches), everything checked before anything is written.
-
-The CLI is a thin shell over `export`; tests and scripts call it directly."""
+"""The files of one report (workbook or data, filled template, fiches) from its inputs,
+everything checked before anything is written. `api.export` gives it the workspace's results
+(`api.report_inputs`); the CLI calls the API."""
 
 from __future__ import annotations
 
@@ -10,14 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
-from acterr_cli import api
-from acterr_cli.engine.compute import CALCULE
 from acterr_cli.errors import UsageError
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.outputs.nature import is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData, ReportInputs, Scope
-from acterr_cli.referentiel.model import Referentiel
+from acterr_cli.results import CALCULE
 from acterr_cli.workspace.store import Workspace
 
 FORMATS = ("xlsx", "csv", "parquet")
@@ -36,6 +33,14 @@ class ExportRequest:
     modele: Path | None = None  # user template to fill (xlsx only)
     forcer: bool = False
     attendre: float = 0.0  # seconds to wait for another acterr writing in the workspace
+
+    def check(self) -> None:
+        """Refuse a request that cannot be written, before anything is computed."""
+        if self.format not in FORMATS:
+            raise UsageError(f"format inconnu « {self.format} » (attendu : {', '.join(FORMATS)}).")
+        if self.modele is not None and self.format != "xlsx":
+            raise UsageError("--modele remplit un classeur Excel : il ne se combine pas avec --format csv ou parquet.")
+        self.scope  # noqa: B018 (--organisme with --code is refused here)
 
     @property
     def scope(self) -> Scope:
@@ -91,19 +96,6 @@ class ExportResult:
 
 # ─── inputs ───
 
-def report_inputs(espace: Path, level: str, referentiel: Referentiel, wait_seconds: float = 0.0) -> ReportInputs:
-    """The level's results, plus the FRANCE level (true totals, each organisation's own figures)
-    and the REGION level (home région of each organisation, for peers). Stored results are
-    reused when they are up to date (api.results_for)."""
-    computation = api.results_for(espace, level, None, referentiel=referentiel, wait_seconds=wait_seconds)
-    by_level = {computation.level: computation}
-    for other in ("FRANCE", "REGION"):
-        if other not in by_level:
-            by_level[other] = api.results_for(espace, other, None, referentiel=referentiel, wait_seconds=wait_seconds)
-    ws = Workspace.open(espace, create=False)
-    return ReportInputs(computation, by_level["FRANCE"], by_level["REGION"], referentiel, import_warnings(ws), families(ws))
-
-
 def import_warnings(ws: Workspace) -> list[dict]:
     """Warnings kept in the manifest by the import (Problem dicts), with their organisation."""
     out = []
@@ -129,14 +121,10 @@ def families(ws: Workspace) -> dict[str, str]:
 
 # ─── export ───
 
-def export(espace: Path, request: ExportRequest, referentiel: Referentiel) -> ExportResult:
-    if request.format not in FORMATS:
-        raise UsageError(f"format inconnu « {request.format} » (attendu : {', '.join(FORMATS)}).")
-    if request.modele is not None and request.format != "xlsx":
-        raise UsageError("--modele remplit un classeur Excel : il ne se combine pas avec --format csv ou parquet.")
-    scope = request.scope
-    inputs = report_inputs(espace, request.niveau, referentiel, request.attendre)
-    data = ReportData.build(inputs, scope, request.exercice)
+def write_export(inputs: ReportInputs, request: ExportRequest) -> ExportResult:
+    """Write the files `request` asks for from the level's results (`api.report_inputs`)."""
+    request.check()
+    data = ReportData.build(inputs, request.scope, request.exercice)
     plan = _plan(request, data)
     existing = [p for p, _, _, _ in plan if p.exists()]
     if existing and not request.forcer:
@@ -214,4 +202,5 @@ def _fiche_writer(subject):
     return write
 
 
-__all__ = ["ExportRequest", "ExportResult", "export", "report_inputs", "FORMATS", "ENSEMBLE", "TERRITOIRE", "ORGANISME"]
+__all__ = ["ExportRequest", "ExportResult", "write_export", "import_warnings", "families", "FORMATS", "ENSEMBLE", "TERRITOIRE",
+           "ORGANISME"]
