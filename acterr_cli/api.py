@@ -8,22 +8,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from acterr_cli.engine.run import compute, normalize_level
-from acterr_cli.errors import InputMissingError
+from acterr_cli.errors import InputMissingError, UsageError
+from acterr_cli.inputs.registry import kinds as import_kinds
+from acterr_cli.inputs.registry import reader
 from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
 from acterr_cli.results import Computation, as_text
 from acterr_cli.territory.reference import TerritorialReference
-from acterr_cli.workspace.store import Workspace
+from acterr_cli.workspace.store import Workspace, check_wait
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from acterr_cli.importing import ImportReport
     from acterr_cli.outputs.reports.export import ExportRequest, ExportResult
     from acterr_cli.outputs.reports.model import ReportInputs
 
 __all__ = [
-    "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace",
-    "import_paths", "verify_paths", "compute_level", "compute_levels", "results_for", "explain_figure", "load_referentiel",
-    "lookup_territory", "report_inputs", "export", "ExportRequest", "ExportResult",
+    "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace", "ExportRequest", "ExportResult",
+    # import (kinds: the reader registry, inputs/registry.py)
+    "import_paths", "verify_paths", "import_kinds", "reader_description", "check_wait", "write_error_report",
+    # compute
+    "compute_level", "compute_levels", "results_for", "explain_figure", "lookup_territory",
+    # reports
+    "report_inputs", "export", "write_blank_questionnaire", "verify_template",
+    # référentiel
+    "load_referentiel", "check_referentiel", "method_note",
+    # scheduled runs
+    "run_scheduled",
 ]
 
 
@@ -43,17 +55,26 @@ def __getattr__(name: str):
 
 def import_paths(espace: Path, paths: list[Path], kind: str | None = None, wait_seconds: float = 0.0, *,
                  exercice: int | None = None, ignore_errors: bool = False, mapping: Path | None = None,
-                 progress: Progress = SILENT, withdrawn_sheets: bool | list[Path] = False) -> ImportReport:
-    """Read, check and store files. `exercice`: the year the run is about; `ignore_errors`: leave out
-    the rows with an error instead of refusing the file; `mapping`: a liasse mapping file (TOML);
-    `progress`: told as files are read (see progress.py); `withdrawn_sheets`: a questionnaire that
-    replaces a stored one may lack some of its sheets, any (True) or these (otherwise an error on the file)."""
-    from acterr_cli.importing import import_files
-    from acterr_cli.inputs.mapping import load_mapping
+                 progress: Progress = SILENT, withdrawn_sheets: bool | list[Path] = False, siren: str | None = None,
+                 logement: str | None = None) -> ImportReport:
+    """Read, check and store files of any kind of the reader registry (inputs/registry.py): the
+    organisations' files (`import_kinds(public=False)`, detected from the content when `kind` is
+    None) and public data (`import_kinds(public=True)`, always named).
+    `exercice`: the year the run is about, or the millésime of public data (required for them);
+    `ignore_errors`: leave out the rows with an error instead of refusing the file; `mapping`: a
+    liasse mapping file (TOML); `progress`: told as files are read (see progress.py);
+    `withdrawn_sheets`: a questionnaire that replaces a stored one may lack some of its sheets, any
+    (True) or these (otherwise an error on the file); `siren`: an RPLS that is this organisation's
+    patrimoine; `logement`: market rents of « appartement » or « maison » (else told by the name)."""
     from acterr_cli.inputs.model import ReadOptions
 
-    options = ReadOptions(kind=kind, exercice=exercice, drop_faulty_rows=ignore_errors,
-                          mapping=load_mapping(Path(mapping)) if mapping is not None else None)
+    _check_kind(kind, import_kinds(public=False) + import_kinds(public=True))
+    options = ReadOptions(kind=kind, exercice=exercice, drop_faulty_rows=ignore_errors, mapping=_mapping(mapping),
+                          siren=siren, logement=logement)
+    if kind in import_kinds(public=True):
+        return _import_public(espace, [Path(p) for p in paths], options, wait_seconds, progress)
+    from acterr_cli.importing import import_files
+
     ws = Workspace.open(espace, create=True)
     return import_files(ws, [Path(p) for p in paths], TerritorialReference.load(), kind, wait_seconds, options, progress,
                         withdrawn_sheets)
@@ -63,10 +84,10 @@ def verify_paths(paths: list[Path], kind: str | None = None, *, exercice: int | 
                  mapping: Path | None = None, progress: Progress = SILENT) -> ImportReport:
     """The same checks as import_paths, without writing anything."""
     from acterr_cli.importing import verify_files
-    from acterr_cli.inputs.mapping import load_mapping
     from acterr_cli.inputs.model import ReadOptions
 
-    options = ReadOptions(kind=kind, exercice=exercice, mapping=load_mapping(Path(mapping)) if mapping is not None else None)
+    _check_kind(kind, import_kinds(public=False))
+    options = ReadOptions(kind=kind, exercice=exercice, mapping=_mapping(mapping))
     return verify_files([Path(p) for p in paths], TerritorialReference.load(), kind, options, progress)
 
 
@@ -165,51 +186,90 @@ def export(espace: Path, request: ExportRequest, referentiel: Referentiel | None
     return write_export(report_inputs(espace, request.niveau, referentiel, request.attendre), request)
 
 
-def import_rpls(espace: Path, path: Path, exercice: int, siren: str | None = None, wait_seconds: float = 0.0) -> ImportReport:
-    """Import an RPLS per-dwelling file: the territories' social stock, or with `siren` that
-    organisation's patrimoine (replacing its Patrimoine sheet for that exercice)."""
-    from acterr_cli.inputs.rpls import read_rpls
-
-    return _commit_reference(espace, read_rpls(Path(path), TerritorialReference.load(), exercice, siren), wait_seconds)
+def reader_description(kind: str) -> str:
+    """What a kind of file is, in French (for --type's help)."""
+    return reader(kind).description
 
 
-def import_loyers(espace: Path, path: Path, type_logement: str, millesime: int, wait_seconds: float = 0.0) -> ImportReport:
-    """Import one file of the Carte des loyers (apartments or houses) for SOC-01 and SOC-03."""
-    from acterr_cli.inputs.loyers import read_loyers
-
-    return _commit_reference(espace, read_loyers(Path(path), TerritorialReference.load(), type_logement, millesime), wait_seconds)
-
-
-def import_qpv(espace: Path, path: Path, millesime: int, wait_seconds: float = 0.0) -> ImportReport:
-    """Import the QPV list (names of the quartiers for the QPV level)."""
-    from acterr_cli.inputs.qpv import read_qpv
-
-    return _commit_reference(espace, read_qpv(Path(path), TerritorialReference.load(), millesime), wait_seconds)
+def _check_kind(kind: str | None, known: tuple[str, ...]) -> None:
+    """A wrong type is a usage error told once, not a refusal of every file."""
+    if kind is not None and kind not in known:
+        raise UsageError(f"--type « {kind} » inconnu (attendu : {', '.join(known)}).")
 
 
-def import_sirene(espace: Path, path: Path, millesime: int, wait_seconds: float = 0.0) -> ImportReport:
-    """Look up, in a SIRENE StockEtablissement file, the communes of the suppliers that purchase
-    lines give only by SIRET; the report says how many were found."""
-    import polars as pl
+def _mapping(path: Path | None):
+    from acterr_cli.inputs.mapping import load_mapping
 
-    from acterr_cli.inputs.sirene import read_sirene
-
-    ws = Workspace.open(espace, create=True)
-    achats = ws.scan("achats")
-    wanted = pl.Series("siret", [], pl.Utf8)
-    if achats is not None and "siret" in achats.collect_schema().names():
-        wanted = achats.filter(pl.col("commune_fournisseur").is_null()).select("siret").collect()["siret"]
-    return _commit_reference(espace, read_sirene(Path(path), TerritorialReference.load(), wanted, millesime), wait_seconds)
+    return None if path is None else load_mapping(Path(path))
 
 
-def _commit_reference(espace: Path, parsed, wait_seconds: float) -> ImportReport:
-    """Store a public reference file (RPLS, market rents…) read by its own reader."""
+def _import_public(espace: Path, paths: list[Path], options, wait_seconds: float, progress: Progress) -> ImportReport:
+    """Public data (RPLS, market rents, QPV list, SIRENE), one file at a time, each stored as it
+    is read: the millésime (`exercice`) says which year they describe."""
     from acterr_cli.importing import IMPORTE, ImportReport, file_report
 
-    ws = Workspace.open(espace, create=True)
-    with ws.locked(wait_seconds):
-        ws.commit_units(parsed.units, {u.key: {"fichier": parsed.path.name, "sha256": parsed.sha256} for u in parsed.units})
-    return ImportReport([file_report(parsed.path, parsed, [], IMPORTE)], ecrit=True)
+    if options.exercice is None:
+        raise UsageError(f"--type {options.kind} demande --exercice (le millésime des données, ex. 2024).")
+    read = reader(options.kind).function()
+    reports = []
+    for path in paths:
+        if not path.is_file():
+            what = "c'est un dossier, pas un fichier" if path.is_dir() else "fichier introuvable"
+            raise UsageError(f"{path} : {what}.")
+        ws = Workspace.open(espace, create=True)
+        with progress.step(f"Lecture de {path.name}"):
+            parsed = read(path, TerritorialReference.load(), options, ws.scan)
+            with ws.locked(wait_seconds):
+                ws.commit_units(parsed.units, {u.key: {"fichier": parsed.path.name, "sha256": parsed.sha256} for u in parsed.units})
+        reports.append(file_report(parsed.path, parsed, [], IMPORTE))
+    return ImportReport(reports, ecrit=True)
+
+
+def write_error_report(report: ImportReport, path: Path) -> Path:
+    """The problems of an import or a check, cell by cell, in a workbook (`--rapport-erreurs`)."""
+    from acterr_cli.outputs.error_report import write_error_report as write  # xlsxwriter: only when asked
+
+    return write(report, Path(path))
+
+
+def write_blank_questionnaire(path: Path) -> None:
+    """The blank questionnaire organisations fill in (`acterr modele questionnaire`)."""
+    from acterr_cli.outputs.questionnaire_template import write_questionnaire
+
+    write_questionnaire(Path(path))
+
+
+def verify_template(path: Path, referentiel: Referentiel | None = None) -> dict:
+    """What a user's report template offers and lacks (`acterr modele verifier`), as a document."""
+    from acterr_cli.outputs.template_fill import verify_template as verify
+
+    return verify(Path(path), {i.code for i in (referentiel or load_referentiel()).indicators})
+
+
+def check_referentiel(surcharges: list[Path] | None = None) -> Referentiel:
+    """The référentiel with the user's files applied, checked against the measures the facts
+    provide: a ConfigurationError lists every problem."""
+    from acterr_cli.engine.measures import raw_measures
+
+    referentiel = load_referentiel(surcharges=surcharges or [])
+    referentiel.validate(set(raw_measures()))
+    return referentiel
+
+
+def method_note(referentiel: Referentiel | None = None) -> str:
+    """The method note (Markdown, French) of a référentiel: docs/METHODE.md for the default one."""
+    from acterr_cli.referentiel.method_note import render_method_note
+
+    return render_method_note(referentiel or load_referentiel())
+
+
+def run_scheduled(config: Path, log: Callable[[str], None], progress: Progress = SILENT) -> tuple[dict, int]:
+    """A scheduled run (`acterr executer`): imports, computations and reports as the TOML file
+    says; returns the run report and the exit code. scheduled.py is built on this module's
+    functions (the one import cycle of the package, within the API layer)."""
+    from acterr_cli.scheduled import execute
+
+    return execute(Path(config), log, progress)
 
 
 def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice: int | None = None,

@@ -26,7 +26,7 @@ def demo_workspace(folder: Path) -> Path:
     report = api.import_paths(espace, files)
     assert not report.refused, report.to_dict()
     for housing, name in (("appartement", "appartements"), ("maison", "maisons")):
-        api.import_loyers(espace, SAMPLES / "loyers" / f"exemple_carte_loyers_{name}_2024.csv", housing, 2024)
+        api.import_paths(espace, [SAMPLES / "loyers" / f"exemple_carte_loyers_{name}_2024.csv"], "loyers", exercice=2024, logement=housing)
     return espace
 
 

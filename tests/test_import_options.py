@@ -257,16 +257,16 @@ def test_excel_error_in_the_organisme_sheet(tmp_path):
 
 
 def test_a_bug_in_one_file_does_not_stop_the_run(tmp_path, monkeypatch):
-    from acterr_cli.inputs import detect
+    from acterr_cli.inputs import questionnaire
 
-    real = detect.read_questionnaire
+    real = questionnaire.read_questionnaire
 
     def flaky(path, *args, **kwargs):
         if Path(path).name == "org_a.xlsx":
             raise KeyError("bogue simulé")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(detect, "read_questionnaire", flaky)
+    monkeypatch.setattr(questionnaire, "read_questionnaire", flaky)
     files = [builders.write_org_a(tmp_path), builders.write_org_b(tmp_path)]
     result = run("--espace", tmp_path / "espace", "import", *files)
     assert result.exit_code == 1  # a bug: exit 1, but org_b is imported

@@ -142,7 +142,7 @@ def test_qpv_level_uses_the_actions_qpv_codes(espace_c, tmp_path):
     qpv = tmp_path / "qpv.csv"
     qpv.write_text("code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci\n"
                    'QN03101M;Bagatelle;76;Occitanie;31;Haute-Garonne;="31555;31149";Toulouse;243100518;TM\n', encoding="utf-8")
-    api.import_qpv(espace_c, qpv, 2024)
+    api.import_paths(espace_c, [qpv], "qpv", exercice=2024)
     results = api.compute_level(espace_c, "QPV").results
     bagatelle = pick(results, "SOC-15", "QN03101M")
     assert bagatelle["nom_territoire"] == "Bagatelle"
@@ -175,7 +175,7 @@ def test_supplier_communes_from_sirene(tmp_path):
     stock = tmp_path / "StockEtablissement.csv"
     stock.write_text("siren,nic,siret,codeCommuneEtablissement\n732829320,00074,73282932000074,31149\n"
                      "552100554,00013,55210055400013,75056\n", encoding="utf-8")
-    report = api.import_sirene(root, stock, 2025)
+    report = api.import_paths(root, [stock], "sirene", exercice=2025)
     assert "1 SIRET retrouvé(s) sur 2 recherché(s) ; 1 restent sans commune" in report.fichiers[0].problemes[0].message
     results = api.compute_level(root, "EPCI").results
     assert c(results, "ECO-03")["valeur"] == pytest.approx(1100)  # Toulouse + Colomiers, not the unknown one

@@ -115,3 +115,27 @@ def test_the_checker_sees_a_wrong_import():
     assert against_layers("acterr_cli.common.x", imports_in(neutral, "acterr_cli.common")) == [
         "acterr_cli.common.x (neutral) imports acterr_cli.territory.reference (reference)"]
     assert against_layers("acterr_cli.cli.x", imports_in("from acterr_cli import api, __version__", "acterr_cli.cli")) == []
+
+
+# What the CLI may import besides acterr_cli.api and its own modules (acterr_cli.cli.*): the
+# neutral modules it needs to run (version, errors and exit codes, interrupts, progress) and the
+# terminal views, which only print what the API returns. Everything that reads, computes or
+# writes files goes through acterr_cli.api.
+CLI_MAY_IMPORT = {"acterr_cli", "acterr_cli.api", "acterr_cli.errors", "acterr_cli.interrupts", "acterr_cli.progress",
+                  "acterr_cli.outputs.terminal", "acterr_cli.outputs.terminal_report"}
+
+
+def test_the_cli_goes_through_the_api():
+    wrong = [f"{module_name(path)} imports {target}" for path in all_modules() if module_name(path).startswith("acterr_cli.cli")
+             for target in sorted(imports_of(path))
+             if target not in CLI_MAY_IMPORT and not (target + ".").startswith("acterr_cli.cli.")]
+    assert not wrong, "the CLI calls acterr_cli.api (see CLI_MAY_IMPORT):\n" + "\n".join(wrong)
+
+
+def test_the_api_lists_what_it_offers():
+    from acterr_cli import api
+
+    missing = [name for name in api.__all__ if not hasattr(api, name)]
+    public = [name for name, value in vars(api).items() if callable(value) and not name.startswith("_")
+              and getattr(value, "__module__", None) == "acterr_cli.api" and name not in api.__all__]
+    assert not missing and not public, (missing, public)

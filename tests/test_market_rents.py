@@ -26,12 +26,12 @@ def results(tmp_path_factory):
     folder = tmp_path_factory.mktemp("loyers")
     root = folder / "espace"
     api.import_paths(root, [builders.write_org_a(folder)])
-    api.import_loyers(root, rents_file(folder, "appartements.csv", [
+    api.import_paths(root, [rents_file(folder, "appartements.csv", [
         "1;31555;Toulouse;243100518;31;76;13,0;12,0;14,0;commune;900;2000;0,7",
         "2;75111;Paris 11e Arrondissement;200054781;75;11;30,0;28,0;32,0;commune;900;2000;0,7",
-    ]), "appartement", 2023)
-    api.import_loyers(root, rents_file(folder, "maisons.csv", ["1;31555;Toulouse;243100518;31;76;12,0;11,0;13,5;commune;90;200;0,6"]),
-                      "maison", 2023)
+    ])], "loyers", exercice=2023, logement="appartement")
+    api.import_paths(root, [rents_file(folder, "maisons.csv", ["1;31555;Toulouse;243100518;31;76;12,0;11,0;13,5;commune;90;200;0,6"])],
+                     "loyers", exercice=2023, logement="maison")
     return api.compute_level(root, "EPCI").results
 
 
@@ -88,8 +88,8 @@ def test_declared_vacancy_wins(tmp_path):
                                                   for row in builders.TABLES_A["Patrimoine"]]}
     root = tmp_path / "espace"
     api.import_paths(root, [builders.write_questionnaire(tmp_path / "a.xlsx", builders.ORG_A, tables)])
-    api.import_loyers(root, rents_file(tmp_path, "appartements.csv", ["1;31555;Toulouse;243100518;31;76;13,0;12,0;14,0;commune;900;2000;0,7"]),
-                      "appartement", 2023)
+    api.import_paths(root, [rents_file(tmp_path, "appartements.csv", ["1;31555;Toulouse;243100518;31;76;13,0;12,0;14,0;commune;900;2000;0,7"])],
+                     "loyers", exercice=2023, logement="appartement")
     communes = api.compute_level(root, "COMMUNE").results
     r = pick(communes, "SOC-01", "31555", builders.SIREN_A)
     # 760 of 800 occupied; no house rent in this file: the apartment rent for every dwelling
@@ -110,7 +110,7 @@ def test_lines_left_out_are_named(tmp_path):
         "2;99999;Nulle part;;;;13,0;12,0;14,0;commune;1;1;0,1",
         "3;31069;Blagnac;243100518;31;76;;;;commune;1;1;0,1",
     ])
-    report = api.import_loyers(tmp_path / "espace", path, "appartement", 2023)
+    report = api.import_paths(tmp_path / "espace", [path], "loyers", exercice=2023, logement="appartement")
     [told] = [p for p in report.problems if p.regle == "loyer"]
     assert told.message == "2 ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : ligne 3 (99999), ligne 4 (31069)."
 
@@ -121,7 +121,7 @@ def test_without_the_number_of_ads_the_published_interval_is_kept(tmp_path):
     api.import_paths(root, [builders.write_org_a(tmp_path)])
     path = tmp_path / "appartements.csv"
     path.write_text("INSEE_C;loypredm2;lwr.IPm2;upr.IPm2\n31555;13,0;12,0;14,0\n", encoding="utf-8")
-    api.import_loyers(root, path, "appartement", 2023)
+    api.import_paths(root, [path], "loyers", exercice=2023, logement="appartement")
     r = pick(api.compute_level(root, "COMMUNE").results, "SOC-03", "31555", builders.SIREN_A)
     # no house rent in this file: the apartment rent for every dwelling, its bounds as published
     assert r["valeur_haute"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.986 * (14.0 - 1.60))))

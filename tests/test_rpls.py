@@ -39,7 +39,7 @@ def write_small(tmp_path, encoding="latin-1") -> Path:
 
 def test_small_file_by_hand(tmp_path):
     root = tmp_path / "espace"
-    report = api.import_rpls(root, write_small(tmp_path), 2024)
+    report = api.import_paths(root, [write_small(tmp_path)], "rpls", exercice=2024)
     assert not report.refused
     [partial] = [p for p in report.problems if p.regle == "couverture"]
     assert partial.message.startswith("le fichier couvre 2 département(s) sur 101 (01, 75)")
@@ -68,7 +68,7 @@ def test_labels_of_the_published_tables_are_read_and_unknown_values_told(tmp_pat
                     "31555;En QPV;Logements individuels;A;B\n31555;Hors QPV;Logements collectifs;C;G\n"
                     "31555;1;I;D;F\n31555;peut-être;X;Inconnu;\n", encoding="utf-8")
     root = tmp_path / "espace"
-    report = api.import_rpls(root, path, 2019)
+    report = api.import_paths(root, [path], "rpls", exercice=2019)
     told = {p.colonne: p.message for p in report.problems if p.regle == "code"}
     assert "« peut-être » (1) ; 1 logement(s) comptés hors QPV" in told["QPV"]
     assert "« X » (1) ; 1 logement(s) comptés collectifs" in told["TYPECONST"]
@@ -84,7 +84,7 @@ def test_organisation_patrimoine_from_rpls_replaces_the_sheet(tmp_path):
     rpls = tmp_path / "rpls_a.csv"
     rows = ["1;x;31555;1;C;3;1970;D;E;60;400", "2;x;31555;2;C;3;1970;C;E;60;400", "3;x;31069;2;I;3;1970;B;E;80;500"]
     rpls.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-    api.import_rpls(root, rpls, 2025, siren=builders.SIREN_A)
+    api.import_paths(root, [rpls], "rpls", exercice=2025, siren=builders.SIREN_A)
     results = api.compute_level(root, "EPCI").results
     r = pick(results, "PV-01", builders.TOULOUSE_METROPOLE, builders.SIREN_A)
     assert r["valeur"] == pytest.approx(100 * 1 / 3)  # from the RPLS, not the sheet's 300 / 1 050
@@ -100,7 +100,7 @@ def real_rpls(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rpls")
     source = expand_rpls.write(expand_rpls.expand(AGGREGATED, ["33", "31", "32"]), folder / "rpls.csv", latin1=True, red=True)
     root = folder / "espace"
-    api.import_rpls(root, source, 2019)
+    api.import_paths(root, [source], "rpls", exercice=2019)
     return root
 
 
@@ -142,7 +142,7 @@ def test_a_regional_extract_beside_organisations_leaves_the_wider_levels_without
     computed (and reported) without a social stock, never with a partial one, and never crash."""
     root = tmp_path / "espace"
     api.import_paths(root, builders.write_all(tmp_path / "entrees"))
-    api.import_rpls(root, write_small(tmp_path), 2025)
+    api.import_paths(root, [write_small(tmp_path)], "rpls", exercice=2025)
     for level in ("REGION", "FRANCE"):
         results = api.compute_level(root, level).results
         assert results.filter((pl.col("indicateur") == "TER-06") & (pl.col("statut") == "calcule")).is_empty(), level
@@ -160,7 +160,7 @@ def test_summary_of_a_workspace_with_only_the_territories_rpls(tmp_path):
     source = tmp_path / "rpls.csv"
     source.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     root = tmp_path / "espace"
-    api.import_rpls(root, source, 2024)
+    api.import_paths(root, [source], "rpls", exercice=2024)
     result = CliRunner().invoke(app, ["--espace", str(root), "compute", "--territoire", "COMMUNE"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "Parc social des territoires (RPLS, tous bailleurs)" in result.stdout

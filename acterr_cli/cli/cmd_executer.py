@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
+from acterr_cli import api
 from acterr_cli.cli.context import console_err, print_json
 from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import printable
-from acterr_cli.scheduled import execute
 
 
 def executer_cmd(
@@ -21,7 +21,7 @@ def executer_cmd(
         # one line each, whatever the file names hold (« \\n », ANSI sequences): written as escapes
         console_err.print(f"{datetime.now():%Y-%m-%d %H:%M:%S} acterr : {printable(message)}", markup=False, highlight=False)
 
-    report, code = execute(config, log, progress_for(console_err))
+    report, code = api.run_scheduled(config, log, progress_for(console_err))
     if json_:
         print_json(report)
     raise typer.Exit(code)

@@ -15,11 +15,9 @@ from acterr_cli.cli.context import WAIT_HELP, console_err, print_json
 from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import ActerrError, ExitCode, UsageError
 from acterr_cli.outputs import terminal
-from acterr_cli.workspace.store import check_wait
 
-_TYPE = ("Type de fichier : questionnaire ou liasse (sinon détecté d'après le contenu) ; ou données publiques : "
-         "rpls (RPLS par logement), loyers (carte des loyers), qpv (liste des QPV), sirene (StockEtablissement).")
-PUBLIC_DATA = ("rpls", "loyers", "qpv", "sirene")
+_TYPE = (f"Type de fichier : {' ou '.join(api.import_kinds(public=False))} (sinon détecté d'après le contenu) ; ou données "
+         "publiques : " + ", ".join(f"{kind} ({api.reader_description(kind)})" for kind in api.import_kinds(public=True)) + ".")
 _EXERCICE = "Exercice attendu : un questionnaire d'un autre exercice est refusé, les lignes d'une liasse d'un autre exercice sont écartées."
 _CORRESPONDANCE = "Fichier de correspondance (TOML) pour lire une liasse dont les colonnes diffèrent du format canonique (voir samples/mappings/)."
 _RAPPORT = "Écrit la liste complète des problèmes, cellule par cellule, dans ce classeur .xlsx (à renvoyer à l'organisme)."
@@ -44,51 +42,12 @@ def import_cmd(
                                                 "de ses feuilles : leurs données sont retirées de l'espace (sinon le fichier est refusé)."),
 ) -> None:
     with _exit_codes():
-        check_wait(attendre)  # before reading anything
+        api.check_wait(attendre)  # before reading anything
         _check_report_path(rapport_erreurs)
-        _check_type(type_, PUBLIC_DATA)
-        if type_ in PUBLIC_DATA:
-            report = _import_public_data(ctx.obj.espace, fichiers, type_, exercice, siren, logement, attendre)
-        else:
-            report = api.import_paths(ctx.obj.espace, fichiers, type_, attendre, exercice=exercice,
-                                      ignore_errors=ignorer_erreurs, mapping=correspondance, progress=progress_for(console_err),
-                                      withdrawn_sheets=feuilles_retirees)
+        report = api.import_paths(ctx.obj.espace, fichiers, type_, attendre, exercice=exercice,
+                                  ignore_errors=ignorer_erreurs, mapping=correspondance, progress=progress_for(console_err),
+                                  withdrawn_sheets=feuilles_retirees, siren=siren, logement=logement)
         _finish_file_report(report, json_, "importé", rapport_erreurs)
-
-
-def _check_type(kind: str | None, public: tuple[str, ...] = ()) -> None:
-    """A wrong --type is a usage error told once, not a refusal of every file."""
-    from acterr_cli.inputs.detect import KINDS
-
-    if kind is not None and kind not in (*KINDS, *public):
-        raise UsageError(f"--type « {kind} » inconnu (attendu : {', '.join((*KINDS, *public))}).")
-
-
-def _import_public_data(espace: Path, files: list[Path], kind: str, exercice: int | None, siren: str | None,
-                        logement: str | None, wait: float) -> api.ImportReport:
-    """RPLS, market rents, QPV list, SIRENE: the millésime (--exercice) says which year they describe."""
-    if exercice is None:
-        raise UsageError(f"--type {kind} demande --exercice (le millésime des données, ex. 2024).")
-    reports, progress = [], progress_for(console_err)
-    for path in files:
-        if not Path(path).is_file():
-            what = "c'est un dossier, pas un fichier" if Path(path).is_dir() else "fichier introuvable"
-            raise UsageError(f"{path} : {what}.")
-        with progress.step(f"Lecture de {Path(path).name}"):
-            reports.append(_import_public_file(espace, Path(path), kind, exercice, siren, logement, wait))
-    return api.ImportReport([f for r in reports for f in r.fichiers], ecrit=True)
-
-
-def _import_public_file(espace: Path, path: Path, kind: str, exercice: int, siren: str | None, logement: str | None,
-                        wait: float) -> api.ImportReport:
-    if kind == "rpls":
-        return api.import_rpls(espace, path, exercice, siren=siren, wait_seconds=wait)
-    if kind == "loyers":
-        housing = logement or ("maison" if "maison" in path.name.lower() else "appartement")
-        return api.import_loyers(espace, path, housing, exercice, wait_seconds=wait)
-    if kind == "qpv":
-        return api.import_qpv(espace, path, exercice, wait_seconds=wait)
-    return api.import_sirene(espace, path, exercice, wait_seconds=wait)
 
 
 def verifier_cmd(
@@ -101,7 +60,6 @@ def verifier_cmd(
 ) -> None:
     with _exit_codes():
         _check_report_path(rapport_erreurs)
-        _check_type(type_)
         report = api.verify_paths(fichiers, type_, exercice=exercice, mapping=correspondance, progress=progress_for(console_err))
         _finish_file_report(report, json_, "valide", rapport_erreurs)
 
@@ -125,9 +83,7 @@ def _check_report_path(path: Path | None) -> None:
 
 def _finish_file_report(report: api.ImportReport, json_: bool, verb: str, rapport: Path | None) -> None:
     if rapport is not None:
-        from acterr_cli.outputs.error_report import write_error_report  # xlsxwriter: only when asked
-
-        write_error_report(report, rapport)
+        api.write_error_report(report, rapport)
     if json_:
         print_json(report.to_dict())
     else:

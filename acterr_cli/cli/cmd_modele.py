@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from acterr_cli import api
 from acterr_cli.cli.context import console_err, console_out, print_json
 from acterr_cli.errors import ConfigurationError, UsageError
 
@@ -16,11 +17,9 @@ def modele_questionnaire_cmd(
     sortie: Path = typer.Option(Path("questionnaire_acterr.xlsx"), "--sortie", "-o", help="Classeur à écrire."),
     forcer: bool = typer.Option(False, "--forcer", help="Remplacer le fichier s'il existe."),
 ) -> None:
-    from acterr_cli.outputs.questionnaire_template import write_questionnaire
-
     if sortie.exists() and not forcer:
         raise UsageError(f"{sortie} existe déjà : ajoutez --forcer pour le remplacer.")
-    write_questionnaire(sortie)
+    api.write_blank_questionnaire(sortie)
     console_err.print(f"Questionnaire vierge écrit : {sortie}", markup=False)
 
 
@@ -30,10 +29,7 @@ def modele_verifier_cmd(
     json_: bool = typer.Option(False, "--json", help="Le rapport de vérification en JSON sur la sortie standard."),
 ) -> None:
     """Says which cells and tables of a template acterr will fill, and what the template lacks or will lose."""
-    from acterr_cli.outputs.template_fill import verify_template
-
-    ref = ctx.obj.load_referentiel()
-    document = verify_template(fichier, {i.code for i in ref.indicators})
+    document = api.verify_template(fichier, ctx.obj.load_referentiel())
     if json_:
         print_json(document)
     else:

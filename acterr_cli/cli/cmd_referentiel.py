@@ -7,10 +7,9 @@ from typing import Optional
 
 import typer
 
+from acterr_cli import api
 from acterr_cli.cli.context import console_err, console_out, print_json
-from acterr_cli.engine.measures import raw_measures
 from acterr_cli.outputs import terminal
-from acterr_cli.referentiel.model import load_referentiel
 
 
 def referentiel_cmd(
@@ -23,17 +22,14 @@ def referentiel_cmd(
                                  "celle de docs/METHODE.md, avec les fichiers utilisateur donnés."),
 ) -> None:
     files = [*ctx.obj.referentiel, *([verifier] if verifier else [])]
-    referentiel = load_referentiel(surcharges=files)
-    referentiel.validate(set(raw_measures()))  # ConfigurationError (exit 5) lists every problem
+    referentiel = api.check_referentiel(files)  # ConfigurationError (exit 5) lists every problem
     if verifier:
         console_err.print(f"{verifier} : fichier valide ({len(referentiel.indicators)} indicateurs, "
                           f"{len(referentiel.parameters)} paramètres après application).", markup=False)
         if not (json_ or methode):
             return
     if methode:
-        from acterr_cli.referentiel.method_note import render_method_note
-
-        typer.echo(render_method_note(referentiel), nl=False)
+        typer.echo(api.method_note(referentiel), nl=False)
     elif json_:
         print_json(terminal.referentiel_document(referentiel))
     else:

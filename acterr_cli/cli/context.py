@@ -41,7 +41,7 @@ class State:
     referentiel: list[Path] = field(default_factory=list)  # user files overriding the référentiel
 
     def load_referentiel(self):
-        from acterr_cli.referentiel.model import load_referentiel
+        from acterr_cli.api import load_referentiel
 
         return load_referentiel(surcharges=self.referentiel)
 

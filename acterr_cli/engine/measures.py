@@ -21,10 +21,9 @@ from acterr_cli.engine.sums import exact_sum
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.columns import NUMERIC_KINDS
 from acterr_cli.inputs.liasse_schema import LIASSE
-from acterr_cli.inputs.loyers import DATASET as RENTS_DATASET
-from acterr_cli.inputs.qpv import DATASET as QPV_DATASET
-from acterr_cli.inputs.rpls import PATRIMOINE_DATASET, RPLS_SCOPE, STOCK_DATASET
-from acterr_cli.inputs.sirene import DATASET as SIRENE_DATASET
+from acterr_cli.inputs.registry import QPV_DATASET, RENTS_DATASET, SIRENE_DATASET, fact_datasets
+from acterr_cli.inputs.registry import RPLS_PATRIMOINE_DATASET as PATRIMOINE_DATASET
+from acterr_cli.inputs.registry import RPLS_STOCK_DATASET as STOCK_DATASET
 from acterr_cli.territory.reference import LEVELS, TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
@@ -222,8 +221,8 @@ _LAST_STATE: list = []  # [manifest, state]
 _DATASETS: dict[tuple, dict[str, pl.DataFrame | None]] = {}  # state → dataset → frame (None: no file)
 _MAX_STATES = 2  # the workspace as it is, and as it was before the last import
 # The datasets the measures come from (read together when a workspace state is first computed).
-FACT_DATASETS = [*(s.dataset for s in COMMUNE_SHEETS), qs.ACHATS.dataset, qs.ACTIONS.dataset, qs.ORGANISME.dataset,
-                 LIASSE.dataset, PATRIMOINE_DATASET, SIRENE_DATASET, RENTS_DATASET, STOCK_DATASET]
+# Every dataset of facts the readers write (inputs/registry.py), read together at the start of a computation.
+FACT_DATASETS = fact_datasets()
 
 
 def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
@@ -509,6 +508,8 @@ def _stock(reader: FactReader, tmap: pl.DataFrame, departements: pl.DataFrame, e
     scan = reader.dataset(STOCK_DATASET)
     if scan is None:
         return pl.DataFrame()
+    from acterr_cli.inputs.rpls import RPLS_SCOPE  # the RPLS reader: loaded only when an RPLS was imported
+
     stock = scan.collect()  # totals per commune: tens of thousands of rows at most
     covered = stock.join(departements, on="commune").select("exercice", "code_departement").unique()
     # The millésime of each exercice is chosen among those imported, whatever the territories they

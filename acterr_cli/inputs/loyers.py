@@ -17,11 +17,12 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem, UsageError
 from acterr_cli.inputs.cells import header_key
-from acterr_cli.inputs.model import ImportUnit, ParsedFile, sha256_of
+from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
+from acterr_cli.inputs.registry import RENTS_DATASET
 from acterr_cli.territory.reference import TerritorialReference
 
 LOYERS = "loyers"
-DATASET = "loyers_marche"
+DATASET = RENTS_DATASET
 HOUSING_TYPES = ("appartement", "maison")
 _COLUMNS = {"inseec": "commune_saisie", "loypredm2": "loyer_m2", "lwripm2": "loyer_m2_bas", "upripm2": "loyer_m2_haut"}
 _OPTIONAL = {"typpred": "type_prediction", "nbobscom": "nb_annonces_commune", "nbobsmail": "nb_annonces_maille"}
@@ -91,3 +92,10 @@ def _report_unusable(dropped: pl.DataFrame, parsed: ParsedFile) -> None:
             fichier=parsed.path.name, regle="loyer", gravite=AVERTISSEMENT, valeur=str(dropped["commune_saisie"][0]),
             message=f"{dropped.height} ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : {shown}"
                     + (" …" if dropped.height > 5 else "") + "."))
+
+
+def read_file(path: Path, reference: TerritorialReference, options: ReadOptions, facts) -> ParsedFile:
+    """Entry of the reader registry (inputs/registry.py): `options.exercice` is the millésime,
+    `options.logement` the type of housing, else told by the file's name (« …maisons… »)."""
+    housing = options.logement or ("maison" if "maison" in Path(path).name.lower() else "appartement")
+    return read_loyers(path, reference, housing, options.exercice)

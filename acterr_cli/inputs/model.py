@@ -61,6 +61,8 @@ class ReadOptions:
     exercice: int | None = None  # the exercice the run is about: others are refused (questionnaire) or skipped (liasse)
     drop_faulty_rows: bool = False  # --ignorer-erreurs: leave out rows with an error instead of the whole file
     mapping: Any = None  # a liasse mapping (inputs.mapping.LiasseMapping) for non-canonical layouts
+    siren: str | None = None  # RPLS: the organisation whose patrimoine the file is (None: every landlord)
+    logement: str | None = None  # market rents: appartement or maison (None: told by the file's name)
 
 
 def sha256_of(path: Path) -> str:

@@ -16,11 +16,12 @@ import polars as pl
 
 from acterr_cli.errors import InvalidDataError
 from acterr_cli.inputs.cells import header_key
-from acterr_cli.inputs.model import ImportUnit, ParsedFile, sha256_of
+from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
+from acterr_cli.inputs.registry import QPV_DATASET
 from acterr_cli.territory.reference import TerritorialReference
 
 QPV = "qpv"
-DATASET = "qpv_liste"
+DATASET = QPV_DATASET
 _NAMES = {"codeqp": "code_qpv", "libqp": "nom_qpv", "nomqp": "nom_qpv", "inseecom": "communes", "codecommune": "communes"}
 # ="13055;13070" with or without surrounding CSV quotes: the inner « ; » become « | ».
 _ESCAPED = re.compile(r'"?=\s*"{1,2}([0-9A-Za-z;,\s]+?)"{1,2}"?(?=;|\r?$)', re.MULTILINE)
@@ -54,3 +55,8 @@ def read_qpv(path: Path, reference: TerritorialReference, millesime: int) -> Par
         pl.lit(path.name).alias("source_fichier"), pl.lit(parsed.sha256).alias("source_sha256"))
     parsed.units.append(ImportUnit(QPV, "liste", millesime, f"Liste des QPV ({table['code_qpv'].n_unique()} quartiers)", {DATASET: table}))
     return parsed
+
+
+def read_file(path: Path, reference: TerritorialReference, options: ReadOptions, facts) -> ParsedFile:
+    """Entry of the reader registry (inputs/registry.py): `options.exercice` is the millésime."""
+    return read_qpv(path, reference, options.exercice)

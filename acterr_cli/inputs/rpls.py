@@ -19,12 +19,13 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli.errors import InvalidDataError
-from acterr_cli.inputs.model import ImportUnit, ParsedFile, sha256_of
+from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
+from acterr_cli.inputs.registry import RPLS_PATRIMOINE_DATASET, RPLS_STOCK_DATASET
 from acterr_cli.territory.reference import TerritorialReference
 
 RPLS = "rpls"
-STOCK_DATASET = "rpls_territoire"  # the territories' social stock, all landlords
-PATRIMOINE_DATASET = "patrimoine_rpls"  # one organisation's patrimoine
+STOCK_DATASET = RPLS_STOCK_DATASET  # the territories' social stock, all landlords
+PATRIMOINE_DATASET = RPLS_PATRIMOINE_DATASET  # one organisation's patrimoine
 ALL_LANDLORDS = "tous"
 
 # The départements the register covers: metropolitan France and the DROM, not the overseas
@@ -220,3 +221,9 @@ def _provenance(table: pl.DataFrame, parsed: ParsedFile, exercice: int, siren: s
         pl.lit(parsed.path.name).alias("source_fichier"), pl.lit(parsed.sha256).alias("source_sha256"),
         pl.lit(None, pl.Utf8).alias("feuille"), pl.lit(None, pl.Int64).alias("ligne"),
     )
+
+
+def read_file(path: Path, reference: TerritorialReference, options: ReadOptions, facts) -> ParsedFile:
+    """Entry of the reader registry (inputs/registry.py): `options.exercice` is the RPLS's year,
+    `options.siren` the organisation whose patrimoine it is (None: every landlord)."""
+    return read_rpls(path, reference, options.exercice, options.siren)

@@ -12,11 +12,12 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem
-from acterr_cli.inputs.model import ImportUnit, ParsedFile, sha256_of
+from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
+from acterr_cli.inputs.registry import SIRENE_DATASET
 from acterr_cli.territory.reference import TerritorialReference
 
 SIRENE = "sirene"
-DATASET = "sirene_communes"
+DATASET = SIRENE_DATASET
 SIRET_COLUMN = "siret"
 COMMUNE_COLUMN = "codeCommuneEtablissement"
 
@@ -53,3 +54,13 @@ def _scan(path: Path) -> pl.LazyFrame:
     if path.suffix.lower() == ".parquet":
         return pl.scan_parquet(path, glob=False)
     return pl.scan_csv(path, separator=",", infer_schema=False, encoding="utf8-lossy", glob=False)
+
+
+def read_file(path: Path, reference: TerritorialReference, options: ReadOptions, facts) -> ParsedFile:
+    """Entry of the reader registry (inputs/registry.py): looks up the SIRETs of the stored
+    purchase lines that give no supplier commune; `options.exercice` is the millésime."""
+    achats = facts("achats")
+    wanted = pl.Series("siret", [], pl.Utf8)
+    if achats is not None and "siret" in achats.collect_schema().names():
+        wanted = achats.filter(pl.col("commune_fournisseur").is_null()).select("siret").collect()["siret"]
+    return read_sirene(path, reference, wanted, options.exercice)
