@@ -95,28 +95,31 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
                   referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> Computation:
     """Compute every indicator at one level and (by default) store the results in the workspace.
     The results' text columns are Categorical (see results.TEXT; `results.as_text` makes them strings)."""
+    check_wait(wait_seconds)
     ws = _existing_workspace(espace, exercice)
-    # Under the lock from the first read: an import cannot replace facts while they are read.
-    with ws.locked(wait_seconds):
+    # One snapshot of the facts, without the write lock: an import may run meanwhile (see store.py).
+    with ws.snapshot():
         computation = compute(ws, TerritorialReference.load(), referentiel or load_referentiel(), level, exercice)
-        if store:
-            ws.save_results(_results_name(computation.level, exercice), computation.results, computation.meta)
+    if store:
+        ws.save_results(_results_name(computation.level, exercice), computation.results, computation.meta, wait_seconds)
     return computation
 
 
 def compute_levels(espace: Path, levels: list[str], exercice: int | None = None, referentiel: Referentiel | None = None,
                    wait_seconds: float = 0.0, progress: Progress = SILENT) -> Iterator[tuple[Computation, Future]]:
-    """Compute and store several levels, one after the other, under one lock. Each level's
+    """Compute and store several levels, one after the other, from one snapshot of the facts
+    (no write lock: an import may run meanwhile, see store.py). Each level's
     results are written by a background thread while the caller shows them and the next level
     is computed (a COMMUNE run writes millions of rows, which takes about as long as computing
     the next level). Yields each computation with the future of its write: `.result()` returns
-    once the file is written, or raises its error. Every write is over when the iteration ends
-    (or is closed), before the lock is released. `progress` is told the level under way. Text
+    None once the file is written, or why it was not (a read-only workspace, facts changed by an
+    import meanwhile), or raises its error. Every write is over when the iteration ends (or is
+    closed). `progress` is told the level under way. Text
     columns are Categorical, as in `compute_level`."""
+    check_wait(wait_seconds)
     ws = _existing_workspace(espace, exercice)
     referentiel = referentiel or load_referentiel()
-    # Under the lock from the first read: an import cannot replace facts while they are read.
-    with ws.locked(wait_seconds), ThreadPoolExecutor(1, thread_name_prefix="acterr-resultats") as writer:
+    with ws.snapshot(), ThreadPoolExecutor(1, thread_name_prefix="acterr-resultats") as writer:
         reference = TerritorialReference.load()
         run: dict = {}  # what the levels of this run share (see engine.run.compute)
         writes: list[Future] = []
@@ -127,7 +130,7 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
                 with progress.step(f"Calcul du niveau {normalize_level(level)}"):
                     computation = compute(ws, reference, referentiel, level, exercice, run)
                 writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
-                                            computation.meta))
+                                            computation.meta, wait_seconds))
                 yield computation, writes[-1]
                 del computation  # its results are the writer's now: let them go once written
         finally:
@@ -279,7 +282,8 @@ def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice
 
     ws = _existing_workspace(espace, exercice)
     referentiel = referentiel or load_referentiel()
-    return explain(ws, TerritorialReference.load(), referentiel, indicator, level, code, exercice)
+    with ws.snapshot():
+        return explain(ws, TerritorialReference.load(), referentiel, indicator, level, code, exercice)
 
 
 def lookup_territory(query: str) -> list[dict]:

@@ -253,24 +253,6 @@ def test_progress_is_drawn_on_a_terminal_only():
         assert advance is None
 
 
-def test_compute_and_export_wait_for_another_acterr_with_attendre(espace, tmp_path):
-    """As import does: without --attendre a busy workspace stops at once (code 4); with it, the
-    command waits for the other acterr and goes on."""
-    import threading
-
-    ws = api.Workspace.open(espace, create=False)
-    with ws.locked():
-        assert run("--espace", espace, "compute", "--territoire", "FRANCE").exit_code == 4
-    lock = ws.locked()
-    lock.__enter__()
-    threading.Timer(0.5, lock.__exit__, (None, None, None)).start()
-    result = run("--espace", espace, "compute", "--territoire", "FRANCE", "--attendre", "30")
-    assert result.exit_code == 0, result.output
-    with ws.locked():  # the export of a level not computed yet computes it, under the lock
-        result = run("--espace", espace, "export", "--territoire", "COMMUNE", "--sortie", tmp_path / "r.xlsx", "--attendre", "0.2")
-    assert result.exit_code == 4 and "utilisé par un autre processus" in result.output
-
-
 def test_an_unwritable_output_is_named_as_asked_not_by_its_temporary_file(tmp_path, monkeypatch):
     """The report folder refuses the write: the message names the report asked for."""
     import errno

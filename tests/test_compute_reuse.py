@@ -66,7 +66,7 @@ def test_several_levels_are_written_as_computed_one_by_one(espace):
 
 
 def test_a_write_that_fails_stops_the_run_with_its_error(espace, monkeypatch):
-    def refuse(self, level, results, meta):
+    def refuse(self, level, results, meta, *args):
         raise OSError(f"disque plein ({level})")
 
     monkeypatch.setattr(api.Workspace, "save_results", refuse)
@@ -84,7 +84,7 @@ def test_a_write_that_fails_stops_the_run_with_its_error(espace, monkeypatch):
 def test_a_failed_write_is_told_even_when_the_caller_stops_on_its_own_error(espace, monkeypatch):
     """The caller stops after the first level (say, no result for the territory asked): the write
     of that level failed meanwhile, and that is what the run ends with, not silence."""
-    def refuse(self, level, results, meta):
+    def refuse(self, level, results, meta, *args):
         raise OSError(f"disque plein ({level})")
 
     monkeypatch.setattr(api.Workspace, "save_results", refuse)

@@ -40,13 +40,18 @@ def compute_cmd(
     referentiel = ctx.obj.load_referentiel()
     levels = [t for t in territoire.split(",") if t.strip()]
     written = None  # the level shown last: its line « … résultats enregistrés » once its file is written
+    not_stored: set[str] = set()  # why results were not stored (a read-only workspace): said once
 
     def announce_written() -> None:
         nonlocal written
         if written is not None:
             (future, count, level), written = written, None  # said once, even if its write failed
-            future.result()
-            console_err.print(f"{count} résultats enregistrés dans {ctx.obj.espace} (niveau {level}).", markup=False)
+            if (why := future.result()) is not None:
+                if why not in not_stored:
+                    console_err.print(f"Note : {why}.", markup=False)
+                not_stored.add(why)
+            elif not json_:
+                console_err.print(f"{count} résultats enregistrés dans {ctx.obj.espace} (niveau {level}).", markup=False)
 
     def levels_results():
         """Each level's computation and the results asked for, as the levels are computed; once a
@@ -61,8 +66,7 @@ def compute_cmd(
             shown = (stored, computation.results.height, computation.level)
             yield computation, results
             del computation, results
-            if not json_:
-                written = shown
+            written = shown
 
     # Each level's results are written while the next one is computed (see api.compute_levels):
     # its « enregistrés » line comes once the file is on disk, at the same place in the output.

@@ -147,6 +147,7 @@ def _meta(ws: Workspace, reference: TerritorialReference, referentiel: Referenti
         "calcule_le": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
         "niveau": level,
         "exercice": exercice,
+        "generation": ws.generation,  # the manifest the figures were computed from (see Workspace.save_results)
         "referentiel": {"version": referentiel.version, "nom": referentiel.meta.get("nom"), "fichiers": referentiel.sources},
         "parametres": {
             p.nom: {"basse": p.basse, "centrale": p.centrale, "haute": p.haute, "unite": p.unite, "source": p.source, "statut": p.statut}

@@ -6,7 +6,9 @@ Layout (see README, « Espace de travail ») :
       manifest.json                       the list of live files: the single commit point
       faits/<jeu>/exercice=<N>/<type>-<jeton>.parquet
       resultats/<NIVEAU>.parquet, resultats/<NIVEAU>.json
-      .verrou                             lock held by the acterr process writing
+      .verrou                             lock held by the acterr process writing facts
+      .lecteurs                           shared lock of the processes reading facts (compute, export)
+      .verrou_resultats                   lock held while results are written (seconds)
 
 One fact file per dataset, exercice and source type for each import (cut in parts of 600 000 rows
 at most): a national run of 600 questionnaires writes a dozen files, not thousands. The manifest gives, for each unit
@@ -19,6 +21,12 @@ Why a manifest: an import writes its new Parquet files under fresh names, then r
 `manifest.json` atomically (rename). A reader only ever reads the files the manifest lists, so a
 process killed at any point leaves either the old data or the new data, never half; files no
 longer listed are removed afterwards (and on the next run if the process was killed).
+
+Readers do not block writers: a compute or an export reads the manifest it found (a snapshot)
+under a shared lock (`snapshot`), without the write lock; an import may commit meanwhile, and
+removes the files it replaced only when no reader holds that shared lock (otherwise the next
+writer does). Results are written under their own short lock (`store_results`), tagged with the
+generation of the manifest they were computed from, so that an import never waits for a compute.
 """
 
 from __future__ import annotations
@@ -56,6 +64,9 @@ MANIFEST = "manifest.json"
 FACTS = "faits"
 RESULTS = "resultats"
 LOCK = ".verrou"
+READERS = ".lecteurs"
+RESULTS_LOCK = ".verrou_resultats"
+RESULTS_WAIT = 600  # seconds: another compute writing its results (a few seconds) is waited for
 WRITING = ".ecriture_en_cours"  # present while a commit runs: after a kill, the next writer cleans up
 # Temporary files of atomic writes made under the lock (manifest, results): left by a killed
 # process, removed by the next one that takes the lock.
@@ -108,6 +119,41 @@ def exclusive(path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+@contextmanager
+def _shared(path: Path) -> Iterator[None]:
+    """A shared lock on `path`, waited for (its exclusive holders hold it for a moment). In a
+    workspace the user cannot write (a mounted backup), the file may not be creatable: then
+    nobody can write there either, and reading goes on without it."""
+    fh = None
+    for mode in ("a+", "r"):
+        try:
+            fh = open(path, mode)
+            break
+        except OSError:
+            continue
+    if fh is None:
+        yield
+        return
+    with fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+        yield
+
+
+@contextmanager
+def _unless_shared(path: Path) -> Iterator[bool]:
+    """An exclusive lock on `path` if nobody holds it (True), else nothing (False): never waited for."""
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 class Workspace:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -143,11 +189,25 @@ class Workspace:
                 "réessayez quand il aura terminé.")
         with exclusive(self.root / LOCK, wait_seconds, busy):
             self._manifest = None  # re-read under the lock
-            if (self.root / WRITING).exists():  # a writer was killed: its leftovers go
-                self._collect_garbage()
-            else:  # results half-written by a killed compute (only a lock holder writes them)
-                _remove_matching(self.root / RESULTS, _RESULTS_TMP)
+            # A writer was killed, or could not remove the files it replaced while a reader used
+            # them: its leftovers go now, if no reader is left.
+            if (self.root / WRITING).exists() and self._collect_garbage():
+                (self.root / WRITING).unlink(missing_ok=True)
             yield self
+
+    @contextmanager
+    def snapshot(self) -> Iterator["Workspace"]:
+        """Read the workspace as one manifest lists it, without the write lock: the files it lists
+        stay while the block runs (writers leave them to the next writer, see _collect_garbage),
+        even if an import commits a new manifest meanwhile."""
+        with _shared(self.root / READERS):
+            self._manifest = None  # read under the shared lock: its files cannot go now
+            yield self
+
+    def writable(self) -> bool:
+        """Whether results can be stored (a read-only copy of a workspace can still be read)."""
+        folder = self.root / RESULTS
+        return os.access(self.root, os.W_OK) and (not folder.exists() or os.access(folder, os.W_OK))
 
     # ─── manifest ───
 
@@ -214,8 +274,8 @@ class Workspace:
             written = list(pool.map(lambda part: self._write_fact(*part), parts))
         _sync(written)  # the new files are on disk before the manifest points to them
         self._write_manifest(manifest)
-        self._collect_garbage()
-        (self.root / WRITING).unlink(missing_ok=True)
+        if self._collect_garbage():  # else a reader holds the replaced files: the next writer removes them
+            (self.root / WRITING).unlink(missing_ok=True)
 
     @staticmethod
     def _check_names(unit: ImportUnit) -> None:
@@ -292,43 +352,69 @@ class Workspace:
             raise ConfigurationError(f"{self.root / MANIFEST} : chemin hors de l'espace de travail refusé ({rel}).")
         return self.root / rel
 
-    def _collect_garbage(self) -> None:
+    def _collect_garbage(self) -> bool:
         """Remove fact files the manifest no longer lists (replaced units, killed imports) and the
-        temporary files of interrupted atomic writes made under the lock. Runs only under the lock."""
+        temporary files of interrupted manifest writes. Runs only under the write lock, and only
+        when no reader holds a snapshot (False then: nothing removed)."""
         _remove_matching(self.root, _MANIFEST_TMP)
-        _remove_matching(self.root / RESULTS, _RESULTS_TMP)
         facts = self.root / FACTS
         if not facts.exists():
-            return
-        live = {p for d in self._datasets() for p in self.dataset_paths(d)}
-        for path in facts.rglob("*"):
-            if path.is_file() and path not in live:
-                path.unlink(missing_ok=True)
+            return True
+        with _unless_shared(self.root / READERS) as alone:
+            if alone:
+                live = {p for d in self._datasets() for p in self.dataset_paths(d)}
+                for path in facts.rglob("*"):
+                    if path.is_file() and path not in live:
+                        path.unlink(missing_ok=True)
+            return alone
 
     def _datasets(self) -> set[str]:
         return {d for e in self.manifest.get("unites", {}).values() for d in e.get("jeux", {})}
 
     # ─── results ───
 
-    def save_results(self, level: str, results: pl.DataFrame, meta: dict) -> Path:
+    def save_results(self, level: str, results: pl.DataFrame, meta: dict, wait_seconds: float = 0.0) -> str | None:
+        """Store a level's results, computed from the manifest of generation `meta["generation"]`,
+        under the results' own short lock (another compute's write is waited for, an import is
+        not: it takes the other lock). None once stored; else why they were not, in French: a
+        read-only workspace, or facts changed by an import meanwhile (these results would be
+        out of date at once)."""
+        if not self.writable():
+            return f"l'espace de travail {self.root} est en lecture seule : résultats non enregistrés"
         folder = self.root / RESULTS
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{level}.parquet"
-        tmp = folder / f".{level}.{uuid.uuid4().hex[:8]}.tmp"
-        # LZ4: a COMMUNE run writes millions of rows, and its time goes into encoding them (zstd
-        # costs a quarter more for a file a quarter smaller); readers see the same columns.
-        results.write_parquet(tmp, compression="lz4")
-        os.replace(tmp, target)
-        atomic_write_bytes(folder / f"{level}.json", json.dumps({**meta, "generation": self.generation}, ensure_ascii=False, indent=1).encode("utf-8"))
-        return target
+        busy = f"les résultats de l'espace de travail {self.root} sont en cours d'écriture par un autre processus acterr ({{}})."
+        with exclusive(self.root / RESULTS_LOCK, max(wait_seconds, RESULTS_WAIT), busy):
+            _remove_matching(folder, _RESULTS_TMP)  # left by a killed compute (only this lock's holder writes here)
+            if _generation_on_disk(self.root) != meta.get("generation"):
+                return "les données ont été modifiées par un import pendant le calcul : résultats non enregistrés"
+            target = folder / f"{level}.parquet"
+            tmp = folder / f".{level}.{uuid.uuid4().hex[:8]}.tmp"
+            # LZ4: a COMMUNE run writes millions of rows, and its time goes into encoding them (zstd
+            # costs a quarter more for a file a quarter smaller); readers see the same columns.
+            results.write_parquet(tmp, compression="lz4")
+            os.replace(tmp, target)
+            atomic_write_bytes(folder / f"{level}.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+        return None
 
     def load_results(self, level: str) -> tuple[pl.DataFrame, dict] | None:
+        """A level's stored results and their meta, read as one pair (never a file from one write
+        and the other from the next)."""
         folder = self.root / RESULTS
         target, meta_path = folder / f"{level}.parquet", folder / f"{level}.json"
-        if not target.exists() or not meta_path.exists():
-            return None
-        meta = json.loads(meta_path.read_text("utf-8"))
-        return pl.read_parquet(target, glob=False), meta
+        with _shared(self.root / RESULTS_LOCK):
+            if not target.exists() or not meta_path.exists():
+                return None
+            meta = json.loads(meta_path.read_text("utf-8"))
+            return pl.read_parquet(target, glob=False), meta
+
+
+def _generation_on_disk(root: Path) -> int | None:
+    """The generation of the manifest as it is now on disk (not the one a reader holds)."""
+    try:
+        return int(json.loads((root / MANIFEST).read_text("utf-8")).get("generation", 0))
+    except (OSError, ValueError):
+        return None
 
 
 def _only_own_entries(root: Path) -> bool:
