@@ -402,7 +402,7 @@ def test_evolution_chart_when_a_previous_exercice_exists(tmp_path):
     written = write_report(tmp_path / "r.xlsx", ReportInputs(Computation("EPCI", rows, {}), Computation("FRANCE", national, {})))
     wb = load_workbook(written.path)
     series = chart_series(wb, "Graphiques")
-    assert series["Évolution 2024 → 2025 (%)"] == {"Fiscalité locale versée (TFPB) (ECO-10)": pytest.approx(10.0)}
+    assert series["Évolution 2024 → 2025 (%)"] == {"TFPB versée": pytest.approx(10.0)}  # the catalogue's short label
     cell = named(wb, "acterr_ECO_10")
     assert cell.offset(column=3).value == pytest.approx(10.0) and "+" in cell.offset(column=3).number_format
     indicators = table_rows(wb["Indicateurs"], "Indicateurs")

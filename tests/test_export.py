@@ -213,4 +213,4 @@ def test_organisation_report_shows_the_change_since_last_exercice(espace, tmp_pa
     evolution = [t for t in data.tables.values() if data[t.ref.split(":")[0]].offset(row=-1).value.startswith("Évolution 2024 → 2025")]
     assert evolution
     rows = [[c.value for c in row] for row in data[evolution[0].ref]][1:]
-    assert ["Fiscalité locale versée (TFPB) (ECO-10)", pytest.approx(4.0)] in rows
+    assert ["TFPB versée", pytest.approx(4.0)] in rows

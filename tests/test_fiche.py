@@ -92,6 +92,6 @@ def test_subjects_of_an_organisation_report(overview):
     # B's investment is known only from its liasse, never split by territory: the chart falls back
     # to the tenants' gain, 500 and 200 dwellings × 0,975 occupied × 261 € × 12 — a national flat rate (no market
     # rent imported), which the chart's title says
-    assert b.bars_title == "Pouvoir d'achat gagné par les locataires par EPCI (≈ estimation forfaitaire)"
+    assert b.bars_title == "Gain de pouvoir d'achat des locataires par EPCI (≈ estimation forfaitaire)"
     assert b.bars_unit == "€" and b.bars_code == "SOC-01"
     assert b.bars == [("Montpellier Méditerranée Métropole", pytest.approx(1_526_850)), ("Toulouse Métropole", pytest.approx(610_740))]

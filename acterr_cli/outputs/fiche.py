@@ -26,13 +26,6 @@ PNG_SIZE_IN, PNG_DPI = (7.2, 9.0), 150  # 1080 × 1350 px
 A5_IN = (148 / 25.4, 210 / 25.4)
 NAVY, BLUE, PURPLE, GREY, LIGHT = "#1F3864", "#1F4E79", "#6A1B5F", "#595959", "#F2F2F2"
 DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
-# (code, caption under the figure); the first computed three of each ledger are shown.
-LOCAL = (("ECO-01", "investis : construction, réhabilitation, entretien"), ("ECO-06", "emplois du bâtiment soutenus (ETP-année)"),
-         ("ECO-10", "de taxe foncière versée aux collectivités"), ("ECO-08", "emplois directs (ETP)"),
-         ("ECO-03", "d'achats aux entreprises du territoire"))
-SOCIAL = (("SOC-01", "gagnés par les locataires chaque année"), ("SOC-06", "ménages logés dans l'année"),
-          ("PV-01", "du parc en quartier prioritaire"), ("SOC-13", "de logements adaptés (handicap, âge)"),
-          ("SOC-04", "loyer moyen (€/m²/mois)"))
 BARS = 6
 
 
@@ -56,7 +49,7 @@ def fiche_subjects(data: ReportData) -> list[FicheSubject]:
         for t in data.housed:
             figures = {r["indicateur"]: r for r in data.rows if r["code_territoire"] == t.code}
             orgs = [r for r in data.org_rows if r["code_territoire"] == t.code]
-            subjects.append(_subject(data, figures, t.code, t.nom, _org_bars(orgs), f"{data.level_noun} {t.code}"))
+            subjects.append(_subject(data, figures, t.code, t.nom, _org_bars(data, orgs), f"{data.level_noun} {t.code}"))
     return subjects
 
 
@@ -85,44 +78,45 @@ def _organisations(data: ReportData, figures: dict) -> int | None:
     return max(values) if values else (len(data.organisations) or None)
 
 
-# What the bar chart shows: the first of these with at least two bars (an investment known for one
-# organisation only would give a one-bar chart).
-BAR_CHOICES = (("ECO-01", "Investissement injecté"), ("SOC-01", "Pouvoir d'achat gagné par les locataires"),
-               ("TER-00", "Logements sociaux"))
+# What the bar chart shows: the first of the catalogue's `graphique = { fiche = … }` indicators
+# with at least two bars (an investment known for one organisation only would give a one-bar chart).
 
 
 def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str, str, str]:
     if data.kind == TERRITOIRE:
-        return _org_bars(data.org_rows)
+        return _org_bars(data, data.org_rows)
     per_t: dict[str, dict[str, dict]] = {}
     for r in data.rows:
         per_t.setdefault(r["code_territoire"], {})[r["indicateur"]] = r
-    return _choose([(t.nom, per_t.get(t.code, {})) for t in data.housed], f"par {data.level_noun}")
+    return _choose(data, [(t.nom, per_t.get(t.code, {})) for t in data.housed], f"par {data.level_noun}")
 
 
-def _org_bars(rows: list[dict]) -> tuple[list[tuple[str, float]], str, str, str]:
+def _org_bars(data: ReportData, rows: list[dict]) -> tuple[list[tuple[str, float]], str, str, str]:
     per_org: dict[str, dict[str, dict]] = {}
     names: dict[str, str] = {}
     for r in rows:
         per_org.setdefault(r["siren"], {})[r["indicateur"]] = r
         names[r["siren"]] = r["raison_sociale"] or r["siren"]
-    return _choose([(names[s], results) for s, results in per_org.items()], "par organisme")
+    return _choose(data, [(names[s], results) for s, results in per_org.items()], "par organisme")
 
 
-def _choose(items: list[tuple[str, dict[str, dict]]], by: str) -> tuple[list[tuple[str, float]], str, str, str]:
-    """(bars, title, unit) of the first BAR_CHOICES indicator with two bars or more."""
-    for code, title in BAR_CHOICES:
+def _choose(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str) -> tuple[list[tuple[str, float]], str, str, str]:
+    """(bars, title, unit, code) of the first indicator of the fiche's chart with two bars or more."""
+    for ind in data.referentiel.charted("fiche"):
+        code, title = ind.code, ind.libelle
         shown = [(name, results[code]) for name, results in items
                  if code in results and results[code]["statut"] == CALCULE and results[code]["valeur"]]
         if len(shown) >= 2:
             bars = sorted(((name, r["valeur"]) for name, r in shown), key=lambda b: -b[1])[:BARS]
             flat = f" ({MARK} {FLAT})" if any(is_flat(r) for _, r in shown) else ""
-            return bars, f"{title} {by}{flat}", results_unit(code), code
+            return bars, f"{title} {by}{flat}", bars_unit(ind.unite), code
     return [], "", "", ""
 
 
-def results_unit(code: str) -> str:
-    return "logements" if code == "TER-00" else "€"
+def bars_unit(unit: str) -> str:
+    """« € » for an amount (shown in M€ or k€, as the largest bar asks; « €/an » too: the title
+    says what the year is), else the indicator's unit."""
+    return "€" if unit in ("€", "€/an") else unit
 
 
 # ─── rendering ───
@@ -135,8 +129,10 @@ def render_fiche(data: ReportData, subject: FicheSubject, size: tuple[float, flo
     scale = size[0] / PNG_SIZE_IN[0]  # font sizes follow the page width
     with _style():
         _header(fig, subject, scale)
-        _ledger(fig, 0.04, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE, _pick(subject, LOCAL), scale)
-        _ledger(fig, 0.52, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE, _pick(subject, SOCIAL), scale)
+        _ledger(fig, 0.04, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE,
+                _pick(data, subject, "valeur_locale"), scale)
+        _ledger(fig, 0.52, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE,
+                _pick(data, subject, "plus_value_sociale"), scale)
         fig.text(0.5, 0.437, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
                  fontsize=10 * scale, color=GREY, style="italic")
         _bar_chart(fig, subject, scale)
@@ -152,9 +148,12 @@ def _style():
                                   "pdf.fonttype": 42})
 
 
-def _pick(subject: FicheSubject, candidates: tuple[tuple[str, str], ...]) -> list[tuple[dict, str]]:
-    ok = [(subject.figures[c], caption) for c, caption in candidates
-          if c in subject.figures and subject.figures[c]["statut"] == CALCULE and subject.figures[c]["valeur"] is not None]
+def _pick(data: ReportData, subject: FicheSubject, ledger: str, place: str = "fiche") -> list[tuple[dict, str]]:
+    """The first three computed headlines of a ledger (`en_tete` « fiche » in the catalogue), each
+    with the words under it (`legende`)."""
+    ref = data.referentiel
+    ok = [(subject.figures[i.code], ref.caption(i.code)) for i in ref.headlines(place, ledger)
+          if i.code in subject.figures and subject.figures[i.code]["statut"] == CALCULE and subject.figures[i.code]["valeur"] is not None]
     return ok[:3]
 
 
@@ -239,7 +238,7 @@ def _footer(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
     text = (f"Source : acterr {data.meta.get('acterr', __version__)}, référentiel {data.referentiel.version}"
             + (f", calcul du {day}" if day else "") + ". Fourchettes : paramètres à leurs bornes basse et haute ; "
             "méthode et sources : rapport Excel, feuille Méthodologie.")
-    flat = [r for r, _ in _pick(subject, LOCAL) + _pick(subject, SOCIAL) if is_flat(r)]
+    flat = [r for ledger in ("valeur_locale", "plus_value_sociale") for r, _ in _pick(data, subject, ledger) if is_flat(r)]
     if flat or MARK in subject.bars_title:
         codes = dict.fromkeys([r["indicateur"] for r in flat] + ([subject.bars_code] if MARK in subject.bars_title else []))
         replace = " ; ".join(t for t in (replaced_by(data.referentiel, c) for c in codes) if t)

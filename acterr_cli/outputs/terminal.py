@@ -23,34 +23,6 @@ if TYPE_CHECKING:  # not loaded by a command that does not import (the readers b
     from acterr_cli.results import Computation
 
 JSON_VERSION = 1
-# Headline figures, per ledger: shown in the terminal summary and on the Synthèse sheet.
-HEADLINES = {
-    "valeur_locale": ["ECO-01", "ECO-06", "ECO-08", "ECO-10"],
-    "plus_value_sociale": ["SOC-01", "SOC-04", "PV-01", "SOC-13"],
-    "environnement": ["ENV-01", "ENV-01b"],
-}
-# The narrow terminal table: one column per figure, short labels.
-TERMINAL_COLUMNS = {  # code: (header, divisor, decimals) — one unit per column
-    "TER-00": ("Logements", 1, 0),
-    "ECO-01": ("Invest.\nM€", 1e6, 1),
-    "ECO-06": ("Emplois\nbâtiment", 1, 0),
-    "ECO-10": ("TFPB\nM€", 1e6, 2),
-    "SOC-01": ("Gain loc.\nM€/an", 1e6, 1),
-    "PV-01": ("QPV\n%", 1, 1),
-    "ENV-01": ("DPE A–C\n%", 1, 1),
-}
-CONTEXT_COLUMNS = {  # the territories' social housing stock, when no organisation's is known
-    "TER-06": ("Parc social\n(RPLS)", 1, 0),
-    "TER-07": ("en QPV\n%", 1, 1),
-    "TER-08": ("DPE A–C\n%", 1, 1),
-    "TER-09": ("Individuels\n%", 1, 1),
-}
-QPV_COLUMNS = {  # the social actions, the only facts placed in a quartier
-    "SOC-11": ("Ménages\naccompagnés", 1, 0),
-    "SOC-14": ("Heures\nd'insertion", 1, 0),
-    "SOC-15": ("Cohésion\nsociale k€", 1e3, 0),
-    "SOC-10": ("Coûts publics\névités (expuls.) k€", 1e3, 0),
-}
 MAX_PROBLEMS_SHOWN = 30
 LEVEL_NAMES = {"COMMUNE": "commune", "EPCI": "EPCI", "DEPARTEMENT": "département", "REGION": "région", "QPV": "QPV"}
 EPCI_KINDS = {"METRO": "métropole", "MET69": "métropole de Lyon", "CU": "communauté urbaine", "CA": "communauté d'agglomération",
@@ -156,17 +128,17 @@ def print_summary(results: pl.DataFrame, level: str, console: Console, referenti
     if cons.is_empty():
         console.print("Aucun résultat.")
         return
-    referentiel = (referentiel or _shipped_referentiel()) if legend else None
+    referentiel = referentiel or _shipped_referentiel()
     placed = pl.col("code_territoire").cast(pl.Utf8).ne_missing(NON_REPARTI_CODE)
     territories = cons.filter(placed).select("code_territoire", "nom_territoire").unique().sort("code_territoire")
     if territories.height == 0:  # --code NON_REPARTI
-        _print_one_territory(cons, console, referentiel)
+        _print_one_territory(cons, console, referentiel if legend else None)
     elif territories.height == 1:
-        _print_one_territory(cons.filter(placed), console, referentiel)
+        _print_one_territory(cons.filter(placed), console, referentiel if legend else None)
         _print_unplaced_line(cons.filter(~placed), console)
     else:
-        _print_territories_table(cons.filter(placed), territories, level, console, for_exercice(results, None),
-                                 cons.filter(~placed), referentiel)
+        _print_territories_table(cons.filter(placed), territories, level, console, referentiel, for_exercice(results, None),
+                                 cons.filter(~placed), legend)
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas.[/]")
 
 
@@ -177,13 +149,10 @@ def _print_unplaced_line(unplaced: pl.DataFrame, console: Console) -> None:
         console.print(f"[dim]{escape(NON_REPARTI_NOM)} : " + escape(" · ".join(items)) + "[/]", highlight=False)
 
 
-def _shipped_referentiel() -> Referentiel | None:
+def _shipped_referentiel() -> Referentiel:
     from acterr_cli.referentiel.model import load_referentiel
 
-    try:
-        return load_referentiel()
-    except Exception:  # noqa: BLE001 — a summary is still shown without the replacement texts
-        return None
+    return load_referentiel()
 
 
 def print_flat_legend(rows: list[dict], referentiel: Referentiel | None, console: Console) -> None:
@@ -206,39 +175,40 @@ def print_checks(checks: list[dict], console: Console) -> None:
 
 @dataclass(frozen=True)
 class _View:
-    """What the territories' table shows: its columns, the indicator that ranks the territories,
-    its title, what « Org. » counts (None: no such column), what the territories left out lack and
-    what the first ones have most."""
-    columns: dict
-    ranking: str
+    """What the territories' table shows: the catalogue place of its columns (`en_tete`: the first
+    ranks the territories), its title, what « Org. » counts (None: no such column), what the
+    territories left out lack and what the first ones have most."""
+    place: str
     title: str
     organisations: str | None
     left_out: str
     most: str = "le plus de logements"
 
 
-ORGANISATIONS_VIEW = _View(TERMINAL_COLUMNS, "TER-00", "Synthèse par territoire", "organismes qui y ont des logements",
+ORGANISATIONS_VIEW = _View("terminal_territoires", "Synthèse par territoire", "organismes qui y ont des logements",
                            "sans logement des organismes (salariés, achats) : voir --json ou le rapport")
-STOCK_VIEW = _View(CONTEXT_COLUMNS, "TER-06", "Parc social des territoires (RPLS, tous bailleurs)", None, "sans logement social au RPLS")
+STOCK_VIEW = _View("terminal_parc", "Parc social des territoires (RPLS, tous bailleurs)", None, "sans logement social au RPLS")
 # In a QPV only the facts that carry its code are placed (Actions_sociales): the organisations'
 # dwellings are not, so the quartiers are ranked by the households they support.
-QPV_VIEW = _View(QPV_COLUMNS, "SOC-11", "Actions sociales par quartier", "organismes qui y mènent des actions",
+QPV_VIEW = _View("terminal_qpv", "Actions sociales par quartier", "organismes qui y mènent des actions",
                  "sans ménage accompagné : voir --json ou le rapport", "le plus de ménages accompagnés")
 
 
 def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, level: str, console: Console,
-                             all_rows: pl.DataFrame | None = None, unplaced: pl.DataFrame | None = None,
-                             referentiel: Referentiel | None = None) -> None:
+                             referentiel: Referentiel, all_rows: pl.DataFrame | None = None,
+                             unplaced: pl.DataFrame | None = None, legend: bool = True) -> None:
     """Territories with the organisations' dwellings, largest first (at most MAX_TERRITORIES_SHOWN:
     a summary, not the report); those where organisations only have employees or suppliers are
     counted in a footnote. Without organisations' dwellings (only the RPLS of all landlords was
     imported), the territories' social housing stock instead; for QPV, the social actions."""
     view = QPV_VIEW if level == "QPV" else ORGANISATIONS_VIEW
-    if view is ORGANISATIONS_VIEW and not _has_positive(cons, view.ranking) and _has_positive(cons, STOCK_VIEW.ranking):
+    ranking = {v.place: referentiel.headlines(v.place)[0].code for v in (view, STOCK_VIEW)}
+    if view is ORGANISATIONS_VIEW and not _has_positive(cons, ranking[view.place]) and _has_positive(cons, ranking[STOCK_VIEW.place]):
         view = STOCK_VIEW
     if view is not ORGANISATIONS_VIEW:
         all_rows = None  # organisations counted from the consolidated figures
-    ranked = (territories.join(cons.filter((pl.col("indicateur") == view.ranking) & (pl.col("valeur") > 0))
+    columns = table_columns(referentiel, view.place, cons)
+    ranked = (territories.join(cons.filter((pl.col("indicateur") == ranking[view.place]) & (pl.col("valeur") > 0))
                                .select("code_territoire", "valeur"), on="code_territoire")
               .sort("valeur", "code_territoire", descending=[True, False]))
     others = territories.height - ranked.height
@@ -254,30 +224,66 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
     table.add_column("Territoire", max_width=30, overflow="ellipsis", no_wrap=True)
     if view.organisations:
         table.add_column("Org.", justify="right")
-    for header, _, _ in view.columns.values():
+    for header, _, _ in columns.values():
         table.add_column(header, justify="right", no_wrap=True)
-    shown = cons.filter(pl.col("indicateur").is_in(list(view.columns)) & pl.col("code_territoire").is_in(ranked["code_territoire"].to_list()))
+    shown = cons.filter(pl.col("indicateur").is_in(list(columns)) & pl.col("code_territoire").is_in(ranked["code_territoire"].to_list()))
     values = {(r["code_territoire"], r["indicateur"]): r for r in shown.iter_rows(named=True)}
     organisations = _organisations_housed(cons, all_rows) if view.organisations else {}
     for i, t in enumerate(ranked.iter_rows(named=True)):
         code = t["code_territoire"]
         cells = [escape(t["nom_territoire"] or code)] + ([str(organisations.get(code, ""))] if view.organisations else [])
-        cells += [_cell(values.get((code, indicator)), divisor, decimals) for indicator, (_, divisor, decimals) in view.columns.items()]
+        cells += [_cell(values.get((code, indicator)), divisor, decimals) for indicator, (_, divisor, decimals) in columns.items()]
         table.add_row(*cells, end_section=i == ranked.height - 1)
     outside = {} if unplaced is None else {r["indicateur"]: r for r in unplaced.iter_rows(named=True)}
-    if any(r["statut"] == "calcule" and r["valeur"] for c, r in outside.items() if c in view.columns):
+    if any(r["statut"] == "calcule" and r["valeur"] for c, r in outside.items() if c in columns):
         cells = [f"[italic]{escape(UNPLACED_SHORT)}[/]"] + ([""] if view.organisations else [])
-        cells += [_cell(outside.get(indicator), divisor, decimals) for indicator, (_, divisor, decimals) in view.columns.items()]
+        cells += [_cell(outside.get(indicator), divisor, decimals) for indicator, (_, divisor, decimals) in columns.items()]
         table.add_row(*cells)
         table.caption += (" ; non réparti : ce qu'aucun territoire ne reçoit (données de niveau organisme, faits hors des "
                           "territoires du niveau, territoires où le chiffre n'est pas calculable) ; les territoires plus cette "
                           "ligne donnent l'ensemble")
     shown_rows = list(values.values()) + list(outside.values())
-    if any(is_flat(r) for r in shown_rows if r["indicateur"] in view.columns):
+    if any(is_flat(r) for r in shown_rows if r["indicateur"] in columns):
         table.caption += f" ; {MARK} estimation forfaitaire"
     _figures_never_cut(table, console.width)
     console.print(table)
-    print_flat_legend([r for r in shown_rows if r["indicateur"] in view.columns], referentiel, console)
+    console.print(f"[dim]{escape(column_legend(referentiel, table, columns))}[/]", highlight=False)
+    print_flat_legend([r for r in shown_rows if r["indicateur"] in columns], referentiel if legend else None, console)
+
+
+def column_legend(referentiel: Referentiel, table: Table, columns: dict) -> str:
+    """What each figure column's header stands for (the abbreviations), those shown only."""
+    headers = {str(c.header) for c in table.columns}
+    items = [f"{referentiel.abbreviation(code)} : {referentiel.by_code[code].libelle}" for code, (header, _, _) in columns.items()
+             if header in headers and code in referentiel.by_code]
+    return "Colonnes — " + " ; ".join(items) + "."
+
+
+# Units counted in whole numbers, shown without a unit line under the column header.
+COUNTS = {"logements", "ménages", "ETP", "ETP-année", "h"}
+
+
+def table_columns(referentiel: Referentiel, place: str, cons: pl.DataFrame) -> dict[str, tuple[str, float, int]]:
+    """The columns of a place (`en_tete` in the catalogue), in order: code → (header, divisor,
+    decimals). Amounts in M€ or k€ as the largest figure of the column asks."""
+    out = {}
+    for ind in referentiel.headlines(place):
+        values = cons.filter((pl.col("indicateur") == ind.code) & (pl.col("statut") == "calcule"))["valeur"].abs()
+        divisor, unit, decimals = column_scale(ind.unite, values.max() if values.len() else None)
+        out[ind.code] = (referentiel.abbreviation(ind.code) + (f"\n{unit}" if unit else ""), divisor, decimals)
+    return out
+
+
+def column_scale(unit: str, biggest: float | None) -> tuple[float, str, int]:
+    """(divisor, unit shown, decimals) of a column of figures whose largest is `biggest`."""
+    if unit in ("€", "€/an"):
+        per = unit[1:]
+        if (biggest or 0) >= 1e6:
+            return 1e6, f"M€{per}", 2 if biggest < 1e7 else 1
+        return (1e3, f"k€{per}", 0) if (biggest or 0) >= 1e3 else (1, unit, 0)
+    if unit in COUNTS:
+        return 1, "", 0
+    return 1, unit, 1
 
 
 def _figures_never_cut(table: Table, width: int) -> None:
@@ -356,7 +362,10 @@ def referentiel_document(ref: Referentiel) -> dict:
              "description": i.description, "parties_prenantes": list(i.parties_prenantes),
              # the nature of its figure: the flat-rate part and what would replace it; whether it adds up over territories
              "formule_forfait": i.formule_forfait, "forfait_remplace_par": i.forfait_remplace_par or None, "additif": i.additif,
-             "limites": i.limites or None}
+             "limites": i.limites or None,
+             # display choices: short label, where it is a headline or charted (place: rank), favourable direction
+             "libelle_court": i.libelle_court or None, "abreviation": i.abreviation or None, "legende": i.legende or None,
+             "en_tete": dict(i.en_tete), "graphique": dict(i.graphique), "sens": i.sens or None}
             for i in ref.indicators
         ],
         "mesures_derivees": [{"nom": m.nom, "formule": m.formule, "description": m.description} for m in ref.measures],

@@ -13,7 +13,7 @@ from rich.table import Table
 from acterr_cli.outputs import terminal
 from acterr_cli.outputs.nature import MARK, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
-from acterr_cli.outputs.reports.synthese import PANELS, context_line, unplaced_line
+from acterr_cli.outputs.reports.synthese import context_line, panels, unplaced_line
 from acterr_cli.outputs.reports.xlsx import MILLION, is_money, range_text, short_text
 from acterr_cli.referentiel.model import LEDGER_LABELS
 from acterr_cli.results import CALCULE
@@ -21,13 +21,6 @@ from acterr_cli.results import CALCULE
 STYLES = {"valeur_locale": "blue", "plus_value_sociale": "magenta"}
 ROWS = 5
 SIDE_BY_SIDE = 110  # terminal columns from which the two ledgers' panels stand side by side
-SHORT = {"ECO-01": "Investissement", "ECO-06": "Emplois du bâtiment", "ECO-08": "Emplois directs", "ECO-10": "TFPB versée",
-         "ECO-03": "Achats locaux", "ECO-11": "Dépense locale totale", "ECO-12": "Multiplicateur LM3",
-         "SOC-01": "Gain des locataires", "SOC-06": "Ménages logés", "SOC-09": "Coûts d'hébergement évités",
-         "SOC-10": "Coûts publics (expulsions)", "SOC-11": "Ménages accompagnés", "PV-01": "Parc en QPV", "SOC-04": "Loyer moyen (€/m²/mois)",
-         "SOC-13": "Logements adaptés", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G", "ENV-01c": "DPE inconnu",
-         "ENV-03": "Énergie économisée", "ENV-05": "GES évités", "TER-00": "Parc des organismes", "TER-01": "Parc par habitant des territoires",
-         "TER-02": "Parc par ménage des territoires", "TER-03": "Part du parc social", "TER-06": "Parc social (RPLS)"}
 
 
 def print_report(data: ReportData, console: Console) -> None:
@@ -36,19 +29,20 @@ def print_report(data: ReportData, console: Console) -> None:
     console.print(f"[bold]{escape(data.subject)}[/]{year}", highlight=False)
     console.print(f"[dim]{escape(context_line(data))} ; chiffres : {escape(data.headline_source)}.[/]", highlight=False)
     grid = Table.grid(expand=True, padding=(0, 1))
-    panels = [p if p is not None else "" for p in (_panel(data, ledger, codes) for ledger, _, codes in PANELS[:2])]
+    shown_panels = panels(data.referentiel, "terminal")  # the catalogue's terminal headlines, by ledger
+    boxes = [p if p is not None else "" for p in (_panel(data, ledger, codes) for ledger, _, codes in shown_panels[:2])]
     # side by side where there is room for a label and a figure with its range, else one above the other
     beside = console.width >= SIDE_BY_SIDE
-    for _ in panels if beside else panels[:1]:
+    for _ in boxes if beside else boxes[:1]:
         grid.add_column(ratio=1)
-    for row in [panels] if beside else [[p] for p in panels]:
+    for row in [boxes] if beside else [[p] for p in boxes]:
         grid.add_row(*row)
     console.print(grid)
-    for ledger, _, codes in PANELS[2:]:
+    for ledger, _, codes in shown_panels[2:]:
         items = [f"{escape(_short(data, r))} [bold]{_value(r)}[/]" for r in _rows(data, codes)]
         if items:
             console.print(f"{LEDGER_LABELS[ledger]} : " + " · ".join(items), highlight=False)
-    shown = [r for _, _, codes in PANELS for r in _rows(data, codes)]
+    shown = [r for _, _, codes in shown_panels for r in _rows(data, codes)]
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas. "
                   "* couverture partielle ; n.c. : non calculable ; entre parenthèses : fourchette basse – haute"
                   + (f" ; {MARK} estimation forfaitaire" if any(is_flat(r) for r in shown) else "") + ".[/]")
@@ -56,7 +50,7 @@ def print_report(data: ReportData, console: Console) -> None:
     if data.kind in (ENSEMBLE, ORGANISME) and data.unplaced:
         console.print(f"[dim]{escape(unplaced_line(data, 'du rapport'))}[/]", highlight=False)
     if data.kind == ENSEMBLE and len(data.territories) > 1:
-        terminal.print_summary(data.inputs.computation.results, data.level, console, legend=False)
+        terminal.print_summary(data.inputs.computation.results, data.level, console, data.referentiel, legend=False)
 
 
 # Whose inhabitants and households: the territory's own, an organisation's territories (where its
@@ -67,7 +61,7 @@ SHORT_BY_KIND = {TERRITOIRE: {"TER-01": "Parc par habitant", "TER-02": "Parc par
 
 def _short(data: ReportData, r: dict) -> str:
     code = r["indicateur"]
-    return SHORT_BY_KIND.get(data.kind, {}).get(code) or SHORT.get(code, r["libelle"])
+    return SHORT_BY_KIND.get(data.kind, {}).get(code) or data.referentiel.short_label(code, r["libelle"])
 
 
 def _rows(data: ReportData, codes: tuple[str, ...]) -> list[dict]:

@@ -46,6 +46,36 @@ LEDGER_LABELS = {
     "gouvernance": "Gouvernance",
     "contexte": "Contexte territorial",
 }
+# Where an indicator is a headline (`en_tete` in the catalogue): the outputs read these lists,
+# so that adding or moving a headline figure is a catalogue edit only.
+PLACES = {
+    "synthese": "panneaux de la feuille Synthèse, par registre",
+    "terminal": "panneaux du résumé de `acterr export` dans le terminal, par registre",
+    "fiche": "chiffres de la fiche (image par territoire ou organisme), valeur locale et plus-value sociale",
+    "diapo": "chiffres de la diapositive 16:9, valeur locale et plus-value sociale",
+    "terminal_territoires": "colonnes du tableau des territoires de `acterr compute` (la première classe les territoires)",
+    "terminal_parc": "colonnes de ce tableau quand seul le RPLS est importé (la première classe les territoires)",
+    "terminal_qpv": "colonnes de ce tableau au niveau QPV (la première classe les quartiers)",
+    "classement": "colonnes de la feuille Classement du rapport",
+    "pairs": "indicateurs comparés aux pairs (feuille Pairs)",
+}
+# Places whose figures stand in one panel per ledger: the ledgers they can show.
+PANEL_LEDGERS = {
+    "synthese": ("valeur_locale", "plus_value_sociale", "environnement", "contexte"),
+    "terminal": ("valeur_locale", "plus_value_sociale", "environnement", "contexte"),
+    "fiche": ("valeur_locale", "plus_value_sociale"),
+    "diapo": ("valeur_locale", "plus_value_sociale"),
+}
+# Charts that show an indicator (`graphique` in the catalogue).
+CHARTS = {
+    "synthese": "graphique sous le panneau de son registre, sur la feuille Synthèse (le premier de chaque registre)",
+    "graphiques": "un graphique en barres par territoire (ou organisme) sur la feuille Graphiques",
+    "fiche": "barres de la fiche (le premier avec au moins deux barres)",
+    "evolution": "évolution depuis l'exercice précédent, feuille Graphiques",
+    "parties": "barres empilées de ses parties par territoire, feuille Graphiques (un indicateur somme_des_parties)",
+}
+# The favourable direction of an indicator (`sens`): « mieux si plus haut / plus bas ».
+DIRECTIONS = {"hausse": "mieux si plus haut", "baisse": "mieux si plus bas"}
 STAKEHOLDERS = {
     "locataires": "Locataires",
     "collectivites": "Collectivités",
@@ -108,6 +138,13 @@ class Indicator:
     # so that a total equals its parts as printed beside it (not only over those giving them all).
     somme_des_parties: bool = False
     limites: str = ""  # what the figure leaves out and its known biases (method note)
+    # Display choices (read by every output; see PLACES and CHARTS):
+    libelle_court: str = ""  # for panels, terminal, peers (« Investissement »)
+    abreviation: str = ""  # a narrow terminal column's header, explained in a legend (« Invest. »)
+    legende: str = ""  # the words under the figure on the fiche and the slide
+    en_tete: tuple[tuple[str, float], ...] = ()  # (place, rank): where it is a headline, in which order
+    graphique: tuple[tuple[str, float], ...] = ()  # (chart, rank): the charts that show it
+    sens: str = ""  # « hausse » or « baisse »: the favourable direction; empty: neither
 
     @property
     def ident(self) -> str:
@@ -117,6 +154,10 @@ class Indicator:
     @property
     def registre(self) -> str:
         return LEDGERS[self.axe]
+
+    @property
+    def short_label(self) -> str:
+        return self.libelle_court or self.libelle
 
     def formula(self, scenario: str) -> str:
         return {"basse": self.formule_basse, "haute": self.formule_haute}.get(scenario) or self.formule
@@ -157,6 +198,43 @@ class Referentiel:
     def by_ident(self) -> dict[str, Indicator]:
         return {i.ident: i for i in self.indicators}
 
+    # ─── display choices (catalogue keys libelle_court, abreviation, legende, en_tete, graphique, sens) ───
+
+    def headlines(self, place: str, ledger: str | None = None) -> list[Indicator]:
+        """The headline indicators of a place (PLACES), in their order; of one ledger only if given."""
+        return self._placed("en_tete", place, ledger)
+
+    def charted(self, chart: str, ledger: str | None = None) -> list[Indicator]:
+        """The indicators a chart (CHARTS) shows, in their order; of one ledger only if given."""
+        return self._placed("graphique", chart, ledger)
+
+    def _placed(self, key: str, place: str, ledger: str | None) -> list[Indicator]:
+        known = PLACES if key == "en_tete" else CHARTS
+        if place not in known:
+            raise ValueError(f"unknown {key} place {place!r}")
+        ranked = [(dict(getattr(i, key))[place], n, i) for n, i in enumerate(self.indicators)
+                  if place in dict(getattr(i, key)) and (ledger is None or i.registre == ledger)]
+        return [i for _, _, i in sorted(ranked, key=lambda t: t[:2])]
+
+    def short_label(self, code: str, default: str | None = None) -> str:
+        """An indicator's `libelle_court`, else its libellé (`default`, else the code, when unknown)."""
+        ind = self.by_code.get(code)
+        return ind.short_label if ind else (default or code)
+
+    def abbreviation(self, code: str) -> str:
+        ind = self.by_code.get(code)
+        return (ind.abreviation or ind.short_label) if ind else code
+
+    def caption(self, code: str) -> str:
+        """The words under a figure on the fiche: its `legende`, else its short label."""
+        ind = self.by_code.get(code)
+        return (ind.legende or ind.short_label) if ind else code
+
+    def favourable_direction(self, code: str) -> str | None:
+        """« hausse » (better when higher), « baisse » (better when lower) or None (neither)."""
+        ind = self.by_code.get(code)
+        return (ind.sens or None) if ind else None
+
     def validate(self, raw_measures: set[str]) -> None:
         """Every formula parses, uses only known names and is computed row by row into a number (a
         condition, a boolean); indicator references have no cycle."""
@@ -185,11 +263,15 @@ class Referentiel:
                 errors += _check_formula(f"{ind.code} (forfait)", ind.formule_forfait, names, readable=readable)
             if ind.note_si:
                 errors += _check_formula(f"{ind.code} (note_si)", ind.note_si, names, condition=True, readable=readable)
+            errors += _display_problems(ind)
             for p in ind.parties_prenantes:
                 if p not in STAKEHOLDERS:
                     errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
         # each formula once (an indicator without variant has the same one in every scenario)
         errors += _check_row_by_row(list({(f, c): (w, f, c) for w, f, c in reversed(readable)}.values())[::-1]) if readable else []
+        for place in ("terminal_territoires", "terminal_parc", "terminal_qpv"):
+            if not self.headlines(place):
+                errors.append(f"en_tete « {place} » : aucun indicateur (il en faut au moins un : le premier classe les territoires).")
         if not errors:
             try:
                 self.ordered_indicators()
@@ -239,6 +321,31 @@ class Referentiel:
             if name in self.by_ident:
                 result |= self.parameters_used(self.by_ident[name])
         return result
+
+
+def _display_problems(ind: Indicator) -> list[str]:
+    errors = []
+    for key, known in (("en_tete", PLACES), ("graphique", CHARTS)):
+        for place, _ in getattr(ind, key):
+            if place not in known:
+                close = difflib.get_close_matches(place, list(known), n=1, cutoff=0.6)
+                errors.append(f"{ind.code} : {key} « {place} » inconnu" + (f" (vouliez-vous dire {close[0]} ?)" if close else "")
+                              + f" ; attendu : {', '.join(known)}.")
+            elif key == "en_tete" and place in PANEL_LEDGERS and ind.registre not in PANEL_LEDGERS[place]:
+                errors.append(f"{ind.code} : en_tete « {place} » n'a pas de panneau pour le registre "
+                              f"{LEDGER_LABELS[ind.registre]} (registres : {', '.join(LEDGER_LABELS[r] for r in PANEL_LEDGERS[place])}).")
+    if "parties" in dict(ind.graphique) and not ind.somme_des_parties:
+        errors.append(f"{ind.code} : graphique « parties » pour un indicateur qui n'est pas la somme de ses parties "
+                      "(somme_des_parties = true).")
+    if ind.sens and ind.sens not in DIRECTIONS:
+        errors.append(f"{ind.code} : sens « {ind.sens} » inconnu (attendu : {' ou '.join(DIRECTIONS)}).")
+    if len(ind.abreviation) > ABBREVIATION_MAX:
+        errors.append(f"{ind.code} : abréviation « {ind.abreviation} » trop longue ({ABBREVIATION_MAX} caractères au plus : "
+                      "c'est l'en-tête d'une colonne étroite du terminal).")
+    return errors
+
+
+ABBREVIATION_MAX = 12
 
 
 @lru_cache(maxsize=4096)
@@ -365,7 +472,8 @@ USER_KEYS = {
     "parametre": {"nom", "libelle", "basse", "centrale", "haute", "unite", "annee", "source", "statut", "remarque"},
     "indicateur": {"code", "libelle", "axe", "niveau", "etape", "unite", "formule", "description", "formule_basse",
                    "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes",
-                   "formule_forfait", "forfait_remplace_par", "additif", "somme_des_parties", "limites"},
+                   "formule_forfait", "forfait_remplace_par", "additif", "somme_des_parties", "limites",
+                   "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens"},
     "mesure": {"nom", "formule", "description"},
 }
 
@@ -428,4 +536,21 @@ def _indicator(i: dict) -> Indicator:
         note=i.get("note"), note_si=i.get("note_si"), motif_si_nul=i.get("motif_si_nul"),
         source=i.get("source"), parties_prenantes=tuple(i.get("parties_prenantes", ())),
         formule_forfait=i.get("formule_forfait"), forfait_remplace_par=i.get("forfait_remplace_par", ""), additif=bool(i.get("additif", False)), somme_des_parties=bool(i.get("somme_des_parties", False)), limites=i.get("limites", ""),
+        libelle_court=i.get("libelle_court", ""), abreviation=i.get("abreviation", ""), legende=i.get("legende", ""),
+        en_tete=_ranked(i, "en_tete"), graphique=_ranked(i, "graphique"), sens=i.get("sens", ""),
     )
+
+
+def _ranked(i: dict, key: str) -> tuple[tuple[str, float], ...]:
+    """`en_tete` / `graphique` as (place, rank) pairs: a table gives each place its rank
+    ({ synthese = 1, fiche = 3 }, decimals to insert between two: 2.5); a list gives every place the indicator's `rang` (default: after
+    the ranked ones, in catalogue order)."""
+    value = i.get(key, ())
+    if isinstance(value, dict):
+        return tuple((str(place), float(rank)) for place, rank in value.items())
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise TypeError(f"{i.get('code')} : {key} attend une liste de noms ou une table nom = rang")
+    return tuple((str(place), float(i.get("rang", RANK_LAST))) for place in value)
+
+
+RANK_LAST = 1000  # an indicator listed without `rang` comes after the ranked ones

@@ -233,23 +233,25 @@ class Plan:
 
 
 def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -> list:
-    """Two charts under the two ledgers' panels: investment (valeur locale) and the tenants' gain
-    (plus-value sociale), by territory (or organisation); never on the same axis."""
+    """Two charts under the two ledgers' panels, by territory (or organisation), never on the same
+    axis: the first indicator of each ledger charted on the Synthèse (`graphique` in the catalogue)."""
     items = entities(data)
     what = "par organisme" if data.kind == TERRITOIRE else "par territoire"
     charts = []
-    for code, color, short in (("ECO-01", BLUE, "Investissement injecté"), ("SOC-01", PURPLE, "Gain de pouvoir d'achat des locataires")):
-        every = _rows(items, [code])
+    for ledger, color in (("valeur_locale", BLUE), ("plus_value_sociale", PURPLE)):
+        chosen = [i for i in data.referentiel.charted("synthese", ledger) if i.code in data.labels][:1]
+        every = _rows(items, [chosen[0].code]) if chosen else []
         rows = every[:TOP_SYNTHESE]
         if len(rows) < 2:
             charts.append(None)
             continue
+        code, label = chosen[0].code, chosen[0].libelle
         unit = data.labels[code]["unite"]
         shown = f", les {len(rows)} premiers sur {len(every)}" if len(rows) < len(every) else ""  # never a cut without a word
         flat = flat_title(items, code)
-        block = cd.add(f"Synthèse — {short} ({code}), {what}{shown}{flat}", [f"{short} ({unit})"], rows, [unit],
+        block = cd.add(f"Synthèse — {label} ({code}), {what}{shown}{flat}", [f"{label} ({unit})"], rows, [unit],
                        flat_note(data, flat, code))
-        charts.append(bar_chart(wb, block, f"{short} ({code}) {what}{shown}{flat}", [color], (width, bars_height(len(rows))),
+        charts.append(bar_chart(wb, block, f"{label} {what}{shown}{flat}", [color], (width, bars_height(len(rows))),
                                 flat=bool(flat)))
     return charts
 
@@ -262,8 +264,12 @@ def graphiques(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> N
                 f"Territoires où {'l’organisme a' if data.kind == ORGANISME else 'les organismes ont'} des logements, "
                 f"les {TOP} premiers par nombre de logements ; chiffres détaillés : feuille « {DATA_SHEET} ».")
     heading(ws, fmt, data.title, subtitle, [10] * 14)
-    plans = [p for p in (_investment(wb, data, cd), _nature(wb, data, cd), _gain(wb, data, cd), _dpe(wb, data, cd),
-                         _qpv(wb, data, cd), _evolution(wb, data, cd), _peers(wb, data, cd)) if p is not None]
+    singles = [_single(wb, data, cd, ind.code, ind.libelle, LEDGER_COLORS.get(ind.registre, (BLUE,))[0])
+               for ind in data.referentiel.charted("graphiques")]
+    parts = [_parts(wb, data, cd, ind.code) for ind in data.referentiel.charted("parties")]
+    # the first single chart (investment) first, then the parts of the local spending, then the others
+    plans = [p for p in (*singles[:1], *parts, *singles[1:], _dpe(wb, data, cd), _evolution(wb, data, cd), _peers(wb, data, cd))
+             if p is not None]
     if not plans:
         ws.write_string(3, 0, "Pas de données à représenter pour cet exercice.", fmt.note())
     row, used, breaks = 3, 80, []  # the title rows take about 80 pixels of the first page
@@ -294,30 +300,18 @@ def _single(wb: Workbook, data: ReportData, cd: ChartData, code: str, title: str
     block = cd.add(f"{title} ({code}){flat}", [f"{data.labels[code]['libelle']} ({unit})"],
                    rows, [unit], notes + flat_note(data, flat, code))
     height = bars_height(len(shown))
-    name = f"{title} ({code})" + (f" — les {TOP} premiers" if len(rows) > TOP else "") + flat
+    name = title + (f" — les {TOP} premiers" if len(rows) > TOP else "") + flat
     return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown), flat=bool(flat)), height)
 
 
-def _investment(wb, data, cd):
-    return _single(wb, data, cd, "ECO-01", "Investissement injecté", BLUE)
-
-
-def _gain(wb, data, cd):
-    return _single(wb, data, cd, "SOC-01", "Gain de pouvoir d'achat des locataires", PURPLE)
-
-
-def _qpv(wb, data, cd):
-    return _single(wb, data, cd, "PV-01", "Part du parc en quartier prioritaire (QPV)", PURPLE)
-
-
-NATURES = (("ECO-03", "Achats aux entreprises du territoire"), ("ECO-09", "Salaires des salariés résidents"),
-           ("ECO-10", "Fiscalité locale (TFPB)"))
-
-
-def _nature(wb, data, cd) -> Plan | None:
-    """Spending that stays in the territory, by nature (the three parts of ECO-11): stacked, since
-    these three flows are disjoint and ECO-11 is their sum."""
-    codes = [c for c, _ in NATURES if c in data.labels]
+def _parts(wb, data, cd, total: str) -> Plan | None:
+    """An indicator that is the sum of its parts (the local spending: purchases, salaries, local
+    tax), its parts stacked: they are disjoint flows and the indicator is their sum."""
+    ref = data.referentiel
+    formula = ref.by_code[total].formule
+    names = [n for n in ref.dependencies(ref.by_code[total]) if n in ref.by_ident]
+    parts = sorted((ref.by_ident[n].code for n in names), key=lambda c: formula.find(c.replace("-", "_")))
+    codes = [c for c in parts if c in data.labels]
     if len(codes) < 2:
         return None
     items = entities(data)
@@ -327,13 +321,14 @@ def _nature(wb, data, cd) -> Plan | None:
     if not rows:
         return None
     shown = rows[:TOP]
-    names = dict(NATURES)
-    block = cd.add("Dépense injectée dans le territoire, par nature (ECO-03, ECO-09, ECO-10)",
-                   [f"{names[c]} (€)" for c in codes], shown, ["€"] * len(codes),
+    label = ref.by_code[total].libelle
+    block = cd.add(f"{label}, par nature ({', '.join(codes)})",
+                   [f"{ref.short_label(c)} ({data.labels[c]['unite']})" for c in codes], shown, [data.labels[c]["unite"] for c in codes],
                    ["* : une composante non calculable (donnée absente), non représentée."] if any("*" in r[0] for r in shown) else [])
     height = bars_height(len(shown), 1, legend=True)
-    title = "Dépense injectée dans le territoire, par nature" + (" (* : une composante non calculable)" if block.notes else "")
-    chart = bar_chart(wb, block, title, list(NATURE_COLORS[:len(codes)]), (CHART_WIDTH, height), subtype="stacked", labels=False)
+    title = f"{label}, par nature" + (" (* : une composante non calculable)" if block.notes else "")
+    colors = [NATURE_COLORS[k % len(NATURE_COLORS)] for k in range(len(codes))]
+    chart = bar_chart(wb, block, title, colors, (CHART_WIDTH, height), subtype="stacked", labels=False)
     return Plan(chart, height)
 
 
@@ -359,17 +354,14 @@ def _dpe(wb, data, cd) -> Plan | None:
     return Plan(chart, height)
 
 
-EVOLUTION_CODES = ("TER-00", "ECO-01", "ECO-06", "ECO-08", "ECO-10", "SOC-01", "SOC-06", "SOC-15")
-
-
 def _evolution(wb, data, cd) -> Plan | None:
     """Change vs the previous exercice of the headline amounts, in % (units differ: one axis of
     relative changes, never the amounts side by side)."""
     rows = []
-    for code in EVOLUTION_CODES:
-        r = data.figure(code)
+    for ind in data.referentiel.charted("evolution"):
+        r = data.figure(ind.code)
         if r is not None and r["statut"] == CALCULE and r.get("variation_pct") is not None:
-            rows.append((f"{data.labels[code]['libelle']} ({code})" + (f" {MARK}" if is_flat(r) else ""), [r["variation_pct"]]))
+            rows.append((data.referentiel.short_label(ind.code) + (f" {MARK}" if is_flat(r) else ""), [r["variation_pct"]]))
     if not rows:
         return None
     year = data.year
@@ -379,13 +371,6 @@ def _evolution(wb, data, cd) -> Plan | None:
     chart.set_x_axis({"num_format": FR + '+0" %";-0" %"', "num_font": {"size": 8},
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     return Plan(chart, height)
-
-
-PEER_SHORT = {"ECO-14": "Invest. par logt", "ECO-13": "Parc réhabilité", "ECO-04": "Ancrage des achats", "ECO-05": "Achats ESS",
-              "SOC-04": "Loyer (€/m²/mois)", "SOC-05": "Croissance du parc", "SOC-13": "Logts adaptés", "SOC-07": "Mutations",
-              "SOC-08": "Attrib. 1er quartile", "SOC-11b": "Accompagnement", "SOC-12": "Gestion sociale / logt",
-              "PV-01": "Parc en QPV", "PV-02": "Actions TFPB / logt", "ENV-01": "DPE A–C", "ENV-01b": "DPE F–G",
-              "ENV-02": "GES F–G", "GOV-01": "Parité au CA", "GOV-02": "Locataires au CA", "GOV-03": "Satisfaction"}
 
 
 def _peers(wb, data, cd) -> Plan | None:
@@ -399,7 +384,7 @@ def _peers(wb, data, cd) -> Plan | None:
         if med is None or med <= 0 or min(p["q1"], p["valeur"]) < 0:
             continue
         q1, q3, mine = (100 * p[k] / med for k in ("q1", "q3", "valeur"))
-        rows.append((PEER_SHORT.get(p["indicateur"], p["indicateur"]), [q1, q3 - q1, mine, 100.0]))
+        rows.append((data.referentiel.short_label(p["indicateur"], p.get("libelle")), [q1, q3 - q1, mine, 100.0]))
     if not rows:
         return None
     low = min(min(r[1][0], r[1][2]) for r in rows)

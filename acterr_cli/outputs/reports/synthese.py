@@ -37,24 +37,27 @@ from acterr_cli.outputs.reports.xlsx import (
     short_text,
     variation_format,
 )
-from acterr_cli.referentiel.model import LEDGER_LABELS
+from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
 from acterr_cli.results import CALCULE
 
 SHEET = "Synthèse"
 LEDGER_SENTENCE = ("Valeur locale et plus-value sociale sont deux registres distincts : ils se lisent côte à côte "
                    "et ne s'additionnent jamais.")
-# (ledger, subtitle, indicators in order of importance); a panel shows at most MAX_ROWS of them,
-# computed ones first.
-PANELS = (
-    ("valeur_locale", "investissement, emplois et fiscalité qui restent sur le territoire",
-     ("ECO-01", "ECO-06", "ECO-08", "ECO-10", "ECO-03", "ECO-11", "ECO-12")),
-    ("plus_value_sociale", "gains des locataires, accès au logement, politique de la ville",
-     ("SOC-01", "SOC-06", "SOC-09", "SOC-10", "SOC-11", "PV-01", "SOC-04", "SOC-13")),
-    ("environnement", "performance énergétique du parc",
-     ("ENV-01", "ENV-01b", "ENV-01c", "ENV-03", "ENV-05")),
-    ("contexte", "le parc des organismes et son territoire",
-     ("TER-00", "TER-01", "TER-02", "TER-03", "TER-06")),
+# The four panels, two by two: (ledger, subtitle). Their figures are the catalogue's headlines
+# (`en_tete`) of each ledger in their order; a panel shows at most MAX_ROWS, computed ones first.
+PANEL_SUBTITLES = (
+    ("valeur_locale", "investissement, emplois et fiscalité qui restent sur le territoire"),
+    ("plus_value_sociale", "gains des locataires, accès au logement, politique de la ville"),
+    ("environnement", "performance énergétique du parc"),
+    ("contexte", "le parc des organismes et son territoire"),
 )
+
+
+def panels(referentiel: Referentiel, place: str = "synthese") -> list[tuple[str, str, tuple[str, ...]]]:
+    """(ledger, subtitle, headline codes in order) of each panel of a place (« synthese », « terminal »)."""
+    return [(ledger, subtitle, tuple(i.code for i in referentiel.headlines(place, ledger))) for ledger, subtitle in PANEL_SUBTITLES]
+
+
 MAX_ROWS = 7
 FLAT_TEXT = "#7F6000"  # the words « estimation forfaitaire » under a label
 LABEL_W, VALUE_W, RANGE_W, COVER_W, EVOL_W, GAP_W = 34, 17, 19, 10, 10, 2
@@ -77,7 +80,8 @@ def write(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
     ws.set_column(left + n, left + n, GAP_W)
     last_col = right + n - 1
     row = _heading(wb, ws, data, fmt, last_col)
-    for pair in (PANELS[:2], PANELS[2:]):
+    shown = panels(data.referentiel)
+    for pair in (shown[:2], shown[2:]):
         ends = [_panel(wb, ws, data, fmt, row, col, *panel) for panel, col in zip(pair, (left, right), strict=True)]
         row = max(ends) + 1
     row = _charts(wb, ws, data, cd, row, left, right, sum(widths))
@@ -183,13 +187,13 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
             ws.write_blank(row, col + 4, None, fmt(**line))
 
 
-UNPLACED_CODES = ("ECO-01", "ECO-06", "ECO-08", "ECO-10", "ECO-11", "SOC-01")
-
-
 def unplaced_line(data: ReportData, where: str | None = None) -> str:
-    """How much of the headline figures no territory holds (the NON_REPARTI row of the level)."""
+    """How much of the headline figures no territory holds (the NON_REPARTI row of the level): the
+    Synthèse's additive headlines of both ledgers."""
     parts = []
-    for code in UNPLACED_CODES:
+    codes = [i.code for ledger in ("valeur_locale", "plus_value_sociale") for i in data.referentiel.headlines("synthese", ledger)
+             if i.additif]
+    for code in codes:
         r, total = data.unplaced_by_code.get(code), data.figure(code)
         if r is None or r["statut"] != CALCULE or not r["valeur"] or total is None or total["statut"] != CALCULE:
             continue
@@ -226,7 +230,7 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
     if data.has_previous:
         texts.append("vs N-1 : évolution par rapport à l'exercice précédent — en % pour les montants et les effectifs, "
                      "en points (pt) pour les parts en %.")
-    shown = [data.headline[c] for _, _, codes in PANELS for c in _chosen(data, codes)]
+    shown = [data.headline[c] for _, _, codes in panels(data.referentiel) for c in _chosen(data, codes)]
     flat = flat_notes(shown, data.referentiel, {c: info["libelle"] for c, info in data.labels.items()})
     if flat:
         texts.append(f"Sur fond jaune, {LEGEND}")
