@@ -682,7 +682,59 @@ def build(org: dict) -> dict:
         "admin_locataires": locataires,
         "taux_satisfaction_pct": org["satisfaction"],
     }
+    add_issue14_fields(org, organisme, tables)
     written = {name: rows for name, rows in tables.items() if name in org["sheets"]}
+    return {"org": org, "organisme": organisme, "tables": written, "all": tables, "rng": rng}
+
+
+def add_issue14_fields(org: dict, organisme: dict, tables: dict) -> None:
+    """The questionnaire's columns added with issue 14 (APL households, proximity staff, allocations
+    in QPV, digital inclusion), drawn from their own generator so that every other figure of the
+    samples stays what it was."""
+    rng = random.Random(f"{SEED}-{org['slug']}-issue14")
+    for r in tables["Patrimoine"]:  # about half of Hlm tenant households receive the APL
+        r["menages_apl"] = round((r["logements"] - r["logements_vacants"]) * rng.uniform(0.42, 0.55))
+    organisme["personnel_proximite_etp"] = round(organisme["logements_fin"] / 100 * rng.uniform(0.9, 1.3), 1)
+    for r in tables.get("Attributions", []):
+        r["attributions_qpv"] = r["attributions"] - r["attributions_hors_qpv"]
+        r["attributions_qpv_q234"] = round(r["attributions_qpv"] * rng.uniform(0.42, 0.60))
+    for r in tables.get("Actions_sociales", []):
+        share = {"Lien social": 0.35, "Accompagnement social": 0.2, "Insertion et emploi": 0.15}.get(r["type_action"], 0.0)
+        r["inclusion_numerique"] = "oui" if rng.random() < share else "non"
+
+
+# ─── The previous exercice (2024): the year-on-year bridge of the demo ───
+
+PREVIOUS = EXERCICE - 1
+ENTERING = "coophab_pays_doc"  # imported from 2025 only: « entrée » in the bridge of its EPCI (Narbonne)
+
+
+def previous_year(built: dict) -> dict:
+    """The organisation's 2024 questionnaire: the same dwellings (the stock barely moves in a year),
+    rents 3,5 % lower (IRL), investment, purchases and actions a few per cent lower, payroll and TFPB
+    lower by their yearly rise. Its own generator: the 2025 files are unchanged."""
+    rng = random.Random(f"{SEED}-{built['org']['slug']}-{PREVIOUS}")
+    f = rng.uniform(0.90, 0.96)
+    scale = {
+        "Patrimoine": {"loyers_annuels_eur": 1 / 1.035},
+        "Production": {"invest_neuf_eur": f, "invest_rehab_eur": f, "gros_entretien_eur": f},
+        "Fiscalite": {"tfpb_eur": 1 / 1.04, "abattement_tfpb_eur": 1 / 1.04},
+        "Salaries": {"masse_salariale_eur": 1 / 1.025},
+        "Achats": {"montant_ht_eur": f},
+        "Actions_sociales": {"montant_eur": f},
+    }
+    tables = {name: [{**r, **{k: round(r[k] * x) for k, x in scale.get(name, {}).items() if r.get(k) is not None}} for r in rows]
+              for name, rows in built["all"].items()}
+    organisme = {**built["organisme"], "exercice": PREVIOUS,
+                 "logements_debut": built["organisme"]["logements_debut"] - round(rng.uniform(0.005, 0.01) * built["organisme"]["logements_fin"]),
+                 "logements_fin": built["organisme"]["logements_fin"],
+                 "masse_salariale_totale": sum(r["masse_salariale_eur"] for r in tables["Salaries"]) if "Salaries" in built["tables"]
+                 else round(built["organisme"]["masse_salariale_totale"] / 1.025),
+                 "cout_gestion_sociale_eur": round(built["organisme"]["cout_gestion_sociale_eur"] * f)}
+    written = {name: rows for name, rows in tables.items() if name in built["tables"]}
+    org = {**built["org"], "liasse": {**built["org"]["liasse"],
+                                      "taux_vacance_pct": round(built["org"]["liasse"]["taux_vacance_pct"] + 0.3, 1),
+                                      "taux_recouvrement_pct": round(built["org"]["liasse"]["taux_recouvrement_pct"] - 0.2, 1)}}
     return {"org": org, "organisme": organisme, "tables": written, "all": tables, "rng": rng}
 
 
@@ -696,7 +748,7 @@ def liasse_row(built: dict) -> dict:
     ge = s("Production", "gros_entretien_eur")
     p = org["liasse"]
     row = {
-        "siren": o["siren"], "raison_sociale": o["raison_sociale"], "famille": o["famille"], "exercice": EXERCICE,
+        "siren": o["siren"], "raison_sociale": o["raison_sociale"], "famille": o["famille"], "exercice": o["exercice"],
         "logements": n,
         "loyers_quittances_eur": loyers,
         "taux_vacance_pct": p["taux_vacance_pct"],
@@ -904,7 +956,7 @@ def write_liasse(path: Path, rows: list[dict]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
-def verify_liasse(path: Path, builts: list[dict]) -> None:
+def verify_liasse(path: Path, builts: list[dict], exercice: int = EXERCICE) -> None:
     """The liasse as written equals the workbooks read back, except the designed differences."""
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
@@ -912,7 +964,7 @@ def verify_liasse(path: Path, builts: list[dict]) -> None:
     num = lambda s: float(s.replace(",", ".")) if s not in (None, "") else None  # noqa: E731
     for built, row in zip(builts, rows, strict=True):
         slug = built["org"]["slug"]
-        organisme, tables = read_back(SAMPLES / "questionnaires" / f"{slug}_{EXERCICE}.xlsx")
+        organisme, tables = read_back(SAMPLES / "questionnaires" / f"{slug}_{exercice}.xlsx")
         total = lambda sheet, f: sum(float(r[f]) for r in tables[sheet]) if tables[sheet] else None  # noqa: E731
         from_q = {
             "logements": float(organisme["logements_fin"]),
@@ -926,7 +978,7 @@ def verify_liasse(path: Path, builts: list[dict]) -> None:
             "mises_en_service": total("Production", "mises_en_service"),
             "rehabilitations": total("Production", "rehabilitations"),
         }
-        assert row["siren"] == organisme["siren"] and row["exercice"] == str(EXERCICE)
+        assert row["siren"] == organisme["siren"] and row["exercice"] == str(exercice)
         for field, q in from_q.items():
             liasse = num(row[field])
             if q is None:
@@ -1094,6 +1146,17 @@ def main() -> None:
     write_liasse(liasse_path, liasse)
     verify_liasse(liasse_path, builts)
     print(f"✓ {liasse_path.relative_to(ROOT)} : {len(liasse)} organismes")
+    previous = [previous_year(b) for b in builts if b["org"]["slug"] != ENTERING]
+    for b in previous:
+        path = out / f"{b['org']['slug']}_{PREVIOUS}.xlsx"
+        write_questionnaire(path, b["organisme"], b["tables"])
+        pin_created_date(path)
+        verify_workbook(path, b)
+        print(f"✓ {path.relative_to(ROOT)} : exercice précédent")
+    liasse_path = SAMPLES / f"liasse_{PREVIOUS}.csv"
+    write_liasse(liasse_path, [liasse_row(b) for b in previous])
+    verify_liasse(liasse_path, previous, PREVIOUS)
+    print(f"✓ {liasse_path.relative_to(ROOT)} : {len(previous)} organismes (exercice précédent)")
     check_rents(builts)
     reference = TerritorialReference.load()
     rents = {}

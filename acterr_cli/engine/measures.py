@@ -112,6 +112,12 @@ FACT_MEASURES: tuple[FactMeasure, ...] = (
                 _where(_action_type("Accompagnement social"), pl.col("menages"))),
     FactMeasure("expulsions_evitees", "Expulsions évitées", qs.ACTIONS, pl.col("expulsions_evitees")),
     FactMeasure("heures_insertion", "Heures d'insertion", qs.ACTIONS, pl.col("heures_insertion")),
+    # Digital inclusion: a flag on any action (workbooks older than the column leave it null: not provided).
+    FactMeasure("actions_numeriques", "Actions d'inclusion numérique", qs.ACTIONS, _where(pl.col("inclusion_numerique"), pl.lit(1.0))),
+    FactMeasure("actions_numeriques_eur", "Montant des actions d'inclusion numérique", qs.ACTIONS,
+                _where(pl.col("inclusion_numerique"), pl.col("montant_eur"))),
+    FactMeasure("menages_inclusion_numerique", "Ménages bénéficiaires d'actions d'inclusion numérique", qs.ACTIONS,
+                _where(pl.col("inclusion_numerique"), pl.col("menages"))),
     # Energie: savings of completed renovations, in total and by heating energy
     FactMeasure("economie_kwh", "Économie d'énergie finale des rénovations (kWh/an)", qs.ENERGIE, _DELTA_KWH),
     *(FactMeasure(f"economie_kwh_{slug}", f"Économie d'énergie finale des rénovations, chauffage {label} (kWh/an)", qs.ENERGIE,

@@ -98,6 +98,9 @@ ORGANISME = Sheet(
         Column("administratrices", "dont femmes", INT, "Parmi les administrateurs", required=False),
         Column("admin_locataires", "dont représentants des locataires", INT, "Parmi les administrateurs", required=False),
         Column("taux_satisfaction_pct", "Taux de satisfaction des locataires (%)", PERCENT, "Dernière enquête de satisfaction", required=False),
+        Column("personnel_proximite_etp", "Gardiens et personnel de proximité (ETP)", AMOUNT,
+               "Gardiens, agents d'immeuble et autres salariés travaillant sur site, en équivalents temps plein au 31 décembre",
+               required=False, aliases=("Personnel de proximité (ETP)", "Gardiens (ETP)")),
     ),
 )
 
@@ -130,6 +133,9 @@ PATRIMOINE = Sheet(
         Column("logements_pmr", "Logements adaptés PMR", INT, "Logements adaptés au handicap ou au vieillissement", required=False),
         Column("logements_vacants", "dont vacants", INT, "Logements vacants au 31 décembre (le gain des locataires ne compte que les logements occupés)",
                required=False, aliases=("Logements vacants",)),
+        Column("menages_apl", "Ménages bénéficiaires de l'APL", INT,
+               "Ménages locataires percevant l'aide personnalisée au logement au 31 décembre (source : CAF ou quittancement)",
+               required=False, aliases=("Bénéficiaires APL", "Ménages APL")),
         *(Column(f"dpe_{x.lower()}", f"DPE {x}", INT, f"Logements d'étiquette énergie {x}", required=False) for x in "ABCDEFG"),
         Column("dpe_inconnu", "DPE inconnu", INT, "Logements sans étiquette énergie connue", required=False),
         Column("ges_fg", "GES F-G", INT, "Logements d'étiquette climat (GES) F ou G", required=False),
@@ -186,6 +192,9 @@ ACTIONS = Sheet(
         Column("menages", "Ménages bénéficiaires", INT, "Nombre de ménages", required=False),
         Column("expulsions_evitees", "Expulsions évitées", INT, "Procédures arrêtées grâce à l'action", required=False),
         Column("heures_insertion", "Heures d'insertion", AMOUNT, "Heures de travail en insertion", required=False),
+        Column("inclusion_numerique", "Inclusion numérique (oui/non)", YESNO,
+               "Action d'inclusion numérique (accès, équipement, accompagnement aux démarches en ligne), quel que soit son type",
+               required=False, aliases=("Action d'inclusion numérique",)),
     ),
 )
 
@@ -201,6 +210,9 @@ ATTRIBUTIONS = Sheet(
         Column("mutations_internes", "Mutations internes", INT, "Attributions à des locataires de l'organisme", required=False),
         Column("attributions_hors_qpv", "Attributions hors QPV", INT, "Attributions de logements situés hors QPV", required=False),
         Column("attributions_hors_qpv_q1", "dont 1er quartile", INT, "à des ménages du 1er quartile de revenus", required=False),
+        Column("attributions_qpv", "Attributions en QPV", INT, "Attributions de logements situés en quartier prioritaire", required=False),
+        Column("attributions_qpv_q234", "dont 2e à 4e quartiles", INT,
+               "à des ménages des 2e, 3e et 4e quartiles de revenus (hors 1er quartile)", required=False),
     ),
 )
 
