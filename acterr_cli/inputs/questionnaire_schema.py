@@ -133,12 +133,12 @@ PATRIMOINE = Sheet(
         Column("logements_pmr", "Logements adaptés PMR", INT, "Logements adaptés au handicap ou au vieillissement", required=False),
         Column("logements_vacants", "dont vacants", INT, "Logements vacants au 31 décembre (le gain des locataires ne compte que les logements occupés)",
                required=False, aliases=("Logements vacants",)),
-        Column("menages_apl", "Ménages bénéficiaires de l'APL", INT,
-               "Ménages locataires percevant l'aide personnalisée au logement au 31 décembre (source : CAF ou quittancement)",
-               required=False, aliases=("Bénéficiaires APL", "Ménages APL")),
         *(Column(f"dpe_{x.lower()}", f"DPE {x}", INT, f"Logements d'étiquette énergie {x}", required=False) for x in "ABCDEFG"),
         Column("dpe_inconnu", "DPE inconnu", INT, "Logements sans étiquette énergie connue", required=False),
         Column("ges_fg", "GES F-G", INT, "Logements d'étiquette climat (GES) F ou G", required=False),
+        Column("menages_apl", "Ménages bénéficiaires de l'APL", INT,
+               "Ménages locataires percevant l'aide personnalisée au logement au 31 décembre (source : CAF ou quittancement)",
+               required=False, aliases=("Bénéficiaires APL", "Ménages APL")),
     ),
 )
 
