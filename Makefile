@@ -24,7 +24,7 @@ test: install
 
 demo: install
 	rm -rf $(DEMO_DIR)
-	$(ACTERR) --espace $(DEMO_DIR)/espace import samples/questionnaires/*.xlsx samples/liasse_2025.csv
+	$(ACTERR) --espace $(DEMO_DIR)/espace import samples/questionnaires/*.xlsx samples/liasse_*.csv
 	@# Sample market rents (not the published map) for every commune of the samples: SOC-01 from market rents.
 	$(ACTERR) --espace $(DEMO_DIR)/espace import --type loyers --exercice 2024 --logement appartement samples/loyers/exemple_carte_loyers_appartements_2024.csv
 	$(ACTERR) --espace $(DEMO_DIR)/espace import --type loyers --exercice 2024 --logement maison samples/loyers/exemple_carte_loyers_maisons_2024.csv

@@ -29,7 +29,8 @@ __all__ = [
     # import (kinds: the reader registry, inputs/registry.py)
     "import_paths", "verify_paths", "import_kinds", "reader_description", "check_wait", "write_error_report",
     # compute
-    "compute_level", "compute_levels", "results_for", "explain_figure", "lookup_territory",
+    "compute_level", "compute_levels", "results_for", "explain_figure", "explain_evolution", "evolution_of",
+    "lookup_territory",
     # reports
     "report_inputs", "export", "write_blank_questionnaire", "verify_template",
     # référentiel
@@ -97,11 +98,13 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
     The results' text columns are Categorical (see results.TEXT; `results.as_text` makes them strings)."""
     check_wait(wait_seconds)
     ws = _existing_workspace(espace, exercice)
+    referentiel = referentiel or load_referentiel()
     # One snapshot of the facts, without the write lock: an import may run meanwhile (see store.py).
     with ws.snapshot():
-        computation = compute(ws, TerritorialReference.load(), referentiel or load_referentiel(), level, exercice)
+        computation = compute(ws, TerritorialReference.load(), referentiel, level, exercice)
     if store:
         ws.save_results(_results_name(computation.level, exercice), computation.results, computation.meta, wait_seconds)
+        _record_referentiel(ws, referentiel, exercice)
     return computation
 
 
@@ -129,6 +132,8 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
                     failed[0].result()  # a level could not be written: stop there, with its error
                 with progress.step(f"Calcul du niveau {normalize_level(level)}"):
                     computation = compute(ws, reference, referentiel, level, exercice, run)
+                if not writes:
+                    _record_referentiel(ws, referentiel, exercice)
                 writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,
                                             computation.meta, wait_seconds))
                 yield computation, writes[-1]
@@ -177,7 +182,10 @@ def report_inputs(espace: Path, level: str, referentiel: Referentiel | None = No
         if other not in by_level:
             by_level[other] = results_for(espace, other, None, referentiel=referentiel, wait_seconds=wait_seconds)
     ws = Workspace.open(espace, create=False)
-    return ReportInputs(computation, by_level["FRANCE"], by_level["REGION"], referentiel, import_warnings(ws), families(ws))
+    inputs = ReportInputs(computation, by_level["FRANCE"], by_level["REGION"], referentiel, import_warnings(ws), families(ws))
+    # The « Évolution » sheet's bridge, asked by the workbook once it knows its scope and exercice.
+    inputs.bridge = lambda codes, level, code, year, siren: evolution_of(espace, codes, level, code, year, inputs.referentiel, siren)
+    return inputs
 
 
 def export(espace: Path, request: ExportRequest, referentiel: Referentiel | None = None) -> ExportResult:
@@ -284,6 +292,37 @@ def explain_figure(espace: Path, indicator: str, level: str, code: str, exercice
     referentiel = referentiel or load_referentiel()
     with ws.snapshot():
         return explain(ws, TerritorialReference.load(), referentiel, indicator, level, code, exercice)
+
+
+def explain_evolution(espace: Path, indicator: str, level: str, code: str, exercice: int | None = None,
+                      referentiel: Referentiel | None = None) -> dict:
+    """Why a figure moved from N-1 to N: organisations leaving and entering, their data, the
+    référentiel (see engine/bridge.py); the components add up to the change."""
+    from acterr_cli.engine.bridge import explain_evolution as bridge
+
+    ws = _existing_workspace(espace, exercice)
+    return bridge(ws, TerritorialReference.load(), referentiel or load_referentiel(), indicator, level, code, exercice)
+
+
+def evolution_of(espace: Path, indicators: list[str], level: str, code: str, exercice: int,
+                 referentiel: Referentiel | None = None, siren: str | None = None) -> dict[str, dict]:
+    """The N-1 → N bridge of several figures of one territory (or of one organisation's own
+    figures, `siren`), for a report: empty when N-1 is not imported; a figure not computed in
+    either year is left out."""
+    from acterr_cli.engine.bridge import bridges
+
+    ws = _existing_workspace(espace, exercice)
+    if not any(u["exercice"] == exercice - 1 and str(u.get("siren", "")).isdigit() for u in ws.units().values()):
+        return {}
+    return bridges(ws, TerritorialReference.load(), referentiel or load_referentiel(), indicators, level, code, exercice,
+                   siren=siren)
+
+
+def _record_referentiel(ws: Workspace, referentiel: Referentiel, exercice: int | None) -> None:
+    """The référentiel of the exercices computed, kept for their year-on-year bridge (engine/bridge.py)."""
+    from acterr_cli.engine.bridge import record_referentiel
+
+    record_referentiel(ws, referentiel, None if exercice is None else [exercice])
 
 
 def lookup_territory(query: str) -> list[dict]:

@@ -22,7 +22,7 @@ COLUMNS = ["niveau", "indicateur", "code_territoire", "exercice", "valeur", "val
 def demo_workspace(folder: Path) -> Path:
     from acterr_cli import api
     espace = folder / "espace"
-    files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + [SAMPLES / "liasse_2025.csv"]
+    files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + sorted(SAMPLES.glob("liasse_*.csv"))  # 2024 and 2025
     report = api.import_paths(espace, files)
     assert not report.refused, report.to_dict()
     for housing, name in (("appartement", "appartements"), ("maison", "maisons")):

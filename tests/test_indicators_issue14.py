@@ -17,7 +17,6 @@ Organisation D (OPH, SIREN 900000035), all its 1 050 dwellings in Toulouse Métr
 from pathlib import Path
 
 import openpyxl
-import polars as pl
 import pytest
 from builders import TOULOUSE_METROPOLE, write_questionnaire
 from test_indicators import pick

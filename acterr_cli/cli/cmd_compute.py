@@ -27,7 +27,14 @@ def compute_cmd(
     expliquer: Optional[str] = typer.Option(
         None, "--expliquer", help="Expliquer un chiffre (code d'indicateur, ex. ECO-06) : formule, mesures, paramètres, "
                                   "organismes et fichiers ; avec --code (et --territoire, EPCI par défaut)."),
+    expliquer_evolution: Optional[str] = typer.Option(
+        None, "--expliquer-evolution", help="Expliquer l'évolution d'un chiffre de N-1 à N (code d'indicateur) : organismes "
+                                            "entrés et sortis, évolution de leurs données, changement de paramètres ou de "
+                                            "référentiel, reste ; avec --code, --territoire et --exercice N (par défaut le dernier)."),
 ) -> None:
+    if expliquer_evolution:
+        _explain_evolution(ctx, expliquer_evolution, territoire, code, exercice, json_)
+        return
     if expliquer:
         if not code:
             raise UsageError("--expliquer demande aussi --code (le territoire dont on veut le détail).")
@@ -85,3 +92,17 @@ def compute_cmd(
                     del computation, results
         finally:  # also when a later level fails: the levels already written are said so
             announce_written()
+
+
+def _explain_evolution(ctx: typer.Context, indicator: str, level: str, code: str | None, exercice: int | None, json_: bool) -> None:
+    from acterr_cli.outputs.evolution import print_evolution
+
+    if not code:
+        raise UsageError("--expliquer-evolution demande aussi --code (le territoire dont on veut l'évolution).")
+    referentiel = ctx.obj.load_referentiel()
+    document = api.explain_evolution(ctx.obj.espace, indicator, level, code, exercice, referentiel)
+    if json_:
+        print_json(document)
+    else:
+        ind = referentiel.by_code[document["indicateur"]]
+        print_evolution(document, ind.libelle, ind.unite, console_out)

@@ -6,7 +6,8 @@ NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
 # Decimals shown per unit: money and counts as whole numbers, ratios with one or two decimals.
 _DECIMALS = {"€": 0, "€/an": 0, "€/logt": 0, "€/hab": 0, "€/logt/an": 0, "€/mois": 0, "logements": 0, "ménages": 0,
-             "%": 1, "‰": 1, "ETP": 0, "ETP-année": 0, "€/m²/mois": 2, "ratio": 2, "MWh/an": 0, "tCO2e/an": 0, "h": 0, "pour 100 logts": 1}
+             "%": 1, "‰": 1, "ETP": 0, "ETP-année": 0, "€/m²/mois": 2, "ratio": 2, "MWh/an": 0, "tCO2e/an": 0, "h": 0, "pour 100 logts": 1,
+             "actions": 0, "ETP pour 100 logts": 2}
 
 
 def decimals_for(unit: str) -> int:

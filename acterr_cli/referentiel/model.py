@@ -185,6 +185,7 @@ class Referentiel:
     measures: list[DerivedMeasure]
     indicators: list[Indicator]
     sources: list[dict] = field(default_factory=list)  # files read, with sha256
+    files: tuple[Path, ...] = ()  # the same files (catalogue, parametres, surcharges): kept per exercice (engine/bridge.py)
 
     @property
     def version(self) -> str:
@@ -462,7 +463,7 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
         names = " / ".join(p.name for p in paths)
         raise ConfigurationError(f"{names} : entrée incomplète ou mal typée ({exc}).") from exc
     sources = [{"fichier": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths]
-    return Referentiel(meta, parameters, measures, indicators, sources)
+    return Referentiel(meta, parameters, measures, indicators, sources, tuple(paths))
 
 
 # What a user file may hold: the shipped files' tables and keys (a typo such as « centarle » or

@@ -13,6 +13,7 @@ Three scopes, three audiences:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -60,6 +61,8 @@ class ReportInputs:
     referentiel: Referentiel | None = None
     warnings: list[dict] = field(default_factory=list)  # import warnings (Problem dicts + siren)
     families: dict[str, str] = field(default_factory=dict)  # siren → famille (OPH, ESH…)
+    # (indicators, level, code, exercice, siren) → the N-1 → N bridge of those figures (api.evolution_of)
+    bridge: Callable[[list[str], str, str, int, str | None], dict[str, dict]] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class ReportData:
     # see organisation_unplaced): what organisation-level data could not place in a territory,
     # per additive indicator. Never among `rows`: not a territory (see nature.py).
     unplaced: list[dict] = field(default_factory=list)
+    # The N-1 → N bridge of the headline amounts (engine/bridge.py), when N-1 is imported: « Évolution » sheet.
+    evolution: dict[str, dict] = field(default_factory=dict)
 
     # ─── building ───
 

@@ -21,7 +21,7 @@ from xlsxwriter.workbook import Workbook
 
 from acterr_cli import __version__
 from acterr_cli.common.atomic import atomic_output
-from acterr_cli.outputs.reports import by_organisation, charts, method, quality, synthese, tables
+from acterr_cli.outputs.reports import by_organisation, charts, evolution, method, quality, synthese, tables
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData, ReportInputs, Scope
 from acterr_cli.outputs.reports.xlsx import WORKBOOK_OPTIONS, Formats
 from acterr_cli.referentiel.model import Referentiel
@@ -50,6 +50,7 @@ def write_report(path: Path, source: Computation | ReportInputs, exercice: int |
 
 
 def write_workbook(path: Path, data: ReportData) -> WrittenReport:
+    evolution.attach(data)  # the « Évolution » sheet's figures, when N-1 is imported
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         fmt, cd = Formats(wb), charts.ChartData()
@@ -68,6 +69,7 @@ def sheet_writers(data: ReportData) -> list:
     writers = [
         lambda wb, d, f, cd: synthese.write(wb, d, f, cd),
         lambda wb, d, f, cd: charts.graphiques(wb, d, f, cd),
+        *([lambda wb, d, f, cd: evolution.write(wb, d, f, cd)] if data.evolution else []),  # N-1 → N bridge
         lambda wb, d, f, cd: tables.ranking(wb, d, f),
         lambda wb, d, f, cd: tables.stakeholders(wb, d, f),
     ]
