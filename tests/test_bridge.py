@@ -102,9 +102,7 @@ def test_report_has_the_evolution_sheet_with_waterfalls(espace_2y, tmp_path):
     import zipfile
 
     import openpyxl
-    from acterr_cli.outputs.reports.api import ExportRequest, export
-
-    result = export(espace_2y, ExportRequest(tmp_path / "tm.xlsx", "EPCI", code=TOULOUSE_METROPOLE), load_referentiel())
+    result = api.export(espace_2y, api.ExportRequest(tmp_path / "tm.xlsx", "EPCI", code=TOULOUSE_METROPOLE))
     assert "Évolution" in result.feuilles
     sheet = openpyxl.load_workbook(result.main)["Évolution"]
     table = {r[0]: r[1:9] for r in sheet.iter_rows(min_row=5, max_row=8, values_only=True) if r[0]}
@@ -118,7 +116,5 @@ def test_report_has_the_evolution_sheet_with_waterfalls(espace_2y, tmp_path):
 
 
 def test_no_evolution_sheet_without_the_previous_exercice(espace, tmp_path):
-    from acterr_cli.outputs.reports.api import ExportRequest, export
-
-    result = export(espace, ExportRequest(tmp_path / "r.xlsx", "EPCI"), load_referentiel())
+    result = api.export(espace, api.ExportRequest(tmp_path / "r.xlsx", "EPCI"))
     assert "Évolution" not in result.feuilles
