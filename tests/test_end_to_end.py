@@ -19,7 +19,7 @@ runner = CliRunner()
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     espace = root / "espace"
-    files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + [SAMPLES / "liasse_2025.csv"]
+    files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + sorted(SAMPLES.glob("liasse_*.csv"))  # 2024 and 2025, as make demo
     result = runner.invoke(app, ["--espace", str(espace), "import", *map(str, files)])
     assert result.exit_code == 0, result.output
     for housing, name in (("appartement", "appartements"), ("maison", "maisons")):
@@ -31,7 +31,7 @@ def demo(tmp_path_factory):
 
 
 def results(espace: Path, level: str) -> list[dict]:
-    result = runner.invoke(app, ["--espace", str(espace), "compute", "--territoire", level, "--json"])
+    result = runner.invoke(app, ["--espace", str(espace), "compute", "--territoire", level, "--exercice", "2025", "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)["resultats"]
 

@@ -376,7 +376,7 @@ def test_referentiel_json_tells_the_nature_of_each_figure(replacement):
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory):
     root = tmp_path_factory.mktemp("samples")
-    files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + [SAMPLES / "liasse_2025.csv"]
+    files = sorted((SAMPLES / "questionnaires").glob("*.xlsx")) + sorted(SAMPLES.glob("liasse_*.csv"))  # 2024 and 2025, as make demo
     result = run(root / "espace", "import", *files)
     assert result.exit_code == 0, result.output
     target = root / "rapport.xlsx"
