@@ -122,7 +122,7 @@ def test_the_checker_sees_a_wrong_import():
 # terminal views, which only print what the API returns. Everything that reads, computes or
 # writes files goes through acterr_cli.api.
 CLI_MAY_IMPORT = {"acterr_cli", "acterr_cli.api", "acterr_cli.errors", "acterr_cli.interrupts", "acterr_cli.progress",
-                  "acterr_cli.outputs.terminal", "acterr_cli.outputs.terminal_report"}
+                  "acterr_cli.outputs.terminal", "acterr_cli.outputs.terminal_report", "acterr_cli.outputs.terminal_evolution"}
 
 
 def test_the_cli_goes_through_the_api():

@@ -95,7 +95,7 @@ def compute_cmd(
 
 
 def _explain_evolution(ctx: typer.Context, indicator: str, level: str, code: str | None, exercice: int | None, json_: bool) -> None:
-    from acterr_cli.outputs.evolution import print_evolution
+    from acterr_cli.outputs.terminal_evolution import print_evolution
 
     if not code:
         raise UsageError("--expliquer-evolution demande aussi --code (le territoire dont on veut l'évolution).")
