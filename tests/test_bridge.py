@@ -118,3 +118,16 @@ def test_report_has_the_evolution_sheet_with_waterfalls(espace_2y, tmp_path):
 def test_no_evolution_sheet_without_the_previous_exercice(espace, tmp_path):
     result = api.export(espace, api.ExportRequest(tmp_path / "r.xlsx", "EPCI"))
     assert "Évolution" not in result.feuilles
+
+
+def test_an_organisation_leaving(tmp_path):
+    """B only in 2024 (Toulouse 200 dwellings): it leaves; A's data change as above."""
+    files = [write_questionnaire(tmp_path / "a_2024.xlsx", *_a_2024()),
+             write_questionnaire(tmp_path / "b_2024.xlsx", {**ORG_B, "exercice": 2024}, TABLES_B),
+             write_questionnaire(tmp_path / "a_2025.xlsx", ORG_A, TABLES_A)]
+    root = tmp_path / "espace"
+    assert not api.import_paths(root, files).refused
+    doc = api.explain_evolution(root, "TER-00", "EPCI", TOULOUSE_METROPOLE, 2025)
+    assert (doc["valeur_precedente"], doc["valeur"]) == (1030 + 200, 1050)
+    assert amounts(doc) == {"sortie": -200, "donnees": 20, "entree": 0, "referentiel": 0, "reste": 0}
+    assert SIREN_B in next(c["libelle"] for c in doc["composantes"] if c["cause"] == "sortie")
