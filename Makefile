@@ -6,7 +6,7 @@ ACTERR := $(VENV)/bin/acterr
 SHARED ?= ../shared/data
 DEMO_DIR ?= build/demo
 
-.PHONY: install test demo apercu bench reference templates samples methode golden clean
+.PHONY: install test demo apercu bench reference templates samples methode docs golden clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ samples: install
 # Regenerate the method note from the shipped référentiel (a test fails when it is out of date).
 methode: install
 	$(PY) -m acterr_cli.referentiel.method_note docs/METHODE.md
+
+# The README's parts written from the code: the validation rules and the command reference (tests/test_docs.py).
+docs: install
+	$(PY) -m acterr_cli.inputs.rules README.md
+	$(PY) -m acterr_cli.cli.reference README.md
 
 # The demo's consolidated figures that tests/test_golden.py compares each run with (after a change of method).
 golden: install

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from acterr_cli import interrupts
 from acterr_cli.errors import AVERTISSEMENT, ERREUR, Problem, printable
-from acterr_cli.inputs.batch import INTERNE, Read, read_batch, read_batch_in_worker
+from acterr_cli.inputs import rules
+from acterr_cli.inputs.batch import Read, read_batch, read_batch_in_worker
 from acterr_cli.inputs.crosscheck import compare_units
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.progress import SILENT, Advance, Progress
@@ -79,7 +80,7 @@ class ImportReport:
 
     @property
     def internal_errors(self) -> bool:
-        return any(p.regle == INTERNE for p in self.problems)
+        return any(p.regle == rules.INTERNE.code for p in self.problems)
 
     def to_dict(self) -> dict:
         return {
@@ -258,7 +259,7 @@ def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:
                 what = (f"{len(files)} fichiers" + (" différents" if len(distinct) > 1 else " identiques")) if len(files) > 2 else (
                     "deux fichiers différents" if len(distinct) > 1 else "le même fichier deux fois")
                 pf.problems.append(Problem(
-                    fichier=pf.path.name, regle="doublon",
+                    fichier=pf.path.name, regle=rules.DOUBLON.code,
                     message=f"{what} pour l'organisme {unit.siren}, exercice {unit.exercice} (celui-ci et {names}) : importez-en un seul."))
 
 
@@ -319,12 +320,12 @@ def _check_withdrawn_sheets(ws: Workspace, parsed: list[ParsedFile]) -> None:
             for sheet in lost:
                 if sheet_key(sheet) in present:
                     pf.problems.append(Problem(
-                        fichier=pf.path.name, feuille=sheet, regle="feuille_videe", gravite=AVERTISSEMENT,
+                        fichier=pf.path.name, feuille=sheet, regle=rules.FEUILLE_VIDEE.code, gravite=AVERTISSEMENT,
                         message=f"feuille « {sheet} » sans ligne de données : celles déjà importées pour {unit.siren}, "
                                 f"exercice {unit.exercice} (fichier « {entry.get('fichier', '?')} ») sont retirées."))
                     continue
                 pf.problems.append(Problem(
-                    fichier=pf.path.name, feuille=sheet, regle="feuille_absente",
+                    fichier=pf.path.name, feuille=sheet, regle=rules.FEUILLE_ABSENTE.code,
                     message=f"feuille « {sheet} » absente du classeur : il remplace celui déjà importé pour "
                             f"{entry.get('raison_sociale') or unit.siren} ({unit.siren}, exercice {unit.exercice}, "
                             f"fichier « {entry.get('fichier', '?')} »), dont les données de cette feuille seraient effacées. "
@@ -376,7 +377,7 @@ def file_report(path: Path, parsed: ParsedFile | None, problems: list[Problem], 
     forgiven = {id(p) for p in parsed.forgiven}
     refused = any(p.gravite == ERREUR and id(p) not in forgiven for p in all_problems) or not parsed.units
     if not parsed.units and not all_problems:
-        all_problems.append(Problem(fichier=parsed.path.name, regle="vide", message="aucune donnée à importer."))
+        all_problems.append(Problem(fichier=parsed.path.name, regle=rules.VIDE.code, message="aucune donnée à importer."))
     return _named(FileReport(
         parsed.path.name, str(path), parsed.kind, parsed.sha256, REFUSE if refused else ok_status,
         [_unit_summary(u) for u in parsed.units], all_problems, 0 if refused else parsed.dropped_rows,

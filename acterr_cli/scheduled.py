@@ -25,6 +25,7 @@ from acterr_cli import __version__, api, interrupts
 from acterr_cli.common.atomic import atomic_write_bytes
 from acterr_cli.engine.run import normalize_level
 from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError, system_reason
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.model import sha256_of
 from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import load_referentiel
@@ -300,7 +301,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
         log(f"toujours refusé (inchangé depuis le refus du {(f['refuse_le'] or '?')[:10]}) : {f['motif'] or f['fichier']}")
     for key, why in outside:  # never read, never remembered: refused again at each run while they stay
         report["fichiers"].append({"fichier": key, "sha256": None, "statut": REFUSE, "motif": f"{key} : {why}",
-                                   "problemes": [Problem(fichier=key, regle="depot", message=why).to_dict()]})
+                                   "problemes": [Problem(fichier=key, regle=rules.DEPOT.code, message=why).to_dict()]})
         log(f"refusé : {key} : {why}")
     removed = _removed_files(state, {str(p.relative_to(config.depot)) for p in files} | {key for key, _ in outside}, report, log)
     t0 = time.monotonic()

@@ -177,9 +177,10 @@ def test_error_report_lists_each_problem_next_to_its_cell(tmp_path):
     wb = openpyxl.load_workbook(target)
     assert wb.sheetnames == ["Fichiers", "Problèmes"]
     rows = list(wb["Problèmes"].iter_rows(values_only=True))
-    assert rows[0] == ("Fichier", "Feuille", "Cellule", "Colonne", "Valeur trouvée", "Gravité", "Règle", "Message")
+    assert rows[0] == ("Fichier", "Feuille", "Cellule", "Colonne", "Valeur trouvée", "Gravité", "Règle", "Message", "Comment corriger")
     located = [(r[0], r[1], r[2], r[6]) for r in rows[1:]]
     assert located == [("bad.xlsx", "Patrimoine", "A5", "commune"), ("bad.xlsx", "Patrimoine", "B5", "positif")]
+    assert rows[2][8] == "Saisissez la valeur positive."  # the rule's « Comment corriger » (inputs/rules.py)
     formula_like = wb["Problèmes"]["E2"]
     assert formula_like.value == '=HYPERLINK("x")' and formula_like.data_type == "s"  # text, never a formula
     statuses = {r[0]: r[1] for r in wb["Fichiers"].iter_rows(min_row=5, values_only=True)}

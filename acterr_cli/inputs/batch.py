@@ -18,12 +18,11 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli.errors import ActerrError, Problem
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.detect import open_input
 from acterr_cli.inputs.model import ParsedFile, ReadOptions
 from acterr_cli.inputs.questionnaire import Draft, check_questionnaires
 from acterr_cli.territory.reference import TerritorialReference
-
-INTERNE = "interne"  # rule of the problem recorded when reading a file hit a bug
 
 Read = tuple[Path, "ParsedFile | None", list[Problem]]
 
@@ -117,10 +116,10 @@ def _open(path: Path, reference: TerritorialReference, options: ReadOptions) -> 
 
 
 def _problems(path: Path, exc: ActerrError) -> list[Problem]:
-    return exc.problems or [Problem(fichier=path.name, regle="lecture", message=exc.message)]
+    return exc.problems or [Problem(fichier=path.name, regle=rules.LECTURE.code, message=exc.message)]
 
 
 def internal_error(path: Path, exc: Exception) -> Problem:
-    return Problem(fichier=path.name, regle=INTERNE,
+    return Problem(fichier=path.name, regle=rules.INTERNE.code,
                    message=f"erreur interne en lisant ce fichier ({type(exc).__name__}: {str(exc)[:200]}) ; "
                            "relancez avec --debug et signalez le problème.")

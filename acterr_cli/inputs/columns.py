@@ -19,6 +19,7 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, ERREUR, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.cells import (
     NO,
     YES,
@@ -29,6 +30,7 @@ from acterr_cli.inputs.cells import (
     parse_number,
 )
 from acterr_cli.inputs.communes import describe, helper_for, looks_like_name
+from acterr_cli.inputs.rules import Rule
 from acterr_cli.territory.reference import TerritorialReference
 
 MAX_PROBLEMS_PER_COLUMN = 200  # beyond this, one summary line (a wrong column, not 10 000 wrong cells)
@@ -50,10 +52,14 @@ class ParseContext:
     faulty: dict[int, list[Problem]] = field(default_factory=dict)
     percent_lookup: Callable[[list[str]], set[str]] | None = None  # which cells are formatted as « % »
 
-    def add(self, cell: str | None, column: qs.Column | None, value, rule: str, message: str, severity: str = ERREUR,
+    def add(self, cell: str | None, column: qs.Column | None, value, rule: Rule, message: str, severity: str | None = None,
             position: int | None = None) -> None:
+        """A problem under `rule` (inputs/rules.py), with its usual severity unless told."""
+        severity = severity or rule.severity
+        if severity not in rule.severities:
+            raise ValueError(f"rule {rule.code} is never {severity}")
         problem = Problem(fichier=self.fichier, feuille=self.feuille, cellule=cell, colonne=column.label if column else None,
-                          valeur=None if value is None else str(value)[:200], regle=rule, message=message, gravite=severity)
+                          valeur=None if value is None else str(value)[:200], regle=rule.code, message=message, gravite=severity)
         self.problems.append(problem)
         if position is not None and severity == ERREUR:
             self.faulty.setdefault(position, []).append(problem)
@@ -62,13 +68,13 @@ class ParseContext:
     def has_errors(self) -> bool:
         return any(p.gravite == ERREUR for p in self.problems)
 
-    def drop_reports_at(self, cells: set[str], keep_rule: str) -> None:
+    def drop_reports_at(self, cells: set[str], keep_rule: Rule) -> None:
         """A cell reported under `keep_rule` is not reported again under another rule."""
         if not cells:
             return
-        self.problems[:] = [p for p in self.problems if p.cellule not in cells or p.regle == keep_rule]
+        self.problems[:] = [p for p in self.problems if p.cellule not in cells or p.regle == keep_rule.code]
         for problems in self.faulty.values():
-            problems[:] = [p for p in problems if p.cellule not in cells or p.regle == keep_rule]
+            problems[:] = [p for p in problems if p.cellule not in cells or p.regle == keep_rule.code]
 
 
 CellNamer = Callable[[str, int], "str | None"]  # (field, row `_i`) -> "E27"
@@ -88,9 +94,9 @@ class Part:
 class _Check:
     """A rule over one column: a boolean mask column of the plan, and what to tell when it is true."""
 
-    rule: str
+    rule: Rule
     message: str
-    severity: str = ERREUR
+    severity: str | None = None  # the rule's usual one
     mask: str = ""
     emit: Callable | None = None  # custom reporting (communes: look the name up, suggest codes)
 
@@ -120,7 +126,7 @@ def parse_fields(raw: pl.DataFrame, columns: Sequence[qs.Column], parts: dict[in
         if plan.column.required and any(plan.column.field not in part.fields for part in parts.values()):
             # a file without this column is told once (missing column), not once per row
             has = [f for f, part in parts.items() if plan.column.field in part.fields]
-            frame = frame.with_columns((pl.col(_mask(plan.column.field, "obligatoire")) & pl.col(FILE).is_in(has)))
+            frame = frame.with_columns((pl.col(_mask(plan.column.field, rules.OBLIGATOIRE.code)) & pl.col(FILE).is_in(has)))
     masks = [c.mask for p in plans for c in p.checks if c.mask]
     frame = frame.with_columns(pl.any_horizontal(masks).alias("_flag") if masks else pl.lit(False).alias("_flag")).collect()
     updates = _report_all(frame, plans, parts)
@@ -152,11 +158,11 @@ def _value(f: str, suffix: str = "") -> str:
 def _required(column: qs.Column) -> list[_Check]:
     if not column.required:
         return []
-    return [_Check("obligatoire", f"« {column.label} » est obligatoire.", mask=_mask(column.field, "obligatoire"))]
+    return [_Check(rules.OBLIGATOIRE, rules.OBLIGATOIRE.text(colonne=column.label), mask=_mask(column.field, rules.OBLIGATOIRE.code))]
 
 
 def _required_stage(column: qs.Column) -> list[pl.Expr]:
-    return [pl.col(column.field).is_null().alias(_mask(column.field, "obligatoire"))] if column.required else []
+    return [pl.col(column.field).is_null().alias(_mask(column.field, rules.OBLIGATOIRE.code))] if column.required else []
 
 
 # ─── parsers, one plan per kind ───
@@ -168,43 +174,41 @@ def _plan_number(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
     value = pl.when(fast.is_null()).then(parse_number(t)).otherwise(fast) if probe.get(f) else fast
     v, m = pl.col(_value(f, "0")), (lambda rule: _mask(f, rule))
     stages = [[value.alias(_value(f, "0")), *_required_stage(column)], [], []]
-    checks = [_Check("nombre", f"nombre attendu dans « {column.label} ».", mask=m("nombre"))]
-    stages[1].append((t.is_not_null() & v.is_null()).alias(m("nombre")))
+    checks = [_Check(rules.NOMBRE, rules.NOMBRE.text(colonne=column.label), mask=m(rules.NOMBRE.code))]
+    stages[1].append((t.is_not_null() & v.is_null()).alias(m(rules.NOMBRE.code)))
     rounded = v
     if column.kind in (qs.INT, qs.YEAR):
         # A count computed by a formula may come as 239.99999999999997: that is 240.
         not_int = v.is_not_null() & ((v - v.round(0)).abs() > 1e-6)
-        stages[1].append(not_int.alias(m("entier")))
-        checks.append(_Check("entier", f"nombre entier attendu dans « {column.label} ».", mask=m("entier")))
+        stages[1].append(not_int.alias(m(rules.ENTIER.code)))
+        checks.append(_Check(rules.ENTIER, rules.ENTIER.text(colonne=column.label), mask=m(rules.ENTIER.code)))
         rounded = pl.when(not_int).then(v).otherwise(v.round(0))
     percent = _percent_format(column, texts, value, parts)
     if percent is not None:
         rounded = pl.coalesce(percent, rounded)
     if column.kind != qs.PERCENT and not column.field.endswith("_pct"):
         # « 25 % » in a count or an amount: a share where a number is expected, never read as 25
-        stages[1].append((t.str.contains("%", literal=True) & v.is_not_null()).fill_null(False).alias(m("pourcentage_inattendu")))
-        checks.append(_Check("pourcentage_inattendu", f"« {column.label} » attend un nombre, pas un pourcentage : "
-                                                     "écrivez le nombre lui-même.", mask=m("pourcentage_inattendu")))
+        stages[1].append((t.str.contains("%", literal=True) & v.is_not_null()).fill_null(False).alias(m(rules.POURCENTAGE_INATTENDU.code)))
+        checks.append(_Check(rules.POURCENTAGE_INATTENDU, rules.POURCENTAGE_INATTENDU.text(colonne=column.label),
+                             mask=m(rules.POURCENTAGE_INATTENDU.code)))
     stages[1].append(rounded.alias(_value(f)))
     # (only for a value that was read: « 6.919.637 », not a number, gets its own error)
-    stages[1].append((t.str.contains(r"^\s*-?\d{1,3}(\.\d{3})+\s*$") & v.is_not_null()).fill_null(False).alias(m("separateur")))
-    checks.append(_Check("separateur", "nombre ambigu : le point est lu comme une virgule décimale ; si c'est un séparateur de "
-                                       "milliers, écrivez le nombre sans point.", AVERTISSEMENT, m("separateur")))
+    stages[1].append((t.str.contains(r"^\s*-?\d{1,3}(\.\d{3})+\s*$") & v.is_not_null()).fill_null(False).alias(m(rules.SEPARATEUR.code)))
+    checks.append(_Check(rules.SEPARATEUR, rules.SEPARATEUR.text(), mask=m(rules.SEPARATEUR.code)))
     final = pl.col(_value(f))
     if column.kind == qs.INT:
-        stages[2].append((final < 0).fill_null(False).alias(m("positif")))
-        checks.append(_Check("positif", f"« {column.label} » ne peut pas être négatif.", mask=m("positif")))
+        stages[2].append((final < 0).fill_null(False).alias(m(rules.POSITIF.code)))
+        checks.append(_Check(rules.POSITIF, rules.POSITIF.text(colonne=column.label), mask=m(rules.POSITIF.code)))
     elif column.kind == qs.AMOUNT:
-        stages[2].append((final < 0).fill_null(False).alias(m("positif")))
-        checks.append(_Check("positif", f"montant négatif dans « {column.label} » : vérifiez qu'il ne s'agit pas d'une erreur de "
-                                         "signe.", AVERTISSEMENT, m("positif")))
+        stages[2].append((final < 0).fill_null(False).alias(m(rules.POSITIF.code)))
+        checks.append(_Check(rules.POSITIF, rules.POSITIF.text("montant", colonne=column.label), AVERTISSEMENT, m(rules.POSITIF.code)))
     if column.kind == qs.PERCENT:
-        stages[2].append(((final < 0) | (final > 100)).fill_null(False).alias(m("pourcentage")))
-        checks.append(_Check("pourcentage", f"« {column.label} » doit être compris entre 0 et 100.", mask=m("pourcentage")))
+        stages[2].append(((final < 0) | (final > 100)).fill_null(False).alias(m(rules.POURCENTAGE.code)))
+        checks.append(_Check(rules.POURCENTAGE, rules.POURCENTAGE.text(colonne=column.label), mask=m(rules.POURCENTAGE.code)))
     output = _value(f)
     if column.kind == qs.YEAR:
-        stages[2].append(((final < 1990) | (final > 2100)).fill_null(False).alias(m("annee")))
-        checks.append(_Check("annee", f"« {column.label} » : année attendue (ex. 2025).", mask=m("annee")))
+        stages[2].append(((final < 1990) | (final > 2100)).fill_null(False).alias(m(rules.ANNEE.code)))
+        checks.append(_Check(rules.ANNEE, rules.ANNEE.text(colonne=column.label), mask=m(rules.ANNEE.code)))
         stages[2].append(final.cast(pl.Int64, strict=False).alias(_value(f, "y")))
         output = _value(f, "y")
     return _Plan(column, stages, [(output, f)], checks + _required(column))
@@ -271,8 +275,8 @@ def _plan_choice(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dic
     # French label or slug, any case or accentuation: « réhabilitation », « REHABILITATION », « rehabilitation ».
     by_key = {header_key(v): v for v in allowed}
     stages = [*_by_text(texts, f, _each(lambda s: by_key.get(header_key(s)), _value(f), pl.Utf8), {_value(f): pl.Utf8}),
-              [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "liste"))]]
-    check = _Check("liste", f"valeur inconnue dans « {column.label} » ; valeurs admises : {', '.join(allowed)}.", mask=_mask(f, "liste"))
+              [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, rules.LISTE.code))]]
+    check = _Check(rules.LISTE, rules.LISTE.text(colonne=column.label, admises=", ".join(allowed)), mask=_mask(f, rules.LISTE.code))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
 
@@ -285,8 +289,8 @@ def _plan_yesno(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict
                 reference: TerritorialReference) -> _Plan:
     f = column.field
     stages = [*_by_text(texts, f, _each(_yes_no, _value(f), pl.Boolean), {_value(f): pl.Boolean}),
-              [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, "oui_non"))]]
-    check = _Check("oui_non", f"« oui » ou « non » attendu dans « {column.label} ».", mask=_mask(f, "oui_non"))
+              [*_required_stage(column), (pl.col(f).is_not_null() & pl.col(_value(f)).is_null()).alias(_mask(f, rules.OUI_NON.code))]]
+    check = _Check(rules.OUI_NON, rules.OUI_NON.text(colonne=column.label), mask=_mask(f, rules.OUI_NON.code))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
 
@@ -304,12 +308,12 @@ def _plan_commune(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: di
             unknown = (found.get_column("statut") == "inconnu").to_list()
             known.update(zip(new, zip(found.get_column("commune").to_list(), unknown, strict=True), strict=True))
         codes = [known[c] for c in cleaned.to_list()]
-        return pl.DataFrame({_value(f, "_saisie"): cleaned, _value(f): [c[0] for c in codes], _mask(f, "commune"): [c[1] for c in codes]},
-                            schema={_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, "commune"): pl.Boolean})
+        return pl.DataFrame({_value(f, "_saisie"): cleaned, _value(f): [c[0] for c in codes], _mask(f, rules.COMMUNE.code): [c[1] for c in codes]},
+                            schema={_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, rules.COMMUNE.code): pl.Boolean})
 
-    schema = {_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, "commune"): pl.Boolean}
-    stages = [*_by_text(texts, f, lookup, schema), [*_required_stage(column), pl.col(_mask(f, "commune")).fill_null(False)]]
-    check = _Check("commune", "", mask=_mask(f, "commune"), emit=_unknown_communes)
+    schema = {_value(f, "_saisie"): pl.Utf8, _value(f): pl.Utf8, _mask(f, rules.COMMUNE.code): pl.Boolean}
+    stages = [*_by_text(texts, f, lookup, schema), [*_required_stage(column), pl.col(_mask(f, rules.COMMUNE.code)).fill_null(False)]]
+    check = _Check(rules.COMMUNE, "", mask=_mask(f, rules.COMMUNE.code), emit=_unknown_communes)
     return _Plan(column, stages, [(_value(f), f), (_value(f, "_saisie"), f"{f}_saisie")], [check, *_required(column)])
 
 
@@ -334,7 +338,7 @@ def _plan_siren(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict
     f = column.field
     schema = {_value(f): pl.Utf8, _mask(f, "code"): pl.Boolean}
     stages = [*_by_text(texts, f, _codes(f, 9, keep_bad=False), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)]]
-    check = _Check("siren", "SIREN invalide : 9 chiffres avec une clé de contrôle (Luhn) correcte attendus.", mask=_mask(f, "code"))
+    check = _Check(rules.SIREN, rules.SIREN.text(), mask=_mask(f, "code"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
 
@@ -343,7 +347,7 @@ def _plan_siret(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict
     f = column.field
     schema = {_value(f): pl.Utf8, _mask(f, "code"): pl.Boolean}
     stages = [*_by_text(texts, f, _codes(f, 14, keep_bad=True), schema), [*_required_stage(column), pl.col(_mask(f, "code")).fill_null(False)]]
-    check = _Check("siret", "SIRET douteux : 14 chiffres avec une clé de contrôle correcte attendus.", AVERTISSEMENT, _mask(f, "code"))
+    check = _Check(rules.SIRET, rules.SIRET.text(), mask=_mask(f, "code"))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
 
@@ -352,8 +356,8 @@ def _plan_qpv(column: qs.Column, texts: pl.DataFrame, probe: dict, parts: dict[i
     f = column.field
     codes = pl.col(_value(f))
     stages = [[clean_text(pl.col(f)).str.to_uppercase().str.replace_all(" ", "").alias(_value(f)), *_required_stage(column)],
-              [(codes.is_not_null() & ~codes.str.contains(r"^Q[NP]\d{3}\w{3}$")).fill_null(False).alias(_mask(f, "qpv"))]]
-    check = _Check("qpv", "code QPV inattendu (format QN07511M ou QP066007).", AVERTISSEMENT, _mask(f, "qpv"))
+              [(codes.is_not_null() & ~codes.str.contains(r"^Q[NP]\d{3}\w{3}$")).fill_null(False).alias(_mask(f, rules.QPV.code))]]
+    check = _Check(rules.QPV, rules.QPV.text(), mask=_mask(f, rules.QPV.code))
     return _Plan(column, stages, [(_value(f), f)], [check, *_required(column)])
 
 
@@ -400,8 +404,8 @@ def _report_all(frame: pl.DataFrame, plans: list[_Plan], parts: dict[int, Part])
     return updates
 
 
-def report_rows(part: Part, column: qs.Column, rows: pl.DataFrame, positions: list[int], rule: str, message: str,
-                severity: str = ERREUR) -> None:
+def report_rows(part: Part, column: qs.Column, rows: pl.DataFrame, positions: list[int], rule: Rule, message: str,
+                severity: str | None = None) -> None:
     """One problem per flagged row (up to MAX_PROBLEMS_PER_COLUMN, then one summary line); `rows`
     holds the file's flagged rows, `positions` those this rule flags."""
     lines, texts = rows.get_column(ROW), rows.get_column(column.field)
@@ -410,10 +414,11 @@ def report_rows(part: Part, column: qs.Column, rows: pl.DataFrame, positions: li
     report_overflow([lines[pos] for pos in positions], column, part.ctx, rule, severity)
 
 
-def report_overflow(lines: list[int], column: qs.Column, ctx: ParseContext, rule: str, severity: str) -> None:
+def report_overflow(lines: list[int], column: qs.Column, ctx: ParseContext, rule: Rule, severity: str | None = None) -> None:
     """Beyond MAX_PROBLEMS_PER_COLUMN cells, one summary line; the rows still count as faulty."""
     if len(lines) <= MAX_PROBLEMS_PER_COLUMN:
         return
+    severity = severity or rule.severity
     ctx.add(None, column, None, rule,
             f"{len(lines) - MAX_PROBLEMS_PER_COLUMN} autres cellules de la colonne « {column.label} » ont le même problème.",
             severity)
@@ -437,7 +442,7 @@ def _unknown_communes(check: _Check, column: qs.Column, rows: pl.DataFrame, posi
         code = _unknown_commune(value, line, column, part, helper, departements)
         if code is not None:
             updates.append((rows[FILE][0], line, f, code))
-    report_overflow([lines[pos] for pos in positions], column, part.ctx, "commune", ERREUR)
+    report_overflow([lines[pos] for pos in positions], column, part.ctx, rules.COMMUNE)
     return updates
 
 
@@ -446,9 +451,8 @@ def _unknown_commune(value: str, line: int, column: qs.Column, part: Part, helpe
     if looks_like_name(value):
         found, candidates = helper.from_name(value, departements)
         if found is not None:
-            ctx.add(cell, column, value, "commune_nom",
-                    f"nom de commune compris comme {found.code} ({found.nom}, département {found.departement}) ; "
-                    "saisissez plutôt le code INSEE.", AVERTISSEMENT, line)
+            ctx.add(cell, column, value, rules.COMMUNE_NOM,
+                    rules.COMMUNE_NOM.text(code=found.code, nom=found.nom, departement=found.departement), position=line)
             return found.code
         if candidates:
             hint = f" ; communes de ce nom : {describe(candidates[:5])}"
@@ -456,13 +460,11 @@ def _unknown_commune(value: str, line: int, column: qs.Column, part: Part, helpe
             close = helper.close_names(value, departements)
             hint = f" ; aucune commune de ce nom, vouliez-vous dire {describe(close)} ?" if close else " ; aucune commune de ce nom"
         end = "" if hint.endswith("?") else "."
-        ctx.add(cell, column, value, "commune",
-                f"« {column.label} » attend un code INSEE (ex. 31555), pas un nom de commune{hint}{end}", ERREUR, line)
+        ctx.add(cell, column, value, rules.COMMUNE, rules.COMMUNE.text("nom", colonne=column.label, indice=hint + end), position=line)
         return None
     close = helper.suggestions(value, departements)
     hint = f" Vouliez-vous dire {describe(close)} ?" if close else ""
-    ctx.add(cell, column, value, "commune",
-            f"code commune inconnu dans « {column.label} » (code INSEE à 5 caractères attendu, ex. 31555).{hint}", ERREUR, line)
+    ctx.add(cell, column, value, rules.COMMUNE, rules.COMMUNE.text(colonne=column.label, indice=hint), position=line)
     return None
 
 

@@ -15,6 +15,7 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, ERREUR
 from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part
 from acterr_cli.inputs.model import ReadOptions
 
@@ -69,7 +70,7 @@ def _part_of_whole(sheet: qs.Sheet, part: str, whole: str) -> _RowCheck:
     def report(owner: Part, rows: pl.DataFrame, positions: list[int]) -> None:
         for pos in positions:
             value, total = rows[part][pos], rows[whole][pos]
-            owner.ctx.add(owner.cell(part, rows[ROW][pos]), p, _fr(value), "partie_total",
+            owner.ctx.add(owner.cell(part, rows[ROW][pos]), p, _fr(value), rules.PARTIE_TOTAL,
                           f"« {p.label} » ({_fr(value)}) dépasse « {w.label} » ({_fr(total)}) "
                           "sur la même ligne : une partie ne peut pas dépasser son total.", ERREUR, rows[ROW][pos])
 
@@ -88,10 +89,10 @@ def _dpe_adds_up(sheet: qs.Sheet) -> _RowCheck:
             what = (f"les étiquettes DPE (A à G et inconnu) totalisent {_fr(given)} logements pour {_fr(count)} "
                     "logements sur la ligne")
             if given > count:
-                owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), "dpe_total",
+                owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), rules.DPE_TOTAL,
                               f"{what} : il y a plus d'étiquettes que de logements.", ERREUR, line)
             else:
-                owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), "dpe_total",
+                owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), rules.DPE_TOTAL,
                               f"{what} : complétez « DPE inconnu » pour les logements sans étiquette connue.", AVERTISSEMENT, line)
 
     return _RowCheck(dwellings.is_not_null() & (total != dwellings) & (total != 0), report)
@@ -103,7 +104,7 @@ def _consumption_decreases(sheet: qs.Sheet) -> _RowCheck:
     def report(owner: Part, rows: pl.DataFrame, positions: list[int]) -> None:
         for pos in positions:
             line = rows[ROW][pos]
-            owner.ctx.add(owner.cell("conso_apres_kwh", line), column, _fr(rows["conso_apres_kwh"][pos]), "consommation",
+            owner.ctx.add(owner.cell("conso_apres_kwh", line), column, _fr(rows["conso_apres_kwh"][pos]), rules.CONSOMMATION,
                           "la consommation après travaux dépasse la consommation avant travaux : vérifiez les deux colonnes.",
                           AVERTISSEMENT, line)
 
@@ -117,7 +118,7 @@ def _supplier_located(sheet: qs.Sheet, typed: pl.DataFrame) -> _RowCheck:
     def report(owner: Part, rows: pl.DataFrame, positions: list[int]) -> None:
         for pos in positions:
             line = rows[ROW][pos]
-            owner.ctx.add(owner.cell("commune_fournisseur", line), column, None, "obligatoire",
+            owner.ctx.add(owner.cell("commune_fournisseur", line), column, None, rules.OBLIGATOIRE,
                           "commune du fournisseur manquante : indiquez son code commune, ou son SIRET (la commune sera "
                           "retrouvée dans SIRENE, voir acterr import --type sirene).", ERREUR, line)
 
@@ -131,7 +132,7 @@ def check_exercice(exercice: int | None, cell: str | None, column: qs.Column, ct
     """The run is about one exercice (--exercice): a workbook of another year is an error."""
     if options.exercice is None or exercice is None or int(exercice) == options.exercice:
         return
-    ctx.add(cell, column, str(exercice), "exercice",
+    ctx.add(cell, column, str(exercice), rules.EXERCICE,
             f"ce classeur porte sur l'exercice {exercice}, alors que l'import demande l'exercice {options.exercice} "
             f"(--exercice {options.exercice}) : vérifiez la cellule « {column.label} » ou le fichier envoyé.")
 

@@ -11,6 +11,7 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.model import LIASSE, QUESTIONNAIRE, ImportUnit
 
 # Declared here, where the import compares, and read by the engine's check (engine/checks.py).
@@ -48,7 +49,7 @@ def compare_units(liasse: ImportUnit, questionnaire: ImportUnit, reported: Impor
         sheet, cell = _where(reported, field, dataset, q_field)
         problems.append(Problem(fichier=fichier, feuille=sheet, cellule=cell, colonne=label,
                                 valeur=_fr(qv if reported.kind == QUESTIONNAIRE else lv),
-                                regle="liasse_questionnaire", message=message, gravite=AVERTISSEMENT))
+                                regle=rules.LIASSE_QUESTIONNAIRE.code, message=message, gravite=AVERTISSEMENT))
     return problems
 
 

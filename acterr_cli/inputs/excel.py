@@ -24,6 +24,7 @@ import fastexcel
 import polars as pl
 
 from acterr_cli.errors import InvalidDataError, Problem, system_error_in, system_reason
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_FILE_BYTES, MAX_ROWS, STYLES, inspect_workbook
 from acterr_cli.inputs.formats import percent_cells, percent_styles, styled_cells
@@ -106,7 +107,7 @@ class Workbook:
         """The sheet as text. `check_cells=False` leaves the cell-length limit to the caller (a
         batch checks all its files' sheets at once, see `overlong_cell`)."""
         if self._scan.rows.get(sheet, 0) > MAX_ROWS:
-            raise _located(self.path, sheet, None, _TOO_MANY_ROWS, "taille")
+            raise _located(self.path, sheet, None, _TOO_MANY_ROWS, rules.TAILLE)
         try:
             loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=MAX_ROWS + 1,
                                              whitespace_as_null=True)
@@ -117,9 +118,9 @@ class Workbook:
                 data, errors = pl.from_arrow(batch), _errors(cell_errors)
             columns = loaded.available_columns()
         except Exception as exc:
-            raise _located(self.path, sheet, None, f"lecture impossible ({_short(exc)}).", "lecture") from exc
+            raise _located(self.path, sheet, None, f"lecture impossible ({_short(exc)}).", rules.LECTURE) from exc
         if not isinstance(data, pl.DataFrame) or data.height > MAX_ROWS:
-            raise _located(self.path, sheet, None, _TOO_MANY_ROWS, "taille")
+            raise _located(self.path, sheet, None, _TOO_MANY_ROWS, rules.TAILLE)
         names = [column_name(j) for j in range(data.width)]
         if data.columns != names:
             data = data.rename(dict(zip(data.columns, names, strict=True)))
@@ -127,7 +128,7 @@ class Workbook:
         if check_cells:
             long_cell = overlong_cell(data, offset)
             if long_cell:
-                raise _located(self.path, sheet, long_cell, _TOO_LONG, "taille")
+                raise _located(self.path, sheet, long_cell, _TOO_LONG, rules.TAILLE)
         grid = Grid(sheet, data, offset, {}, functools.partial(self.percent_cells, sheet),
                     [n - 1 for n in self._scan.hidden_rows.get(sheet, []) if 0 < n <= data.height])
         if errors is None:
@@ -153,13 +154,13 @@ class Workbook:
         return percent_styles(self._scan.kept[STYLES])
 
     def too_long(self, sheet: str, cell: str) -> InvalidDataError:
-        return _located(self.path, sheet, cell, _TOO_LONG, "taille")
+        return _located(self.path, sheet, cell, _TOO_LONG, rules.TAILLE)
 
 
-def _located(path: Path, sheet: str, cell: str | None, message: str, rule: str) -> InvalidDataError:
+def _located(path: Path, sheet: str, cell: str | None, message: str, rule: rules.Rule) -> InvalidDataError:
     """A refusal that names its sheet and cell, as a structured problem for the report."""
     where = f"{path.name}, feuille {sheet}" + (f", cellule {cell}" if cell else "")
-    problem = Problem(fichier=path.name, feuille=sheet, cellule=cell, regle=rule, message=message)
+    problem = Problem(fichier=path.name, feuille=sheet, cellule=cell, regle=rule.code, message=message)
     return InvalidDataError(f"{where} : {message}", [problem])
 
 

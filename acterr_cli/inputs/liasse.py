@@ -16,6 +16,7 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, ERREUR, InvalidDataError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.cells import MAX_CELL_CHARS, column_letter, header_key
 from acterr_cli.inputs.container import MAX_ROWS
 from acterr_cli.inputs.excel import Grid, Workbook, column_name
@@ -64,7 +65,7 @@ def _csv_rows(text: str, separator: str, name: str) -> list[list[str]]:
                 else f"contenu illisible ({exc})")
         message = f"ligne {reader.line_num} : {what} ; le fichier est refusé."
         raise InvalidDataError(f"{name} : {message}", [Problem(fichier=name, cellule=f"ligne {reader.line_num}",
-                                                                 regle="lecture", message=message)]) from exc
+                                                                 regle=rules.LECTURE.code, message=message)]) from exc
     return rows
 
 
@@ -82,7 +83,7 @@ def _check_lengths(rows: list[list[str]], name: str) -> None:
                 cell = f"{column_letter(j)}{i + 1}"
                 message = f"texte de plus de {MAX_CELL_CHARS:,} caractères ; le fichier est refusé.".replace(",", " ")
                 raise InvalidDataError(f"{name}, cellule {cell} : {message}",
-                                       [Problem(fichier=name, cellule=cell, regle="taille", message=message)])
+                                       [Problem(fichier=name, cellule=cell, regle=rules.TAILLE.code, message=message)])
 
 
 def _decode(data: bytes) -> str:
@@ -108,7 +109,7 @@ def read_liasse(path: Path, reference: TerritorialReference, grid: Grid | None =
     facts = read_table(grid, sheet, parsed, reference, options, layout)
     if facts is None or not facts.height or not parsed.ok:
         if facts is not None and not facts.height:
-            parsed.problems.append(Problem(fichier=path.name, regle="vide", message="la liasse ne contient aucune ligne."))
+            parsed.problems.append(Problem(fichier=path.name, regle=rules.VIDE.code, message="la liasse ne contient aucune ligne."))
         return parsed
     letters = {f: grid.letter(j) for j, f in layout.columns.items() if f not in layout.constants}
     facts = _other_exercices(facts, options, parsed, grid.sheet)
@@ -133,7 +134,7 @@ def _layout(grid: Grid, mapping, parsed: ParsedFile) -> tuple[qs.Sheet, tuple[Gr
     if mapping is None:
         layout = find_layout(grid, LIASSE)
         if layout is None:
-            parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="entetes",
+            parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle=rules.ENTETES.code,
                                            message="ligne d'en-têtes de la liasse introuvable (colonnes « siren » et « exercice » "
                                                    "attendues) ; pour un autre format, donnez un fichier de correspondance (--correspondance)."))
             return LIASSE, None
@@ -141,10 +142,10 @@ def _layout(grid: Grid, mapping, parsed: ParsedFile) -> tuple[qs.Sheet, tuple[Gr
     found = mapping.layout(grid)
     missing = ", ".join(f"« {c} »" for c in mapping.missing_columns(grid))
     if found is None:
-        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="correspondance",
+        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle=rules.CORRESPONDANCE.code,
                                        message=f"colonnes de la correspondance {mapping.name} introuvables : {missing or 'siren, exercice'}."))
     elif missing:  # the file is read, but what those columns hold is not: never silently
-        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="correspondance",
+        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle=rules.CORRESPONDANCE.code,
                                        gravite=AVERTISSEMENT, valeur=missing,
                                        message=f"colonne(s) de la correspondance {mapping.name} absente(s) du fichier : {missing} ; "
                                                "leurs champs ne sont pas lus (en-tête renommé ? corrigez le fichier de correspondance)."))
@@ -176,7 +177,7 @@ def _other_exercices(facts: pl.DataFrame, options: ReadOptions, parsed: ParsedFi
     if others.height:
         years = ", ".join(str(y) for y in sorted(others["exercice"].unique().to_list()))
         parsed.problems.append(Problem(
-            fichier=parsed.path.name, feuille=sheet or None, regle="exercice", gravite=AVERTISSEMENT,
+            fichier=parsed.path.name, feuille=sheet or None, regle=rules.EXERCICE.code, gravite=AVERTISSEMENT,
             message=f"{others.height} ligne(s) d'autres exercices ({years}) non importée(s) : l'import porte sur l'exercice {options.exercice}."))
     return facts.filter(pl.col("exercice") == options.exercice)
 
@@ -188,7 +189,7 @@ def _check_duplicates(facts: pl.DataFrame, parsed: ParsedFile, options: ReadOpti
     for row in facts.filter(duplicated).iter_rows(named=True):
         problem = Problem(
             fichier=parsed.path.name, feuille=sheet or None, cellule=f"{letter}{row['ligne']}", colonne="siren", valeur=row["siren"],
-            regle="doublon", gravite=ERREUR,
+            regle=rules.DOUBLON.code, gravite=ERREUR,
             message=f"l'organisme {row['siren']} apparaît plusieurs fois pour l'exercice {row['exercice']} (ligne {row['ligne']}).")
         parsed.problems.append(problem)
         if options.drop_faulty_rows:

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem, UsageError
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.cells import header_key
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
 from acterr_cli.inputs.registry import RENTS_DATASET
@@ -89,7 +90,7 @@ def _report_unusable(dropped: pl.DataFrame, parsed: ParsedFile) -> None:
     if dropped.height:
         shown = ", ".join(f"ligne {n} ({code or 'vide'})" for n, code in dropped.select("_ligne", "commune_saisie").head(5).iter_rows())
         parsed.problems.append(Problem(
-            fichier=parsed.path.name, regle="loyer", gravite=AVERTISSEMENT, valeur=str(dropped["commune_saisie"][0]),
+            fichier=parsed.path.name, regle=rules.LOYER.code, gravite=AVERTISSEMENT, valeur=str(dropped["commune_saisie"][0]),
             message=f"{dropped.height} ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : {shown}"
                     + (" …" if dropped.height > 5 else "") + "."))
 

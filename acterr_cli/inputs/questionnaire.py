@@ -18,13 +18,13 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, ActerrError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.cells import MAX_CELL_CHARS
 from acterr_cli.inputs.columns import FILE, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import check_exercice, check_rows
 from acterr_cli.inputs.excel import Grid, Workbook, overlong_cell, sheet_key
 from acterr_cli.inputs.model import QUESTIONNAIRE, ImportUnit, ParsedFile, ReadOptions
 from acterr_cli.inputs.tables import (
-    EXCEL_ERROR,
     HEADER_SEARCH_ROWS,
     Table,
     add_excel_error,
@@ -93,7 +93,7 @@ def unknown_sheets(workbook: Workbook, fichier: str) -> list[Problem]:
         hint = (f"la feuille attendue la plus proche, absente du classeur, est « {closest} » : renommez-la ainsi si c'est elle"
                 if missing else f"ce n'est pas une feuille du questionnaire (la plus proche : « {closest} »)")
         problems.append(Problem(
-            fichier=fichier, feuille=name, regle="feuille_inconnue", gravite=AVERTISSEMENT,
+            fichier=fichier, feuille=name, regle=rules.FEUILLE_INCONNUE.code, gravite=AVERTISSEMENT,
             message=f"feuille « {name} » non reconnue, elle n'est pas lue ; {hint}."))
     return problems
 
@@ -176,7 +176,7 @@ def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference,
     cells: dict[int, dict[str, tuple[tuple[int, int], str]]] = {}
     for k, d in drafts.items():
         if d.organisme is None:
-            d.parsed.problems.append(Problem(fichier=d.parsed.path.name, regle="feuille",
+            d.parsed.problems.append(Problem(fichier=d.parsed.path.name, regle=rules.FEUILLE.code,
                                              message="feuille « Organisme » introuvable : ce classeur n'est pas un questionnaire acterr."))
             continue
         grid = d.organisme
@@ -187,7 +187,7 @@ def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference,
             tell_hidden_rows(ctx, grid, hidden)
         for column in sheet.columns:
             if column.required and column.field not in values[k]:
-                ctx.add(None, column, None, "obligatoire", f"ligne « {column.label} » introuvable dans la feuille Organisme.")
+                ctx.add(None, column, None, rules.OBLIGATOIRE, rules.OBLIGATOIRE.text("ligne", colonne=column.label))
         parts[k] = Part(ctx, lambda f, _i, found=cells[k]: found[f][1], frozenset(values[k]))
     if not parts:
         return {}, pl.DataFrame()
@@ -258,7 +258,7 @@ def _excel_error_cells(grid: Grid, cells: dict, sheet: qs.Sheet, ctx: ParseConte
         if error:
             add_excel_error(ctx, ref, sheet.column(field_name), error, None)
             found.add(ref)
-    ctx.drop_reports_at(found, EXCEL_ERROR)
+    ctx.drop_reports_at(found, rules.ERREUR_EXCEL)
 
 
 def _organisme_facts(typed: pl.DataFrame, identities: dict[int, Identity], drafts: dict[int, Draft]) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli.errors import InvalidDataError
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
 from acterr_cli.inputs.registry import RPLS_PATRIMOINE_DATASET, RPLS_STOCK_DATASET
 from acterr_cli.territory.reference import TerritorialReference
@@ -71,7 +72,7 @@ def _tell_partial_coverage(table: pl.DataFrame, reference: TerritorialReference,
     if absent and present:
         shown = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
         parsed.problems.append(Problem(
-            fichier=parsed.path.name, regle="couverture", gravite=AVERTISSEMENT, colonne="DEPCOM", valeur=shown,
+            fichier=parsed.path.name, regle=rules.COUVERTURE.code, gravite=AVERTISSEMENT, colonne="DEPCOM", valeur=shown,
             message=f"le fichier couvre {len(present)} département(s) sur {len(RPLS_SCOPE)} ({shown}) : le parc social des "
                     "territoires (TER-03, TER-06 à TER-10) n'est calculé que pour ceux qui sont entièrement dans ces "
                     "départements ; une région ou un EPCI à cheval reste non calculable plutôt que sous-compté."))
@@ -142,7 +143,7 @@ def _tell_unknown_codes(counts: pl.DataFrame, parsed: ParsedFile) -> pl.DataFram
             values = unknown.group_by(raw).agg(pl.col("n").sum()).sort("n", descending=True)
             shown = ", ".join(f"« {v} » ({n})" for v, n in values.head(5).iter_rows())
             parsed.problems.append(Problem(
-                fichier=parsed.path.name, regle="code", gravite=AVERTISSEMENT, colonne=column, valeur=str(values[raw][0]),
+                fichier=parsed.path.name, regle=rules.CODE.code, gravite=AVERTISSEMENT, colonne=column, valeur=str(values[raw][0]),
                 message=f"colonne {column} : valeur(s) non reconnue(s) {shown} ; {values['n'].sum()} logement(s) comptés {counted} "
                         f"(attendu : {', '.join(sorted(codes))})."))
     return counts.drop("_qpv_saisi", "_typeconst_saisi")
@@ -168,7 +169,7 @@ def _with_current_communes(counts: pl.DataFrame, reference: TerritorialReference
         from acterr_cli.errors import AVERTISSEMENT, Problem
 
         parsed.problems.append(Problem(
-            fichier=parsed.path.name, regle="commune", gravite=AVERTISSEMENT, colonne="DEPCOM",
+            fichier=parsed.path.name, regle=rules.COMMUNE.code, gravite=AVERTISSEMENT, colonne="DEPCOM",
             valeur=", ".join(unknown["commune_saisie"].drop_nulls().head(10).to_list()),
             message=f"{unknown.height} code(s) commune inconnu(s) : {lost} logement(s) non rattaché(s)."))
     return counts.join(codes.select("commune_saisie", "commune"), on="commune_saisie").drop_nulls("commune")

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
 from acterr_cli.inputs.registry import SIRENE_DATASET
 from acterr_cli.territory.reference import TerritorialReference
@@ -41,7 +42,7 @@ def read_sirene(path: Path, reference: TerritorialReference, wanted: pl.Series, 
     found = found.with_columns(reference.normalize_communes(found["commune_saisie"])["commune"]).drop_nulls("commune")
     missing = wanted.len() - found.height
     parsed.problems.append(Problem(
-        fichier=path.name, regle="sirene", gravite=AVERTISSEMENT if missing else "information",
+        fichier=path.name, regle=rules.SIRENE.code, gravite=AVERTISSEMENT if missing else rules.INFORMATION,
         message=f"{found.height} SIRET retrouvé(s) sur {wanted.len()} recherché(s) ; {missing} restent sans commune de fournisseur."))
     table = found.select("siret", "commune").with_columns(
         pl.lit("registre").alias("siren"), pl.lit(millesime, pl.Int64).alias("exercice"),

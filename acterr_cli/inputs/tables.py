@@ -18,6 +18,7 @@ import polars as pl
 
 from acterr_cli.errors import AVERTISSEMENT, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
+from acterr_cli.inputs import rules
 from acterr_cli.inputs.cells import header_key, parse_number, unit_scale
 from acterr_cli.inputs.columns import FILE, NUMERIC_KINDS, ROW, ParseContext, Part, parse_fields
 from acterr_cli.inputs.consistency import PARTS, check_rows
@@ -27,7 +28,6 @@ from acterr_cli.territory.reference import TerritorialReference
 
 HEADER_SEARCH_ROWS = 30
 EURO_KINDS = (qs.AMOUNT, qs.SIGNED)
-EXCEL_ERROR = "erreur_excel"
 
 # Optional columns whose absence (or blank cell) makes the engine assume a value: told once per
 # file and sheet, with the first blank cell, so that older workbooks still import and say so.
@@ -103,7 +103,7 @@ def find_layout(grid: Grid, sheet: qs.Sheet) -> Layout | None:
 def missing_header(grid: Grid, sheet: qs.Sheet, parsed: ParsedFile) -> None:
     """No header row found: a sheet with content is told so; an empty one is simply not provided."""
     if grid.frame.height:
-        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle="entetes",
+        parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle=rules.ENTETES.code,
                                        message=f"ligne d'en-têtes introuvable (attendu : {', '.join(c.label for c in sheet.columns[:4])}…)."))
 
 
@@ -185,13 +185,13 @@ def _check_columns(table: Table, sheet: qs.Sheet) -> None:
     found = set(layout.columns.values())
     for column in sheet.columns:
         if column.required and column.field not in found:
-            ctx.add(grid.cell(layout.header_row, 0), column, None, "colonne",
+            ctx.add(grid.cell(layout.header_row, 0), column, None, rules.COLONNE,
                     f"colonne « {column.label} » introuvable sur la ligne d'en-têtes (ligne {layout.header_row + 1}).")
     _tell_unread_columns(table, sheet)
     # « dont » columns without their total cannot be checked, nor read sensibly
     for part, whole in PARTS.get(sheet.dataset, ()):
         if part in found and whole not in found and not sheet.column(whole).required:
-            ctx.add(grid.cell(layout.header_row, 0), sheet.column(whole), None, "colonne",
+            ctx.add(grid.cell(layout.header_row, 0), sheet.column(whole), None, rules.COLONNE,
                     f"colonne « {sheet.column(part).label} » présente sans la colonne « {sheet.column(whole).label} ».",
                     AVERTISSEMENT)
 
@@ -215,10 +215,10 @@ def _tell_unread_columns(table: Table, sheet: qs.Sheet) -> None:
             continue
         where = grid.cell(layout.header_row, j)
         if keys.get(cell_key(header)) in found:
-            ctx.add(where, None, header, "colonne", f"colonne « {header} » en double : seule la première est lue, "
+            ctx.add(where, None, header, rules.COLONNE, f"colonne « {header} » en double : seule la première est lue, "
                     "les valeurs de celle-ci sont ignorées.", AVERTISSEMENT)
         elif close := difflib.get_close_matches(cell_key(header), list(missing), n=1, cutoff=0.75):
-            ctx.add(where, None, header, "colonne", f"colonne « {header} » non reconnue : ses valeurs ne sont pas lues ; "
+            ctx.add(where, None, header, rules.COLONNE, f"colonne « {header} » non reconnue : ses valeurs ne sont pas lues ; "
                     f"est-ce la colonne attendue « {missing[close[0]]} » ? Si oui, rétablissez son en-tête.", AVERTISSEMENT)
 
 
@@ -238,11 +238,11 @@ def _tell_assumed_values(frame: pl.DataFrame, tables: dict[int, Table], sheet: q
         if not blanks:
             continue
         if name not in t.part.fields:
-            t.ctx.add(None, column, None, "hypothese", f"colonne « {column.label} » absente : {assumption}.", AVERTISSEMENT)
+            t.ctx.add(None, column, None, rules.HYPOTHESE, f"colonne « {column.label} » absente : {assumption}.", AVERTISSEMENT)
         else:
             cell = t.part.cell(name, first)
             count = "toutes les lignes" if blanks == n else f"{blanks} ligne(s) sur {n}"
-            t.ctx.add(cell, column, None, "hypothese", f"« {column.label} » vide ({count}, la première en {cell}) : {assumption}.",
+            t.ctx.add(cell, column, None, rules.HYPOTHESE, f"« {column.label} » vide ({count}, la première en {cell}) : {assumption}.",
                       AVERTISSEMENT)
 
 
@@ -307,7 +307,7 @@ def _split_total_rows(frame: pl.DataFrame, tables: dict[int, Table]) -> tuple[pl
     below = frame.filter((pl.col("_after") >= 1) & ~first)
     for (f,), rows in below.partition_by(FILE, as_dict=True, maintain_order=True).items():
         total_row = totals.filter(pl.col(FILE) == f)[ROW][0]
-        tables[f].ctx.add(f"A{rows[ROW][0] + 1}", None, None, "sous_total",
+        tables[f].ctx.add(f"A{rows[ROW][0] + 1}", None, None, rules.SOUS_TOTAL,
                           f"{rows.height} ligne(s) sous la ligne Total (ligne {total_row + 1}) ignorée(s) : "
                           "elles ne sont pas lues comme des données.", AVERTISSEMENT)
     return frame.filter(pl.col("_after") == 0), totals
@@ -329,7 +329,7 @@ def tell_hidden_rows(ctx: ParseContext, grid: Grid, rows: list[int]) -> None:
     """Data rows hidden in the workbook (frame indices, in order), by hand or by a filter: they are
     read like the others, yet whoever filled it in may not have seen them."""
     listed = ", ".join(str(i + 1) for i in rows[:10]) + (" …" if len(rows) > 10 else "")
-    ctx.add(grid.cell(rows[0], 0), None, listed, "ligne_masquee",
+    ctx.add(grid.cell(rows[0], 0), None, listed, rules.LIGNE_MASQUEE,
             f"{len(rows)} ligne(s) de données masquée(s) dans le classeur (n° {listed}) : elles sont lues comme les autres ; "
             "supprimez-les si elles ne doivent pas compter.", AVERTISSEMENT)
 
@@ -349,16 +349,12 @@ def _report_excel_errors(typed: pl.DataFrame, tables: dict[int, Table], sheet: q
                     ref = t.part.cell(name, i)
                     add_excel_error(t.ctx, ref, sheet.column(name), rows[i], i)
                     refs.add(ref)
-        t.ctx.drop_reports_at(refs, EXCEL_ERROR)
+        t.ctx.drop_reports_at(refs, rules.ERREUR_EXCEL)
 
 
 def add_excel_error(ctx: ParseContext, ref: str, column: qs.Column, error: str, position: int | None) -> None:
-    if error == NO_VALUE:
-        message = ("formule enregistrée sans sa valeur calculée (classeur produit par un programme et jamais ouvert dans un "
-                   "tableur) : ouvrez-le dans Excel ou LibreOffice, enregistrez-le, puis recommencez.")
-    else:
-        message = f"la cellule affiche l'erreur Excel {error} : corrigez la formule ou saisissez la valeur."
-    ctx.add(ref, column, error, EXCEL_ERROR, message, position=position)
+    message = rules.ERREUR_EXCEL.text("sans_valeur") if error == NO_VALUE else rules.ERREUR_EXCEL.text(erreur=error)
+    ctx.add(ref, column, error, rules.ERREUR_EXCEL, message, position=position)
 
 
 def _blank_is_zero_in_provided_columns(typed: pl.DataFrame, sheet: qs.Sheet) -> pl.DataFrame:
@@ -383,7 +379,7 @@ def _check_totals(totals: pl.DataFrame, typed: pl.DataFrame, tables: dict[int, T
                 continue
             computed = facts[column.field].sum()
             if abs(written - computed) > max(0.5, 1e-6 * abs(computed)):
-                t.ctx.add(t.part.cell(column.field, row[ROW]), column, row[column.field], "total",
+                t.ctx.add(t.part.cell(column.field, row[ROW]), column, row[column.field], rules.TOTAL,
                           f"la ligne Total ({_fr(written)}) ne correspond pas à la somme des lignes ({_fr(computed)}) ; la ligne Total "
                           "est ignorée (une formule SOMME ne compte pas les nombres saisis comme du texte).", AVERTISSEMENT)
 
@@ -403,7 +399,7 @@ def _apply_scales(typed: pl.DataFrame, tables: dict[int, Table], sheet: qs.Sheet
             factors.setdefault(name, {})[f] = factor
             if t.layout.announce:
                 j = next(k for k, n in t.layout.columns.items() if n == name)
-                t.ctx.add(t.grid.cell(t.layout.header_row, j), sheet.column(name), t.grid.frame[t.layout.header_row, j], "unite",
+                t.ctx.add(t.grid.cell(t.layout.header_row, j), sheet.column(name), t.grid.frame[t.layout.header_row, j], rules.UNITE,
                           f"colonne exprimée en {'k€' if factor == 1000 else 'M€'} : montants multipliés par {factor:,.0f} pour être "
                           "enregistrés en euros.".replace(",", " "), AVERTISSEMENT)
     # Rounded to the micro-unit: 80 746,536 k€ gives 80 746 536 €, not 80 746 536,000 000 01 €.
@@ -422,7 +418,7 @@ def _drop_faulty_rows(typed: pl.DataFrame, tables: dict[int, Table]) -> pl.DataF
         for i in sorted(t.ctx.faulty):
             t.parsed.forgiven.extend(t.ctx.faulty[i])
             t.parsed.problems.append(Problem(
-                fichier=t.parsed.path.name, feuille=t.grid.sheet or None, cellule=f"A{i + 1}", regle="ligne_ignoree",
+                fichier=t.parsed.path.name, feuille=t.grid.sheet or None, cellule=f"A{i + 1}", regle=rules.LIGNE_IGNOREE.code,
                 gravite=AVERTISSEMENT,
                 message=f"ligne {i + 1} non importée (--ignorer-erreurs) : {len(t.ctx.faulty[i]) or 'plusieurs'} erreur(s) sur cette ligne."))
             dropped.append((f, i))

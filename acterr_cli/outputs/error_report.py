@@ -18,11 +18,13 @@ from acterr_cli import __version__
 from acterr_cli.common.atomic import atomic_output
 from acterr_cli.errors import ERREUR, Problem
 from acterr_cli.importing import IMPORTE, REFUSE, VERIFIE, FileReport, ImportReport
+from acterr_cli.inputs import rules
 
 STATUTS = {IMPORTE: "importé", VERIFIE: "valide", REFUSE: "refusé"}
 PROBLEM_COLUMNS = (  # header, width, attribute
     ("Fichier", 28, "fichier"), ("Feuille", 16, "feuille"), ("Cellule", 9, "cellule"), ("Colonne", 26, "colonne"),
     ("Valeur trouvée", 20, "valeur"), ("Gravité", 14, "gravite"), ("Règle", 16, "regle"), ("Message", 90, "message"),
+    ("Comment corriger", 60, "corriger"),
 )
 FILE_COLUMNS = (("Fichier", 30), ("Statut", 10), ("Organisme", 30), ("SIREN", 12), ("Exercice", 9),
                 ("Erreurs", 9), ("Avertissements", 14), ("Lignes ignorées", 14))
@@ -92,18 +94,24 @@ def _write_file_row(ws, f: dict, row: int, file: FileReport, organisme: dict) ->
 def _write_problems(wb, f: dict, report: ImportReport) -> None:
     ws = wb.add_worksheet("Problèmes")
     for col, (title, width, _) in enumerate(PROBLEM_COLUMNS):
-        ws.set_column(col, col, width, f["wrap"] if title == "Message" else f["text"])
+        ws.set_column(col, col, width, f["wrap"] if title in ("Message", "Comment corriger") else f["text"])
         ws.write_string(0, col, title, f["header"])
     problems = sorted(report.problems, key=_workbook_order)
     for row, problem in enumerate(problems, start=1):
         for col, (_, _, attribute) in enumerate(PROBLEM_COLUMNS):
-            value = getattr(problem, attribute)
+            value = _how_to_fix(problem) if attribute == "corriger" else getattr(problem, attribute)
             fmt = f.get(problem.gravite, f["text"]) if attribute == "gravite" else None
             ws.write_string(row, col, "" if value is None else str(value), fmt)
     if not problems:
         ws.write_string(1, 0, "Aucun problème relevé.", f["note"])
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(problems), 1), len(PROBLEM_COLUMNS) - 1)
+
+
+def _how_to_fix(problem: Problem) -> str:
+    """The rule's « Comment corriger » (inputs/rules.py)."""
+    rule = rules.of(problem.regle)
+    return rule.fix if rule is not None else ""
 
 
 def _workbook_order(problem: Problem) -> tuple:
