@@ -15,8 +15,8 @@ from acterr_cli.inputs.crosscheck import COMPARISONS, TOLERANCE
 from acterr_cli.workspace.store import Workspace
 
 
-def liasse_vs_questionnaire(ws: Workspace, exercice: int | None = None) -> list[dict]:
-    reader = FactReader(ws)
+def liasse_vs_questionnaire(ws: Workspace, exercice: int | None = None, run: dict | None = None) -> list[dict]:
+    reader = FactReader(ws, run)
     liasse = reader.dataset("liasse")
     if liasse is None:
         return []

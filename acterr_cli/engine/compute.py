@@ -10,13 +10,11 @@ averaged, and coverage says who was counted.
 A level's results run to millions of rows (every organisation × commune where it buys): they are
 computed, sorted and compared with the previous exercice as compact rows (COMPACT_SCHEMA), and
 given their labels only at the end (`Evaluator.expand`). Formulas, expression trees and column
-expressions are kept from one level to the next (`Evaluator.for_referentiel`).
+expressions are kept from one level to the next (one Evaluator per run, `engine.run._evaluator`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -49,7 +47,6 @@ COMPACT_SCHEMA = {
     **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "part_forfaitaire", "nb_organismes",
                                      "nb_organismes_calcules", "motif", "note")},
 }
-_EVALUATORS: dict[bytes, Evaluator] = {}
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
 # its employees' residences (and the organisation-wide purchases and payroll behind LM3).
@@ -68,7 +65,7 @@ class Evaluator:
             s: [pl.lit(p.value(s), dtype=pl.Float64).alias(p.nom) for p in self.referentiel.parameters.values()] for s in SCENARIOS
         }
         self._position = {ind.code: i for i, ind in enumerate(self.referentiel.indicators)}
-        # Kept from one computation to the next (one Evaluator per référentiel, see `for_referentiel`).
+        # Kept from one level to the next (one Evaluator per run, see engine.run._evaluator).
         self._same: dict[str, bool] = {}
         self._set_ids: dict[tuple[str, ...], str] = {}
         self._columns: dict[tuple, dict[str, pl.Expr]] = {}
@@ -76,16 +73,9 @@ class Evaluator:
 
     @classmethod
     def for_referentiel(cls, referentiel: Referentiel) -> Evaluator:
-        """The evaluator of a référentiel, validated and prepared once per process and content
-        (each level of a run loads the référentiel again)."""
-        key = hashlib.blake2b(pickle.dumps((referentiel.meta, referentiel.parameters, referentiel.measures,
-                                            referentiel.indicators))).digest()
-        if key not in _EVALUATORS:
-            referentiel.validate(set(raw_measures()))
-            while len(_EVALUATORS) >= 4:
-                _EVALUATORS.pop(next(iter(_EVALUATORS)))
-            _EVALUATORS[key] = cls(referentiel)
-        return _EVALUATORS[key]
+        """The evaluator of a référentiel, validated; made once per run (engine.run._evaluator)."""
+        referentiel.validate(set(raw_measures()))
+        return cls(referentiel)
 
     # ─── derived measures ───
 

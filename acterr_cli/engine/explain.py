@@ -21,7 +21,8 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     ind = referentiel.by_code.get(indicator_code.strip().upper()) or referentiel.by_code.get(indicator_code.strip())
     if ind is None:
         raise UsageError(f"indicateur inconnu « {indicator_code} » (voir acterr referentiel).")
-    results = compute(ws, reference, referentiel, level, exercice).results
+    run: dict = {}  # the facts read once for the level, its FRANCE figures and the rows below
+    results = compute(ws, reference, referentiel, level, exercice, run).results
     code = territory_code.strip().upper()
     mine = results.filter((pl.col("indicateur") == ind.code) & (pl.col("code_territoire").cast(pl.Utf8).str.to_uppercase() == code))
     if mine.is_empty():
@@ -29,8 +30,8 @@ def explain(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     year = mine["exercice"].max()
     mine = mine.filter(pl.col("exercice") == year)
     if code == NON_REPARTI_CODE:
-        return _not_placed(ws, reference, referentiel, ind, level, year, results, mine)
-    rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year, referentiel.parameters))
+        return _not_placed(ws, reference, referentiel, ind, level, year, results, mine, run)
+    rows = Evaluator(referentiel).derive(organisation_rows(ws, reference, level, year, referentiel.parameters, run))
     rows = rows.filter(pl.col("code_territoire").str.to_uppercase() == code)
     measures = sorted(referentiel.measure_roots(ind))
     return _document(referentiel, ind, level, year, mine, mesures=_measures(rows, measures),
@@ -52,10 +53,10 @@ def _document(referentiel: Referentiel, ind, level: str, year: int, mine: pl.Dat
 
 
 def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, ind, level: str, year: int,
-                results: pl.DataFrame, mine: pl.DataFrame) -> dict:
+                results: pl.DataFrame, mine: pl.DataFrame, run: dict) -> dict:
     """The Non réparti figure, taken apart: the FRANCE figure, the level's territories, and for each
     organisation what of its own FRANCE figure no territory of the level holds."""
-    france = compute(ws, reference, referentiel, "FRANCE", year).results.filter(
+    france = compute(ws, reference, referentiel, "FRANCE", year, run).results.filter(
         (pl.col("indicateur") == ind.code) & (pl.col("exercice") == year))
     level_rows = results.filter((pl.col("indicateur") == ind.code) & (pl.col("exercice") == year)
                                 & (pl.col("code_territoire").cast(pl.Utf8) != NON_REPARTI_CODE))

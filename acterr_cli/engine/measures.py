@@ -10,8 +10,6 @@ Rules of REFERENTIEL.md applied here, once, for every indicator:
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,64 +175,36 @@ def raw_measures() -> dict[str, RawMeasure]:
     result["menages"] = RawMeasure("menages", "Ménages (RP 2021)", "référentiel territorial", "territoire")
     return result
 
-# ─── facts, read and reduced once per workspace state ───
+# ─── facts, read and reduced once per computation ───
 
 class FactReader:
-    """The datasets of one workspace state, each read once per process: a run of several levels
+    """The datasets of the workspace, each read once per computation: a run of several levels
     (and each level's checks) reads them again and again, from hundreds of small files.
 
-    The state is the workspace's folder and its manifest — the single commit point, which lists
-    every live fact file under a name made for that import: the same manifest means the same facts."""
+    What is read is kept in `run`, the dict the caller makes for one computation (one snapshot
+    of the workspace, see Workspace.snapshot, and engine.run.compute) and drops with it: nothing
+    is kept by the process, so that no result depends on what ran before it. Without `run`,
+    nothing is shared."""
 
-    def __init__(self, ws: Workspace):
+    def __init__(self, ws: Workspace, run: dict | None = None):
         self.ws = ws
-        self.state = _state(ws)
+        self.run = {} if run is None else run
+        self.frames: dict[str, pl.DataFrame | None] = self.run.setdefault(("datasets", str(ws.root.resolve())), {})
 
     def dataset(self, name: str) -> pl.LazyFrame | None:
-        frames = self._frames()
-        if name not in frames:
+        if name not in self.frames:
             self.read([name])
-        frame = frames[name]
+        frame = self.frames[name]
         return None if frame is None else frame.lazy()
 
     def read(self, names: list[str]) -> None:
         """Read the datasets not read yet, together (Polars reads their files in parallel)."""
-        frames = self._frames()
-        missing = {name: self.ws.dataset_paths(name) for name in dict.fromkeys(names) if name not in frames}
-        frames.update(zip(missing, _read_datasets(list(missing.values())), strict=True))
-
-    def _frames(self) -> dict[str, pl.DataFrame | None]:
-        """This state's datasets read so far; the states used longest ago are forgotten."""
-        if self.state not in _DATASETS:
-            while len(_DATASETS) >= _MAX_STATES:
-                _DATASETS.pop(next(iter(_DATASETS)))
-            _DATASETS[self.state] = {}
-        return _DATASETS[self.state]
+        missing = {name: self.ws.dataset_paths(name) for name in dict.fromkeys(names) if name not in self.frames}
+        self.frames.update(zip(missing, _read_datasets(list(missing.values())), strict=True))
 
 
-def _state(ws: Workspace) -> tuple:
-    """Folder and fingerprint of the manifest; the last one is remembered for the same manifest
-    object (a computation opens several readers)."""
-    manifest = ws.manifest
-    if _LAST_STATE and _LAST_STATE[0] is manifest:
-        return _LAST_STATE[1]
-    state = (ws.root.resolve(), hashlib.blake2b(pickle.dumps(manifest)).digest())
-    _LAST_STATE[:] = [manifest, state]
-    return state
-
-
-_LAST_STATE: list = []  # [manifest, state]
-_DATASETS: dict[tuple, dict[str, pl.DataFrame | None]] = {}  # state → dataset → frame (None: no file)
-_MAX_STATES = 2  # the workspace as it is, and as it was before the last import
-# The datasets the measures come from (read together when a workspace state is first computed).
 # Every dataset of facts the readers write (inputs/registry.py), read together at the start of a computation.
 FACT_DATASETS = fact_datasets()
-
-
-def workspace_dataset(ws: Workspace, name: str) -> pl.LazyFrame | None:
-    """A dataset of the workspace, read once per process and workspace state (the columns
-    computations read: not the facts' provenance, see _UNUSED_COLUMNS)."""
-    return FactReader(ws).dataset(name)
 
 
 def _read_datasets(paths: list[list[Path]]) -> list[pl.DataFrame | None]:
@@ -280,19 +250,14 @@ class MeasureBase:
     purchases_by_supplier_epci: pl.DataFrame | None
 
 
-_BASES: dict[tuple, MeasureBase] = {}
-_MAX_BASES = _MAX_STATES
-
-
 def measure_base(reader: FactReader, reference: TerritorialReference, exercice: int | list[int] | None,
                  parameters: dict) -> MeasureBase:
-    key = (reader.state, reference, _exercice_key(exercice),
+    """Made once per computation (`reader.run`) for the exercices and parameter values asked."""
+    key = ("base", id(reference), _exercice_key(exercice),
            tuple((p.basse, p.centrale, p.haute) if (p := parameters.get(name)) else None for name in FACT_PARAMETERS))
-    if key not in _BASES:
-        while len(_BASES) >= _MAX_BASES:
-            _BASES.pop(next(iter(_BASES)))
-        _BASES[key] = _make_base(reader, reference, exercice, parameters)
-    return _BASES[key]
+    if key not in reader.run:
+        reader.run[key] = _make_base(reader, reference, exercice, parameters)
+    return reader.run[key]
 
 
 def _exercice_key(exercice: int | list[int] | None) -> tuple | None:
@@ -386,10 +351,11 @@ def _provided_flags(provided: pl.DataFrame) -> pl.DataFrame:
 # ─── one level ───
 
 def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str, exercice: int | list[int] | None = None,
-                      parameters: dict | None = None) -> pl.DataFrame:
+                      parameters: dict | None = None, run: dict | None = None) -> pl.DataFrame:
     """Wide frame: KEYS, nom_territoire, every raw measure (null when not available for that row),
-    `inclus` (organisation-level facts count here) — one row per organisation present in a territory."""
-    reader = FactReader(ws)
+    `inclus` (organisation-level facts count here) — one row per organisation present in a territory.
+    `run`: what the levels of one computation share (see FactReader)."""
+    reader = FactReader(ws, run)
     if level.upper() == "QPV":
         return _qpv_rows(reader, exercice)
     base = measure_base(reader, reference, exercice, parameters or {})

@@ -31,13 +31,15 @@ def normalize_level(level: str) -> str:
 
 def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
             exercice: int | None = None, run: dict | None = None) -> Computation:
-    """One level's results. `run`: what the levels of one run share (the FRANCE figures behind
-    each level's Non réparti row), made by the caller for that run and dropped with it."""
+    """One level's results. `run`: what the levels of one run share (the facts read, the measures
+    made of them, the prepared référentiel, the FRANCE figures behind each level's Non réparti
+    row), made by the caller for that run and dropped with it; nothing is kept by the process."""
     level = normalize_level(level)
-    evaluator = Evaluator.for_referentiel(referentiel)
+    run = {} if run is None else run
+    evaluator = _evaluator(run, referentiel)
     # The previous exercice is computed too, for the evolution N vs N-1.
     exercices = None if exercice is None else [exercice - 1, exercice]
-    rows = organisation_rows(ws, reference, level, exercices, referentiel.parameters)
+    rows = organisation_rows(ws, reference, level, exercices, referentiel.parameters, run)
     if rows.is_empty():
         results = with_evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
@@ -50,7 +52,7 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         names = rows.select("_t", "code_territoire", "nom_territoire", "_s", "siren")
         del rows
         if level not in ("FRANCE", "QPV") and names["siren"].null_count() < names.height:  # organisations' figures to place
-            parts.append(_not_placed(ws, reference, referentiel, evaluator, exercices, consolidated, names, {} if run is None else run))
+            parts.append(_not_placed(ws, reference, referentiel, evaluator, exercices, consolidated, names, run))
             names = pl.concat([names, _not_placed_name(names)])
         # One chunk from the start: the sort gathers from it (see in_report_order).
         results = pl.concat(parts, rechunk=True)
@@ -59,8 +61,16 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
             results = results.filter(pl.col("exercice") == exercice)
         results = evaluator.expand(results, names, level)
     meta = _meta(ws, reference, referentiel, level, exercice)
-    meta["controles"] = liasse_vs_questionnaire(ws, exercice)
+    meta["controles"] = liasse_vs_questionnaire(ws, exercice, run)
     return Computation(level, results, meta)
+
+
+def _evaluator(run: dict, referentiel: Referentiel) -> Evaluator:
+    """The référentiel validated and prepared once per run (its formulas' expressions are kept
+    from one level to the next)."""
+    if run.get("evaluator") is None or run["evaluator"].referentiel is not referentiel:
+        run["evaluator"] = Evaluator.for_referentiel(referentiel)
+    return run["evaluator"]
 
 
 def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, evaluator: Evaluator,
@@ -70,7 +80,7 @@ def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Ref
     figures are computed once per run (`run`), whatever the number of levels."""
     key = ("france", None if exercices is None else tuple(exercices))
     if key not in run:
-        france_rows = evaluator.derive(organisation_rows(ws, reference, "FRANCE", exercices, referentiel.parameters))
+        france_rows = evaluator.derive(organisation_rows(ws, reference, "FRANCE", exercices, referentiel.parameters, run))
         run[key] = evaluator.consolidate(france_rows)
     return evaluator.not_placed(consolidated, run[key], _not_placed_rank(names))
 
