@@ -71,8 +71,8 @@ def _part_of_whole(sheet: qs.Sheet, part: str, whole: str) -> _RowCheck:
         for pos in positions:
             value, total = rows[part][pos], rows[whole][pos]
             owner.ctx.add(owner.cell(part, rows[ROW][pos]), p, _fr(value), rules.PARTIE_TOTAL,
-                          f"« {p.label} » ({_fr(value)}) dépasse « {w.label} » ({_fr(total)}) "
-                          "sur la même ligne : une partie ne peut pas dépasser son total.", ERREUR, rows[ROW][pos])
+                          rules.PARTIE_TOTAL.text(partie=p.label, valeur=_fr(value), total=w.label, valeur_total=_fr(total)),
+                          ERREUR, rows[ROW][pos])
 
     return _RowCheck((pl.col(part) > pl.col(whole)).fill_null(False), report)
 
@@ -86,14 +86,12 @@ def _dpe_adds_up(sheet: qs.Sheet) -> _RowCheck:
         for pos in positions:
             given, count, line = rows[_DPE_TOTAL][pos], rows["logements"][pos], rows[ROW][pos]
             target = "dpe_inconnu" if rows[_DPE_TARGET][pos] else "logements"
-            what = (f"les étiquettes DPE (A à G et inconnu) totalisent {_fr(given)} logements pour {_fr(count)} "
-                    "logements sur la ligne")
             if given > count:
                 owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), rules.DPE_TOTAL,
-                              f"{what} : il y a plus d'étiquettes que de logements.", ERREUR, line)
+                              rules.DPE_TOTAL.text(etiquettes=_fr(given), logements=_fr(count)), ERREUR, line)
             else:
                 owner.ctx.add(owner.cell(target, line), sheet.column(target), _fr(given), rules.DPE_TOTAL,
-                              f"{what} : complétez « DPE inconnu » pour les logements sans étiquette connue.", AVERTISSEMENT, line)
+                              rules.DPE_TOTAL.text("moins", etiquettes=_fr(given), logements=_fr(count)), AVERTISSEMENT, line)
 
     return _RowCheck(dwellings.is_not_null() & (total != dwellings) & (total != 0), report)
 
@@ -105,8 +103,7 @@ def _consumption_decreases(sheet: qs.Sheet) -> _RowCheck:
         for pos in positions:
             line = rows[ROW][pos]
             owner.ctx.add(owner.cell("conso_apres_kwh", line), column, _fr(rows["conso_apres_kwh"][pos]), rules.CONSOMMATION,
-                          "la consommation après travaux dépasse la consommation avant travaux : vérifiez les deux colonnes.",
-                          AVERTISSEMENT, line)
+                          rules.CONSOMMATION.text(), AVERTISSEMENT, line)
 
     return _RowCheck((pl.col("conso_apres_kwh") > pl.col("conso_avant_kwh")).fill_null(False), report)
 
@@ -119,8 +116,7 @@ def _supplier_located(sheet: qs.Sheet, typed: pl.DataFrame) -> _RowCheck:
         for pos in positions:
             line = rows[ROW][pos]
             owner.ctx.add(owner.cell("commune_fournisseur", line), column, None, rules.OBLIGATOIRE,
-                          "commune du fournisseur manquante : indiquez son code commune, ou son SIRET (la commune sera "
-                          "retrouvée dans SIRENE, voir acterr import --type sirene).", ERREUR, line)
+                          rules.OBLIGATOIRE.text("fournisseur"), ERREUR, line)
 
     def given(name: str) -> pl.Expr:
         return pl.col(name).is_null() if name in typed.columns else pl.lit(True)
@@ -133,8 +129,7 @@ def check_exercice(exercice: int | None, cell: str | None, column: qs.Column, ct
     if options.exercice is None or exercice is None or int(exercice) == options.exercice:
         return
     ctx.add(cell, column, str(exercice), rules.EXERCICE,
-            f"ce classeur porte sur l'exercice {exercice}, alors que l'import demande l'exercice {options.exercice} "
-            f"(--exercice {options.exercice}) : vérifiez la cellule « {column.label} » ou le fichier envoyé.")
+            rules.EXERCICE.text(exercice=exercice, demande=options.exercice, colonne=column.label))
 
 
 def _fr(value) -> str:

@@ -65,7 +65,9 @@ DOUBLON = _rule("doublon", ERREUR, "Le même organisme et le même exercice vien
                 "Gardez un seul fichier (ou une seule ligne) par organisme et par exercice.")
 EXERCICE = _rule("exercice", ERREUR, "Le fichier porte sur un autre exercice que celui demandé (--exercice).",
                  "Vérifiez la cellule de l'exercice ou le fichier envoyé ; les lignes d'une liasse d'un autre exercice "
-                 "sont écartées.", other_severity=AVERTISSEMENT, when="lignes d'une liasse")
+                 "sont écartées.", other_severity=AVERTISSEMENT, when="lignes d'une liasse",
+                 message="ce classeur porte sur l'exercice {exercice}, alors que l'import demande l'exercice {demande} "
+                         "(--exercice {demande}) : vérifiez la cellule « {colonne} » ou le fichier envoyé.")
 CORRESPONDANCE = _rule("correspondance", ERREUR, "Des colonnes nommées par le fichier de correspondance manquent.",
                        "Corrigez les noms de colonnes dans le fichier de correspondance (TOML) ou dans la liasse.",
                        other_severity=AVERTISSEMENT, when="colonnes facultatives")
@@ -79,26 +81,44 @@ FEUILLE_ABSENTE = _rule("feuille_absente", ERREUR, "Un questionnaire qui en remp
 FEUILLE_VIDEE = _rule("feuille_videe", AVERTISSEMENT, "Une feuille est vide : les données importées avant pour elle sont retirées.",
                       "Rien à faire si c'est voulu ; sinon remplissez la feuille et importez de nouveau.")
 ENTETES = _rule("entetes", ERREUR, "La ligne d'en-têtes d'une feuille ou d'une liasse est introuvable.",
-                "Rétablissez les en-têtes du modèle (ou donnez un fichier de correspondance pour une liasse).")
+                "Rétablissez les en-têtes du modèle (ou donnez un fichier de correspondance pour une liasse).",
+                message="ligne d'en-têtes introuvable (attendu : {attendu}…).")
 COLONNE = _rule("colonne", ERREUR, "Une colonne attendue manque, ou un en-tête n'est pas reconnu ou est en double.",
                 "Rétablissez l'en-tête exact du modèle ; supprimez les colonnes en double.",
-                other_severity=AVERTISSEMENT, when="en-tête non reconnu ou en double")
+                other_severity=AVERTISSEMENT, when="en-tête non reconnu ou en double",
+                message="colonne « {colonne} » introuvable sur la ligne d'en-têtes (ligne {ligne}).",
+                messages={"sans_total": "colonne « {colonne} » présente sans la colonne « {total} ».",
+                          "double": "colonne « {colonne} » en double : seule la première est lue, les valeurs de celle-ci "
+                                    "sont ignorées.",
+                          "proche": "colonne « {colonne} » non reconnue : ses valeurs ne sont pas lues ; est-ce la colonne "
+                                    "attendue « {attendue} » ? Si oui, rétablissez son en-tête."})
 HYPOTHESE = _rule("hypothese", AVERTISSEMENT, "Une colonne facultative est absente ou vide : une hypothèse est appliquée.",
-                  "Remplissez la colonne si la donnée est connue ; sinon l'hypothèse dite dans le message s'applique.")
+                  "Remplissez la colonne si la donnée est connue ; sinon l'hypothèse dite dans le message s'applique.",
+                  message="colonne « {colonne} » absente : {hypothese}.",
+                  messages={"vide": "« {colonne} » vide ({combien}, la première en {cellule}) : {hypothese}."})
 SOUS_TOTAL = _rule("sous_total", AVERTISSEMENT, "Des lignes sous la ligne Total ne sont pas lues.",
-                   "Placez les données au-dessus de la ligne Total.")
+                   "Placez les données au-dessus de la ligne Total.",
+                   message="{lignes} ligne(s) sous la ligne Total (ligne {ligne_total}) ignorée(s) : elles ne sont pas lues "
+                           "comme des données.")
 LIGNE_MASQUEE = _rule("ligne_masquee", AVERTISSEMENT, "Des lignes masquées sont lues comme les autres.",
-                      "Supprimez les lignes masquées qui ne doivent pas compter.")
+                      "Supprimez les lignes masquées qui ne doivent pas compter.",
+                      message="{lignes} ligne(s) de données masquée(s) dans le classeur (n° {numeros}) : elles sont lues comme "
+                              "les autres ; supprimez-les si elles ne doivent pas compter.")
 TOTAL = _rule("total", AVERTISSEMENT, "La ligne Total ne correspond pas à la somme des lignes : elle est ignorée.",
-              "Vérifiez les nombres saisis comme du texte (alignés à gauche) et la formule de la ligne Total.")
+              "Vérifiez les nombres saisis comme du texte (alignés à gauche) et la formule de la ligne Total.",
+              message="la ligne Total ({ecrit}) ne correspond pas à la somme des lignes ({calcule}) ; la ligne Total est "
+                      "ignorée (une formule SOMME ne compte pas les nombres saisis comme du texte).")
 UNITE = _rule("unite", AVERTISSEMENT, "Une colonne est exprimée en k€ ou M€ : ses montants sont convertis en euros.",
               "Rien à faire si l'unité de l'en-tête est la bonne.")
 LIGNE_IGNOREE = _rule("ligne_ignoree", AVERTISSEMENT, "Une ligne en erreur n'est pas importée (--ignorer-erreurs).",
-                      "Corrigez les erreurs de la ligne et importez de nouveau le fichier.")
+                      "Corrigez les erreurs de la ligne et importez de nouveau le fichier.",
+                      message="ligne {ligne} non importée (--ignorer-erreurs) : {erreurs} erreur(s) sur cette ligne.")
 # ─── cells ───
 OBLIGATOIRE = _rule("obligatoire", ERREUR, "Une valeur obligatoire manque.", "Remplissez la cellule.",
                     message="« {colonne} » est obligatoire.",
-                    messages={"ligne": "ligne « {colonne} » introuvable dans la feuille Organisme."})
+                    messages={"ligne": "ligne « {colonne} » introuvable dans la feuille Organisme.",
+                              "fournisseur": "commune du fournisseur manquante : indiquez son code commune, ou son SIRET (la "
+                                             "commune sera retrouvée dans SIRENE, voir acterr import --type sirene)."})
 NOMBRE = _rule("nombre", ERREUR, "Un nombre est attendu.", "Saisissez un nombre (chiffres, virgule décimale), sans texte.",
                message="nombre attendu dans « {colonne} ».")
 ENTIER = _rule("entier", ERREUR, "Un nombre entier est attendu.", "Saisissez un nombre sans décimale.",
@@ -145,12 +165,19 @@ ERREUR_EXCEL = _rule("erreur_excel", ERREUR, "Une cellule affiche une erreur Exc
                                               "enregistrez-le, puis recommencez."})
 # ─── consistency ───
 PARTIE_TOTAL = _rule("partie_total", ERREUR, "Une partie (« dont ») dépasse son total sur la même ligne.",
-                     "Corrigez la partie ou le total.")
+                     "Corrigez la partie ou le total.",
+                     message="« {partie} » ({valeur}) dépasse « {total} » ({valeur_total}) sur la même ligne : une partie ne "
+                             "peut pas dépasser son total.")
 DPE_TOTAL = _rule("dpe_total", ERREUR, "Les étiquettes DPE ne correspondent pas au nombre de logements.",
                   "Répartissez les logements entre les étiquettes, « DPE inconnu » compris.",
-                  other_severity=AVERTISSEMENT, when="étiquettes en moins")
+                  other_severity=AVERTISSEMENT, when="étiquettes en moins",
+                  message="les étiquettes DPE (A à G et inconnu) totalisent {etiquettes} logements pour {logements} logements "
+                          "sur la ligne : il y a plus d'étiquettes que de logements.",
+                  messages={"moins": "les étiquettes DPE (A à G et inconnu) totalisent {etiquettes} logements pour {logements} "
+                                     "logements sur la ligne : complétez « DPE inconnu » pour les logements sans étiquette connue."})
 CONSOMMATION = _rule("consommation", AVERTISSEMENT, "La consommation après travaux dépasse celle d'avant.",
-                     "Vérifiez les deux colonnes de consommation.")
+                     "Vérifiez les deux colonnes de consommation.",
+                     message="la consommation après travaux dépasse la consommation avant travaux : vérifiez les deux colonnes.")
 LIASSE_QUESTIONNAIRE = _rule("liasse_questionnaire", AVERTISSEMENT, "La liasse et le questionnaire diffèrent de plus de 1 % "
                              "sur un même chiffre (la liasse est retenue).", "Demandez à l'organisme laquelle des deux valeurs est juste.")
 # ─── public data ───

@@ -104,7 +104,7 @@ def missing_header(grid: Grid, sheet: qs.Sheet, parsed: ParsedFile) -> None:
     """No header row found: a sheet with content is told so; an empty one is simply not provided."""
     if grid.frame.height:
         parsed.problems.append(Problem(fichier=parsed.path.name, feuille=grid.sheet or None, regle=rules.ENTETES.code,
-                                       message=f"ligne d'en-têtes introuvable (attendu : {', '.join(c.label for c in sheet.columns[:4])}…)."))
+                                       message=rules.ENTETES.text(attendu=", ".join(c.label for c in sheet.columns[:4]))))
 
 
 @dataclass
@@ -186,14 +186,13 @@ def _check_columns(table: Table, sheet: qs.Sheet) -> None:
     for column in sheet.columns:
         if column.required and column.field not in found:
             ctx.add(grid.cell(layout.header_row, 0), column, None, rules.COLONNE,
-                    f"colonne « {column.label} » introuvable sur la ligne d'en-têtes (ligne {layout.header_row + 1}).")
+                    rules.COLONNE.text(colonne=column.label, ligne=layout.header_row + 1))
     _tell_unread_columns(table, sheet)
     # « dont » columns without their total cannot be checked, nor read sensibly
     for part, whole in PARTS.get(sheet.dataset, ()):
         if part in found and whole not in found and not sheet.column(whole).required:
             ctx.add(grid.cell(layout.header_row, 0), sheet.column(whole), None, rules.COLONNE,
-                    f"colonne « {sheet.column(part).label} » présente sans la colonne « {sheet.column(whole).label} ».",
-                    AVERTISSEMENT)
+                    rules.COLONNE.text("sans_total", colonne=sheet.column(part).label, total=sheet.column(whole).label), AVERTISSEMENT)
 
 
 def _tell_unread_columns(table: Table, sheet: qs.Sheet) -> None:
@@ -215,11 +214,10 @@ def _tell_unread_columns(table: Table, sheet: qs.Sheet) -> None:
             continue
         where = grid.cell(layout.header_row, j)
         if keys.get(cell_key(header)) in found:
-            ctx.add(where, None, header, rules.COLONNE, f"colonne « {header} » en double : seule la première est lue, "
-                    "les valeurs de celle-ci sont ignorées.", AVERTISSEMENT)
+            ctx.add(where, None, header, rules.COLONNE, rules.COLONNE.text("double", colonne=header), AVERTISSEMENT)
         elif close := difflib.get_close_matches(cell_key(header), list(missing), n=1, cutoff=0.75):
-            ctx.add(where, None, header, rules.COLONNE, f"colonne « {header} » non reconnue : ses valeurs ne sont pas lues ; "
-                    f"est-ce la colonne attendue « {missing[close[0]]} » ? Si oui, rétablissez son en-tête.", AVERTISSEMENT)
+            ctx.add(where, None, header, rules.COLONNE, rules.COLONNE.text("proche", colonne=header, attendue=missing[close[0]]),
+                    AVERTISSEMENT)
 
 
 def _tell_assumed_values(frame: pl.DataFrame, tables: dict[int, Table], sheet: qs.Sheet) -> None:
@@ -238,12 +236,12 @@ def _tell_assumed_values(frame: pl.DataFrame, tables: dict[int, Table], sheet: q
         if not blanks:
             continue
         if name not in t.part.fields:
-            t.ctx.add(None, column, None, rules.HYPOTHESE, f"colonne « {column.label} » absente : {assumption}.", AVERTISSEMENT)
+            t.ctx.add(None, column, None, rules.HYPOTHESE, rules.HYPOTHESE.text(colonne=column.label, hypothese=assumption))
         else:
             cell = t.part.cell(name, first)
             count = "toutes les lignes" if blanks == n else f"{blanks} ligne(s) sur {n}"
-            t.ctx.add(cell, column, None, rules.HYPOTHESE, f"« {column.label} » vide ({count}, la première en {cell}) : {assumption}.",
-                      AVERTISSEMENT)
+            t.ctx.add(cell, column, None, rules.HYPOTHESE,
+                      rules.HYPOTHESE.text("vide", colonne=column.label, combien=count, cellule=cell, hypothese=assumption))
 
 
 def _stack(tables: dict[int, Table], fields: list[str]) -> pl.LazyFrame:
@@ -308,8 +306,7 @@ def _split_total_rows(frame: pl.DataFrame, tables: dict[int, Table]) -> tuple[pl
     for (f,), rows in below.partition_by(FILE, as_dict=True, maintain_order=True).items():
         total_row = totals.filter(pl.col(FILE) == f)[ROW][0]
         tables[f].ctx.add(f"A{rows[ROW][0] + 1}", None, None, rules.SOUS_TOTAL,
-                          f"{rows.height} ligne(s) sous la ligne Total (ligne {total_row + 1}) ignorée(s) : "
-                          "elles ne sont pas lues comme des données.", AVERTISSEMENT)
+                          rules.SOUS_TOTAL.text(lignes=rows.height, ligne_total=total_row + 1))
     return frame.filter(pl.col("_after") == 0), totals
 
 
@@ -329,9 +326,7 @@ def tell_hidden_rows(ctx: ParseContext, grid: Grid, rows: list[int]) -> None:
     """Data rows hidden in the workbook (frame indices, in order), by hand or by a filter: they are
     read like the others, yet whoever filled it in may not have seen them."""
     listed = ", ".join(str(i + 1) for i in rows[:10]) + (" …" if len(rows) > 10 else "")
-    ctx.add(grid.cell(rows[0], 0), None, listed, rules.LIGNE_MASQUEE,
-            f"{len(rows)} ligne(s) de données masquée(s) dans le classeur (n° {listed}) : elles sont lues comme les autres ; "
-            "supprimez-les si elles ne doivent pas compter.", AVERTISSEMENT)
+    ctx.add(grid.cell(rows[0], 0), None, listed, rules.LIGNE_MASQUEE, rules.LIGNE_MASQUEE.text(lignes=len(rows), numeros=listed))
 
 
 def _report_excel_errors(typed: pl.DataFrame, tables: dict[int, Table], sheet: qs.Sheet) -> None:
@@ -380,8 +375,7 @@ def _check_totals(totals: pl.DataFrame, typed: pl.DataFrame, tables: dict[int, T
             computed = facts[column.field].sum()
             if abs(written - computed) > max(0.5, 1e-6 * abs(computed)):
                 t.ctx.add(t.part.cell(column.field, row[ROW]), column, row[column.field], rules.TOTAL,
-                          f"la ligne Total ({_fr(written)}) ne correspond pas à la somme des lignes ({_fr(computed)}) ; la ligne Total "
-                          "est ignorée (une formule SOMME ne compte pas les nombres saisis comme du texte).", AVERTISSEMENT)
+                          rules.TOTAL.text(ecrit=_fr(written), calcule=_fr(computed)))
 
 
 def _fr(value: float) -> str:
@@ -419,8 +413,8 @@ def _drop_faulty_rows(typed: pl.DataFrame, tables: dict[int, Table]) -> pl.DataF
             t.parsed.forgiven.extend(t.ctx.faulty[i])
             t.parsed.problems.append(Problem(
                 fichier=t.parsed.path.name, feuille=t.grid.sheet or None, cellule=f"A{i + 1}", regle=rules.LIGNE_IGNOREE.code,
-                gravite=AVERTISSEMENT,
-                message=f"ligne {i + 1} non importée (--ignorer-erreurs) : {len(t.ctx.faulty[i]) or 'plusieurs'} erreur(s) sur cette ligne."))
+                gravite=rules.LIGNE_IGNOREE.severity,
+                message=rules.LIGNE_IGNOREE.text(ligne=i + 1, erreurs=len(t.ctx.faulty[i]) or "plusieurs")))
             dropped.append((f, i))
         t.parsed.dropped_rows += len(t.ctx.faulty)
     if not dropped:
