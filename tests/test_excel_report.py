@@ -172,11 +172,11 @@ def test_synthese_headline_names_and_formats(workbook):
     soc01 = named(workbook, "acterr_SOC_01")
     assert soc01.value == pytest.approx(5_330_820.6)
     assert soc01.offset(column=1).value == "4,6 – 5,3 M€"  # low–high range beside the figure
-    assert soc01.offset(column=2).value == pytest.approx(100)
+    assert soc01.offset(column=2).value == pytest.approx(1.0)  # coverage 100 %, a true percentage
     assert named(workbook, "acterr_ECO_10").value == pytest.approx(840_000)
     assert named(workbook, "acterr_ECO_10").number_format == '[$-40C]#,##0 "€"'
     pv01 = named(workbook, "acterr_PV_01")
-    assert pv01.value == pytest.approx(34.2857, abs=1e-4) and pv01.number_format == '[$-40C]#,##0.0 "%"'
+    assert pv01.value == pytest.approx(0.342857, abs=1e-6) and pv01.number_format == '[$-40C]#,##0.0" "%'
     assert named(workbook, "acterr_ECO_08").number_format == '[$-40C]#,##0.0 "ETP"'
 
 
@@ -233,14 +233,14 @@ def test_indicateurs_values_formats_table(workbook):
     assert ws.freeze_panes == "C5"
     eco01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "ECO-01"})
     assert eco01["Valeur"].value == pytest.approx(10_100_000) and "€" in eco01["Valeur"].number_format
-    assert eco01["Couverture (%)"].value == pytest.approx(84.0)
+    assert eco01["Couverture (%)"].value == pytest.approx(0.84)
     assert eco01["Statut"].value == "calculé" and "partiel" in eco01["Motif / note"].value
     soc01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-01"})
     assert soc01["Valeur"].value == pytest.approx(3_803_970.6)
     assert soc01["Basse"].value == pytest.approx(3_308_434.2) and soc01["Haute"].value == pytest.approx(3_803_970.6)
     assert soc01["Registre"].value == "Plus-value sociale"
     pv01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "PV-01"})
-    assert pv01["Valeur"].value == pytest.approx(32.0) and '"%"' in pv01["Valeur"].number_format
+    assert pv01["Valeur"].value == pytest.approx(0.32) and pv01["Valeur"].number_format.endswith('" "%')
     assert "0.00" in find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-04"})["Valeur"].number_format
     missing = find(rows, **{"Code territoire": MONTPELLIER_METROPOLE, "Code indicateur": "ECO-01"})
     assert missing["Valeur"].value is None and missing["Statut"].value == "non calculable"
@@ -384,8 +384,8 @@ def test_charts_read_their_data_block(workbook):
     assert list(gain) == ["Toulouse Métropole", "Montpellier Méditerranée Métropole"]  # largest first
     assert gain["Montpellier Méditerranée Métropole"] == pytest.approx(1_526_850)
     ac, de, fg = series["A à C (%)"], series["D ou E (%)"], series["F ou G (%)"]
-    assert ac["Ensemble"] == pytest.approx(37.791, abs=1e-3) and fg["Ensemble"] == pytest.approx(9.302, abs=1e-3)
-    assert ac["Toulouse Métropole"] + de["Toulouse Métropole"] + fg["Toulouse Métropole"] == pytest.approx(100)
+    assert ac["Ensemble"] == pytest.approx(0.37791, abs=1e-5) and fg["Ensemble"] == pytest.approx(0.09302, abs=1e-5)
+    assert ac["Toulouse Métropole"] + de["Toulouse Métropole"] + fg["Toulouse Métropole"] == pytest.approx(1)
     assert not any(name.startswith("Achats aux entreprises") for name in series)  # no Achats nor Salaries sheet: no spending by nature
     synthese = chart_series(workbook, "Synthèse")
     assert synthese["Gain de pouvoir d'achat des locataires (€/an)"]["Toulouse Métropole"] == pytest.approx(3_803_970.6)
@@ -402,9 +402,9 @@ def test_evolution_chart_when_a_previous_exercice_exists(tmp_path):
     written = write_report(tmp_path / "r.xlsx", ReportInputs(Computation("EPCI", rows, {}), Computation("FRANCE", national, {})))
     wb = load_workbook(written.path)
     series = chart_series(wb, "Graphiques")
-    assert series["Évolution 2024 → 2025 (%)"] == {"TFPB versée": pytest.approx(10.0)}  # the catalogue's short label
+    assert series["Évolution 2024 → 2025 (%)"] == {"TFPB versée": pytest.approx(0.1)}  # the catalogue's short label
     cell = named(wb, "acterr_ECO_10")
-    assert cell.offset(column=3).value == pytest.approx(10.0) and "+" in cell.offset(column=3).number_format
+    assert cell.offset(column=3).value == pytest.approx(0.1) and "+" in cell.offset(column=3).number_format
     indicators = table_rows(wb["Indicateurs"], "Indicateurs")
     assert indicators[0]["Exercice précédent"].value == pytest.approx(1000.0)
 
@@ -415,7 +415,7 @@ def test_quality_sheet(workbook, inputs):
     ws = workbook["Qualité des données"]
     coverage = table_rows(ws, "Qualite_indicateurs")
     eco01 = find(coverage, Code="ECO-01")
-    assert eco01["Couverture min. (%)"].value == pytest.approx(84.0)
+    assert eco01["Couverture min. (%)"].value == pytest.approx(0.84)
     assert eco01["Non calculables"].value == 1 and eco01["Résultats (territoires)"].value == 2
     assert "aucun organisme présent ne fournit" in eco01["Motifs de non-calcul (et où)"].value
     assert "Montpellier Méditerranée Métropole" in eco01["Motifs de non-calcul (et où)"].value
@@ -426,7 +426,7 @@ def test_quality_sheet(workbook, inputs):
     # B's liasse says 12,5 ETP, its Organisme sheet 12 (the liasse wins)
     etp = find(table_rows(ws, "Ecarts_liasse_questionnaire"), SIREN=SIREN_B)
     assert (etp["Liasse"].value, etp["Questionnaire"].value) == (12.5, 12)
-    assert etp["Écart (%)"].value == pytest.approx(4.0) and "la liasse est retenue" in etp["Constat"].value
+    assert etp["Écart (%)"].value == pytest.approx(0.04) and "la liasse est retenue" in etp["Constat"].value
 
 
 def test_quality_shows_liasse_questionnaire_differences(inputs, tmp_path):
@@ -436,7 +436,7 @@ def test_quality_shows_liasse_questionnaire_differences(inputs, tmp_path):
     computation = Computation("EPCI", inputs.computation.results, {**inputs.computation.meta, "controles": [check]})
     wb = load_workbook(write_report(tmp_path / "r.xlsx", ReportInputs(computation)).path)
     [row] = table_rows(wb["Qualité des données"], "Ecarts_liasse_questionnaire")
-    assert (row["Liasse"].value, row["Questionnaire"].value, row["Écart (%)"].value) == (700, 650, 7.7)
+    assert (row["Liasse"].value, row["Questionnaire"].value, row["Écart (%)"].value) == (700, 650, 0.077)
 
 
 # ─── Méthodologie, Paramètres, Sources ───
@@ -506,7 +506,7 @@ def test_territory_report(territory_book):
                                                                        "Logis Test B": pytest.approx(610_740)}
     # the quality sheet gives the coverage the figures have (84 % for ECO-01), not the organisations' own 100 %
     quality = find(table_rows(wb["Qualité des données"], "Qualite_indicateurs"), Code="ECO-01")
-    assert quality["Couverture min. (%)"].value == quality["Couverture max. (%)"].value == pytest.approx(100 * 1050 / 1250)
+    assert quality["Couverture min. (%)"].value == quality["Couverture max. (%)"].value == pytest.approx(1050 / 1250)
 
 
 def test_organisation_report(organisation_book):
@@ -626,8 +626,22 @@ def test_par_organisme_longer_than_excel_allows_is_cut_with_a_note(tmp_path, inp
 
 # ─── units ───
 
+def test_percentages_are_true_numbers_in_every_sheet(workbook):
+    """A percentage is a fraction under a percent format (35,4 % is 0.354), never 35.4 with a « % »
+    suffix: a reader's own formula or chart on the cell is right. Per-mille keeps its value in ‰."""
+    pv01 = find(table_rows(workbook["Indicateurs"], "Indicateurs"), **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "PV-01"})
+    assert pv01["Valeur"].value == pytest.approx(0.32) and "%" in pv01["Valeur"].number_format.replace('"%"', "")
+    assert number_format("‰").endswith('"‰"')  # no per-mille format that scales: the value stays in ‰
+    suffixed = [(ws.title, cell.coordinate) for ws in workbook.worksheets for line in ws.iter_rows() for cell in line
+                if isinstance(cell.value, (int, float)) and '"%"' in cell.number_format.replace(" ", "")]
+    assert suffixed == []
+    fractions = [cell.value for ws in workbook.worksheets for line in ws.iter_rows() for cell in line
+                 if isinstance(cell.value, (int, float)) and re.search(r'%$', cell.number_format) and "pt" not in cell.number_format]
+    assert fractions and all(-10 <= v <= 10 for v in fractions)  # shares and changes, not hundreds
+
+
 @pytest.mark.parametrize("unit, expected", [
-    ("€", '#,##0 "€"'), ("€/an", '#,##0 "€"'), ("€/m²/mois", '#,##0.00 "€"'), ("%", '#,##0.0 "%"'),
+    ("€", '#,##0 "€"'), ("€/an", '#,##0 "€"'), ("€/m²/mois", '#,##0.00 "€"'), ("%", '#,##0.0" "%'),
     ("‰", '#,##0.00 "‰"'), ("ETP", "#,##0.0"), ("ETP-année", "#,##0"), ("logements", "#,##0"),
 ])
 def test_number_formats_are_french(unit, expected):

@@ -143,7 +143,7 @@ def test_indicateurs_carry_the_flat_part_and_what_would_replace_it(workbook, inp
     rows = table_rows(workbook["Indicateurs"], "Indicateurs")
     by = {(r["Code territoire"].value, r["Code indicateur"].value): r for r in rows}
     soc01 = by[(TOULOUSE_METROPOLE, "SOC-01")]
-    assert soc01["Valeur"].value == pytest.approx(engine(inputs, "SOC-01", TOULOUSE_METROPOLE)) and soc01["Part forfaitaire (%)"].value == 100
+    assert soc01["Valeur"].value == pytest.approx(engine(inputs, "SOC-01", TOULOUSE_METROPOLE)) and soc01["Part forfaitaire (%)"].value == 1
     assert is_flat_style(soc01["Valeur"]) and is_flat_style(soc01["Basse"])
     assert soc01["Motif / note"].value.startswith("≈ estimation forfaitaire (moyenne nationale) ; pour la remplacer : ")
     assert replacement in soc01["Motif / note"].value
@@ -170,7 +170,7 @@ def test_par_organisme_marks_the_flat_rate(workbook):
 def test_quality_sheet_lists_the_estimations_and_their_replacement(workbook, replacement):
     rows = table_rows(workbook["Qualité des données"], "Estimations_forfaitaires")
     soc01 = next(r for r in rows if r["Code"].value == "SOC-01")
-    assert soc01["Part forfaitaire de la synthèse (%)"].value == 100
+    assert soc01["Part forfaitaire de la synthèse (%)"].value == 1
     assert soc01["Entièrement forfaitaires"].value == 2 and soc01["En partie forfaitaires"].value == 0
     assert soc01["Pour remplacer l'estimation par des données locales"].value == replacement
     assert "ECO-01" not in {r["Code"].value for r in rows}
@@ -256,7 +256,7 @@ def test_partly_flat_figure_in_the_workbook_and_on_screen(tmp_path):
     ])
     wb = load_workbook(write_report(tmp_path / "r.xlsx", Computation("EPCI", rows, {})).path)
     [soc01] = [r for r in table_rows(wb["Indicateurs"], "Indicateurs") if r["Code indicateur"].value == "SOC-01"]
-    assert soc01["Part forfaitaire (%)"].value == 40 and is_flat_style(soc01["Valeur"])
+    assert soc01["Part forfaitaire (%)"].value == pytest.approx(0.4) and is_flat_style(soc01["Valeur"])
     assert soc01["Motif / note"].value.startswith("≈ dont 40 % estimation forfaitaire (moyenne nationale)")
     console = Console(record=True, width=200)
     terminal.print_summary(rows, "EPCI", console)
@@ -280,7 +280,7 @@ def test_a_user_template_marks_the_flat_rate(inputs, tmp_path):
     cover = load_workbook(filled.path)["Couverture"]
     assert cover["B4"].value == pytest.approx(engine(inputs, "SOC-01"))  # acterr_soc_01, a cell left « Standard »
     assert cover["B4"].number_format.startswith('[$-40C]"≈ "') and "M€" in cover["B4"].number_format
-    assert cover["D4"].value == "estimation forfaitaire" and cover["E4"].value == 100
+    assert cover["D4"].value == "estimation forfaitaire" and cover["E4"].value == 1
     assert cover["D3"].value in (None, "")  # ECO-10 is measured
     assert "≈" not in cover["B3"].number_format
 

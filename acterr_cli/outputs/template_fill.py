@@ -15,7 +15,9 @@ The contract (README, « Rapports ») in short:
   unknown header stays empty; the table grows or shrinks with its rows, and the chart series
   that covered a column of the table are stretched to its new length;
 - what the designer did is kept: formats, fonts, conditional formats, charts, images (Pillow),
-  formulas; a cell formatted « Standard » gets acterr's number format.
+  formulas; a cell formatted « Standard » gets acterr's number format;
+- a percentage (a figure in %, a coverage, a flat-rate part, a relative change) is written as a
+  fraction, 35,4 % as 0.354: give its cell a percent format (or leave it « Standard »).
 
 Never a formula from data: every text is written as text (openpyxl would read `=…` as a formula).
 """
@@ -37,12 +39,19 @@ from acterr_cli.common.atomic import atomic_output
 from acterr_cli.errors import ConfigurationError, InputMissingError
 from acterr_cli.outputs.nature import flat_text, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
-from acterr_cli.outputs.reports.xlsx import display_format, flat_format, number_format, range_text, variation_format
+from acterr_cli.outputs.reports.xlsx import (
+    COVERAGE_FORMAT,
+    display_format,
+    flat_format,
+    number_format,
+    range_text,
+    stored,
+    variation_format,
+)
 from acterr_cli.referentiel.model import LEDGER_LABELS
 from acterr_cli.results import CALCULE
 
 PREFIX = "acterr_"
-COVERAGE_FORMAT = '[$-40C]0 "%"'
 LEDGER_SENTENCE = "Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent jamais."
 
 
@@ -308,9 +317,10 @@ def _load(template: Path):
 
 def _put(cell, value: Any, num_format: str | None) -> None:
     """A value in a template cell: numbers as numbers, text as text (never a formula); the
-    designer's number format wins unless the cell was left « Standard »."""
+    designer's number format wins unless the cell was left « Standard ». A percentage is stored as
+    a fraction (35,4 % is 0.354) whatever the designer's format, so that formulas on it are right."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        cell.value = value
+        cell.value = stored(value, num_format)
         if num_format and cell.number_format == "General":
             cell.number_format = num_format
     elif value is None:

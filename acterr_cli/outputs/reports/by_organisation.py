@@ -154,6 +154,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
                FLAT: [fmt.flat(num_format=flat_format(number_format(u))) for u in units],
                FLAT_PARTIAL: [fmt.flat(num_format=flat_format(number_format(u)), font_color=ORANGE) for u in units]}
     missing = fmt.missing()
+    scales = [f.scale for f in plain]  # a percentage is stored as a fraction under its percent format
     columns = [column for _, _, column in fixed] + [c for code in codes for c in (code, f"{code}|k")]
     for i, row in enumerate(table.select(columns).iter_rows()):
         r = header_row + 1 + i
@@ -166,7 +167,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
             if how == NOT_COMPUTED:
                 ws.write_string(r, first + k, NOT_COMPUTABLE, missing)
             else:
-                ws.write_number(r, first + k, value, by_kind[how][k])
+                ws.write_number(r, first + k, value / scales[k] if scales[k] != 1 else value, by_kind[how][k])
     if not rows:
         ws.write_string(header_row + 1, 0, "(aucun)", fmt.note())
     last = header_row + max(1, len(rows))

@@ -174,7 +174,7 @@ def flat_note(data: ReportData, flat: str, code: str) -> list[str]:
 def _axis_format(unit: str, values: list[float | None]) -> str:
     if is_money(unit) and any(v is not None and abs(v) >= MILLION for v in values):
         return FR + '#,##0,, "M€"'
-    return FR + ('0 "%"' if unit == "%" else "#,##0")
+    return FR + ('0" "%' if unit == "%" else "#,##0")  # a percentage's cells hold fractions
 
 
 def _label_format(unit: str, values: list[float | None]) -> str:
@@ -194,7 +194,8 @@ def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: t
     all_values = [v for _, vs in block.rows[:n] for v in vs]
     for j, color in enumerate(colors):
         unit = block.units[j]
-        label_fmt = FR + '0 "%"' if subtype == "percent_stacked" else _label_format(unit, all_values)
+        label_fmt = (FR + ('0" "%' if unit == "%" else '0 "%"') if subtype == "percent_stacked"  # % cells hold fractions
+                     else _label_format(unit, all_values))
         chart.add_series({
             "name": block.series_name(j), "categories": block.categories(n), "values": block.values(j, n),
             **({"fill": {"color": FLAT_FILL}, "border": {"color": color, "dash_type": "dash"}} if flat

@@ -8,7 +8,7 @@ from xlsxwriter.workbook import Workbook
 
 from acterr_cli.outputs.nature import MARK, flat_share, is_flat, replaced_by, wholly_flat
 from acterr_cli.outputs.reports.model import TERRITOIRE, ReportData
-from acterr_cli.outputs.reports.xlsx import GREY, ORANGE, Col, Formats, heading, print_setup, table
+from acterr_cli.outputs.reports.xlsx import COVERAGE_FORMAT, FR, GREY, ORANGE, Col, Formats, heading, print_setup, table
 from acterr_cli.results import CALCULE
 
 SHEET = "Qualité des données"
@@ -98,7 +98,7 @@ def _flat_columns(data: ReportData, fmt: Formats) -> list[Col]:
         Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
         Col("Indicateur", 34, lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
         Col("Part forfaitaire de la synthèse (%)", 11, lambda r: r["synthese"],
-            lambda r: fmt.flat(num_format='[$-40C]0 "%"', align="center") if r["synthese"] else fmt(num_format='[$-40C]0 "%"', align="center")),
+            lambda r: fmt.flat(num_format=COVERAGE_FORMAT, align="center") if r["synthese"] else fmt(num_format=COVERAGE_FORMAT, align="center")),
         Col(f"Résultats ({where})", 11, lambda r: r["total"], lambda r: fmt.integer(align="center")),
         Col("Entièrement forfaitaires", 11, lambda r: r["entiers"], lambda r: fmt.integer(align="center")),
         Col("En partie forfaitaires", 11, lambda r: r["partiels"], lambda r: fmt.integer(align="center")),
@@ -144,6 +144,6 @@ def _check_columns(fmt: Formats) -> list[Col]:
         Col("Exercice", 11, lambda r: r.get("exercice"), lambda r: fmt(num_format="0", align="center")),
         Col("Liasse", 11, lambda r: r.get("liasse"), lambda r: fmt.integer()),
         Col("Questionnaire", 11, lambda r: r.get("questionnaire"), lambda r: fmt.integer()),
-        Col("Écart (%)", 11, lambda r: r.get("ecart_pct"), lambda r: fmt(num_format='[$-40C]0.0 "%"', align="center")),
+        Col("Écart (%)", 11, lambda r: r.get("ecart_pct"), lambda r: fmt(num_format=FR + '0.0" "%', align="center")),
         Col("Constat", 58, lambda r: r.get("message"), lambda r: fmt.wrap()),
     ]

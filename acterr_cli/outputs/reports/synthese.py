@@ -33,6 +33,7 @@ from acterr_cli.outputs.reports.xlsx import (
     merged,
     note,
     print_setup,
+    put,
     range_text,
     short_text,
     variation_format,
@@ -168,7 +169,7 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
     unit = r["unite"]
     if ok:
         # shrunk to its cell rather than « ### » when a long unit does not fit (« 3,4 /100 ménages »)
-        ws.write_number(row, col + 1, r["valeur"], fmt.figure(r, display_format(unit, r["valeur"]), bold=True, font_size=12,
+        put(ws, row, col + 1, r["valeur"], fmt.figure(r, display_format(unit, r["valeur"]), bold=True, font_size=12,
                                                              font_color=color, align="right", shrink=True, **line))
         defined_name(wb, f"acterr_{code.replace('-', '_')}", SHEET, row, col + 1)
     else:
@@ -176,13 +177,13 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
     ws.write_string(row, col + 2, range_text(r["valeur_basse"], r["valeur_haute"], unit) if ok else "",
                     (fmt.flat if flat else fmt)(font_color=GREY, align="center", shrink=True, **line))
     if ok and r["couverture"] is not None:
-        ws.write_number(row, col + 3, r["couverture"], fmt.coverage(r["couverture"], align="center", **line))
+        put(ws, row, col + 3, r["couverture"], fmt.coverage(r["couverture"], align="center", **line))
     else:
         ws.write_string(row, col + 3, "partielle" if ok else "", fmt(font_color=ORANGE, align="center", **line))
     if data.has_previous:
         change = r.get("variation") if unit == "%" else r.get("variation_pct")
         if ok and change is not None:
-            ws.write_number(row, col + 4, change, fmt(num_format=variation_format(unit), align="center", **line))
+            put(ws, row, col + 4, change, fmt(num_format=variation_format(unit), align="center", **line))
         else:
             ws.write_blank(row, col + 4, None, fmt(**line))
 

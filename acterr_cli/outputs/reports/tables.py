@@ -25,6 +25,7 @@ from acterr_cli.outputs.nature import (
 from acterr_cli.outputs.reports import peers as peer_rules
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import (
+    COVERAGE_FORMAT,
     FR,
     GREY,
     LEDGER_COLORS,
@@ -93,7 +94,7 @@ def _figure_cell(ws: Worksheet, fmt: Formats, row: int, col: int, r: dict | None
     elif r["statut"] != CALCULE or r["valeur"] is None:
         ws.write_string(row, col, NOT_COMPUTABLE, fmt.missing(**extra))
     else:
-        ws.write_number(row, col, r["valeur"], fmt.figure({**r, "unite": unit}, **extra))
+        put(ws, row, col, r["valeur"], fmt.figure({**r, "unite": unit}, **extra))
 
 
 def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
@@ -235,8 +236,8 @@ def _flat_fmt(fmt: Formats) -> Callable[[dict], Format]:
     """« Part forfaitaire » cells: on the estimation's light fill when there is one."""
     def style(r: dict) -> Format:
         if flat_share(r) is not None:
-            return fmt.flat(num_format=FR + '0 "%"', align="center")
-        return fmt(num_format=FR + '0 "%"', align="center", font_color=GREY)
+            return fmt.flat(num_format=COVERAGE_FORMAT, align="center")
+        return fmt(num_format=COVERAGE_FORMAT, align="center", font_color=GREY)
     return style
 
 

@@ -1,6 +1,12 @@
 """xlsxwriter helpers shared by every sheet: French number formats, cached cell formats, typed
 cells (never a formula), named tables, print setup.
 
+True numbers: a percentage is stored as a fraction (35,4 % is the number 0.354) under a percent
+format, so that a reader's own formula or chart on the cell is right. The scaling is made in one
+place: a Format whose number format multiplies by 100 (a `%` outside quotes) carries `scale = 100`
+and `put` / `number` divide by it. A per-mille figure keeps its value in ‰ (Excel has no per-mille
+format that scales) under a custom format « 1,23 ‰ », and its headers say « ‰ ».
+
 French formats: each number format starts with the locale tag `[$-40C]` (French). Excel shows
 the reader's own separators whatever the tag; LibreOffice, which binds a format to a locale,
 then shows `1 234 567,8` even on an English machine — so the PDF pages look French everywhere.
@@ -9,6 +15,7 @@ then shows `1 234 567,8` even on an English machine — so the PDF pages look Fr
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,12 +61,33 @@ def _symbol(unit: str) -> str:
 
 @lru_cache(maxsize=256)  # asked once per cell of every table
 def number_format(unit: str | None) -> str:
-    """Full-precision format of a unit: `[$-40C]#,##0 "€"`, `[$-40C]#,##0.0 "%"`…"""
+    """Full-precision format of a unit: `[$-40C]#,##0 "€"`, `[$-40C]#,##0.0" "%` (a fraction)…"""
     unit = unit or ""
     decimals = unit_decimals(unit)
     base = FR + "#,##0" + ("." + "0" * decimals if decimals else "")
+    if unit == "%":
+        return base + PERCENT
     symbol = _symbol(unit)
     return f'{base} "{symbol}"' if symbol else base
+
+
+PERCENT = '" "%'  # a real percent format (the cell holds 0.354), with the French space before « % »
+COVERAGE_FORMAT = FR + "0" + PERCENT
+
+
+@lru_cache(maxsize=1024)
+def format_scale(num_format: str | None) -> int:
+    """100 when a number format shows its cell times 100 (a `%` outside quotes), else 1."""
+    if not num_format:
+        return 1
+    unquoted = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", num_format)
+    return 100 if "%" in unquoted else 1
+
+
+def stored(value: float, num_format: str | None) -> float:
+    """The number a cell of this format holds for a figure in the report's units (35.4 % → 0.354)."""
+    scale = format_scale(num_format)
+    return value / scale if scale != 1 else value
 
 
 def short_format(unit: str | None, value: float | None) -> str:
@@ -84,8 +112,9 @@ def display_format(unit: str | None, value: float | None) -> str:
 
 def variation_format(unit: str | None) -> str:
     """Change vs N-1: percentage points for a percentage, relative change otherwise."""
-    symbol = "pt" if unit == "%" else "%"
-    return f'{FR}+#,##0.0" {symbol}";-#,##0.0" {symbol}";0.0" {symbol}"'
+    if unit == "%":
+        return f'{FR}+#,##0.0" pt";-#,##0.0" pt";0.0" pt"'
+    return f'{FR}+#,##0.0{PERCENT};-#,##0.0{PERCENT};0.0{PERCENT}'
 
 
 def short_text(value: float | None, unit: str | None) -> str:
@@ -126,7 +155,9 @@ class Formats:
     def __call__(self, **props: Any) -> Format:
         key = tuple(sorted(props.items()))
         if key not in self._cache:
-            self._cache[key] = self.wb.add_format({**self.BASE, **props})
+            f = self.wb.add_format({**self.BASE, **props})
+            f.scale = format_scale(props.get("num_format"))  # read by put(): 35.4 under a % format is 0.354
+            self._cache[key] = f
         return self._cache[key]
 
     def title(self) -> Format:
@@ -158,7 +189,7 @@ class Formats:
         return self(num_format=number_format(unit), **extra)
 
     def coverage(self, value: float | None, **extra: Any) -> Format:
-        return self(num_format=FR + '0 "%"', **({"font_color": ORANGE} if partial(value) else {}), **extra)
+        return self(num_format=COVERAGE_FORMAT, **({"font_color": ORANGE} if partial(value) else {}), **extra)
 
 
     def flat(self, **extra: Any) -> Format:
@@ -194,11 +225,13 @@ def partial(coverage: float | None) -> bool:
 # ─── cells ───
 
 def put(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
-    """Numbers as numbers, everything else as text (never a formula), None as a blank cell."""
+    """Numbers as numbers (a percentage as a fraction under a percent format), everything else as
+    text (never a formula), None as a blank cell."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(row, col, value, fmt)
+        scale = getattr(fmt, "scale", 1)
+        ws.write_number(row, col, value / scale if scale != 1 else value, fmt)
     else:
         ws.write_string(row, col, str(value), fmt)
 
