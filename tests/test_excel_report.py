@@ -93,6 +93,18 @@ def find(rows: list[dict], **criteria) -> dict:
     return hits[0]
 
 
+def matrix(ws, name: str) -> dict[str, dict]:
+    """A matrix table (indicators down, territories or organisations across): indicator code → row
+    (header → cell)."""
+    return {r["Code"].value: r for r in table_rows(ws, name)}
+
+
+def column(rows: dict[str, dict], *lines: str) -> str:
+    """The header of the matrix column whose lines include all these (name, code, SIREN)."""
+    [hit] = [h for h in next(iter(rows.values())) if h and all(x in h.split("\n") for x in lines)]
+    return hit
+
+
 def named(wb, name: str):
     """The cell a workbook name points to."""
     [(sheet, coord)] = list(wb.defined_names[name].destinations)
@@ -133,12 +145,12 @@ def test_sheets_properties_and_print_setup(written, workbook):
     assert workbook.properties.creator == "acterr"
     assert workbook.properties.title == "Valeur créée par les organismes Hlm — par EPCI, exercice 2025"
     for ws in workbook.worksheets:
-        assert ws.page_setup.orientation == ("portrait" if ws.title == DATA_SHEET else "landscape"), ws.title
+        assert ws.page_setup.orientation == ("portrait" if ws.title in (DATA_SHEET, "Parties prenantes") else "landscape"), ws.title
         assert str(ws.page_setup.paperSize) == "9", ws.title
-        if ws.title != "Par organisme":  # too wide to fit one page: see test_par_organisme_prints_across_pages
-            # one page wide; the Synthèse one page tall too (the board's page)
-            assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-            assert ws.page_setup.fitToHeight == (None if ws.title == "Synthèse" else 0), ws.title  # None: 1, the default
+        # one page wide (Par organisme two); the Synthèse one page tall too (the board's page)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToHeight == (None if ws.title == "Synthèse" else 0), ws.title  # None: 1, the default
+        assert ws.page_setup.fitToWidth == (2 if ws.title == "Par organisme" else None), ws.title
         assert "&P / &N" in ws.oddFooter.center.text and "&A" in ws.oddHeader.right.text, ws.title
 
 
@@ -151,8 +163,9 @@ def test_file_opens_with_calamine(written, inputs):
     reader = fastexcel.read_excel(written.path)
     assert reader.sheet_names == OVERVIEW_SHEETS
     frame = reader.load_sheet_by_name("Indicateurs", header_row=3).to_polars()
-    assert {"Code territoire", "Valeur", "Unité", "Couverture (%)"} <= set(frame.columns)
-    assert frame.height == inputs.computation.results.filter(pl.col("siren").is_null()).height
+    assert {"Code", "Indicateur", f"Toulouse Métropole\n{TOULOUSE_METROPOLE}"} <= set(frame.columns)
+    consolidated = inputs.computation.results.filter(pl.col("siren").is_null())
+    assert set(frame["Code"].drop_nulls()) >= set(consolidated["indicateur"])
 
 
 def test_legacy_import_path_still_writes_the_overview(inputs, tmp_path):
@@ -227,26 +240,40 @@ def test_ranking_puts_housed_territories_first_with_figures(workbook):
 
 # ─── Indicateurs, Par organisme ───
 
-def test_indicateurs_values_formats_table(workbook):
+def test_indicateurs_values_formats_table(workbook, inputs):
+    """The overview's matrix: one row per indicator, one column per territory (ranking's order),
+    then Non réparti and the whole."""
     ws = workbook["Indicateurs"]
+    rows = matrix(ws, "Indicateurs")
+    assert ws.freeze_panes == "C5" and ws.print_title_cols == "$A:$B"
+    toulouse, montpellier = column(rows, TOULOUSE_METROPOLE), column(rows, MONTPELLIER_METROPOLE)
+    headers = list(next(iter(rows.values())))
+    assert headers.index(toulouse) == 2 and headers[-1] == "Ensemble des organismes importés"  # the ranking's order
+    eco01 = rows["ECO-01"]
+    assert eco01[toulouse].value == pytest.approx(10_100_000) and "M€" in eco01[toulouse].number_format
+    assert eco01[toulouse].font.color.rgb.endswith("C55A11")  # 84 % coverage: orange
+    assert eco01["Indicateur"].value == "Investissement injecté (€)"
+    assert rows["SOC-01"][toulouse].value == pytest.approx(3_803_970.6)
+    assert rows["PV-01"][toulouse].value == pytest.approx(0.32) and rows["PV-01"][toulouse].number_format.endswith('" "%')
+    assert "0.00" in rows["SOC-04"][toulouse].number_format
+    assert eco01[montpellier].value == "n.c." and eco01[montpellier].font.i
+    assert eco01["Ensemble des organismes importés"].value == pytest.approx(14_300_000)
+    # nothing lost: one cell per consolidated result of the exercice
+    consolidated = inputs.computation.results.filter(pl.col("siren").is_null() & (pl.col("exercice") == 2025))
+    territories = [h for h in headers[2:] if h != "Ensemble des organismes importés"]
+    assert sum(r[h].value is not None for r in rows.values() for h in territories) == consolidated.height
+    assert "--format csv" in ws["A2"].value  # where ranges, coverages and reasons of each result are
+
+
+def test_indicateurs_of_many_territories_one_row_per_territory(inputs, tmp_path, monkeypatch):
+    """Beyond MATRIX_MAX_COLUMNS territories (a national overview), one row per territory."""
+    monkeypatch.setattr(tables, "MATRIX_MAX_COLUMNS", 1)
+    ws = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Indicateurs"]
     rows = table_rows(ws, "Indicateurs")
-    assert ws.freeze_panes == "C5"
-    eco01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "ECO-01"})
-    assert eco01["Valeur"].value == pytest.approx(10_100_000) and "€" in eco01["Valeur"].number_format
-    assert eco01["Couverture (%)"].value == pytest.approx(0.84)
-    assert eco01["Statut"].value == "calculé" and "partiel" in eco01["Motif / note"].value
-    soc01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-01"})
-    assert soc01["Valeur"].value == pytest.approx(3_803_970.6)
-    assert soc01["Basse"].value == pytest.approx(3_308_434.2) and soc01["Haute"].value == pytest.approx(3_803_970.6)
-    assert soc01["Registre"].value == "Plus-value sociale"
-    pv01 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "PV-01"})
-    assert pv01["Valeur"].value == pytest.approx(0.32) and pv01["Valeur"].number_format.endswith('" "%')
-    assert "0.00" in find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "SOC-04"})["Valeur"].number_format
-    missing = find(rows, **{"Code territoire": MONTPELLIER_METROPOLE, "Code indicateur": "ECO-01"})
-    assert missing["Valeur"].value is None and missing["Statut"].value == "non calculable"
-    assert missing["Motif / note"].value.startswith("aucun organisme présent ne fournit")
-    assert missing["Code territoire"].data_type == "s"
-    assert [r["Code territoire"].value for r in rows][0] == TOULOUSE_METROPOLE  # the ranking's order
+    assert list(rows[0])[:2] == ["Territoire", "Code territoire"]
+    assert [r["Code territoire"].value for r in rows][:1] == [TOULOUSE_METROPOLE]
+    eco01 = next(h for h in rows[0] if h.endswith("\nECO-01"))
+    assert rows[0][eco01].value == pytest.approx(10_100_000) and rows[-1]["Territoire"].value == "Ensemble des organismes importés"
 
 
 def by_code(rows: list[dict]) -> dict[str, str]:
@@ -254,29 +281,42 @@ def by_code(rows: list[dict]) -> dict[str, str]:
     return {h.rsplit("\n", 1)[1]: h for h in rows[0] if "\n" in h}
 
 
-def test_par_organisme_one_row_per_organisation_and_territory(workbook, inputs):
-    rows = table_rows(workbook["Par organisme"], "Par_organisme")
-    assert list(rows[0])[:4] == ["Territoire", "Organisme", "Code territoire", "SIREN"]
-    col = by_code(rows)
-    assert col["ECO-10"] == "Fiscalité locale versée (TFPB) (€)\nECO-10"
-    pairs = [(r["Code territoire"].value, r["SIREN"].value) for r in rows]
-    assert len(pairs) == len(set(pairs)) and {s for _, s in pairs} == {SIREN_A, SIREN_B}
+def test_par_organisme_one_column_per_organisation_and_territory(workbook, inputs):
+    rows = matrix(workbook["Par organisme"], "Par_organisme")
+    headers = list(next(iter(rows.values())))
+    assert headers[:2] == ["Code", "Indicateur"]
+    assert rows["ECO-10"]["Indicateur"].value == "Fiscalité locale versée (TFPB) (€)"
     # the ranking's order (Toulouse first), then dwellings: A (1 050) before B (200)
-    assert pairs[:3] == [(TOULOUSE_METROPOLE, SIREN_A), (TOULOUSE_METROPOLE, SIREN_B), (MONTPELLIER_METROPOLE, SIREN_B)]
-    a, b = rows[0], rows[1]
-    assert (a["Territoire"].value, a["Organisme"].value) == ("Toulouse Métropole", "Habitat Test A")
-    assert a["SIREN"].data_type == "s" and a["Code territoire"].data_type == "s"
+    assert headers[2:5] == [f"Toulouse Métropole\nHabitat Test A\n{SIREN_A}", f"Toulouse Métropole\nLogis Test B\n{SIREN_B}",
+                            f"Montpellier Méditerranée Métropole\nLogis Test B\n{SIREN_B}"]
+    a, b, c = headers[2:5]
     # each organisation's part of Toulouse's 610 000 € of TFPB: 400 000 + 120 000 (A), 90 000 (B)
-    assert (a[col["ECO-10"]].value, b[col["ECO-10"]].value) == (pytest.approx(520_000), pytest.approx(90_000))
-    assert "€" in a[col["ECO-10"]].number_format
-    assert (a[col["TER-00"]].value, b[col["TER-00"]].value, rows[2][col["TER-00"]].value) == (1050, 200, 500)
-    assert a[col["ECO-01"]].value == pytest.approx(10_100_000)
-    assert b[col["ECO-01"]].value == "n.c." and b[col["ECO-01"]].font.i  # no Production sheet, liasse not split
+    assert (rows["ECO-10"][a].value, rows["ECO-10"][b].value) == (pytest.approx(520_000), pytest.approx(90_000))
+    assert "€" in rows["ECO-10"][a].number_format
+    assert (rows["TER-00"][a].value, rows["TER-00"][b].value, rows["TER-00"][c].value) == (1050, 200, 500)
+    assert rows["ECO-01"][a].value == pytest.approx(10_100_000)
+    assert rows["ECO-01"][b].value == "n.c." and rows["ECO-01"][b].font.i  # no Production sheet, liasse not split
     # nothing lost: one cell per per-organisation result of the exercice
     results = inputs.computation.results.filter(pl.col("siren").is_not_null() & (pl.col("exercice") == 2025))
-    filled = sum(r[h].value is not None for r in rows for h in col.values())
-    assert filled == results.height
+    assert sum(r[h].value is not None for r in rows.values() for h in headers[2:]) == results.height
     assert "--format csv" in workbook["Par organisme"]["A2"].value  # where the long form with ranges and reasons is
+
+
+def test_par_organisme_of_many_pairs_one_row_per_organisation_and_territory(inputs, tmp_path, monkeypatch):
+    from acterr_cli.outputs.reports import by_organisation
+
+    monkeypatch.setattr(by_organisation, "MAX_COLUMNS", 1)
+    ws = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Par organisme"]
+    rows = table_rows(ws, "Par_organisme")
+    assert list(rows[0])[:4] == ["Territoire", "Organisme", "Code territoire", "SIREN"]
+    col = by_code(rows)
+    pairs = [(r["Code territoire"].value, r["SIREN"].value) for r in rows]
+    assert pairs[:3] == [(TOULOUSE_METROPOLE, SIREN_A), (TOULOUSE_METROPOLE, SIREN_B), (MONTPELLIER_METROPOLE, SIREN_B)]
+    assert rows[0][col["ECO-10"]].value == pytest.approx(520_000) and rows[0]["SIREN"].data_type == "s"
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.scale == 60
+    assert (ws.print_title_cols, ws.print_title_rows) == ("$A:$B", "$4:$5")
+    bands = {ws.cell(4, c).value for c in range(1, ws.max_column + 1)} - {None}
+    assert bands == {"Valeur locale", "Plus-value sociale", "Environnement", "Gouvernance", "Contexte territorial"}
 
 
 def test_a_very_large_table_is_a_filtered_range_with_the_same_cells(inputs, workbook, tmp_path, monkeypatch):
@@ -327,7 +367,7 @@ def test_par_organisme_table_order_names_and_cell_kinds():
 
 
 def test_par_organisme_blank_nc_and_partial_cells(tmp_path):
-    """Any set of indicators per line: a result missing for an organisation somewhere is a blank cell."""
+    """Any set of indicators per organisation: a result missing for an organisation somewhere is a blank cell."""
     rows = hand_results([
         result(code_territoire="1", nom_territoire="Un", indicateur="TER-00", unite="logements", valeur=10.0),
         result(code_territoire="1", nom_territoire="Un"),
@@ -340,23 +380,14 @@ def test_par_organisme_blank_nc_and_partial_cells(tmp_path):
         result(code_territoire="2", nom_territoire="Deux", siren="111", raison_sociale="X", valeur=300.0, couverture=50.0),
     ])
     wb = load_workbook(write_report(tmp_path / "r.xlsx", Computation("EPCI", rows, {})).path)
-    table = table_rows(wb["Par organisme"], "Par_organisme")
-    col = by_code(table)
-    assert list(col) == ["ECO-10", "TER-00"]  # the référentiel's order
-    lines = [(r["Territoire"].value, r["Organisme"].value, r[col["ECO-10"]].value, r[col["TER-00"]].value) for r in table]
-    assert lines == [("Un", "X", 700, 10), ("Un", "Y", "n.c.", None), ("Deux", "X", 300, None)]
-    assert table[2][col["ECO-10"]].font.color.rgb.endswith("C55A11")  # partial coverage: orange
-    assert "C55A11" not in str(getattr(table[0][col["ECO-10"]].font.color, "rgb", ""))
-
-
-def test_par_organisme_prints_across_pages(workbook):
-    ws = workbook["Par organisme"]
-    assert not ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.scale == 60
-    assert (ws.print_title_cols, ws.print_title_rows) == ("$A:$B", "$4:$5")
-    assert ws.print_area.startswith("'Par organisme'!$A$4:")
-    bands = {ws.cell(4, c).value for c in range(1, ws.max_column + 1)} - {None}
-    assert bands == {"Valeur locale", "Plus-value sociale", "Environnement", "Gouvernance", "Contexte territorial"}
-    assert ws.freeze_panes == "C6"
+    table = matrix(wb["Par organisme"], "Par_organisme")
+    assert list(table) == ["ECO-10", "TER-00"]  # the référentiel's order
+    columns = list(table["ECO-10"])[2:]
+    assert columns == ["Un\nX\n111", "Un\nY\n222", "Deux\nX\n111"]
+    assert [table["ECO-10"][c].value for c in columns] == [700, "n.c.", 300]
+    assert [table["TER-00"][c].value for c in columns] == [10, None, None]
+    assert table["ECO-10"][columns[2]].font.color.rgb.endswith("C55A11")  # partial coverage: orange
+    assert "C55A11" not in str(getattr(table["ECO-10"][columns[0]].font.color, "rgb", ""))
 
 
 # ─── Parties prenantes ───
@@ -405,8 +436,8 @@ def test_evolution_chart_when_a_previous_exercice_exists(tmp_path):
     assert series["Évolution 2024 → 2025 (%)"] == {"TFPB versée": pytest.approx(0.1)}  # the catalogue's short label
     cell = named(wb, "acterr_ECO_10")
     assert cell.offset(column=3).value == pytest.approx(0.1) and "+" in cell.offset(column=3).number_format
-    indicators = table_rows(wb["Indicateurs"], "Indicateurs")
-    assert indicators[0]["Exercice précédent"].value == pytest.approx(1000.0)
+    indicators = matrix(wb["Indicateurs"], "Indicateurs")
+    assert indicators["ECO-10"]["A\n1"].value == pytest.approx(1100.0)
 
 
 # ─── Qualité des données ───
@@ -478,8 +509,8 @@ def test_methodology_describes_the_referentiel_used(espace, tmp_path):
     assert "mon_referentiel.toml — Loyer de marché local" in texts
     files = table_rows(wb["Sources"], "Fichiers_referentiel")
     assert [r["Fichier"].value for r in files] == ["catalogue.toml", "parametres.toml", "mon_referentiel.toml"]
-    soc01 = find(table_rows(wb["Indicateurs"], "Indicateurs"), **{"Code territoire": MONTPELLIER_METROPOLE, "Code indicateur": "SOC-01"})
-    assert soc01["Valeur"].value == pytest.approx(500 * 0.975 * 240 * 12)  # occupied dwellings (liasse vacancy 2,5 %)
+    indicators = matrix(wb["Indicateurs"], "Indicateurs")
+    assert indicators["SOC-01"][column(indicators, MONTPELLIER_METROPOLE)].value == pytest.approx(500 * 0.975 * 240 * 12)  # occupied dwellings (liasse vacancy 2,5 %)
 
 
 # ─── the territory and the organisation reports ───
@@ -496,10 +527,9 @@ def test_territory_report(territory_book):
     assert [r["Organisme"].value for r in orgs] == ["Habitat Test A", "Logis Test B"]  # 1 050 then 200 dwellings
     tfpb = next(k for k in orgs[0] if k.startswith("TFPB"))
     assert (orgs[0][tfpb].value, orgs[1][tfpb].value) == (520_000, 90_000)
-    per_org = table_rows(wb["Par organisme"], "Par_organisme")
-    assert list(per_org[0])[:2] == ["Organisme", "SIREN"]  # one territory: no territory columns
-    assert [r["SIREN"].value for r in per_org] == [SIREN_A, SIREN_B]
-    assert find(per_org, SIREN=SIREN_B)[by_code(per_org)["TER-00"]].value == 200
+    per_org = matrix(wb["Par organisme"], "Par_organisme")
+    assert list(per_org["TER-00"])[2:] == [f"Habitat Test A\n{SIREN_A}", f"Logis Test B\n{SIREN_B}"]  # one territory: no territory
+    assert per_org["TER-00"][f"Logis Test B\n{SIREN_B}"].value == 200
     assert f"--code {TOULOUSE_METROPOLE}" in wb["Par organisme"]["A2"].value
     series = chart_series(wb, "Synthèse")  # by organisation: 1 050 × 0,971 × 261 × 12 and 200 × 0,975 × 261 × 12
     assert series["Gain de pouvoir d'achat des locataires (€/an)"] == {"Habitat Test A": pytest.approx(3_193_230.6),
@@ -563,7 +593,7 @@ def test_user_strings_never_become_formulas(tmp_path):
     written = write_report(tmp_path / "r.xlsx", Computation("EPCI", rows, meta))
     wb = load_workbook(written.path)
     assert not [(c.parent.title, c.coordinate) for c in all_cells(wb) if c.data_type == "f"]
-    evil = [c for c in all_cells(wb) if c.value == EVIL_NAME]
+    evil = [c for c in all_cells(wb) if isinstance(c.value, str) and EVIL_NAME in c.value.split("\n")]  # alone, or a header line
     assert {c.parent.title for c in evil} >= {"Par organisme", "Sources"}
     assert all(c.data_type == "s" for c in evil)
     for text in ("-2+3", "+33", "=evil.xlsx", "-COG", "@123"):
@@ -579,7 +609,7 @@ def test_latest_exercice_by_default_and_unknown_exercice(tmp_path):
     computation = Computation("EPCI", rows, {})
     assert write_report(tmp_path / "r.xlsx", computation).exercice == 2025
     older = write_report(tmp_path / "r2024.xlsx", computation, 2024)
-    assert [r["Valeur"].value for r in table_rows(load_workbook(older.path)["Indicateurs"], "Indicateurs")] == [1.0]
+    assert matrix(load_workbook(older.path)["Indicateurs"], "Indicateurs")["ECO-10"]["A\n1"].value == 1.0
     with pytest.raises(InputMissingError, match="2023"):  # missing input, code 4 (as compute)
         write_report(tmp_path / "r2023.xlsx", computation, 2023)
     assert not (tmp_path / "r2023.xlsx").exists()
@@ -611,14 +641,18 @@ def test_writing_is_atomic(tmp_path, inputs, monkeypatch):
 
 
 def test_tables_longer_than_excel_allows_are_cut_with_a_note(tmp_path, inputs, monkeypatch):
-    monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 14)  # header on row 4: 10 data rows fit
+    monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 5)  # header on row 4: 1 data row fits
+    monkeypatch.setattr(tables, "MATRIX_MAX_COLUMNS", 1)  # one row per territory
     ws = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Indicateurs"]
-    assert len(table_rows(ws, "Indicateurs")) == 10
-    assert "Tableau tronqué à 10 lignes sur " in ws["A2"].value
+    assert len(table_rows(ws, "Indicateurs")) == 1
+    assert "Tableau tronqué à 1 lignes sur " in ws["A2"].value
 
 
 def test_par_organisme_longer_than_excel_allows_is_cut_with_a_note(tmp_path, inputs, monkeypatch):
+    from acterr_cli.outputs.reports import by_organisation
+
     monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 8)  # header on row 5, legend two rows below the table: 1 line fits
+    monkeypatch.setattr(by_organisation, "MAX_COLUMNS", 1)  # one row per organisation and territory
     ws = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Par organisme"]
     assert len(table_rows(ws, "Par_organisme")) == 1
     assert "Tableau tronqué à 1 lignes sur 3 " in ws["A2"].value
@@ -629,8 +663,9 @@ def test_par_organisme_longer_than_excel_allows_is_cut_with_a_note(tmp_path, inp
 def test_percentages_are_true_numbers_in_every_sheet(workbook):
     """A percentage is a fraction under a percent format (35,4 % is 0.354), never 35.4 with a « % »
     suffix: a reader's own formula or chart on the cell is right. Per-mille keeps its value in ‰."""
-    pv01 = find(table_rows(workbook["Indicateurs"], "Indicateurs"), **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "PV-01"})
-    assert pv01["Valeur"].value == pytest.approx(0.32) and "%" in pv01["Valeur"].number_format.replace('"%"', "")
+    indicators = matrix(workbook["Indicateurs"], "Indicateurs")
+    pv01 = indicators["PV-01"][column(indicators, TOULOUSE_METROPOLE)]
+    assert pv01.value == pytest.approx(0.32) and "%" in pv01.number_format.replace('"%"', "")
     assert number_format("‰").endswith('"‰"')  # no per-mille format that scales: the value stays in ‰
     suffixed = [(ws.title, cell.coordinate) for ws in workbook.worksheets for line in ws.iter_rows() for cell in line
                 if isinstance(cell.value, (int, float)) and '"%"' in cell.number_format.replace(" ", "")]

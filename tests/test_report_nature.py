@@ -139,31 +139,30 @@ def test_classement_has_the_non_reparti_row_above_ensemble(workbook):
     assert len(bars) == 2 and not any(rows[0][gain].column_letter in b for b in bars)
 
 
-def test_indicateurs_carry_the_flat_part_and_what_would_replace_it(workbook, inputs, replacement):
-    rows = table_rows(workbook["Indicateurs"], "Indicateurs")
-    by = {(r["Code territoire"].value, r["Code indicateur"].value): r for r in rows}
-    soc01 = by[(TOULOUSE_METROPOLE, "SOC-01")]
-    assert soc01["Valeur"].value == pytest.approx(engine(inputs, "SOC-01", TOULOUSE_METROPOLE)) and soc01["Part forfaitaire (%)"].value == 1
-    assert is_flat_style(soc01["Valeur"]) and is_flat_style(soc01["Basse"])
-    assert soc01["Motif / note"].value.startswith("≈ estimation forfaitaire (moyenne nationale) ; pour la remplacer : ")
-    assert replacement in soc01["Motif / note"].value
-    eco01 = by[(TOULOUSE_METROPOLE, "ECO-01")]
-    assert eco01["Part forfaitaire (%)"].value == 0 and not is_flat_style(eco01["Valeur"])
-    missing = by[(MONTPELLIER_METROPOLE, "ECO-01")]
-    assert missing["Part forfaitaire (%)"].value is None and missing["Couverture (%)"].value is None  # nothing computed
-    # NON_REPARTI after every territory, in the table of results
-    assert rows[-1]["Code territoire"].value == NON_REPARTI_CODE
-    assert by[(NON_REPARTI_CODE, "ECO-01")]["Valeur"].value == pytest.approx(4_200_000)
+def test_indicateurs_mark_the_flat_rate(workbook, inputs):
+    from test_excel_report import column, matrix
+
+    rows = matrix(workbook["Indicateurs"], "Indicateurs")
+    toulouse, montpellier = column(rows, TOULOUSE_METROPOLE), column(rows, MONTPELLIER_METROPOLE)
+    soc01 = rows["SOC-01"][toulouse]
+    assert soc01.value == pytest.approx(engine(inputs, "SOC-01", TOULOUSE_METROPOLE)) and is_flat_style(soc01)
+    assert soc01.number_format.startswith('[$-40C]"≈ "')
+    assert not is_flat_style(rows["ECO-01"][toulouse]) and rows["ECO-01"][montpellier].value == "n.c."
+    # NON_REPARTI after every territory, before the whole
+    headers = list(rows["ECO-01"])
+    assert headers[-2:] == ["Non réparti (données de niveau organisme)", "Ensemble des organismes importés"]
+    assert rows["ECO-01"][headers[-2]].value == pytest.approx(4_200_000)
+    assert any("« ≈ » : estimation forfaitaire" in t or "≈ estimation forfaitaire" in t for t in texts(workbook["Indicateurs"]))
 
 
 def test_par_organisme_marks_the_flat_rate(workbook):
+    from test_excel_report import matrix
+
     ws = workbook["Par organisme"]
-    rows = table_rows(ws, "Par_organisme")
-    gain = next(h for h in rows[0] if h.endswith("\nSOC-01"))
-    invest = next(h for h in rows[0] if h.endswith("\nECO-01"))
-    values = [r[gain] for r in rows if isinstance(r[gain].value, (int, float))]
+    rows = matrix(ws, "Par_organisme")
+    values = [c for h, c in rows["SOC-01"].items() if h not in ("Code", "Indicateur") and isinstance(c.value, (int, float))]
     assert len(values) == 3 and all(is_flat_style(c) for c in values)  # A in Toulouse, B in Toulouse and Montpellier
-    assert not any(is_flat_style(r[invest]) for r in rows)
+    assert not any(is_flat_style(c) for h, c in rows["ECO-01"].items() if h not in ("Code", "Indicateur"))
     assert any("« ≈ » : estimation forfaitaire" in t for t in texts(ws))
 
 
@@ -255,9 +254,11 @@ def test_partly_flat_figure_in_the_workbook_and_on_screen(tmp_path):
                valeur_basse=None, valeur_haute=None, statut="non_calculable", couverture=0.0, motif="donnée absente"),
     ])
     wb = load_workbook(write_report(tmp_path / "r.xlsx", Computation("EPCI", rows, {})).path)
-    [soc01] = [r for r in table_rows(wb["Indicateurs"], "Indicateurs") if r["Code indicateur"].value == "SOC-01"]
-    assert soc01["Part forfaitaire (%)"].value == pytest.approx(0.4) and is_flat_style(soc01["Valeur"])
-    assert soc01["Motif / note"].value.startswith("≈ dont 40 % estimation forfaitaire (moyenne nationale)")
+    from test_excel_report import matrix
+
+    assert is_flat_style(matrix(wb["Indicateurs"], "Indicateurs")["SOC-01"]["A\n1"])
+    [soc01] = [r for r in table_rows(wb["Qualité des données"], "Estimations_forfaitaires") if r["Code"].value == "SOC-01"]
+    assert (soc01["Entièrement forfaitaires"].value, soc01["En partie forfaitaires"].value) == (0, 1)
     console = Console(record=True, width=200)
     terminal.print_summary(rows, "EPCI", console)
     screen = console.export_text()

@@ -106,14 +106,22 @@ def _name_width(narrowest: int, longest: int) -> int:
     return min(MAX_NAME_WIDTH, max(narrowest, longest + 2))
 
 
+# Up to this many organisation × territory pairs, they are the columns and the indicators the rows
+# (a regional overview prints on four pages, not eleven); beyond, one row per pair, one column per indicator.
+MAX_COLUMNS = 32
+
+
 def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    codes = indicator_codes(data)
+    if data.org_frame.select("code_territoire", "siren").n_unique() <= MAX_COLUMNS:
+        _by_indicator(wb, data, fmt, codes)
+        return
     ws = wb.add_worksheet(SHEET)
     per_territory = data.kind != TERRITOIRE
     # the first two columns name the line: frozen on screen, repeated on every printed page
     fixed = ([("Territoire", NAME_WIDTH, "territoire"), ("Organisme", NAME_WIDTH, "organisme"),
               ("Code territoire", 10, "code_territoire")] if per_territory
              else [("Organisme", 30, "organisme")]) + [("SIREN", 10, "siren")]
-    codes = indicator_codes(data)
     units = [data.labels[c]["unite"] or "" for c in codes]
     ledgers = [data.labels[c]["registre"] for c in codes]
     band_row, header_row = 3, 4
@@ -186,13 +194,32 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws.print_area(band_row, 0, end - 1, len(headers) - 1)
 
 
+def _by_indicator(wb: Workbook, data: ReportData, fmt: Formats, codes: list[str]) -> None:
+    """Few organisations × territories: indicators down, one column per organisation on a
+    territory, in the order of `organisation_table` (the ranking's, then the largest first)."""
+    ws = wb.add_worksheet(SHEET)
+    results: dict[tuple[str, str], dict[str, dict]] = {}
+    for r in data.org_rows:
+        results.setdefault((r["code_territoire"] or "", r["siren"] or ""), {})[r["indicateur"]] = r
+    order = organisation_table(data, codes).select("code_territoire", "siren", "territoire", "organisme").rows()
+    per_territory = data.kind != TERRITOIRE
+    columns = [tables.MatrixColumn(f"{territory}\n{organisation}" if per_territory else organisation, siren,
+                                   results.get((code, siren), {}), {})
+               for code, siren, territory, organisation in order]
+    tables.matrix_by_indicator(ws, data, fmt, columns, codes, f"{_subtitle(data, len(columns), across=True)} {_legend(data)}",
+                               TABLE, pages_wide=2)
+
+
 def _color(ledger: str | None) -> str:
     return LEDGER_COLORS.get(ledger or "", (NAVY,))[0]
 
 
-def _subtitle(data: ReportData, count: int) -> str:
+def _subtitle(data: ReportData, count: int, across: bool = False) -> str:
     where, line = ((f"sur {data.subject}", "organisme") if data.kind == TERRITOIRE
                    else ("sur chaque territoire où il est présent", "organisme et territoire"))
+    if across:
+        return (f"Résultats de chaque organisme {where} : une colonne par {line} ({fr_number(count)} colonnes, dans l'ordre "
+                "du classement), une ligne par indicateur (valeur centrale), les indicateurs groupés par registre.")
     return (f"Résultats de chaque organisme {where} : une ligne par {line} ({fr_number(count)} lignes), une colonne "
             "par indicateur (valeur centrale), les indicateurs groupés par registre.")
 

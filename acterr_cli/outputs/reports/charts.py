@@ -39,9 +39,9 @@ BLUE, PURPLE, GREEN = LEDGER_COLORS["valeur_locale"][0], LEDGER_COLORS["plus_val
 DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
 NATURE_COLORS = ("#1F4E79", "#5B9BD5", "#9DC3E6")
 # A4 landscape with our margins prints about 1 046 × 673 sheet pixels at 100 %; the Graphiques sheet
-# is 1 050 pixels wide, so two charts of at most CHART_MAX_PX stack on one page.
-PAGE_PX = 660
-CHART_MAX_PX = 320
+# is 1 050 pixels wide, so two charts of at most CHART_MAX_PX stack on one page (the first below the title).
+PAGE_PX = 670
+CHART_MAX_PX = 270  # two charts and the title rows on the first page too
 CHART_WIDTH = 1000
 
 

@@ -1,19 +1,43 @@
-"""Qualité des données: for each indicator, its coverage and why it is not computable where it is
-not (and where); the warnings carried from the import; the differences between liasse and
-questionnaire. The three tables are stacked on the same columns, so they share one grid."""
+"""Qualité des données: what each organisation should send back (the inputs missing for each
+indicator it cannot compute); for each indicator, its coverage and why it is not computable where
+it is not (and where); the warnings carried from the import; the differences between liasse and
+questionnaire. The tables are stacked on the same columns, so they share one grid."""
 
 from __future__ import annotations
 
+import re
+
+import polars as pl
 from xlsxwriter.workbook import Workbook
 
 from acterr_cli.outputs.nature import MARK, flat_share, is_flat, replaced_by, wholly_flat
 from acterr_cli.outputs.reports.model import TERRITOIRE, ReportData
-from acterr_cli.outputs.reports.xlsx import COVERAGE_FORMAT, FR, GREY, ORANGE, Col, Formats, heading, print_setup, table
+from acterr_cli.outputs.reports.xlsx import (
+    COVERAGE_FORMAT,
+    FR,
+    GREY,
+    ORANGE,
+    Col,
+    Formats,
+    fit_row,
+    heading,
+    keep_with_next,
+    merged,
+    note,
+    print_setup,
+    table,
+)
 from acterr_cli.results import CALCULE
 
 SHEET = "Qualité des données"
 MAX_NAMES = 6  # places named for one reason; the rest are counted
-GRID = (16, 34, 11, 11, 11, 11, 58)  # column widths shared by the three tables
+GRID = (16, 30, 9, 9, 9, 9, 90)  # column widths shared by the tables: the last holds long reasons, in small type
+SMALL = 8
+MISSING = "données manquantes — "  # how the engine begins an organisation's reason (compute._describe_missing)
+# The engine's explanation of organisation-level data in a territory, the same on many reasons: said once below the table.
+NOT_SPLIT_TEXT = (" (les données de niveau organisme, liasse ou totaux, ne comptent que pour un organisme dont tout le "
+                  "patrimoine est dans le territoire : un organisme présent ici en a aussi ailleurs)")
+NOT_SPLIT_MARK = " (¹)"
 
 
 def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
@@ -22,6 +46,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
                                        "elle n'est jamais comptée comme zéro.", list(GRID))
     for j, w in enumerate(GRID):
         ws.set_column(j, j, w)
+    row = _requests(ws, data, fmt, row)
     sections = (  # the estimations first: what a reader must not take for a measure
         (f"Estimations forfaitaires (« {MARK} ») : moyenne nationale à la place d'une donnée locale absente, et ce qui la remplacerait",
          _flat_columns(data, fmt), _flat_rows(data), "Estimations_forfaitaires"),
@@ -30,11 +55,16 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         ("Écarts de plus de 1 % entre la liasse et le questionnaire (la liasse est retenue)", _check_columns(fmt),
          data.controles, "Ecarts_liasse_questionnaire"),
     )
+    starts = [3, row]
     for title, cols, rows, name in sections:
+        starts.append(row)
         ws.write_string(row, 0, f"{title} — {len(rows)}", fmt.section())
         row = table(ws, fmt, row + 1, cols, rows, name, set_widths=False) + 1
+        if name == "Qualite_indicateurs" and any(NOT_SPLIT_MARK in (r["motifs"] or "") for r in rows):
+            row = note(ws, fmt, row - 1, f"(¹){NOT_SPLIT_TEXT.strip().strip('()')}.", 0, len(GRID) - 1, sum(GRID)) + 1
     ws.freeze_panes(3, 0)
     print_setup(ws, data.title)
+    keep_with_next(ws, starts)
 
 
 def _scope_rows(data: ReportData) -> list[dict]:
@@ -46,12 +76,12 @@ def _coverage_columns(data: ReportData, fmt: Formats) -> list[Col]:
     where = "organismes" if data.kind == TERRITOIRE else "territoires"
     return [
         Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
-        Col("Indicateur", 34, lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
-        Col(f"Résultats ({where})", 11, lambda r: r["total"], lambda r: fmt.integer(align="center")),
-        Col("Non calculables", 11, lambda r: r["nc"], lambda r: fmt.integer(align="center", **({"font_color": ORANGE} if r["nc"] else {}))),
-        Col("Couverture min. (%)", 11, lambda r: r["min"], lambda r: fmt.coverage(r["min"], align="center")),
-        Col("Couverture max. (%)", 11, lambda r: r["max"], lambda r: fmt.coverage(r["max"], align="center")),
-        Col("Motifs de non-calcul (et où)", 58, lambda r: r["motifs"], lambda r: fmt.wrap(font_color=GREY, font_size=9)),
+        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
+        Col(f"Résultats ({where})", GRID[2], lambda r: r["total"], lambda r: fmt.integer(align="center")),
+        Col("Non calculables", GRID[2], lambda r: r["nc"], lambda r: fmt.integer(align="center", **({"font_color": ORANGE} if r["nc"] else {}))),
+        Col("Couverture min. (%)", GRID[2], lambda r: r["min"], lambda r: fmt.coverage(r["min"], align="center")),
+        Col("Couverture max. (%)", GRID[2], lambda r: r["max"], lambda r: fmt.coverage(r["max"], align="center")),
+        Col("Motifs de non-calcul (et où)", GRID[-1], lambda r: r["motifs"], lambda r: fmt.wrap(font_color=GREY, font_size=SMALL)),
     ]
 
 
@@ -87,22 +117,131 @@ def _reasons(data: ReportData, code: str, rows: list[dict]) -> str | None:
             places.setdefault(r["motif"] or "non calculable", []).append(where or r["code_territoire"] or "?")
     items = []
     for motif, where in places.items():
+        motif = motif.replace(NOT_SPLIT_TEXT, NOT_SPLIT_MARK)
         shown = ", ".join(where[:MAX_NAMES]) + (f" et {len(where) - MAX_NAMES} autre(s)" if len(where) > MAX_NAMES else "")
         items.append(f"• {motif} — {shown}")
     return "\n".join(items) or None
+
+
+# ─── what to ask each organisation ───
+
+def requested_inputs(data: ReportData) -> list[dict]:
+    """For each organisation of the scope and each sheet of its questionnaire (or its liasse) with
+    inputs missing: those inputs and the indicators they would make computable — the list a
+    regional association sends back to its members. Read from each organisation's own results
+    (FRANCE level: its whole patrimoine), whose reason names the missing inputs sheet by sheet
+    (« données manquantes — feuille Achats : … ; feuille Salaries : … »). Public data of the
+    territory (RPLS) are not asked of the organisations: see `public_inputs`."""
+    asks: dict[tuple[str, str], dict] = {}
+    for r in _own_missing(data):
+        for source, inputs in _missing_parts(r["motif"]):
+            if not _asked_of_members(source):
+                continue
+            item = asks.setdefault((r["siren"], source), {"siren": r["siren"], "organisme": r["raison_sociale"] or r["siren"],
+                                                          "source": source, "donnees": [], "indicateurs": []})
+            item["donnees"] += [i for i in _inputs(inputs) if i not in item["donnees"]]
+            item["indicateurs"].append(r["indicateur"])
+    return _listed(data, sorted(asks.values(), key=lambda a: (a["organisme"].casefold(), a["siren"], a["source"].casefold())))
+
+
+def public_inputs(data: ReportData) -> list[dict]:
+    """Public data of the territories (RPLS…) missing for some indicators: imported by the
+    association itself, not asked of the organisations."""
+    needs: dict[str, dict] = {}
+    for r in _own_missing(data):
+        for source, inputs in _missing_parts(r["motif"]):
+            if _asked_of_members(source):
+                continue
+            item = needs.setdefault(source, {"source": source, "donnees": [], "indicateurs": []})
+            item["donnees"] += [i for i in _inputs(inputs) if i not in item["donnees"]]
+            if r["indicateur"] not in item["indicateurs"]:
+                item["indicateurs"].append(r["indicateur"])
+    return _listed(data, list(needs.values()))
+
+
+def _own_missing(data: ReportData) -> list[dict]:
+    national = data.inputs.national
+    if national is None or data.year is None:
+        return []
+    return national.results.filter(
+        (pl.col("exercice") == data.year) & pl.col("siren").is_in(sorted(data.sirens)) & (pl.col("statut") != CALCULE)
+    ).select("siren", "raison_sociale", "indicateur", "motif").to_dicts()
+
+
+def _listed(data: ReportData, items: list[dict]) -> list[dict]:
+    order = {c: i for i, c in enumerate(data.labels)}
+    for a in items:
+        a["indicateurs"].sort(key=lambda c: order.get(c, len(order)))
+        a["nombre"] = len(a["indicateurs"])
+        a["liste"] = ", ".join(f"{data.labels.get(c, {}).get('libelle') or c} ({c})" for c in a["indicateurs"])
+    return items
+
+
+def _asked_of_members(source: str) -> bool:
+    return source.startswith("feuille") or "liasse" in source or source == OTHER
+
+
+OTHER = "autre motif"
+
+
+def _missing_parts(motif: str | None) -> list[tuple[str, str]]:
+    """(source, inputs) for each source named in an organisation's reason (« feuille Achats »,
+    « RPLS (parc social du territoire) »); any other reason (a formula without a value) as it is."""
+    if not motif or not motif.startswith(MISSING):
+        return [(OTHER, motif or "non calculable (motif non précisé)")]
+    parts = [p.strip().split(" : ", 1) for p in motif[len(MISSING):].split(" ; ") if p.strip()]
+    return [(p[0], p[1]) if len(p) == 2 else (OTHER, p[0]) for p in parts]
+
+
+def _inputs(text: str) -> list[str]:
+    """The inputs of a list « Achats HT, total de l'organisme, Achats HT auprès de l'ESS »: a
+    comma starts a new input only before a capital (a label may hold a comma)."""
+    return [p.strip() for p in re.split(r",\s+(?=[A-ZÀ-Ý])", text) if p.strip()]
+
+
+def _requests(ws, data: ReportData, fmt: Formats, row: int) -> int:
+    """The « à demander » list: one line per organisation and sheet (the text over the last columns,
+    wrapped). Returns the next free row."""
+    requests = requested_inputs(data)
+    ws.write_string(row, 0, f"Données à demander à chaque organisme (ce qui manque pour ses indicateurs non calculables) — "
+                            f"{len({r['siren'] for r in requests})} organisme(s)", fmt.section())
+    header, text_width = fmt.header(), sum(GRID[2:])
+    for j, h in enumerate(("SIREN", "Organisme")):
+        ws.write_string(row + 1, j, h, header)
+    merged(ws, row + 1, 2, len(GRID) - 1, "Données à fournir (feuille du questionnaire ou liasse) → indicateurs qu'elles "
+                                          "rendraient calculables", header)
+    row += 2
+    if not requests:
+        ws.write_string(row, 0, "(aucune : tous les indicateurs des organismes sont calculés)", fmt.note())
+        return row + 2
+    text = fmt.wrap(font_size=SMALL)
+    for r in requests:
+        source = r["source"] if r["source"] != OTHER else "autre motif"
+        what = f"{source} : {' ; '.join(r['donnees'])}\n→ {r['nombre']} indicateur(s) : {r['liste']}"
+        ws.write_string(row, 0, r["siren"], fmt())
+        ws.write_string(row, 1, r["organisme"], fmt.wrap(bold=True))
+        merged(ws, row, 2, len(GRID) - 1, what, text)
+        fit_row(ws, row, [(what, text_width, text), (r["organisme"], GRID[1], fmt.wrap(bold=True))])
+        row += 1
+    public = public_inputs(data)
+    if public:
+        listed = " ; ".join(f"{p['source']} : {', '.join(p['donnees'])} → {p['liste']}" for p in public)
+        row = note(ws, fmt, row, "Données publiques du territoire manquantes, à importer par vous (acterr import), pas à "
+                                 f"demander aux organismes — {listed}.", 0, len(GRID) - 1, sum(GRID))
+    return row + 1
 
 
 def _flat_columns(data: ReportData, fmt: Formats) -> list[Col]:
     where = "organismes" if data.kind == TERRITOIRE else "territoires"
     return [
         Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
-        Col("Indicateur", 34, lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
-        Col("Part forfaitaire de la synthèse (%)", 11, lambda r: r["synthese"],
+        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
+        Col("Part forfaitaire de la synthèse (%)", GRID[2], lambda r: r["synthese"],
             lambda r: fmt.flat(num_format=COVERAGE_FORMAT, align="center") if r["synthese"] else fmt(num_format=COVERAGE_FORMAT, align="center")),
-        Col(f"Résultats ({where})", 11, lambda r: r["total"], lambda r: fmt.integer(align="center")),
-        Col("Entièrement forfaitaires", 11, lambda r: r["entiers"], lambda r: fmt.integer(align="center")),
-        Col("En partie forfaitaires", 11, lambda r: r["partiels"], lambda r: fmt.integer(align="center")),
-        Col("Pour remplacer l'estimation par des données locales", 58, lambda r: r["remplace"], lambda r: fmt.wrap()),
+        Col(f"Résultats ({where})", GRID[2], lambda r: r["total"], lambda r: fmt.integer(align="center")),
+        Col("Entièrement forfaitaires", GRID[2], lambda r: r["entiers"], lambda r: fmt.integer(align="center")),
+        Col("En partie forfaitaires", GRID[2], lambda r: r["partiels"], lambda r: fmt.integer(align="center")),
+        Col("Pour remplacer l'estimation par des données locales", GRID[-1], lambda r: r["remplace"], lambda r: fmt.wrap()),
     ]
 
 
@@ -128,22 +267,22 @@ def _flat_rows(data: ReportData) -> list[dict]:
 def _warning_columns(fmt: Formats) -> list[Col]:
     return [
         Col("Organisme", 16, lambda r: r.get("raison_sociale") or r.get("siren"), lambda r: fmt.wrap(bold=True)),
-        Col("Fichier", 34, lambda r: r.get("fichier"), lambda r: fmt.wrap()),
-        Col("Feuille", 11, lambda r: r.get("feuille"), lambda r: fmt.wrap()),
-        Col("Cellule", 11, lambda r: r.get("cellule")),
-        Col("Colonne", 11, lambda r: r.get("colonne"), lambda r: fmt.wrap()),
-        Col("Valeur lue", 11, lambda r: r.get("valeur"), lambda r: fmt.wrap(font_color=GREY)),
-        Col("Avertissement", 58, lambda r: r.get("message"), lambda r: fmt.wrap()),
+        Col("Fichier", GRID[1], lambda r: r.get("fichier"), lambda r: fmt.wrap()),
+        Col("Feuille", GRID[2], lambda r: r.get("feuille"), lambda r: fmt.wrap()),
+        Col("Cellule", GRID[2], lambda r: r.get("cellule")),
+        Col("Colonne", GRID[2], lambda r: r.get("colonne"), lambda r: fmt.wrap()),
+        Col("Valeur lue", GRID[2], lambda r: r.get("valeur"), lambda r: fmt.wrap(font_color=GREY)),
+        Col("Avertissement", GRID[-1], lambda r: r.get("message"), lambda r: fmt.wrap()),
     ]
 
 
 def _check_columns(fmt: Formats) -> list[Col]:
     return [
         Col("SIREN", 16, lambda r: r.get("siren")),
-        Col("Organisme", 34, lambda r: r.get("raison_sociale"), lambda r: fmt.wrap(bold=True)),
-        Col("Exercice", 11, lambda r: r.get("exercice"), lambda r: fmt(num_format="0", align="center")),
-        Col("Liasse", 11, lambda r: r.get("liasse"), lambda r: fmt.integer()),
-        Col("Questionnaire", 11, lambda r: r.get("questionnaire"), lambda r: fmt.integer()),
-        Col("Écart (%)", 11, lambda r: r.get("ecart_pct"), lambda r: fmt(num_format=FR + '0.0" "%', align="center")),
-        Col("Constat", 58, lambda r: r.get("message"), lambda r: fmt.wrap()),
+        Col("Organisme", GRID[1], lambda r: r.get("raison_sociale"), lambda r: fmt.wrap(bold=True)),
+        Col("Exercice", GRID[2], lambda r: r.get("exercice"), lambda r: fmt(num_format="0", align="center")),
+        Col("Liasse", GRID[2], lambda r: r.get("liasse"), lambda r: fmt.integer()),
+        Col("Questionnaire", GRID[2], lambda r: r.get("questionnaire"), lambda r: fmt.integer()),
+        Col("Écart (%)", GRID[2], lambda r: r.get("ecart_pct"), lambda r: fmt(num_format=FR + '0.0" "%', align="center")),
+        Col("Constat", GRID[-1], lambda r: r.get("message"), lambda r: fmt.wrap()),
     ]

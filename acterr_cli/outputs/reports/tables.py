@@ -35,12 +35,15 @@ from acterr_cli.outputs.reports.xlsx import (
     Col,
     Formats,
     add_table,
+    display_format,
     fit_row,
     fit_rows,
     heading,
+    keep_with_next,
     note,
     print_setup,
     put,
+    range_text,
     table,
     variation_format,
 )
@@ -262,7 +265,175 @@ def _in_reading_order(data: ReportData, rows: list[dict]) -> list[dict]:
 
 
 def indicateurs(wb: Workbook, data: ReportData, fmt: Formats) -> None:
-    """Every result of the scope, one row per territory and indicator (consolidated, or the organisation's)."""
+    """Every result of the scope: the overview as a matrix (indicators × territories), one
+    territory's or one organisation's report as a list (one row per territory and indicator)."""
+    if data.kind == ENSEMBLE:
+        indicator_matrix(wb, data, fmt)
+    else:
+        indicator_list(wb, data, fmt)
+
+
+# ─── the overview's matrix ───
+
+# Up to this many territories (with the non réparti and the whole), they are the columns and the
+# indicators the rows: the regional overview prints on two pages. Beyond, one row per territory and
+# one column per indicator (a national overview by EPCI: 1 250 rows × 80 columns, written in a second).
+MATRIX_MAX_COLUMNS = 24
+MATRIX_FONT = 8
+
+
+@dataclass
+class MatrixColumn:
+    """A territory of the matrix (or the non réparti, or the whole): its results by indicator."""
+
+    name: str
+    code: str
+    results: dict[str, dict]
+    style: dict
+
+
+def _matrix_entities(data: ReportData) -> list[MatrixColumn]:
+    per_t: dict[str, dict[str, dict]] = {}
+    for r in data.rows:
+        per_t.setdefault(r["code_territoire"], {})[r["indicateur"]] = r
+    out = [MatrixColumn(t.nom, t.code, per_t.get(t.code, {}), {} if t.housed else {"font_color": GREY}) for t in data.territories]
+    if data.unplaced:
+        out.append(MatrixColumn(NON_REPARTI_NOM, NON_REPARTI_CODE, data.unplaced_by_code, {"italic": True}))
+    out.append(MatrixColumn("Ensemble des organismes importés", "", data.headline, {"bold": True}))
+    return out
+
+
+def _matrix_codes(data: ReportData) -> list[str]:
+    present = {r["indicateur"] for r in data.rows} | set(data.headline)
+    return [c for c in data.labels if c in present]
+
+
+def _matrix_cell(ws: Worksheet, fmt: Formats, row: int, col: int, r: dict | None, style: dict) -> None:
+    """A result in the matrix: its unit's short format (« 102,3 M€ », « 35,4 % »), orange when
+    partially covered, « ≈ » on a light fill when an estimation forfaitaire, « n.c. », or blank."""
+    extra = {"font_size": MATRIX_FONT, **style}
+    if r is None:
+        return
+    if r["statut"] != CALCULE or r["valeur"] is None:
+        ws.write_string(row, col, NOT_COMPUTABLE, fmt.missing(**{k: v for k, v in extra.items() if k != "font_color"}))
+        return
+    put(ws, row, col, r["valeur"], fmt.figure(r, display_format(r["unite"], r["valeur"]), shrink=True, **extra))
+
+
+def indicator_matrix(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    ws = wb.add_worksheet("Indicateurs")
+    entities, codes = _matrix_entities(data), _matrix_codes(data)
+    transposed = len(entities) > MATRIX_MAX_COLUMNS
+    what = ("Tous les résultats consolidés (ensemble des organismes) : "
+            + ("une ligne par territoire, une colonne par indicateur" if transposed else "une ligne par indicateur, une colonne "
+               "par territoire (classés par nombre de logements)") + ", puis "
+            + (f"« {NON_REPARTI_NOM} » (ce qu'aucun territoire ne peut recevoir ; territoires + non réparti = ensemble) et "
+               if data.unplaced else "") + "l'ensemble des organismes importés. ")
+    what += _matrix_legend(data)
+    if transposed:
+        _matrix_by_territory(ws, data, fmt, entities, codes, what)
+    else:
+        matrix_by_indicator(ws, data, fmt, entities, codes, what)
+
+
+def _matrix_legend(data: ReportData) -> str:
+    command = f"acterr export --territoire {data.level}" + (f" --exercice {data.year}" if data.year is not None else "")
+    flat = any(flat_share(r) is not None for r in data.rows + list(data.headline.values()))
+    return ("En orange : couverture partielle ; " + (f"sur fond jaune, {LEGEND} ; " if flat else "")
+            + "n.c. : non calculable (motifs, et où : feuille « Qualité des données ») ; case vide : pas de résultat. "
+            f"Fourchette basse – haute, couverture, motif et exercice précédent de chaque chiffre : « {command} --format csv » "
+            "(une ligne par résultat) ; ceux des chiffres d'ensemble : feuilles « Synthèse » et « Parties prenantes ».")
+
+
+def _indicator_label(data: ReportData, code: str) -> str:
+    info = data.labels[code]
+    unit = info["unite"]
+    return f"{info['libelle'] or code}" + (f" ({unit})" if unit else "")
+
+
+def matrix_by_indicator(ws: Worksheet, data: ReportData, fmt: Formats, entities: list[MatrixColumn], codes: list[str],
+                         what: str, table_name: str = "Indicateurs", pages_wide: int = 1) -> None:
+    """Indicators down, territories (or organisations on a territory) across: few of them (a
+    regional overview), printed `pages_wide` pages wide."""
+    widths = [8.0, 44.0] + [10.0] * len(entities)  # labels on one line at MATRIX_FONT: more rows per page
+    row = heading(ws, fmt, data.title, what, widths[: 2 + MATRIX_MAX_COLUMNS // max(1, pages_wide)])
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    header = fmt(**{**_header_props(), "font_size": MATRIX_FONT})
+    headers = ["Code", "Indicateur"] + [e.name + (f"\n{e.code}" if e.code and e.code != NON_REPARTI_CODE else "") for e in entities]
+    fit_row(ws, row, [(h, w, header) for h, w in zip(headers, widths, strict=True)])
+    ledger = None
+    for i, code in enumerate(codes):
+        r = row + 1 + i
+        info = data.labels[code]
+        color = LEDGER_COLORS.get(info["registre"] or "", (NAVY, "#FFFFFF"))
+        first = info["registre"] != ledger  # a thick line above the first indicator of each ledger
+        ledger = info["registre"]
+        top = {"top": 2, "top_color": color[0]} if first and i else {}
+        ws.write_string(r, 0, code, fmt(font_size=MATRIX_FONT, font_color=color[0], bold=True, **top))
+        label = fmt(font_size=MATRIX_FONT, text_wrap=True, **top)
+        ws.write_string(r, 1, _indicator_label(data, code), label)
+        fit_row(ws, r, [(_indicator_label(data, code), widths[1], label)], minimum=11)
+        for j, e in enumerate(entities):
+            _matrix_cell(ws, fmt, r, 2 + j, e.results.get(code), {**e.style, **top})
+    last = row + max(1, len(codes))
+    add_table(ws, row, 0, last, len(headers) - 1, {
+        "name": table_name, "style": TABLE_STYLE_PLAIN, "autofilter": True,
+        "columns": [{"header": h, "header_format": header} for h in headers]})
+    note(ws, fmt, last + 2, _ledger_key(), 0, min(len(headers), 2 + MATRIX_MAX_COLUMNS // pages_wide) - 1, sum(widths))
+    ws.freeze_panes(row + 1, 2)
+    print_setup(ws, data.title, (row, row), fit_width=False)
+    ws.fit_to_pages(pages_wide, 0)
+    ws.repeat_columns(0, 1)
+
+
+def _matrix_by_territory(ws: Worksheet, data: ReportData, fmt: Formats, entities: list[MatrixColumn], codes: list[str],
+                         what: str) -> None:
+    """Territories down, indicators across: many territories (a national overview)."""
+    longest = max((len(e.name) for e in entities), default=10)
+    widths = [float(min(40, max(20, longest + 2))), 10.0] + [11.0] * len(codes)
+    shown = [w for i, w in enumerate(widths) if sum(widths[: i + 1]) <= 150] or widths[:1]
+    row = 3  # the header row, below heading's title and subtitle
+    rows, cut = fit_rows(entities, row, EXCEL_MAX_ROWS)
+    heading(ws, fmt, data.title, what + (f" {cut}" if cut else ""), shown)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    header_fmts = [fmt.header()] * 2 + [fmt.header(LEDGER_COLORS.get(data.labels[c]["registre"] or "", (NAVY,))[0]) for c in codes]
+    headers = ["Territoire", "Code territoire"] + [f"{_indicator_label(data, c)}\n{c}" for c in codes]
+    fit_row(ws, row, zip(headers, widths, header_fmts, strict=True))
+    # one Format per unit and kind, looked up per cell: a national overview writes 100 000 cells
+    for i, e in enumerate(rows):
+        r = row + 1 + i
+        name = fmt(font_size=MATRIX_FONT, text_wrap=True, **e.style)
+        ws.write_string(r, 0, e.name, name)
+        ws.write_string(r, 1, e.code, fmt(font_size=MATRIX_FONT, **e.style))
+        for k, code in enumerate(codes):
+            _matrix_cell(ws, fmt, r, 2 + k, e.results.get(code), e.style)
+    last = row + max(1, len(rows))
+    add_table(ws, row, 0, last, len(headers) - 1, {
+        "name": "Indicateurs", "style": TABLE_STYLE_PLAIN, "autofilter": True,
+        "columns": [{"header": h, "header_format": f} for h, f in zip(headers, header_fmts, strict=True)]})
+    ws.freeze_panes(row + 1, 2)
+    print_setup(ws, data.title, (row, row), fit_width=False)
+    ws.set_print_scale(60)
+    ws.repeat_columns(0, 1)
+
+
+TABLE_STYLE_PLAIN = "Table Style Light 1"
+
+
+def _header_props() -> dict:
+    return {"bold": True, "font_color": "#FFFFFF", "bg_color": NAVY, "text_wrap": True, "valign": "vcenter", "border": 1,
+            "border_color": "#BFBFBF", "align": "center"}
+
+
+def _ledger_key() -> str:
+    return "Codes en couleur du registre : " + " ; ".join(
+        f"{LEDGER_LABELS[k]}" for k in LEDGER_COLORS if k in LEDGER_LABELS) + " (un trait sépare les registres)."
+
+
+def indicator_list(wb: Workbook, data: ReportData, fmt: Formats) -> None:
+    """Every result of one territory or one organisation, one row per territory and indicator."""
     what = {ENSEMBLE: "Tous les résultats consolidés (ensemble des organismes) par territoire.",
             TERRITOIRE: f"Tous les résultats consolidés de {data.subject} (ensemble des organismes présents).",
             ORGANISME: f"Tous les résultats de {data.subject}, par territoire ({data.level_noun})."}[data.kind]
@@ -286,30 +457,40 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     """Indicators grouped by the stakeholders they matter to (the catalogue's parties_prenantes);
     an indicator appears under each of its stakeholders."""
     ws = wb.add_worksheet("Parties prenantes")
+    # compact, to print in portrait: the value with its unit, the range as text, the ledger in the code's colour
     cols = [
-        Col("Code", 9, lambda r: r["indicateur"], lambda r: fmt(bold=True)),
+        Col("Code", 8, lambda r: r["indicateur"], lambda r: fmt(bold=True, font_size=9, font_color=_ledger_color(r))),
         Col("Indicateur", 40, lambda r: r["libelle"], lambda r: fmt.wrap()),
-        Col("Valeur", 15, lambda r: r["valeur"] if r["statut"] == CALCULE else NOT_COMPUTABLE, _value_fmt(fmt)),
-        Col("Unité", 10, lambda r: r["unite"], lambda r: fmt(align="center")),
-        Col("Basse", 13, lambda r: r["valeur_basse"] if r["statut"] == CALCULE else None, lambda r: fmt.figure(r, font_color=GREY)),
-        Col("Haute", 13, lambda r: r["valeur_haute"] if r["statut"] == CALCULE else None, lambda r: fmt.figure(r, font_color=GREY)),
-        Col("Couverture (%)", 10, lambda r: r["couverture"] if r["statut"] == CALCULE else None, lambda r: fmt.coverage(r["couverture"], align="center")),
-        Col("Registre", 16, lambda r: LEDGER_LABELS.get(r["registre"], r["registre"]), lambda r: fmt.wrap(font_size=9)),
-        Col("Motif / note", 40, _remark(data), lambda r: fmt.wrap(font_color=GREY, font_size=9)),
+        Col("Valeur", 14, lambda r: r["valeur"] if r["statut"] == CALCULE else NOT_COMPUTABLE,
+            lambda r: fmt.figure(r, display_format(r["unite"], r["valeur"]), bold=True, shrink=True) if r["statut"] == CALCULE
+            else fmt.missing()),
+        Col("Fourchette basse – haute", 17, lambda r: range_text(r["valeur_basse"], r["valeur_haute"], r["unite"])
+            if r["statut"] == CALCULE else None, lambda r: fmt(font_color=GREY, align="center", shrink=True)),
+        Col("Couverture (%)", 9, lambda r: r["couverture"] if r["statut"] == CALCULE else None, lambda r: fmt.coverage(r["couverture"], align="center")),
+        Col("Motif / note", 36, _remark(data), lambda r: fmt.wrap(font_color=GREY, font_size=8)),
     ]
     legend = f" Sur fond jaune, {LEGEND}" if any(flat_share(r) is not None for r in data.headline.values()) else ""
     row = heading(ws, fmt, data.title, f"Les indicateurs regroupés par partie prenante ({data.headline_source}). "
-                                       "Un indicateur peut concerner plusieurs parties prenantes." + legend,
+                                       "Un indicateur peut concerner plusieurs parties prenantes ; son code a la couleur de "
+                                       "son registre (" + ", ".join(LEDGER_LABELS[k] for k in LEDGER_COLORS if k in LEDGER_LABELS)
+                                       + ")." + legend,
                   [c.width for c in cols])
+    starts = []
     for key, label in STAKEHOLDERS.items():
         rows = [data.headline[c] for c, info in data.labels.items() if key in (info.get("parties") or ()) and c in data.headline]
         rows.sort(key=lambda r: r["statut"] != CALCULE)  # computed figures first, order of the catalogue within
+        starts.append(row)
         ws.set_row(row, 22)
         ws.write_string(row, 0, f"{label} — {sum(r['statut'] == CALCULE for r in rows)} indicateur(s) calculé(s) sur {len(rows)}",
                         fmt.section(LEDGER_COLORS["contexte"][0]))
         row = table(ws, fmt, row + 1, cols, rows, f"PP_{key}") + 1
     ws.freeze_panes(3, 0)
-    print_setup(ws, data.title)
+    print_setup(ws, data.title, portrait=True)
+    keep_with_next(ws, starts, portrait=True)
+
+
+def _ledger_color(r: dict) -> str:
+    return LEDGER_COLORS.get(r.get("registre") or "", (NAVY,))[0]
 
 
 def _value_fmt(fmt: Formats) -> Callable[[dict], Format]:
