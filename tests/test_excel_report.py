@@ -392,17 +392,25 @@ def test_par_organisme_blank_nc_and_partial_cells(tmp_path):
 
 # ─── Parties prenantes ───
 
+def stakeholder_rows(ws, name: str) -> list[dict]:
+    """Rows of one stakeholder in the single Parties prenantes table (its name on every row)."""
+    return [r for r in table_rows(ws, "Parties_prenantes") if r["Partie prenante"].value.split(" (")[0] == name]
+
+
 def test_stakeholder_view(workbook):
     ws = workbook["Parties prenantes"]
-    assert {name for name in ws.tables} == {"PP_locataires", "PP_collectivites", "PP_etat_financeurs", "PP_entreprises_locales",
-                                            "PP_salaries"}
-    tenants = table_rows(ws, "PP_locataires")
-    soc01 = find(tenants, Code="SOC-01")
+    assert set(ws.tables) == {"Parties_prenantes"}  # one table: no section header can end a page alone
+    rows = table_rows(ws, "Parties_prenantes")
+    firsts = [r["Partie prenante"].value for r in rows if r["Partie prenante"].font.b]
+    assert [f.split(" (")[0] for f in firsts] == ["Locataires", "Collectivités", "État et financeurs", "Entreprises locales", "Salariés"]
+    assert re.fullmatch(r"Locataires \(\d+ calculés sur \d+\)", firsts[0])
+    soc01 = find(stakeholder_rows(ws, "Locataires"), Code="SOC-01")
     assert soc01["Valeur"].value == pytest.approx(5_330_820.6) and "€" in soc01["Valeur"].number_format
-    assert find(table_rows(ws, "PP_collectivites"), Code="ECO-10")["Valeur"].value == pytest.approx(840_000)
+    assert find(stakeholder_rows(ws, "Collectivités"), Code="ECO-10")["Valeur"].value == pytest.approx(840_000)
     referentiel = load_referentiel()
     expected = {i.code for i in referentiel.indicators if "salaries" in i.parties_prenantes}
-    assert {r["Code"].value for r in table_rows(ws, "PP_salaries")} <= expected
+    assert {r["Code"].value for r in stakeholder_rows(ws, "Salariés")} <= expected
+    assert ws.page_setup.orientation == "portrait" and ws.print_title_rows == "$4:$4"
 
 
 # ─── Graphiques ───
@@ -438,6 +446,16 @@ def test_evolution_chart_when_a_previous_exercice_exists(tmp_path):
     assert cell.offset(column=3).value == pytest.approx(0.1) and "+" in cell.offset(column=3).number_format
     indicators = matrix(wb["Indicateurs"], "Indicateurs")
     assert indicators["ECO-10"]["A\n1"].value == pytest.approx(1100.0)
+    # N-1 beside N, and the change (a true percentage: + 10 % is 0.1)
+    assert indicators["ECO-10"]["Ensemble — exercice 2024"].value == pytest.approx(1000.0)
+    assert indicators["ECO-10"]["Évolution de l'ensemble"].value == pytest.approx(0.1)
+    stakeholders = stakeholder_rows(wb["Parties prenantes"], "Collectivités")
+    assert find(stakeholders, Code="ECO-10")["Exercice 2024"].value == pytest.approx(1000.0)
+
+
+def test_without_previous_exercice_the_sheets_say_so(workbook):
+    for sheet in ("Indicateurs", "Parties prenantes"):
+        assert "exercice précédent non importé" in workbook[sheet]["A2"].value, sheet
 
 
 # ─── Qualité des données ───
@@ -537,6 +555,33 @@ def test_territory_report(territory_book):
     # the quality sheet gives the coverage the figures have (84 % for ECO-01), not the organisations' own 100 %
     quality = find(table_rows(wb["Qualité des données"], "Qualite_indicateurs"), Code="ECO-01")
     assert quality["Couverture min. (%)"].value == quality["Couverture max. (%)"].value == pytest.approx(1050 / 1250)
+
+
+def test_territory_report_places_the_territory_in_its_region(territory_book):
+    _, wb = territory_book
+    ws = wb["Organismes"]
+    [title] = [c for c in ws["B"] if c.value == "Toulouse Métropole dans la région Occitanie"]
+    lines = {ws.cell(r, 1).value: r for r in range(title.row + 2, title.row + 12) if ws.cell(r, 1).value}
+    dwellings = lines["Logements sociaux des organismes importés (TER-00)"]
+    # Toulouse 1 250 dwellings (A 1 050, B 200), Montpellier 500: 1 250 / 1 750, first of two
+    assert ws.cell(dwellings, 3).value == 1250 and ws.cell(dwellings, 4).value == 1750
+    assert ws.cell(dwellings, 5).value == pytest.approx(1250 / 1750) and "%" in ws.cell(dwellings, 5).number_format
+    assert ws.cell(dwellings, 6).value == "1er sur 2"
+    ratio = next(r for label, r in lines.items() if label.endswith("(PV-01)"))
+    assert ws.cell(ratio, 4).value is None and ws.cell(ratio, 5).value is None  # a rate is ranked, never summed
+
+
+def test_quality_lists_what_to_ask_each_organisation(territory_book):
+    """Logis Test B has no Production sheet (its liasse gives its investment): the dwellings it
+    started are asked of it, sheet by sheet, with the indicators they would make computable."""
+    _, wb = territory_book
+    ws = wb["Qualité des données"]
+    rows = [(ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 3).value) for r in range(1, ws.max_row + 1)]
+    asks = [(siren, text) for siren, name, text in rows if siren == SIREN_B and isinstance(text, str) and "→" in text]
+    production = [text for _, text in asks if text.startswith("feuille Production")]
+    assert production == ["feuille Production : Logements mis en chantier\n→ 1 indicateur(s) : Emplois du bâtiment par "
+                          "logement construit ou réhabilité (ECO-07)"]
+    assert not any(siren == SIREN_A and "feuille Production" in (text or "") for siren, _, text in rows)
 
 
 def test_organisation_report(organisation_book):

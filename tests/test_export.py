@@ -7,12 +7,13 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from openpyxl import load_workbook
 from builders import MONTPELLIER_METROPOLE, SIREN_A, SIREN_B, TOULOUSE_METROPOLE
 from typer.testing import CliRunner
 
 from acterr_cli.api import ExportRequest, export
 from acterr_cli.cli.app import app
-from acterr_cli.outputs.reports import ReportInputs, Scope
+from acterr_cli.outputs.reports import ReportInputs, Scope, write_report
 from acterr_cli.outputs.reports.model import ReportData
 from acterr_cli.outputs.reports.peers import benchmark, peer_group
 from acterr_cli.referentiel.model import load_referentiel
@@ -156,36 +157,62 @@ def peer_rows(values: dict[str, float]) -> pl.DataFrame:
 
 
 def test_peer_quartiles_exclude_the_organisation_and_name_nobody():
-    values = {"1": 10.0, "2": 20.0, "3": 30.0, "4": 40.0, "5": 50.0}
+    values = {"1": 10.0, "2": 20.0, "3": 30.0, "4": 40.0, "5": 50.0, "6": 60.0}
     national = Computation("FRANCE", peer_rows(values), {})
-    families = {"1": "OPH", "2": "OPH", "3": "ESH", "4": "OPH", "5": "OPH"}
+    families = {"1": "OPH", "2": "OPH", "3": "ESH", "4": "OPH", "5": "OPH", "6": "SEM"}
     data = ReportData.build(ReportInputs(national, national, families=families), Scope.organisation("1"))
     [row] = benchmark(data)
-    # no REGION computation, so no home région: the peers are every other organisation, 20, 30, 40 and 50
+    # no REGION computation, so no home région: the peers are every other organisation, 20 to 60
     assert row["groupe"] == "tous les organismes importés"
-    assert (row["q1"], row["mediane"], row["q3"]) == (27.5, 35.0, 42.5)
-    assert row["position"] == "sous le 1er quartile" and row["pairs"] == 4
+    assert (row["q1"], row["mediane"], row["q3"]) == (30.0, 40.0, 50.0)
+    assert row["position"] == "sous le 1er quartile" and row["pairs"] == 5
+    assert row["mieux"] == "ni mieux ni moins bien en soi"  # the share of dwellings in QPV is context, not a score
     assert set(row) >= {"siren", "raison_sociale", "valeur"} and row["raison_sociale"] == "Org 1"
 
 
-def test_peer_group_narrows_to_famille_and_region_when_large_enough():
-    everyone = ["1", "2", "3", "4", "5", "6"]
-    families = {s: "OPH" for s in everyone} | {"6": "ESH"}
-    regions = {s: ("76", "Occitanie") for s in everyone} | {"5": ("11", "Île-de-France")}
-    group, label = peer_group("1", everyone, families, regions)
-    assert group == ["2", "3", "4"] and label == "OPH, même région (Occitanie)"
-    group, label = peer_group("6", everyone, families, regions)
-    assert group == ["1", "2", "3", "4"] and label == "même région (Occitanie), toutes familles"
-    group, label = peer_group("5", everyone, families, regions)
-    assert label == "tous les organismes importés"
+def test_peer_group_narrows_to_famille_size_and_region_when_large_enough():
+    everyone = [str(i) for i in range(1, 13)]
+    families = {s: "OPH" for s in everyone} | {"12": "ESH"}
+    regions = {s: ("76", "Occitanie") for s in everyone} | {"11": ("11", "Île-de-France")}
+    bands = {s: "moins de 3 000 logements" for s in everyone} | {"7": "10 000 logements ou plus", "8": "10 000 logements ou plus"}
+    group, label = peer_group("1", everyone, families, regions, bands)  # 2–6, 9, 10: seven small OPH of Occitanie
+    assert group == ["2", "3", "4", "5", "6", "9", "10"] and label == "OPH, moins de 3 000 logements, Occitanie"
+    group, label = peer_group("7", everyone, families, regions, bands)  # one large peer: widened to every size
+    assert group == ["1", "2", "3", "4", "5", "6", "8", "9", "10"]
+    assert label == "OPH, 10 000 logements ou plus, Occitanie : 1 pair(s), trop peu → OPH, toutes tailles, Occitanie"
+    group, label = peer_group("12", everyone, families, regions, bands)
+    assert label.endswith("→ même région (Occitanie), toutes familles") and "11" not in group
+    group, label = peer_group("11", everyone, families, regions, bands)
+    assert label.endswith("→ tous les organismes importés")
+
+
+def test_peers_say_which_way_is_better():
+    from acterr_cli.outputs.reports.peers import CODES, DIRECTION_TEXT, direction
+
+    assert direction("ENV-01b", {}) == "bas" and direction("ENV-01", {}) == "haut"  # F–G: lower is better
+    assert direction("ENV-01b", {"sens": "haut"}) == "haut"  # the catalogue's word wins
+    assert all(DIRECTION_TEXT[direction(c, {})] for c in CODES)
 
 
 def test_too_few_peers_give_no_quartile():
-    national = Computation("FRANCE", peer_rows({"1": 10.0, "2": 20.0, "3": 30.0}), {})
+    national = Computation("FRANCE", peer_rows({"1": 10.0, "2": 20.0, "3": 30.0, "4": 40.0, "5": 50.0}), {})
     data = ReportData.build(ReportInputs(national, national), Scope.organisation("1"))
     [row] = benchmark(data)
-    assert row["q1"] is None and row["position"].startswith("moins de 3 pairs")
+    assert row["q1"] is None and row["position"].startswith("moins de 5 pairs")
+    assert row["groupe"] == "tous les organismes importés : 4 pair(s), trop peu"
     assert data.peers == []  # no Pairs sheet when nobody can be compared
+
+
+def test_pairs_sheet_names_no_peer_in_an_organisation_report(tmp_path):
+    values = {str(i): 10.0 * i for i in range(1, 8)}
+    national = Computation("FRANCE", peer_rows(values), {})
+    written = write_report(tmp_path / "o.xlsx", ReportInputs(national, national), scope=Scope.organisation("1"))
+    wb = load_workbook(written.path)
+    assert "Pairs" in wb.sheetnames
+    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(f"Org {i}" in t for t in texts for i in range(2, 8))  # no peer named anywhere
+    assert any("Les pairs ne sont nommés nulle part dans ce rapport" in t for t in texts)
+    assert any("ni mieux ni moins bien en soi" == t for t in texts)
 
 
 # ─── evolution N vs N-1, from real imports ───

@@ -385,14 +385,16 @@ def _peers(wb, data, cd) -> Plan | None:
         if med is None or med <= 0 or min(p["q1"], p["valeur"]) < 0:
             continue
         q1, q3, mine = (100 * p[k] / med for k in ("q1", "q3", "valeur"))
-        rows.append((data.referentiel.short_label(p["indicateur"], p.get("libelle")), [q1, q3 - q1, mine, 100.0]))
+        arrow = {"haut": " ↑", "bas": " ↓"}.get(p.get("sens") or "", "")  # which way is better (↑ mieux si plus haut)
+        rows.append((data.referentiel.short_label(p["indicateur"], p.get("libelle")) + arrow, [q1, q3 - q1, mine, 100.0]))
     if not rows:
         return None
     low = min(min(r[1][0], r[1][2]) for r in rows)
     high = max(max(r[1][0] + r[1][1], r[1][2]) for r in rows)
     block = cd.add("Position parmi les pairs (indice : médiane des pairs = 100)",
                    ["1er quartile (indice)", "Écart interquartile (indice)", "Organisme (indice)", "Médiane (indice)"],
-                   rows, ["", "", "", ""], [f"Groupe de comparaison : {data.peers[0]['groupe']} ; voir la feuille « Pairs »."])
+                   rows, ["", "", "", ""], [f"Groupe de comparaison : {data.peers[0]['groupe']} ; voir la feuille « Pairs ».",
+                    "↑ : mieux si plus haut ; ↓ : mieux si plus bas ; sans flèche : ni mieux ni moins bien en soi."])
     height = CHART_MAX_PX
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
     chart.add_series({"name": block.series_name(0), "categories": block.categories(), "values": block.values(0),

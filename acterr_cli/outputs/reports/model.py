@@ -32,6 +32,26 @@ LEVEL_NOUNS = {"COMMUNE": "commune", "EPCI": "EPCI", "DEPARTEMENT": "départemen
 # Levels whose territories partition what they contain: each dwelling lies in exactly one of them.
 PARTITIONING_LEVELS = frozenset({"COMMUNE", "EPCI", "DEPARTEMENT", "REGION", "FRANCE"})
 DWELLINGS = "TER-00"
+# A territory's report places it in its région (a commune in its département): its share of the
+# sum of the région's territories of the same level, and its rank among them, for these figures.
+PARENT_LEVELS = {"COMMUNE": "DEPARTEMENT", "EPCI": "REGION", "DEPARTEMENT": "REGION"}
+STANDING_CODES = ("TER-00", "ECO-01", "ECO-06", "ECO-10", "ECO-11", "SOC-01", "SOC-06", "PV-01", "ENV-01b")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One headline figure of a territory among the territories of its région (or département)."""
+
+    code: str
+    value: float
+    unit: str
+    rank: int  # 1: the largest
+    ranked: int  # territories of the parent with this figure computed
+    total: float | None  # their sum (additive figures only)
+
+    @property
+    def share(self) -> float | None:
+        return 100 * self.value / self.total if self.total else None
 
 
 @dataclass(frozen=True)
@@ -171,7 +191,8 @@ class ReportData:
     @cached_property
     def labels(self) -> dict[str, dict]:
         """indicator → {libelle, unite, registre, parties_prenantes}, from the référentiel used."""
-        out = {i.code: {"libelle": i.libelle, "unite": i.unite, "registre": i.registre, "parties": i.parties_prenantes}
+        out = {i.code: {"libelle": i.libelle, "unite": i.unite, "registre": i.registre, "parties": i.parties_prenantes,
+                        "sens": getattr(i, "sens", None)}  # which way is better, once the catalogue says it
                for i in self.referentiel.indicators}
         described = self.org_frame.select("indicateur", "libelle", "unite", "registre").unique("indicateur", maintain_order=True)
         for r in self.rows + described.to_dicts() + list(self.headline.values()):
@@ -249,6 +270,52 @@ class ReportData:
         checks = self.meta.get("controles") or []
         return [c for c in checks if (self.year is None or c.get("exercice") == self.year)
                 and (self.kind == ENSEMBLE or c.get("siren") in keep)]
+
+    @cached_property
+    def parent(self) -> tuple[str, str, str, list[str]] | None:
+        """For a territory's report: (level, code, name) of its région (a commune's département), and
+        the territories of the report's level mostly in it (the territory's own included)."""
+        parent_level = PARENT_LEVELS.get(self.level)
+        if self.kind != TERRITOIRE or parent_level is None:
+            return None
+        from acterr_cli.territory.reference import TerritorialReference
+
+        reference = TerritorialReference.load()
+        code_col, _ = reference.level_columns(self.level)
+        parent_col, parent_name = reference.level_columns(parent_level)
+        main = (reference.territory_map().drop_nulls([code_col, parent_col])
+                .group_by(code_col, parent_col, parent_name).len()
+                .sort("len", descending=True).unique(code_col, keep="first", maintain_order=True))
+        mine = main.filter(pl.col(code_col) == self.scope.code)
+        if mine.is_empty():
+            return None
+        parent_code, name = mine[parent_col][0], mine[parent_name][0]
+        siblings = main.filter(pl.col(parent_col) == parent_code)[code_col].to_list()
+        return parent_level, parent_code, name, siblings
+
+    @cached_property
+    def standing(self) -> list[Standing]:
+        """The territory's headline figures among the territories of its parent: rank (1 is the
+        largest), and for an additive figure its share of their sum (the imported organisations'
+        figures on the level's territories)."""
+        if self.parent is None or self.year is None:
+            return []
+        siblings = self.parent[3]
+        results = self.inputs.computation.results.filter(
+            (pl.col("exercice") == self.year) & pl.col("siren").is_null() & pl.col("code_territoire").is_in(siblings)
+            & pl.col("indicateur").is_in(STANDING_CODES) & (pl.col("statut") == CALCULE) & pl.col("valeur").is_not_null())
+        values: dict[str, list[float]] = {}
+        for code, value in results.select("indicateur", "valeur").iter_rows():
+            values.setdefault(code, []).append(value)
+        out = []
+        for code in STANDING_CODES:
+            r = self.headline.get(code)
+            if r is None or r["statut"] != CALCULE or r["valeur"] is None or code not in values:
+                continue
+            others = values[code]
+            out.append(Standing(code, r["valeur"], r["unite"], 1 + sum(v > r["valeur"] for v in others), len(others),
+                                sum(others) if is_additive(r["unite"]) else None))
+        return out
 
     @cached_property
     def peers(self) -> list[dict]:

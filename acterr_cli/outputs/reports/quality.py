@@ -21,7 +21,6 @@ from acterr_cli.outputs.reports.xlsx import (
     Formats,
     fit_row,
     heading,
-    keep_with_next,
     merged,
     note,
     print_setup,
@@ -55,16 +54,17 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         ("Écarts de plus de 1 % entre la liasse et le questionnaire (la liasse est retenue)", _check_columns(fmt),
          data.controles, "Ecarts_liasse_questionnaire"),
     )
-    starts = [3, row]
     for title, cols, rows, name in sections:
-        starts.append(row)
+        if not rows:  # one line, not an empty table: the page keeps its room for what is there
+            ws.write_string(row, 0, f"{title} — aucun", fmt.section(GREY))
+            row += 2
+            continue
         ws.write_string(row, 0, f"{title} — {len(rows)}", fmt.section())
         row = table(ws, fmt, row + 1, cols, rows, name, set_widths=False) + 1
         if name == "Qualite_indicateurs" and any(NOT_SPLIT_MARK in (r["motifs"] or "") for r in rows):
             row = note(ws, fmt, row - 1, f"(¹){NOT_SPLIT_TEXT.strip().strip('()')}.", 0, len(GRID) - 1, sum(GRID)) + 1
     ws.freeze_panes(3, 0)
     print_setup(ws, data.title)
-    keep_with_next(ws, starts)
 
 
 def _scope_rows(data: ReportData) -> list[dict]:
@@ -76,7 +76,7 @@ def _coverage_columns(data: ReportData, fmt: Formats) -> list[Col]:
     where = "organismes" if data.kind == TERRITOIRE else "territoires"
     return [
         Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
-        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
+        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap(font_size=9)),
         Col(f"Résultats ({where})", GRID[2], lambda r: r["total"], lambda r: fmt.integer(align="center")),
         Col("Non calculables", GRID[2], lambda r: r["nc"], lambda r: fmt.integer(align="center", **({"font_color": ORANGE} if r["nc"] else {}))),
         Col("Couverture min. (%)", GRID[2], lambda r: r["min"], lambda r: fmt.coverage(r["min"], align="center")),
@@ -235,7 +235,7 @@ def _flat_columns(data: ReportData, fmt: Formats) -> list[Col]:
     where = "organismes" if data.kind == TERRITOIRE else "territoires"
     return [
         Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
-        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap()),
+        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap(font_size=9)),
         Col("Part forfaitaire de la synthèse (%)", GRID[2], lambda r: r["synthese"],
             lambda r: fmt.flat(num_format=COVERAGE_FORMAT, align="center") if r["synthese"] else fmt(num_format=COVERAGE_FORMAT, align="center")),
         Col(f"Résultats ({where})", GRID[2], lambda r: r["total"], lambda r: fmt.integer(align="center")),

@@ -39,7 +39,7 @@ from acterr_cli.outputs.reports.xlsx import (
     fit_row,
     fit_rows,
     heading,
-    keep_with_next,
+    merged,
     note,
     print_setup,
     put,
@@ -161,8 +161,36 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     end = below + 2
     for text in texts:
         end = note(ws, fmt, end, text, 0, len(headers) - 1, sum(widths))
+    if data.standing:
+        _standing(ws, data, fmt, end + 1, widths)
     ws.freeze_panes(row + 1, 2)
     print_setup(ws, data.title, (row, row))
+
+
+def _standing(ws: Worksheet, data: ReportData, fmt: Formats, row: int, widths: list[float]) -> None:
+    """The territory in its région (or département): its share of the sum of the région's
+    territories of the same level, and its rank among them, for the headline figures."""
+    level, _, name, siblings = data.parent
+    noun = {"REGION": "la région", "DEPARTEMENT": "le département"}[level]
+    ws.write_string(row, 1, f"{data.subject} dans {noun} {name}", fmt.section())
+    headers = ["Indicateur", "Valeur", f"Somme des territoires ({data.level_noun}) de {noun}", "Part", "Rang"]
+    spans = [(0, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+    header = fmt.header()
+    for (first, last), h in zip(spans, headers, strict=True):
+        merged(ws, row + 1, first, last, h, header)
+    fit_row(ws, row + 1, [(headers[2], widths[2] if len(widths) > 2 else 10, header)])
+    for i, st in enumerate(data.standing):
+        r = row + 2 + i
+        merged(ws, r, 0, 1, f"{data.labels.get(st.code, {}).get('libelle') or st.code} ({st.code})", fmt())
+        put(ws, r, 2, st.value, fmt(num_format=display_format(st.unit, st.value), bold=True, shrink=True))
+        put(ws, r, 3, st.total, fmt(num_format=display_format(st.unit, st.total), shrink=True) if st.total is not None else fmt())
+        put(ws, r, 4, st.share, fmt(num_format=FR + "0.0" + '" "%', align="center") if st.share is not None else fmt())
+        ws.write_string(r, 5, f"{st.rank}e sur {st.ranked}" if st.rank > 1 else f"1er sur {st.ranked}", fmt(align="center"))
+    note(ws, fmt, row + 2 + len(data.standing),
+         f"Territoires comptés : les {len(siblings)} territoires du niveau {data.level_noun} dont la plupart des communes sont dans "
+         f"{noun} {name} ; chiffres des organismes importés (pas tout le parc social). Rang : 1 pour le plus grand chiffre parmi "
+         "ceux où il est calculé ; part : pour les montants et effectifs seulement (un taux ne s'additionne pas).",
+         0, min(5, len(widths) - 1), sum(widths[:6]))
 
 
 def _ranking_subtitle(data: ReportData, housed: int, total: int) -> str:
@@ -224,7 +252,7 @@ def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
         cols.append(Col("Organismes", 9, lambda r: r["nb_organismes"], lambda r: fmt.integer(align="center")))
     if data.has_previous:
         cols += [
-            Col("Exercice précédent", 13, lambda r: r.get("valeur_precedente"), lambda r: fmt.number(r["unite"], font_color=GREY)),
+            Col(previous_label(data), 13, lambda r: r.get("valeur_precedente"), lambda r: fmt.number(r["unite"], font_color=GREY)),
             Col("Évolution", 10, _change, lambda r: fmt(num_format=variation_format(r["unite"]), align="center")),
         ]
     cols += [
@@ -329,11 +357,26 @@ def indicator_matrix(wb: Workbook, data: ReportData, fmt: Formats) -> None:
                "par territoire (classés par nombre de logements)") + ", puis "
             + (f"« {NON_REPARTI_NOM} » (ce qu'aucun territoire ne peut recevoir ; territoires + non réparti = ensemble) et "
                if data.unplaced else "") + "l'ensemble des organismes importés. ")
-    what += _matrix_legend(data)
+    what += previous_note(data) + _matrix_legend(data)
     if transposed:
         _matrix_by_territory(ws, data, fmt, entities, codes, what)
     else:
         matrix_by_indicator(ws, data, fmt, entities, codes, what)
+
+
+NO_PREVIOUS = "exercice précédent non importé"
+
+
+def previous_label(data: ReportData) -> str:
+    """« Exercice 2024 » beside N when N-1 is imported; else what is missing, said once."""
+    return f"Exercice {data.year - 1}" if data.year is not None else "Exercice précédent"
+
+
+def previous_note(data: ReportData) -> str:
+    if data.has_previous:
+        return (f"{previous_label(data)} et évolution : l'exercice précédent importé, recalculé avec le même référentiel "
+                "(en points pour un pourcentage, en % de sa valeur sinon). ")
+    return f"N-1 : {NO_PREVIOUS} (importez les fichiers de l'exercice {data.year - 1 if data.year else 'précédent'} pour voir l'évolution). "
 
 
 def _matrix_legend(data: ReportData) -> str:
@@ -355,12 +398,15 @@ def matrix_by_indicator(ws: Worksheet, data: ReportData, fmt: Formats, entities:
                          what: str, table_name: str = "Indicateurs", pages_wide: int = 1) -> None:
     """Indicators down, territories (or organisations on a territory) across: few of them (a
     regional overview), printed `pages_wide` pages wide."""
-    widths = [8.0, 44.0] + [10.0] * len(entities)  # labels on one line at MATRIX_FONT: more rows per page
+    previous = table_name == "Indicateurs" and data.has_previous  # N-1 beside the whole, and its change
+    widths = [8.0, 44.0] + [10.0] * (len(entities) + 2 * previous)  # labels on one line at MATRIX_FONT: more rows per page
     row = heading(ws, fmt, data.title, what, widths[: 2 + MATRIX_MAX_COLUMNS // max(1, pages_wide)])
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     header = fmt(**{**_header_props(), "font_size": MATRIX_FONT})
     headers = ["Code", "Indicateur"] + [e.name + (f"\n{e.code}" if e.code and e.code != NON_REPARTI_CODE else "") for e in entities]
+    if previous:
+        headers += [f"Ensemble — {previous_label(data).lower()}", "Évolution de l'ensemble"]
     fit_row(ws, row, [(h, w, header) for h, w in zip(headers, widths, strict=True)])
     ledger = None
     for i, code in enumerate(codes):
@@ -376,6 +422,8 @@ def matrix_by_indicator(ws: Worksheet, data: ReportData, fmt: Formats, entities:
         fit_row(ws, r, [(_indicator_label(data, code), widths[1], label)], minimum=11)
         for j, e in enumerate(entities):
             _matrix_cell(ws, fmt, r, 2 + j, e.results.get(code), {**e.style, **top})
+        if previous:
+            _previous_cells(ws, fmt, r, 2 + len(entities), data.headline.get(code), top)
     last = row + max(1, len(codes))
     add_table(ws, row, 0, last, len(headers) - 1, {
         "name": table_name, "style": TABLE_STYLE_PLAIN, "autofilter": True,
@@ -385,6 +433,17 @@ def matrix_by_indicator(ws: Worksheet, data: ReportData, fmt: Formats, entities:
     print_setup(ws, data.title, (row, row), fit_width=False)
     ws.fit_to_pages(pages_wide, 0)
     ws.repeat_columns(0, 1)
+
+
+def _previous_cells(ws: Worksheet, fmt: Formats, row: int, col: int, r: dict | None, extra: dict) -> None:
+    """N-1 and the change since, in grey beside N (blank when the figure or N-1 is missing)."""
+    extra = {"font_size": MATRIX_FONT, **extra}
+    before = r.get("valeur_precedente") if r else None
+    put(ws, row, col, before, fmt(num_format=display_format(r["unite"], before), font_color=GREY, shrink=True, **extra)
+        if before is not None else fmt(**extra))
+    change = _change(r) if r else None
+    put(ws, row, col + 1, change, fmt(num_format=variation_format(r["unite"]), align="center", **extra)
+        if change is not None else fmt(**extra))
 
 
 def _matrix_by_territory(ws: Worksheet, data: ReportData, fmt: Formats, entities: list[MatrixColumn], codes: list[str],
@@ -445,6 +504,7 @@ def indicator_list(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         what += f" En dernier, « {NON_REPARTI_NOM} » : ce qu'aucun territoire ne peut recevoir (territoires + non réparti = ensemble)."
     if any(flat_share(r) is not None for r in rows):
         what += f" Sur fond jaune, {LEGEND}"
+    what += " " + previous_note(data)
     row = heading(ws, fmt, data.title, what + (f" {cut}" if cut else ""), [c.width for c in cols])
     table(ws, fmt, row, cols, rows, "Indicateurs")
     ws.freeze_panes(row + 1, 0 if data.kind == TERRITOIRE else 2)
@@ -455,10 +515,13 @@ def indicator_list(wb: Workbook, data: ReportData, fmt: Formats) -> None:
 
 def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     """Indicators grouped by the stakeholders they matter to (the catalogue's parties_prenantes);
-    an indicator appears under each of its stakeholders."""
+    an indicator appears under each of its stakeholders. One table, the stakeholder in its first
+    column: no section header can end a printed page alone, and a filter picks a stakeholder."""
     ws = wb.add_worksheet("Parties prenantes")
     # compact, to print in portrait: the value with its unit, the range as text, the ledger in the code's colour
     cols = [
+        Col("Partie prenante", 13, lambda r: r["_partie"],
+            lambda r: fmt.wrap(bold=True, font_size=8) if r["_first"] else fmt(font_size=8, font_color="#BFBFBF")),
         Col("Code", 8, lambda r: r["indicateur"], lambda r: fmt(bold=True, font_size=9, font_color=_ledger_color(r))),
         Col("Indicateur", 40, lambda r: r["libelle"], lambda r: fmt.wrap()),
         Col("Valeur", 14, lambda r: r["valeur"] if r["statut"] == CALCULE else NOT_COMPUTABLE,
@@ -467,26 +530,33 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         Col("Fourchette basse – haute", 17, lambda r: range_text(r["valeur_basse"], r["valeur_haute"], r["unite"])
             if r["statut"] == CALCULE else None, lambda r: fmt(font_color=GREY, align="center", shrink=True)),
         Col("Couverture (%)", 9, lambda r: r["couverture"] if r["statut"] == CALCULE else None, lambda r: fmt.coverage(r["couverture"], align="center")),
-        Col("Motif / note", 36, _remark(data), lambda r: fmt.wrap(font_color=GREY, font_size=8)),
     ]
+    if data.has_previous:
+        cols += [Col(previous_label(data), 12, lambda r: r.get("valeur_precedente"),
+                     lambda r: fmt(num_format=display_format(r["unite"], r.get("valeur_precedente")), font_color=GREY, shrink=True)),
+                 Col("Évolution", 9, _change, lambda r: fmt(num_format=variation_format(r["unite"]), align="center"))]
+    remark = _remark(data)
+    cols.append(Col("Motif / note", 36, lambda r: remark(r) if r["statut"] == CALCULE else QUALITY_POINTER,
+                    lambda r: fmt.wrap(font_color=GREY, font_size=8)))
     legend = f" Sur fond jaune, {LEGEND}" if any(flat_share(r) is not None for r in data.headline.values()) else ""
     row = heading(ws, fmt, data.title, f"Les indicateurs regroupés par partie prenante ({data.headline_source}). "
                                        "Un indicateur peut concerner plusieurs parties prenantes ; son code a la couleur de "
                                        "son registre (" + ", ".join(LEDGER_LABELS[k] for k in LEDGER_COLORS if k in LEDGER_LABELS)
-                                       + ")." + legend,
+                                       + "). " + previous_note(data) + legend,
                   [c.width for c in cols])
-    starts = []
+    lines = []
     for key, label in STAKEHOLDERS.items():
         rows = [data.headline[c] for c, info in data.labels.items() if key in (info.get("parties") or ()) and c in data.headline]
         rows.sort(key=lambda r: r["statut"] != CALCULE)  # computed figures first, order of the catalogue within
-        starts.append(row)
-        ws.set_row(row, 22)
-        ws.write_string(row, 0, f"{label} — {sum(r['statut'] == CALCULE for r in rows)} indicateur(s) calculé(s) sur {len(rows)}",
-                        fmt.section(LEDGER_COLORS["contexte"][0]))
-        row = table(ws, fmt, row + 1, cols, rows, f"PP_{key}") + 1
-    ws.freeze_panes(3, 0)
-    print_setup(ws, data.title, portrait=True)
-    keep_with_next(ws, starts, portrait=True)
+        counted = f"{label} ({sum(r['statut'] == CALCULE for r in rows)} calculés sur {len(rows)})"
+        lines += [{**r, "_partie": counted if i == 0 else label, "_first": i == 0} for i, r in enumerate(rows)]
+    end = table(ws, fmt, row, cols, lines, "Parties_prenantes")
+    ws.freeze_panes(row + 1, 0)
+    print_setup(ws, data.title, (row, row), portrait=True)
+    ws.print_area(0, 0, end - 1, len(cols) - 1)
+
+
+QUALITY_POINTER = "motif (et où) : feuille « Qualité des données »"
 
 
 def _ledger_color(r: dict) -> str:
@@ -502,26 +572,33 @@ def _value_fmt(fmt: Formats) -> Callable[[dict], Format]:
 def pairs(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     ws = wb.add_worksheet("Pairs")
     cols = [
-        Col("Organisme", 24, lambda r: r["raison_sociale"], lambda r: fmt.wrap(bold=True)),
-        Col("Code", 9, lambda r: r["indicateur"]),
-        Col("Indicateur", 34, lambda r: r["libelle"], lambda r: fmt.wrap()),
-        Col("Valeur de l'organisme", 14, lambda r: r["valeur"], lambda r: fmt.number(r["unite"], bold=True)),
-        Col("1er quartile des pairs", 12, lambda r: r["q1"], lambda r: fmt.number(r["unite"])),
-        Col("Médiane des pairs", 12, lambda r: r["mediane"], lambda r: fmt.number(r["unite"])),
-        Col("3e quartile des pairs", 12, lambda r: r["q3"], lambda r: fmt.number(r["unite"])),
-        Col("Unité", 9, lambda r: r["unite"], lambda r: fmt(align="center")),
-        Col("Pairs", 7, lambda r: r["pairs"], lambda r: fmt.integer(align="center")),
-        Col("Position", 22, lambda r: r["position"], lambda r: fmt.wrap()),
-        Col("Groupe de comparaison", 24, lambda r: r["groupe"], lambda r: fmt.wrap(font_color=GREY, font_size=9)),
+        Col("Organisme", 20, lambda r: r["raison_sociale"], lambda r: fmt.wrap(bold=True, font_size=9)),
+        Col("Indicateur", 34, lambda r: f"{r['libelle']} ({r['indicateur']})", lambda r: fmt.wrap(font_size=9)),
+        Col("Lecture", 11, lambda r: r["mieux"], lambda r: fmt.wrap(font_size=8, font_color=NAVY if r["sens"] else GREY)),
+        Col("Valeur de l'organisme", 12, lambda r: r["valeur"], lambda r: fmt.number(r["unite"], bold=True)),
+        Col("1er quartile des pairs", 10, lambda r: r["q1"], lambda r: fmt.number(r["unite"])),
+        Col("Médiane des pairs", 10, lambda r: r["mediane"], lambda r: fmt.number(r["unite"])),
+        Col("3e quartile des pairs", 10, lambda r: r["q3"], lambda r: fmt.number(r["unite"])),
+        Col("Unité", 8, lambda r: r["unite"], lambda r: fmt(align="center", font_size=9)),
+        Col("Pairs", 6, lambda r: r["pairs"], lambda r: fmt.integer(align="center")),
+        Col("Position", 17, lambda r: r["position"], lambda r: fmt.wrap(font_size=9)),
     ]
-    row = heading(ws, fmt, data.title,
-                  f"Chaque organisme face aux quartiles de ses pairs, sans les nommer : même famille et même région quand ils sont "
-                  f"au moins {peer_rules.MIN_PEERS}, sinon même région, sinon tous les organismes importés. Valeurs de "
-                  "l'organisme entier (niveau France) ; seules les intensités (%, par logement, au m²) sont comparées.",
-                  [c.width for c in cols])
-    end = table(ws, fmt, row, cols, data.peers, "Pairs")
+    named = data.kind != ORGANISME  # the overview and a territory's report name every organisation's figures elsewhere
+    groups = list(dict.fromkeys((r["raison_sociale"], r["groupe"]) for r in data.peers))
+    what = (f"Chaque organisme face aux quartiles de ses pairs : même famille, même taille et même région quand ils sont au "
+            f"moins {peer_rules.MIN_PEERS}, sinon même famille et même région, sinon même région, sinon tous les organismes "
+            "importés. Valeurs de l'organisme entier (niveau France) ; seules les intensités (%, par logement, au m²) sont "
+            "comparées ; « Lecture » dit dans quel sens l'écart est favorable. ")
+    what += ("Les pairs ne sont pas nommés ici ; les valeurs de chaque organisme importé, nommé, sont dans les feuilles "
+             "« Par organisme » et « Indicateurs »." if named else
+             "Les pairs ne sont nommés nulle part dans ce rapport : seuls leurs quartiles sont donnés.")
+    row = heading(ws, fmt, data.title, what, [c.width for c in cols])
+    for name, group in groups:
+        row = note(ws, fmt, row, f"Pairs de {name} : {group}.", 0, len(cols) - 1, sum(c.width for c in cols))
+    end = table(ws, fmt, row + 1, cols, data.peers, "Pairs")
     note(ws, fmt, end + 1, "Quartiles calculés sur les valeurs des pairs (l'organisme exclu), par interpolation linéaire "
-                           "(comme QUARTILE.INCLURE d'Excel). Une position « au-dessus » n'est ni bonne ni mauvaise en soi : "
-                           "elle dépend de l'indicateur.", 0, len(cols) - 1, sum(c.width for c in cols))
-    ws.freeze_panes(row + 1, 1)
-    print_setup(ws, data.title, (row, row))
+                           "(comme QUARTILE.INCLURE d'Excel). « Au-dessus du 3e quartile » est favorable quand l'indicateur est "
+                           "« mieux si plus haut », défavorable quand il est « mieux si plus bas » ; « ni mieux ni moins bien en "
+                           "soi » : l'écart se lit avec le contexte de l'organisme.", 0, len(cols) - 1, sum(c.width for c in cols))
+    ws.freeze_panes(row + 2, 1)
+    print_setup(ws, data.title, (row + 1, row + 1), portrait=True)

@@ -247,7 +247,7 @@ def merged(ws: Worksheet, row: int, first_col: int, last_col: int, text: str, fm
 def lines(text: str, width: float, font_size: float = 10) -> int:
     """Lines a wrapped text takes in a column of `width` characters (an estimate: neither Excel
     nor LibreOffice grows the rows of a file written by xlsxwriter)."""
-    per_line = max(1, int(width * 1.2 * 10 / font_size))
+    per_line = max(1, int(width * 1.35 * 10 / font_size))  # Calibri (Carlito) averages 1,35 characters per unit at 10 pt
     return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
 
 
@@ -366,44 +366,3 @@ def defined_name(wb: Workbook, name: str, sheet: str, row: int, col: int) -> Non
     from xlsxwriter.utility import xl_rowcol_to_cell
 
     wb.define_name(name, f"='{sheet}'!{xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)}")
-
-
-# ─── pages ───
-
-# Printable area of an A4 page with print_setup's margins, in pixels (96 dpi): landscape, portrait.
-PAGE_PIXELS = {False: (1046, 673), True: (717, 1003)}
-DEFAULT_ROW_PIXELS = 20
-
-
-def keep_with_next(ws: Worksheet, starts: Iterable[int], portrait: bool = False, keep: int = 4) -> list[int]:
-    """Manual page breaks so that no section begins at the foot of a page with its header alone
-    (« Parties prenantes » ended a page on a header with no rows): a section starting at one of
-    `starts` moves to the next page when it and its next `keep` rows do not fit. The pages are
-    estimated from the rows' heights and the columns' widths (a sheet fitted to the page width is
-    scaled down), as LibreOffice and Excel lay them out. Call once the sheet is written."""
-    page_width, page_height = PAGE_PIXELS[portrait]
-    width = sum(info.width or 0 for info in ws.col_info.values() if not info.hidden)
-    scale = min(1.0, page_width / width) if ws.fit_page and width else ws.print_scale / 100
-    room = page_height / max(scale, 0.1)
-    last = ws.dim_rowmax or 0
-
-    def height(row: int) -> float:
-        info = ws.row_info.get(row)
-        return info.height if info is not None and info.height is not None else DEFAULT_ROW_PIXELS
-
-    repeated = 0.0
-    if ws.repeat_row_range:
-        first, end = (int(x) for x in re.findall(r"\$(\d+)", ws.repeat_row_range.rsplit("!", 1)[-1])[:2])
-        repeated = sum(height(r) for r in range(first - 1, end))
-    starts, breaks, y = set(starts), [], 0.0
-    for row in range(last + 1):
-        h = height(row)
-        if row in starts and y > repeated and y + sum(height(r) for r in range(row, min(last, row + keep) + 1)) > room:
-            breaks.append(row)
-            y = repeated
-        elif y + h > room:
-            y = repeated
-        y += h
-    if breaks:
-        ws.set_h_pagebreaks(breaks)
-    return breaks
