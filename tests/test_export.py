@@ -187,11 +187,12 @@ def test_peer_group_narrows_to_famille_size_and_region_when_large_enough():
 
 
 def test_peers_say_which_way_is_better():
-    from acterr_cli.outputs.reports.peers import CODES, DIRECTION_TEXT, direction
+    from acterr_cli.outputs.reports.peers import DIRECTION_TEXT, direction
 
-    assert direction("ENV-01b", {}) == "bas" and direction("ENV-01", {}) == "haut"  # F–G: lower is better
-    assert direction("ENV-01b", {"sens": "haut"}) == "haut"  # the catalogue's word wins
-    assert all(DIRECTION_TEXT[direction(c, {})] for c in CODES)
+    labels = ReportData.build(ReportInputs(Computation("FRANCE", peer_rows({"1": 1.0}), {}))).labels
+    assert DIRECTION_TEXT[direction(labels["ENV-01b"])] == "mieux si plus bas"  # F–G: lower is better
+    assert DIRECTION_TEXT[direction(labels["ENV-01"])] == "mieux si plus haut"
+    assert DIRECTION_TEXT[direction(labels["PV-01"])] == "ni mieux ni moins bien en soi"  # context, not a score
 
 
 def test_too_few_peers_give_no_quartile():

@@ -385,7 +385,7 @@ def _peers(wb, data, cd) -> Plan | None:
         if med is None or med <= 0 or min(p["q1"], p["valeur"]) < 0:
             continue
         q1, q3, mine = (100 * p[k] / med for k in ("q1", "q3", "valeur"))
-        arrow = {"haut": " ↑", "bas": " ↓"}.get(p.get("sens") or "", "")  # which way is better (↑ mieux si plus haut)
+        arrow = {"hausse": " ↑", "baisse": " ↓"}.get(p.get("sens") or "", "")  # which way is better (↑ mieux si plus haut)
         rows.append((data.referentiel.short_label(p["indicateur"], p.get("libelle")) + arrow, [q1, q3 - q1, mine, 100.0]))
     if not rows:
         return None

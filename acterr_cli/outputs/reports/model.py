@@ -192,7 +192,7 @@ class ReportData:
     def labels(self) -> dict[str, dict]:
         """indicator → {libelle, unite, registre, parties_prenantes}, from the référentiel used."""
         out = {i.code: {"libelle": i.libelle, "unite": i.unite, "registre": i.registre, "parties": i.parties_prenantes,
-                        "sens": getattr(i, "sens", None)}  # which way is better, once the catalogue says it
+                        "sens": i.sens or None}  # which way is better (the catalogue's sens)
                for i in self.referentiel.indicators}
         described = self.org_frame.select("indicateur", "libelle", "unite", "registre").unique("indicateur", maintain_order=True)
         for r in self.rows + described.to_dicts() + list(self.headline.values()):

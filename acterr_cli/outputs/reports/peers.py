@@ -8,7 +8,7 @@ is written beside the figures. Only intensities are compared (%, € per dwellin
 absolute amount says more about size than about practice. Values are each organisation's own
 totals (FRANCE level, where its organisation-level data count). With fewer than MIN_PEERS values,
 no quartile is shown: with few peers a quartile would reveal a figure. Each indicator says which
-way is better (`DIRECTIONS`, or the catalogue's `sens` when it gives one), or that neither is.
+way is better (the catalogue's `sens`), or that neither is.
 """
 
 from __future__ import annotations
@@ -17,17 +17,14 @@ from typing import Protocol
 
 import polars as pl
 
+from acterr_cli.referentiel.model import DIRECTIONS
 from acterr_cli.results import CALCULE, Computation
 
 MIN_PEERS = 5
 # Size bands by dwellings (the organisation's TER-00 at FRANCE level): lower bound, label.
 SIZE_BANDS = ((0, "moins de 3 000 logements"), (3_000, "3 000 à 9 999 logements"), (10_000, "10 000 logements ou plus"))
-HIGHER, LOWER = "haut", "bas"
-# Which way is better for the compared indicators, where it is not a matter of context.
-DIRECTIONS = {"ECO-14": HIGHER, "ECO-13": HIGHER, "ECO-04": HIGHER, "ECO-05": HIGHER, "SOC-04": LOWER, "SOC-05": HIGHER,
-              "SOC-13": HIGHER, "SOC-08": HIGHER, "SOC-11b": HIGHER, "PV-02": HIGHER, "ENV-01": HIGHER, "ENV-01b": LOWER,
-              "ENV-02": LOWER, "GOV-02": HIGHER, "GOV-03": HIGHER}
-DIRECTION_TEXT = {HIGHER: "mieux si plus haut", LOWER: "mieux si plus bas", None: "ni mieux ni moins bien en soi"}
+# Which way is better: the catalogue's `sens` (« hausse », « baisse »), or neither.
+DIRECTION_TEXT = {**DIRECTIONS, None: "ni mieux ni moins bien en soi"}
 CODES = ("ECO-14", "ECO-13", "ECO-04", "ECO-05", "SOC-04", "SOC-05", "SOC-13", "SOC-07", "SOC-08", "SOC-11b",
          "SOC-12", "PV-01", "PV-02", "ENV-01", "ENV-01b", "ENV-02", "GOV-01", "GOV-02", "GOV-03")
 POSITIONS = ("sous le 1er quartile", "entre le 1er quartile et la médiane", "entre la médiane et le 3e quartile",
@@ -84,14 +81,14 @@ def size_band(dwellings: float | None) -> str | None:
     return [label for low, label in SIZE_BANDS if dwellings >= low][-1]
 
 
-def direction(code: str, info: dict) -> str | None:
-    """« haut », « bas » or None: the catalogue's `sens` when it has one, else DIRECTIONS."""
+def direction(info: dict) -> str | None:
+    """« hausse », « baisse » or None: the catalogue's `sens` of the indicator."""
     given = info.get("sens")
-    return given if given in (HIGHER, LOWER) else DIRECTIONS.get(code)
+    return given if given in DIRECTIONS else None
 
 
 def _row(siren: str, name: str, code: str, info: dict, mine: float, others: list[float], label: str) -> dict:
-    sens = direction(code, info)
+    sens = direction(info)
     row = {"siren": siren, "raison_sociale": name, "indicateur": code, "libelle": info.get("libelle", code),
            "unite": info.get("unite", ""), "valeur": mine, "pairs": len(others), "groupe": label, "sens": sens,
            "mieux": DIRECTION_TEXT[sens],
