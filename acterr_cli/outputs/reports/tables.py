@@ -120,7 +120,9 @@ def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         r = row + 1 + i
         band = {} if e.rank is not None else {"font_color": GREY}
         put(ws, r, 0, e.rank, fmt(align="center", **band))
-        ws.write_string(r, 1, e.name, fmt(**band))
+        wrapped = fmt.wrap(**band)  # long EPCI names wrap in their column instead of running under the next
+        ws.write_string(r, 1, e.name, wrapped)
+        fit_row(ws, r, [(e.name, widths[1], wrapped)])
         ws.write_string(r, 2, e.code, fmt(**band))
         col = 3
         if with_orgs:

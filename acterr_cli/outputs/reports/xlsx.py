@@ -247,7 +247,8 @@ def merged(ws: Worksheet, row: int, first_col: int, last_col: int, text: str, fm
 def lines(text: str, width: float, font_size: float = 10) -> int:
     """Lines a wrapped text takes in a column of `width` characters (an estimate: neither Excel
     nor LibreOffice grows the rows of a file written by xlsxwriter)."""
-    per_line = max(1, int(width * 1.35 * 10 / font_size))  # Calibri (Carlito) averages 1,35 characters per unit at 10 pt
+    # characters per unit of width at 10 pt: 1,2 (bold headers, capitals); small type runs denser (1,35)
+    per_line = max(1, int(width * (1.35 if font_size < 10 else 1.2) * 10 / font_size))
     return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
 
 
