@@ -149,7 +149,8 @@ def test_sheets_properties_and_print_setup(written, workbook):
         assert str(ws.page_setup.paperSize) == "9", ws.title
         # one page wide (Par organisme two); the Synthèse one page tall too (the board's page)
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        assert ws.page_setup.fitToHeight == (None if ws.title == "Synthèse" else 0), ws.title  # None: 1, the default
+        # None: 1, the default; Par organisme one page tall, as small as the Indicateurs matrix
+        assert ws.page_setup.fitToHeight == (None if ws.title in ("Synthèse", "Par organisme") else 0), ws.title
         assert ws.page_setup.fitToWidth == (2 if ws.title == "Par organisme" else None), ws.title
         assert "&P / &N" in ws.oddFooter.center.text and "&A" in ws.oddHeader.right.text, ws.title
 

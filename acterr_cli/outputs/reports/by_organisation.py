@@ -207,7 +207,7 @@ def _by_indicator(wb: Workbook, data: ReportData, fmt: Formats, codes: list[str]
                                    results.get((code, siren), {}), {})
                for code, siren, territory, organisation in order]
     tables.matrix_by_indicator(ws, data, fmt, columns, codes, f"{_subtitle(data, len(columns), across=True)} {_legend(data)}",
-                               TABLE, pages_wide=2)
+                               TABLE, pages_wide=2, pages_tall=1)  # as small as the Indicateurs matrix
 
 
 def _color(ledger: str | None) -> str:

@@ -397,9 +397,9 @@ def _indicator_label(data: ReportData, code: str) -> str:
 
 
 def matrix_by_indicator(ws: Worksheet, data: ReportData, fmt: Formats, entities: list[MatrixColumn], codes: list[str],
-                         what: str, table_name: str = "Indicateurs", pages_wide: int = 1) -> None:
+                         what: str, table_name: str = "Indicateurs", pages_wide: int = 1, pages_tall: int = 0) -> None:
     """Indicators down, territories (or organisations on a territory) across: few of them (a
-    regional overview), printed `pages_wide` pages wide."""
+    regional overview), printed `pages_wide` pages wide (and `pages_tall` tall, 0: as many as needed)."""
     previous = table_name == "Indicateurs" and data.has_previous  # N-1 beside the whole, and its change
     widths = [8.0, 44.0] + [10.0] * (len(entities) + 2 * previous)  # labels on one line at MATRIX_FONT: more rows per page
     row = heading(ws, fmt, data.title, what, widths[: 2 + MATRIX_MAX_COLUMNS // max(1, pages_wide)])
@@ -433,7 +433,7 @@ def matrix_by_indicator(ws: Worksheet, data: ReportData, fmt: Formats, entities:
     note(ws, fmt, last + 2, _ledger_key(), 0, min(len(headers), 2 + MATRIX_MAX_COLUMNS // pages_wide) - 1, sum(widths))
     ws.freeze_panes(row + 1, 2)
     print_setup(ws, data.title, (row, row), fit_width=False)
-    ws.fit_to_pages(pages_wide, 0)
+    ws.fit_to_pages(pages_wide, pages_tall)
     ws.repeat_columns(0, 1)
 
 
