@@ -135,7 +135,7 @@ def outlines(level: str, codes=None) -> dict[str, list[Polygon]]:
     base_x = np.where(starts > 0, x[starts - 1], 0)
     base_y = np.where(starts > 0, y[starts - 1], 0)
     result: dict[str, list[Polygon]] = {}
-    for i, (code, polygon, ring) in enumerate(rows.select("code", "polygone", "anneau").iter_rows()):
+    for i, (code, ring) in enumerate(rows.select("code", "anneau").iter_rows()):
         s, n = starts[i], lengths[i]
         points = np.column_stack([x[s:s + n] - base_x[i], y[s:s + n] - base_y[i]]) * unit
         polygons = result.setdefault(code, [])
