@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -16,9 +17,7 @@ from matplotlib.path import Path as MplPath
 from acterr_cli.territory import outlines
 from acterr_cli.territory.reference import TerritorialReference
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.exists():
-    SHARED = Path("/work/shared/data")
+SHARED = Path(os.environ.get("ACTERR_SHARED_DATA", Path(__file__).parents[2] / "shared" / "data"))
 CONTOURS = Path(outlines.__file__).parent / "contours"
 TARBALL = SHARED / "france-geojson-2018.tgz"
 
