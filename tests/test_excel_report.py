@@ -133,7 +133,7 @@ def test_sheets_properties_and_print_setup(written, workbook):
     assert workbook.properties.creator == "acterr"
     assert workbook.properties.title == "Valeur créée par les organismes Hlm — par EPCI, exercice 2025"
     for ws in workbook.worksheets:
-        assert ws.page_setup.orientation == ("portrait" if ws.title == DATA_SHEET else "landscape"), ws.title
+        assert ws.page_setup.orientation == ("portrait" if ws.title in (DATA_SHEET, "Carte") else "landscape"), ws.title
         assert str(ws.page_setup.paperSize) == "9", ws.title
         if ws.title != "Par organisme":  # too wide to fit one page: see test_par_organisme_prints_across_pages
             # one page wide; the Synthèse one page tall too (the board's page)
