@@ -164,3 +164,12 @@ def test_fiche_carries_the_map_and_its_attribution(with_fiches):
         region = img.convert("RGB").crop((int(0.64 * 1080), int(0.6 * 1350), 1080, int(0.815 * 1350)))
         # the map's blues (investment per inhabitant), not the blank right half of a bar chart
         assert len(region.getcolors(maxcolors=1_000_000)) > 100
+
+
+def test_maps_module_imports_on_its_own():
+    """maps imports reports.model, whose package imports the Carte sheet, which uses maps."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import acterr_cli.outputs.maps"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -269,13 +269,15 @@ def draw(spec: MapSpec, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = M
         context = [paths[c] for c in spec.context if c in paths]
         if context:
             ax.add_collection(PathCollection(context, facecolors=CONTEXT_FACE, edgecolors="#D9D9D9", linewidths=0.3 * k))
+        edge = (0.4 if len(spec.codes) <= 300 else 0.12) * k  # thin borders on a map of many territories
         coloured = [(paths[c], colours[class_of(v, breaks)]) for c, v in spec.values.items() if c in paths]
         if coloured:
             ax.add_collection(PathCollection([p for p, _ in coloured], facecolors=[f for _, f in coloured],
-                                             edgecolors=EDGE, linewidths=0.4 * k))
+                                             edgecolors=EDGE, linewidths=edge))
         hatched = [paths[c] for c in spec.missing if c in paths]
         if hatched:
-            ax.add_collection(PathCollection(hatched, facecolors=NA_FACE, edgecolors=EDGE, linewidths=0.4 * k, hatch="////"))
+            ax.add_collection(PathCollection(hatched, facecolors=NA_FACE, edgecolors=EDGE, linewidths=edge, hatch="////"))
+        _inset_frames(ax, [paths[c] for c in spec.codes if c in paths], k)
         outlined = [paths[c] for c in spec.highlight if c in paths]
         if outlined:
             ax.add_collection(PathCollection(outlined, facecolors="none", edgecolors=INK, linewidths=1.2 * k))
@@ -307,6 +309,18 @@ def draw(spec: MapSpec, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = M
     fig.savefig(buffer, format="png", dpi=dpi)
     width, height = round(size_in[0] * dpi), round(size_in[1] * dpi)
     return MapImage(spec.indicator, spec.title, buffer.getvalue(), note, width, height)
+
+
+def _inset_frames(ax, paths: list, k: float) -> None:
+    """Thin boxes around the DROM insets on a map that also shows metropolitan France."""
+    from matplotlib.patches import Rectangle
+
+    x1, y1 = max(b[2] for b in geo.INSETS.values()), max(b[3] for b in geo.INSETS.values())
+    inside = [p.get_extents().x1 <= x1 and p.get_extents().y1 <= y1 for p in paths]
+    if not (any(inside) and not all(inside)):
+        return
+    for bx0, by0, bx1, by1 in geo.INSETS.values():
+        ax.add_patch(Rectangle((bx0, by0), bx1 - bx0, by1 - by0, facecolor="none", edgecolor="#BFBFBF", linewidth=0.4 * k))
 
 
 def _frame(ax, paths: list) -> None:

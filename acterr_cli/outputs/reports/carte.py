@@ -8,7 +8,8 @@ import io
 
 from xlsxwriter.workbook import Workbook
 
-from acterr_cli.outputs.maps import CREDIT, MapImage, report_maps
+# The module, not its names: maps imports reports.model, whose package imports this module.
+from acterr_cli.outputs import maps
 from acterr_cli.outputs.reports.model import ReportData
 from acterr_cli.outputs.reports.xlsx import GREY, Formats, fit_row, heading, merged, note, print_setup
 
@@ -19,9 +20,9 @@ PER_ROW = 2
 HALF_PX = (COLUMNS // PER_ROW) * COLUMN_PX  # an image fills its half of the sheet
 
 
-def write(wb: Workbook, data: ReportData, fmt: Formats, images: list[MapImage] | None = None) -> list[MapImage]:
+def write(wb: Workbook, data: ReportData, fmt: Formats, images: list[maps.MapImage] | None = None) -> list[maps.MapImage]:
     """Write the sheet; returns the images drawn (a fiche or a slide may reuse them)."""
-    images = report_maps(data) if images is None else images
+    images = maps.report_maps(data) if images is None else images
     ws = wb.add_worksheet(SHEET)
     widths = [COLUMN_WIDTH] * COLUMNS
     for j in range(COLUMNS):
@@ -44,12 +45,12 @@ def write(wb: Workbook, data: ReportData, fmt: Formats, images: list[MapImage] |
                 merged(ws, row, k * half, k * half + half - 1, text, f)
             fit_row(ws, row, [(text, half * COLUMN_WIDTH, f) for text in notes])
             row += 2
-    note(ws, fmt, row, CREDIT, 0, COLUMNS - 1, sum(widths))
+    note(ws, fmt, row, maps.CREDIT, 0, COLUMNS - 1, sum(widths))
     print_setup(ws, data.title, portrait=True)
     return images
 
 
-def _subtitle(data: ReportData, images: list[MapImage]) -> str:
+def _subtitle(data: ReportData, images: list[maps.MapImage]) -> str:
     if not images:
         reason = ("au niveau France, le territoire est unique" if data.level == "FRANCE"
                   else "aucun résultat pour les indicateurs cartographiés")
@@ -58,5 +59,5 @@ def _subtitle(data: ReportData, images: list[MapImage]) -> str:
             "écrit sous la carte ; gris clair : territoires voisins, hors du périmètre du rapport.")
 
 
-def _alt(image: MapImage) -> str:
+def _alt(image: maps.MapImage) -> str:
     return f"Carte : {image.title}." + (f" {image.note}" if image.note else "")
