@@ -47,6 +47,9 @@ def test_classes_and_legend_in_french():
     assert maps.legend_labels([0.42, 0.47, 0.5], "%") == ["0,42 à 0,47", "0,47 à 0,50"]
     assert maps.class_breaks([3.0, 3.0]) == [3.0, 3.0] and maps.legend_labels([3.0, 3.0], "%") == ["3,0"]
     assert maps.class_breaks([]) == []
+    # Colours shared with the web page: hex, light to dark, spread over the scale.
+    assert maps.class_colours("Blues", 3) == ["#C6DBEF", "#6BAED6", "#08519C"]
+    assert all(len(maps.class_colours(p, n)) == n for p in maps.PALETTES for n in range(1, 6))
 
 
 def test_overview_maps_every_territory_and_names_the_missing(inputs):

@@ -188,6 +188,24 @@ def _round2(x: float) -> float:
     return round(x, digits)
 
 
+# ColorBrewer sequential scales (6 classes, the palest left out: it would read as the grey of the
+# neighbours); hex so that the web page (outputs/html) colours its SVG map the same way.
+PALETTES = {
+    "Blues": ("#C6DBEF", "#9ECAE1", "#6BAED6", "#3182BD", "#08519C"),
+    "Purples": ("#DADAEB", "#BCBDDC", "#9E9AC8", "#756BB1", "#54278F"),
+    "Greens": ("#C7E9C0", "#A1D99B", "#74C476", "#31A354", "#006D2C"),
+    "Oranges": ("#FDD0A2", "#FDAE6B", "#FD8D3C", "#E6550D", "#A63603"),
+}
+
+
+def class_colours(palette: str, n: int) -> list[str]:
+    """``n`` colours (1 to 5) of a palette, light to dark, spread over its range."""
+    ramp = PALETTES[palette]
+    if n <= 1:
+        return [ramp[2]]
+    return [ramp[round(i * (len(ramp) - 1) / (n - 1))] for i in range(n)]
+
+
 def class_of(value: float, breaks: list[float]) -> int:
     """Index of the class holding ``value`` (lower limit included, last class closed)."""
     for i in range(len(breaks) - 2, -1, -1):
@@ -250,7 +268,6 @@ def draw(spec: MapSpec, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = M
     """Render one choropleth to PNG bytes. ``compact``: a thumbnail (the fiche's) with its title
     and legend only — the page that shows it prints the note and the attribution."""
     import matplotlib
-    from matplotlib import colormaps
     from matplotlib.collections import PathCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -258,9 +275,8 @@ def draw(spec: MapSpec, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = M
     paths = _paths(spec.level, spec.codes + spec.context)
     k = size_in[0] / MAP_SIZE_IN[0] * (1.25 if compact else 1.0)  # fonts and lines follow the width
     breaks = class_breaks(list(spec.values.values()))
-    ramp = colormaps[spec.palette]
     n = max(1, len(breaks) - 1)
-    colours = [ramp(0.25 + 0.7 * (i / max(1, n - 1))) for i in range(n)]
+    colours = class_colours(spec.palette, n)
     fig = Figure(figsize=size_in, facecolor="white")
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "hatch.color": "#A6A6A6", "hatch.linewidth": 0.6}):
         ax = fig.add_axes((0.0, 0.0, 0.62, 0.76) if compact else (0.02, 0.15, 0.70, 0.72))
