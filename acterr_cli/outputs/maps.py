@@ -13,6 +13,11 @@ Nothing is silent: a territory of the scope whose figure is not computable is ha
 (collectivités d'outre-mer, communes created since 2018) is named in the note. The attribution of
 the outlines is printed under every map. Projected paths are cached per territory, so a report's
 maps share the work.
+
+Another drawing of the same maps (the web page's SVG) gets the same figures and classes without
+matplotlib: ``map_specs(data)`` (values, reasons, names, neighbours per indicator),
+``class_breaks`` / ``class_of`` / ``legend_labels`` (French), ``class_colours`` (hex),
+``map_note`` (the missing, in words), ``CREDIT``; outlines from ``territory/outlines.py``.
 """
 
 from __future__ import annotations
