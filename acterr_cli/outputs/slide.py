@@ -3,7 +3,8 @@ network — the headline figures of both ledgers in plain words, the map, the so
 PNG 1920 × 1080 px and a one-page PDF (13,33 × 7,5 in, the widescreen slide size).
 
 Same subjects as the fiche (`fiche_subjects`: the report's subject, plus each territory with
-dwellings in an overview), same figures and captions, same rules: a flat-rate figure carries its
+dwellings in an overview); its figures are the catalogue's « diapo » headlines (`en_tete`), with
+their `legende`; same rules as the fiche: a flat-rate figure carries its
 mark and is told in the sources line, the two ledgers are never added. Rendered with matplotlib's
 object API on the Agg canvas and the DejaVu Sans font bundled with it.
 """
@@ -35,20 +36,12 @@ def slide_name(stem: str, key: str) -> str:
     return f"{stem}_diapo_{key}"
 
 
-def _candidates(data: ReportData, ledger: str) -> list[tuple[str, str]]:
-    """(indicator, caption) of a ledger's headline figures, in order: the catalogue's « diapo »
-    headlines when the référentiel declares them (`en_tete`), else the fiche's list."""
+def _headlines(data: ReportData, figures: dict, ledger: str) -> list[tuple[dict, str]]:
+    """The first computed « diapo » headlines of a ledger (`en_tete` in the catalogue), each with
+    the words under it (`legende`)."""
     ref = data.referentiel
-    if hasattr(ref, "headlines"):
-        return [(i.code, ref.caption(i.code)) for i in ref.headlines("diapo", ledger)]
-    from acterr_cli.outputs import fiche
-
-    return list(getattr(fiche, {"valeur_locale": "LOCAL", "plus_value_sociale": "SOCIAL"}[ledger], ()))
-
-
-def _pick(figures: dict, candidates) -> list[tuple[dict, str]]:
-    ok = [(figures[c], caption) for c, caption in candidates
-          if c in figures and figures[c]["statut"] == CALCULE and figures[c]["valeur"] is not None]
+    ok = [(figures[i.code], ref.caption(i.code)) for i in ref.headlines("diapo", ledger)
+          if i.code in figures and figures[i.code]["statut"] == CALCULE and figures[i.code]["valeur"] is not None]
     return ok[:SHOWN]
 
 
@@ -64,8 +57,8 @@ def render_slide(data: ReportData, subject: FicheSubject, size: tuple[float, flo
         name = textwrap.shorten(subject.name, 70, placeholder="…")
         fig.text(0.03, 0.945, name, color="white", fontsize=(32 if len(name) <= 40 else 24) * scale, fontweight="bold", va="center")
         fig.text(0.03, 0.89, subject.subtitle, color="#D9E1F2", fontsize=15 * scale, va="center")
-        local = _pick(subject.figures, _candidates(data, "valeur_locale"))
-        social = _pick(subject.figures, _candidates(data, "plus_value_sociale"))
+        local = _headlines(data, subject.figures, "valeur_locale")
+        social = _headlines(data, subject.figures, "plus_value_sociale")
         _ledger(fig, 0.025, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE, local, scale)
         _ledger(fig, 0.295, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE, social, scale)
         fig.text(0.285, 0.105, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
