@@ -82,7 +82,7 @@ def test_a_map_is_a_png_with_its_legend_and_attribution(inputs):
         assert img.size == (image.width, image.height) == (520, 416)
         colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
     assert len(colours) > 50
-    assert image.note == maps.map_note(spec, maps._paths(spec.level, spec.codes))
+    assert image.note == maps.map_note(spec, maps._shapes(spec.level, spec.codes))
     assert "IGN – Admin Express 2018" in maps.CREDIT
 
 

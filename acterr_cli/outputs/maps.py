@@ -1,5 +1,7 @@
 """Choropleth maps of a report's territories (commune, EPCI, département, région), drawn offline
-with matplotlib's object API on the Agg canvas, on the embedded outlines (territory/outlines.py).
+with Pillow on the embedded outlines (territory/outlines.py): a map is filled polygons, lines and
+a few words, and a report's export does not pay for importing a plotting library (the fiche and
+the slide, drawn with matplotlib, place the map's image).
 
 What a map shows, per scope of the report:
 - overview: every territory of the level with results, coloured by class; the territories around
@@ -11,7 +13,7 @@ What a map shows, per scope of the report:
 Nothing is silent: a territory of the scope whose figure is not computable is hatched and named
 « non calculable » in the legend, with the reasons in the map's note; a territory without outline
 (collectivités d'outre-mer, communes created since 2018) is named in the note. The attribution of
-the outlines is printed under every map. Projected paths are cached per territory, so a report's
+the outlines is printed under every map. Outlines are cached per territory, so a report's
 maps share the work.
 
 Another drawing of the same maps (the web page's SVG) gets the same figures and classes without
@@ -22,6 +24,7 @@ matplotlib: ``map_specs(data)`` (values, reasons, names, neighbours per indicato
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import textwrap
@@ -230,162 +233,276 @@ def legend_labels(breaks: list[float], unit: str) -> list[str]:
     return [f"{fr_number(a, decimals)} à {fr_number(b, decimals)}" for a, b in pairwise(breaks)]
 
 
-# ─── drawing ───
+# ─── drawing (Pillow: a map is filled polygons, lines and a few words — no plotting library) ───
 
-_PATHS: dict[str, dict[str, object]] = {}
+SUPERSAMPLE = 2  # drawn at twice the size, then reduced: smooth edges without antialiased primitives
 
 
-def _paths(level: str, codes) -> dict:
-    """matplotlib Path per territory code (cached per level; codes without outline absent)."""
-    from matplotlib.path import Path
+@dataclass
+class Shape:
+    polygons: list  # [[exterior, hole, ...], ...] of (n, 2) arrays in metres
+    box: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax
 
-    cache = _PATHS.setdefault(level, {})
+
+_SHAPES: dict[str, dict[str, Shape | None]] = {}
+
+
+def _shapes(level: str, codes) -> dict[str, Shape]:
+    """Outline per territory code (cached per level; codes without outline absent)."""
+    cache = _SHAPES.setdefault(level, {})
     wanted = [c for c in dict.fromkeys(codes) if c not in cache]
     if wanted:
         found = geo.outlines(level, wanted)
         for code in wanted:
-            cache[code] = _to_path(found[code], Path) if code in found else None
+            polygons = found.get(code)
+            if polygons:
+                points = np.concatenate([ring for polygon in polygons for ring in polygon])
+                box = (*points.min(axis=0), *points.max(axis=0))
+                cache[code] = Shape(polygons, tuple(float(v) for v in box))
+            else:
+                cache[code] = None
     return {c: cache[c] for c in codes if cache.get(c) is not None}
 
 
-def _to_path(polygons, Path):
-    """One compound path: exteriors counter-clockwise, holes clockwise (non-zero fill)."""
-    verts, kinds = [], []
-    for polygon in polygons:
-        for k, ring in enumerate(polygon):
-            area = 0.5 * float(np.dot(ring[:-1, 0], ring[1:, 1]) - np.dot(ring[1:, 0], ring[:-1, 1])
-                               + ring[-1, 0] * ring[0, 1] - ring[0, 0] * ring[-1, 1])
-            if (area > 0) == (k > 0):
-                ring = ring[::-1]
-            verts.append(np.vstack([ring, ring[:1]]))
-            kinds.append([Path.MOVETO] + [Path.LINETO] * (len(ring) - 1) + [Path.CLOSEPOLY])
-    return Path(np.concatenate(verts), np.concatenate(kinds).astype(Path.code_type))
+@functools.lru_cache(maxsize=8)
+def _font(size_px: int, bold: bool = False):
+    """DejaVu Sans, the font matplotlib ships (found without importing matplotlib)."""
+    import importlib.util
+    from pathlib import Path
+
+    from PIL import ImageFont
+
+    root = Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0])
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(root / "mpl-data" / "fonts" / "ttf" / name), max(6, size_px))
 
 
-def _label_point(path) -> tuple[float, float]:
-    """Centre of the bounding box of the largest ring: good enough for a name on a compact shape."""
-    ext = path.get_extents()
-    return (ext.x0 + ext.x1) / 2, (ext.y0 + ext.y1) / 2
+class _Canvas:
+    """Figure fractions (x right, y up, as matplotlib's) and points on a supersampled image."""
+
+    def __init__(self, size_in: tuple[float, float], dpi: int):
+        from PIL import Image, ImageDraw
+
+        self.width, self.height = round(size_in[0] * dpi), round(size_in[1] * dpi)
+        self.px_per_pt = dpi / 72 * SUPERSAMPLE
+        self.image = Image.new("RGB", (self.width * SUPERSAMPLE, self.height * SUPERSAMPLE), "white")
+        self.draw = ImageDraw.Draw(self.image)
+
+    def xy(self, fx: float, fy: float) -> tuple[float, float]:
+        return fx * self.image.width, (1 - fy) * self.image.height
+
+    def text(self, fx: float, fy: float, text: str, pt: float, colour: str, bold: bool = False, top: bool = True) -> None:
+        font = _font(round(pt * self.px_per_pt), bold)
+        self.draw.multiline_text(self.xy(fx, fy), text, font=font, fill=colour, anchor="la" if top else "ld",
+                                 spacing=round(0.25 * pt * self.px_per_pt))
+
+    def png(self) -> bytes:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        self.image.resize((self.width, self.height), Image.Resampling.LANCZOS).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+
+class _MapLayer:
+    """The map's own rectangle: territories projected to pixels, clipped to it."""
+
+    def __init__(self, canvas: _Canvas, rect: tuple[float, float, float, float], frame: tuple[float, float, float, float]):
+        from PIL import Image, ImageDraw
+
+        x0, y1 = canvas.xy(rect[0], rect[1])
+        x1, y0 = canvas.xy(rect[0] + rect[2], rect[1] + rect[3])
+        self.origin = (round(x0), round(y0))
+        self.image = Image.new("RGB", (round(x1 - x0), round(y1 - y0)), "white")
+        self.draw = ImageDraw.Draw(self.image)
+        fx0, fy0, fx1, fy1 = frame
+        self.scale = min(self.image.width / max(fx1 - fx0, 1.0), self.image.height / max(fy1 - fy0, 1.0))
+        # centred in the rectangle, north up
+        self.dx = (self.image.width - (fx1 - fx0) * self.scale) / 2 - fx0 * self.scale
+        self.dy = (self.image.height + (fy1 - fy0) * self.scale) / 2 + fy0 * self.scale
+
+    def points(self, ring: np.ndarray) -> list[tuple[float, float]]:
+        xs = ring[:, 0] * self.scale + self.dx
+        ys = self.dy - ring[:, 1] * self.scale
+        return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+    def fill(self, shape: Shape, colour: str) -> None:
+        for polygon in shape.polygons:
+            if len(polygon) == 1:
+                self.draw.polygon(self.points(polygon[0]), fill=colour)
+            else:  # holes (enclaves): through a mask of the polygon
+                self.image.paste(colour, (0, 0), self.mask([shape]))
+
+    def mask(self, shapes: list[Shape]):
+        """'L' image: 255 inside the shapes (holes left out)."""
+        from PIL import Image, ImageDraw
+
+        mask = Image.new("L", self.image.size, 0)
+        pen = ImageDraw.Draw(mask)
+        for shape in shapes:
+            for polygon in shape.polygons:
+                pen.polygon(self.points(polygon[0]), fill=255)
+                for hole in polygon[1:]:
+                    pen.polygon(self.points(hole), fill=0)
+        return mask
+
+    def hatch(self, shapes: list[Shape]) -> None:
+        """« non calculable »: grey, crossed with diagonal lines, all in one pass."""
+        mask = self.mask(shapes)
+        self.image.paste(NA_FACE, (0, 0), mask)
+        self.image.paste(HATCH, (0, 0), _hatch_mask(self.image.size, mask))
+
+    def outline(self, shape: Shape, colour: str, width: float) -> None:
+        for polygon in shape.polygons:
+            for ring in polygon:
+                points = self.points(ring)
+                self.draw.line(points + points[:1], fill=colour, width=max(1, round(width)), joint="curve")
+
+    def paste_into(self, canvas: _Canvas) -> None:
+        canvas.image.paste(self.image, self.origin)
+
+
+HATCH = "#A6A6A6"
+
+
+def _hatch_mask(size: tuple[int, int], mask):
+    """The polygon's mask crossed with diagonal lines (« //// »)."""
+    from PIL import Image, ImageChops, ImageDraw
+
+    lines = Image.new("L", size, 0)
+    pen = ImageDraw.Draw(lines)
+    step = 9 * SUPERSAMPLE
+    for x in range(-size[1], size[0], step):
+        pen.line([(x, size[1]), (x + size[1], 0)], fill=255, width=SUPERSAMPLE)
+    return ImageChops.multiply(lines, mask)
+
+
+def _frame_of(shapes: list[Shape]) -> tuple[float, float, float, float]:
+    boxes = np.array([s.box for s in shapes])
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = boxes[:, 2].max(), boxes[:, 3].max()
+    pad = 0.04 * max(x1 - x0, y1 - y0, 1.0)
+    return x0 - pad, y0 - pad, x1 + pad, y1 + pad
 
 
 def draw(spec: MapSpec, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = MAP_DPI, subtitle: str = "",
          compact: bool = False) -> MapImage:
     """Render one choropleth to PNG bytes. ``compact``: a thumbnail (the fiche's) with its title
     and legend only — the page that shows it prints the note and the attribution."""
-    import matplotlib
-    from matplotlib.collections import PathCollection
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
-    paths = _paths(spec.level, spec.codes + spec.context)
+    shapes = _shapes(spec.level, spec.codes + spec.context)
     k = size_in[0] / MAP_SIZE_IN[0] * (1.25 if compact else 1.0)  # fonts and lines follow the width
     breaks = class_breaks(list(spec.values.values()))
-    n = max(1, len(breaks) - 1)
-    colours = class_colours(spec.palette, n)
-    fig = Figure(figsize=size_in, facecolor="white")
-    with matplotlib.rc_context({"font.family": "DejaVu Sans", "hatch.color": "#A6A6A6", "hatch.linewidth": 0.6}):
-        ax = fig.add_axes((0.0, 0.0, 0.62, 0.76) if compact else (0.02, 0.15, 0.70, 0.72))
-        ax.set_axis_off()
-        ax.set_aspect("equal")
-        context = [paths[c] for c in spec.context if c in paths]
-        if context:
-            ax.add_collection(PathCollection(context, facecolors=CONTEXT_FACE, edgecolors="#D9D9D9", linewidths=0.3 * k))
-        edge = (0.4 if len(spec.codes) <= 300 else 0.12) * k  # thin borders on a map of many territories
-        coloured = [(paths[c], colours[class_of(v, breaks)]) for c, v in spec.values.items() if c in paths]
-        if coloured:
-            ax.add_collection(PathCollection([p for p, _ in coloured], facecolors=[f for _, f in coloured],
-                                             edgecolors=EDGE, linewidths=edge))
-        hatched = [paths[c] for c in spec.missing if c in paths]
+    colours = class_colours(spec.palette, max(1, len(breaks) - 1))
+    canvas = _Canvas(size_in, dpi)
+    line = canvas.px_per_pt
+    drawn = [shapes[c] for c in spec.codes if c in shapes]
+    context = [shapes[c] for c in spec.context if c in shapes]
+    if drawn or context:
+        layer = _MapLayer(canvas, (0.0, 0.0, 0.62, 0.76) if compact else (0.02, 0.15, 0.70, 0.70),
+                          _frame_of(drawn or context))
+        for shape in context:
+            layer.fill(shape, CONTEXT_FACE)
+        for shape in context:
+            layer.outline(shape, "#D9D9D9", 0.3 * k * line)
+        edge = (0.4 if len(spec.codes) <= 300 else 0.12) * k * line  # thin borders on a map of many territories
+        for code, value in spec.values.items():
+            if code in shapes:
+                layer.fill(shapes[code], colours[class_of(value, breaks)])
+        missing = [shapes[c] for c in spec.missing if c in shapes]
+        if missing:
+            layer.hatch(missing)
+        for shape in drawn:
+            layer.outline(shape, EDGE, edge)
+        _inset_frames(layer, drawn, 0.4 * k * line)
+        for code in spec.highlight:
+            if code in shapes:
+                layer.outline(shapes[code], INK, 1.2 * k * line)
+        _labels(layer, spec, shapes, round(4.5 * k * line))
+        layer.paste_into(canvas)
+    _legend(canvas, spec, breaks, colours, bool(context), (0.63, 0.76) if compact else (0.73, 0.86), 6.5 * k)
+    title = f"{spec.title} ({spec.unit})"
+    title = "\n".join(textwrap.wrap(title, 40)[:2]) if compact else textwrap.shorten(title, 62, placeholder="…")
+    canvas.text(0.03, 0.965, title, 9 * k, "#1F3864", bold=True)
+    note = "" if compact else map_note(spec, shapes)
+    if subtitle and not compact:
+        canvas.text(0.03, 0.905, textwrap.shorten(subtitle, 85, placeholder="…"), 6.5 * k, GREY)
+    if note:
+        short = textwrap.shorten(note, 220, placeholder=" … (détail sous la carte)")
+        canvas.text(0.03, 0.06, "\n".join(textwrap.wrap(short, 100)[:3]), 5.5 * k, GREY, top=False)
+    if not compact:
+        canvas.text(0.03, 0.02, CREDIT, 5.5 * k, GREY, top=False)
+    return MapImage(spec.indicator, spec.title, canvas.png(), note, canvas.width, canvas.height)
+
+
+def _legend(canvas: _Canvas, spec: MapSpec, breaks: list[float], colours: list[str], context: bool,
+            at: tuple[float, float], pt: float) -> None:
+    """Unit, then one swatch per class, « non calculable » (hatched) and « hors périmètre »."""
+    rows = [(c, t, False) for c, t in zip(colours, legend_labels(breaks, spec.unit), strict=False)]
+    if spec.missing:
+        rows.append((NA_FACE, f"{NON_CALCULABLE} ({len(spec.missing)})", True))
+    if context:
+        rows.append((CONTEXT_FACE, HORS_PERIMETRE, False))
+    if not rows:
+        return
+    from PIL import Image, ImageDraw
+
+    size = pt * canvas.px_per_pt
+    x, y = canvas.xy(*at)
+    font = _font(round(size))
+    canvas.draw.text((x, y), spec.unit, font=font, fill=INK, anchor="la")
+    for i, (colour, text, hatched) in enumerate(rows):
+        top = y + (i + 1.3) * size * 1.45
+        box = (round(x), round(top), round(x + 1.6 * size), round(top + 0.8 * size))
+        canvas.draw.rectangle(box, fill=colour, outline="#BFBFBF" if colour in (NA_FACE, CONTEXT_FACE) else None)
         if hatched:
-            ax.add_collection(PathCollection(hatched, facecolors=NA_FACE, edgecolors=EDGE, linewidths=edge, hatch="////"))
-        _inset_frames(ax, [paths[c] for c in spec.codes if c in paths], k)
-        outlined = [paths[c] for c in spec.highlight if c in paths]
-        if outlined:
-            ax.add_collection(PathCollection(outlined, facecolors="none", edgecolors=INK, linewidths=1.2 * k))
-        _frame(ax, [paths[c] for c in spec.codes if c in paths] or context)
-        _labels(ax, spec, paths, k, size_in)
-        handles = [Patch(facecolor=c, edgecolor="none", label=t) for c, t in zip(colours, legend_labels(breaks, spec.unit), strict=False)]
-        if spec.missing:
-            handles.append(Patch(facecolor=NA_FACE, edgecolor="#A6A6A6", hatch="////", label=f"{NON_CALCULABLE} ({len(spec.missing)})"))
-        if context:
-            handles.append(Patch(facecolor=CONTEXT_FACE, edgecolor="#BFBFBF", label=HORS_PERIMETRE))
-        if handles:
-            fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.63 if compact else 0.73, 0.76 if compact else 0.86), fontsize=6.5 * k, frameon=False,
-                       handlelength=1.4, title=spec.unit, title_fontsize=6.5 * k, alignment="left")
-        title = f"{spec.title} ({spec.unit})"
-        title = "\n".join(textwrap.wrap(title, 40)[:2]) if compact else textwrap.shorten(title, 62, placeholder="…")
-        fig.text(0.03, 0.965, title, fontsize=9 * k,
-                 fontweight="bold", color="#1F3864", va="top")
-        note = map_note(spec, paths)
-        if compact:
-            subtitle = note = ""
-        if subtitle:
-            fig.text(0.03, 0.905, textwrap.shorten(subtitle, 85, placeholder="…"), fontsize=6.5 * k, color=GREY, va="top")
-        if note:
-            short = textwrap.shorten(note, 220, placeholder=" … (détail sous la carte)")
-            fig.text(0.03, 0.06, "\n".join(textwrap.wrap(short, 100)[:3]), fontsize=5.5 * k, color=GREY, va="bottom")
-        if not compact:
-            fig.text(0.03, 0.02, CREDIT, fontsize=5.5 * k, color=GREY, va="bottom")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    width, height = round(size_in[0] * dpi), round(size_in[1] * dpi)
-    return MapImage(spec.indicator, spec.title, buffer.getvalue(), note, width, height)
+            w, h = box[2] - box[0], box[3] - box[1]
+            square = Image.new("L", (w, h), 255)
+            canvas.image.paste(HATCH, box[:2], _hatch_mask((w, h), square))
+            ImageDraw.Draw(canvas.image).rectangle(box, outline="#A6A6A6")
+        canvas.draw.text((x + 2.1 * size, top + 0.4 * size), text, font=font, fill=INK, anchor="lm")
 
 
-def _inset_frames(ax, paths: list, k: float) -> None:
+def _inset_frames(layer: _MapLayer, shapes: list[Shape], width: float) -> None:
     """Thin boxes around the DROM insets on a map that also shows metropolitan France."""
-    from matplotlib.patches import Rectangle
-
     x1, y1 = max(b[2] for b in geo.INSETS.values()), max(b[3] for b in geo.INSETS.values())
-    inside = [p.get_extents().x1 <= x1 and p.get_extents().y1 <= y1 for p in paths]
+    inside = [s.box[2] <= x1 and s.box[3] <= y1 for s in shapes]
     if not (any(inside) and not all(inside)):
         return
     for bx0, by0, bx1, by1 in geo.INSETS.values():
-        ax.add_patch(Rectangle((bx0, by0), bx1 - bx0, by1 - by0, facecolor="none", edgecolor="#BFBFBF", linewidth=0.4 * k))
+        corners = layer.points(np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]]))
+        layer.draw.line(corners + corners[:1], fill="#BFBFBF", width=max(1, round(width)))
 
 
-def _frame(ax, paths: list) -> None:
-    if not paths:
-        return
-    boxes = np.array([p.get_extents().bounds for p in paths])  # x0, y0, w, h
-    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
-    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
-    pad = 0.04 * max(x1 - x0, y1 - y0, 1.0)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
-
-
-def _labels(ax, spec: MapSpec, paths: dict, k: float, size_in: tuple[float, float]) -> None:
-    """Territory names on the map when they are few, on a light box; a name that would cover
-    one already written (the larger territories are named first) is left out."""
-    drawn = [c for c in spec.codes if c in paths]
+def _labels(layer: _MapLayer, spec: MapSpec, shapes: dict[str, Shape], size_px: int) -> None:
+    """Territory names on the map when they are few, on a white box; a name that would cover one
+    already written (the larger territories are named first) is left out."""
+    drawn = [c for c in spec.codes if c in shapes]
     if len(drawn) > LABELS_MAX:
         return
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    bbox = ax.get_position()  # the axes in figure fractions; aspect 'equal' keeps the larger scale
-    per_point = max((x1 - x0) / (bbox.width * size_in[0] * 72), (y1 - y0) / (bbox.height * size_in[1] * 72))
-    size = 4.5 * k
-    box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.7}
+    font = _font(size_px)
     placed: list[tuple[float, float, float, float]] = []
-    for code in sorted(drawn, key=lambda c: -_area(paths[c])):
+    width, height = layer.image.size
+    for code in sorted(drawn, key=lambda c: -_area(shapes[c])):
         text = textwrap.shorten(spec.names.get(code, code), 22, placeholder="…")
-        x, y = _label_point(paths[code])
-        half_w, half_h = 0.3 * size * len(text) * per_point, 0.75 * size * per_point
-        x = min(max(x, x0 + half_w), x1 - half_w)  # inside the map, not cut at the image's edge
+        b = shapes[code].box
+        [(x, y)] = layer.points(np.array([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]]))
+        left, top, right, bottom = layer.draw.textbbox((0, 0), text, font=font, anchor="mm")
+        half_w, half_h = (right - left) / 2 + size_px * 0.3, (bottom - top) / 2 + size_px * 0.2
+        x = min(max(x, half_w), width - half_w)  # inside the map, not cut at its edge
         rect = (x - half_w, y - half_h, x + half_w, y + half_h)
         if any(r[0] < rect[2] and rect[0] < r[2] and r[1] < rect[3] and rect[1] < r[3] for r in placed):
             continue
         placed.append(rect)
-        ax.text(x, y, text, fontsize=size, color=INK, ha="center", va="center", bbox=box)
+        layer.draw.rounded_rectangle(rect, radius=size_px * 0.3, fill="#FFFFFF")
+        layer.draw.text((x, y), text, font=font, fill=INK, anchor="mm")
 
 
-def _area(path) -> float:
-    ext = path.get_extents()
-    return ext.width * ext.height
+def _area(shape: Shape) -> float:
+    b = shape.box
+    return (b[2] - b[0]) * (b[3] - b[1])
 
 
-def map_note(spec: MapSpec, paths: dict | None = None) -> str:
+def map_note(spec: MapSpec, shapes: dict | None = None) -> str:
     """In words: how many territories carry a figure, which are not computable and why, which are
     not drawn (no outline)."""
     total = len(spec.codes)
@@ -396,8 +513,8 @@ def map_note(spec: MapSpec, paths: dict | None = None) -> str:
         why = " ; ".join(f"{r} ({k})" if len(reasons) > 1 else r for r, k in reasons.most_common(2))
         count = len(spec.missing)
         parts.append(f"Non calculable pour {count} territoire{'s' if count > 1 else ''} sur {total} : {named} ({why})")
-    if paths is not None:
-        absent = [spec.names.get(c, c) for c in spec.codes if c not in paths]
+    if shapes is not None:
+        absent = [spec.names.get(c, c) for c in spec.codes if c not in shapes]
         if absent:
             parts.append(f"Sans contour, non dessiné{'s' if len(absent) > 1 else ''} : {', '.join(absent[:3])}"
                          f"{' …' if len(absent) > 3 else ''}")
