@@ -39,7 +39,8 @@ apercu: demo
 
 # Rebuild the embedded territorial reference from the shared open data (maintainers only).
 reference: install
-	$(PY) -m acterr_cli.territory.build --source $(SHARED) --sortie acterr_cli/territory/data
+	$(PY) -m acterr_cli.territory.build --source $(SHARED) --sortie acterr_cli/territory/data \
+		--contours acterr_cli/territory/contours
 
 # Regenerate the master copy of the questionnaire and the demo workbooks.
 templates: install

@@ -36,7 +36,7 @@ from acterr_cli.results import RESULT_SCHEMA, Computation
 
 # openpyxl reads back the data bars' Excel 2010 extension without keeping it: not a problem here
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported")
-OVERVIEW_SHEETS = ["Synthèse", "Graphiques", "Classement", "Parties prenantes", "Indicateurs", "Par organisme",
+OVERVIEW_SHEETS = ["Synthèse", "Graphiques", "Classement", "Carte", "Parties prenantes", "Indicateurs", "Par organisme",
                    "Qualité des données", "Méthodologie", "Paramètres", "Sources", DATA_SHEET]
 NBSP = "\u202f"
 
@@ -145,7 +145,7 @@ def test_sheets_properties_and_print_setup(written, workbook):
     assert workbook.properties.creator == "acterr"
     assert workbook.properties.title == "Valeur créée par les organismes Hlm — par EPCI, exercice 2025"
     for ws in workbook.worksheets:
-        assert ws.page_setup.orientation == ("portrait" if ws.title in (DATA_SHEET, "Parties prenantes") else "landscape"), ws.title
+        assert ws.page_setup.orientation == ("portrait" if ws.title in (DATA_SHEET, "Parties prenantes", "Carte") else "landscape"), ws.title
         assert str(ws.page_setup.paperSize) == "9", ws.title
         # one page wide (Par organisme two); the Synthèse one page tall too (the board's page)
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title

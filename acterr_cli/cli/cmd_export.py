@@ -25,8 +25,9 @@ def export_cmd(
     exercice: Optional[int] = typer.Option(None, "--exercice", help="Exercice à présenter (par défaut : le plus récent)."),
     sortie: Path = typer.Option(Path("rapport_acterr.xlsx"), "--sortie", "-o", help="Fichier à écrire (l'extension suit --format)."),
     format_: str = typer.Option("xlsx", "--format", help="xlsx (rapport), csv ou parquet (résultats pour analystes, avec leur provenance)."),
-    fiche: bool = typer.Option(False, "--fiche", help="Écrire aussi une fiche d'une page (PNG 1080 × 1350 et PDF A5) par territoire "
-                                                      "ou organisme, à côté de --sortie."),
+    fiche: bool = typer.Option(False, "--fiche", help="Écrire aussi une fiche d'une page (PNG 1080 × 1350 et PDF A5) et une "
+                                                      "diapositive 16:9 (PNG 1920 × 1080 et PDF) par territoire ou "
+                                                      "organisme, à côté de --sortie."),
     modele: Optional[Path] = typer.Option(None, "--modele", help="Remplir ce classeur modèle (noms et tables acterr_…) au lieu du "
                                                                  "rapport standard ; voir « acterr modele verifier »."),
     forcer: bool = typer.Option(False, "--forcer", help="Remplacer les fichiers de sortie qui existent."),
@@ -46,7 +47,8 @@ def export_cmd(
         return
     print_report(result.data, console_out)
     labels = {"rapport": "Rapport Excel écrit", "modele": "Modèle rempli écrit", "donnees": "Résultats écrits",
-              "provenance": "Provenance écrite", "fiche": "Fiche écrite"}
+              "provenance": "Provenance écrite", "fiche": "Fiche écrite",
+              "diapo": "Diapositive écrite"}
     for f in result.fichiers:
         console_out.print(f"{labels[f.contenu]} : [bold]{escape(str(f.chemin))}[/]", highlight=False)
     other = result.data.inputs.computation.meta.get("referentiel_des_resultats_enregistres")

@@ -17,6 +17,7 @@ from pathlib import Path
 from acterr_cli import __version__
 from acterr_cli.common.atomic import atomic_output
 from acterr_cli.common.formatting import fr_number
+from acterr_cli.outputs import maps
 from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import range_text, short_text
@@ -135,9 +136,10 @@ def render_fiche(data: ReportData, subject: FicheSubject, size: tuple[float, flo
                 _pick(data, subject, "plus_value_sociale"), scale)
         fig.text(0.5, 0.437, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
                  fontsize=10 * scale, color=GREY, style="italic")
-        _bar_chart(fig, subject, scale)
+        mapped = maps.fiche_map(fig, data, subject.key)  # the map beside the bars (outputs/maps.py)
+        _bar_chart(fig, subject, scale, 0.25 if mapped else 0.58)
         _dpe_chart(fig, subject, scale)
-        _footer(fig, data, subject, scale)
+        _footer(fig, data, subject, scale, maps.CREDIT if mapped else "")
     return fig
 
 
@@ -189,10 +191,10 @@ def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[
             fig.text(x + 0.025, y - 0.064, note, color=GREY, fontsize=8 * scale, va="center")
 
 
-def _bar_chart(fig, subject: FicheSubject, scale: float) -> None:
+def _bar_chart(fig, subject: FicheSubject, scale: float, width: float = 0.58) -> None:
     if len(subject.bars) < 2:
         return
-    ax = fig.add_axes((0.36, 0.215, 0.58, 0.17))
+    ax = fig.add_axes((0.36, 0.215, width, 0.17))
     labels = [_shorten(name, 30) for name, _ in subject.bars][::-1]
     divisor, unit = _scale(subject)
     values = [v / divisor for _, v in subject.bars][::-1]
@@ -229,7 +231,7 @@ def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
         fig.text(0.085 + k * 0.3, 0.097, f"{label} : {fr_number(value, 1)} %", color="#262626", fontsize=9 * scale, va="center")
 
 
-def _footer(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
+def _footer(fig, data: ReportData, subject: FicheSubject, scale: float, credit: str = "") -> None:
     when = data.meta.get("calcule_le")
     try:
         day = datetime.fromisoformat(str(when)).strftime("%d/%m/%Y")
@@ -237,7 +239,7 @@ def _footer(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
         day = ""
     text = (f"Source : acterr {data.meta.get('acterr', __version__)}, référentiel {data.referentiel.version}"
             + (f", calcul du {day}" if day else "") + ". Fourchettes : paramètres à leurs bornes basse et haute ; "
-            "méthode et sources : rapport Excel, feuille Méthodologie.")
+            "méthode et sources : rapport Excel, feuille Méthodologie." + (f" {credit}" if credit else ""))
     flat = [r for ledger in ("valeur_locale", "plus_value_sociale") for r, _ in _pick(data, subject, ledger) if is_flat(r)]
     if flat or MARK in subject.bars_title:
         codes = dict.fromkeys([r["indicateur"] for r in flat] + ([subject.bars_code] if MARK in subject.bars_title else []))

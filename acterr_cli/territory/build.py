@@ -347,7 +347,10 @@ def build_meta(source: Path, date_donnees: str, frames: dict[str, pl.DataFrame],
     }
 
 
-def build(source: Path, sortie: Path, arrondissements: Path = ARRONDISSEMENTS_CSV) -> dict:
+def build(source: Path, sortie: Path, arrondissements: Path = ARRONDISSEMENTS_CSV,
+          contours: Path | None = None) -> dict:
+    """Write the reference tables into ``sortie`` and, when ``contours`` is given, the map
+    outlines there (``build_outlines``, about a minute and 1 GB of memory)."""
     data, date_donnees = read_tarball(source / TARBALL)
     raw = communes_frame(data["communes"])
     current = raw.filter(pl.col("type") == ACTUELLE).select("code", "population")
@@ -378,6 +381,10 @@ def build(source: Path, sortie: Path, arrondissements: Path = ARRONDISSEMENTS_CS
     (sortie / "meta.json").write_text(
         json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    if contours is not None:
+        from acterr_cli.territory.build_outlines import build_outlines  # needs shapely (dev)
+
+        meta["contours"] = build_outlines(source, contours, communes, correspondances)["niveaux"]
     return meta
 
 
@@ -388,9 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, required=True,
                         help="dossier contenant le tarball etalab et les ménages 2021")
     parser.add_argument("--sortie", type=Path, required=True, help="dossier des fichiers produits")
+    parser.add_argument("--contours", type=Path,
+                        help="dossier des contours cartographiques (lit aussi "
+                             "france-geojson-2018.tgz dans --source ; shapely requis)")
     args = parser.parse_args(argv)
-    meta = build(args.source, args.sortie)
+    meta = build(args.source, args.sortie, contours=args.contours)
     print(f"{meta['millesime']} : {json.dumps(meta['effectifs'], ensure_ascii=False)}")
+    if "contours" in meta:
+        print(f"Contours : {json.dumps(meta['contours'], ensure_ascii=False)}")
     return 0
 
 

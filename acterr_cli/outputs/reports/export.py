@@ -156,6 +156,9 @@ def _plan(request: ExportRequest, data: ReportData) -> list[tuple]:
             stem = main.with_name(f"{main.stem}_fiche_{subject.key}")
             plan.append((stem.with_suffix(".png"), "png", "fiche", _fiche_writer(subject)))
             plan.append((stem.with_suffix(".pdf"), "pdf", "fiche", _fiche_writer(subject)))
+            slide = main.with_name(f"{main.stem}_diapo_{subject.key}")  # outputs/slide.py: 16:9, same subject
+            plan.append((slide.with_suffix(".png"), "png", "diapo", _fiche_writer(subject, "slide")))
+            plan.append((slide.with_suffix(".pdf"), "pdf", "diapo", _fiche_writer(subject, "slide")))
     return plan
 
 
@@ -193,11 +196,12 @@ def _provenance(path: Path, result: ExportResult) -> str:
     return result.data.subject
 
 
-def _fiche_writer(subject):
+def _fiche_writer(subject, kind: str = "fiche"):
     def write(path: Path, result: ExportResult) -> str:
         from acterr_cli.outputs.fiche import write_fiche
+        from acterr_cli.outputs.slide import write_slide
 
-        write_fiche(path, result.data, subject)
+        (write_slide if kind == "slide" else write_fiche)(path, result.data, subject)
         return subject.name
     return write
 

@@ -1,7 +1,7 @@
 """The board workbook in French, written atomically with xlsxwriter.
 
 Sheets, in reading order: Synthèse (the page a board reads), Graphiques, the ranking (Classement,
-Territoires or Organismes), Parties prenantes, Pairs, the detail (Indicateurs, Par organisme),
+Territoires or Organismes), Carte (maps), Parties prenantes, Pairs, the detail (Indicateurs, Par organisme),
 Qualité des données, Méthodologie, Paramètres, Sources, and the charts' data.
 
 Rules kept here:
@@ -21,7 +21,7 @@ from xlsxwriter.workbook import Workbook
 
 from acterr_cli import __version__
 from acterr_cli.common.atomic import atomic_output
-from acterr_cli.outputs.reports import by_organisation, charts, evolution, method, quality, synthese, tables
+from acterr_cli.outputs.reports import by_organisation, carte, charts, evolution, method, quality, synthese, tables
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData, ReportInputs, Scope
 from acterr_cli.outputs.reports.xlsx import WORKBOOK_OPTIONS, Formats
 from acterr_cli.referentiel.model import Referentiel
@@ -71,6 +71,7 @@ def sheet_writers(data: ReportData) -> list:
         lambda wb, d, f, cd: charts.graphiques(wb, d, f, cd),
         *([lambda wb, d, f, cd: evolution.write(wb, d, f, cd)] if data.evolution else []),  # N-1 → N bridge
         lambda wb, d, f, cd: tables.ranking(wb, d, f),
+        lambda wb, d, f, cd: carte.write(wb, d, f),
         lambda wb, d, f, cd: tables.stakeholders(wb, d, f),
     ]
     if data.peers:
