@@ -23,19 +23,23 @@ from typing import TypeVar
 
 import polars as pl
 
+from acterr_cli.engine import sensitivity
 from acterr_cli.engine.measures import (
     KEYS,
+    MARKET_CENTRAL,
+    MARKET_FACTORS,
     MARKET_MEASURES,
     MARKET_PARAMETERS,
     NOT_SPLIT,
     RPLS_STOCK_MEASURES,
     TERRITORY_MEASURES,
     RawMeasure,
+    market_swing,
     raw_measures,
 )
 from acterr_cli.engine.sums import exact_sum
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
-from acterr_cli.results import CALCULE, NON_CALCULABLE, RESULT_SCHEMA, TEXT
+from acterr_cli.results import CALCULE, NON_CALCULABLE, RESULT_SCHEMA, SENSITIVITY_SCHEMA, TEXT
 
 # Results while they are computed, sorted and compared with the previous exercice: what varies
 # from row to row, the rest being looked up at the end (`Evaluator.expand`) from integer keys —
@@ -46,6 +50,7 @@ COMPACT_SCHEMA = {
     "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": TEXT,
     **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "part_forfaitaire", "nb_organismes",
                                      "nb_organismes_calcules", "motif", "note")},
+    **SENSITIVITY_SCHEMA,
 }
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
@@ -328,7 +333,7 @@ class Evaluator:
         masked = []
         for ms, sid in sets.items():
             complete = pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)
-            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*ms, "logements"))]
+            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*_summed(ms), "logements"))]
             masked.append(pl.when(complete & is_org).then(pl.col("_s")).otherwise(None).alias(f"{sid}|n"))
         agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
             pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), exact_sum(weight).alias("_w_all"),
@@ -338,7 +343,7 @@ class Evaluator:
             # the territory's own figures; at FRANCE level, those of the organisations' anchorage territories
             *[(pl.col(f"{m}__territoire") if f"{m}__territoire" in rows.columns else pl.col(m)).first().alias(m) for m in territory],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
-            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
+            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in dict.fromkeys((*_summed(ms), "logements"))],
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
         parts = [self._not_computable(agg, trivial, absent)] if trivial else []
@@ -348,7 +353,7 @@ class Evaluator:
             # parameters of each scenario as columns.
             inputs = agg.lazy().with_columns(
                 *[pl.when(pl.col(f"{sid}|n") > 0).then(pl.col(f"{sid}|{m}")).otherwise(None).alias(f"{sid}:{m}")
-                  for ms, sid in sets.items() for m in ms],
+                  for ms, sid in sets.items() for m in _summed(ms)],
                 *[pl.lit(p.value(s), pl.Float64).alias(f"{p.nom}@{s}") for p in self.referentiel.parameters.values() for s in SCENARIOS],
             )
             columns = _ContextColumns(self, frozenset(territory))
@@ -356,6 +361,9 @@ class Evaluator:
                       for ind in evaluated
                       for s in (("centrale",) if self._same_in_every_scenario(ind) or ind in flat.values() else SCENARIOS)}
             wanted |= {f"__note_{ind.code}": columns.condition(ind.note_si, context[ind.code]) for ind in indicators if ind.note_si}
+            # each driver alone at its low and high value (sensitivity.py)
+            wanted |= {f"{ind.code}@{setting}": columns.indicator(ind, context[ind.code], setting, ind.somme_des_parties)
+                       for ind in indicators for setting in self._swing_settings(ind)}
             values = columns.computed(inputs).with_columns([pl.col(c).alias(name) for name, c in wanted.items()]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
             columns = []
@@ -436,6 +444,16 @@ class Evaluator:
             motif=pl.when(pl.coalesce(not_split).fill_null(False)).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
         ), _implante=pl.col("_implante"))
 
+    def drivers(self, ind: Indicator) -> list[str]:
+        """The parameters (and market factors) that move the indicator (sensitivity.drivers)."""
+        key = ("drivers", ind.code)
+        if key not in self._columns:
+            self._columns[key] = sensitivity.drivers(self.referentiel, ind, self._raw_roots(ind))
+        return self._columns[key]
+
+    def _swing_settings(self, ind: Indicator) -> list[str]:
+        return [sensitivity.setting(d, e) for d in self.drivers(ind) for e in sensitivity.ENDS]
+
     def _org_measures(self, ind: Indicator) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m not in TERRITORY_MEASURES)
 
@@ -477,6 +495,8 @@ class Evaluator:
             nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
             motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
             note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
+            **sensitivity.top_drivers(central, self.drivers(ind), [
+                tuple(pl.col(f"{ind.code}@{sensitivity.setting(d, e)}") for e in sensitivity.ENDS) for d in self.drivers(ind)]),
         )
 
     def _sum_of_parts_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
@@ -544,6 +564,13 @@ class Evaluator:
         origins = list(dict.fromkeys(r.origine for r in raws))
         joined = origins[0] if len(origins) == 1 else ", ".join(origins[:-1]) + " ou " + origins[-1]
         return f"{raws[0].libelle} ({joined})"
+
+
+def _summed(measures: tuple[str, ...]) -> tuple[str, ...]:
+    """A set's measures and, for a market-rent measure, its one-at-a-time variants (summed over
+    the same organisations, for the sensitivity)."""
+    return (*measures, *(market_swing(m.removesuffix("_centrale"), f, e) for m in measures if m in MARKET_CENTRAL
+                         for f in MARKET_FACTORS for e in sensitivity.ENDS))
 
 
 def _motif_code(ind: Indicator, central: str, bits: list[pl.Expr]) -> pl.Expr:
@@ -719,10 +746,10 @@ class _ContextColumns:
 
     def indicator(self, ind: Indicator, sid: str, scenario: str, parts: bool) -> str:
         """The column of an indicator summed over set `sid` (or, for a sum of parts, each used
-        indicator over its own set) in a scenario."""
+        indicator over its own set) in a scenario or one-at-a-time setting (sensitivity.py)."""
         name = f"{ind.code}@{scenario}@{sid}{'+' if parts else ''}"
         if name not in self.exprs:
-            text, depth = self._renamed(ind.formula(scenario), sid, scenario, parts)
+            text, depth = self._renamed(sensitivity.formula(ind, scenario), sid, scenario, parts)
             self.exprs[name], self.depth[name] = _finite(_sql(text)), depth
         return name
 
@@ -754,8 +781,8 @@ class _ContextColumns:
                 depth = max(depth, self.depth[found] + 1)
                 return _quoted(found)
             if name in referentiel.parameters:
-                return _quoted(f"{name}@{scenario}")
-            return _quoted(name if name in self.territory else f"{sid}:{name}")
+                return _quoted(f"{name}@{sensitivity.parameter_scenario(name, scenario)}")
+            return _quoted(name if name in self.territory else f"{sid}:{sensitivity.measure_in_setting(name, scenario)}")
 
         return _rename_identifiers(text, column), depth
 
@@ -776,8 +803,9 @@ def _quoted(name: str) -> str:
 
 
 def _compact(**columns: pl.Expr) -> dict[str, pl.Expr]:
-    """Compact result columns in COMPACT_SCHEMA's order and types."""
-    return {c: columns[c].cast(t) for c, t in COMPACT_SCHEMA.items()}
+    """Compact result columns in COMPACT_SCHEMA's order and types (no sensitivity unless given)."""
+    return {c: (columns[c] if c in columns or c not in SENSITIVITY_SCHEMA else pl.lit(None)).cast(t)
+            for c, t in COMPACT_SCHEMA.items()}
 
 
 def _empty() -> pl.DataFrame:

@@ -361,6 +361,9 @@ def _names(formula: str) -> tuple[str, ...]:
     return tuple(pl.sql_expr(formula).meta.root_names())
 
 
+formula_names = _names  # the names a formula reads (parsed once per process)
+
+
 def _check_formula(what: str, formula: str, known: set[str], condition: bool = False,
                    readable: list | None = None) -> list[str]:
     """Problems of a formula's text and names; a readable one joins `readable` (what, formula,
