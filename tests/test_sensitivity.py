@@ -21,3 +21,22 @@ def test_eco06_drivers_one_at_a_time(epci):  # noqa: F811
 def test_no_driver_without_parameter_nor_for_organisations(epci):  # noqa: F811
     assert pick(epci, "ECO-01", TOULOUSE_METROPOLE)["moteur_1"] is None
     assert epci.filter(epci["siren"].is_not_null())["moteur_1"].null_count() == epci.filter(epci["siren"].is_not_null()).height
+
+
+def test_sensitivity_sheet_tornado_of_headline_figures(espace, tmp_path):
+    from openpyxl import load_workbook
+
+    from acterr_cli.outputs.reports import Scope, write_report
+    from acterr_cli.api import report_inputs
+    from acterr_cli.referentiel.model import load_referentiel
+
+    inputs = report_inputs(espace, "EPCI", load_referentiel())
+    written = write_report(tmp_path / "t.xlsx", inputs, scope=Scope.territory(TOULOUSE_METROPOLE))
+    ws = load_workbook(written.path)["Sensibilité"]
+    cells = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    titles = [r[0] for r in cells if r[0] and " — " in str(r[0])]
+    assert titles[0].startswith("ECO-06")
+    first = next(i for i, r in enumerate(cells) if r[0] == "r_emplois_travaux")
+    works = 7.5 * 0.62 + 2.6 * 0.82
+    assert cells[first][2] == pytest.approx(works * -4, rel=1e-6) and cells[first][3] == pytest.approx(works * 6, rel=1e-6)
+    assert len(ws._charts) == len(titles)  # one tornado per figure

@@ -74,6 +74,17 @@ RULES: tuple[tuple[str, str], ...] = (
      "chaque paramètre, et avec sa formule basse ou haute quand il en a une. La valeur annoncée est la centrale ; la "
      "fourchette va de la plus petite à la plus grande des trois. Un indicateur sans paramètre ni formule propre a "
      "trois valeurs égales : c'est un chiffre déclaré ou compté, pas une estimation."),
+    ("Sensibilité : les paramètres qui font la fourchette",
+     "Pour chaque chiffre consolidé d'un territoire, chaque paramètre qu'il utilise prend seul sa valeur basse puis "
+     "sa valeur haute, les autres restant centraux : l'écart du chiffre, dans son unité, mesure le poids de ce "
+     "paramètre dans la fourchette. Les trois paramètres aux écarts les plus larges sont donnés avec le résultat "
+     "(moteur_1 à moteur_3, avec l'écart du chiffre au paramètre bas et au paramètre haut), dans « acterr compute "
+     "--expliquer » et dans la feuille Sensibilité du rapport (diagramme en tornade). Pour le gain des locataires "
+     "(SOC-01, SOC-02, SOC-03), les facteurs du loyer de marché appliqués logement par logement comptent chacun "
+     "comme un paramètre : correction des loyers d'annonce, charges récupérables, taux de vacance par défaut, et "
+     "l'intervalle de prédiction de la carte des loyers (une donnée, non un paramètre). Un paramètre qui n'entre "
+     "que dans la formule basse ou haute d'un indicateur (la part des économies d'énergie réelles) est évalué avec "
+     "cette formule. Les chiffres d'un organisme n'ont pas de sensibilité propre : elle suit celle des territoires."),
     ("Deux registres qui ne s'additionnent jamais",
      "La valeur locale (axe ECO : l'argent que les organismes dépensent sur le territoire en investissements, achats, "
      "salaires et impôts) et la plus-value sociale (axes SOC et PV : gains des locataires, coûts publics évités, "
