@@ -85,22 +85,27 @@ def label(referentiel: Referentiel, driver: str) -> str:
 
 def top_drivers(central: pl.Expr, names: list[str], ends: list[tuple[pl.Expr, pl.Expr]]) -> dict[str, pl.Expr]:
     """SENSITIVITY_SCHEMA's columns from each driver's values at its low and high ends (`ends`, in
-    the order of `names`): the widest swings first; a driver that moves nothing is not one."""
+    the order of `names`): the widest swings first; a driver that moves nothing is not one. Plain
+    comparisons, not lists: a COMMUNE run ranks the drivers of hundreds of thousands of figures."""
     if not names:
         return {c: pl.lit(None, t) for c, t in SENSITIVITY_SCHEMA.items()}
-    low = [(lo - central) for lo, _ in ends]
-    high = [(hi - central) for _, hi in ends]
-    spans = pl.concat_list([(h - lo).abs().fill_null(0.0) for lo, h in zip(low, high, strict=True)])
-    order = spans.list.eval(pl.element().arg_sort(descending=True))
+    low = [lo - central for lo, _ in ends]
+    high = [hi - central for _, hi in ends]
+    spans = [(h - lo).abs().fill_null(0.0) for lo, h in zip(low, high, strict=True)]
+    # each driver's rank (0: widest), ties in the order of `names`
+    ranks = [pl.sum_horizontal([(spans[j] > spans[i]) if j > i else (spans[j] >= spans[i]) for j in range(len(names)) if j != i]
+                               or [pl.lit(0)]) for i in range(len(names))]
     # a swing below a billionth of the figure is the noise of sums made in another order
     tiny = 1e-9 * central.abs()
     columns: dict[str, pl.Expr] = {}
-    for r in range(1, min(TOP, len(names)) + 1):
-        index = order.list.get(r - 1, null_on_oob=True)
-        span = spans.list.get(index, null_on_oob=True)
-        moves = central.is_not_null() & (span > tiny)
-        columns[f"moteur_{r}"] = pl.when(moves).then(index.replace_strict(list(range(len(names))), names, default=None,
-                                                                           return_dtype=pl.Utf8))
-        columns[f"moteur_{r}_basse"] = pl.when(moves).then(pl.concat_list(low).list.get(index, null_on_oob=True))
-        columns[f"moteur_{r}_haute"] = pl.when(moves).then(pl.concat_list(high).list.get(index, null_on_oob=True))
+    for r in range(min(TOP, len(names))):
+        def pick(values: list) -> pl.Expr:
+            chosen = pl.when((ranks[0] == r) & (spans[0] > tiny)).then(values[0])
+            for i in range(1, len(names)):
+                chosen = chosen.when((ranks[i] == r) & (spans[i] > tiny)).then(values[i])
+            return pl.when(central.is_not_null()).then(chosen.otherwise(None))
+
+        columns[f"moteur_{r + 1}"] = pick([pl.lit(n) for n in names])
+        columns[f"moteur_{r + 1}_basse"] = pick(low)
+        columns[f"moteur_{r + 1}_haute"] = pick(high)
     return {c: columns.get(c, pl.lit(None)).cast(t) for c, t in SENSITIVITY_SCHEMA.items()}
