@@ -17,11 +17,10 @@ import polars as pl
 TEXT = pl.Categorical
 # The three parameters that move a consolidated figure most, one at a time (engine/sensitivity.py):
 # `moteur_<r>` the parameter, `moteur_<r>_basse` / `_haute` the figure's change from its central
-# value when it alone takes its low / high value. Float32: a swing needs no more than seven
-# digits, and a COMMUNE run has a million results.
+# value when it alone takes its low / high value.
 SENSITIVITY_TOP = 3
 SENSITIVITY_SCHEMA = {c: t for r in range(1, SENSITIVITY_TOP + 1) for c, t in
-                      ((f"moteur_{r}", TEXT), (f"moteur_{r}_basse", pl.Float32), (f"moteur_{r}_haute", pl.Float32))}
+                      ((f"moteur_{r}", TEXT), (f"moteur_{r}_basse", pl.Float64), (f"moteur_{r}_haute", pl.Float64))}
 RESULT_SCHEMA = {
     "indicateur": TEXT,
     "libelle": TEXT,

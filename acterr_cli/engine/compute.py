@@ -23,7 +23,8 @@ from typing import TypeVar
 
 import polars as pl
 
-from acterr_cli.engine import sensitivity
+from acterr_cli.engine import sensitivity, simulation
+from acterr_cli.engine.simulation import Draws
 from acterr_cli.engine.measures import (
     KEYS,
     MARKET_CENTRAL,
@@ -109,31 +110,49 @@ class Evaluator:
     # ─── formulas ───
 
     def _params(self, scenario: str, names: set[str] | None = None) -> list[pl.Expr]:
-        """The parameters' values in a scenario, as columns (only `names` when given)."""
+        """The parameters' values in a scenario (or a one-at-a-time setting), as columns (only
+        `names` when given)."""
+        if scenario not in SCENARIOS:
+            return [pl.lit(p.value(sensitivity.parameter_scenario(n, scenario)), dtype=pl.Float64).alias(n)
+                    for n, p in self.referentiel.parameters.items() if names is None or n in names]
         if names is None:
             return self._literals[scenario]
         return [e for e, p in zip(self._literals[scenario], self.referentiel.parameters, strict=True) if p in names]
 
-    def evaluate(self, frame: FrameT, indicators: list[Indicator]) -> FrameT:
+    def evaluate(self, frame: FrameT, indicators: list[Indicator], swings: bool = False) -> FrameT:
         """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use;
         only `__centrale` for an indicator the same in every scenario). One linear chain (eager or
         lazy): for each scenario the parameters take its values, the indicators are evaluated by
         layers (those using no other indicator first), then kept under their scenario's name — a
-        few passes over the frame, not one per formula."""
+        few passes over the frame, not one per formula. `swings`: also `<ident>__<driver>^<end>`,
+        each driver alone at its low and high value (sensitivity.py), for the simulation."""
         needed = self._with_dependencies(indicators)
         layers = self._layers(needed)
         used = set().union(*(self.referentiel.dependencies(i) for i in needed)) & set(self.referentiel.parameters)
-        for scenario in ("centrale", *(s for s in SCENARIOS if s != "centrale")):
+        settings = sorted({sensitivity.setting(d, e) for i in needed for d in self.drivers(i) for e in sensitivity.ENDS}) if swings else []
+        for scenario in ("centrale", *(s for s in SCENARIOS if s != "centrale"), *settings):
             # An indicator the same in every scenario is computed once (its value stays for the
             # indicators using it); its low and high values are its central one (see _range).
-            wanted = needed if scenario == "centrale" else [i for i in needed if not self._same_in_every_scenario(i)]
+            if scenario in SCENARIOS:
+                wanted = needed if scenario == "centrale" else [i for i in needed if not self._same_in_every_scenario(i)]
+            else:  # one driver moves: the indicators it moves; the others used at their central value
+                driver = sensitivity.parse(scenario)[0]
+                wanted = [i for i in needed if driver in self.drivers(i)]
+                frame = frame.with_columns([pl.col(f"{i.ident}__centrale").alias(i.ident) for i in needed if i not in wanted])
             if used:
                 frame = frame.with_columns(self._params(scenario, used))
             for layer in layers:
-                if exprs := [_formula(ind.formula(scenario)).alias(ind.ident) for ind in layer if ind in wanted]:
+                if exprs := [_formula(self._setting_formula(ind, scenario)).alias(ind.ident) for ind in layer if ind in wanted]:
                     frame = frame.with_columns(exprs)
             frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in wanted])
         return frame.drop([*used, *(i.ident for i in needed)], strict=False)
+
+    def _setting_formula(self, ind: Indicator, setting: str) -> str:
+        """The formula's text in a scenario, or in a one-at-a-time setting with the market-rent
+        measures it reads at the driver's end (sensitivity.measure_in_setting)."""
+        if setting in SCENARIOS:
+            return ind.formula(setting)
+        return _rename_identifiers(sensitivity.formula(ind, setting), lambda n: sensitivity.measure_in_setting(n, setting))
 
     def _same_in_every_scenario(self, ind: Indicator) -> bool:
         """No parameter and no low or high formula, in the indicator and those it uses."""
@@ -169,7 +188,7 @@ class Evaluator:
 
     # ─── per organisation ───
 
-    def per_organisation(self, rows: pl.DataFrame) -> pl.DataFrame:
+    def per_organisation(self, rows: pl.DataFrame, draws: Draws | None = None) -> pl.DataFrame:
         """Every indicator where the organisation is established (dwellings, operations); where it
         only buys or employs, only the figures such economic presence produces — computed and not
         zero: purchases, salaries, jobs, not dozens of zeros and « non calculable » about a
@@ -179,8 +198,8 @@ class Evaluator:
         established = rows.filter(pl.col("implante").fill_null(True))
         elsewhere = rows.filter(~pl.col("implante").fill_null(True))
         economic = [i for i in self.ordered if self._is_economic(i)]
-        parts = [self._organisation_results(established, self.ordered),
-                 self._organisation_results(elsewhere, economic, figures_only=True)]
+        parts = [self._organisation_results(established, self.ordered, draws=draws),
+                 self._organisation_results(elsewhere, economic, figures_only=True, draws=draws)]
         return pl.concat(parts)
 
     def _is_economic(self, ind: Indicator) -> bool:
@@ -191,13 +210,17 @@ class Evaluator:
         """The raw measures behind an indicator, through derived measures and used indicators."""
         return {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
 
-    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False) -> pl.DataFrame:
-        """`figures_only`: keep only the computed, non-zero results (no motif needed)."""
+    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False,
+                              draws: Draws | None = None) -> pl.DataFrame:
+        """`figures_only`: keep only the computed, non-zero results (no motif needed); `draws`:
+        with the simulation's quantiles (simulation.py)."""
         if rows.is_empty() or not indicators:
-            return _empty()
+            return _empty(draws)
         fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
         flat = {i.code: f for i in indicators if (f := i.flat_rate())}
-        frame = self.evaluate(rows, indicators + list(fallbacks.values()) + list(flat.values()))
+        frame = self.evaluate(rows, indicators + list(fallbacks.values()) + list(flat.values()), swings=draws is not None)
+        if draws is not None:
+            frame = frame.with_columns(self._simulated(frame, indicators, draws, lambda i, s: f"{i.ident}__{s}"))
         if figures_only:
             motifs = {ind.code: pl.lit(None, TEXT) for ind in indicators}
         else:
@@ -207,8 +230,20 @@ class Evaluator:
             columns = self._organisation_columns(ind) | {"motif": motifs[ind.code]}
             if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                 columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code]))
-            parts.append(columns)
+            parts.append(columns | _quantile_columns(ind, draws))
         return _stacked(frame, parts, _is_figure() if figures_only else None)
+
+    def _simulated(self, frame: pl.DataFrame, indicators: list[Indicator], draws: Draws,
+                   column: Callable[[Indicator, str], str]) -> list[pl.Series]:
+        """`__p10_<code>`, `__p50_<code>`, `__p90_<code>` of each indicator over an evaluated
+        frame, from its central value and its drivers' one-at-a-time values (`column(indicator,
+        setting)` names them)."""
+        out = []
+        for ind in indicators:
+            ends = {d: tuple(column(ind, sensitivity.setting(d, e)) for e in sensitivity.ENDS) for d in self.drivers(ind)}
+            quantiles = simulation.columns(frame, column(ind, "centrale"), ends, draws)
+            out += [q.alias(f"__{k}_{ind.code}") for k, q in quantiles.items()]
+        return out
 
     def _organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
         key = ("organisation", ind.code)
@@ -307,14 +342,14 @@ class Evaluator:
 
     # ─── consolidation ───
 
-    def consolidate(self, rows: pl.DataFrame) -> pl.DataFrame:
+    def consolidate(self, rows: pl.DataFrame, draws: Draws | None = None) -> pl.DataFrame:
         """One result per territory × exercice × indicator, all organisations together.
 
         Each indicator sums its own measures over the organisations that provide all of them
         (its « complete » organisations). All these sums are made in a single pass over the rows,
         once per distinct set of measures (columns `<set>|<measure>`); every formula then runs on
         that small aggregated frame, its names pointing to its own set's sums (`_in_context`), so
-        that all the indicators come out of one plan."""
+        that all the indicators come out of one plan. `draws`: with the simulation's quantiles."""
         absent = {c for c in rows.columns if rows[c].null_count() == rows.height} if rows.height else set(rows.columns)
         trivial = [i for i in self.ordered if self._absent_inputs(i, absent) and not i.formule_repli]
         indicators = [i for i in self.ordered if i not in trivial]
@@ -346,7 +381,8 @@ class Evaluator:
             *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in dict.fromkeys((*_summed(ms), "logements"))],
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
-        parts = [self._not_computable(agg, trivial, absent)] if trivial else []
+        parts = [self._not_computable(agg, trivial, absent).with_columns(
+            [pl.lit(None, pl.Float64).alias(k) for k in (simulation.QUANTILES if draws is not None else ())])] if trivial else []
         self._live = frozenset(sets.values())
         if indicators:
             # A set's inputs: its sums, unknown (not zero) where no organisation is complete; the
@@ -366,19 +402,21 @@ class Evaluator:
                        for ind in indicators for setting in self._swing_settings(ind)}
             values = columns.computed(inputs).with_columns([pl.col(c).alias(name) for name, c in wanted.items()]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
+            if draws is not None:
+                values = values.with_columns(self._simulated(values, indicators, draws, lambda i, s: f"{i.code}@{s}"))
             columns = []
             for ind in indicators:
                 own = self._consolidated_columns(ind, context[ind.code], territory) | {"motif": motifs[ind.code]}
                 if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                     fallback = fallbacks[ind.code]
                     own = _preferred(own, self._consolidated_columns(fallback, context[fallback.code], territory))
-                columns.append(own | {"_implante": pl.col("_implante")})
+                columns.append(own | _quantile_columns(ind, draws) | {"_implante": pl.col("_implante")})
             parts.append(_stacked(values, columns))
         if not parts:
-            return _empty()
+            return _empty(draws)
         # Where no organisation is established (they only buy or employ there), only the figures
         # such presence produces, as for each organisation (see per_organisation).
-        return pl.concat(parts).filter(pl.col("_implante") | _is_figure()).drop("_implante")
+        return pl.concat(parts, how="vertical" if draws is None else "diagonal").filter(pl.col("_implante") | _is_figure()).drop("_implante")
 
     def not_placed(self, territories: pl.DataFrame, france: pl.DataFrame, rank: int) -> pl.DataFrame:
         """NON_REPARTI: for each additive indicator computed at FRANCE level, the FRANCE figure less
@@ -808,8 +846,15 @@ def _compact(**columns: pl.Expr) -> dict[str, pl.Expr]:
             for c, t in COMPACT_SCHEMA.items()}
 
 
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=COMPACT_SCHEMA)
+def _empty(draws: Draws | None = None) -> pl.DataFrame:
+    return pl.DataFrame(schema=COMPACT_SCHEMA | ({k: pl.Float64 for k in simulation.QUANTILES} if draws is not None else {}))
+
+
+def _quantile_columns(ind: Indicator, draws: Draws | None) -> dict[str, pl.Expr]:
+    """The simulation's quantiles of the main formula (null where a fallback gave the value)."""
+    if draws is None:
+        return {}
+    return {k: pl.col(f"__{k}_{ind.code}") for k in simulation.QUANTILES}
 
 
 __all__ = ["Evaluator", "COMPACT_SCHEMA", "ORDER_KEYS", "KEYS"]

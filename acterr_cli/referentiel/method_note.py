@@ -85,6 +85,17 @@ RULES: tuple[tuple[str, str], ...] = (
      "l'intervalle de prédiction de la carte des loyers (une donnée, non un paramètre). Un paramètre qui n'entre "
      "que dans la formule basse ou haute d'un indicateur (la part des économies d'énergie réelles) est évalué avec "
      "cette formule. Les chiffres d'un organisme n'ont pas de sensibilité propre : elle suit celle des territoires."),
+    ("Incertitude par simulation",
+     "Avec « acterr compute --simulations N », chaque paramètre dont les valeurs basse et haute diffèrent est tiré N "
+     "fois selon une loi triangulaire sur ses valeurs basse, centrale (la plus probable) et haute ; les facteurs du loyer "
+     "de marché aussi, l'intervalle de la carte des loyers entre ses bornes. Les tirages sont indépendants, sauf "
+     "corrélation déclarée dans le référentiel ([[correlation]] : deux paramètres et un coefficient, appliqués par une "
+     "copule gaussienne). Chaque tirage donne le chiffre à partir de ses valeurs « un paramètre à la fois » (rubrique "
+     "précédente) : entre la valeur centrale d'un paramètre et sa valeur basse ou haute, le chiffre varie en ligne "
+     "droite, et les variations dues aux différents paramètres s'additionnent. Ce modèle du premier ordre laisse de "
+     "côté les interactions entre deux paramètres incertains (un produit de deux paramètres), d'un effet faible au "
+     "regard de la fourchette. Les centiles p10, p50 et p90 des N chiffres sont donnés avec chaque résultat ; 8 tirages "
+     "sur 10 tombent entre p10 et p90. Une graine (--graine) redonne les mêmes tirages."),
     ("Deux registres qui ne s'additionnent jamais",
      "La valeur locale (axe ECO : l'argent que les organismes dépensent sur le territoire en investissements, achats, "
      "salaires et impôts) et la plus-value sociale (axes SOC et PV : gains des locataires, coûts publics évités, "

@@ -186,6 +186,9 @@ class Referentiel:
     indicators: list[Indicator]
     sources: list[dict] = field(default_factory=list)  # files read, with sha256
     files: tuple[Path, ...] = ()  # the same files (catalogue, parametres, surcharges): kept per exercice (engine/bridge.py)
+    # Pairs of parameters drawn together by `--simulations` ([[correlation]] in parametres.toml):
+    # {"parametres": [a, b], "coefficient": r, "source": …}; the others are drawn independently.
+    correlations: list[dict] = field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -250,6 +253,14 @@ class Referentiel:
                 errors.append(f"paramètre {p.nom} : valeurs basse, centrale et haute attendues.")
             elif not p.basse <= p.centrale <= p.haute:
                 errors.append(f"paramètre {p.nom} : il faut basse ≤ centrale ≤ haute ({p.basse}, {p.centrale}, {p.haute}).")
+        for c in self.correlations:
+            pair, r = c.get("parametres"), c.get("coefficient")
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair) and pair[0] != pair[1]):
+                errors.append(f"corrélation {pair} : « parametres » attend deux noms de paramètres différents.")
+            elif unknown := [n for n in pair if n not in self.parameters]:
+                errors.append(f"corrélation {pair} : paramètre inconnu « {unknown[0]} ».")
+            if not isinstance(r, (int, float)) or isinstance(r, bool) or not -1 < r < 1:
+                errors.append(f"corrélation {pair} : « coefficient » attend un nombre strictement entre -1 et 1 ({r}).")
         names = known | set(self.parameters) | set(self.by_ident)
         for ind in self.indicators:
             if not ind.unite.strip():
@@ -433,6 +444,7 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
     raw_parameters = {p["nom"]: dict(p) for p in par.get("parametre", []) if "nom" in p}
     raw_indicators = {i["code"]: dict(i) for i in cat.get("indicateur", []) if "code" in i}
     raw_measures = [dict(m) for m in cat.get("mesure", [])]
+    correlations = [dict(c) for c in par.get("correlation", [])]
     meta = {**cat.get("meta", {}), "version_parametres": par.get("meta", {}).get("version"), "surcharges": []}
     paths = [cat_path, par_path]
     for path in map(Path, surcharges):
@@ -455,6 +467,7 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
         for i in user.get("indicateur", []):
             raw_indicators[_required(i, "code", path)] = i
         raw_measures += user.get("mesure", [])
+        correlations += [dict(c) for c in user.get("correlation", [])]
         meta["surcharges"].append({"fichier": path.name, "description": user.get("meta", {}).get("description"),
                                    "parametres": changed, "parametres_ajoutes": added})
         paths.append(path)
@@ -466,7 +479,7 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
         names = " / ".join(p.name for p in paths)
         raise ConfigurationError(f"{names} : entrée incomplète ou mal typée ({exc}).") from exc
     sources = [{"fichier": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths]
-    return Referentiel(meta, parameters, measures, indicators, sources, tuple(paths))
+    return Referentiel(meta, parameters, measures, indicators, sources, tuple(paths), correlations)
 
 
 # What a user file may hold: the shipped files' tables and keys (a typo such as « centarle » or
@@ -479,6 +492,7 @@ USER_KEYS = {
                    "formule_forfait", "forfait_remplace_par", "additif", "somme_des_parties", "limites",
                    "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens"},
     "mesure": {"nom", "formule", "description"},
+    "correlation": {"parametres", "coefficient", "source", "remarque"},
 }
 
 
