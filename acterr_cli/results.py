@@ -35,6 +35,11 @@ RESULT_SCHEMA = {
     "valeur": pl.Float64,
     "valeur_basse": pl.Float64,
     "valeur_haute": pl.Float64,
+    # a monetised figure of the plus-value sociale after additionality (deadweight, attribution,
+    # displacement: Indicator.additionnalite); null for the others
+    "valeur_nette": pl.Float64,
+    "valeur_nette_basse": pl.Float64,
+    "valeur_nette_haute": pl.Float64,
     "unite": TEXT,
     "couverture": pl.Float64,
     "part_forfaitaire": pl.Float64,

@@ -318,11 +318,36 @@ class Evaluator:
             "siren": lookup(sirens, "_s"),
             "statut": lookup(pl.Series([CALCULE, NON_CALCULABLE]), "_nc"),
             "fiabilite": _evidence_grade(lookup(self._evidence_floors, "_o")),
+            **self._net_columns(),
         }
         compact = compact.with_columns(pl.col("valeur").is_null().cast(pl.UInt32).alias("_nc"))
         columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
         others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS and c != "_nc"]
         return compact.select(*columns, *others)
+
+    def _net_columns(self) -> dict[str, pl.Expr]:
+        """`valeur_nette` and its range: the gross figure × Π(1 − factor) of its additionality
+        factors (Indicator.additionnalite); low with every factor at its high value and the gross
+        low value, high the reverse (null without additionality)."""
+        kept = {s: pl.lit(pl.Series(self._net_shares[s], dtype=pl.Float64)).gather(pl.col("_o")) for s in SCENARIOS}
+        ends = [pl.col(c) * kept[s] for c in ("valeur_basse", "valeur_haute") for s in ("basse", "haute")]
+        return {"valeur_nette": pl.col("valeur") * kept["centrale"],
+                "valeur_nette_basse": pl.min_horizontal(ends), "valeur_nette_haute": pl.max_horizontal(ends)}
+
+    @cached_property
+    def _net_shares(self) -> dict[str, list[float | None]]:
+        """Per scenario, each catalogue indicator's share of its gross value that is additional
+        (null without additionality): « basse » is the smallest share (every factor high)."""
+        shares: dict[str, list[float | None]] = {s: [] for s in SCENARIOS}
+        for ind in self.referentiel.indicators:
+            for s, factor_end in (("basse", "haute"), ("centrale", "centrale"), ("haute", "basse")):
+                share = None
+                if ind.additionnalite:
+                    share = 1.0
+                    for _, name in ind.additionnalite:
+                        share *= 1 - self.referentiel.parameters[name].value(factor_end)
+                shares[s].append(share)
+        return shares
 
     @cached_property
     def _evidence_floors(self) -> pl.Series:

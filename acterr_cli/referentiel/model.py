@@ -76,6 +76,14 @@ CHARTS = {
 }
 # The favourable direction of an indicator (`sens`): « mieux si plus haut / plus bas ».
 DIRECTIONS = {"hausse": "mieux si plus haut", "baisse": "mieux si plus bas"}
+# The adjustments from a gross to a net social value (SROI, HCA Additionality Guide): what would
+# have happened anyway, the share due to others, the value taken from others. Drop-off is not
+# among them: every figure is one exercice's effect, never projected over later years.
+ADDITIONALITY = {
+    "aubaine": "Effet d'aubaine (ce qui serait arrivé sans l'organisme)",
+    "attribution": "Attribution (part due à d'autres acteurs : État, collectivités, associations)",
+    "deplacement": "Déplacement (valeur retirée à d'autres ménages ou territoires)",
+}
 STAKEHOLDERS = {
     "locataires": "Locataires",
     "collectivites": "Collectivités",
@@ -145,6 +153,10 @@ class Indicator:
     en_tete: tuple[tuple[str, float], ...] = ()  # (place, rank): where it is a headline, in which order
     graphique: tuple[tuple[str, float], ...] = ()  # (chart, rank): the charts that show it
     sens: str = ""  # « hausse » or « baisse »: the favourable direction; empty: neither
+    # A monetised figure of the plus-value sociale: the parameters of its additionality factors
+    # (ADDITIONALITY: aubaine, attribution, deplacement), as (factor, parameter) pairs; its net
+    # value is the gross one × Π(1 − factor) (engine: `valeur_nette`).
+    additionnalite: tuple[tuple[str, str], ...] = ()
 
     @property
     def ident(self) -> str:
@@ -279,6 +291,13 @@ class Referentiel:
             for p in ind.parties_prenantes:
                 if p not in STAKEHOLDERS:
                     errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
+            for factor, name in ind.additionnalite:
+                if factor not in ADDITIONALITY:
+                    errors.append(f"{ind.code} : facteur d'additionnalité inconnu « {factor} » (attendu : {', '.join(ADDITIONALITY)}).")
+                elif name not in self.parameters:
+                    errors.append(f"{ind.code} : additionnalité {factor}, paramètre inconnu « {name} ».")
+                elif not (0 <= (self.parameters[name].basse or 0) and (self.parameters[name].haute or 0) <= 1):
+                    errors.append(f"{ind.code} : additionnalité {factor}, le paramètre {name} est une part entre 0 et 1.")
         # each formula once (an indicator without variant has the same one in every scenario)
         errors += _check_row_by_row(list({(f, c): (w, f, c) for w, f, c in reversed(readable)}.values())[::-1]) if readable else []
         for place in ("terminal_territoires", "terminal_parc", "terminal_qpv"):
@@ -326,6 +345,10 @@ class Referentiel:
             elif name not in self.parameters:
                 result.add(name)
         return result
+
+    def additionality_parameters(self) -> set[str]:
+        """Parameters read by no formula but as additionality factors (valeur_nette)."""
+        return {name for ind in self.indicators for _, name in ind.additionnalite}
 
     def parameters_used(self, ind: Indicator) -> set[str]:
         result = {n for n in self.dependencies(ind) if n in self.parameters}
@@ -490,7 +513,7 @@ USER_KEYS = {
     "indicateur": {"code", "libelle", "axe", "niveau", "etape", "unite", "formule", "description", "formule_basse",
                    "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes",
                    "formule_forfait", "forfait_remplace_par", "additif", "somme_des_parties", "limites",
-                   "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens"},
+                   "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens", "additionnalite"},
     "mesure": {"nom", "formule", "description"},
     "correlation": {"parametres", "coefficient", "source", "remarque"},
 }
@@ -556,6 +579,7 @@ def _indicator(i: dict) -> Indicator:
         formule_forfait=i.get("formule_forfait"), forfait_remplace_par=i.get("forfait_remplace_par", ""), additif=bool(i.get("additif", False)), somme_des_parties=bool(i.get("somme_des_parties", False)), limites=i.get("limites", ""),
         libelle_court=i.get("libelle_court", ""), abreviation=i.get("abreviation", ""), legende=i.get("legende", ""),
         en_tete=_ranked(i, "en_tete"), graphique=_ranked(i, "graphique"), sens=i.get("sens", ""),
+        additionnalite=tuple((str(k), str(v)) for k, v in i.get("additionnalite", {}).items()),
     )
 
 
