@@ -102,7 +102,7 @@ def test_net_value_after_deadweight_attribution_displacement(epci):
     assert c(epci, "SOC-10")["valeur_nette"] == pytest.approx(495 * 0.8 * 0.65)
     # every monetised figure of the plus-value sociale has a net value, never above its gross one; the others none
     for r in epci.filter(epci["statut"] == "calcule").iter_rows(named=True):
-        if r["indicateur"] in ("SOC-01", "SOC-02", "SOC-09", "SOC-10"):
+        if r["indicateur"] in ("SOC-01", "SOC-02", "SOC-09", "SOC-10", "SOC-19"):
             assert r["valeur_nette"] is not None and r["valeur_nette"] <= r["valeur"] + 1e-9, r
             assert r["valeur_nette_basse"] <= r["valeur_nette"] <= r["valeur_nette_haute"], r
         else:

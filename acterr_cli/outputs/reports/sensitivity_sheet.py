@@ -11,7 +11,7 @@ from xlsxwriter.workbook import Workbook
 from acterr_cli.engine import sensitivity
 from acterr_cli.results import CALCULE
 from acterr_cli.outputs.reports.model import ReportData
-from acterr_cli.outputs.reports.synthese import PANELS
+from acterr_cli.outputs.reports.synthese import panels
 from acterr_cli.outputs.reports.xlsx import Formats, heading, note, number_format, print_setup, put, short_text
 
 SHEET = "Sensibilité"
@@ -22,7 +22,7 @@ CHART_ROWS = 11  # rows a tornado takes beside its table
 
 def figures(data: ReportData) -> list[dict]:
     """The Synthèse's headline figures that have drivers, in the Synthèse's order."""
-    codes = [c for _, _, codes in PANELS for c in codes]
+    codes = [c for _, _, codes in panels(data.referentiel) for c in codes]
     return [r for c in codes if (r := data.headline.get(c)) and r.get("statut") == CALCULE and r.get("moteur_1")]
 
 

@@ -229,7 +229,7 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
         "quand elle est incomplète). n.c. : non calculable — une donnée manque ; ce n'est jamais compté comme zéro "
         "(motifs : feuille « Qualité des données »).",
     ]
-    if any(data.headline[c].get("valeur_nette") is not None for _, _, codes in PANELS for c in _chosen(data, codes)):
+    if any(data.headline[c].get("valeur_nette") is not None for _, _, codes in panels(data.referentiel) for c in _chosen(data, codes)):
         texts.append("Valeur brute et valeur nette : les chiffres monétisés de la plus-value sociale sont donnés bruts ; leur "
                      "valeur nette d'additionnalité, écrite sous le libellé, retire l'effet d'aubaine (ce qui serait arrivé sans "
                      "l'organisme), la part due à d'autres acteurs (attribution) et la valeur retirée à d'autres (déplacement) — "
