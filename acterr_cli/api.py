@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from acterr_cli.engine.run import compute, normalize_level
+from acterr_cli.engine.simulation import Simulation
 from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.inputs.registry import kinds as import_kinds
 from acterr_cli.inputs.registry import reader
@@ -93,15 +94,17 @@ def verify_paths(paths: list[Path], kind: str | None = None, *, exercice: int | 
 
 
 def compute_level(espace: Path, level: str, exercice: int | None = None, store: bool = True,
-                  referentiel: Referentiel | None = None, wait_seconds: float = 0.0) -> Computation:
+                  referentiel: Referentiel | None = None, wait_seconds: float = 0.0,
+                  simulation: Simulation | None = None) -> Computation:
     """Compute every indicator at one level and (by default) store the results in the workspace.
-    The results' text columns are Categorical (see results.TEXT; `results.as_text` makes them strings)."""
+    The results' text columns are Categorical (see results.TEXT; `results.as_text` makes them strings).
+    `simulation`: with the quantiles p10, p50, p90 of each figure (engine/simulation.py)."""
     check_wait(wait_seconds)
     ws = _existing_workspace(espace, exercice)
     referentiel = referentiel or load_referentiel()
     # One snapshot of the facts, without the write lock: an import may run meanwhile (see store.py).
     with ws.snapshot():
-        computation = compute(ws, TerritorialReference.load(), referentiel, level, exercice)
+        computation = compute(ws, TerritorialReference.load(), referentiel, level, exercice, simulation=simulation)
     if store:
         ws.save_results(_results_name(computation.level, exercice), computation.results, computation.meta, wait_seconds)
         _record_referentiel(ws, referentiel, exercice)
@@ -109,7 +112,8 @@ def compute_level(espace: Path, level: str, exercice: int | None = None, store: 
 
 
 def compute_levels(espace: Path, levels: list[str], exercice: int | None = None, referentiel: Referentiel | None = None,
-                   wait_seconds: float = 0.0, progress: Progress = SILENT) -> Iterator[tuple[Computation, Future]]:
+                   wait_seconds: float = 0.0, progress: Progress = SILENT,
+                   simulation: Simulation | None = None) -> Iterator[tuple[Computation, Future]]:
     """Compute and store several levels, one after the other, from one snapshot of the facts
     (no write lock: an import may run meanwhile, see store.py). Each level's
     results are written by a background thread while the caller shows them and the next level
@@ -131,7 +135,7 @@ def compute_levels(espace: Path, levels: list[str], exercice: int | None = None,
                 if failed := [w for w in writes if w.done() and w.exception() is not None]:
                     failed[0].result()  # a level could not be written: stop there, with its error
                 with progress.step(f"Calcul du niveau {normalize_level(level)}"):
-                    computation = compute(ws, reference, referentiel, level, exercice, run)
+                    computation = compute(ws, reference, referentiel, level, exercice, run, simulation)
                 if not writes:
                     _record_referentiel(ws, referentiel, exercice)
                 writes.append(writer.submit(ws.save_results, _results_name(computation.level, exercice), computation.results,

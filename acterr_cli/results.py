@@ -15,6 +15,12 @@ import polars as pl
 # Parquet readers (DuckDB, Spark) see strings; `as_text` gives them back as strings to code
 # that works on a level's results.
 TEXT = pl.Categorical
+# The three parameters that move a consolidated figure most, one at a time (engine/sensitivity.py):
+# `moteur_<r>` the parameter, `moteur_<r>_basse` / `_haute` the figure's change from its central
+# value when it alone takes its low / high value.
+SENSITIVITY_TOP = 3
+SENSITIVITY_SCHEMA = {c: t for r in range(1, SENSITIVITY_TOP + 1) for c, t in
+                      ((f"moteur_{r}", TEXT), (f"moteur_{r}_basse", pl.Float64), (f"moteur_{r}_haute", pl.Float64))}
 RESULT_SCHEMA = {
     "indicateur": TEXT,
     "libelle": TEXT,
@@ -29,6 +35,11 @@ RESULT_SCHEMA = {
     "valeur": pl.Float64,
     "valeur_basse": pl.Float64,
     "valeur_haute": pl.Float64,
+    # a monetised figure of the plus-value sociale after additionality (deadweight, attribution,
+    # displacement: Indicator.additionnalite); null for the others
+    "valeur_nette": pl.Float64,
+    "valeur_nette_basse": pl.Float64,
+    "valeur_nette_haute": pl.Float64,
     "unite": TEXT,
     "couverture": pl.Float64,
     "part_forfaitaire": pl.Float64,
@@ -38,6 +49,7 @@ RESULT_SCHEMA = {
     "statut": TEXT,
     "motif": TEXT,
     "note": TEXT,
+    **SENSITIVITY_SCHEMA,
 }
 # `statut` of a result row.
 CALCULE = "calcule"
@@ -64,4 +76,4 @@ def as_text(results: pl.DataFrame) -> pl.DataFrame:
     return results.with_columns(pl.col(pl.Categorical).cast(pl.Utf8))
 
 
-__all__ = ["TEXT", "RESULT_SCHEMA", "CALCULE", "NON_CALCULABLE", "NON_REPARTI_CODE", "NON_REPARTI_NOM", "Computation", "as_text"]
+__all__ = ["TEXT", "RESULT_SCHEMA", "SENSITIVITY_SCHEMA", "SENSITIVITY_TOP", "CALCULE", "NON_CALCULABLE", "NON_REPARTI_CODE", "NON_REPARTI_NOM", "Computation", "as_text"]

@@ -13,6 +13,7 @@ targets having proved out of reach without dropping checks or stored results):
 4. National scale from the same workspace: `compute --territoire COMMUNE --json` within 4× the
    plain COMMUNE compute and 2 GB; the COMMUNE results as CSV under 1 GB; the national overview by
    EPCI in Excel under 10 s and 1.5 GB.
+5. Simulation: `compute --territoire EPCI --simulations 1000` within 2× the plain EPCI compute.
 
 Each step runs in its own process (wall time, CPU time and peak RSS of that process), the
 reference and acterr each N times (3 by default): the best wall time of each is kept, so a
@@ -174,6 +175,19 @@ def bench_national(espace: Path) -> None:
     line("  mémoire maximale (Mo)", xlsx_mem, "Mo", None, "cible < 1 536 Mo", xlsx_mem < 1536)
 
 
+# ─── 5. simulation ───
+
+def bench_simulation(espace: Path) -> None:
+    """`--simulations 1000` at EPCI level (the EPCIs of France: harder than the target's one
+    region), beside the plain EPCI compute of the same workspace."""
+    plain, _ = measure(acterr("--espace", espace, "compute", "--territoire", "EPCI"), "acterr compute EPCI")
+    wall, mem = measure(acterr("--espace", espace, "compute", "--territoire", "EPCI", "--simulations", "1000", "--graine", "1"),
+                        "acterr compute EPCI --simulations 1000")
+    print("\n5. Simulation (1 000 tirages de chaque paramètre, niveau EPCI, même espace)")
+    line("compute EPCI --simulations 1000", wall, "s", plain, "cible ≤ 2× le calcul seul", wall <= 2 * plain)
+    line("  mémoire maximale (Mo)", mem, "Mo")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rapide", action="store_true", help="60 questionnaires au lieu de 600 (essai)")
@@ -186,6 +200,7 @@ def main() -> None:
     espace = bench_questionnaires(60 if args.rapide else 600, 2000)
     bench_compute_export(espace)
     bench_national(espace)
+    bench_simulation(espace)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ SAMPLES = ROOT / "samples"
 GOLDEN = ROOT / "tests" / "golden" / "demo_figures.csv"
 LEVELS = ("COMMUNE", "EPCI", "DEPARTEMENT", "REGION", "FRANCE", "QPV")
 COLUMNS = ["niveau", "indicateur", "code_territoire", "exercice", "valeur", "valeur_basse", "valeur_haute", "couverture",
-           "part_forfaitaire", "fiabilite", "nb_organismes", "nb_organismes_calcules", "statut"]
+           "part_forfaitaire", "fiabilite", "nb_organismes", "nb_organismes_calcules", "statut", "valeur_nette"]
 
 
 def demo_workspace(folder: Path) -> Path:

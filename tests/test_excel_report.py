@@ -36,7 +36,7 @@ from acterr_cli.results import RESULT_SCHEMA, Computation
 
 # openpyxl reads back the data bars' Excel 2010 extension without keeping it: not a problem here
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported")
-OVERVIEW_SHEETS = ["Synthèse", "Graphiques", "Classement", "Carte", "Parties prenantes", "Indicateurs", "Par organisme",
+OVERVIEW_SHEETS = ["Synthèse", "Graphiques", "Classement", "Carte", "Parties prenantes", "Indicateurs", "Par organisme", "Sensibilité",
                    "Qualité des données", "Méthodologie", "Paramètres", "Sources", DATA_SHEET]
 NBSP = "\u202f"
 

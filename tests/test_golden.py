@@ -19,7 +19,7 @@ def test_demo_figures_unchanged(tmp_path):
     expected = pl.read_csv(golden.GOLDEN, schema_overrides={"code_territoire": pl.Utf8})
     actual = golden.figures(golden.demo_workspace(tmp_path))
     assert actual.height == expected.height, "figures added or removed: run `make golden` if the method changed"
-    numbers = [c for c in golden.COLUMNS if c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "part_forfaitaire")]
+    numbers = [c for c in golden.COLUMNS if c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "part_forfaitaire", "valeur_nette")]
     actual = actual.with_columns([pl.col(c).round(6) for c in numbers]).cast(expected.schema)
     try:
         assert_frame_equal(actual, expected.with_columns([pl.col(c).round(6) for c in numbers]), check_exact=False, rel_tol=1e-6, abs_tol=1e-4)

@@ -91,6 +91,24 @@ def test_allocations_and_public_costs(epci):
         (3 * 0.11 * 1500, 3 * 0.08 * 500, 3 * 0.23 * 4000))
 
 
+def test_net_value_after_deadweight_attribution_displacement(epci):
+    # SOC-09 net = gross × (1 − aubaine 0,40) × (1 − attribution 0,30) × (1 − déplacement 0,25);
+    # low: gross low × (1 − 0,60)(1 − 0,50)(1 − 0,50); high: gross high × (1 − 0,25)(1 − 0,20)(1 − 0,10)
+    soc09 = c(epci, "SOC-09")
+    assert soc09["valeur_nette"] == pytest.approx(46_200 * 0.6 * 0.7 * 0.75)  # 14 553 €
+    assert soc09["valeur_nette_basse"] == pytest.approx(3 * 1.5 * 6200 * 0.4 * 0.5 * 0.5)
+    assert soc09["valeur_nette_haute"] == pytest.approx(3 * 3.0 * 13700 * 0.75 * 0.8 * 0.9)
+    # SOC-10: (1 − 0,20)(1 − 0,35)(1 − 0) of 495 €
+    assert c(epci, "SOC-10")["valeur_nette"] == pytest.approx(495 * 0.8 * 0.65)
+    # every monetised figure of the plus-value sociale has a net value, never above its gross one; the others none
+    for r in epci.filter(epci["statut"] == "calcule").iter_rows(named=True):
+        if r["indicateur"] in ("SOC-01", "SOC-02", "SOC-09", "SOC-10", "SOC-19"):
+            assert r["valeur_nette"] is not None and r["valeur_nette"] <= r["valeur"] + 1e-9, r
+            assert r["valeur_nette_basse"] <= r["valeur_nette"] <= r["valeur_nette_haute"], r
+        else:
+            assert r["valeur_nette"] is None, r
+
+
 def test_social_actions(epci):
     assert c(epci, "SOC-11")["valeur"] == 40  # « Accompagnement social » only
     assert c(epci, "SOC-11b")["valeur"] == pytest.approx(100 * 40 / 500)

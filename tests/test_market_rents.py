@@ -125,3 +125,29 @@ def test_without_the_number_of_ads_the_published_interval_is_kept(tmp_path):
     r = pick(api.compute_level(root, "COMMUNE").results, "SOC-03", "31555", builders.SIREN_A)
     # no house rent in this file: the apartment rent for every dwelling, its bounds as published
     assert r["valeur_haute"] == pytest.approx(100 * (1 - 4_000_000 / (SURFACE_YEAR * 0.986 * (14.0 - 1.60))))
+
+
+def test_soc01_sensitivity_to_each_market_factor_alone(results):
+    # Each factor alone at its low then high value, the others central: the figure's change.
+    r = pick(results, "SOC-01", builders.TOULOUSE_METROPOLE)
+    occupied = 1 - 0.029
+
+    def market(rent=RENT["centrale"], correction=0.93, charges=2.30, occ=occupied):
+        return SURFACE_YEAR * occ * (rent * correction - charges)
+
+    central = market()
+    expected = {
+        "correction_loyer_annonce": (market(correction=0.85) - central, market(correction=1.00) - central),
+        "charges_locatives_m2": (market(charges=1.60) - central, market(charges=2.54) - central),
+        # the default vacancy's low value leaves more dwellings occupied
+        "taux_vacance_defaut": (market(occ=1 - 0.014) - central, market(occ=1 - 0.033) - central),
+        "intervalle_loyers_marche": (market(rent=RENT["basse"]) - central, market(rent=RENT["haute"]) - central),
+    }
+    # the national rate of Blagnac's dwellings (227 to 261 €) moves too
+    blagnac = 250 * occupied * 12
+    expected["avantage_loyer_national_mois"] = (blagnac * (227 - 261), 0.0)
+    widest = sorted(expected, key=lambda d: -abs(expected[d][1] - expected[d][0]))[:3]
+    for rank, driver in enumerate(widest, start=1):
+        assert r[f"moteur_{rank}"] == driver
+        assert r[f"moteur_{rank}_basse"] == pytest.approx(expected[driver][0], rel=1e-5)
+        assert r[f"moteur_{rank}_haute"] == pytest.approx(expected[driver][1], rel=1e-5, abs=1e-3)

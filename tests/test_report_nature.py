@@ -105,7 +105,9 @@ def test_synthese_shows_the_flat_rate_as_an_estimate_with_its_legend(workbook, i
     assert soc01.value == pytest.approx(engine(inputs, "SOC-01")) and is_flat_style(soc01)
     assert eco01.value == pytest.approx(14_300_000) and not is_flat_style(eco01) and '"≈' not in eco01.number_format
     label = ws.cell(soc01.row, soc01.column - 1).value
-    assert label.startswith("Gain de pouvoir d'achat des locataires") and label.endswith("≈ estimation forfaitaire")
+    assert label.startswith("Gain de pouvoir d'achat des locataires") and "\n≈ estimation forfaitaire\n" in label
+    # the value shown is gross; its net value after additionality is said under the label (× 0,9 × 0,65 × 1)
+    assert label.splitlines()[-1].startswith("valeur brute ; nette d'additionnalité : ")
     assert "estimation" not in ws.cell(eco01.row, eco01.column - 1).value
     notes = texts(ws)
     assert f"Sur fond jaune, {LEGEND}" in notes

@@ -143,7 +143,7 @@ def test_every_parameter_is_used():
     from acterr_cli.engine.measures import FACT_PARAMETERS
     from acterr_cli.referentiel.model import load_referentiel
     referentiel = load_referentiel()
-    used = set(FACT_PARAMETERS).union(*(referentiel.parameters_used(i) for i in referentiel.indicators))
+    used = set(FACT_PARAMETERS).union(referentiel.additionality_parameters(), *(referentiel.parameters_used(i) for i in referentiel.indicators))
     assert set(referentiel.parameters) - used == set()
 
 

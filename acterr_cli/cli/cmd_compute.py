@@ -26,11 +26,15 @@ def compute_cmd(
     attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     expliquer: Optional[str] = typer.Option(
         None, "--expliquer", help="Expliquer un chiffre (code d'indicateur, ex. ECO-06) : formule, mesures, paramètres, "
-                                  "organismes et fichiers ; avec --code (et --territoire, EPCI par défaut)."),
+                                  "sensibilité, organismes et fichiers ; avec --code (et --territoire, EPCI par défaut)."),
     expliquer_evolution: Optional[str] = typer.Option(
         None, "--expliquer-evolution", help="Expliquer l'évolution d'un chiffre de N-1 à N (code d'indicateur) : organismes "
                                             "entrés et sortis, évolution de leurs données, changement de paramètres ou de "
                                             "référentiel, reste ; avec --code, --territoire et --exercice N (par défaut le dernier)."),
+    simulations: Optional[int] = typer.Option(
+        None, "--simulations", help="Tirer N fois chaque paramètre (loi triangulaire sur ses valeurs basse, centrale, haute) et "
+                                    "ajouter à chaque résultat ses centiles p10, p50 et p90."),
+    graine: Optional[int] = typer.Option(None, "--graine", help="Graine des tirages de --simulations : mêmes chiffres d'un calcul à l'autre."),
 ) -> None:
     if expliquer_evolution:
         _explain_evolution(ctx, expliquer_evolution, territoire, code, exercice, json_)
@@ -44,6 +48,9 @@ def compute_cmd(
         else:
             terminal.print_explanation(document, console_out)
         return
+    if graine is not None and simulations is None:
+        raise UsageError("--graine va avec --simulations N (le nombre de tirages).")
+    simulation = None if simulations is None else api.Simulation(simulations, graine)
     referentiel = ctx.obj.load_referentiel()
     levels = [t for t in territoire.split(",") if t.strip()]
     written = None  # the level shown last: its line « … résultats enregistrés » once its file is written
@@ -78,7 +85,7 @@ def compute_cmd(
     # Each level's results are written while the next one is computed (see api.compute_levels):
     # its « enregistrés » line comes once the file is on disk, at the same place in the output.
     computations = api.compute_levels(ctx.obj.espace, levels, exercice, referentiel=referentiel, wait_seconds=attendre,
-                                      progress=progress_for(console_err))
+                                      progress=progress_for(console_err), simulation=simulation)
     with closing(computations):
         try:
             if json_:  # written as the levels come, by slices: never the whole document in memory

@@ -23,19 +23,24 @@ from typing import TypeVar
 
 import polars as pl
 
+from acterr_cli.engine import sensitivity, simulation
+from acterr_cli.engine.simulation import Draws
 from acterr_cli.engine.measures import (
     KEYS,
+    MARKET_CENTRAL,
+    MARKET_FACTORS,
     MARKET_MEASURES,
     MARKET_PARAMETERS,
     NOT_SPLIT,
     RPLS_STOCK_MEASURES,
     TERRITORY_MEASURES,
     RawMeasure,
+    market_swing,
     raw_measures,
 )
 from acterr_cli.engine.sums import exact_sum
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
-from acterr_cli.results import CALCULE, NON_CALCULABLE, RESULT_SCHEMA, TEXT
+from acterr_cli.results import CALCULE, NON_CALCULABLE, RESULT_SCHEMA, SENSITIVITY_SCHEMA, TEXT
 
 # Results while they are computed, sorted and compared with the previous exercice: what varies
 # from row to row, the rest being looked up at the end (`Evaluator.expand`) from integer keys —
@@ -46,6 +51,7 @@ COMPACT_SCHEMA = {
     "exercice": pl.Int64, **ORDER_KEYS, "raison_sociale": TEXT,
     **{c: RESULT_SCHEMA[c] for c in ("valeur", "valeur_basse", "valeur_haute", "couverture", "part_forfaitaire", "nb_organismes",
                                      "nb_organismes_calcules", "motif", "note")},
+    **SENSITIVITY_SCHEMA,
 }
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Raw measures located where an organisation spends, not where it houses: its suppliers' communes,
@@ -104,31 +110,49 @@ class Evaluator:
     # ─── formulas ───
 
     def _params(self, scenario: str, names: set[str] | None = None) -> list[pl.Expr]:
-        """The parameters' values in a scenario, as columns (only `names` when given)."""
+        """The parameters' values in a scenario (or a one-at-a-time setting), as columns (only
+        `names` when given)."""
+        if scenario not in SCENARIOS:
+            return [pl.lit(p.value(sensitivity.parameter_scenario(n, scenario)), dtype=pl.Float64).alias(n)
+                    for n, p in self.referentiel.parameters.items() if names is None or n in names]
         if names is None:
             return self._literals[scenario]
         return [e for e, p in zip(self._literals[scenario], self.referentiel.parameters, strict=True) if p in names]
 
-    def evaluate(self, frame: FrameT, indicators: list[Indicator]) -> FrameT:
+    def evaluate(self, frame: FrameT, indicators: list[Indicator], swings: bool = False) -> FrameT:
         """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use;
         only `__centrale` for an indicator the same in every scenario). One linear chain (eager or
         lazy): for each scenario the parameters take its values, the indicators are evaluated by
         layers (those using no other indicator first), then kept under their scenario's name — a
-        few passes over the frame, not one per formula."""
+        few passes over the frame, not one per formula. `swings`: also `<ident>__<driver>^<end>`,
+        each driver alone at its low and high value (sensitivity.py), for the simulation."""
         needed = self._with_dependencies(indicators)
         layers = self._layers(needed)
         used = set().union(*(self.referentiel.dependencies(i) for i in needed)) & set(self.referentiel.parameters)
-        for scenario in ("centrale", *(s for s in SCENARIOS if s != "centrale")):
+        settings = sorted({sensitivity.setting(d, e) for i in needed for d in self.drivers(i) for e in sensitivity.ENDS}) if swings else []
+        for scenario in ("centrale", *(s for s in SCENARIOS if s != "centrale"), *settings):
             # An indicator the same in every scenario is computed once (its value stays for the
             # indicators using it); its low and high values are its central one (see _range).
-            wanted = needed if scenario == "centrale" else [i for i in needed if not self._same_in_every_scenario(i)]
+            if scenario in SCENARIOS:
+                wanted = needed if scenario == "centrale" else [i for i in needed if not self._same_in_every_scenario(i)]
+            else:  # one driver moves: the indicators it moves; the others used at their central value
+                driver = sensitivity.parse(scenario)[0]
+                wanted = [i for i in needed if driver in self.drivers(i)]
+                frame = frame.with_columns([pl.col(f"{i.ident}__centrale").alias(i.ident) for i in needed if i not in wanted])
             if used:
                 frame = frame.with_columns(self._params(scenario, used))
             for layer in layers:
-                if exprs := [_formula(ind.formula(scenario)).alias(ind.ident) for ind in layer if ind in wanted]:
+                if exprs := [_formula(self._setting_formula(ind, scenario)).alias(ind.ident) for ind in layer if ind in wanted]:
                     frame = frame.with_columns(exprs)
             frame = frame.with_columns([pl.col(i.ident).alias(f"{i.ident}__{scenario}") for i in wanted])
         return frame.drop([*used, *(i.ident for i in needed)], strict=False)
+
+    def _setting_formula(self, ind: Indicator, setting: str) -> str:
+        """The formula's text in a scenario, or in a one-at-a-time setting with the market-rent
+        measures it reads at the driver's end (sensitivity.measure_in_setting)."""
+        if setting in SCENARIOS:
+            return ind.formula(setting)
+        return _rename_identifiers(sensitivity.formula(ind, setting), lambda n: sensitivity.measure_in_setting(n, setting))
 
     def _same_in_every_scenario(self, ind: Indicator) -> bool:
         """No parameter and no low or high formula, in the indicator and those it uses."""
@@ -164,7 +188,7 @@ class Evaluator:
 
     # ─── per organisation ───
 
-    def per_organisation(self, rows: pl.DataFrame) -> pl.DataFrame:
+    def per_organisation(self, rows: pl.DataFrame, draws: Draws | None = None) -> pl.DataFrame:
         """Every indicator where the organisation is established (dwellings, operations); where it
         only buys or employs, only the figures such economic presence produces — computed and not
         zero: purchases, salaries, jobs, not dozens of zeros and « non calculable » about a
@@ -174,8 +198,8 @@ class Evaluator:
         established = rows.filter(pl.col("implante").fill_null(True))
         elsewhere = rows.filter(~pl.col("implante").fill_null(True))
         economic = [i for i in self.ordered if self._is_economic(i)]
-        parts = [self._organisation_results(established, self.ordered),
-                 self._organisation_results(elsewhere, economic, figures_only=True)]
+        parts = [self._organisation_results(established, self.ordered, draws=draws),
+                 self._organisation_results(elsewhere, economic, figures_only=True, draws=draws)]
         return pl.concat(parts)
 
     def _is_economic(self, ind: Indicator) -> bool:
@@ -186,13 +210,17 @@ class Evaluator:
         """The raw measures behind an indicator, through derived measures and used indicators."""
         return {r for m in self.referentiel.measure_roots(ind) for r in self.roots.get(m, {m})}
 
-    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False) -> pl.DataFrame:
-        """`figures_only`: keep only the computed, non-zero results (no motif needed)."""
+    def _organisation_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False,
+                              draws: Draws | None = None) -> pl.DataFrame:
+        """`figures_only`: keep only the computed, non-zero results (no motif needed); `draws`:
+        with the simulation's quantiles (simulation.py)."""
         if rows.is_empty() or not indicators:
-            return _empty()
+            return _empty(draws)
         fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
         flat = {i.code: f for i in indicators if (f := i.flat_rate())}
-        frame = self.evaluate(rows, indicators + list(fallbacks.values()) + list(flat.values()))
+        frame = self.evaluate(rows, indicators + list(fallbacks.values()) + list(flat.values()), swings=draws is not None)
+        if draws is not None:
+            frame = frame.with_columns(self._simulated(frame, indicators, draws, lambda i, s: f"{i.ident}__{s}"))
         if figures_only:
             motifs = {ind.code: pl.lit(None, TEXT) for ind in indicators}
         else:
@@ -202,8 +230,20 @@ class Evaluator:
             columns = self._organisation_columns(ind) | {"motif": motifs[ind.code]}
             if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                 columns = _preferred(columns, self._organisation_columns(fallbacks[ind.code]))
-            parts.append(columns)
+            parts.append(columns | _quantile_columns(ind, draws))
         return _stacked(frame, parts, _is_figure() if figures_only else None)
+
+    def _simulated(self, frame: pl.DataFrame, indicators: list[Indicator], draws: Draws,
+                   column: Callable[[Indicator, str], str]) -> list[pl.Series]:
+        """`__p10_<code>`, `__p50_<code>`, `__p90_<code>` of each indicator over an evaluated
+        frame, from its central value and its drivers' one-at-a-time values (`column(indicator,
+        setting)` names them)."""
+        out = []
+        for ind in indicators:
+            ends = {d: tuple(column(ind, sensitivity.setting(d, e)) for e in sensitivity.ENDS) for d in self.drivers(ind)}
+            quantiles = simulation.columns(frame, column(ind, "centrale"), ends, draws)
+            out += [q.alias(f"__{k}_{ind.code}") for k, q in quantiles.items()]
+        return out
 
     def _organisation_columns(self, ind: Indicator) -> dict[str, pl.Expr]:
         key = ("organisation", ind.code)
@@ -278,11 +318,36 @@ class Evaluator:
             "siren": lookup(sirens, "_s"),
             "statut": lookup(pl.Series([CALCULE, NON_CALCULABLE]), "_nc"),
             "fiabilite": _evidence_grade(lookup(self._evidence_floors, "_o")),
+            **self._net_columns(),
         }
         compact = compact.with_columns(pl.col("valeur").is_null().cast(pl.UInt32).alias("_nc"))
         columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
         others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS and c != "_nc"]
         return compact.select(*columns, *others)
+
+    def _net_columns(self) -> dict[str, pl.Expr]:
+        """`valeur_nette` and its range: the gross figure × Π(1 − factor) of its additionality
+        factors (Indicator.additionnalite); low with every factor at its high value and the gross
+        low value, high the reverse (null without additionality)."""
+        kept = {s: pl.lit(pl.Series(self._net_shares[s], dtype=pl.Float64)).gather(pl.col("_o")) for s in SCENARIOS}
+        ends = [pl.col(c) * kept[s] for c in ("valeur_basse", "valeur_haute") for s in ("basse", "haute")]
+        return {"valeur_nette": pl.col("valeur") * kept["centrale"],
+                "valeur_nette_basse": pl.min_horizontal(ends), "valeur_nette_haute": pl.max_horizontal(ends)}
+
+    @cached_property
+    def _net_shares(self) -> dict[str, list[float | None]]:
+        """Per scenario, each catalogue indicator's share of its gross value that is additional
+        (null without additionality): « basse » is the smallest share (every factor high)."""
+        shares: dict[str, list[float | None]] = {s: [] for s in SCENARIOS}
+        for ind in self.referentiel.indicators:
+            for s, factor_end in (("basse", "haute"), ("centrale", "centrale"), ("haute", "basse")):
+                share = None
+                if ind.additionnalite:
+                    share = 1.0
+                    for _, name in ind.additionnalite:
+                        share *= 1 - self.referentiel.parameters[name].value(factor_end)
+                shares[s].append(share)
+        return shares
 
     @cached_property
     def _evidence_floors(self) -> pl.Series:
@@ -302,14 +367,14 @@ class Evaluator:
 
     # ─── consolidation ───
 
-    def consolidate(self, rows: pl.DataFrame) -> pl.DataFrame:
+    def consolidate(self, rows: pl.DataFrame, draws: Draws | None = None) -> pl.DataFrame:
         """One result per territory × exercice × indicator, all organisations together.
 
         Each indicator sums its own measures over the organisations that provide all of them
         (its « complete » organisations). All these sums are made in a single pass over the rows,
         once per distinct set of measures (columns `<set>|<measure>`); every formula then runs on
         that small aggregated frame, its names pointing to its own set's sums (`_in_context`), so
-        that all the indicators come out of one plan."""
+        that all the indicators come out of one plan. `draws`: with the simulation's quantiles."""
         absent = {c for c in rows.columns if rows[c].null_count() == rows.height} if rows.height else set(rows.columns)
         trivial = [i for i in self.ordered if self._absent_inputs(i, absent) and not i.formule_repli]
         indicators = [i for i in self.ordered if i not in trivial]
@@ -328,7 +393,7 @@ class Evaluator:
         masked = []
         for ms, sid in sets.items():
             complete = pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)
-            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*ms, "logements"))]
+            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*_summed(ms), "logements"))]
             masked.append(pl.when(complete & is_org).then(pl.col("_s")).otherwise(None).alias(f"{sid}|n"))
         agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
             pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), exact_sum(weight).alias("_w_all"),
@@ -338,17 +403,18 @@ class Evaluator:
             # the territory's own figures; at FRANCE level, those of the organisations' anchorage territories
             *[(pl.col(f"{m}__territoire") if f"{m}__territoire" in rows.columns else pl.col(m)).first().alias(m) for m in territory],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
-            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in dict.fromkeys((*ms, "logements"))],
+            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in dict.fromkeys((*_summed(ms), "logements"))],
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
-        parts = [self._not_computable(agg, trivial, absent)] if trivial else []
+        parts = [self._not_computable(agg, trivial, absent).with_columns(
+            [pl.lit(None, pl.Float64).alias(k) for k in (simulation.QUANTILES if draws is not None else ())])] if trivial else []
         self._live = frozenset(sets.values())
         if indicators:
             # A set's inputs: its sums, unknown (not zero) where no organisation is complete; the
             # parameters of each scenario as columns.
             inputs = agg.lazy().with_columns(
                 *[pl.when(pl.col(f"{sid}|n") > 0).then(pl.col(f"{sid}|{m}")).otherwise(None).alias(f"{sid}:{m}")
-                  for ms, sid in sets.items() for m in ms],
+                  for ms, sid in sets.items() for m in _summed(ms)],
                 *[pl.lit(p.value(s), pl.Float64).alias(f"{p.nom}@{s}") for p in self.referentiel.parameters.values() for s in SCENARIOS],
             )
             columns = _ContextColumns(self, frozenset(territory))
@@ -356,21 +422,26 @@ class Evaluator:
                       for ind in evaluated
                       for s in (("centrale",) if self._same_in_every_scenario(ind) or ind in flat.values() else SCENARIOS)}
             wanted |= {f"__note_{ind.code}": columns.condition(ind.note_si, context[ind.code]) for ind in indicators if ind.note_si}
+            # each driver alone at its low and high value (sensitivity.py)
+            wanted |= {f"{ind.code}@{setting}": columns.indicator(ind, context[ind.code], setting, ind.somme_des_parties)
+                       for ind in indicators for setting in self._swing_settings(ind)}
             values = columns.computed(inputs).with_columns([pl.col(c).alias(name) for name, c in wanted.items()]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
+            if draws is not None:
+                values = values.with_columns(self._simulated(values, indicators, draws, lambda i, s: f"{i.code}@{s}"))
             columns = []
             for ind in indicators:
                 own = self._consolidated_columns(ind, context[ind.code], territory) | {"motif": motifs[ind.code]}
                 if ind.code in fallbacks:  # its motif is never used: the fallback replaces only a computed value
                     fallback = fallbacks[ind.code]
                     own = _preferred(own, self._consolidated_columns(fallback, context[fallback.code], territory))
-                columns.append(own | {"_implante": pl.col("_implante")})
+                columns.append(own | _quantile_columns(ind, draws) | {"_implante": pl.col("_implante")})
             parts.append(_stacked(values, columns))
         if not parts:
-            return _empty()
+            return _empty(draws)
         # Where no organisation is established (they only buy or employ there), only the figures
         # such presence produces, as for each organisation (see per_organisation).
-        return pl.concat(parts).filter(pl.col("_implante") | _is_figure()).drop("_implante")
+        return pl.concat(parts, how="vertical" if draws is None else "diagonal").filter(pl.col("_implante") | _is_figure()).drop("_implante")
 
     def not_placed(self, territories: pl.DataFrame, france: pl.DataFrame, rank: int) -> pl.DataFrame:
         """NON_REPARTI: for each additive indicator computed at FRANCE level, the FRANCE figure less
@@ -436,6 +507,16 @@ class Evaluator:
             motif=pl.when(pl.coalesce(not_split).fill_null(False)).then(pl.col("motif_hors")).otherwise(pl.col("motif")), note=pl.lit(None, pl.Utf8),
         ), _implante=pl.col("_implante"))
 
+    def drivers(self, ind: Indicator) -> list[str]:
+        """The parameters (and market factors) that move the indicator (sensitivity.drivers)."""
+        key = ("drivers", ind.code)
+        if key not in self._columns:
+            self._columns[key] = sensitivity.drivers(self.referentiel, ind, self._raw_roots(ind))
+        return self._columns[key]
+
+    def _swing_settings(self, ind: Indicator) -> list[str]:
+        return [sensitivity.setting(d, e) for d in self.drivers(ind) for e in sensitivity.ENDS]
+
     def _org_measures(self, ind: Indicator) -> list[str]:
         return sorted(m for m in self.referentiel.measure_roots(ind) if m not in TERRITORY_MEASURES)
 
@@ -477,6 +558,8 @@ class Evaluator:
             nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
             motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
             note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
+            **sensitivity.top_drivers(central, self.drivers(ind), [
+                tuple(pl.col(f"{ind.code}@{sensitivity.setting(d, e)}") for e in sensitivity.ENDS) for d in self.drivers(ind)]),
         )
 
     def _sum_of_parts_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:
@@ -544,6 +627,13 @@ class Evaluator:
         origins = list(dict.fromkeys(r.origine for r in raws))
         joined = origins[0] if len(origins) == 1 else ", ".join(origins[:-1]) + " ou " + origins[-1]
         return f"{raws[0].libelle} ({joined})"
+
+
+def _summed(measures: tuple[str, ...]) -> tuple[str, ...]:
+    """A set's measures and, for a market-rent measure, its one-at-a-time variants (summed over
+    the same organisations, for the sensitivity)."""
+    return (*measures, *(market_swing(m.removesuffix("_centrale"), f, e) for m in measures if m in MARKET_CENTRAL
+                         for f in MARKET_FACTORS for e in sensitivity.ENDS))
 
 
 def _motif_code(ind: Indicator, central: str, bits: list[pl.Expr]) -> pl.Expr:
@@ -719,10 +809,10 @@ class _ContextColumns:
 
     def indicator(self, ind: Indicator, sid: str, scenario: str, parts: bool) -> str:
         """The column of an indicator summed over set `sid` (or, for a sum of parts, each used
-        indicator over its own set) in a scenario."""
+        indicator over its own set) in a scenario or one-at-a-time setting (sensitivity.py)."""
         name = f"{ind.code}@{scenario}@{sid}{'+' if parts else ''}"
         if name not in self.exprs:
-            text, depth = self._renamed(ind.formula(scenario), sid, scenario, parts)
+            text, depth = self._renamed(sensitivity.formula(ind, scenario), sid, scenario, parts)
             self.exprs[name], self.depth[name] = _finite(_sql(text)), depth
         return name
 
@@ -754,8 +844,8 @@ class _ContextColumns:
                 depth = max(depth, self.depth[found] + 1)
                 return _quoted(found)
             if name in referentiel.parameters:
-                return _quoted(f"{name}@{scenario}")
-            return _quoted(name if name in self.territory else f"{sid}:{name}")
+                return _quoted(f"{name}@{sensitivity.parameter_scenario(name, scenario)}")
+            return _quoted(name if name in self.territory else f"{sid}:{sensitivity.measure_in_setting(name, scenario)}")
 
         return _rename_identifiers(text, column), depth
 
@@ -776,12 +866,20 @@ def _quoted(name: str) -> str:
 
 
 def _compact(**columns: pl.Expr) -> dict[str, pl.Expr]:
-    """Compact result columns in COMPACT_SCHEMA's order and types."""
-    return {c: columns[c].cast(t) for c, t in COMPACT_SCHEMA.items()}
+    """Compact result columns in COMPACT_SCHEMA's order and types (no sensitivity unless given)."""
+    return {c: (columns[c] if c in columns or c not in SENSITIVITY_SCHEMA else pl.lit(None)).cast(t)
+            for c, t in COMPACT_SCHEMA.items()}
 
 
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=COMPACT_SCHEMA)
+def _empty(draws: Draws | None = None) -> pl.DataFrame:
+    return pl.DataFrame(schema=COMPACT_SCHEMA | ({k: pl.Float64 for k in simulation.QUANTILES} if draws is not None else {}))
+
+
+def _quantile_columns(ind: Indicator, draws: Draws | None) -> dict[str, pl.Expr]:
+    """The simulation's quantiles of the main formula (null where a fallback gave the value)."""
+    if draws is None:
+        return {}
+    return {k: pl.col(f"__{k}_{ind.code}") for k in simulation.QUANTILES}
 
 
 __all__ = ["Evaluator", "COMPACT_SCHEMA", "ORDER_KEYS", "KEYS"]

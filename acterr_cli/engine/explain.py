@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from acterr_cli.engine import sensitivity
 from acterr_cli.engine.compute import Evaluator
 from acterr_cli.engine.measures import RPLS_STOCK_MEASURES, TERRITORY_MEASURES, organisation_rows, raw_measures
 from acterr_cli.engine.run import compute, normalize_level
@@ -48,6 +49,7 @@ def _document(referentiel: Referentiel, ind, level: str, year: int, mine: pl.Dat
         "exercice": year,
         "resultat": mine.filter(pl.col("siren").is_null()).to_dicts()[0],
         "parametres": [_parameter(referentiel, name) for name in sorted(referentiel.parameters_used(ind))],
+        "sensibilite": _drivers(referentiel, mine.filter(pl.col("siren").is_null()).to_dicts()[0]),
         **parts,
     }
 
@@ -84,6 +86,14 @@ def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Ref
         {"siren": u["siren"], "type": u["type"], "exercice": u["exercice"], "fichier": u.get("fichier"), "sha256": u.get("sha256"),
          "importe_le": u.get("importe_le")}
         for u in sorted(ws.units().values(), key=lambda u: (u["siren"], u["type"], u["exercice"])) if u["siren"] in sirens and u["exercice"] == year])
+
+
+def _drivers(referentiel: Referentiel, result: dict) -> list[dict]:
+    """The parameters that move the figure most, one at a time: the figure's change, in its unit,
+    when each takes its low then its high value, the others central (engine/sensitivity.py)."""
+    return [{"parametre": result[f"moteur_{r}"], "libelle": sensitivity.label(referentiel, result[f"moteur_{r}"]),
+             "ecart_basse": result[f"moteur_{r}_basse"], "ecart_haute": result[f"moteur_{r}_haute"]}
+            for r in range(1, sensitivity.TOP + 1) if result.get(f"moteur_{r}")]
 
 
 def _indicator(ind, referentiel: Referentiel) -> dict:

@@ -132,6 +132,25 @@ MARKET_MEASURES = {
 }
 # Parameters read while the facts are reduced (the market-rent comparison), not by a formula.
 MARKET_PARAMETERS = ("charges_locatives_m2", "correction_loyer_annonce", "taux_vacance_defaut")
+# What moves the market-rent measures: those parameters and the map's own interval on the rent
+# (not a parameter: data). Each also gives the measures with it alone at its low or high value,
+# the others central (`market_swing`), for the sensitivity and the simulation of SOC-01 / SOC-03.
+MARKET_RENT_FACTOR = "intervalle_loyers_marche"
+MARKET_FACTORS = (*MARKET_PARAMETERS, MARKET_RENT_FACTOR)
+MARKET_CENTRAL = ("gain_marche_centrale", "valeur_marche_hc_centrale")
+
+
+def market_swing(measure: str, factor: str, end: str) -> str:
+    """Name of a market measure (`gain_marche`, `valeur_marche_hc`) with one factor at `end`."""
+    return f"{measure}__{factor}_{end}"
+
+
+MARKET_MEASURES |= {market_swing(m, f, e): f"{label} ({f} {e}, le reste central)"
+                    for m, label in (("gain_marche", "Gain de loyer par rapport au marché"),
+                                     ("valeur_marche_hc", "Loyers de marché hors charges des mêmes logements"))
+                    for f in MARKET_FACTORS for e in ("basse", "haute")}
+
+
 FACT_PARAMETERS = (*MARKET_PARAMETERS, "coef_energie_primaire_electricite", "coef_energie_primaire_electricite_2026")
 # « Local » means inside the organisation's anchorage territory: the EPCIs where it has dwellings
 # or operations (a commune outside any EPCI counts alone), at every level and in every report.
@@ -615,13 +634,29 @@ def _market_rent_facts(reader: FactReader, exercice: int | list[int] | None, par
     by_type = {(t, s): _mean_rent_bound(t, s, dwellings[t]) for t in dwellings for s in scenarios}
     rent = {s: pl.coalesce((1 - share_houses) * by_type["appartement", s] + share_houses * by_type["maison", s],
                            by_type["appartement", s], by_type["maison", s]) for s in scenarios}
-    market = {s: 12 * pl.col("surface_m2") * occupied[s]
-              * (rent[s] * _parameter(parameters, "correction_loyer_annonce", s) - _parameter(parameters, "charges_locatives_m2", inverse[s])) for s in scenarios}
+    def market_value(rent_s: str, correction_s: str, charges_s: str, occupied_s: str) -> pl.Expr:
+        """What the occupied dwellings would cost at market rent: the rent, the correction and the
+        charges at their value of a scenario, the occupied share of `occupied[occupied_s]`."""
+        return (12 * pl.col("surface_m2") * occupied[occupied_s]
+                * (rent[rent_s] * _parameter(parameters, "correction_loyer_annonce", correction_s)
+                   - _parameter(parameters, "charges_locatives_m2", charges_s)))
+
+    market = {s: market_value(s, s, inverse[s], s) for s in scenarios}
+    # One factor at its low or high value, the others central (sensitivity and simulation, see
+    # MARKET_FACTORS): the vacancy rate's low *value* is the scenario « haute » of `occupied`.
+    swings = {}
+    for factor in MARKET_FACTORS:
+        for end in ("basse", "haute"):
+            chosen = {f: "centrale" for f in MARKET_FACTORS} | {factor: end}
+            swings[factor, end] = market_value(chosen[MARKET_RENT_FACTOR], chosen["correction_loyer_annonce"],
+                                               chosen["charges_locatives_m2"], inverse[chosen["taux_vacance_defaut"]])
     known = market["centrale"].is_not_null() & pl.col("loyers_annuels_eur").is_not_null()
     occupied_dwellings = pl.col("logements") * occupied["centrale"]
     measures = {
         **{f"gain_marche_{s}": pl.when(known).then(_positive(market[s] - pl.col("loyers_annuels_eur"))).otherwise(0.0) for s in scenarios},
         **{f"valeur_marche_hc_{s}": pl.when(known).then(market[s]).otherwise(0.0) for s in scenarios},
+        **{market_swing(m, f, e): pl.when(known).then(_positive(v - pl.col("loyers_annuels_eur")) if m == "gain_marche" else v).otherwise(0.0)
+           for (f, e), v in swings.items() for m in ("gain_marche", "valeur_marche_hc")},
         "loyers_zone_marche": pl.when(known).then(pl.col("loyers_annuels_eur")).otherwise(0.0),
         "logements_loyer_marche": pl.when(known).then(occupied_dwellings).otherwise(0.0),
         "logements_sans_loyer_marche": pl.when(known).then(0.0).otherwise(occupied_dwellings),

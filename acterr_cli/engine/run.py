@@ -10,6 +10,7 @@ from acterr_cli import __version__
 from acterr_cli.engine.checks import liasse_vs_questionnaire
 from acterr_cli.engine.compute import ORDER_KEYS, Evaluator
 from acterr_cli.engine.measures import organisation_rows
+from acterr_cli.engine.simulation import Simulation, draw
 from acterr_cli.errors import UsageError
 from acterr_cli.referentiel.model import Referentiel
 from acterr_cli.results import NON_REPARTI_CODE, NON_REPARTI_NOM, RESULT_SCHEMA, Computation
@@ -30,10 +31,12 @@ def normalize_level(level: str) -> str:
 
 
 def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
-            exercice: int | None = None, run: dict | None = None) -> Computation:
+            exercice: int | None = None, run: dict | None = None, simulation: Simulation | None = None) -> Computation:
     """One level's results. `run`: what the levels of one run share (the facts read, the measures
     made of them, the prepared référentiel, the FRANCE figures behind each level's Non réparti
-    row), made by the caller for that run and dropped with it; nothing is kept by the process."""
+    row), made by the caller for that run and dropped with it; nothing is kept by the process.
+    `simulation`: adds the quantiles p10, p50, p90 of every figure computed for a territory or an
+    organisation (engine/simulation.py; not for the Non réparti row, a difference of totals)."""
     level = normalize_level(level)
     run = {} if run is None else run
     evaluator = _evaluator(run, referentiel)
@@ -44,8 +47,9 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
         results = with_evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
         rows = evaluator.derive(rows)
-        consolidated = evaluator.consolidate(rows)
-        parts = [consolidated, evaluator.per_organisation(rows)]
+        draws = None if simulation is None else draw(referentiel, simulation)
+        consolidated = evaluator.consolidate(rows, draws)
+        parts = [consolidated, evaluator.per_organisation(rows, draws)]
         # From here on only the names behind the ranks are needed: the wide rows (hundreds of
         # columns, a quarter of a million rows at COMMUNE) are let go before the results are
         # sorted and expanded, the moment when the most memory is in use.
@@ -55,13 +59,16 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
             parts.append(_not_placed(ws, reference, referentiel, evaluator, exercices, consolidated, names, run))
             names = pl.concat([names, _not_placed_name(names)])
         # One chunk from the start: the sort gathers from it (see in_report_order).
-        results = pl.concat(parts, rechunk=True)
+        results = pl.concat(parts, rechunk=True, how="vertical" if draws is None else "diagonal")
         results = with_evolution(in_report_order(results))
         if exercice is not None:
             results = results.filter(pl.col("exercice") == exercice)
         results = evaluator.expand(results, names, level)
     meta = _meta(ws, reference, referentiel, level, exercice)
     meta["controles"] = liasse_vs_questionnaire(ws, exercice, run)
+    if simulation is not None:
+        meta["simulation"] = {"tirages": simulation.draws, "graine": simulation.seed, "loi": "triangulaire (basse, centrale, haute)",
+                              "correlations": referentiel.correlations}
     return Computation(level, results, meta)
 
 

@@ -446,6 +446,11 @@ def print_explanation(doc: dict, console: Console) -> None:
         for p in doc["parametres"]:
             console.print(f"  {p['nom']:28} {fr_number(p['basse'], 3)} / {fr_number(p['centrale'], 3)} / {fr_number(p['haute'], 3)} "
                           f"{p['unite']} — {p['source']} [{p['statut']}]", markup=False)
+    if doc.get("sensibilite"):  # the figure's main drivers, one at a time (engine/sensitivity.py)
+        console.print("\n[bold]Sensibilité[/] (chaque paramètre seul à sa valeur basse puis haute, les autres centraux)")
+        for d in doc["sensibilite"]:
+            console.print(f"  {d['parametre']:28} {fr_signed(d['ecart_basse'], unit)} / {fr_signed(d['ecart_haute'], unit)}   {d['libelle']}",
+                          markup=False)
     console.print("\n[bold]Organismes[/]")
     for o in doc["organismes"]:
         state = "compté" if o["compte"] else "non compté"
@@ -458,6 +463,13 @@ def print_explanation(doc: dict, console: Console) -> None:
         year = f" (millésime {f['exercice']})" if not str(f["siren"]).isdigit() else ""
         console.print(f"  {f['type']:13} {f['fichier']}{year}  sha256 {f['sha256'][:16]}…  importé le {_when(f['importe_le'])}",
                       markup=False)
+
+
+def fr_signed(value: float | None, unit: str) -> str:
+    """« +1 234 € » / « −56 € »: a change, signed."""
+    if value is None:
+        return "—"
+    return ("+" if value >= 0 else "−") + fr_value(abs(value), unit)
 
 
 def _when(iso: str | None) -> str:

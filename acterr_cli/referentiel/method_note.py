@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
-from acterr_cli.referentiel.model import AXES, LEDGER_LABELS, STAKEHOLDERS, Indicator, Parameter, Referentiel, load_referentiel
+from acterr_cli.referentiel.model import ADDITIONALITY, AXES, LEDGER_LABELS, STAKEHOLDERS, Indicator, Parameter, Referentiel, load_referentiel
 from acterr_cli.referentiel.model import _names  # formula names, parsed once per process
 
 if TYPE_CHECKING:
@@ -74,6 +74,42 @@ RULES: tuple[tuple[str, str], ...] = (
      "chaque paramètre, et avec sa formule basse ou haute quand il en a une. La valeur annoncée est la centrale ; la "
      "fourchette va de la plus petite à la plus grande des trois. Un indicateur sans paramètre ni formule propre a "
      "trois valeurs égales : c'est un chiffre déclaré ou compté, pas une estimation."),
+    ("Sensibilité : les paramètres qui font la fourchette",
+     "Pour chaque chiffre consolidé d'un territoire, chaque paramètre qu'il utilise prend seul sa valeur basse puis "
+     "sa valeur haute, les autres restant centraux : l'écart du chiffre, dans son unité, mesure le poids de ce "
+     "paramètre dans la fourchette. Les trois paramètres aux écarts les plus larges sont donnés avec le résultat "
+     "(moteur_1 à moteur_3, avec l'écart du chiffre au paramètre bas et au paramètre haut), dans « acterr compute "
+     "--expliquer » et dans la feuille Sensibilité du rapport (diagramme en tornade). Pour le gain des locataires "
+     "(SOC-01, SOC-02, SOC-03), les facteurs du loyer de marché appliqués logement par logement comptent chacun "
+     "comme un paramètre : correction des loyers d'annonce, charges récupérables, taux de vacance par défaut, et "
+     "l'intervalle de prédiction de la carte des loyers (une donnée, non un paramètre). Un paramètre qui n'entre "
+     "que dans la formule basse ou haute d'un indicateur (la part des économies d'énergie réelles) est évalué avec "
+     "cette formule. Les chiffres d'un organisme n'ont pas de sensibilité propre : elle suit celle des territoires."),
+    ("Incertitude par simulation",
+     "Avec « acterr compute --simulations N », chaque paramètre dont les valeurs basse et haute diffèrent est tiré N "
+     "fois selon une loi triangulaire sur ses valeurs basse, centrale (la plus probable) et haute ; les facteurs du loyer "
+     "de marché aussi, l'intervalle de la carte des loyers entre ses bornes. Les tirages sont indépendants, sauf "
+     "corrélation déclarée dans le référentiel ([[correlation]] : deux paramètres et un coefficient, appliqués par une "
+     "copule gaussienne). Chaque tirage donne le chiffre à partir de ses valeurs « un paramètre à la fois » (rubrique "
+     "précédente) : entre la valeur centrale d'un paramètre et sa valeur basse ou haute, le chiffre varie en ligne "
+     "droite, et les variations dues aux différents paramètres s'additionnent. Ce modèle du premier ordre laisse de "
+     "côté les interactions entre deux paramètres incertains (un produit de deux paramètres), d'un effet faible au "
+     "regard de la fourchette. Les centiles p10, p50 et p90 des N chiffres sont donnés avec chaque résultat ; 8 tirages "
+     "sur 10 tombent entre p10 et p90. Une graine (--graine) redonne les mêmes tirages."),
+    ("Valeur brute et valeur nette : l'additionnalité",
+     "Les chiffres monétisés de la plus-value sociale (gain des locataires, coûts publics évités) sont d'abord des "
+     "valeurs brutes : ce que la situation des ménages vaut, comparée à un contrefactuel (le loyer de marché, "
+     "l'hébergement, l'expulsion). Leur valeur nette (valeur_nette, avec sa fourchette) retire, comme le demandent "
+     "les principes de la mesure de la valeur sociale (Social Value International, « ne pas surévaluer » ; guide SROI "
+     "du Cabinet Office, 2012 ; Additionality Guide de l'agence anglaise du logement, 2014) : l'effet d'aubaine, ce qui "
+     "serait arrivé sans l'organisme ; l'attribution, la part due à d'autres acteurs (État, collectivités, "
+     "associations, financeurs) ; le déplacement, la valeur retirée à d'autres ménages ou territoires. Valeur nette = "
+     "valeur brute × (1 − aubaine) × (1 − attribution) × (1 − déplacement) ; sa valeur basse prend la valeur brute "
+     "basse et chaque facteur à sa valeur haute, sa valeur haute l'inverse. L'atténuation dans le temps (drop-off) "
+     "ne s'applique pas : chaque chiffre est l'effet d'un exercice, jamais projeté sur les années suivantes. Aucune "
+     "évaluation française ne mesure ces parts pour le logement social : ce sont des hypothèses déclarées, placées sur "
+     "la grille de l'Additionality Guide (aucun 0 %, faible 25 %, moyen 50 %, fort 75 %), avec une fourchette large ; "
+     "la valeur brute reste le chiffre de référence, la nette dit ce qui revient en propre aux organismes."),
     ("Deux registres qui ne s'additionnent jamais",
      "La valeur locale (axe ECO : l'argent que les organismes dépensent sur le territoire en investissements, achats, "
      "salaires et impôts) et la plus-value sociale (axes SOC et PV : gains des locataires, coûts publics évités, "
@@ -128,9 +164,13 @@ class _Note:
     def __init__(self, ref: Referentiel, raw: dict[str, RawMeasure]):
         self.ref, self.raw = ref, raw
         self.used_by: dict[str, list[str]] = {name: [] for name in ref.parameters}
+        self.net_only: set[tuple[str, str]] = set()  # (parameter, indicator): an additionality factor
         for ind in ref.indicators:
             for name in self.parameters_of(ind):
                 self.used_by.setdefault(name, []).append(ind.code)
+            for _, name in ind.additionnalite:  # for its net value only
+                self.used_by.setdefault(name, []).append(ind.code)
+                self.net_only.add((name, ind.code))
 
     # ─── the whole note ───
 
@@ -274,6 +314,7 @@ class _Note:
         yield from self.inputs(ind)
         yield from self.indicator_parameters(ind)
         yield from self.flat_rate(ind)
+        yield from self.additionality(ind)
         yield f"**Ce que le chiffre laisse de côté, biais connus.** {_text(ind.limites) if ind.limites.strip() else NO_LIMITS + '.'}"
         yield ""
         if ind.note:
@@ -337,6 +378,17 @@ class _Note:
                 + ", ".join(f"`{m}`" for m in self.engine_inputs(ind, name)) + "), avant la formule")
             yield (f"- [`{p.nom}`](#p-{p.nom}) — {_text(p.libelle)} : {_values(p)} ; statut : {_status(p)} ; "
                    f"source : {_text(p.source) or 'non indiquée'}{where}")
+        yield ""
+
+    def additionality(self, ind: Indicator) -> Iterable[str]:
+        if not ind.additionnalite:
+            return
+        yield ("**Valeur nette d'additionnalité** (valeur brute × Π (1 − facteur) ; basse / **centrale** / haute de chaque "
+               "facteur) :")
+        yield ""
+        for factor, name in ind.additionnalite:
+            p = self.ref.parameters[name]
+            yield (f"- {_text(ADDITIONALITY.get(factor, factor))} : [`{p.nom}`](#p-{p.nom}) {_values(p)} ; statut : {_status(p)}")
         yield ""
 
     def flat_rate(self, ind: Indicator) -> Iterable[str]:
@@ -486,7 +538,8 @@ class _Note:
             elif PROVISIONAL in p.statut:
                 yield f"- Remarque : {MARK} **aucune** — ni pourquoi la valeur est provisoire, ni ce qui permettrait de trancher."
             users = self.used_by.get(p.nom) or []
-            yield "- Utilisé par : " + (", ".join(f"[{c}](#{c})" for c in users) if users else "aucun indicateur")
+            yield "- Utilisé par : " + (", ".join(f"[{c}](#{c})" + (" (valeur nette)" if (p.nom, c) in self.net_only else "")
+                                                  for c in users) if users else "aucun indicateur")
             yield ""
 
     def derived_measures(self) -> Iterable[str]:

@@ -76,6 +76,14 @@ CHARTS = {
 }
 # The favourable direction of an indicator (`sens`): « mieux si plus haut / plus bas ».
 DIRECTIONS = {"hausse": "mieux si plus haut", "baisse": "mieux si plus bas"}
+# The adjustments from a gross to a net social value (SROI, HCA Additionality Guide): what would
+# have happened anyway, the share due to others, the value taken from others. Drop-off is not
+# among them: every figure is one exercice's effect, never projected over later years.
+ADDITIONALITY = {
+    "aubaine": "Effet d'aubaine (ce qui serait arrivé sans l'organisme)",
+    "attribution": "Attribution (part due à d'autres acteurs : État, collectivités, associations)",
+    "deplacement": "Déplacement (valeur retirée à d'autres ménages ou territoires)",
+}
 STAKEHOLDERS = {
     "locataires": "Locataires",
     "collectivites": "Collectivités",
@@ -145,6 +153,10 @@ class Indicator:
     en_tete: tuple[tuple[str, float], ...] = ()  # (place, rank): where it is a headline, in which order
     graphique: tuple[tuple[str, float], ...] = ()  # (chart, rank): the charts that show it
     sens: str = ""  # « hausse » or « baisse »: the favourable direction; empty: neither
+    # A monetised figure of the plus-value sociale: the parameters of its additionality factors
+    # (ADDITIONALITY: aubaine, attribution, deplacement), as (factor, parameter) pairs; its net
+    # value is the gross one × Π(1 − factor) (engine: `valeur_nette`).
+    additionnalite: tuple[tuple[str, str], ...] = ()
 
     @property
     def ident(self) -> str:
@@ -186,6 +198,9 @@ class Referentiel:
     indicators: list[Indicator]
     sources: list[dict] = field(default_factory=list)  # files read, with sha256
     files: tuple[Path, ...] = ()  # the same files (catalogue, parametres, surcharges): kept per exercice (engine/bridge.py)
+    # Pairs of parameters drawn together by `--simulations` ([[correlation]] in parametres.toml):
+    # {"parametres": [a, b], "coefficient": r, "source": …}; the others are drawn independently.
+    correlations: list[dict] = field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -250,6 +265,14 @@ class Referentiel:
                 errors.append(f"paramètre {p.nom} : valeurs basse, centrale et haute attendues.")
             elif not p.basse <= p.centrale <= p.haute:
                 errors.append(f"paramètre {p.nom} : il faut basse ≤ centrale ≤ haute ({p.basse}, {p.centrale}, {p.haute}).")
+        for c in self.correlations:
+            pair, r = c.get("parametres"), c.get("coefficient")
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair) and pair[0] != pair[1]):
+                errors.append(f"corrélation {pair} : « parametres » attend deux noms de paramètres différents.")
+            elif unknown := [n for n in pair if n not in self.parameters]:
+                errors.append(f"corrélation {pair} : paramètre inconnu « {unknown[0]} ».")
+            if not isinstance(r, (int, float)) or isinstance(r, bool) or not -1 < r < 1:
+                errors.append(f"corrélation {pair} : « coefficient » attend un nombre strictement entre -1 et 1 ({r}).")
         names = known | set(self.parameters) | set(self.by_ident)
         for ind in self.indicators:
             if not ind.unite.strip():
@@ -268,6 +291,13 @@ class Referentiel:
             for p in ind.parties_prenantes:
                 if p not in STAKEHOLDERS:
                     errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
+            for factor, name in ind.additionnalite:
+                if factor not in ADDITIONALITY:
+                    errors.append(f"{ind.code} : facteur d'additionnalité inconnu « {factor} » (attendu : {', '.join(ADDITIONALITY)}).")
+                elif name not in self.parameters:
+                    errors.append(f"{ind.code} : additionnalité {factor}, paramètre inconnu « {name} ».")
+                elif not (0 <= (self.parameters[name].basse or 0) and (self.parameters[name].haute or 0) <= 1):
+                    errors.append(f"{ind.code} : additionnalité {factor}, le paramètre {name} est une part entre 0 et 1.")
         # each formula once (an indicator without variant has the same one in every scenario)
         errors += _check_row_by_row(list({(f, c): (w, f, c) for w, f, c in reversed(readable)}.values())[::-1]) if readable else []
         for place in ("terminal_territoires", "terminal_parc", "terminal_qpv"):
@@ -316,6 +346,10 @@ class Referentiel:
                 result.add(name)
         return result
 
+    def additionality_parameters(self) -> set[str]:
+        """Parameters read by no formula but as additionality factors (valeur_nette)."""
+        return {name for ind in self.indicators for _, name in ind.additionnalite}
+
     def parameters_used(self, ind: Indicator) -> set[str]:
         result = {n for n in self.dependencies(ind) if n in self.parameters}
         for name in self.dependencies(ind):
@@ -359,6 +393,9 @@ def _dependencies(ind: Indicator) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _names(formula: str) -> tuple[str, ...]:
     return tuple(pl.sql_expr(formula).meta.root_names())
+
+
+formula_names = _names  # the names a formula reads (parsed once per process)
 
 
 def _check_formula(what: str, formula: str, known: set[str], condition: bool = False,
@@ -430,6 +467,7 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
     raw_parameters = {p["nom"]: dict(p) for p in par.get("parametre", []) if "nom" in p}
     raw_indicators = {i["code"]: dict(i) for i in cat.get("indicateur", []) if "code" in i}
     raw_measures = [dict(m) for m in cat.get("mesure", [])]
+    correlations = [dict(c) for c in par.get("correlation", [])]
     meta = {**cat.get("meta", {}), "version_parametres": par.get("meta", {}).get("version"), "surcharges": []}
     paths = [cat_path, par_path]
     for path in map(Path, surcharges):
@@ -452,6 +490,7 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
         for i in user.get("indicateur", []):
             raw_indicators[_required(i, "code", path)] = i
         raw_measures += user.get("mesure", [])
+        correlations += [dict(c) for c in user.get("correlation", [])]
         meta["surcharges"].append({"fichier": path.name, "description": user.get("meta", {}).get("description"),
                                    "parametres": changed, "parametres_ajoutes": added})
         paths.append(path)
@@ -463,7 +502,7 @@ def load_referentiel(catalogue: Path | None = None, parametres: Path | None = No
         names = " / ".join(p.name for p in paths)
         raise ConfigurationError(f"{names} : entrée incomplète ou mal typée ({exc}).") from exc
     sources = [{"fichier": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths]
-    return Referentiel(meta, parameters, measures, indicators, sources, tuple(paths))
+    return Referentiel(meta, parameters, measures, indicators, sources, tuple(paths), correlations)
 
 
 # What a user file may hold: the shipped files' tables and keys (a typo such as « centarle » or
@@ -474,8 +513,9 @@ USER_KEYS = {
     "indicateur": {"code", "libelle", "axe", "niveau", "etape", "unite", "formule", "description", "formule_basse",
                    "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes",
                    "formule_forfait", "forfait_remplace_par", "additif", "somme_des_parties", "limites",
-                   "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens"},
+                   "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens", "additionnalite"},
     "mesure": {"nom", "formule", "description"},
+    "correlation": {"parametres", "coefficient", "source", "remarque"},
 }
 
 
@@ -539,6 +579,7 @@ def _indicator(i: dict) -> Indicator:
         formule_forfait=i.get("formule_forfait"), forfait_remplace_par=i.get("forfait_remplace_par", ""), additif=bool(i.get("additif", False)), somme_des_parties=bool(i.get("somme_des_parties", False)), limites=i.get("limites", ""),
         libelle_court=i.get("libelle_court", ""), abreviation=i.get("abreviation", ""), legende=i.get("legende", ""),
         en_tete=_ranked(i, "en_tete"), graphique=_ranked(i, "graphique"), sens=i.get("sens", ""),
+        additionnalite=tuple((str(k), str(v)) for k, v in i.get("additionnalite", {}).items()),
     )
 
 

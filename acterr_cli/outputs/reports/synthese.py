@@ -162,10 +162,12 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
     label = fmt(text_wrap=True, **line)
     flat = flat_text(r)
     nature = [fmt(font_size=8, italic=True, font_color=FLAT_TEXT), f"\n{MARK} {flat}"] if flat else []
-    ws.write_rich_string(row, col, fmt(font_size=10), info["libelle"] or code, fmt(font_size=8, font_color=GREY), f"  {code}",
-                         *nature, label)
-    fit_row(ws, row, [(f"{info['libelle']}  {code}" + (f"\n{flat}" if flat else ""), LABEL_W, label)], minimum=21)
     ok = r["statut"] == CALCULE and r["valeur"] is not None
+    # a monetised social figure: the value shown is gross; its net value (additionality) below the label
+    net = f"\nvaleur brute ; nette d'additionnalité : {short_text(r['valeur_nette'], r['unite'])}" if ok and r.get("valeur_nette") is not None else ""
+    ws.write_rich_string(row, col, fmt(font_size=10), info["libelle"] or code, fmt(font_size=8, font_color=GREY), f"  {code}",
+                         *nature, *([fmt(font_size=8, font_color=GREY), net] if net else []), label)
+    fit_row(ws, row, [(f"{info['libelle']}  {code}" + (f"\n{flat}" if flat else "") + net, LABEL_W, label)], minimum=21)
     unit = r["unite"]
     if ok:
         # shrunk to its cell rather than « ### » when a long unit does not fit (« 3,4 /100 ménages »)
@@ -228,6 +230,11 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
         "quand elle est incomplète). n.c. : non calculable — une donnée manque ; ce n'est jamais compté comme zéro "
         "(motifs : feuille « Qualité des données »).",
     ]
+    if any(data.headline[c].get("valeur_nette") is not None for _, _, codes in panels(data.referentiel) for c in _chosen(data, codes)):
+        texts.append("Valeur brute et valeur nette : les chiffres monétisés de la plus-value sociale sont donnés bruts ; leur "
+                     "valeur nette d'additionnalité, écrite sous le libellé, retire l'effet d'aubaine (ce qui serait arrivé sans "
+                     "l'organisme), la part due à d'autres acteurs (attribution) et la valeur retirée à d'autres (déplacement) — "
+                     "hypothèses déclarées, voir la feuille « Méthodologie ».")
     if data.has_previous:
         texts.append("vs N-1 : évolution par rapport à l'exercice précédent — en % pour les montants et les effectifs, "
                      "en points (pt) pour les parts en %.")

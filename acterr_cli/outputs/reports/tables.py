@@ -244,6 +244,8 @@ def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
         Col("Indicateur", 32, lambda r: r["libelle"], lambda r: fmt.wrap()),
         Col("Registre", 13, lambda r: LEDGER_LABELS.get(r["registre"], r["registre"]), lambda r: fmt.wrap(font_size=9)),
         number("valeur", "Valeur", 14, bold=True), number("valeur_basse", "Basse", 13), number("valeur_haute", "Haute", 13),
+        # centiles of `compute --simulations` (engine/simulation.py), when the results have them
+        *([number(k, f"{k.upper()} (simulation)", 13) for k in ("p10", "p50", "p90")] if data.rows and "p10" in data.rows[0] else []),
         Col("Unité", 9, lambda r: r["unite"], lambda r: fmt(align="center")),
         # a figure not computed covers nothing: no « 0 % » beside « non calculable »
         Col("Couverture (%)", 10, lambda r: r["couverture"] if r["statut"] == CALCULE else None,

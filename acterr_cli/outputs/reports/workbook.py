@@ -21,7 +21,7 @@ from xlsxwriter.workbook import Workbook
 
 from acterr_cli import __version__
 from acterr_cli.common.atomic import atomic_output
-from acterr_cli.outputs.reports import by_organisation, carte, charts, evolution, method, quality, synthese, tables
+from acterr_cli.outputs.reports import by_organisation, carte, charts, evolution, method, quality, sensitivity_sheet, synthese, tables
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData, ReportInputs, Scope
 from acterr_cli.outputs.reports.xlsx import WORKBOOK_OPTIONS, Formats
 from acterr_cli.referentiel.model import Referentiel
@@ -79,6 +79,7 @@ def sheet_writers(data: ReportData) -> list:
     writers.append(lambda wb, d, f, cd: tables.indicateurs(wb, d, f))
     if data.kind != ORGANISME:
         writers.append(lambda wb, d, f, cd: by_organisation.write(wb, d, f))
+    writers.append(lambda wb, d, f, cd: sensitivity_sheet.write(wb, d, f))
     writers += [lambda wb, d, f, cd: quality.write(wb, d, f), lambda wb, d, f, cd: method.write(wb, d, f)]
     return writers
 
