@@ -14,6 +14,7 @@ from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.liasse_schema import LIASSE
 from acterr_cli.outputs.nature import is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData, ReportInputs, Scope
+from acterr_cli.outputs.rounding import rounded_figure, rounded_share
 from acterr_cli.results import CALCULE
 from acterr_cli.workspace.store import Workspace
 
@@ -86,11 +87,11 @@ class ExportResult:
             "fichiers": [f.to_dict() for f in self.fichiers],
             # the scope's figures that are estimations forfaitaires, and what would replace them
             "estimations_forfaitaires": [
-                {"indicateur": code, "libelle": r["libelle"], "part_forfaitaire": r.get("part_forfaitaire"),
+                {"indicateur": code, "libelle": r["libelle"], "part_forfaitaire": rounded_share(r.get("part_forfaitaire")),
                  "remplace_par": replaced_by(d.referentiel, code) or None}
                 for code, r in d.headline.items() if is_flat(r)],
             # the level's NON_REPARTI figures (overview): what no territory holds, per additive indicator
-            "non_reparti": {r["indicateur"]: r["valeur"] for r in d.unplaced if r["statut"] == CALCULE},
+            "non_reparti": {r["indicateur"]: rounded_figure(r["valeur"], r.get("unite")) for r in d.unplaced if r["statut"] == CALCULE},
         }
 
 

@@ -1,5 +1,6 @@
-"""Results for analysts: CSV (UTF-8, comma, decimal point, one row per result) or Parquet, with
-the provenance of the computation (a JSON file beside the CSV, key-value metadata in Parquet)."""
+"""Results for analysts: CSV (UTF-8, comma, decimal point, one row per result, figures rounded by
+unit: see outputs/rounding.py) or Parquet (full precision), with the provenance of the
+computation (a JSON file beside the CSV, key-value metadata in Parquet)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import polars as pl
 
 from acterr_cli.common.atomic import atomic_output, atomic_write_bytes
 from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
+from acterr_cli.outputs.rounding import rounded
 
 PROVENANCE_VERSION = 1
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -43,7 +45,7 @@ def write_table(path: Path, data: ReportData, fmt: str) -> None:
     table = frame(data)
     with atomic_output(Path(path)) as tmp:
         if fmt == "csv":  # streamed: the text columns made safe slice by slice, not copied whole
-            without_formulas(table.lazy()).sink_csv(tmp)
+            without_formulas(rounded(table.lazy())).sink_csv(tmp)
         else:
             table.write_parquet(tmp, metadata={"acterr": json.dumps(provenance(data), ensure_ascii=False, default=str)})
 
