@@ -397,6 +397,21 @@ class Workspace:
             atomic_write_bytes(folder / f"{level}.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
         return None
 
+    def results_meta(self, level: str) -> tuple[Path, dict] | None:
+        """The file of a level's stored results and their meta, without reading the results."""
+        folder = self.root / RESULTS
+        target, meta_path = folder / f"{level}.parquet", folder / f"{level}.json"
+        with _shared(self.root / RESULTS_LOCK):
+            if not target.exists() or not meta_path.exists():
+                return None
+            return target, json.loads(meta_path.read_text("utf-8"))
+
+    @contextmanager
+    def results_kept(self) -> Iterator[None]:
+        """Stored results are not replaced while the block reads them (a compute's store waits)."""
+        with _shared(self.root / RESULTS_LOCK):
+            yield
+
     def load_results(self, level: str) -> tuple[pl.DataFrame, dict] | None:
         """A level's stored results and their meta, read as one pair (never a file from one write
         and the other from the next)."""
