@@ -35,7 +35,6 @@ def export_cmd(
 ) -> None:
     from acterr_cli.api import ExportRequest, LevelExportResult, export
     from acterr_cli.outputs import terminal
-    from acterr_cli.outputs.reports.tabular import ENSEMBLE_SUBJECT
     from acterr_cli.outputs.terminal_report import print_report
 
     request = ExportRequest(sortie=sortie, niveau=territoire, code=code, siren=organisme, exercice=exercice,
@@ -48,7 +47,7 @@ def export_cmd(
         return
     if isinstance(result, LevelExportResult):  # a whole level's data, streamed: its summary as `compute` shows it
         stored = result.stored
-        console_out.print(f"[bold]{escape(ENSEMBLE_SUBJECT)}[/] — exercice {stored.year}", highlight=False)
+        console_out.print(f"[bold]{escape(result.subject)}[/] — exercice {stored.year}", highlight=False)
         terminal.print_summary(stored.summary_rows(), stored.level, console_out, stored.referentiel)
     else:
         print_report(result.data, console_out)

@@ -96,6 +96,10 @@ class LevelExportResult:
     def main(self) -> Path:
         return self.fichiers[0].chemin
 
+    @property
+    def subject(self) -> str:
+        return ENSEMBLE_SUBJECT
+
     def to_dict(self) -> dict:
         s = self.stored
         scope = {"type": ENSEMBLE, "code": None, "siren": None, "nom": ENSEMBLE_SUBJECT}
