@@ -66,6 +66,7 @@ RESULTS = "resultats"
 LOCK = ".verrou"
 READERS = ".lecteurs"
 RESULTS_LOCK = ".verrou_resultats"
+PREVIOUS = "precedent"  # under RESULTS: the previous exercice's values of a one-exercice compute
 RESULTS_WAIT = 600  # seconds: another compute writing its results (a few seconds) is waited for
 WRITING = ".ecriture_en_cours"  # present while a commit runs: after a kill, the next writer cleans up
 # Temporary files of atomic writes made under the lock (manifest, results): left by a killed
@@ -411,6 +412,35 @@ class Workspace:
         """Stored results are not replaced while the block reads them (a compute's store waits)."""
         with _shared(self.root / RESULTS_LOCK):
             yield
+
+    # ─── the previous exercice's values (engine/run.py), kept for the next run ───
+
+    def previous_values(self, name: str, fingerprint: str) -> pl.DataFrame | None:
+        """Values kept by `keep_previous_values` under `name` with this fingerprint, or None."""
+        path = self.root / RESULTS / PREVIOUS / f"{name}-{fingerprint}.parquet"
+        with _shared(self.root / RESULTS_LOCK):
+            try:
+                return pl.read_parquet(path, glob=False)
+            except (OSError, pl.exceptions.PolarsError):  # none yet, or unreadable: computed again
+                return None
+
+    def keep_previous_values(self, name: str, fingerprint: str, values: pl.DataFrame) -> None:
+        """Keep `values` for the next run with the same inputs (those of other inputs go). Best
+        effort: a read-only workspace, or another compute writing, and they are computed again."""
+        folder = self.root / RESULTS / PREVIOUS
+        if not self.writable():
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with exclusive(self.root / RESULTS_LOCK, 60, "{}"):  # another level's results being written: seconds
+                for old in folder.glob(f"{name}-*.parquet"):
+                    old.unlink(missing_ok=True)
+                _remove_matching(folder, _RESULTS_TMP)
+                tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+                values.write_parquet(tmp, compression="lz4")
+                os.replace(tmp, folder / f"{name}-{fingerprint}.parquet")
+        except (OSError, WorkspaceBusyError):
+            pass
 
     def load_results(self, level: str) -> tuple[pl.DataFrame, dict] | None:
         """A level's stored results and their meta, read as one pair (never a file from one write
