@@ -85,3 +85,19 @@ def test_decode_and_toml_errors_in_french():
                        ('x = "abc', "texte non fermé"), ("a = 1 b = 2", "fin de ligne attendue")):
         with pytest.raises(TomlError, match=said):
             load_toml(text.encode(), "f.toml")
+
+
+def test_configuration_and_referentiel_toml_mistakes_in_french(tmp_path):
+    config = tmp_path / "acterr.toml"
+    config.write_text('depot = "depot"\nespace = espace\n', encoding="utf-8")
+    said = " ".join(runner.invoke(app, ["executer", str(config)]).stderr.split())
+    assert "configuration TOML invalide, ligne 2, colonne 10 : valeur invalide" in said and "Invalid" not in said, said
+    surcharge = tmp_path / "mes_parametres.toml"
+    surcharge.write_bytes('[[parametre]\nnom = "x"\n'.encode("utf-16"))  # Notepad's « Unicode », and a bracket missing
+    result = runner.invoke(app, ["--referentiel", str(surcharge), "referentiel"])
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 5 and "TOML invalide, ligne 1" in said and "Expected" not in said, said
+    (tmp_path / "espace").mkdir()
+    (tmp_path / "espace" / "manifest.json").write_text('{"format": "acterr-espace",', encoding="utf-8")
+    said = " ".join(runner.invoke(app, ["--espace", str(tmp_path / "espace"), "compute"]).stderr.split())
+    assert "manifeste illisible (JSON invalide ligne 1, colonne 28)" in said and "Expecting" not in said, said

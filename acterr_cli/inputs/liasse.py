@@ -63,7 +63,9 @@ def _csv_rows(text: str, separator: str, name: str) -> list[list[str]]:
                 raise InvalidDataError(f"{name} : plus de {MAX_ROWS:,} lignes ; ce n'est pas une liasse.".replace(",", " "))
     except csv.Error as exc:  # a field beyond the limit, a NUL byte, a quote never closed…
         what = (f"une cellule dépasse {MAX_CELL_CHARS:,} caractères".replace(",", " ") if "field larger" in str(exc)
-                else f"contenu illisible ({exc})")
+                else "octet nul (fichier binaire ou abîmé)" if "NUL" in str(exc)
+                else "guillemet jamais fermé" if "end of data" in str(exc) or "EOF" in str(exc)
+                else "contenu illisible (guillemets ou fins de ligne mal placés)")
         message = f"ligne {reader.line_num} : {what} ; le fichier est refusé."
         raise InvalidDataError(f"{name} : {message}", [Problem(fichier=name, cellule=f"ligne {reader.line_num}",
                                                                  regle=rules.LECTURE.code, message=message)]) from exc

@@ -219,8 +219,10 @@ class Workspace:
             if path.exists():
                 try:
                     self._manifest = json.loads(path.read_text("utf-8"))
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise ConfigurationError(f"{path} : manifeste illisible ({exc}).") from exc
+                except json.JSONDecodeError as exc:
+                    raise ConfigurationError(f"{path} : manifeste illisible (JSON invalide ligne {exc.lineno}, colonne {exc.colno}).") from exc
+                except UnicodeDecodeError as exc:
+                    raise ConfigurationError(f"{path} : manifeste illisible (pas du texte UTF-8, octet {exc.start + 1}).") from exc
                 if int(self._manifest.get("version", 1)) > VERSION:
                     raise ConfigurationError(
                         f"{path} : espace de travail écrit par une version plus récente d'acterr "
