@@ -46,6 +46,12 @@ def test_streamed_level_data_is_the_reports_data(samples, tmp_path, level):
             for f in d["fichiers"]:
                 f.pop("chemin")
         assert described == expected and expected["non_reparti"]
+    # an earlier exercice (the samples have 2024 and 2025)
+    request = api.ExportRequest(sortie=tmp_path / "flux-2024.csv", niveau=level, format="csv", exercice=2024)
+    assert isinstance(api.export(samples, request), LevelExportResult)
+    write_export(api.report_inputs(samples, level), api.ExportRequest(sortie=tmp_path / "rapport-2024.csv", niveau=level, format="csv",
+                                                                      exercice=2024))
+    assert (tmp_path / "flux-2024.csv").read_bytes() == (tmp_path / "rapport-2024.csv").read_bytes()
 
 
 def test_streamed_export_through_the_command(samples, tmp_path):
@@ -58,7 +64,7 @@ def test_streamed_export_through_the_command(samples, tmp_path):
     assert again.exit_code == 2 and "--forcer" in again.stderr  # never replaced silently
     missing = runner.invoke(app, ["--espace", str(samples), "export", "--territoire", "COMMUNE", "--format", "parquet",
                                   "--exercice", "2019", "--sortie", str(tmp_path / "x.parquet")])
-    assert missing.exit_code == 4 and "exercices disponibles : 2025" in missing.stderr
+    assert missing.exit_code == 4 and "exercices disponibles : 2024, 2025" in missing.stderr
     described = json.loads(runner.invoke(app, ["--espace", str(samples), "export", "--territoire", "EPCI", "--format", "parquet",
                                                "--sortie", str(tmp_path / "e.parquet"), "--json"]).stdout)
     assert described["niveau"] == "EPCI" and described["perimetre"]["type"] == "ensemble"
