@@ -14,7 +14,7 @@ import codecs
 import re
 import tomllib
 
-from acterr_cli.errors import InvalidDataError, Problem
+from acterr_cli.errors import InvalidDataError
 
 _BOMS = (  # longest first: UTF-32 LE starts like UTF-16 LE
     (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
@@ -46,8 +46,7 @@ def decode_text(data: bytes, name: str, what: str = "fichier CSV") -> str:
     except UnicodeDecodeError as exc:
         if _UTF8_MULTIBYTE.search(data[: exc.start]) or _UTF8_MULTIBYTE.search(data[exc.end:]):
             line = data[: exc.start].count(b"\n") + 1
-            raise _refused(name, f"mélange d'UTF-8 et d'un autre encodage (ligne {line} : des accents seraient mal lus)",
-                           f"ligne {line}") from exc
+            raise _refused(name, f"mélange d'UTF-8 et d'un autre encodage (ligne {line} : des accents seraient mal lus)") from exc
     return data.decode("cp1252", errors="replace")  # one byte, one character: Latin-1 as Windows saves it
 
 
@@ -60,8 +59,7 @@ def refuse_binary(head: bytes, name: str, what: str = "fichier CSV") -> None:
             raise _refused(name, f"encodé en {label}, qu'acterr ne lit pas pour ce {what}")
     for signature, kind in _SIGNATURES:
         if head.startswith(signature):
-            raise InvalidDataError(f"{name} : ce n'est pas un {what} mais {kind}.",
-                                   [Problem(fichier=name, regle="encodage", message=f"ce n'est pas un {what} mais {kind}.")])
+            raise Unreadable(name, f"ce n'est pas un {what} mais {kind}.")
     sample = head[:4096]
     if b"\x00" in sample:
         even, odd = sample[0::2], sample[1::2]
@@ -69,13 +67,20 @@ def refuse_binary(head: bytes, name: str, what: str = "fichier CSV") -> None:
             raise _refused(name, "encodé en UTF-16 (petit-boutiste) sans marque d'ordre des octets")
         if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
             raise _refused(name, "encodé en UTF-16 (gros-boutiste) sans marque d'ordre des octets")
-        raise InvalidDataError(f"{name} : fichier binaire (octets nuls), pas un {what}.",
-                               [Problem(fichier=name, regle="encodage", message=f"fichier binaire (octets nuls), pas un {what}.")])
+        raise Unreadable(name, f"fichier binaire (octets nuls), pas un {what}.")
 
 
-def _refused(name: str, why: str, cell: str | None = None) -> InvalidDataError:
-    message = f"{why} ; {FIX}."
-    return InvalidDataError(f"{name} : {message}", [Problem(fichier=name, cellule=cell, regle="encodage", message=message)])
+class Unreadable(InvalidDataError):
+    """A file in an encoding acterr does not read, or not text at all: « NAME : why » (the import
+    reports it under the « lecture » rule, see inputs/batch.py); `reason` without the name."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name} : {reason}")
+        self.reason = reason
+
+
+def _refused(name: str, why: str) -> Unreadable:
+    return Unreadable(name, f"{why} ; {FIX}.")
 
 
 class TomlError(ValueError):
@@ -87,8 +92,8 @@ def load_toml(data: bytes, name: str, what: str = "fichier TOML") -> dict:
     « ligne 3, colonne 8 : « = » attendu après la clé » rather than the parser's English."""
     try:
         return tomllib.loads(decode_text(data, name, what))
-    except InvalidDataError as exc:
-        raise TomlError(exc.problems[0].message if exc.problems else exc.message) from exc
+    except Unreadable as exc:
+        raise TomlError(exc.reason.rstrip(".")) from exc
     except tomllib.TOMLDecodeError as exc:
         raise TomlError(f"TOML invalide, {toml_reason(exc)}") from exc
 
