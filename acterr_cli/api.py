@@ -22,11 +22,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from acterr_cli.importing import ImportReport
-    from acterr_cli.outputs.reports.export import ExportRequest, ExportResult
+    from acterr_cli.outputs.reports.export import ExportRequest, ExportResult, LevelExportResult
     from acterr_cli.outputs.reports.model import ReportInputs
+    from acterr_cli.outputs.reports.tabular import StoredLevel
 
 __all__ = [
-    "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace", "ExportRequest", "ExportResult",
+    "ImportReport", "Computation", "Referentiel", "TerritorialReference", "Workspace", "ExportRequest", "ExportResult", "LevelExportResult",
     # import (kinds: the reader registry, inputs/registry.py)
     "import_paths", "verify_paths", "import_kinds", "reader_description", "check_wait", "write_error_report",
     # compute
@@ -48,7 +49,7 @@ def __getattr__(name: str):
         from acterr_cli.importing import ImportReport
 
         return ImportReport
-    if name in ("ExportRequest", "ExportResult"):
+    if name in ("ExportRequest", "ExportResult", "LevelExportResult"):
         from acterr_cli.outputs.reports import export as exporting
 
         return getattr(exporting, name)
@@ -192,13 +193,43 @@ def report_inputs(espace: Path, level: str, referentiel: Referentiel | None = No
     return inputs
 
 
-def export(espace: Path, request: ExportRequest, referentiel: Referentiel | None = None) -> ExportResult:
+def export(espace: Path, request: ExportRequest, referentiel: Referentiel | None = None) -> ExportResult | LevelExportResult:
     """The files of one report (`acterr export`): workbook or data, filled template, fiches. The
     request is checked before anything is computed, every file before anything is written."""
-    from acterr_cli.outputs.reports.export import write_export
+    from acterr_cli.outputs.reports.export import streamable, write_export, write_level_export
+    from acterr_cli.outputs.reports.tabular import choose_year
 
     request.check()
+    if streamable(request) and (stored := _stored_level(espace, request.niveau, referentiel, request.attendre)) is not None:
+        # A whole level's data, streamed from the stored results (no report model), which no
+        # compute replaces meanwhile; if one just did, the usual way.
+        ws = _existing_workspace(espace)
+        with ws.results_kept():
+            if (now := ws.results_meta(stored.level)) is not None and now[1] == stored.meta:
+                return write_level_export(choose_year(stored, request.exercice), request)
     return write_export(report_inputs(espace, request.niveau, referentiel, request.attendre), request)
+
+
+def _stored_level(espace: Path, level: str, referentiel: Referentiel | None, wait_seconds: float) -> StoredLevel | None:
+    """The level's results as stored, computed and stored first if they are out of date; None
+    when they cannot be used as they are (a read-only workspace, other référentiel files)."""
+    import polars as pl
+
+    from acterr_cli.outputs.reports.tabular import StoredLevel
+
+    ws = _existing_workspace(espace)
+    level = normalize_level(level)
+    referentiel = referentiel or load_referentiel()
+    for attempt in range(2):
+        stored = ws.results_meta(level)
+        if stored is not None and stored[1].get("generation") == ws.generation \
+                and stored[1].get("referentiel", {}).get("fichiers") == referentiel.sources:
+            national = results_for(espace, "FRANCE", referentiel=referentiel, wait_seconds=wait_seconds).results
+            return StoredLevel(level, stored[0], stored[1], national.filter(pl.col("siren").is_null()), referentiel)
+        if attempt or (stored is not None and stored[1].get("generation") == ws.generation) or not ws.writable():
+            return None
+        compute_level(espace, level, referentiel=referentiel, wait_seconds=wait_seconds)  # stored, then read from the file
+    return None
 
 
 def reader_description(kind: str) -> str:

@@ -14,7 +14,6 @@ import math
 import os
 import signal
 import time
-import tomllib
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,6 +22,7 @@ from typing import Callable
 
 from acterr_cli import __version__, api, interrupts
 from acterr_cli.common.atomic import atomic_write_bytes
+from acterr_cli.common.encoding import TomlError, load_toml
 from acterr_cli.engine.run import normalize_level
 from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError, system_reason
 from acterr_cli.inputs import rules
@@ -68,11 +68,11 @@ class RunConfig:
 def load_config(path: Path) -> RunConfig:
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text("utf-8"))
+        raw = load_toml(path.read_bytes(), path.name, "fichier de configuration")
     except FileNotFoundError as exc:
         raise ConfigurationError(f"{path} : fichier de configuration introuvable.") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{path} : configuration TOML invalide ({exc}).") from exc
+    except TomlError as exc:  # in French, with line and column (common/encoding.py)
+        raise ConfigurationError(f"{path} : configuration {exc}.") from exc
     problems = _check(raw)
     if problems:  # every mistake at once, before anything is read or written
         raise ConfigurationError(f"{path.name} : configuration invalide : " + " ; ".join(problems) + ".")

@@ -11,9 +11,12 @@ targets having proved out of reach without dropping checks or stored results):
    from that workspace: ≤ 3.5 s; regional overview export (as `acterr export --territoire REGION`):
    ≤ 5 s. Each step is timed as the `acterr` command a user runs, start-up included.
 4. National scale from the same workspace: `compute --territoire COMMUNE --json` within 4× the
-   plain COMMUNE compute and 2 GB; the COMMUNE results as CSV under 1 GB; the national overview by
-   EPCI in Excel under 10 s and 1.5 GB.
+   plain COMMUNE compute and 2 GB; the COMMUNE results as CSV and as Parquet under 1 GB; the
+   national overview by EPCI in Excel under 10 s and 1.5 GB.
 5. Simulation: `compute --territoire EPCI --simulations 1000` within 2× the plain EPCI compute.
+6. Two exercices (the same 600 organisations, the previous exercice imported too): `compute
+   --exercice` of the last one, every level, within 1.3× the time and memory of the compute of
+   the single-exercice workspace (its CPU time is printed too: the machine may be loaded).
 
 Each step runs in its own process (wall time, CPU time and peak RSS of that process), the
 reference and acterr each N times (3 by default): the best wall time of each is kept, so a
@@ -69,7 +72,11 @@ def measure(code: str, label: str, before=None) -> tuple[float, float]:
         if wall < best:
             best, cpu = wall, usage.ru_utime + usage.ru_stime
     print(f"      {label} : {best:.2f} s (meilleur de {REPETITIONS}), temps CPU {cpu:.2f} s", flush=True)
+    CPU[label] = cpu
     return best, peak
+
+
+CPU: dict[str, float] = {}  # label → CPU time (user + system) of its best run
 
 
 def line(label: str, value: float, unit: str, reference: float | None = None, target: str = "", ok: bool | None = None) -> None:
@@ -141,8 +148,9 @@ def bench_questionnaires(n: int, purchases: int) -> Path:
 
 # ─── 3. compute every level, export the overview ───
 
-def bench_compute_export(espace: Path) -> None:
-    """Both measured as the commands a user runs, process start included."""
+def bench_compute_export(espace: Path) -> tuple[float, float]:
+    """Both measured as the commands a user runs, process start included. Returns the compute's
+    wall time and peak memory (the reference of the two-exercice step)."""
     levels = ",".join(ALL_LEVELS)
     wall, mem = measure(acterr("--espace", espace, "compute", "--territoire", levels), "acterr compute")
     report = BENCH / "apercu_regions.xlsx"
@@ -153,6 +161,7 @@ def bench_compute_export(espace: Path) -> None:
     line("  mémoire maximale (Mo)", mem, "Mo")
     line("export de la vue d'ensemble régionale", export_wall, "s", None, "cible ≤ 5 s", export_wall <= 5)
     line("  mémoire maximale (Mo)", export_mem, "Mo")
+    return wall, mem
 
 
 # ─── 4. national scale ───
@@ -163,6 +172,9 @@ def bench_national(espace: Path) -> None:
     csv = BENCH / "resultats_communes.csv"
     csv_wall, csv_mem = measure(acterr("--espace", espace, "export", "--territoire", "COMMUNE", "--format", "csv", "--sortie", csv, "--forcer"),
                                 "acterr export COMMUNE en CSV")
+    parquet = BENCH / "resultats_communes.parquet"
+    pq_wall, pq_mem = measure(acterr("--espace", espace, "export", "--territoire", "COMMUNE", "--format", "parquet", "--sortie", parquet,
+                                     "--forcer"), "acterr export COMMUNE en Parquet")
     report = BENCH / "apercu_epci.xlsx"
     xlsx_wall, xlsx_mem = measure(acterr("--espace", espace, "export", "--territoire", "EPCI", "--sortie", report, "--forcer"),
                                   "acterr export EPCI (France entière)")
@@ -171,6 +183,8 @@ def bench_national(espace: Path) -> None:
     line("  mémoire maximale (Mo)", json_mem, "Mo", None, "cible ≤ 2 048 Mo", json_mem <= 2048)
     line("export COMMUNE en CSV", csv_wall, "s")
     line("  mémoire maximale (Mo)", csv_mem, "Mo", None, "cible < 1 024 Mo", csv_mem < 1024)
+    line("export COMMUNE en Parquet", pq_wall, "s")
+    line("  mémoire maximale (Mo)", pq_mem, "Mo", None, "cible < 1 024 Mo", pq_mem < 1024)
     line("vue d'ensemble nationale par EPCI (Excel)", xlsx_wall, "s", None, "cible < 10 s", xlsx_wall < 10)
     line("  mémoire maximale (Mo)", xlsx_mem, "Mo", None, "cible < 1 536 Mo", xlsx_mem < 1536)
 
@@ -188,6 +202,33 @@ def bench_simulation(espace: Path) -> None:
     line("  mémoire maximale (Mo)", mem, "Mo")
 
 
+# ─── 6. one exercice among two ───
+
+def bench_two_exercices(espace: Path, n: int, purchases: int, single: tuple[float, float]) -> None:
+    """The workspace of step 2 with the previous exercice of the same organisations imported too;
+    `compute --exercice` of the last one against `single` (wall time, peak memory of step 3's
+    compute, the same levels on the single-exercice workspace). Best of N: the runs after the
+    first read the previous exercice's values back (its inputs unchanged), as a nightly run does."""
+    previous = BENCH / f"questionnaires_{n}_{purchases}_2024"
+    if not previous.exists() or len(list(previous.glob("*.xlsx"))) < n:
+        import bench_data
+
+        print(f"construction de {n} questionnaires de l'exercice 2024…", flush=True)
+        bench_data.write_questionnaires(previous, n, purchases, exercice=2024)
+    both = BENCH / "espace_deux_exercices"
+    if not both.exists():
+        shutil.copytree(espace, both)
+        subprocess.run([PY, "-c", acterr("--espace", both, "import", *sorted(previous.glob("*.xlsx"))[:n])], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    levels = ",".join(ALL_LEVELS)
+    wall, mem = measure(acterr("--espace", both, "compute", "--territoire", levels, "--exercice", "2025"), "acterr compute --exercice 2025")
+    single_wall, single_mem = single
+    print("\n6. Un exercice parmi deux (mêmes organismes, exercices 2024 et 2025 importés)")
+    line("compute --exercice 2025, tous les niveaux", wall, "s", single_wall, "cible ≤ 1,3× un exercice seul", wall <= 1.3 * single_wall)
+    line("  temps CPU", CPU["acterr compute --exercice 2025"], "s", CPU["acterr compute"], "(machine chargée : à comparer aussi)")
+    line("  mémoire maximale (Mo)", mem, "Mo", single_mem, "cible ≤ 1,3×", mem <= 1.3 * single_mem)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rapide", action="store_true", help="60 questionnaires au lieu de 600 (essai)")
@@ -198,9 +239,10 @@ def main() -> None:
     print(f"machine : {os.cpu_count()} cœurs, Python {sys.version.split()[0]}")
     bench_rpls()
     espace = bench_questionnaires(60 if args.rapide else 600, 2000)
-    bench_compute_export(espace)
+    single = bench_compute_export(espace)
     bench_national(espace)
     bench_simulation(espace)
+    bench_two_exercices(espace, 60 if args.rapide else 600, 2000, single)
 
 
 if __name__ == "__main__":

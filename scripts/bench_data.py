@@ -32,7 +32,9 @@ def _siren(rng: random.Random) -> str:
             return code
 
 
-def organisation(index: int, purchases: int, by_dep: dict[str, list[str]]) -> tuple[dict, dict]:
+def organisation(index: int, purchases: int, by_dep: dict[str, list[str]], exercice: int = 2025) -> tuple[dict, dict]:
+    """The same organisation (SIREN, communes) whatever the exercice; its figures differ a little
+    from one exercice to the next."""
     rng = random.Random(index)
     dep = rng.choice(sorted(by_dep))
     local = by_dep[dep]
@@ -55,21 +57,27 @@ def organisation(index: int, purchases: int, by_dep: dict[str, list[str]]) -> tu
     achats = [{"commune_fournisseur": rng.choice(local if rng.random() < 0.7 else everywhere), "fournisseur": f"Entreprise {i}",
                "nature": rng.choice(natures), "montant_ht_eur": round(rng.uniform(500, 80000), 2),
                "commune_operation": rng.choice(communes), "ess": "oui" if rng.random() < 0.05 else "non"} for i in range(purchases)]
-    organisme = {"siren": _siren(rng), "raison_sociale": f"Organisme de test {index}", "famille": rng.choice(["OPH", "ESH", "COOP", "SEM"]),
-                 "exercice": 2025, "logements_debut": round(total * 0.98), "logements_fin": total,
+    siren = _siren(rng)
+    if exercice != 2025:  # another year: the amounts in euros a few per cent off (counts kept, so they stay consistent)
+        change = random.Random(f"{index}-{exercice}").uniform(0.9, 1.1)
+        for table in (patrimoine, production, fiscalite, salaries):
+            for row in table:
+                row.update({k: round(v * change) for k, v in row.items() if k.endswith("_eur") and v})
+    organisme = {"siren": siren, "raison_sociale": f"Organisme de test {index}", "famille": rng.choice(["OPH", "ESH", "COOP", "SEM"]),
+                 "exercice": exercice, "logements_debut": round(total * 0.98), "logements_fin": total,
                  "etp_total": round(sum(s["etp"] for s in salaries), 1), "masse_salariale_totale": sum(s["masse_salariale_eur"] for s in salaries),
                  "administrateurs": 20, "administratrices": 9, "admin_locataires": 4, "taux_satisfaction_pct": 80}
     tables = {"Patrimoine": patrimoine, "Production": production, "Fiscalite": fiscalite, "Salaries": salaries, "Achats": achats}
     return organisme, tables
 
 
-def _write(args: tuple[Path, int, int]) -> None:
-    folder, index, purchases = args
-    organisme, tables = organisation(index, purchases, _communes())
+def _write(args: tuple[Path, int, int, int]) -> None:
+    folder, index, purchases, exercice = args
+    organisme, tables = organisation(index, purchases, _communes(), exercice)
     write_questionnaire(folder / f"organisme_{index:03d}.xlsx", organisme, tables)
 
 
-def write_questionnaires(folder: Path, n: int, purchases: int) -> None:
+def write_questionnaires(folder: Path, n: int, purchases: int, exercice: int = 2025) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max(1, min(2, n))) as pool:
-        list(pool.map(_write, [(folder, i, purchases) for i in range(n)], chunksize=4))
+        list(pool.map(_write, [(folder, i, purchases, exercice) for i in range(n)], chunksize=4))

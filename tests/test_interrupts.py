@@ -240,26 +240,29 @@ def test_stuck_clean_up_is_cut_by_the_watchdog(world, tmp_path):
     assert same(facts(espace), world["facts"])
 
 
-def test_compute_interrupted(world, tmp_path):
+@pytest.mark.parametrize("signum, group", [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_compute_interrupted(world, tmp_path, signum, group):
     espace = copy_workspace(world, tmp_path)
-    code, err, elapsed = interrupt(tmp_path, "calcul", signal.SIGINT, True, "--espace", str(espace), "compute", "--territoire", "EPCI")
-    check_interrupted(code, err, elapsed, signal.SIGINT)
+    code, err, elapsed = interrupt(tmp_path, "calcul", signum, group, "--espace", str(espace), "compute", "--territoire", "EPCI")
+    check_interrupted(code, err, elapsed, signum)
     assert same(facts(espace), world["facts"])
     api.compute_level(espace, "EPCI")  # the lock went with the process
 
 
-def test_export_interrupted_leaves_no_temporary_file(world, tmp_path):
+@pytest.mark.parametrize("signum, group", [(signal.SIGTERM, False), (signal.SIGINT, True)])
+def test_export_interrupted_leaves_no_temporary_file(world, tmp_path, signum, group):
     espace = copy_workspace(world, tmp_path)
     out = tmp_path / "sortie"
     out.mkdir()
-    code, err, elapsed = interrupt(tmp_path, "rapport", signal.SIGTERM, False, "--espace", str(espace), "export",
+    code, err, elapsed = interrupt(tmp_path, "rapport", signum, group, "--espace", str(espace), "export",
                                    "--territoire", "EPCI", "--sortie", str(out / "rapport.xlsx"))
-    check_interrupted(code, err, elapsed, signal.SIGTERM)
+    check_interrupted(code, err, elapsed, signum)
     assert list(out.iterdir()) == []  # neither the report nor its temporary file
     assert same(facts(espace), world["facts"])
 
 
-def test_executer_interrupted_while_importing(world, tmp_path):
+@pytest.mark.parametrize("signum, group", [(signal.SIGHUP, True), (signal.SIGTERM, False)])  # the terminal closed; cron's timeout
+def test_executer_interrupted_while_importing(world, tmp_path, signum, group):
     base = tmp_path / "tache"
     depot = base / "depot"
     depot.mkdir(parents=True)
@@ -270,13 +273,13 @@ def test_executer_interrupted_while_importing(world, tmp_path):
     shutil.copytree(world["espace"], base / "espace")
     (base / "acterr.toml").write_text('depot = "depot"\nespace = "espace"\njournal = "journal.json"\n'
                                       '[[rapports]]\nniveau = "EPCI"\nsortie = "rapport.xlsx"\n', "utf-8")
-    code, err, elapsed = interrupt(tmp_path, "lecture", signal.SIGHUP, True, "executer", str(base / "acterr.toml"))
-    check_interrupted(code, err, elapsed, signal.SIGHUP)
+    code, err, elapsed = interrupt(tmp_path, "lecture", signum, group, "executer", str(base / "acterr.toml"))
+    check_interrupted(code, err, elapsed, signum)
     assert same(facts(base / "espace"), world["facts"])
     assert not (base / "rapport.xlsx").exists()
     assert temporaries(base) == []
     journal = json.loads((base / "journal.json").read_text("utf-8"))  # the run report says why it stopped
-    assert journal["erreur"] == "interrompu (SIGHUP)" and journal["code_sortie"] == 129
+    assert journal["erreur"] == f"interrompu ({signal.Signals(signum).name})" and journal["code_sortie"] == 128 + signum
 
 
 def test_export_killed_its_temporary_file_goes_with_the_next_export(world, tmp_path):

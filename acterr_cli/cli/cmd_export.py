@@ -34,7 +34,8 @@ def export_cmd(
     attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
     json_: bool = typer.Option(False, "--json", help="Décrire les fichiers écrits en JSON sur la sortie standard."),
 ) -> None:
-    from acterr_cli.api import ExportRequest, export
+    from acterr_cli.api import ExportRequest, LevelExportResult, export
+    from acterr_cli.outputs import terminal
     from acterr_cli.outputs.terminal_report import print_report
 
     request = ExportRequest(sortie=sortie, niveau=territoire, code=code, siren=organisme, exercice=exercice,
@@ -45,12 +46,19 @@ def export_cmd(
     if json_:
         print_json(result.to_dict())
         return
-    print_report(result.data, console_out)
+    if isinstance(result, LevelExportResult):  # a whole level's data, streamed: its summary as `compute` shows it
+        stored = result.stored
+        console_out.print(f"[bold]{escape(result.subject)}[/] — exercice {stored.year}", highlight=False)
+        terminal.print_summary(stored.summary_rows(), stored.level, console_out, stored.referentiel)
+    else:
+        print_report(result.data, console_out)
     labels = {"rapport": "Rapport Excel écrit", "modele": "Modèle rempli écrit", "donnees": "Résultats écrits",
               "provenance": "Provenance écrite", "fiche": "Fiche écrite",
               "diapo": "Diapositive écrite"}
     for f in result.fichiers:
         console_out.print(f"{labels[f.contenu]} : [bold]{escape(str(f.chemin))}[/]", highlight=False)
+    if isinstance(result, LevelExportResult):
+        return
     other = result.data.inputs.computation.meta.get("referentiel_des_resultats_enregistres")
     if other is not None:
         stored = ", ".join(f["fichier"] for f in other[2:]) or "le référentiel livré"

@@ -205,10 +205,14 @@ class FactReader:
     is kept by the process, so that no result depends on what ran before it. Without `run`,
     nothing is shared."""
 
-    def __init__(self, ws: Workspace, run: dict | None = None):
+    def __init__(self, ws: Workspace, run: dict | None = None, exercices: tuple[int, ...] | None = None):
+        """`exercices`: only the organisations' facts of these exercices are read (the files of
+        their `exercice=N` folders; a computation of one exercice among several then holds one
+        in memory); public data (RPLS, loyers, QPV, SIRENE) whatever their millésime."""
         self.ws = ws
         self.run = {} if run is None else run
-        self.frames: dict[str, pl.DataFrame | None] = self.run.setdefault(("datasets", str(ws.root.resolve())), {})
+        self.exercices = exercices
+        self.frames: dict[str, pl.DataFrame | None] = self.run.setdefault(("datasets", str(ws.root.resolve()), exercices), {})
 
     def dataset(self, name: str) -> pl.LazyFrame | None:
         if name not in self.frames:
@@ -218,8 +222,19 @@ class FactReader:
 
     def read(self, names: list[str]) -> None:
         """Read the datasets not read yet, together (Polars reads their files in parallel)."""
-        missing = {name: self.ws.dataset_paths(name) for name in dict.fromkeys(names) if name not in self.frames}
+        missing = {name: self._paths(name) for name in dict.fromkeys(names) if name not in self.frames}
         self.frames.update(zip(missing, _read_datasets(list(missing.values())), strict=True))
+
+    def _paths(self, name: str) -> list[Path]:
+        paths = self.ws.dataset_paths(name)
+        if self.exercices is None or name in PUBLIC_DATASETS:
+            return paths
+        folders = {f"exercice={year}" for year in self.exercices}
+        return [p for p in paths if p.parent.name in folders]
+
+
+# Public data: read whatever their millésime (an exercice's computation uses the latest).
+PUBLIC_DATASETS = frozenset({RENTS_DATASET, STOCK_DATASET, SIRENE_DATASET, QPV_DATASET})
 
 
 # Every dataset of facts the readers write (inputs/registry.py), read together at the start of a computation.
@@ -374,7 +389,7 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     """Wide frame: KEYS, nom_territoire, every raw measure (null when not available for that row),
     `inclus` (organisation-level facts count here) — one row per organisation present in a territory.
     `run`: what the levels of one computation share (see FactReader)."""
-    reader = FactReader(ws, run)
+    reader = FactReader(ws, run, _exercice_key(exercice))
     if level.upper() == "QPV":
         return _qpv_rows(reader, exercice)
     base = measure_base(reader, reference, exercice, parameters or {})

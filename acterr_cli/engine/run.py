@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timezone
 
 import polars as pl
@@ -35,16 +37,36 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     """One level's results. `run`: what the levels of one run share (the facts read, the measures
     made of them, the prepared référentiel, the FRANCE figures behind each level's Non réparti
     row), made by the caller for that run and dropped with it; nothing is kept by the process.
+
+    Every exercice, each beside the one before (evolution); or one `exercice`, whose evolution
+    takes the previous exercice's values apart (`_previous_values`): computed alone, or read
+    back from the last run when its inputs have not changed, so that one exercice among several
+    costs about one exercice, not two.
     `simulation`: adds the quantiles p10, p50, p90 of every figure computed for a territory or an
     organisation (engine/simulation.py; not for the Non réparti row, a difference of totals)."""
     level = normalize_level(level)
     run = {} if run is None else run
+    if exercice is None:
+        results = _results(ws, reference, referentiel, level, None, run, with_evolution, simulation)
+    else:
+        previous = _previous_values(ws, reference, referentiel, level, exercice - 1, run)
+        results = _with_previous(_results(ws, reference, referentiel, level, [exercice], run, lambda r: r, simulation), previous)
+    meta = _meta(ws, reference, referentiel, level, exercice)
+    meta["controles"] = liasse_vs_questionnaire(ws, exercice, run)
+    if simulation is not None:
+        meta["simulation"] = {"tirages": simulation.draws, "graine": simulation.seed, "loi": "triangulaire (basse, centrale, haute)",
+                              "correlations": referentiel.correlations}
+    return Computation(level, results, meta)
+
+
+def _results(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
+             exercices: list[int] | None, run: dict, evolution, simulation: Simulation | None = None) -> pl.DataFrame:
+    """The level's results of `exercices` (all: None), `evolution` applied to them in report order;
+    with the quantiles of `simulation` when asked for."""
     evaluator = _evaluator(run, referentiel)
-    # The previous exercice is computed too, for the evolution N vs N-1.
-    exercices = None if exercice is None else [exercice - 1, exercice]
     rows = organisation_rows(ws, reference, level, exercices, referentiel.parameters, run)
     if rows.is_empty():
-        results = with_evolution(pl.DataFrame(schema=RESULT_SCHEMA))
+        results = evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
         rows = evaluator.derive(rows)
         draws = None if simulation is None else draw(referentiel, simulation)
@@ -60,16 +82,56 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
             names = pl.concat([names, _not_placed_name(names)])
         # One chunk from the start: the sort gathers from it (see in_report_order).
         results = pl.concat(parts, rechunk=True, how="vertical" if draws is None else "diagonal")
-        results = with_evolution(in_report_order(results))
-        if exercice is not None:
-            results = results.filter(pl.col("exercice") == exercice)
-        results = evaluator.expand(results, names, level)
-    meta = _meta(ws, reference, referentiel, level, exercice)
-    meta["controles"] = liasse_vs_questionnaire(ws, exercice, run)
-    if simulation is not None:
-        meta["simulation"] = {"tirages": simulation.draws, "graine": simulation.seed, "loi": "triangulaire (basse, centrale, haute)",
-                              "correlations": referentiel.correlations}
-    return Computation(level, results, meta)
+        results = evaluator.expand(evolution(in_report_order(results)), names, level)
+    return results
+
+
+# The previous exercice's value of a result is found by what it is, not by the engine's ranks
+# (those of another computation).
+_IDENTITY = ("indicateur", "code_territoire", "siren")
+
+
+def _previous_values(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str, year: int,
+                     run: dict) -> pl.DataFrame | None:
+    """indicateur, code_territoire, siren (as text) and valeur_precedente of exercice `year`, or
+    None without any data of that year. Kept in the workspace for the next run (store.py,
+    `previous_values`), keyed by everything they depend on: the same inputs give them back
+    without computing them again."""
+    if not any(u["exercice"] == year for u in ws.units().values()):
+        return None
+    fingerprint = _inputs_fingerprint(ws, reference, referentiel, level, year)
+    name = f"{level}-{year}"
+    kept = ws.previous_values(name, fingerprint)
+    if kept is not None:
+        return kept
+    results = _results(ws, reference, referentiel, level, [year], run, lambda r: r)
+    values = results.select(*(pl.col(c).cast(pl.String) for c in _IDENTITY), pl.col("valeur").alias("valeur_precedente"))
+    ws.keep_previous_values(name, fingerprint, values)
+    return values
+
+
+def _inputs_fingerprint(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str, year: int) -> str:
+    """What a level's results of `year` depend on: the units of that exercice, the public data
+    of every exercice (RPLS, loyers, QPV, SIRENE: conservatively), the référentiel's files, the
+    territories' millésime and acterr's version."""
+    units = sorted((key, u.get("sha256"), u.get("importe_le"), sorted((u.get("jeux") or {}).items()))
+                   for key, u in ws.units().items() if u["exercice"] == year or u["type"] not in ORGANISATION_TYPES)
+    about = [RESULTS_FORMAT_VERSION, __version__, level, year, referentiel.sources, reference.millesime, units]
+    return hashlib.blake2b(json.dumps(about, sort_keys=True, default=str).encode("utf-8"), digest_size=16).hexdigest()
+
+
+ORGANISATION_TYPES = ("questionnaire", "liasse")  # units whose facts are those of their exercice only
+
+
+def _with_previous(results: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
+    """`with_evolution`'s columns for results of one exercice, from the previous one's values."""
+    if previous is None or results.is_empty():
+        return results.with_columns([pl.lit(None, pl.Float64).alias(c) for c in ("valeur_precedente", "variation", "variation_pct")])
+    keys = [f"_{c}" for c in _IDENTITY]
+    keyed = results.select(*(pl.col(c).cast(pl.String).alias(k) for c, k in zip(_IDENTITY, keys, strict=True)))
+    found = keyed.join(previous.rename(dict(zip(_IDENTITY, keys, strict=True))), on=keys, how="left", nulls_equal=True,
+                       maintain_order="left")["valeur_precedente"]
+    return _changes(results.with_columns(found))
 
 
 def _evaluator(run: dict, referentiel: Referentiel) -> Evaluator:
@@ -145,6 +207,11 @@ def with_evolution(results: pl.DataFrame) -> pl.DataFrame:
         previous = keyed.select((pl.col("_k") + EXERCICE_STEP).alias("_k"), pl.col("valeur").alias("valeur_precedente"))
         found = keyed.select("_k").join(previous, on="_k", how="left", maintain_order="left")["valeur_precedente"]
         joined = results.with_columns(found)
+    return _changes(joined)
+
+
+def _changes(joined: pl.DataFrame) -> pl.DataFrame:
+    """`variation` and `variation_pct` of results beside their `valeur_precedente`."""
     # Sums of decimals differ in their last bits from one run to the next (Polars adds in parallel):
     # a value that did not change has a change of 0, not of ±1e-10.
     raw = pl.col("valeur") - pl.col("valeur_precedente")

@@ -1,7 +1,7 @@
 """Reader of the federation liasse (DATA.md §2), CSV or xlsx, canonical or through a mapping file.
 
-CSV files come as people export them: `;` or `,` or tab separated, UTF-8 (with or without BOM)
-or latin-1, decimal commas, sometimes a title line above the header. The file is read as a grid
+CSV files come as people export them: `;` or `,` or tab separated, UTF-8 (with or without BOM),
+UTF-16 with BOM (Excel's « Texte Unicode ») or latin-1 (common/encoding.py), decimal commas, sometimes a title line above the header. The file is read as a grid
 of text, so that the same header search, parsing rules and cell references serve both CSV and
 Excel (« B7 » is where Excel shows it).
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.common.encoding import decode_text
 from acterr_cli.errors import AVERTISSEMENT, ERREUR, InvalidDataError, Problem
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs import rules
@@ -40,7 +41,7 @@ def read_csv_grid(path: Path, separator: str | None = None) -> Grid:
     path = Path(path)
     if path.stat().st_size > MAX_CSV_BYTES:
         raise InvalidDataError(f"{path.name} : fichier CSV trop volumineux pour une liasse (plus de {MAX_CSV_BYTES // 2**20} Mo).")
-    text = _decode(path.read_bytes())
+    text = decode_text(path.read_bytes(), path.name)
     rows = _csv_rows(text, separator or _separator(text), path.name)
     width = max((len(r) for r in rows), default=0)
     _check_lengths(rows, path.name)
@@ -62,7 +63,9 @@ def _csv_rows(text: str, separator: str, name: str) -> list[list[str]]:
                 raise InvalidDataError(f"{name} : plus de {MAX_ROWS:,} lignes ; ce n'est pas une liasse.".replace(",", " "))
     except csv.Error as exc:  # a field beyond the limit, a NUL byte, a quote never closed…
         what = (f"une cellule dépasse {MAX_CELL_CHARS:,} caractères".replace(",", " ") if "field larger" in str(exc)
-                else f"contenu illisible ({exc})")
+                else "octet nul (fichier binaire ou abîmé)" if "NUL" in str(exc)
+                else "guillemet jamais fermé" if "end of data" in str(exc) or "EOF" in str(exc)
+                else "contenu illisible (guillemets ou fins de ligne mal placés)")
         message = f"ligne {reader.line_num} : {what} ; le fichier est refusé."
         raise InvalidDataError(f"{name} : {message}", [Problem(fichier=name, cellule=f"ligne {reader.line_num}",
                                                                  regle=rules.LECTURE.code, message=message)]) from exc
@@ -84,15 +87,6 @@ def _check_lengths(rows: list[list[str]], name: str) -> None:
                 message = f"texte de plus de {MAX_CELL_CHARS:,} caractères ; le fichier est refusé.".replace(",", " ")
                 raise InvalidDataError(f"{name}, cellule {cell} : {message}",
                                        [Problem(fichier=name, cellule=cell, regle=rules.TAILLE.code, message=message)])
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
 
 
 def read_liasse(path: Path, reference: TerritorialReference, grid: Grid | None = None,

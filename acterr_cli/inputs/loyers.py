@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.common.encoding import decode_text
 from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem, UsageError
 from acterr_cli.inputs import rules
 from acterr_cli.inputs.cells import header_key
@@ -37,11 +38,7 @@ def read_loyers(path: Path, reference: TerritorialReference, type_logement: str,
     if path.stat().st_size > MAX_BYTES:
         raise InvalidDataError(f"{path.name} : fichier trop volumineux pour une carte des loyers (plus de 50 Mo).")
     parsed = ParsedFile(path=path, sha256=sha256_of(path), kind=LOYERS)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = decode_text(path.read_bytes(), path.name)
     raw = pl.read_csv(io.StringIO(text), separator=";", infer_schema=False, quote_char='"')
     names = {c: _COLUMNS[header_key(c)] for c in raw.columns if header_key(c) in _COLUMNS}
     optional = {c: _OPTIONAL[header_key(c)] for c in raw.columns if header_key(c) in _OPTIONAL}

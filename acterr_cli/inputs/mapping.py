@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.common.encoding import TomlError, load_toml
 from acterr_cli.errors import ConfigurationError
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.cells import header_key, parse_number
@@ -167,9 +167,9 @@ def _read_toml(path: Path) -> dict:
     if path.stat().st_size > MAX_MAPPING_BYTES:
         raise _bad(path, "fichier trop volumineux pour une correspondance.")
     try:
-        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _bad(path, f"TOML invalide ({exc}).") from exc
+        return load_toml(path.read_bytes(), path.name, "fichier de correspondance")
+    except TomlError as exc:
+        raise _bad(path, f"{exc}.") from exc
 
 
 def _bad(path: Path, message: str) -> ConfigurationError:

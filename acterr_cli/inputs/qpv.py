@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.common.encoding import decode_text
 from acterr_cli.errors import InvalidDataError
 from acterr_cli.inputs.cells import header_key
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
@@ -30,11 +31,7 @@ _ESCAPED = re.compile(r'"?=\s*"{1,2}([0-9A-Za-z;,\s]+?)"{1,2}"?(?=;|\r?$)', re.M
 def read_qpv(path: Path, reference: TerritorialReference, millesime: int) -> ParsedFile:
     path = Path(path)
     parsed = ParsedFile(path=path, sha256=sha256_of(path), kind=QPV)
-    data = path.read_bytes()[: 20 * 1024 * 1024]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = decode_text(path.read_bytes()[: 20 * 1024 * 1024], path.name)
     text = _ESCAPED.sub(lambda m: m.group(1).replace(";", "|").replace(",", "|"), text)
     header = text.split("\n", 1)[0]
     separator = max((";", ",", "\t"), key=header.count)

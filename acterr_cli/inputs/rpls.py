@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.common.encoding import refuse_binary
 from acterr_cli.errors import InvalidDataError
 from acterr_cli.inputs import rules
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
@@ -81,7 +82,9 @@ def _tell_partial_coverage(table: pl.DataFrame, reference: TerritorialReference,
 def _column_names(path: Path) -> dict[str, str]:
     """Canonical name → name in the file (case-insensitive, « _red » suffix tolerated)."""
     with open(path, "rb") as fh:
-        header = fh.readline(64_000).decode("utf-8", "replace").lstrip("\ufeff").strip()
+        head = fh.read(64_000)
+    refuse_binary(head, path.name, "fichier RPLS")  # streamed by Polars as UTF-8 or Latin-1: a UTF-16 file is named
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").strip()
     names = {}
     for raw in header.split(";"):
         key = re.sub(r"_RED$", "", raw.strip().strip('"').upper())

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.common.encoding import refuse_binary
 from acterr_cli.errors import AVERTISSEMENT, InvalidDataError, Problem
 from acterr_cli.inputs import rules
 from acterr_cli.inputs.model import ImportUnit, ParsedFile, ReadOptions, sha256_of
@@ -54,6 +55,8 @@ def read_sirene(path: Path, reference: TerritorialReference, wanted: pl.Series, 
 def _scan(path: Path) -> pl.LazyFrame:
     if path.suffix.lower() == ".parquet":
         return pl.scan_parquet(path, glob=False)
+    with open(path, "rb") as fh:
+        refuse_binary(fh.read(64_000), path.name, "fichier SIRENE")  # streamed by Polars as UTF-8: a UTF-16 file is named
     return pl.scan_csv(path, separator=",", infer_schema=False, encoding="utf8-lossy", glob=False)
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from acterr_cli.common.formatting import fr_number, fr_range, fr_value
 from acterr_cli.errors import ERREUR
 from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_CODE, NON_REPARTI_NOM, UNPLACED_SHORT, flat_notes, flat_text, is_flat
+from acterr_cli.outputs.rounding import rounded
 from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
 
 if TYPE_CHECKING:  # not loaded by a command that does not import (the readers behind it take ~30 ms)
@@ -93,7 +94,7 @@ def write_results_json(out: TextIO, documents: Iterator[tuple[Computation, pl.Da
     """The JSON of `results_document` (or, for `several` levels, {"version", "calculs": […]}), written
     to `out` as the levels come and their results by slices: a COMMUNE level for the whole country is
     millions of results, whose document built whole in memory took 14 GB. Same content and order;
-    each result on one line (Polars writes the slice's JSON lines)."""
+    each result on one line (Polars writes the slice's JSON lines), figures rounded by unit (rounding.py)."""
     if several:
         out.write(f'{{\n  "version": {JSON_VERSION},\n  "calculs": [')
     pad = "    " if several else ""
@@ -102,7 +103,7 @@ def write_results_json(out: TextIO, documents: Iterator[tuple[Computation, pl.Da
         text = json.dumps(head, ensure_ascii=False, indent=2, default=str)[:-2]  # without the closing brace
         out.write(("," if i else "") + ("\n" + pad if several else "") + text.replace("\n", "\n" + pad) + f',\n{pad}  "resultats": [')
         for start in range(0, results.height, slice_rows):
-            lines = results.slice(start, slice_rows).write_ndjson().splitlines()
+            lines = rounded(results.slice(start, slice_rows)).write_ndjson().splitlines()
             out.write(("," if start else "") + "\n" + pad + "    " + (",\n" + pad + "    ").join(lines))
         out.write(("\n" + pad + "  " if results.height else "") + "]\n" + pad + "}")
         out.flush()
@@ -114,7 +115,7 @@ def results_document(computation: Computation, results: pl.DataFrame) -> dict:
         "version": JSON_VERSION,
         "niveau": computation.level,
         "provenance": computation.meta,
-        "resultats": results.to_dicts(),
+        "resultats": rounded(results).to_dicts(),
     }
 
 

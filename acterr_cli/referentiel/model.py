@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import tomllib
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from acterr_cli.common.encoding import TomlError, load_toml
 from acterr_cli.errors import ConfigurationError
 
 SCENARIOS = ("basse", "centrale", "haute")
@@ -544,17 +544,17 @@ def _read_toml(path: Path) -> dict:
     """A TOML file's content, parsed once per process and content (a run of several levels
     loads the référentiel for each)."""
     try:
-        text = path.read_text("utf-8")
-        key = hashlib.sha256(text.encode("utf-8")).digest()
+        data = path.read_bytes()
+        key = hashlib.sha256(data).digest()
         if key not in _PARSED:
             if len(_PARSED) >= 32:
                 _PARSED.pop(next(iter(_PARSED)))
-            _PARSED[key] = tomllib.loads(text)
+            _PARSED[key] = load_toml(data, path.name, "fichier du référentiel")
         return copy.deepcopy(_PARSED[key])
     except FileNotFoundError as exc:
         raise ConfigurationError(f"{path} : fichier du référentiel introuvable.") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{path} : fichier TOML invalide ({exc}).") from exc
+    except TomlError as exc:  # in French, with line and column (common/encoding.py)
+        raise ConfigurationError(f"{path} : {exc}.") from exc
 
 
 _PARSED: dict[bytes, dict] = {}  # sha256 of a file's text → its content

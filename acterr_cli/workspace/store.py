@@ -66,6 +66,7 @@ RESULTS = "resultats"
 LOCK = ".verrou"
 READERS = ".lecteurs"
 RESULTS_LOCK = ".verrou_resultats"
+PREVIOUS = "precedent"  # under RESULTS: the previous exercice's values of a one-exercice compute
 RESULTS_WAIT = 600  # seconds: another compute writing its results (a few seconds) is waited for
 WRITING = ".ecriture_en_cours"  # present while a commit runs: after a kill, the next writer cleans up
 # Temporary files of atomic writes made under the lock (manifest, results): left by a killed
@@ -218,8 +219,10 @@ class Workspace:
             if path.exists():
                 try:
                     self._manifest = json.loads(path.read_text("utf-8"))
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise ConfigurationError(f"{path} : manifeste illisible ({exc}).") from exc
+                except json.JSONDecodeError as exc:
+                    raise ConfigurationError(f"{path} : manifeste illisible (JSON invalide ligne {exc.lineno}, colonne {exc.colno}).") from exc
+                except UnicodeDecodeError as exc:
+                    raise ConfigurationError(f"{path} : manifeste illisible (pas du texte UTF-8, octet {exc.start + 1}).") from exc
                 if int(self._manifest.get("version", 1)) > VERSION:
                     raise ConfigurationError(
                         f"{path} : espace de travail écrit par une version plus récente d'acterr "
@@ -396,6 +399,50 @@ class Workspace:
             os.replace(tmp, target)
             atomic_write_bytes(folder / f"{level}.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
         return None
+
+    def results_meta(self, level: str) -> tuple[Path, dict] | None:
+        """The file of a level's stored results and their meta, without reading the results."""
+        folder = self.root / RESULTS
+        target, meta_path = folder / f"{level}.parquet", folder / f"{level}.json"
+        with _shared(self.root / RESULTS_LOCK):
+            if not target.exists() or not meta_path.exists():
+                return None
+            return target, json.loads(meta_path.read_text("utf-8"))
+
+    @contextmanager
+    def results_kept(self) -> Iterator[None]:
+        """Stored results are not replaced while the block reads them (a compute's store waits)."""
+        with _shared(self.root / RESULTS_LOCK):
+            yield
+
+    # ─── the previous exercice's values (engine/run.py), kept for the next run ───
+
+    def previous_values(self, name: str, fingerprint: str) -> pl.DataFrame | None:
+        """Values kept by `keep_previous_values` under `name` with this fingerprint, or None."""
+        path = self.root / RESULTS / PREVIOUS / f"{name}-{fingerprint}.parquet"
+        with _shared(self.root / RESULTS_LOCK):
+            try:
+                return pl.read_parquet(path, glob=False)
+            except (OSError, pl.exceptions.PolarsError):  # none yet, or unreadable: computed again
+                return None
+
+    def keep_previous_values(self, name: str, fingerprint: str, values: pl.DataFrame) -> None:
+        """Keep `values` for the next run with the same inputs (those of other inputs go). Best
+        effort: a read-only workspace, or another compute writing, and they are computed again."""
+        folder = self.root / RESULTS / PREVIOUS
+        if not self.writable():
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with exclusive(self.root / RESULTS_LOCK, 60, "{}"):  # another level's results being written: seconds
+                for old in folder.glob(f"{name}-*.parquet"):
+                    old.unlink(missing_ok=True)
+                _remove_matching(folder, _RESULTS_TMP)
+                tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+                values.write_parquet(tmp, compression="lz4")
+                os.replace(tmp, folder / f"{name}-{fingerprint}.parquet")
+        except (OSError, WorkspaceBusyError):
+            pass
 
     def load_results(self, level: str) -> tuple[pl.DataFrame, dict] | None:
         """A level's stored results and their meta, read as one pair (never a file from one write

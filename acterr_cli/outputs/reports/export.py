@@ -12,8 +12,11 @@ import polars as pl
 from acterr_cli.errors import UsageError
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.liasse_schema import LIASSE
-from acterr_cli.outputs.nature import is_flat, replaced_by
+from acterr_cli.outputs.nature import NON_REPARTI_CODE, is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData, ReportInputs, Scope
+from acterr_cli.outputs.reports.tabular import ENSEMBLE_SUBJECT, StoredLevel, write_level, write_level_provenance
+from acterr_cli.outputs.rounding import rounded_figure, rounded_share
+from acterr_cli.referentiel.model import Referentiel
 from acterr_cli.results import CALCULE
 from acterr_cli.workspace.store import Workspace
 
@@ -75,23 +78,56 @@ class ExportResult:
 
     def to_dict(self) -> dict:
         d = self.data
-        return {
-            "version": JSON_VERSION,
-            "rapport": str(self.main),
-            "exercice": d.year,
-            "niveau": d.level,
-            "perimetre": {"type": d.kind, "code": d.scope.code, "siren": d.scope.siren, "nom": d.subject},
-            "feuilles": self.feuilles,
-            "graphiques": self.graphiques,
-            "fichiers": [f.to_dict() for f in self.fichiers],
-            # the scope's figures that are estimations forfaitaires, and what would replace them
-            "estimations_forfaitaires": [
-                {"indicateur": code, "libelle": r["libelle"], "part_forfaitaire": r.get("part_forfaitaire"),
-                 "remplace_par": replaced_by(d.referentiel, code) or None}
-                for code, r in d.headline.items() if is_flat(r)],
-            # the level's NON_REPARTI figures (overview): what no territory holds, per additive indicator
-            "non_reparti": {r["indicateur"]: r["valeur"] for r in d.unplaced if r["statut"] == CALCULE},
-        }
+        scope = {"type": d.kind, "code": d.scope.code, "siren": d.scope.siren, "nom": d.subject}
+        return _description(self, d.year, d.level, scope, d.headline, d.unplaced, d.referentiel)
+
+
+@dataclass
+class LevelExportResult:
+    """The data files (CSV or Parquet) of a whole level, streamed from its stored results without
+    a report's model (tabular.StoredLevel): what `--json` and the screen say of them."""
+
+    stored: StoredLevel
+    fichiers: list[Written] = field(default_factory=list)
+    feuilles: list[str] = field(default_factory=list)
+    graphiques: int = 0
+
+    @property
+    def main(self) -> Path:
+        return self.fichiers[0].chemin
+
+    @property
+    def subject(self) -> str:
+        return ENSEMBLE_SUBJECT
+
+    def to_dict(self) -> dict:
+        s = self.stored
+        scope = {"type": ENSEMBLE, "code": None, "siren": None, "nom": ENSEMBLE_SUBJECT}
+        national = s.national.filter(pl.col("exercice") == s.year)
+        headline = {r["indicateur"]: r for r in national.to_dicts()}
+        unplaced = s.rows().filter(pl.col("siren").is_null() & (pl.col("code_territoire") == NON_REPARTI_CODE)).collect().to_dicts()
+        return _description(self, s.year, s.level, scope, headline, unplaced, s.referentiel)
+
+
+def _description(result: ExportResult | LevelExportResult, year: int | None, level: str, scope: dict, headline: dict[str, dict],
+                 unplaced: list[dict], referentiel: Referentiel) -> dict:
+    return {
+        "version": JSON_VERSION,
+        "rapport": str(result.main),
+        "exercice": year,
+        "niveau": level,
+        "perimetre": scope,
+        "feuilles": result.feuilles,
+        "graphiques": result.graphiques,
+        "fichiers": [f.to_dict() for f in result.fichiers],
+        # the scope's figures that are estimations forfaitaires, and what would replace them
+        "estimations_forfaitaires": [
+            {"indicateur": code, "libelle": r["libelle"], "part_forfaitaire": rounded_share(r.get("part_forfaitaire")),
+             "remplace_par": replaced_by(referentiel, code) or None}
+            for code, r in headline.items() if is_flat(r)],
+        # the level's NON_REPARTI figures (overview): what no territory holds, per additive indicator
+        "non_reparti": {r["indicateur"]: rounded_figure(r["valeur"], r.get("unite")) for r in unplaced if r["statut"] == CALCULE},
+    }
 
 
 # ─── inputs ───
@@ -126,15 +162,40 @@ def write_export(inputs: ReportInputs, request: ExportRequest) -> ExportResult:
     request.check()
     data = ReportData.build(inputs, request.scope, request.exercice)
     plan = _plan(request, data)
-    existing = [p for p, _, _, _ in plan if p.exists()]
-    if existing and not request.forcer:
-        names = ", ".join(str(p) for p in existing[:5]) + (" …" if len(existing) > 5 else "")
-        raise UsageError(f"{names} existe déjà : ajoutez --forcer pour le remplacer.")
+    _refuse_existing([p for p, _, _, _ in plan], request.forcer)
     result = ExportResult(data)
     for path, fmt, contenu, write in plan:
         sujet = write(path, result)
         result.fichiers.append(Written(path, fmt, contenu, sujet or data.subject))
     return result
+
+
+def streamable(request: ExportRequest) -> bool:
+    """Data files of a whole level, nothing else: written from the stored results as they are
+    (write_level_export), without a report's model."""
+    return request.format in ("csv", "parquet") and request.scope.kind == ENSEMBLE and not request.fiche and request.modele is None
+
+
+def write_level_export(stored: StoredLevel, request: ExportRequest) -> LevelExportResult:
+    """`request`'s data files (streamable) from the level's stored results: same bytes as
+    write_export's, in the memory of a slice of them."""
+    main = _with_suffix(request.sortie, request.format)
+    plan = [(main, request.format, "donnees", lambda p: write_level(p, stored, request.format))]
+    if request.format == "csv":
+        plan.append((main.with_name(main.stem + ".provenance.json"), "json", "provenance", lambda p: write_level_provenance(p, stored)))
+    _refuse_existing([p for p, _, _, _ in plan], request.forcer)
+    result = LevelExportResult(stored)
+    for path, fmt, contenu, write in plan:
+        write(path)
+        result.fichiers.append(Written(path, fmt, contenu, ENSEMBLE_SUBJECT))
+    return result
+
+
+def _refuse_existing(paths: list[Path], forcer: bool) -> None:
+    existing = [p for p in paths if p.exists()]
+    if existing and not forcer:
+        names = ", ".join(str(p) for p in existing[:5]) + (" …" if len(existing) > 5 else "")
+        raise UsageError(f"{names} existe déjà : ajoutez --forcer pour le remplacer.")
 
 
 def _plan(request: ExportRequest, data: ReportData) -> list[tuple]:
@@ -206,5 +267,5 @@ def _fiche_writer(subject, kind: str = "fiche"):
     return write
 
 
-__all__ = ["ExportRequest", "ExportResult", "write_export", "import_warnings", "families", "FORMATS", "ENSEMBLE", "TERRITOIRE",
+__all__ = ["ExportRequest", "ExportResult", "LevelExportResult", "write_export", "streamable", "write_level_export", "import_warnings", "families", "FORMATS", "ENSEMBLE", "TERRITOIRE",
            "ORGANISME"]

@@ -1,16 +1,21 @@
-"""Results for analysts: CSV (UTF-8, comma, decimal point, one row per result) or Parquet, with
-the provenance of the computation (a JSON file beside the CSV, key-value metadata in Parquet)."""
+"""Results for analysts: CSV (UTF-8, comma, decimal point, one row per result, figures rounded by
+unit: see outputs/rounding.py) or Parquet (full precision), with the provenance of the
+computation (a JSON file beside the CSV, key-value metadata in Parquet)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
 
 from acterr_cli.common.atomic import atomic_output, atomic_write_bytes
-from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
+from acterr_cli.errors import InputMissingError
+from acterr_cli.outputs.reports.model import DWELLINGS, ENSEMBLE, ReportData
+from acterr_cli.outputs.rounding import rounded
+from acterr_cli.referentiel.model import Referentiel
 
 PROVENANCE_VERSION = 1
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -33,19 +38,81 @@ def frame(data: ReportData) -> pl.DataFrame:
 
 
 def provenance(data: ReportData) -> dict:
-    return {"version": PROVENANCE_VERSION, "niveau": data.level, "exercice": data.year,
-            "perimetre": {"type": data.kind, "code": data.scope.code, "siren": data.scope.siren, "nom": data.subject},
-            "provenance": {k: v for k, v in data.meta.items() if k != "controles"},
-            "referentiel": {"version": data.referentiel.version, "fichiers": data.referentiel.sources}}
+    return _provenance(data.level, data.year, {"type": data.kind, "code": data.scope.code, "siren": data.scope.siren, "nom": data.subject},
+                       data.meta, data.referentiel)
+
+
+def _provenance(level: str, year: int | None, scope: dict, meta: dict, referentiel: Referentiel) -> dict:
+    return {"version": PROVENANCE_VERSION, "niveau": level, "exercice": year, "perimetre": scope,
+            "provenance": {k: v for k, v in meta.items() if k != "controles"},
+            "referentiel": {"version": referentiel.version, "fichiers": referentiel.sources}}
 
 
 def write_table(path: Path, data: ReportData, fmt: str) -> None:
-    table = frame(data)
+    _write(path, frame(data).lazy(), fmt, provenance(data))
+
+
+def _write(path: Path, table: pl.LazyFrame, fmt: str, about: dict) -> None:
+    """Streamed to disk: the CSV's text made safe and its figures rounded slice by slice."""
     with atomic_output(Path(path)) as tmp:
-        if fmt == "csv":  # streamed: the text columns made safe slice by slice, not copied whole
-            without_formulas(table.lazy()).sink_csv(tmp)
+        if fmt == "csv":
+            without_formulas(rounded(table)).sink_csv(tmp)
         else:
-            table.write_parquet(tmp, metadata={"acterr": json.dumps(provenance(data), ensure_ascii=False, default=str)})
+            table.sink_parquet(tmp, metadata={"acterr": json.dumps(about, ensure_ascii=False, default=str)})
+
+
+# ─── a whole level, from the stored results ───
+
+ENSEMBLE_SUBJECT = "Ensemble des organismes importés"  # as model.ReportData names the overview
+
+
+@dataclass
+class StoredLevel:
+    """A level's results as stored in the workspace (up to date with its facts and référentiel):
+    enough to write its data files without loading them, nor building a report's model (a
+    COMMUNE level for France is a million results: 1,8 GB that way)."""
+
+    level: str
+    path: Path  # resultats/<NIVEAU>.parquet
+    meta: dict
+    national: pl.DataFrame  # the FRANCE level's consolidated results (a hundred rows): the headline figures
+    referentiel: Referentiel
+    year: int | None = None
+
+    def rows(self) -> pl.LazyFrame:
+        """The exercice's results in `frame`'s order: consolidated (NON_REPARTI after the
+        territories), then per organisation; text as strings."""
+        scan = (pl.scan_parquet(self.path, glob=False).filter(pl.col("exercice") == self.year)
+                .with_columns(pl.col(pl.Categorical).cast(pl.String)))
+        return pl.concat([scan.filter(pl.col("siren").is_null()), scan.filter(pl.col("siren").is_not_null())])
+
+    def summary_rows(self) -> pl.DataFrame:
+        """What the screen's summary reads (terminal.print_summary): the consolidated results, and
+        each organisation's dwellings per territory (its « Org. » column)."""
+        return self.rows().filter(pl.col("siren").is_null() | (pl.col("indicateur") == DWELLINGS)).collect()
+
+    def provenance(self) -> dict:
+        scope = {"type": ENSEMBLE, "code": None, "siren": None, "nom": ENSEMBLE_SUBJECT}
+        return _provenance(self.level, self.year, scope, self.meta, self.referentiel)
+
+
+def choose_year(stored: StoredLevel, exercice: int | None) -> StoredLevel:
+    """The exercice asked for (refused if the results have none of it), else the latest."""
+    years = pl.scan_parquet(stored.path, glob=False).select(pl.col("exercice").unique()).collect()["exercice"].drop_nulls()
+    available = sorted(years.to_list())
+    if exercice is not None and exercice not in available:
+        raise InputMissingError(f"aucun résultat pour l'exercice {exercice} (exercices disponibles : "
+                                f"{', '.join(map(str, available)) or 'aucun'}).")
+    stored.year = exercice if exercice is not None else (available[-1] if available else None)
+    return stored
+
+
+def write_level(path: Path, stored: StoredLevel, fmt: str) -> None:
+    _write(path, stored.rows(), fmt, stored.provenance())
+
+
+def write_level_provenance(path: Path, stored: StoredLevel) -> None:
+    atomic_write_bytes(Path(path), json.dumps(stored.provenance(), ensure_ascii=False, indent=1, default=str).encode("utf-8"))
 
 
 # A spreadsheet opening a CSV runs a cell that starts like a formula (« =HYPERLINK(…) », « +cmd|… »):
