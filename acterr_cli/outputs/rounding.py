@@ -12,11 +12,16 @@ from typing import TypeVar
 
 import polars as pl
 
+from acterr_cli.results import SENSITIVITY_TOP
+
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 RATIO_UNITS = ("%", "‰", "ratio")
-# In the indicator's unit: their precision follows it.
-VALUE_COLUMNS = ("valeur", "valeur_basse", "valeur_haute", "valeur_precedente", "variation")
+# In the indicator's unit: their precision follows it (the net value after additionality, the
+# simulation's quantiles and the sensitivity swings too, so that p10 and the low value compare).
+VALUE_COLUMNS = ("valeur", "valeur_basse", "valeur_haute", "valeur_precedente", "variation",
+                 "valeur_nette", "valeur_nette_basse", "valeur_nette_haute", "p10", "p50", "p90",
+                 *(f"moteur_{r}_{side}" for r in range(1, SENSITIVITY_TOP + 1) for side in ("basse", "haute")))
 # Shares and relative changes, whatever the indicator's unit.
 SHARE_COLUMNS = ("couverture", "part_forfaitaire", "variation_pct")
 CENTS = 2
