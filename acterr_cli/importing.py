@@ -321,8 +321,8 @@ def _check_withdrawn_sheets(ws: Workspace, parsed: list[ParsedFile]) -> None:
                 if sheet_key(sheet) in present:
                     pf.problems.append(Problem(
                         fichier=pf.path.name, feuille=sheet, regle=rules.FEUILLE_VIDEE.code, gravite=AVERTISSEMENT,
-                        message=f"feuille « {sheet} » sans ligne de données : celles déjà importées pour {unit.siren}, "
-                                f"exercice {unit.exercice} (fichier « {entry.get('fichier', '?')} ») sont retirées."))
+                        message=rules.FEUILLE_VIDEE.text(feuille=sheet, siren=unit.siren, exercice=unit.exercice,
+                                                         fichier=entry.get("fichier", "?"))))
                     continue
                 pf.problems.append(Problem(
                     fichier=pf.path.name, feuille=sheet, regle=rules.FEUILLE_ABSENTE.code,
@@ -377,7 +377,7 @@ def file_report(path: Path, parsed: ParsedFile | None, problems: list[Problem], 
     forgiven = {id(p) for p in parsed.forgiven}
     refused = any(p.gravite == ERREUR and id(p) not in forgiven for p in all_problems) or not parsed.units
     if not parsed.units and not all_problems:
-        all_problems.append(Problem(fichier=parsed.path.name, regle=rules.VIDE.code, message="aucune donnée à importer."))
+        all_problems.append(Problem(fichier=parsed.path.name, regle=rules.VIDE.code, message=rules.VIDE.text()))
     return _named(FileReport(
         parsed.path.name, str(path), parsed.kind, parsed.sha256, REFUSE if refused else ok_status,
         [_unit_summary(u) for u in parsed.units], all_problems, 0 if refused else parsed.dropped_rows,

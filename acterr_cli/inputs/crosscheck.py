@@ -44,8 +44,8 @@ def compare_units(liasse: ImportUnit, questionnaire: ImportUnit, reported: Impor
             continue
         pct = "" if lv == 0 else f" ({abs(qv - lv) / abs(lv) * 100:.1f} %)".replace(".", ",")
         source = "la liasse" if reported.kind == QUESTIONNAIRE else "le questionnaire"
-        message = (f"{label} : la liasse donne {_fr(lv)}, le questionnaire {_fr(qv)}{pct}, écart de plus de 1 % "
-                   f"avec {source} ({other}) ; la liasse sera retenue dans les calculs.")
+        message = rules.LIASSE_QUESTIONNAIRE.text(libelle=label, liasse=_fr(lv), questionnaire=_fr(qv), ecart=pct, source=source,
+                                                  autre=other)
         sheet, cell = _where(reported, field, dataset, q_field)
         problems.append(Problem(fichier=fichier, feuille=sheet, cellule=cell, colonne=label,
                                 valeur=_fr(qv if reported.kind == QUESTIONNAIRE else lv),

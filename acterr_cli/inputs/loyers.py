@@ -88,8 +88,7 @@ def _report_unusable(dropped: pl.DataFrame, parsed: ParsedFile) -> None:
         shown = ", ".join(f"ligne {n} ({code or 'vide'})" for n, code in dropped.select("_ligne", "commune_saisie").head(5).iter_rows())
         parsed.problems.append(Problem(
             fichier=parsed.path.name, regle=rules.LOYER.code, gravite=AVERTISSEMENT, valeur=str(dropped["commune_saisie"][0]),
-            message=f"{dropped.height} ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : {shown}"
-                    + (" …" if dropped.height > 5 else "") + "."))
+            message=rules.LOYER.text(lignes=dropped.height, exemples=shown + (" …" if dropped.height > 5 else ""))))
 
 
 def read_file(path: Path, reference: TerritorialReference, options: ReadOptions, facts) -> ParsedFile:

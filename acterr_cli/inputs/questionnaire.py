@@ -94,7 +94,7 @@ def unknown_sheets(workbook: Workbook, fichier: str) -> list[Problem]:
                 if missing else f"ce n'est pas une feuille du questionnaire (la plus proche : « {closest} »)")
         problems.append(Problem(
             fichier=fichier, feuille=name, regle=rules.FEUILLE_INCONNUE.code, gravite=AVERTISSEMENT,
-            message=f"feuille « {name} » non reconnue, elle n'est pas lue ; {hint}."))
+            message=rules.FEUILLE_INCONNUE.text(feuille=name, indice=hint)))
     return problems
 
 
@@ -177,7 +177,7 @@ def _read_organismes(drafts: dict[int, Draft], reference: TerritorialReference,
     for k, d in drafts.items():
         if d.organisme is None:
             d.parsed.problems.append(Problem(fichier=d.parsed.path.name, regle=rules.FEUILLE.code,
-                                             message="feuille « Organisme » introuvable : ce classeur n'est pas un questionnaire acterr."))
+                                             message=rules.FEUILLE.text()))
             continue
         grid = d.organisme
         values[k], cells[k] = _label_values(grid, sheet)

@@ -56,7 +56,8 @@ LECTURE = _rule("lecture", ERREUR, "Le fichier ne peut pas être lu (format, chi
 TAILLE = _rule("taille", ERREUR, "Le fichier, une feuille ou une cellule dépasse les limites admises.",
                "Retirez les lignes ou les cellules inutiles (copies, colonnes vides remplies) ou découpez le fichier.")
 VIDE = _rule("vide", ERREUR, "Le fichier ne contient aucune donnée à importer.",
-             "Vérifiez qu'il s'agit du bon fichier et que ses lignes de données sont remplies.")
+             "Vérifiez qu'il s'agit du bon fichier et que ses lignes de données sont remplies.",
+             message="aucune donnée à importer.")
 INTERNE = _rule("interne", ERREUR, "Une erreur interne d'acterr en lisant le fichier (un bogue, pas une faute du fichier).",
                 "Signalez-la avec le fichier ; les autres fichiers du lot sont importés.")
 DEPOT = _rule("depot", ERREUR, "Exécution planifiée : un fichier déposé n'est pas lu (lien symbolique, dossier, nom refusé).",
@@ -73,13 +74,17 @@ CORRESPONDANCE = _rule("correspondance", ERREUR, "Des colonnes nommées par le f
                        other_severity=AVERTISSEMENT, when="colonnes facultatives")
 # ─── sheets and tables ───
 FEUILLE = _rule("feuille", ERREUR, "La feuille « Organisme » est introuvable : ce n'est pas un questionnaire acterr.",
-                "Partez du questionnaire vierge (acterr modele questionnaire) sans renommer ses feuilles.")
+                "Partez du questionnaire vierge (acterr modele questionnaire) sans renommer ses feuilles.",
+                message="feuille « Organisme » introuvable : ce classeur n'est pas un questionnaire acterr.")
 FEUILLE_INCONNUE = _rule("feuille_inconnue", AVERTISSEMENT, "Une feuille du classeur n'est pas une feuille du questionnaire : "
-                         "elle n'est pas lue.", "Rendez à la feuille son nom d'origine, ou supprimez-la si elle est inutile.")
+                         "elle n'est pas lue.", "Rendez à la feuille son nom d'origine, ou supprimez-la si elle est inutile.",
+                         message="feuille « {feuille} » non reconnue, elle n'est pas lue ; {indice}.")
 FEUILLE_ABSENTE = _rule("feuille_absente", ERREUR, "Un questionnaire qui en remplace un autre n'a plus une de ses feuilles.",
                         "Rétablissez la feuille, ou confirmez son retrait avec --feuilles-retirees.")
 FEUILLE_VIDEE = _rule("feuille_videe", AVERTISSEMENT, "Une feuille est vide : les données importées avant pour elle sont retirées.",
-                      "Rien à faire si c'est voulu ; sinon remplissez la feuille et importez de nouveau.")
+                      "Rien à faire si c'est voulu ; sinon remplissez la feuille et importez de nouveau.",
+                      message="feuille « {feuille} » sans ligne de données : celles déjà importées pour {siren}, exercice "
+                              "{exercice} (fichier « {fichier} ») sont retirées.")
 ENTETES = _rule("entetes", ERREUR, "La ligne d'en-têtes d'une feuille ou d'une liasse est introuvable.",
                 "Rétablissez les en-têtes du modèle (ou donnez un fichier de correspondance pour une liasse).",
                 message="ligne d'en-têtes introuvable (attendu : {attendu}…).")
@@ -179,16 +184,20 @@ CONSOMMATION = _rule("consommation", AVERTISSEMENT, "La consommation après trav
                      "Vérifiez les deux colonnes de consommation.",
                      message="la consommation après travaux dépasse la consommation avant travaux : vérifiez les deux colonnes.")
 LIASSE_QUESTIONNAIRE = _rule("liasse_questionnaire", AVERTISSEMENT, "La liasse et le questionnaire diffèrent de plus de 1 % "
-                             "sur un même chiffre (la liasse est retenue).", "Demandez à l'organisme laquelle des deux valeurs est juste.")
+                             "sur un même chiffre (la liasse est retenue).", "Demandez à l'organisme laquelle des deux valeurs est juste.",
+                             message="{libelle} : la liasse donne {liasse}, le questionnaire {questionnaire}{ecart}, écart de plus "
+                                     "de 1 % avec {source} ({autre}) ; la liasse sera retenue dans les calculs.")
 # ─── public data ───
 COUVERTURE = _rule("couverture", AVERTISSEMENT, "Un fichier RPLS ne couvre pas tous les départements.",
                    "Importez le fichier national si les territoires à cheval doivent être calculés.")
 CODE = _rule("code", AVERTISSEMENT, "Une valeur codée du RPLS n'est pas reconnue.", "Vérifiez la version du fichier RPLS.")
 LOYER = _rule("loyer", AVERTISSEMENT, "Des lignes de la carte des loyers sans commune reconnue ou sans loyer sont ignorées.",
-              "Vérifiez le fichier de l'ANIL (millésime, colonnes).")
+              "Vérifiez le fichier de l'ANIL (millésime, colonnes).",
+              message="{lignes} ligne(s) sans commune reconnue ou sans loyer prédit ont été ignorées : {exemples}.")
 SIRENE = _rule("sirene", AVERTISSEMENT, "Des SIRET des achats restent sans commune dans le fichier SIRENE.",
                "Saisissez la commune du fournisseur dans la feuille Achats pour les SIRET non trouvés.",
-               other_severity=INFORMATION, when="tous retrouvés")
+               other_severity=INFORMATION, when="tous retrouvés",
+               message="{trouves} SIRET retrouvé(s) sur {cherches} recherché(s) ; {manquants} restent sans commune de fournisseur.")
 
 
 def readme_table() -> str:

@@ -44,7 +44,7 @@ def read_sirene(path: Path, reference: TerritorialReference, wanted: pl.Series, 
     missing = wanted.len() - found.height
     parsed.problems.append(Problem(
         fichier=path.name, regle=rules.SIRENE.code, gravite=AVERTISSEMENT if missing else rules.INFORMATION,
-        message=f"{found.height} SIRET retrouvé(s) sur {wanted.len()} recherché(s) ; {missing} restent sans commune de fournisseur."))
+        message=rules.SIRENE.text(trouves=found.height, cherches=wanted.len(), manquants=missing)))
     table = found.select("siret", "commune").with_columns(
         pl.lit("registre").alias("siren"), pl.lit(millesime, pl.Int64).alias("exercice"),
         pl.lit(path.name).alias("source_fichier"), pl.lit(parsed.sha256).alias("source_sha256"))
