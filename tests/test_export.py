@@ -236,7 +236,7 @@ def test_organisation_report_shows_the_change_since_last_exercice(espace, tmp_pa
     [(sheet, coord)] = list(wb.defined_names["acterr_ECO_10"].destinations)
     cell = wb[sheet][coord.replace("$", "")]
     assert cell.value == pytest.approx(520_000)
-    assert cell.offset(column=3).value == pytest.approx(0.04)  # + 4 %, a true percentage: « vs N-1 » column of the panel
+    assert cell.offset(column=4).value == pytest.approx(0.04)  # + 4 %, a true percentage: « vs N-1 » column, after Fiabilité
     data = wb["Données graphiques"]
     evolution = [t for t in data.tables.values() if data[t.ref.split(":")[0]].offset(row=-1).value.startswith("Évolution 2024 → 2025")]
     assert evolution
