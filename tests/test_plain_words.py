@@ -9,7 +9,6 @@ flat rate; ECO-03 is not computable (no Achats sheet).
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from builders import write_all

@@ -9,13 +9,15 @@ with its range, a flat-rate one an « estimation forfaitaire », a partial cover
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs.nature import MARK, flat_text
-from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData
-from acterr_cli.outputs.reports.xlsx import is_money, range_text, short_text
-from acterr_cli.referentiel.model import Referentiel
 from acterr_cli.results import CALCULE
+
+if TYPE_CHECKING:  # the report's modules (xlsxwriter) are loaded only when a sentence is made, not by `compute`
+    from acterr_cli.outputs.reports.model import ReportData
+    from acterr_cli.referentiel.model import Referentiel
 
 # `fiabilite` of each result (engine/compute._evidence_grade), in one line.
 GRADES = {
@@ -60,6 +62,8 @@ def computed(r: dict | None) -> bool:
 def value_words(r: dict, caption: str) -> str:
     """The figure as said before its caption: « 102,3 M€ », but « 710 » before « emplois du
     bâtiment soutenus (ETP-année) » and « 2 535 » before « ménages logés » (the caption names the unit)."""
+    from acterr_cli.outputs.reports.xlsx import is_money, short_text
+
     text = short_text(r["valeur"], r["unite"])
     unit = r["unite"] or ""
     if unit and not is_money(unit) and unit not in ("%", "‰") and unit in caption and text.endswith(" " + unit):
@@ -69,6 +73,8 @@ def value_words(r: dict, caption: str) -> str:
 
 def figure_phrase(r: dict, caption: str) -> str:
     """« 66,6 M€ gagnés par les locataires chaque année (estimation : de 37,0 à 105,9 M€) »."""
+    from acterr_cli.outputs.reports.xlsx import range_text
+
     notes = []
     flat = flat_text(r)
     what = f"{MARK} {flat}" if flat else "estimation"
@@ -86,6 +92,8 @@ def figure_phrase(r: dict, caption: str) -> str:
 def who(data: ReportData, figures: dict | None = None, name: str | None = None) -> str:
     """Whose figures: « les 4 organismes Hlm importés », « à Toulouse Métropole, les 2 organismes
     Hlm présents », « Garonne Habitat »."""
+    from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME
+
     if data.kind == ORGANISME:
         return data.subject
     n = organisations_count(data, figures)

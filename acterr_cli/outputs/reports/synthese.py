@@ -87,7 +87,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
     for pair in (shown[:2], shown[2:]):
         ends = [_panel(wb, ws, data, fmt, row, col, *panel) for panel, col in zip(pair, (left, right), strict=True)]
         row = max(ends) + 1
-    row = _charts(wb, ws, data, cd, row, left, right, sum(widths))
+    row = _charts(wb, ws, data, cd, fmt, row, left, right, sum(widths))
     _notes(ws, data, fmt, row, left, last_col, sum(widths) * 2 + GAP_W)
     print_setup(ws, data.title)
     ws.fit_to_pages(1, 1)  # the board's page: its notes never spill onto a second sheet of paper
@@ -227,12 +227,17 @@ def unplaced_line(data: ReportData, where: str | None = None) -> str:
     return (f"Non placé dans un territoire ({UNPLACED_WHAT}) : " + " ; ".join(parts) + f" — {line}")
 
 
-def _charts(wb: Workbook, ws: Worksheet, data: ReportData, cd: ChartData, row: int, left: int, right: int, width_chars: float) -> int:
+def _charts(wb: Workbook, ws: Worksheet, data: ReportData, cd: ChartData, fmt: Formats, row: int, left: int, right: int,
+            width_chars: float) -> int:
     width = int(width_chars * 7 + 5 * len(panel_widths(data)))
     charts = synthese_charts(wb, data, cd, width)
     tallest = 0
     for chart, col in zip(charts, (left, right), strict=True):
         if chart is None:
+            continue
+        if isinstance(chart, str):  # no chart: why, where it would have been
+            ws.write_string(row, col, chart, fmt.note())
+            tallest = max(tallest, 20)
             continue
         ws.insert_chart(row, col, chart, {"x_offset": 0, "y_offset": 6})
         tallest = max(tallest, chart.height)
