@@ -198,7 +198,7 @@ def test_synthese_ledgers_side_by_side_never_added(workbook):
     ws = workbook["Synthèse"]
     texts = [c.value for c in all_cells(workbook) if c.parent.title == "Synthèse" and isinstance(c.value, str)]
     assert any("ne s'additionnent jamais" in t for t in texts)
-    assert any(t.startswith("2 organisme(s) Hlm — logements dans 2 territoire(s) (EPCI)") for t in texts)
+    assert any(t.startswith("2 organismes Hlm — logements dans 2 territoires (EPCI)") for t in texts)
     local, social = named(workbook, "acterr_ECO_01"), named(workbook, "acterr_SOC_01")
     assert local.row == social.row and local.column < social.column  # same row, two panels
     bands = [c for c in all_cells(workbook) if c.parent.title == "Synthèse" and isinstance(c.value, str)
@@ -444,7 +444,7 @@ def test_evolution_chart_when_a_previous_exercice_exists(tmp_path):
     series = chart_series(wb, "Graphiques")
     assert series["Évolution 2024 → 2025 (%)"] == {"TFPB versée": pytest.approx(0.1)}  # the catalogue's short label
     cell = named(wb, "acterr_ECO_10")
-    assert cell.offset(column=3).value == pytest.approx(0.1) and "+" in cell.offset(column=3).number_format
+    assert cell.offset(column=4).value == pytest.approx(0.1) and "+" in cell.offset(column=4).number_format  # after Fiabilité
     indicators = matrix(wb["Indicateurs"], "Indicateurs")
     assert indicators["ECO-10"]["A\n1"].value == pytest.approx(1100.0)
     # N-1 beside N, and the change (a true percentage: + 10 % is 0.1)

@@ -2,6 +2,7 @@
 the library's description, data for analysts, --forcer, exit codes; and the benchmark among peers."""
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -67,7 +68,8 @@ def test_territory_report_on_screen(espace, tmp_path):
     out = result.stdout.replace(NNBSP, " ")
     assert "Toulouse Métropole — exercice 2025" in out
     assert "610 000 €" in out  # ECO-10 of the territory
-    assert "3,8 M€* (3,3 – 3,8)" not in out and "3,8 M€ (3,3 – 3,8)" in out  # SOC-01 with its range, fully covered
+    # SOC-01 with its range, fully covered, then its evidence grade
+    assert "3,8 M€* (3,3 – 3,8)" not in out and re.search(r"3,8 M€ \(3,3 – 3,8\) [ABC]\b", out)
 
 
 def test_organisation_report_on_screen(espace, tmp_path):
@@ -236,7 +238,7 @@ def test_organisation_report_shows_the_change_since_last_exercice(espace, tmp_pa
     [(sheet, coord)] = list(wb.defined_names["acterr_ECO_10"].destinations)
     cell = wb[sheet][coord.replace("$", "")]
     assert cell.value == pytest.approx(520_000)
-    assert cell.offset(column=3).value == pytest.approx(0.04)  # + 4 %, a true percentage: « vs N-1 » column of the panel
+    assert cell.offset(column=4).value == pytest.approx(0.04)  # + 4 %, a true percentage: « vs N-1 » column, after Fiabilité
     data = wb["Données graphiques"]
     evolution = [t for t in data.tables.values() if data[t.ref.split(":")[0]].offset(row=-1).value.startswith("Évolution 2024 → 2025")]
     assert evolution

@@ -111,7 +111,7 @@ def test_synthese_shows_the_flat_rate_as_an_estimate_with_its_legend(workbook, i
     assert "estimation" not in ws.cell(eco01.row, eco01.column - 1).value
     notes = texts(ws)
     assert f"Sur fond jaune, {LEGEND}" in notes
-    assert any(t.startswith("≈ SOC-01 Gain de pouvoir d'achat des locataires : estimation forfaitaire ; pour la remplacer : ")
+    assert any(t.startswith("≈ Gain de pouvoir d'achat des locataires : estimation forfaitaire ; pour la remplacer : ")
                and replacement in t for t in notes)
     # how much of the headline figures is not placed in a territory: B's liasse, 4,2 of 14,3 M€
     [unplaced] = [t for t in notes if t.startswith("Non placé dans un territoire")]
@@ -411,7 +411,7 @@ def test_on_the_samples_counts_and_screen_leave_non_reparti_out(samples):
     assert NON_REPARTI_CODE not in {r["Code"].value for r in rows}
     housed = sum(r["Rang"].value is not None for r in rows)
     assert ws["A2"].value.startswith(f"{housed} territoire(s) (EPCI)")
-    assert f"logements dans {housed} territoire(s)" in wb["Synthèse"]["B2"].value
+    assert f"logements dans {housed} territoires" in wb["Synthèse"]["B2"].value
     [gain] = [line for line in screen.splitlines() if "Gain des locataires" in line]
     assert "Gain des locataires ≈ " in " ".join(gain.split())  # the panel's figure is marked
     assert "Ménages logés ≈" not in " ".join(screen.split()) and "Non placé dans un territoire" in screen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,12 @@ class SafeConsole(Console):
             for text, style, control in buffer)
 
 
-console_out = SafeConsole(highlight=False, width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
-console_err = SafeConsole(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
+# COLUMNS, when given, is honoured in a pipe too: lines are then wrapped to it (issue 15).
+_ASKED = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() and int(os.environ["COLUMNS"]) > 0 else None
+console_out = SafeConsole(highlight=False, width=None if sys.stdout.isatty() else _ASKED or 120,
+                          soft_wrap=not sys.stdout.isatty() and _ASKED is None)
+console_err = SafeConsole(stderr=True, highlight=False, width=None if sys.stderr.isatty() else _ASKED or 120,
+                          soft_wrap=not sys.stderr.isatty() and _ASKED is None)
 
 
 WAIT_HELP = "Secondes d'attente si un autre acterr écrit dans le même espace (par défaut : s'arrêter aussitôt, code 4)."

@@ -20,13 +20,15 @@ from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs import maps
 from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat, replaced_by
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
-from acterr_cli.outputs.reports.xlsx import range_text, short_text
+from acterr_cli.outputs.reports.xlsx import range_text
+from acterr_cli.outputs.wording import GRADE_SHORT, computed, count, grade, opening, short_reason, value_words
 from acterr_cli.results import CALCULE
 
 PNG_SIZE_IN, PNG_DPI = (7.2, 9.0), 150  # 1080 × 1350 px
 A5_IN = (148 / 25.4, 210 / 25.4)
 NAVY, BLUE, PURPLE, GREY, LIGHT = "#1F3864", "#1F4E79", "#6A1B5F", "#595959", "#F2F2F2"
 DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
+DPE_INK = ("white", "#262626", "white")  # the share inside each segment: dark on yellow, white would not read
 BARS = 6
 
 
@@ -40,17 +42,21 @@ class FicheSubject:
     bars_title: str
     bars_unit: str = "€"  # « € » (shown in M€ or k€, as the largest bar asks) or « logements »
     bars_code: str = ""  # the indicator of the bars
+    bars_missing: str = ""  # no chart: why (said where it would have been)
+    opening: str = ""  # the sentences under the header, from the figures
 
 
 def fiche_subjects(data: ReportData) -> list[FicheSubject]:
     """One fiche per territory or organisation selected: the scope itself, plus each territory
     with dwellings in an overview."""
     subjects = [_subject(data, data.headline, _key(data), data.subject, _bars(data))]
+    subjects[0].opening = opening(data, missing=False)  # the panels say what is missing
     if data.kind == ENSEMBLE and data.level != "FRANCE":  # at FRANCE level the one territory is the whole
         for t in data.housed:
             figures = {r["indicateur"]: r for r in data.rows if r["code_territoire"] == t.code}
             orgs = [r for r in data.org_rows if r["code_territoire"] == t.code]
             subjects.append(_subject(data, figures, t.code, t.nom, _org_bars(data, orgs), f"{data.level_noun} {t.code}"))
+            subjects[-1].opening = opening(data, figures, t.nom, missing=False)
     return subjects
 
 
@@ -59,7 +65,7 @@ def _key(data: ReportData) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "_", raw)
 
 
-def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[list, str, str, str], where: str | None = None) -> FicheSubject:
+def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple, where: str | None = None) -> FicheSubject:
     dwellings = figures.get("TER-00")
     parts = [f"Exercice {data.year}"] if data.year is not None else []
     if where or data.kind == TERRITOIRE:
@@ -68,9 +74,9 @@ def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple[l
         parts.append(f"SIREN {data.scope.siren}")
     if dwellings and dwellings["statut"] == CALCULE:
         parts.append(f"{fr_number(dwellings['valeur'])} logements sociaux")
-    count = _organisations(data, figures)
-    if data.kind != ORGANISME and count:
-        parts.append(f"{count} organisme{'s' if count > 1 else ''} Hlm")
+    n = _organisations(data, figures)
+    if data.kind != ORGANISME and n:
+        parts.append(count(n, "organisme Hlm", "organismes Hlm"))
     return FicheSubject(re.sub(r"[^0-9A-Za-z_-]", "_", key), name, " · ".join(parts), figures, *bars)
 
 
@@ -83,7 +89,7 @@ def _organisations(data: ReportData, figures: dict) -> int | None:
 # with at least two bars (an investment known for one organisation only would give a one-bar chart).
 
 
-def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str, str, str]:
+def _bars(data: ReportData) -> tuple:
     if data.kind == TERRITOIRE:
         return _org_bars(data, data.org_rows)
     per_t: dict[str, dict[str, dict]] = {}
@@ -92,7 +98,7 @@ def _bars(data: ReportData) -> tuple[list[tuple[str, float]], str, str, str]:
     return _choose(data, [(t.nom, per_t.get(t.code, {})) for t in data.housed], f"par {data.level_noun}")
 
 
-def _org_bars(data: ReportData, rows: list[dict]) -> tuple[list[tuple[str, float]], str, str, str]:
+def _org_bars(data: ReportData, rows: list[dict]) -> tuple:
     per_org: dict[str, dict[str, dict]] = {}
     names: dict[str, str] = {}
     for r in rows:
@@ -101,17 +107,34 @@ def _org_bars(data: ReportData, rows: list[dict]) -> tuple[list[tuple[str, float
     return _choose(data, [(names[s], results) for s, results in per_org.items()], "par organisme")
 
 
-def _choose(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str) -> tuple[list[tuple[str, float]], str, str, str]:
-    """(bars, title, unit, code) of the first indicator of the fiche's chart with two bars or more."""
-    for ind in data.referentiel.charted("fiche"):
+def _choose(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str) -> tuple:
+    """(bars, title, unit, code, why none) of the first indicator of the fiche's chart with two
+    bars or more; without any, why the first one has none (said where the chart would be)."""
+    charted = data.referentiel.charted("fiche")
+    for ind in charted:
         code, title = ind.code, ind.libelle
         shown = [(name, results[code]) for name, results in items
                  if code in results and results[code]["statut"] == CALCULE and results[code]["valeur"]]
         if len(shown) >= 2:
             bars = sorted(((name, r["valeur"]) for name, r in shown), key=lambda b: -b[1])[:BARS]
             flat = f" ({MARK} {FLAT})" if any(is_flat(r) for _, r in shown) else ""
-            return bars, f"{title} {by}{flat}", bars_unit(ind.unite), code
-    return [], "", "", ""
+            return bars, f"{title} {by}{flat}", bars_unit(ind.unite), code, ""
+    return [], "", "", "", _no_bars(data, items, by, charted[0] if charted else None)
+
+
+def _no_bars(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str, ind) -> str:
+    """« Pas de graphique « Investissement injecté par organisme » : connu pour 1 organisme sur 2
+    (non fourni : …) »."""
+    if ind is None:
+        return ""
+    known = [r for _, results in items for r in [results.get(ind.code)] if r is not None and r["statut"] == CALCULE and r["valeur"]]
+    missing = [r for _, results in items for r in [results.get(ind.code)] if r is not None and r["statut"] != CALCULE]
+    noun = ("organisme", "organismes") if by == "par organisme" else ("territoire", "territoires")
+    if len(items) < 2:
+        return f"Pas de graphique {by} : {'un seul' if items else 'aucun'} {noun[0]}."
+    what = f"connu pour {count(len(known), *noun)} sur {len(items)}"
+    reason = f" ; ailleurs, {short_reason(missing[0].get('motif'), 70)}" if missing else ""
+    return f"Pas de graphique « {ind.libelle} {by} » : {what}{reason}."
 
 
 def bars_unit(unit: str) -> str:
@@ -130,11 +153,13 @@ def render_fiche(data: ReportData, subject: FicheSubject, size: tuple[float, flo
     scale = size[0] / PNG_SIZE_IN[0]  # font sizes follow the page width
     with _style():
         _header(fig, subject, scale)
+        if subject.opening:  # wrapped for the page's width (about 95 characters at this size)
+            fig.text(0.05, 0.862, "\n".join(textwrap.wrap(subject.opening, 100)), color="#262626", fontsize=9 * scale, va="top")
         _ledger(fig, 0.04, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE,
-                _pick(data, subject, "valeur_locale"), scale)
+                *_pick(data, subject, "valeur_locale"), scale)
         _ledger(fig, 0.52, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE,
-                _pick(data, subject, "plus_value_sociale"), scale)
-        fig.text(0.5, 0.437, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
+                *_pick(data, subject, "plus_value_sociale"), scale)
+        fig.text(0.5, 0.402, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
                  fontsize=10 * scale, color=GREY, style="italic")
         mapped = maps.fiche_map(fig, data, subject.key)  # the map beside the bars (outputs/maps.py)
         _bar_chart(fig, subject, scale, 0.25 if mapped else 0.58)
@@ -150,13 +175,25 @@ def _style():
                                   "pdf.fonttype": 42})
 
 
-def _pick(data: ReportData, subject: FicheSubject, ledger: str, place: str = "fiche") -> list[tuple[dict, str]]:
-    """The first three computed headlines of a ledger (`en_tete` « fiche » in the catalogue), each
-    with the words under it (`legende`)."""
+FIGURES = 3  # figures per ledger
+
+
+def _pick(data: ReportData, subject: FicheSubject, ledger: str, place: str = "fiche") -> tuple[list[tuple[dict, str]], list[str]]:
+    """The first computed headlines of a ledger (`en_tete` « fiche » in the catalogue), each with
+    the words under it (`legende`); and, for those ranked before the last one shown that are not
+    computed, why (they take the last figure's place: nothing missing goes without a word)."""
     ref = data.referentiel
-    ok = [(subject.figures[i.code], ref.caption(i.code)) for i in ref.headlines(place, ledger)
-          if i.code in subject.figures and subject.figures[i.code]["statut"] == CALCULE and subject.figures[i.code]["valeur"] is not None]
-    return ok[:3]
+    shown: list[tuple[dict, str]] = []
+    missing: list[str] = []
+    for ind in ref.headlines(place, ledger):
+        r = subject.figures.get(ind.code)
+        if r is None or len(shown) + (1 if missing else 0) >= FIGURES:
+            continue
+        if computed(r):
+            shown.append((r, ref.caption(ind.code)))
+        elif not shown or len(missing) < 2:
+            missing.append(f"{ref.short_label(ind.code)} : non calculable — {short_reason(r.get('motif'), 62)}")
+    return shown, missing
 
 
 def _header(fig, subject: FicheSubject, scale: float) -> None:
@@ -166,35 +203,41 @@ def _header(fig, subject: FicheSubject, scale: float) -> None:
     fig.text(0.05, 0.903, subject.subtitle, color="#D9E1F2", fontsize=11 * scale, va="center")
 
 
-def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[tuple[dict, str]], scale: float) -> None:
-    width, top, bottom = 0.44, 0.855, 0.455
+def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[tuple[dict, str]], missing: list[str],
+            scale: float) -> None:
+    width, top, bottom = 0.44, 0.80, 0.42
     fig.patches.append(_rect(fig, x, bottom, width, top - bottom, LIGHT))
     fig.patches.append(_rect(fig, x, top - 0.008, width, 0.008, color))
     fig.text(x + 0.025, top - 0.035, title, color=color, fontsize=14 * scale, fontweight="bold", va="center")
     fig.text(x + 0.025, top - 0.065, subtitle, color=GREY, fontsize=8.5 * scale, va="center", wrap=True)
-    if not figures:
-        fig.text(x + 0.025, top - 0.15, "non calculable\n(données manquantes)", color=GREY, fontsize=11 * scale, va="top")
-        return
+    if missing:  # where the figures would have been: what is missing and why
+        y = top - 0.095 - len(figures) * 0.1
+        fig.text(x + 0.025, y, "\n".join(line for m in missing for line in textwrap.wrap(m, 50)), color=GREY,
+                 fontsize=8 * scale, va="top", style="italic")
     for i, (r, caption) in enumerate(figures):
-        y = top - 0.118 - i * 0.108
+        y = top - 0.11 - i * 0.1
         flat = flat_text(r)
-        value = short_text(r["valeur"], r["unite"]).replace(" ETP-année", "").replace(" ménages", "")
+        value = value_words(r, caption)
         # an estimation forfaitaire never looks measured: marked, in italic, its nature under it
         fig.text(x + 0.025, y, f"{MARK} {value}" if flat else value, color=color, fontsize=25 * scale, fontweight="bold",
                  va="center", style="italic" if flat else "normal")
-        fig.text(x + 0.025, y - 0.038, caption, color="#262626", fontsize=9.5 * scale, va="center")
+        # a long caption in a smaller font rather than past the panel's edge
+        fig.text(x + 0.025, y - 0.036, caption, color="#262626", fontsize=(9.5 if len(caption) <= 46 else 8.5) * scale, va="center")
         spread = range_text(r["valeur_basse"], r["valeur_haute"], r["unite"])
-        notes = [flat or "", f"fourchette {spread}" if spread else "",
+        notes = [f"fiabilité {grade(r)}" if grade(r) else "", flat or "", f"fourchette {spread}" if spread else "",
                  "" if (r["couverture"] or 0) >= 100 - 1e-9 else "couverture partielle"]
         note = " · ".join(n for n in notes if n)
         if note:
-            fig.text(x + 0.025, y - 0.064, note, color=GREY, fontsize=8 * scale, va="center")
+            fig.text(x + 0.025, y - 0.06, note, color=GREY, fontsize=8 * scale, va="center")
 
 
 def _bar_chart(fig, subject: FicheSubject, scale: float, width: float = 0.58) -> None:
     if len(subject.bars) < 2:
+        if subject.bars_missing:  # the place of the chart says why it is empty
+            fig.text(0.05, 0.365, "\n".join(textwrap.wrap(subject.bars_missing, 95)), fontsize=9 * scale, color=GREY,
+                     style="italic", va="top")
         return
-    ax = fig.add_axes((0.36, 0.215, width, 0.17))
+    ax = fig.add_axes((0.36, 0.232, width, 0.122))
     labels = [_shorten(name, 30) for name, _ in subject.bars][::-1]
     divisor, unit = _scale(subject)
     values = [v / divisor for _, v in subject.bars][::-1]
@@ -207,25 +250,32 @@ def _bar_chart(fig, subject: FicheSubject, scale: float, width: float = 0.58) ->
     ax.xaxis.set_major_formatter(_fr_axis(1 if max(values) < 10 else 0))
     ax.spines["left"].set_color("#BFBFBF")
     ax.spines["bottom"].set_color("#BFBFBF")
-    fig.text(0.05, 0.403, f"{subject.bars_title}, en {unit}", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+    fig.text(0.05, 0.372, f"{subject.bars_title}, en {unit}", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
 
 
 def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
     ac, fg = (subject.figures.get(c) for c in ("ENV-01", "ENV-01b"))
-    if not ac or not fg or CALCULE not in (ac["statut"],) or fg["statut"] != CALCULE:
+    title = "Étiquettes énergie (DPE) des logements à étiquette connue"
+    if not computed(ac) or not computed(fg):  # said where the chart would be
+        why = next((r for r in (ac, fg) if r is not None and not computed(r)), None)
+        fig.text(0.05, 0.178, title, fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+        fig.text(0.05, 0.14, "non calculables" + (f" — {short_reason(why.get('motif'), 80)}" if why else
+                                                  " — aucun organisme ne fournit ses étiquettes"),
+                 fontsize=9 * scale, color=GREY, style="italic", va="center")
         return
     parts = [ac["valeur"], max(0.0, 100 - ac["valeur"] - fg["valeur"]), fg["valeur"]]
     ax = fig.add_axes((0.05, 0.12, 0.9, 0.04))
     left = 0.0
-    for value, color in zip(parts, DPE_COLORS, strict=True):
+    for value, color, ink in zip(parts, DPE_COLORS, DPE_INK, strict=True):
         ax.barh([0], [value], left=left, color=color, height=1)
         if value >= 6:  # the share inside its segment when it fits; the legend below names all three
-            ax.text(left + value / 2, 0, f"{fr_number(value, 0)} %", ha="center", va="center", color="white",
+            ax.text(left + value / 2, 0, f"{fr_number(value, 0)} %", ha="center", va="center", color=ink,
                     fontsize=10 * scale, fontweight="bold")
         left += value
     ax.set_xlim(0, 100)
     ax.set_axis_off()
-    fig.text(0.05, 0.178, "Étiquettes énergie (DPE) des logements à étiquette connue", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+    fig.text(0.05, 0.178, title + (f" — fiabilité {grade(ac)}" if grade(ac) else ""), fontsize=10.5 * scale,
+             fontweight="bold", color=NAVY)
     for k, (value, color, label) in enumerate(zip(parts, DPE_COLORS, ("A à C", "D ou E", "F ou G"), strict=True)):
         fig.text(0.05 + k * 0.3, 0.097, "■", color=color, fontsize=11 * scale, va="center")
         fig.text(0.085 + k * 0.3, 0.097, f"{label} : {fr_number(value, 1)} %", color="#262626", fontsize=9 * scale, va="center")
@@ -239,8 +289,8 @@ def _footer(fig, data: ReportData, subject: FicheSubject, scale: float, credit: 
         day = ""
     text = (f"Source : acterr {data.meta.get('acterr', __version__)}, référentiel {data.referentiel.version}"
             + (f", calcul du {day}" if day else "") + ". Fourchettes : paramètres à leurs bornes basse et haute ; "
-            "méthode et sources : rapport Excel, feuille Méthodologie." + (f" {credit}" if credit else ""))
-    flat = [r for ledger in ("valeur_locale", "plus_value_sociale") for r, _ in _pick(data, subject, ledger) if is_flat(r)]
+            "méthode et sources : rapport Excel, feuille Méthodologie. " + GRADE_SHORT + (f" {credit}" if credit else ""))
+    flat = [r for ledger in ("valeur_locale", "plus_value_sociale") for r, _ in _pick(data, subject, ledger)[0] if is_flat(r)]
     if flat or MARK in subject.bars_title:
         codes = dict.fromkeys([r["indicateur"] for r in flat] + ([subject.bars_code] if MARK in subject.bars_title else []))
         replace = " ; ".join(t for t in (replaced_by(data.referentiel, c) for c in codes) if t)

@@ -79,9 +79,11 @@ def flat_remark(r: dict | None, referentiel: Referentiel | None) -> str | None:
     return f"{MARK} {text} (moyenne nationale)" + (f" ; pour la remplacer : {replace}" if replace else "")
 
 
-def flat_notes(rows: Iterable[dict], referentiel: Referentiel | None, labels: dict[str, str] | None = None) -> list[str]:
+def flat_notes(rows: Iterable[dict], referentiel: Referentiel | None, labels: dict[str, str] | None = None,
+               codes: bool = True) -> list[str]:
     """One sentence per indicator with a flat-rate figure among `rows` (catalogue order of
-    appearance): what it is, how much of it, what would replace it."""
+    appearance): what it is, how much of it, what would replace it. `codes`: name the indicator
+    by its code too (not on the pages a board reads)."""
     seen: dict[str, list[dict]] = {}
     for r in rows:
         if is_flat(r):
@@ -95,7 +97,7 @@ def flat_notes(rows: Iterable[dict], referentiel: Referentiel | None, labels: di
         else:
             what = FLAT if whole else "en tout ou en partie estimation forfaitaire"
         replace = replaced_by(referentiel, code)
-        out.append(f"{MARK} {code} {label} : {what}" + (f" ; pour la remplacer : {replace}" if replace else "")
+        out.append(f"{MARK} {code + ' ' if codes else ''}{label} : {what}" + (f" ; pour la remplacer : {replace}" if replace else "")
                    + ("" if replace.endswith(".") else "."))
     return out
 

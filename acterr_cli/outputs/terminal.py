@@ -17,6 +17,7 @@ from acterr_cli.common.formatting import fr_number, fr_range, fr_value
 from acterr_cli.errors import ERREUR
 from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_CODE, NON_REPARTI_NOM, UNPLACED_SHORT, flat_notes, flat_text, is_flat
 from acterr_cli.outputs.rounding import rounded
+from acterr_cli.outputs.wording import GRADE_LEGEND, GRADE_SHORT, count, grade
 from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
 
 if TYPE_CHECKING:  # not loaded by a command that does not import (the readers behind it take ~30 ms)
@@ -213,13 +214,14 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
                                .select("code_territoire", "valeur"), on="code_territoire")
               .sort("valeur", "code_territoire", descending=[True, False]))
     others = territories.height - ranked.height
-    caption = "* couverture partielle ; n.c. : non calculable" + (f" ; Org. : {view.organisations}" if view.organisations else "")
+    caption = ("* couverture partielle ; n.c. : non calculable ; A, B, C : fiabilité"
+               + (f" ; Org. : {view.organisations}" if view.organisations else ""))
     if ranked.height > MAX_TERRITORIES_SHOWN:
         caption += (f" ; les {MAX_TERRITORIES_SHOWN} territoires qui ont {view.most} sur {ranked.height} "
                     "(tous : --json, --code ou le rapport)")
         ranked = ranked.head(MAX_TERRITORIES_SHOWN)
     if others:
-        caption += f" ; {others} autre(s) territoire(s) {view.left_out}"
+        caption += f" ; {count(others, 'autre territoire', 'autres territoires')} {view.left_out}"
     table = Table(title=f"{view.title} — niveau {level}, exercice {cons['exercice'].max()}", title_justify="left",
                   caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Territoire", max_width=30, overflow="ellipsis", no_wrap=True)
@@ -246,9 +248,9 @@ def _print_territories_table(cons: pl.DataFrame, territories: pl.DataFrame, leve
     shown_rows = list(values.values()) + list(outside.values())
     if any(is_flat(r) for r in shown_rows if r["indicateur"] in columns):
         table.caption += f" ; {MARK} estimation forfaitaire"
-    _figures_never_cut(table, console.width)
-    console.print(table)
-    console.print(f"[dim]{escape(column_legend(referentiel, table, columns))}[/]", highlight=False)
+    for part in _stacked_to_width(table, console.width):
+        console.print(part)
+    console.print(f"[dim]{escape(column_legend(referentiel, table, columns))} {escape(GRADE_SHORT)}[/]", highlight=False)
     print_flat_legend([r for r in shown_rows if r["indicateur"] in columns], referentiel if legend else None, console)
 
 
@@ -287,27 +289,44 @@ def column_scale(unit: str, biggest: float | None) -> tuple[float, str, int]:
     return 1, unit, 1
 
 
-def _figures_never_cut(table: Table, width: int) -> None:
-    """On a narrow terminal the names give way, never the figures: each figure column keeps the
-    width of its widest cell and header line (rich would otherwise cut « 7,74 » to « 7… », or
-    drop the last columns), and the territory names take what is left (12 characters at least)."""
+NAMES_MIN = 22  # characters of a territory's name kept when the table is split to fit
+
+
+def _stacked_to_width(table: Table, width: int) -> list[Table]:
+    """On a narrow terminal the table is split into tables stacked one above the other, each with
+    the territory names and as many figure columns as fit: never a figure cut (« 7… »), a column
+    dropped or a name cut short. Each figure column keeps the width of its widest cell and header
+    line; the « Org. » column stays with the names."""
     from rich.text import Text
 
     for column in table.columns[1:]:
         header = [len(line) for line in str(column.header).splitlines()]  # headers do not wrap either
         cells = [Text.from_markup(c).cell_len if isinstance(c, str) else 0 for c in column.cells]
         column.min_width = max([*header, *cells, 1])
-    # still too wide: the last columns go, and the caption says which
-    def figures() -> int:  # with each column's padding, and a character of slack each for rich's rounding
-        return sum(c.min_width + 3 for c in table.columns[1:])
-
-    dropped = []
-    while len(table.columns) > 3 and figures() + 14 > width:
-        dropped.insert(0, " ".join(str(table.columns.pop().header).split()))
-    if dropped:
-        table.caption += f" ; colonnes omises faute de largeur du terminal : {', '.join(dropped)} (voir --json ou le rapport)"
-    names = table.columns[0]
-    names.max_width = max(12, min(names.max_width or 30, width - figures() - 2))
+    names = [Text.from_markup(c).cell_len for c in table.columns[0].cells if isinstance(c, str)]
+    name_width = min(table.columns[0].max_width or 30, max(names + [len("Territoire")]))
+    fixed = 1 + (str(table.columns[1].header) == "Org.")  # names, and the organisations' count beside them
+    room = width - max(NAMES_MIN, min(name_width, width // 3)) - sum(c.min_width + 3 for c in table.columns[1:fixed]) - 2
+    groups: list[list] = [[]]
+    for column in table.columns[fixed:]:  # with each column's padding, and a character of slack for rich's rounding
+        if groups[-1] and sum(c.min_width + 3 for c in groups[-1]) + column.min_width + 3 > room:
+            groups.append([])
+        groups[-1].append(column)
+    if len(groups) == 1:
+        table.columns[0].max_width = max(12, min(name_width, width - sum(c.min_width + 3 for c in table.columns[1:]) - 2))
+        return [table]
+    parts = []
+    for k, group in enumerate(groups):
+        part = Table(title=table.title if k == 0 else None, title_justify="left", box=table.box, pad_edge=False,
+                     caption=table.caption if k == len(groups) - 1 else None, caption_justify="left")
+        for column in [*table.columns[:fixed], *group]:
+            part.add_column(column.header, justify=column.justify, no_wrap=True, min_width=column.min_width,
+                            max_width=column.max_width, overflow=column.overflow)
+        part.columns[0].max_width = max(12, min(name_width, width - sum(c.min_width + 3 for c in part.columns[1:]) - 2))
+        for i, row in enumerate(zip(*[column._cells for column in [*table.columns[:fixed], *group]], strict=True)):
+            part.add_row(*row, end_section=table.rows[i].end_section)
+        parts.append(part)
+    return parts
 
 
 def _has_positive(cons: pl.DataFrame, indicator: str) -> bool:
@@ -325,8 +344,10 @@ def _organisations_housed(cons: pl.DataFrame, all_rows: pl.DataFrame | None) -> 
 def _print_one_territory(cons: pl.DataFrame, console: Console, referentiel: Referentiel | None = None) -> None:
     first = cons.row(0, named=True)
     table = Table(title=f"{first['nom_territoire']} ({first['code_territoire']}) — exercice {first['exercice']}, "
-                        f"{first['nb_organismes']} organisme(s)", title_justify="left")
-    for col, justify in (("Indicateur", "left"), ("Valeur", "right"), ("Fourchette", "right"), ("Couverture", "right"), ("Remarque", "left")):
+                        f"{count(first['nb_organismes'] or 0, 'organisme')}", title_justify="left", caption=GRADE_LEGEND,
+                  caption_justify="left")
+    for col, justify in (("Indicateur", "left"), ("Valeur", "right"), ("Fiab.", "center"), ("Fourchette", "right"),
+                         ("Couverture", "right"), ("Remarque", "left")):
         table.add_column(col, justify=justify)
     for r in cons.iter_rows(named=True):
         flat = is_flat(r)
@@ -334,6 +355,7 @@ def _print_one_territory(cons: pl.DataFrame, console: Console, referentiel: Refe
             escape(f"{r['indicateur']} {r['libelle']}"),
             (f"[italic]{MARK} {fr_value(r['valeur'], r['unite'])}[/]" if flat else fr_value(r["valeur"], r["unite"]))
             if r["statut"] == "calcule" else "[dim]non calculable[/]",
+            grade(r),
             fr_range(r["valeur_basse"], r["valeur_haute"], r["unite"]),
             f"{fr_number(r['couverture'])} %" if r["statut"] == "calcule" and r["couverture"] is not None else "",  # nothing covered
             escape(" — ".join(p for p in (flat_text(r), r["motif"], r["note"]) if p)),
@@ -348,7 +370,8 @@ def _cell(r: dict | None, divisor: float, decimals: int) -> str:
     if r["statut"] != "calcule" or r["valeur"] is None:
         return "[dim]n.c.[/]"
     text = fr_number(r["valeur"] / divisor, decimals) + ("*" if r["couverture"] is not None and r["couverture"] < 100 - 1e-9 else "")
-    return f"[italic]{MARK} {text}[/]" if is_flat(r) else text
+    text = f"[italic]{MARK} {text}[/]" if is_flat(r) else text
+    return text + (f" [dim]{grade(r)}[/]" if grade(r) else "")  # the evidence grade beside the figure
 
 
 # ─── référentiel, territories ───
@@ -422,7 +445,8 @@ def print_explanation(doc: dict, console: Console) -> None:
     value = fr_value(res["valeur"], unit) if res["statut"] == "calcule" else "non calculable"
     flat = flat_text(res)
     console.print(f"Résultat : [bold]{MARK + ' ' if flat else ''}{value}[/]  {fr_range(res['valeur_basse'], res['valeur_haute'], unit)}  "
-                  f"(couverture {fr_number(res['couverture'])} %, {res['nb_organismes_calcules']} organisme(s) sur {res['nb_organismes']})")
+                  f"(couverture {fr_number(res['couverture'])} %, {count(res['nb_organismes_calcules'] or 0, 'organisme')} sur "
+                  f"{res['nb_organismes']}" + (f", fiabilité {res['fiabilite']}" if res.get("fiabilite") else "") + ")")
     if flat:
         share = res["part_forfaitaire"]
         console.print(f"  {MARK} {flat} : {fr_number(share, 0)} % de la valeur centrale vient d'une moyenne nationale qui "

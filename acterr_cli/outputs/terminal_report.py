@@ -15,6 +15,7 @@ from acterr_cli.outputs.nature import MARK, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.synthese import context_line, panels, unplaced_line
 from acterr_cli.outputs.reports.xlsx import MILLION, is_money, range_text, short_text
+from acterr_cli.outputs.wording import GRADE_SHORT, grade
 from acterr_cli.referentiel.model import LEDGER_LABELS
 from acterr_cli.results import CALCULE
 
@@ -44,7 +45,8 @@ def print_report(data: ReportData, console: Console) -> None:
             console.print(f"{LEDGER_LABELS[ledger]} : " + " · ".join(items), highlight=False)
     shown = [r for _, _, codes in shown_panels for r in _rows(data, codes)]
     console.print("[dim]Valeur locale et plus-value sociale sont deux registres distincts : ils ne s'additionnent pas. "
-                  "* couverture partielle ; n.c. : non calculable ; entre parenthèses : fourchette basse – haute"
+                  "* couverture partielle ; n.c. : non calculable ; entre parenthèses : fourchette basse – haute ; "
+                  + escape(GRADE_SHORT.removesuffix("."))
                   + (f" ; {MARK} estimation forfaitaire" if any(is_flat(r) for r in shown) else "") + ".[/]")
     terminal.print_flat_legend(shown, data.referentiel, console)
     if data.kind in (ENSEMBLE, ORGANISME) and data.unplaced:
@@ -69,12 +71,13 @@ def _rows(data: ReportData, codes: tuple[str, ...]) -> list[dict]:
     return ([r for r in rows if r["statut"] == CALCULE] + [r for r in rows if r["statut"] != CALCULE])[:ROWS]
 
 
-def _value(r: dict) -> str:
+def _value(r: dict, with_grade: bool = True) -> str:
     if r["statut"] != CALCULE or r["valeur"] is None:
         return "[dim]n.c.[/]"
     partial = r["couverture"] is None or r["couverture"] < 100 - 1e-9
     text = short_text(r["valeur"], r["unite"]) + ("*" if partial else "")
-    return f"[italic]{MARK} {text}[/]" if is_flat(r) else text
+    text = f"[italic]{MARK} {text}[/]" if is_flat(r) else text
+    return text + (f" [dim]{grade(r)}[/]" if with_grade and grade(r) else "")  # the evidence grade beside the figure
 
 
 def _spread(r: dict) -> str:
@@ -94,5 +97,6 @@ def _panel(data: ReportData, ledger: str, codes: tuple[str, ...]) -> Panel | Non
     table.add_column("Valeur", justify="right", no_wrap=True)
     for r in rows:
         spread = _spread(r) if r["statut"] == CALCULE else ""
-        table.add_row(escape(_short(data, r)), f"[bold]{_value(r)}[/]" + (f" [dim]({spread})[/]" if spread else ""))
+        table.add_row(escape(_short(data, r)), f"[bold]{_value(r, False)}[/]" + (f" [dim]({spread})[/]" if spread else "")
+                      + (f" [dim]{grade(r)}[/]" if grade(r) else ""))  # the grade after the figure and its range
     return Panel(table, title=f"[bold]{LEDGER_LABELS[ledger]}[/]", title_align="left", border_style=STYLES[ledger], box=box.ROUNDED)

@@ -18,9 +18,18 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
-from acterr_cli.referentiel.model import ADDITIONALITY, AXES, LEDGER_LABELS, STAKEHOLDERS, Indicator, Parameter, Referentiel, load_referentiel
-from acterr_cli.referentiel.model import _names  # formula names, parsed once per process
+from acterr_cli.referentiel.model import (
+    ADDITIONALITY,
+    AXES,
+    DIRECTIONS,
+    LEDGER_LABELS,
+    STAKEHOLDERS,
+    Indicator,
+    Parameter,
+    Referentiel,
+    _names,  # formula names, parsed once per process
+    load_referentiel,
+)
 
 if TYPE_CHECKING:
     from acterr_cli.engine.measures import RawMeasure
@@ -317,6 +326,14 @@ class _Note:
         yield from self.additionality(ind)
         yield f"**Ce que le chiffre laisse de côté, biais connus.** {_text(ind.limites) if ind.limites.strip() else NO_LIMITS + '.'}"
         yield ""
+        if ind.recoupe:  # figures that overlap this one: said, never added
+            others = ", ".join(f"[{c}](#{c}) ({_text(ref.by_code[c].libelle)})" for c in ind.recoupe if c in ref.by_code)
+            yield (f"**Recoupe** {others}" + (f" : {_text(ind.recoupe_motif)}" if ind.recoupe_motif else "")
+                   + " ; ces chiffres ne s'additionnent pas.")
+            yield ""
+        if ind.sens:
+            yield f"**Lecture.** {DIRECTIONS[ind.sens].capitalize()} (comparaison aux pairs)."
+            yield ""
         if ind.note:
             when = f" (quand `{ind.note_si}`)" if ind.note_si else ""
             yield f"**Note affichée avec le résultat**{when} : {_text(ind.note)}."

@@ -157,6 +157,8 @@ class Indicator:
     # (ADDITIONALITY: aubaine, attribution, deplacement), as (factor, parameter) pairs; its net
     # value is the gross one × Π(1 − factor) (engine: `valeur_nette`).
     additionnalite: tuple[tuple[str, str], ...] = ()
+    recoupe: tuple[str, ...] = ()  # indicators whose figures overlap this one's: never to be added to it
+    recoupe_motif: str = ""  # why they overlap (said beside them)
 
     @property
     def ident(self) -> str:
@@ -246,6 +248,20 @@ class Referentiel:
         ind = self.by_code.get(code)
         return (ind.legende or ind.short_label) if ind else code
 
+    def overlaps(self, codes: list[str]) -> list[tuple[Indicator, list[Indicator]]]:
+        """Among `codes` (the figures shown on a page), each indicator with the ones it overlaps
+        (its `recoupe`), each pair once."""
+        shown, seen, out = set(codes), set(), []
+        for code in codes:
+            ind = self.by_code.get(code)
+            if ind is None:
+                continue
+            others = [self.by_code[o] for o in ind.recoupe if o in shown and o in self.by_code and (code, o) not in seen]
+            seen |= {(code, o.code) for o in others} | {(o.code, code) for o in others}
+            if others:
+                out.append((ind, others))
+        return out
+
     def favourable_direction(self, code: str) -> str | None:
         """« hausse » (better when higher), « baisse » (better when lower) or None (neither)."""
         ind = self.by_code.get(code)
@@ -288,6 +304,11 @@ class Referentiel:
             if ind.note_si:
                 errors += _check_formula(f"{ind.code} (note_si)", ind.note_si, names, condition=True, readable=readable)
             errors += _display_problems(ind)
+            for other in ind.recoupe:
+                if other not in self.by_code:
+                    close = difflib.get_close_matches(other, list(self.by_code), n=1, cutoff=0.6)
+                    errors.append(f"{ind.code} : recoupe un indicateur inconnu « {other} »"
+                                  + (f" (vouliez-vous dire {close[0]} ?)" if close else "") + ".")
             for p in ind.parties_prenantes:
                 if p not in STAKEHOLDERS:
                     errors.append(f"{ind.code} : partie prenante inconnue « {p} ».")
@@ -513,7 +534,8 @@ USER_KEYS = {
     "indicateur": {"code", "libelle", "axe", "niveau", "etape", "unite", "formule", "description", "formule_basse",
                    "formule_haute", "formule_repli", "note", "note_si", "motif_si_nul", "source", "parties_prenantes",
                    "formule_forfait", "forfait_remplace_par", "additif", "somme_des_parties", "limites",
-                   "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens", "additionnalite"},
+                   "libelle_court", "abreviation", "legende", "en_tete", "graphique", "rang", "sens", "additionnalite",
+                   "recoupe", "recoupe_motif"},
     "mesure": {"nom", "formule", "description"},
     "correlation": {"parametres", "coefficient", "source", "remarque"},
 }
@@ -580,6 +602,7 @@ def _indicator(i: dict) -> Indicator:
         libelle_court=i.get("libelle_court", ""), abreviation=i.get("abreviation", ""), legende=i.get("legende", ""),
         en_tete=_ranked(i, "en_tete"), graphique=_ranked(i, "graphique"), sens=i.get("sens", ""),
         additionnalite=tuple((str(k), str(v)) for k, v in i.get("additionnalite", {}).items()),
+        recoupe=tuple(i.get("recoupe", ())), recoupe_motif=i.get("recoupe_motif", ""),
     )
 
 

@@ -30,6 +30,7 @@ from acterr_cli.outputs.reports.xlsx import (
     print_setup,
     put,
 )
+from acterr_cli.outputs.wording import count, short_reason
 from acterr_cli.results import CALCULE
 
 DATA_SHEET = "Données graphiques"
@@ -37,6 +38,7 @@ TOP = 12  # bars per chart on the Graphiques sheet
 TOP_SYNTHESE = 8
 BLUE, PURPLE, GREEN = LEDGER_COLORS["valeur_locale"][0], LEDGER_COLORS["plus_value_sociale"][0], LEDGER_COLORS["environnement"][0]
 DPE_COLORS = ("#4E9A06", "#F2C200", "#C00000")
+DPE_INKS = ("#FFFFFF", "#262626", "#FFFFFF")  # labels inside the bars: dark on the yellow, where white does not read
 NATURE_COLORS = ("#1F4E79", "#5B9BD5", "#9DC3E6")
 # A4 landscape with our margins prints about 1 046 × 673 sheet pixels at 100 %; the Graphiques sheet
 # is 1 050 pixels wide, so two charts of at most CHART_MAX_PX stack on one page (the first below the title).
@@ -150,6 +152,20 @@ def _rows(items: list[tuple[str, Getter]], codes: list[str], limit: int | None =
     return out[:limit] if limit else out
 
 
+def missing_note(data: ReportData, items: list[tuple[str, Getter]], code: str) -> str:
+    """What a chart leaves out, said under it: « 11 territoires sur 12 : CU Perpignan Méditerranée
+    Métropole non calculable (non fourni : …) »; empty when every bar is there."""
+    absent = [(label, get(code)) for label, get in items if _value(get(code)) is None]
+    if not absent:
+        return ""
+    noun = ("organisme", "organismes") if data.kind == TERRITOIRE else ("territoire", "territoires")
+    names = ", ".join(label for label, _ in absent[:2]) + (f" et {len(absent) - 2} autres" if len(absent) > 2 else "")
+    reasons = {short_reason(r.get("motif") if r else None, 70) for _, r in absent}
+    reason = f" ({reasons.pop()})" if len(reasons) == 1 else " (motifs : feuille « Qualité des données »)"
+    return (f"{count(len(items) - len(absent), *noun)} sur {len(items)} : {names} "
+            f"{'non calculable' if len(absent) == 1 else 'non calculables'}{reason}")
+
+
 def flat_title(items: list[tuple[str, Getter]], code: str) -> str:
     """What a chart's title adds when its bars are estimations forfaitaires: they never look measured."""
     shown = [get(code) for _, get in items if _value(get(code)) is not None]
@@ -186,10 +202,13 @@ def _label_format(unit: str, values: list[float | None]) -> str:
 # ─── chart builders ───
 
 def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: tuple[int, int],
-              subtype: str | None = None, labels: bool = True, n: int | None = None, flat: bool = False):
+              subtype: str | None = None, labels: bool = True, n: int | None = None, flat: bool = False,
+              inks: list[str] | None = None, foot: str = ""):
     """Horizontal bars over the first n rows of the block (all by default), first category on
     top; one series per column of the block. `flat`: bars of an estimation forfaitaire, drawn
-    hollow (light fill, dashed outline) so that they never look like measured figures."""
+    hollow (light fill, dashed outline) so that they never look like measured figures. `inks`:
+    the colour of each series' labels inside stacked bars; `foot`: what the chart leaves out,
+    written under it."""
     chart = wb.add_chart({"type": "bar", **({"subtype": subtype} if subtype else {})})
     all_values = [v for _, vs in block.rows[:n] for v in vs]
     for j, color in enumerate(colors):
@@ -202,13 +221,14 @@ def bar_chart(wb: Workbook, block: Block, title: str, colors: list[str], size: t
                else {"fill": {"color": color}, "border": {"none": True}}), "gap": 50,
             **({"overlap": 100} if subtype else {}),
             **({"data_labels": {"value": True, "num_format": label_fmt, "font": {"size": 8,
-                                **({"color": "#FFFFFF"} if subtype else {})}}} if labels else {}),
+                                **({"color": (inks or ["#FFFFFF"] * len(colors))[j]} if subtype else {})}}} if labels else {}),
         })
     chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
     unit = block.units[0]
     # a 100 % stacked axis runs from 0 to 1: a true percent format, not the « 31,2 % » of the values
     positive = all(v is None or v >= 0 for v in all_values)
-    chart.set_x_axis({"num_format": FR + "0%" if subtype == "percent_stacked" else _axis_format(unit, all_values),
+    chart.set_x_axis({**({"name": foot, "name_font": {"size": 8, "bold": False, "italic": True, "color": GREY}} if foot else {}),
+                      "num_format": FR + "0%" if subtype == "percent_stacked" else _axis_format(unit, all_values),
                       **({"min": 0} if positive else {}),  # bars start at zero: an automatic minimum would distort them
                       "num_font": {"size": 8}, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     # first category on top; "crossing: max" keeps the value axis at the bottom once reversed; every label shown
@@ -229,8 +249,9 @@ def bars_height(n: int, series: int = 1, legend: bool = False) -> int:
 
 @dataclass
 class Plan:
-    chart: object
+    chart: object  # None: no chart, `text` says why where it would have been
     height: int
+    text: str = ""
 
 
 def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -> list:
@@ -243,18 +264,29 @@ def synthese_charts(wb: Workbook, data: ReportData, cd: ChartData, width: int) -
         chosen = [i for i in data.referentiel.charted("synthese", ledger) if i.code in data.labels][:1]
         every = _rows(items, [chosen[0].code]) if chosen else []
         rows = every[:TOP_SYNTHESE]
-        if len(rows) < 2:
-            charts.append(None)
+        if len(rows) < 2:  # no chart of one bar: the place of the chart says why
+            charts.append(_no_chart(data, items, chosen[0], what) if chosen else None)
             continue
         code, label = chosen[0].code, chosen[0].libelle
         unit = data.labels[code]["unite"]
         shown = f", les {len(rows)} premiers sur {len(every)}" if len(rows) < len(every) else ""  # never a cut without a word
         flat = flat_title(items, code)
+        foot = missing_note(data, items, code)
         block = cd.add(f"Synthèse — {label} ({code}), {what}{shown}{flat}", [f"{label} ({unit})"], rows, [unit],
-                       flat_note(data, flat, code))
-        charts.append(bar_chart(wb, block, f"{label} {what}{shown}{flat}", [color], (width, bars_height(len(rows))),
-                                flat=bool(flat)))
+                       flat_note(data, flat, code) + ([foot] if foot else []))
+        charts.append(bar_chart(wb, block, f"{label} {what}{shown}{flat}", [color], (width, bars_height(len(rows)) + (20 if foot else 0)),
+                                flat=bool(flat), foot=foot))
     return charts
+
+
+def _no_chart(data: ReportData, items: list[tuple[str, Getter]], ind, what: str) -> str:
+    """Why a chart has no bars, or one only (a one-bar chart compares nothing)."""
+    known = len(items) - sum(_value(get(ind.code)) is None for _, get in items)
+    noun = ("organisme", "organismes") if data.kind == TERRITOIRE else ("territoire", "territoires")
+    if len(items) < 2:
+        return f"Pas de graphique « {ind.libelle} {what} » : {'un seul' if items else 'aucun'} {noun[0]}."
+    foot = missing_note(data, items, ind.code)
+    return f"Pas de graphique « {ind.libelle} {what} » : chiffre connu pour {count(known, *noun)} — {foot}."
 
 
 def graphiques(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
@@ -279,7 +311,10 @@ def graphiques(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> N
         if row > 3 and used + rows_needed * 20 > PAGE_PX:  # the chart would be cut: next page
             breaks.append(row)
             used = 0
-        ws.insert_chart(row, 0, plan.chart, {"x_offset": 4, "y_offset": 4})
+        if plan.chart is None:
+            ws.write_string(row, 0, plan.text, fmt.note())
+        else:
+            ws.insert_chart(row, 0, plan.chart, {"x_offset": 4, "y_offset": 4})
         row += rows_needed
         used += rows_needed * 20
     ws.set_h_pagebreaks(breaks)
@@ -293,16 +328,18 @@ def _single(wb: Workbook, data: ReportData, cd: ChartData, code: str, title: str
     items = entities(data)
     rows = _rows(items, [code])
     if not rows:
-        return None
+        return Plan(None, 20, f"Pas de graphique « {title} » : " + (missing_note(data, items, code) or "aucun chiffre") + ".") \
+            if items else None
     unit = data.labels[code]["unite"]
     shown = rows[:TOP]
+    foot = missing_note(data, items, code)
     notes = [f"{len(rows) - TOP} autre(s) non représenté(s) sur le graphique."] if len(rows) > TOP else []
     flat = flat_title(items, code)
     block = cd.add(f"{title} ({code}){flat}", [f"{data.labels[code]['libelle']} ({unit})"],
-                   rows, [unit], notes + flat_note(data, flat, code))
-    height = bars_height(len(shown))
+                   rows, [unit], notes + flat_note(data, flat, code) + ([foot] if foot else []))
+    height = bars_height(len(shown)) + (20 if foot else 0)
     name = title + (f" — les {TOP} premiers" if len(rows) > TOP else "") + flat
-    return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown), flat=bool(flat)), height)
+    return Plan(bar_chart(wb, block, name, [color], (CHART_WIDTH, height), n=len(shown), flat=bool(flat), foot=foot), height)
 
 
 def _parts(wb, data, cd, total: str) -> Plan | None:
@@ -351,7 +388,7 @@ def _dpe(wb, data, cd) -> Plan | None:
                                             "dans la feuille Indicateurs (ENV-01c)."])
     height = bars_height(len(rows), 1, legend=True)
     chart = bar_chart(wb, block, "Étiquettes DPE énergie (logements à étiquette connue)", list(DPE_COLORS), (CHART_WIDTH, height),
-                      subtype="percent_stacked")
+                      subtype="percent_stacked", inks=list(DPE_INKS))
     return Plan(chart, height)
 
 

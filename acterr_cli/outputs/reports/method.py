@@ -23,7 +23,6 @@ from acterr_cli.referentiel.method_note import FLAGGED_STATUSES, LEVELS, NO_LIMI
 from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
 
 
-
 def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     _methodologie(wb, data, fmt)
     _parametres(wb, data, fmt)

@@ -38,6 +38,7 @@ from acterr_cli.outputs.reports.xlsx import (
     short_text,
     variation_format,
 )
+from acterr_cli.outputs.wording import GRADE_COLORS, GRADE_LEGEND, count, grade, opening, overlap_notes, short_reason
 from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
 from acterr_cli.results import CALCULE
 
@@ -61,11 +62,12 @@ def panels(referentiel: Referentiel, place: str = "synthese") -> list[tuple[str,
 
 MAX_ROWS = 7
 FLAT_TEXT = "#7F6000"  # the words « estimation forfaitaire » under a label
-LABEL_W, VALUE_W, RANGE_W, COVER_W, EVOL_W, GAP_W = 34, 17, 19, 10, 10, 2
+NC_TEXT = GREY  # the reason under the label of a figure not computed
+LABEL_W, VALUE_W, RANGE_W, COVER_W, GRADE_W, EVOL_W, GAP_W = 34, 17, 19, 10, 8, 10, 2
 
 
 def panel_widths(data: ReportData) -> list[float]:
-    return [LABEL_W, VALUE_W, RANGE_W, COVER_W] + ([EVOL_W] if data.has_previous else [])
+    return [LABEL_W, VALUE_W, RANGE_W, COVER_W, GRADE_W] + ([EVOL_W] if data.has_previous else [])
 
 
 def write(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
@@ -85,7 +87,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
     for pair in (shown[:2], shown[2:]):
         ends = [_panel(wb, ws, data, fmt, row, col, *panel) for panel, col in zip(pair, (left, right), strict=True)]
         row = max(ends) + 1
-    row = _charts(wb, ws, data, cd, row, left, right, sum(widths))
+    row = _charts(wb, ws, data, cd, fmt, row, left, right, sum(widths))
     _notes(ws, data, fmt, row, left, last_col, sum(widths) * 2 + GAP_W)
     print_setup(ws, data.title)
     ws.fit_to_pages(1, 1)  # the board's page: its notes never spill onto a second sheet of paper
@@ -101,25 +103,32 @@ def _heading(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, last_c
     ws.write_string(2, 1, f"Rapport du {datetime.now():%d/%m/%Y} — calcul du {_fr_date(meta.get('calcule_le'))}, acterr "
                           f"{meta.get('acterr', __version__)}, référentiel {data.referentiel.version}. "
                           f"Chiffres de la synthèse : {data.headline_source}.", fmt.note())
-    ws.set_row(3, 20)
-    ws.write_string(3, 1, LEDGER_SENTENCE, fmt(bold=True, font_size=11, font_color=RED, valign="vcenter"))
+    # the opening sentences, from the figures (what they are, estimates said as such)
+    words = fmt(font_size=12, text_wrap=True, valign="vcenter")
+    text = opening(data, place="synthese")
+    merged(ws, 3, 1, last_col, text, words)
+    fit_row(ws, 3, [(text, (sum(panel_widths(data)) * 2 + GAP_W) * 0.95, words)], minimum=22)
+    defined_name(wb, "acterr_phrase", SHEET, 3, 1)
+    ws.set_row(4, 20)
+    ws.write_string(4, 1, LEDGER_SENTENCE, fmt(bold=True, font_size=11, font_color=RED, valign="vcenter"))
     if data.year is not None:
         ws.write_number(1, last_col, data.year, fmt(num_format="0", font_size=11, bold=True, align="right"))
         ws.write_string(1, last_col - 1, "Exercice", fmt(font_size=11, align="right"))
         defined_name(wb, "acterr_exercice", SHEET, 1, last_col)
-    return 5
+    return 6
 
 
 def context_line(data: ReportData) -> str:
     orgs = len(data.organisations)
     noun = data.level_noun
     if data.kind == TERRITOIRE:
-        return f"{data.level_noun} {data.scope.code} — {orgs} organisme(s) Hlm présent(s)"
+        return f"{data.level_noun} {data.scope.code} — {count(orgs, 'organisme Hlm présent', 'organismes Hlm présents')}"
     others = f" (et {len(data.others)} où {'il n’a' if data.kind == ORGANISME else 'ils n’ont'} que des salariés ou des fournisseurs)" \
         if data.others else ""
+    where = f"logements dans {count(len(data.housed), 'territoire')} ({noun}){others}"
     if data.kind == ORGANISME:
-        return f"SIREN {data.scope.siren} — logements dans {len(data.housed)} territoire(s) ({noun}){others}"
-    return f"{orgs} organisme(s) Hlm — logements dans {len(data.housed)} territoire(s) ({noun}){others}"
+        return f"SIREN {data.scope.siren} — {where}"
+    return f"{count(orgs, 'organisme Hlm', 'organismes Hlm')} — {where}"
 
 
 def _fr_date(value: Any) -> str:
@@ -142,7 +151,7 @@ def _panel(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row: int
     widths = panel_widths(data)
     ws.set_row(row, 22)
     merged(ws, row, col, col + len(widths) - 1, f"{LEDGER_LABELS[ledger]} — {subtitle}", fmt.band(dark))
-    headers = ["", "Valeur", "Fourchette basse – haute", "Couverture"] + (["vs N-1"] if data.has_previous else [])
+    headers = ["", "Valeur", "Fourchette basse – haute", "Couverture", "Fiabilité"] + (["vs N-1"] if data.has_previous else [])
     sub = fmt(bold=True, font_size=9, font_color=dark, bg_color=light, align="center", valign="vcenter", text_wrap=True)
     for j, h in enumerate(headers):
         ws.write_string(row + 1, col + j, h, sub)
@@ -161,13 +170,19 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
     line = {"bottom": 1, "bottom_color": "#D9D9D9", "valign": "vcenter"}
     label = fmt(text_wrap=True, **line)
     flat = flat_text(r)
-    nature = [fmt(font_size=8, italic=True, font_color=FLAT_TEXT), f"\n{MARK} {flat}"] if flat else []
     ok = r["statut"] == CALCULE and r["valeur"] is not None
+    # under the label: the nature of an estimate, or why a figure is missing (never a bare « n.c. »)
+    under = f"{MARK} {flat}" if flat else "" if ok else f"n.c. — {short_reason(r.get('motif'))}"
     # a monetised social figure: the value shown is gross; its net value (additionality) below the label
     net = f"\nvaleur brute ; nette d'additionnalité : {short_text(r['valeur_nette'], r['unite'])}" if ok and r.get("valeur_nette") is not None else ""
-    ws.write_rich_string(row, col, fmt(font_size=10), info["libelle"] or code, fmt(font_size=8, font_color=GREY), f"  {code}",
-                         *nature, *([fmt(font_size=8, font_color=GREY), net] if net else []), label)
-    fit_row(ws, row, [(f"{info['libelle']}  {code}" + (f"\n{flat}" if flat else "") + net, LABEL_W, label)], minimum=21)
+    name = info["libelle"] or data.referentiel.short_label(code)
+    if under or net:
+        ws.write_rich_string(row, col, fmt(font_size=10), name,
+                             *([fmt(font_size=8, italic=True, font_color=FLAT_TEXT if flat else NC_TEXT), f"\n{under}"] if under else []),
+                             *([fmt(font_size=8, font_color=GREY), net] if net else []), label)
+    else:
+        ws.write_string(row, col, name, fmt(font_size=10, text_wrap=True, **line))
+    fit_row(ws, row, [(name + (f"\n{under}" if under else "") + net, LABEL_W, label)], minimum=21)
     unit = r["unite"]
     if ok:
         # shrunk to its cell rather than « ### » when a long unit does not fit (« 3,4 /100 ménages »)
@@ -182,12 +197,13 @@ def _figure_row(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, row
         put(ws, row, col + 3, r["couverture"], fmt.coverage(r["couverture"], align="center", **line))
     else:
         ws.write_string(row, col + 3, "partielle" if ok else "", fmt(font_color=ORANGE, align="center", **line))
+    ws.write_string(row, col + 4, grade(r), fmt(bold=True, font_color=GRADE_COLORS.get(grade(r), GREY), align="center", **line))
     if data.has_previous:
         change = r.get("variation") if unit == "%" else r.get("variation_pct")
         if ok and change is not None:
-            put(ws, row, col + 4, change, fmt(num_format=variation_format(unit), align="center", **line))
+            put(ws, row, col + 5, change, fmt(num_format=variation_format(unit), align="center", **line))
         else:
-            ws.write_blank(row, col + 4, None, fmt(**line))
+            ws.write_blank(row, col + 5, None, fmt(**line))
 
 
 def unplaced_line(data: ReportData, where: str | None = None) -> str:
@@ -211,12 +227,17 @@ def unplaced_line(data: ReportData, where: str | None = None) -> str:
     return (f"Non placé dans un territoire ({UNPLACED_WHAT}) : " + " ; ".join(parts) + f" — {line}")
 
 
-def _charts(wb: Workbook, ws: Worksheet, data: ReportData, cd: ChartData, row: int, left: int, right: int, width_chars: float) -> int:
+def _charts(wb: Workbook, ws: Worksheet, data: ReportData, cd: ChartData, fmt: Formats, row: int, left: int, right: int,
+            width_chars: float) -> int:
     width = int(width_chars * 7 + 5 * len(panel_widths(data)))
     charts = synthese_charts(wb, data, cd, width)
     tallest = 0
     for chart, col in zip(charts, (left, right), strict=True):
         if chart is None:
+            continue
+        if isinstance(chart, str):  # no chart: why, where it would have been
+            ws.write_string(row, col, chart, fmt.note())
+            tallest = max(tallest, 20)
             continue
         ws.insert_chart(row, col, chart, {"x_offset": 0, "y_offset": 6})
         tallest = max(tallest, chart.height)
@@ -228,7 +249,8 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
         "Fourchette basse – haute : valeurs obtenues avec les paramètres à leurs bornes basses et hautes (feuille « Paramètres »). "
         "Couverture : part des logements des organismes concernés dont les données nécessaires ont été fournies (en orange "
         "quand elle est incomplète). n.c. : non calculable — une donnée manque ; ce n'est jamais compté comme zéro "
-        "(motifs : feuille « Qualité des données »).",
+        "(motif en bref sous le libellé, en entier : feuille « Qualité des données »).",
+        GRADE_LEGEND,
     ]
     if any(data.headline[c].get("valeur_nette") is not None for _, _, codes in panels(data.referentiel) for c in _chosen(data, codes)):
         texts.append("Valeur brute et valeur nette : les chiffres monétisés de la plus-value sociale sont donnés bruts ; leur "
@@ -239,7 +261,9 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
         texts.append("vs N-1 : évolution par rapport à l'exercice précédent — en % pour les montants et les effectifs, "
                      "en points (pt) pour les parts en %.")
     shown = [data.headline[c] for _, _, codes in panels(data.referentiel) for c in _chosen(data, codes)]
-    flat = flat_notes(shown, data.referentiel, {c: info["libelle"] for c, info in data.labels.items()})
+    names = {c: info["libelle"] for c, info in data.labels.items()}
+    texts += overlap_notes(data.referentiel, [r["indicateur"] for r in shown], lambda c: names.get(c) or data.referentiel.short_label(c))
+    flat = flat_notes(shown, data.referentiel, names, codes=False)
     if flat:
         texts.append(f"Sur fond jaune, {LEGEND}")
         texts += flat
@@ -253,7 +277,7 @@ def _notes(ws: Worksheet, data: ReportData, fmt: Formats, row: int, first: int, 
         texts.append(f"Comparaison aux pairs (feuille « Pairs ») : il faut au moins {MIN_PEERS} autres organismes importés "
                      "avec l'indicateur calculé ; ce n'est pas le cas ici.")
     if data.kind != TERRITOIRE and data.others:
-        texts.append(f"{len(data.others)} autre(s) territoire(s) où {'l’organisme n’a' if data.kind == ORGANISME else 'les organismes n’ont'} "
+        texts.append(f"{count(len(data.others), 'autre territoire', 'autres territoires')} où {'l’organisme n’a' if data.kind == ORGANISME else 'les organismes n’ont'} "
                      "pas de logement mais des salariés ou des fournisseurs figurent dans les feuilles de détail, après les "
                      "territoires classés.")
     ws.write_string(row, first, "À lire", fmt.section())

@@ -97,12 +97,12 @@ def short_format(unit: str | None, value: float | None) -> str:
     return number_format(unit)
 
 
-UNIT_SHORT = {"ETP-année": "ETP-an", "logements": "logts", "pour 100 logts": "/100 logts", "pour 100 ménages": "/100 ménages",
+UNIT_SHORT = {"logements": "logts", "pour 100 logts": "/100 logts", "pour 100 ménages": "/100 ménages",
               "ratio": ""}
 
 
 def display_format(unit: str | None, value: float | None) -> str:
-    """Headline format with its unit: `59,5 M€`, `35,4 %`, `1 616 ETP-an`, `2 535 ménages`."""
+    """Headline format with its unit: `59,5 M€`, `35,4 %`, `1 616 ETP-année` (one spelling per unit), `2 535 ménages`."""
     unit = unit or ""
     if is_money(unit) or unit in ("%", "‰") or not unit:
         return short_format(unit, value)
