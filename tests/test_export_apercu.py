@@ -37,7 +37,9 @@ def test_demo_report_converts_to_legible_pages(demo_report, tmp_path):
     result = preview(demo_report, tmp_path / "apercu", dpi=30)
     info = subprocess.run(["pdfinfo", str(result.pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    assert 10 < pages <= 25  # the regional overview prints in at most 25 A4 pages (77 before issue 15)
+    # 77 pages before issue 15's print work, 25 after it; the Carte and Sensibilité sheets and the longer
+    # Méthodologie and Paramètres landed since add 5: a guard at today's level, the 25-page target still open
+    assert 10 < pages <= 30
     # every page is A4: landscape for the report, portrait for the charts' data (never a cut, wider page)
     assert page_sizes(result.pdf) <= {(842, 595), (595, 842)}
     if shutil.which("pdftoppm"):
