@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from acterr_cli.cli.app import app
 from acterr_cli.outputs.html.markup import esc
-from acterr_cli.outputs.reports.api import ExportRequest, export
+from acterr_cli.api import ExportRequest, export
 from acterr_cli.referentiel.model import load_referentiel
 
 runner = CliRunner()
@@ -212,3 +212,24 @@ def test_json_names_the_page(espace, tmp_path, fmt):
     out = json.loads(result.output)
     assert out["fichiers"][0]["format"] == "html" and out["fichiers"][0]["chemin"].endswith("index.html")
     assert "chiffres" in out["feuilles"]
+
+
+def test_scheduled_run_republishes_the_page(tmp_path):
+    """`acterr executer` with `format = "html"` in a [[rapports]] entry writes the page (a nightly
+    run republishes it); an unknown format stops the run before anything is read (code 5)."""
+    import json
+
+    base = tmp_path / "ar"
+    builders.write_all(base / "depot")
+    config = base / "acterr.toml"
+    config.write_text('depot = "depot"\n[calcul]\nniveaux = ["EPCI"]\n'
+                      '[[rapports]]\nniveau = "EPCI"\nformat = "html"\nsortie = "site/index"\n', encoding="utf-8")
+    result = runner.invoke(app, ["executer", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["rapports"][0]["format"] == "html" and report["rapports"][0]["chemin"].endswith("site/index.html")
+    text = (base / "site" / "index.html").read_text("utf-8")
+    assert "14,3 M€" in text and 'class="panel plus_value_sociale"' in text
+    config.write_text('depot = "depot"\n[[rapports]]\nformat = "pdf"\nsortie = "r.pdf"\n', encoding="utf-8")
+    result = runner.invoke(app, ["executer", str(config)])
+    assert result.exit_code == 5 and "format inconnu « pdf » (formats possibles : xlsx, html)" in result.output
