@@ -233,3 +233,35 @@ def test_scheduled_run_republishes_the_page(tmp_path):
     config.write_text('depot = "depot"\n[[rapports]]\nformat = "pdf"\nsortie = "r.pdf"\n', encoding="utf-8")
     result = runner.invoke(app, ["executer", str(config)])
     assert result.exit_code == 5 and "format inconnu « pdf » (formats possibles : xlsx, html)" in result.output
+
+
+OUTLINES = pytest.mark.skipif(__import__("importlib").util.find_spec("acterr_cli.territory.outlines") is None,
+                              reason="contours des territoires (acterr_cli/territory/outlines.py) pas encore livrés : pas de carte")
+
+
+@OUTLINES
+def test_map_of_the_overview(espace, tmp_path):
+    """Toulouse Métropole: A's whole investment, 10,1 M€ (B's comes from its liasse, an
+    organisation-level figure that no territory receives, B being in two EPCIs), a partial figure
+    (« * » : A's 1 050 of the 1 250 dwellings there); coloured, with its name and figure as title; Montpellier Méditerranée Métropole, where nothing gives it, is
+    hatched and the legend says so in words."""
+    _, text = page(espace, tmp_path)
+    section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
+    shapes = {t: c for c, t in re.findall(r'<path class="([^"]+)"[^>]*\bd="M[^"]+"><title>([^<]+)</title>', section)}
+    assert shapes["Toulouse Métropole : 10,1 M€*"] == "shape"
+    assert shapes["Montpellier Méditerranée Métropole : n.c."] == "shape nc"
+    assert "non calculable (hachuré)" in section and "IGN" in section and 'role="img"' in section and "<desc" in section
+
+
+@OUTLINES
+def test_map_of_a_territory_among_its_neighbours(espace, tmp_path):
+    _, text = page(espace, tmp_path, niveau="EPCI", code=TOULOUSE_METROPOLE)
+    section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
+    assert section.count('<path class="shape') == 1 and section.count('<path class="context"') >= 3
+    assert "Toulouse Métropole : 10,1 M€*" in section and "territoires voisins" in section
+
+
+def test_no_map_at_the_national_level_says_why(espace, tmp_path):
+    _, text = page(espace, tmp_path, niveau="FRANCE")
+    section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
+    assert "Carte non dessinée" in section and "<svg" not in section

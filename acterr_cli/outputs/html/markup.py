@@ -61,10 +61,15 @@ def figure_text(r: dict | None, unit: str | None = None) -> str:
     if not computed(r):
         return NOT_COMPUTABLE
     unit = unit if unit is not None else r.get("unite")
-    text = short_text(r["valeur"], unit)
-    if unit in UNIT_SHORT and text.endswith(f" {unit}"):  # « 1,95 » for a ratio, « 710 ETP-an »
-        text = (text[: -len(unit)] + UNIT_SHORT[unit]).rstrip()
+    text = _short_unit(short_text(r["valeur"], unit), unit)
     return (f"{MARK} " if is_flat(r) else "") + text + ("*" if partial(r) else "")
+
+
+def _short_unit(text: str, unit: str | None) -> str:
+    """« 1,95 » for a ratio, « 710 ETP-an », « 30 780 logts » (the workbook's short units)."""
+    if unit in UNIT_SHORT and text.endswith(f" {unit}"):
+        return (text[: -len(unit)] + UNIT_SHORT[unit]).rstrip()
+    return text
 
 
 def figure_html(r: dict | None, unit: str | None = None) -> str:
@@ -101,13 +106,13 @@ def number_html(r: dict | None, scale: tuple[float, str, int]) -> str:
 
 def sort_value(r: dict | None) -> str | None:
     """The number a sortable column sorts on (the full value, not the rounded text)."""
-    return repr(float(r["valeur"])) if computed(r) else None
+    return format(float(r["valeur"]), ".10g") if computed(r) else None
 
 
 def range_html(r: dict | None) -> str:
     if not computed(r):
         return ""
-    return esc(range_text(r.get("valeur_basse"), r.get("valeur_haute"), r.get("unite")))
+    return esc(_short_unit(range_text(r.get("valeur_basse"), r.get("valeur_haute"), r.get("unite")), r.get("unite")))
 
 
 def coverage_text(r: dict | None) -> str:

@@ -53,5 +53,10 @@
     });
   });
 
+  // printed, the folded motifs are read too
+  window.addEventListener('beforeprint', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('details'), function (d) { d.open = true; });
+  });
+
   if (root.getAttribute('data-acterr-js') !== 'erreur') { root.setAttribute('data-acterr-js', 'ok'); }
 }());

@@ -32,7 +32,7 @@ from acterr_cli.outputs.reports.xlsx import is_additive
 from acterr_cli.referentiel.model import LEDGER_LABELS
 
 MAX_ROWS = 7  # figures per panel, computed ones first (as the Synthèse sheet)
-READING = ("Fourchette (basse – haute) : valeurs obtenues avec les paramètres à leurs bornes basse et haute. Couverture : "
+READING = ("Sous chaque valeur, sa fourchette basse – haute : valeurs obtenues avec les paramètres à leurs bornes basse et haute. Couverture : "
            "part des logements des organismes concernés dont les données nécessaires ont été fournies ; * : couverture "
            "partielle, le chiffre est un total partiel. n.c. : non calculable — une donnée manque, ce n'est jamais compté "
            "comme zéro (le motif s'affiche au survol et figure dans le rapport Excel).")
@@ -76,7 +76,7 @@ def _panel(data: ReportData, ledger: str, subtitle: str, codes: tuple[str, ...])
              f'<span class="subtitle">— {esc(subtitle)}</span></h3>')
     if not rows:
         return f'<section class="panel {ledger}" aria-labelledby="{ident}">{title}<p>Aucun indicateur de ce registre n\'est calculé.</p></section>'
-    head = ["Indicateur", "Valeur", "Fourchette", "Couverture", "Nature"] + (["vs N-1"] if data.has_previous else [])
+    head = ["Indicateur", "Valeur", "Couverture", "Nature"] + (["vs N-1"] if data.has_previous else [])
     body = "".join(_figure_row(data, r, head) for r in rows)
     cols = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
     return (f'<section class="panel {ledger}" aria-labelledby="{ident}">{title}'
@@ -85,11 +85,12 @@ def _panel(data: ReportData, ledger: str, subtitle: str, codes: tuple[str, ...])
 
 def _figure_row(data: ReportData, r: dict, head: list[str]) -> str:
     code = r["indicateur"]
-    motif = "" if computed(r) else f'<span class="motif">{esc(r.get("motif") or "non calculable")}</span>'
+    # the motif folded (it can be long): a native <details>, readable without script
+    motif = "" if computed(r) else (f'<details class="motif"><summary>pourquoi non calculable</summary>'
+                                    f'<span class="motif">{esc(r.get("motif") or "non calculable")}</span></details>')
     cells = [
         f'<th scope="row">{esc(label(data, code))} <span class="code">{esc(code)}</span>{motif}</th>',
-        f'<td class="value">{figure_html(r)}</td>',
-        f"<td>{range_html(r)}</td>",
+        f'<td class="value">{figure_html(r)}' + (f'<span class="range">fourchette {spread}</span>' if (spread := range_html(r)) else "") + "</td>",
         f"<td>{esc(coverage_text(r))}</td>",
         f"<td>{nature_html(r)}</td>",
     ]
@@ -235,8 +236,8 @@ def _share_cell(r: dict | None, total: dict | None) -> str:
     share = 100 * r["valeur"] / total["valeur"] if computed(r) and computed(total) and total["valeur"] > 0 else None
     if share is None or not 0 <= share <= 100 + 1e-6:  # a negative amount or a partial total: no bar that would mislead
         return f"<td{attrs(data_v=sort_value(r))}>{figure_html(r)}</td>"
-    bar = (f'<svg class="bar" viewBox="0 0 100 8" width="60" height="8" aria-hidden="true" focusable="false">'
-           f'<rect width="100" height="8" class="bar-bg"/><rect width="{share:.1f}" height="8" class="bar-fg{" flat" if is_flat(r) else ""}"/></svg>')
+    # a native gauge, a few bytes per cell (600 organisations × 5 columns); the percentage is written beside it
+    bar = f'<meter class="bar{" flat" if is_flat(r) else ""}" min="0" max="100" value="{share:.1f}" aria-hidden="true"></meter>'
     return (f"<td{attrs(data_v=sort_value(r))}>{figure_html(r)} <span class=\"share\">{fr_number(share, 0)} %</span>{bar}</td>")
 
 

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import polars as pl
+
 from acterr_cli.outputs.html.markup import computed, esc, figure_text
 from acterr_cli.outputs.nature import is_flat
-from acterr_cli.outputs.reports.model import TERRITOIRE, ReportData
+from acterr_cli.outputs.reports.model import LEVEL_NOUNS, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import short_text
 
 MAPPED = ("ECO-01", "TER-00")  # the first of these computed somewhere in the scope colours the map
 # Sequential blues (light to dark), told apart by lightness; the legend names each class.
 CLASSES = ("#DEEBF7", "#9ECAE1", "#6BAED6", "#3182BD", "#08519C")
 CONTEXT_FILL = "#F0F0F0"  # territories drawn for context only (a territory's neighbours)
+OTHER_FILL = "#E6E6E6"  # territories where the organisations have no dwelling and the figure is not computed
+SCOPE_FILL = "#1F4E79"  # the territory of a territory's page
+MARGIN = 0.15  # context drawn around a territory, as a share of its size
 GRID = 1000.0  # width of the drawing, in SVG units
 
 
@@ -30,20 +36,29 @@ class DrawnMap:
     shapes: int
 
 
-Ring = list[tuple[float, float]]
+Ring = np.ndarray  # (n, 2) projected x, y in metres (Lambert-93, y north)
 
 
 def _outlines(level: str, codes: list[str]) -> tuple[dict[str, list[Ring]], str] | str:
-    """code → rings (projected x, y; y pointing north), and the outlines' attribution; or why
-    there are none (a French sentence)."""
+    """code → rings (exteriors and holes: drawn with the even-odd rule) and the outlines'
+    attribution; or why there are none (a French sentence)."""
     try:
         from acterr_cli.territory import outlines
     except ImportError:
-        return "les contours des territoires ne sont pas encore livrés avec acterr"
-    shapes = outlines.shapes(level, codes)
+        return "les contours des territoires ne sont pas livrés avec cette version d'acterr"
+    if level not in outlines.LEVELS:
+        return f"pas de contours au niveau {LEVEL_NOUNS.get(level, level)} (contours : {', '.join(outlines.LEVELS)})"
+    shapes = outlines.outlines(level, codes)
     if not shapes:
-        return f"aucun contour n'est disponible pour le niveau {level}"
-    return shapes, outlines.ATTRIBUTION
+        return "aucun des territoires n'a de contour connu"
+    rings = {code: [ring for polygon in polygons for ring in polygon] for code, polygons in shapes.items()}
+    return rings, f"{outlines.ATTRIBUTION} ({outlines.LICENCE})"
+
+
+def _neighbours(level: str, code: str) -> list[str]:
+    from acterr_cli.territory import outlines
+
+    return outlines.neighbours(level, [code]) if level in outlines.LEVELS else []
 
 
 def mapped_code(data: ReportData) -> str | None:
@@ -74,104 +89,136 @@ def map_section(data: ReportData) -> DrawnMap | None:
     code = mapped_code(data)
     if code is None:
         return None
-    figures = data.by_territory(code)
+    name, unit = data.labels[code]["libelle"], data.labels[code]["unite"]
+    head = f'<section id="carte" aria-labelledby="carte-titre"><h2 id="carte-titre">Carte : {esc(name)}</h2>'
     scope_codes = [t.code for t in data.territories]
     context = _context_codes(data) if data.kind == TERRITOIRE else []
     found = _outlines(data.level, scope_codes + context)
-    name = data.labels[code]["libelle"]
-    head = f'<section id="carte" aria-labelledby="carte-titre"><h2 id="carte-titre">Carte : {esc(name)}</h2>'
     if isinstance(found, str):
-        return DrawnMap(head + f"<p class=\"missing\">Carte non dessinée : {esc(found)}. Les chiffres de chaque territoire sont "
+        return DrawnMap(head + f'<p class="missing">Carte non dessinée : {esc(found)}. Les chiffres de chaque territoire sont '
                                "dans le tableau qui suit.</p></section>", 0)
     shapes, attribution = found
-    unit = data.labels[code]["unite"]
-    values = [r["valeur"] for c, r in figures.items() if c in scope_codes and computed(r)]
-    bounds = classes(values)
-    box = _bounds([ring for rings in shapes.values() for ring in rings])
+    box = _bounds([ring for c in scope_codes if c in shapes for ring in shapes[c]])
     if box is None:
-        return None
+        return DrawnMap(head + '<p class="missing">Carte non dessinée : aucun territoire du rapport n\'a de contour connu.</p></section>', 0)
+    if context:  # a territory among its neighbours: a margin of them around it
+        pad = MARGIN * max(box[2] - box[0], box[3] - box[1])
+        box = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
+    figures = data.by_territory(code)
+    values = [r["valeur"] for c, r in figures.items() if c in scope_codes and computed(r)]
+    bounds = classes(values) if data.kind != TERRITOIRE else []
     scale = GRID / max(box[2] - box[0], 1e-9)
     height = round((box[3] - box[1]) * scale)
-    names = {t.code: t.nom for t in data.territories}
-    paths, drawn = [], 0
+    housed = {t.code for t in data.housed}
+    names = {t.code: t.nom for t in data.territories} | _names(data, context)
+    paths, drawn, kinds = [], 0, set()
     for t_code in context:
-        if t_code in shapes:
-            paths.append(f'<path class="context" d="{_path(shapes[t_code], box, scale)}"><title>{esc(t_code)}</title></path>')
+        d = _path(shapes.get(t_code, []), box, scale)
+        if d:
+            paths.append(f'<path class="context" d="{d}"><title>{esc(names.get(t_code, t_code))}</title></path>')
+            kinds.add("context")
     for t_code in scope_codes:
-        if t_code not in shapes:
+        d = _path(shapes.get(t_code, []), box, scale)
+        if not d:
             continue
         r = figures.get(t_code)
-        if computed(r):
-            fill = f' fill="{CLASSES[class_of(r["valeur"], bounds)]}"'
-            css = "shape flat" if is_flat(r) else "shape"
+        if not computed(r):
+            kind = "nc" if t_code in housed else "other"
+            fill = ' fill="url(#nc)"' if kind == "nc" else ' fill="url(#other)"'
         else:
-            fill, css = ' fill="url(#nc)"', "shape nc"
+            kind = "scope" if data.kind == TERRITOIRE else "class"
+            fill = f' fill="{SCOPE_FILL if kind == "scope" else CLASSES[class_of(r["valeur"], bounds)]}"'
+        kinds.add(kind)
         title = f"{names.get(t_code, t_code)} : {figure_text(r, unit) if r else 'aucun résultat'}"
-        paths.append(f'<path class="{css}"{fill} d="{_path(shapes[t_code], box, scale)}"><title>{esc(title)}</title></path>')
+        css = "shape" + (" flat" if is_flat(r) else "") + (f" {kind}" if kind in ("nc", "other", "scope") else "")
+        paths.append(f'<path class="{css}"{fill} d="{d}"><title>{esc(title)}</title></path>')
         drawn += 1
-    missing = [names.get(c, c) for c in scope_codes if c not in shapes]
-    desc = (f"Carte de {drawn} territoire(s) ({data.level_noun}) colorés selon « {name} » ({unit}), en {len(bounds)} classe(s) "
-            f"du plus clair au plus foncé ; les territoires hachurés sont non calculables. Les mêmes chiffres sont dans le tableau "
-            "« Classement ».")
+    missing = [names.get(c, c) for c in scope_codes if c not in shapes or not _path(shapes[c], box, scale)]
+    desc = (f"Carte de {drawn} territoire(s) ({data.level_noun}) selon « {name} » ({unit})"
+            + (f", en {len(bounds)} classe(s) du plus clair au plus foncé" if bounds else "")
+            + ("" if "nc" not in kinds else " ; hachurés : non calculable")
+            + ". Les mêmes chiffres sont dans le tableau qui suit la carte.")
     svg = (f'<svg class="map" viewBox="0 0 {GRID:.0f} {height}" role="img" aria-labelledby="carte-svg-titre carte-svg-desc">'
            f'<title id="carte-svg-titre">{esc(name)} par territoire</title><desc id="carte-svg-desc">{esc(desc)}</desc>'
            '<defs><pattern id="nc" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
            '<rect width="8" height="8" fill="#FFFFFF"/><line x1="0" y1="0" x2="0" y2="8" stroke="#767676" stroke-width="3"/>'
-           f'</pattern></defs>{"".join(paths)}</svg>')
-    legend = _legend(bounds, unit, any(not computed(figures.get(c)) for c in scope_codes if c in shapes))
+           '</pattern><pattern id="other" width="6" height="6" patternUnits="userSpaceOnUse">'
+           f'<rect width="6" height="6" fill="{OTHER_FILL}"/><circle cx="3" cy="3" r="1" fill="#767676"/></pattern>'
+           f'</defs>{"".join(paths)}</svg>')
+    scope_figure = figure_text(figures.get(data.scope.code), unit) if data.kind == TERRITOIRE else ""
+    legend = _legend(bounds, unit, kinds, f"{data.subject} : {scope_figure}")
     notes = [f"Survolez (ou touchez) un territoire pour lire son nom et son chiffre. Contours : {attribution}."]
     if missing:
         notes.append(f"Sans contour connu, donc absents de la carte : {', '.join(missing[:10])}" + (" …" if len(missing) > 10 else "") + ".")
     if any(is_flat(figures.get(c)) for c in scope_codes):
         notes.append("Un chiffre précédé de « ≈ » est une estimation forfaitaire (moyenne nationale), pas une mesure.")
     return DrawnMap(head + f'<figure class="map-figure">{svg}<figcaption>{legend}'
-                    f'<p class="map-focus" id="carte-choix" aria-live="polite"></p>'
+                    '<p class="map-focus" id="carte-choix" aria-live="polite"></p>'
                     + "".join(f"<p>{esc(n)}</p>" for n in notes) + "</figcaption></figure></section>", drawn)
 
 
 def _context_codes(data: ReportData) -> list[str]:
-    """For one territory's page: the level's other territories with results, drawn in grey around it."""
+    """For one territory's page: the territories of the level around it, drawn in grey."""
+    try:
+        return _neighbours(data.level, data.scope.code)
+    except ImportError:
+        return []
+
+
+def _names(data: ReportData, codes: list[str]) -> dict[str, str]:
+    """Names of territories outside the scope (a territory's neighbours), from the level's results."""
     results = data.inputs.computation.results
-    codes = results["code_territoire"].drop_nulls().unique().to_list() if results.height else []
-    return sorted(str(c) for c in codes if str(c) != data.scope.code and not str(c).startswith("NON"))
+    if not codes or not results.height:
+        return {}
+    found = (results.lazy().select(pl.col("code_territoire").cast(pl.Utf8), pl.col("nom_territoire").cast(pl.Utf8))
+             .filter(pl.col("code_territoire").is_in(codes)).unique("code_territoire").collect())
+    return dict(found.iter_rows())
 
 
-def _legend(bounds: list[float], unit: str, with_nc: bool) -> str:
+def _swatch(fill: str) -> str:
+    return (f'<svg width="18" height="14" aria-hidden="true" focusable="false"><rect width="18" height="14" fill="{fill}" '
+            'stroke="#595959"/></svg>')
+
+
+def _legend(bounds: list[float], unit: str, kinds: set[str], scope_text: str) -> str:
+    """Every colour and pattern of the map named in words."""
     items, low = [], None
     for i, high in enumerate(bounds):
         text = f"jusqu'à {short_text(high, unit)}" if low is None else f"de {short_text(low, unit)} à {short_text(high, unit)}"
-        items.append(f'<li><svg width="18" height="14" aria-hidden="true" focusable="false"><rect width="18" height="14" '
-                     f'fill="{CLASSES[i]}" stroke="#595959"/></svg> {esc(text)}</li>')
+        items.append(f"<li>{_swatch(CLASSES[i])} {esc(text)}</li>")
         low = high
-    if with_nc:
-        items.append('<li><svg width="18" height="14" aria-hidden="true" focusable="false"><rect width="18" height="14" '
-                     'fill="url(#nc)" stroke="#595959"/></svg> non calculable (hachuré)</li>')
+    if "scope" in kinds:
+        items.append(f"<li>{_swatch(SCOPE_FILL)} {esc(scope_text)}</li>")
+    if "nc" in kinds:
+        items.append(f"<li>{_swatch('url(#nc)')} non calculable (hachuré)</li>")
+    if "other" in kinds:
+        items.append(f"<li>{_swatch('url(#other)')} pointillé : sans logement des organismes (salariés, fournisseurs) : non calculable</li>")
+    if "context" in kinds:
+        items.append(f"<li>{_swatch(CONTEXT_FILL)} territoires voisins (hors du rapport)</li>")
     return f'<ul class="legend" aria-label="Légende de la carte">{"".join(items)}</ul>'
 
 
 def _bounds(rings: list[Ring]) -> tuple[float, float, float, float] | None:
-    xs = [x for ring in rings for x, _ in ring]
-    ys = [y for ring in rings for _, y in ring]
-    if not xs:
+    if not rings:
         return None
-    return min(xs), min(ys), max(xs), max(ys)
+    low = np.min([ring.min(axis=0) for ring in rings], axis=0)
+    high = np.max([ring.max(axis=0) for ring in rings], axis=0)
+    return float(low[0]), float(low[1]), float(high[0]), float(high[1])
 
 
 def _path(rings: list[Ring], box: tuple[float, float, float, float], scale: float) -> str:
-    """Rings as relative SVG commands on the integer grid (y flipped: north up), repeated points dropped."""
+    """Rings as relative SVG commands on the integer grid (y flipped: north up), points that
+    round to the one before dropped, rings that shrink below a triangle left out."""
     out = []
     for ring in rings:
-        points = []
-        for x, y in ring:
-            p = (round((x - box[0]) * scale), round((box[3] - y) * scale))
-            if not points or p != points[-1]:
-                points.append(p)
+        points = np.empty((len(ring), 2), dtype=np.int64)
+        points[:, 0] = np.rint((ring[:, 0] - box[0]) * scale)
+        points[:, 1] = np.rint((box[3] - ring[:, 1]) * scale)
+        keep = np.ones(len(points), dtype=bool)
+        keep[1:] = (points[1:] != points[:-1]).any(axis=1)
+        points = points[keep]
         if len(points) < 3:
             continue
-        (x0, y0), rest = points[0], points[1:]
-        steps, (px, py) = [], (x0, y0)
-        for x, y in rest:
-            steps.append(f"{x - px} {y - py}")
-            px, py = x, y
-        out.append(f"M{x0} {y0}l" + " ".join(steps) + "z")
+        steps = " ".join(f"{a} {b}" for a, b in np.diff(points, axis=0).tolist()).replace(" -", "-")
+        out.append(f"M{points[0, 0]} {points[0, 1]}l{steps}z")
     return "".join(out)
