@@ -265,3 +265,19 @@ def test_no_map_at_the_national_level_says_why(espace, tmp_path):
     _, text = page(espace, tmp_path, niveau="FRANCE")
     section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
     assert "Carte non dessinée" in section and "<svg" not in section
+
+
+@pytest.mark.filterwarnings("ignore:.*extension is not supported")
+def test_change_since_the_previous_exercice(espace, tmp_path):
+    """A's 2024 questionnaire with a Toulouse TFPB of 380 000 instead of 400 000: its TFPB goes from
+    500 000 € (2024) to 520 000 € (2025), + 4,0 %, shown with the previous value."""
+    from acterr_cli import api
+
+    tables = {**builders.TABLES_A, "Fiscalite": [{**builders.TABLES_A["Fiscalite"][0], "tfpb_eur": 380000},
+                                                 builders.TABLES_A["Fiscalite"][1]]}
+    path = builders.write_questionnaire(tmp_path / "org_a_2024.xlsx", {**builders.ORG_A, "exercice": 2024}, tables)
+    assert not api.import_paths(espace, [path]).refused
+    _, text = page(espace, tmp_path, siren=SIREN_A)
+    assert '<th scope="col">vs N-1</th>' in text
+    row = re.search(r"ECO-10</span></th>(.*?)</tr>", text).group(1)
+    assert f"520{NNBSP}000 €" in row and "+4,0 %" in row and f"N-1 : 500{NNBSP}000 €" in row
