@@ -58,7 +58,7 @@ def build_page(data: ReportData) -> tuple[str, list[str], int]:
                  "organismes": "Organismes", "pairs": "Pairs", "methode": "Méthode", "sources": "Fichiers lus"}
     nav = "".join(f'<li><a href="#{ident}">{esc(nav_names[ident])}</a></li>' for ident, _ in parts)
     css, js = _asset("page.css"), _asset("page.js")
-    policy = (f"default-src 'none'; style-src {_hash(css)}; script-src {_hash(js)}; img-src data:; "
+    policy = (f"default-src 'none'; style-src {_hash(css)}; script-src {_hash(js)}; "
               "base-uri 'none'; form-action 'none'")
     year = f"Exercice {data.year}" if data.year is not None else "Exercice inconnu"
     text = (
