@@ -92,15 +92,17 @@ def column_scale(results: list[dict | None], unit: str) -> tuple[float, str, int
     return 1.0, unit, unit_decimals(unit)
 
 
-def number_html(r: dict | None, scale: tuple[float, str, int]) -> str:
-    """A figure in a column of `column_scale`, without its unit (the header has it), with its marks."""
+def number_html(r: dict | None, scale: tuple[float, str, int], coverage: bool = True) -> str:
+    """A figure in a column of `column_scale`, without its unit (the header has it), with its marks;
+    `coverage` False for a figure that has none (the « Non réparti » row)."""
     if r is None:
         return ""
     if not computed(r):
         return figure_html(r)
     divisor, _, decimals = scale
-    text = (f"{MARK} " if is_flat(r) else "") + fr_number(r["valeur"] / divisor, decimals) + ("*" if partial(r) else "")
-    classes = " ".join(c for c, on in (("flat", is_flat(r)), ("partial", partial(r))) if on)
+    part = coverage and partial(r)
+    text = (f"{MARK} " if is_flat(r) else "") + fr_number(r["valeur"] / divisor, decimals) + ("*" if part else "")
+    classes = " ".join(c for c, on in (("flat", is_flat(r)), ("partial", part)) if on)
     return f'<span class="{classes}">{esc(text)}</span>' if classes else esc(text)
 
 

@@ -154,14 +154,15 @@ def ranking(data: ReportData) -> str:
             f'<div class="notes">{"".join(f"<p>{esc(n)}</p>" for n in notes)}</div></section>')
 
 
-def _cell(r: dict | None, scale: tuple[float, str, int]) -> str:
-    return f'<td{attrs(data_v=sort_value(r))}>{number_html(r, scale)}</td>'
+def _cell(r: dict | None, scale: tuple[float, str, int], coverage: bool = True) -> str:
+    return f'<td{attrs(data_v=sort_value(r))}>{number_html(r, scale, coverage)}</td>'
 
 
 def _foot_row(name: str, lead: int, results: list[dict | None], scales: dict, codes, kind: str) -> str:
     # rank, name, then code (and organisations) left blank
     cells = ["<td></td>", f'<th scope="row">{esc(name)}</th>', f'<td colspan="{lead - 2}"></td>']
-    cells += [_cell(r, scales[c]) for r, (c, _) in zip(results, codes, strict=True)]
+    # what no territory holds has no coverage of its own: no « * » there
+    cells += [_cell(r, scales[c], kind != "unplaced") for r, (c, _) in zip(results, codes, strict=True)]
     return f'<tr class="{kind}">{"".join(cells)}</tr>'
 
 

@@ -78,6 +78,11 @@ def classes(values: list[float]) -> list[float]:
     return [distinct[min(len(distinct) - 1, round((i + 1) * len(distinct) / n) - 1)] for i in range(n)]
 
 
+def colour(i: int, n: int) -> str:
+    """The colour of class i of n: spread over the whole scale, the highest class always the darkest."""
+    return CLASSES[round(i * (len(CLASSES) - 1) / (n - 1))] if n > 1 else CLASSES[-1]
+
+
 def class_of(value: float, bounds: list[float]) -> int:
     for i, bound in enumerate(bounds):
         if value <= bound:
@@ -127,7 +132,7 @@ def map_section(data: ReportData) -> DrawnMap | None:
             fill = ' fill="url(#nc)"' if kind == "nc" else ' fill="url(#other)"'
         else:
             kind = "scope" if data.kind == TERRITOIRE else "class"
-            fill = f' fill="{SCOPE_FILL if kind == "scope" else CLASSES[class_of(r["valeur"], bounds)]}"'
+            fill = f' fill="{SCOPE_FILL if kind == "scope" else colour(class_of(r["valeur"], bounds), len(bounds))}"'
         kinds.add(kind)
         title = f"{names.get(t_code, t_code)} : {figure_text(r, unit) if r else 'aucun résultat'}"
         css = "shape" + (" flat" if is_flat(r) else "") + (f" {kind}" if kind in ("nc", "other", "scope") else "")
@@ -185,7 +190,7 @@ def _legend(bounds: list[float], unit: str, kinds: set[str], scope_text: str) ->
     items, low = [], None
     for i, high in enumerate(bounds):
         text = f"jusqu'à {short_text(high, unit)}" if low is None else f"de {short_text(low, unit)} à {short_text(high, unit)}"
-        items.append(f"<li>{_swatch(CLASSES[i])} {esc(text)}</li>")
+        items.append(f"<li>{_swatch(colour(i, len(bounds)))} {esc(text)}</li>")
         low = high
     if "scope" in kinds:
         items.append(f"<li>{_swatch(SCOPE_FILL)} {esc(scope_text)}</li>")
