@@ -2,7 +2,7 @@
 environment and context), the ranking table, each organisation's contribution, peers.
 
 Everything is read from `ReportData`, as the workbook's sheets are: the same panels
-(synthese.PANELS), the same ranking (tables.RANK_CODES, in the same order), the same notes."""
+(synthese.panels, from the catalogue's headlines), the same ranking (tables.RANK_CODES, in the same order), the same notes."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from acterr_cli.outputs.html.markup import (
 )
 from acterr_cli.outputs.nature import LEGEND, NON_REPARTI_NOM, UNPLACED_WHAT, flat_notes, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
-from acterr_cli.outputs.reports.synthese import LEDGER_SENTENCE, PANELS, unplaced_line
+from acterr_cli.outputs.reports.synthese import LEDGER_SENTENCE, panels, unplaced_line
 from acterr_cli.outputs.reports.tables import RANK_CODES
 from acterr_cli.outputs.reports.tables import _entities as ranked_entities
 from acterr_cli.outputs.reports.xlsx import is_additive
@@ -50,8 +50,9 @@ def label(data: ReportData, code: str) -> str:
 # ─── headline figures ───
 
 def headline(data: ReportData) -> str:
-    panels = [_panel(data, ledger, subtitle, codes) for ledger, subtitle, codes in PANELS]
-    shown = [r for _, _, codes in PANELS for r in chosen(data, codes)]
+    shown_panels = panels(data.referentiel)
+    html_panels = [_panel(data, ledger, subtitle, codes) for ledger, subtitle, codes in shown_panels]
+    shown = [r for _, _, codes in shown_panels for r in chosen(data, codes)]
     notes = [READING, "Nature : fiabilité de la preuve — " + " ; ".join(GRADES.values()) + "."]
     if data.has_previous:
         notes.append("vs N-1 : évolution depuis l'exercice précédent — en % pour les montants et les effectifs, en points (pt) "
@@ -65,7 +66,7 @@ def headline(data: ReportData) -> str:
     return (f'<section id="chiffres" aria-labelledby="chiffres-titre"><h2 id="chiffres-titre">Chiffres clés</h2>'
             f'<p class="lead">{esc(LEDGER_SENTENCE)}</p>'
             f'<p class="source">Chiffres : {esc(data.headline_source)}.</p>'
-            f'<div class="panels">{"".join(panels[:2])}</div><div class="panels">{"".join(panels[2:])}</div>'
+            f'<div class="panels">{"".join(html_panels[:2])}</div><div class="panels">{"".join(html_panels[2:])}</div>'
             f'<div class="notes">{"".join(f"<p>{esc(n)}</p>" for n in notes)}</div></section>')
 
 
