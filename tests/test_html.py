@@ -235,36 +235,49 @@ def test_scheduled_run_republishes_the_page(tmp_path):
     assert result.exit_code == 5 and "format inconnu « pdf » (formats possibles : xlsx, html)" in result.output
 
 
-OUTLINES = pytest.mark.skipif(__import__("importlib").util.find_spec("acterr_cli.territory.outlines") is None,
-                              reason="contours des territoires (acterr_cli/territory/outlines.py) pas encore livrés : pas de carte")
+OUTLINES = pytest.mark.skipif(any(__import__("importlib").util.find_spec(m) is None
+                                  for m in ("acterr_cli.territory.outlines", "acterr_cli.outputs.maps")),
+                              reason="contours des territoires et cartes du rapport (territory/outlines.py, outputs/maps.py) "
+                                     "pas encore livrés : pas de carte")
+SHAPE = re.compile(r'<use href="#t\d+" class="([^"]+)"(?: fill="[^"]+")?><title>([^<]+)</title></use>')
+
+
+def maps_of(text: str) -> list[dict[str, str]]:
+    """Each map of the page: territory title → classes of its shape."""
+    section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
+    return [{title: css for css, title in SHAPE.findall(figure)} for figure in section.split('<figure class="map-figure">')[1:]]
 
 
 @OUTLINES
-def test_map_of_the_overview(espace, tmp_path):
-    """Toulouse Métropole: A's whole investment, 10,1 M€ (B's comes from its liasse, an
-    organisation-level figure that no territory receives, B being in two EPCIs), a partial figure
-    (« * » : A's 1 050 of the 1 250 dwellings there); coloured, with its name and figure as title; Montpellier Méditerranée Métropole, where nothing gives it, is
-    hatched and the legend says so in words."""
+def test_maps_of_the_overview(espace, tmp_path):
+    """The report's maps (outputs/maps.py), each territory's outline written once and placed on
+    each map: Toulouse Métropole coloured with its name and figure as title; Montpellier
+    Méditerranée Métropole, where no investment is placed (B's comes from its liasse, an
+    organisation-level figure, B being in two EPCIs), hatched on the investment map, and the
+    legend says so in words."""
     _, text = page(espace, tmp_path)
+    first = maps_of(text)[0]
+    toulouse = [t for t in first if t.startswith("Toulouse Métropole : ")]
+    assert toulouse and first[toulouse[0]] == "shape" and "€/hab" in toulouse[0]
+    assert first["Montpellier Méditerranée Métropole : n.c."] == "shape nc"
     section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
-    shapes = {t: c for c, t in re.findall(r'<path class="([^"]+)"[^>]*\bd="M[^"]+"><title>([^<]+)</title>', section)}
-    assert shapes["Toulouse Métropole : 10,1 M€*"] == "shape"
-    assert shapes["Montpellier Méditerranée Métropole : n.c."] == "shape nc"
-    assert "non calculable (hachuré)" in section and "IGN" in section and 'role="img"' in section and "<desc" in section
+    assert section.count('<path id="t') >= 2 and "hachuré : non calculable" in section and "IGN" in section
+    assert section.count('role="img"') == len(maps_of(text)) and "<desc" in section
 
 
 @OUTLINES
 def test_map_of_a_territory_among_its_neighbours(espace, tmp_path):
     _, text = page(espace, tmp_path, niveau="EPCI", code=TOULOUSE_METROPOLE)
+    first = maps_of(text)[0]
+    assert [t for t, css in first.items() if "scope" in css][0].startswith("Toulouse Métropole : ")
     section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
-    assert section.count('<path class="shape') == 1 and section.count('<path class="context"') >= 3
-    assert "Toulouse Métropole : 10,1 M€*" in section and "territoires voisins" in section
+    assert section.count('class="context"') >= 3 and "territoires voisins" in section and "contour épais : Toulouse Métropole" in section
 
 
 def test_no_map_at_the_national_level_says_why(espace, tmp_path):
     _, text = page(espace, tmp_path, niveau="FRANCE")
     section = text[text.index('<section id="carte"'):text.index('<section id="classement"')]
-    assert "Carte non dessinée" in section and "<svg" not in section
+    assert ("Pas de carte au niveau France" in section or "ne sont pas livrés" in section) and 'class="map"' not in section
 
 
 @pytest.mark.filterwarnings("ignore:.*extension is not supported")

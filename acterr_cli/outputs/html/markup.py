@@ -69,6 +69,8 @@ def _short_unit(text: str, unit: str | None) -> str:
     """« 1,95 » for a ratio, « 710 ETP-an », « 30 780 logts » (the workbook's short units)."""
     if unit in UNIT_SHORT and text.endswith(f" {unit}"):
         return (text[: -len(unit)] + UNIT_SHORT[unit]).rstrip()
+    if unit and is_money(unit) and unit != "€" and text.endswith(" €"):  # « 12 €/hab », « 6,47 €/m²/mois »
+        return text[:-1] + unit
     return text
 
 

@@ -44,9 +44,9 @@
   });
 
   var focus = document.getElementById('carte-choix');
-  Array.prototype.forEach.call(document.querySelectorAll('svg.map path.shape'), function (path) {
+  Array.prototype.forEach.call(document.querySelectorAll('svg.map use.shape'), function (path) {
     path.addEventListener('click', function () {
-      Array.prototype.forEach.call(document.querySelectorAll('svg.map path.selected'), function (p) { p.classList.remove('selected'); });
+      Array.prototype.forEach.call(document.querySelectorAll('svg.map use.selected'), function (p) { p.classList.remove('selected'); });
       path.classList.add('selected');
       var title = path.querySelector('title');
       if (focus && title) { focus.textContent = title.textContent; }

@@ -54,7 +54,7 @@ def build_page(data: ReportData) -> tuple[str, list[str], int]:
         ("sources", provenance.sources(data)),
     ]
     parts = [(ident, text) for ident, text in parts if text]
-    nav_names = {"chiffres": "Chiffres clés", "carte": "Carte", "classement": sections.RANK_TITLES[data.kind],
+    nav_names = {"chiffres": "Chiffres clés", "carte": "Cartes", "classement": sections.RANK_TITLES[data.kind],
                  "organismes": "Organismes", "pairs": "Pairs", "methode": "Méthode", "sources": "Fichiers lus"}
     nav = "".join(f'<li><a href="#{ident}">{esc(nav_names[ident])}</a></li>' for ident, _ in parts)
     css, js = _asset("page.css"), _asset("page.js")
