@@ -143,7 +143,7 @@ def change_text(r: dict | None) -> str:
 def previous_text(r: dict | None) -> str:
     if r is None or r.get("valeur_precedente") is None:
         return ""
-    return short_text(r["valeur_precedente"], r.get("unite"))
+    return _short_unit(short_text(r["valeur_precedente"], r.get("unite")), r.get("unite"))
 
 
 GRADES = {

@@ -97,7 +97,8 @@ def _figure_row(data: ReportData, r: dict, head: list[str]) -> str:
     ]
     if data.has_previous:
         previous = previous_text(r)
-        cells.append(f"<td>{esc(change_text(r))}" + (f'<span class="previous">N-1 : {esc(previous)}</span>' if previous else "") + "</td>")
+        cells.append(f'<td><span class="change">{esc(change_text(r))}</span>'
+                     + (f'<span class="previous">N-1 : {esc(previous)}</span>' if previous else "") + "</td>")
     # data-label: the column's name, shown before each cell when the table is stacked on a phone
     cells = [c.replace("<td", f'<td data-label="{esc(h)}"', 1) if i else c for i, (c, h) in enumerate(zip(cells, head, strict=True))]
     return f"<tr>{''.join(cells)}</tr>"
