@@ -12,6 +12,7 @@ Figures from the fixture of builders.py, by hand:
 
 from __future__ import annotations
 
+import itertools
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,9 +22,9 @@ import pytest
 from builders import SIREN_A, TOULOUSE_METROPOLE
 from typer.testing import CliRunner
 
+from acterr_cli.api import ExportRequest, export
 from acterr_cli.cli.app import app
 from acterr_cli.outputs.html.markup import esc
-from acterr_cli.api import ExportRequest, export
 from acterr_cli.referentiel.model import load_referentiel
 
 runner = CliRunner()
@@ -95,7 +96,7 @@ def test_overview_page_from_the_command_line(espace, tmp_path):
     assert text.startswith("<!DOCTYPE html>") and '<html lang="fr">' in text
     # both ledgers side by side, France figures of all organisations
     assert 'class="panel valeur_locale"' in text and 'class="panel plus_value_sociale"' in text
-    assert f"14,3 M€" in text and f"840{NNBSP}000 €" in text and f"1{NNBSP}750 logts" in text
+    assert "14,3 M€" in text and f"840{NNBSP}000 €" in text and f"1{NNBSP}750 logts" in text
     again = run(espace, "export", "--territoire", "EPCI", "--format", "html", "--sortie", target)
     assert again.exit_code == 2 and "--forcer" in again.output
 
@@ -105,7 +106,7 @@ def test_page_structure_is_accessible(espace, tmp_path):
     o = outline(path)
     levels = [level for level, _ in o.headings]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), o.headings  # never skips a level
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), o.headings  # never skips a level
     titles = [t for level, t in o.headings if level == 2]
     assert titles[:1] == ["Chiffres clés"] and "Méthode et paramètres" in titles and "Fichiers lus" in titles
     # every table has header cells, each with its scope

@@ -10,7 +10,6 @@ import html
 from datetime import datetime
 from typing import Any
 
-from acterr_cli.results import CALCULE
 from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs.nature import MARK, flat_text, is_flat
 from acterr_cli.outputs.reports.xlsx import (
@@ -23,6 +22,7 @@ from acterr_cli.outputs.reports.xlsx import (
     short_text,
     unit_decimals,
 )
+from acterr_cli.results import CALCULE
 
 MINUS = "\u2212"  # a real minus sign: « −1,2 % » reads as one word
 

@@ -81,7 +81,7 @@ def sources(data: ReportData) -> str:
               esc(f.get("siren")), esc(f.get("type")), esc(f.get("exercice")), esc(fr_datetime(f.get("importe_le")))]
              for f in data.meta.get("entrees") or []]
     ref_files = [[esc(f["fichier"]), f'<code class="hash">{esc(f["sha256"])}</code>'] for f in data.referentiel.sources]
-    return (f'<section id="sources" aria-labelledby="sources-titre"><h2 id="sources-titre">Fichiers lus</h2>'
+    return ('<section id="sources" aria-labelledby="sources-titre"><h2 id="sources-titre">Fichiers lus</h2>'
             "<p>Les fichiers lus pour ce calcul, avec leur empreinte SHA-256 : un fichier modifié change d'empreinte.</p>"
             + _table("entrees-legende", f"Fichiers d'entrée ({len(files)}).",
                      ["Fichier", "SHA-256", "Organisme", "SIREN", "Type", "Exercice", "Importé le"], files, "files")

@@ -6,7 +6,8 @@ Everything is read from `ReportData`, as the workbook's sheets are: the same pan
 
 from __future__ import annotations
 
-from acterr_cli.results import CALCULE
+import polars as pl
+
 from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs.html.markup import (
     GRADES,
@@ -28,8 +29,9 @@ from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, Re
 from acterr_cli.outputs.reports.synthese import LEDGER_SENTENCE, panels, unplaced_line
 from acterr_cli.outputs.reports.tables import RANK_CODES
 from acterr_cli.outputs.reports.tables import _entities as ranked_entities
-from acterr_cli.outputs.reports.xlsx import is_additive
+from acterr_cli.outputs.reports.xlsx import is_additive, short_text
 from acterr_cli.referentiel.model import LEDGER_LABELS
+from acterr_cli.results import CALCULE
 
 MAX_ROWS = 7  # figures per panel, computed ones first (as the Synthèse sheet)
 READING = ("Sous chaque valeur, sa fourchette basse – haute : valeurs obtenues avec les paramètres à leurs bornes basse et haute. Couverture : "
@@ -219,8 +221,8 @@ def contributions(data: ReportData) -> str:
 
 
 def _national_by_organisation(data: ReportData) -> dict[str, dict[str, dict]]:
-    import polars as pl
-
+    """siren → indicator → the organisation's own result (FRANCE level: all its dwellings and its
+    organisation-level data), for the contributions of an overview."""
     frame = data.inputs.national.results.filter((pl.col("exercice") == data.year) & pl.col("siren").is_not_null()
                                                 & pl.col("indicateur").is_in(list(CONTRIBUTION_CODES)))
     out: dict[str, dict[str, dict]] = {}
@@ -250,8 +252,6 @@ def peers(data: ReportData) -> str:
     rows = data.peers if data.kind == ORGANISME else []
     if not rows:
         return ""
-    from acterr_cli.outputs.reports.xlsx import short_text
-
     body = "".join(
         f'<tr><th scope="row">{esc(r["libelle"])} <span class="code">{esc(r["indicateur"])}</span></th>'
         f"<td>{esc(short_text(r['valeur'], r['unite']))}</td>"
