@@ -42,7 +42,8 @@ IGNORED_PREFIXES = ("~$", ".")
 KEYS = {"espace": str, "depot": str, "journal": str, "attendre": (int, float), "motifs": list, "referentiel": list,
         "calcul": dict, "rapports": list, "feuilles_retirees": list}
 CALCUL_KEYS = {"niveaux": list, "exercice": int}
-RAPPORT_KEYS = {"niveau": str, "sortie": str}
+RAPPORT_KEYS = {"niveau": str, "sortie": str, "format": str}
+REPORT_FORMATS = ("xlsx", "html")  # the board workbook, or the web page to publish
 EXPECTED = {str: "un texte entre guillemets est attendu", list: "une liste [ … ] est attendue", dict: "une section [ … ] est attendue",
             int: "un nombre entier est attendu", (int, float): "un nombre est attendu"}
 HINTS = {("rapports", dict): " (chaque rapport s'écrit dans une section [[rapports]], avec deux crochets)"}
@@ -58,7 +59,7 @@ class RunConfig:
     referentiel: list[Path] = field(default_factory=list)
     niveaux: list[str] = field(default_factory=lambda: ["EPCI"])
     exercice: int | None = None
-    rapports: list[dict] = field(default_factory=list)  # {"niveau", "sortie"}
+    rapports: list[dict] = field(default_factory=list)  # {"niveau", "sortie", "format"}
     journal: Path | None = None
     attendre: float = 0.0
     journal_per_run: bool = False  # its name holds {date} or {heure}: never overwrites another run's
@@ -87,7 +88,7 @@ def load_config(path: Path) -> RunConfig:
         referentiel=[inside(p) for p in raw.get("referentiel", [])],
         niveaux=[normalize_level(n) for n in calcul.get("niveaux", ["EPCI"])],
         exercice=calcul.get("exercice"),
-        rapports=[{"niveau": normalize_level(r.get("niveau", "EPCI")), "sortie": inside(r["sortie"])} for r in raw.get("rapports", [])],
+        rapports=[_rapport(r, inside) for r in raw.get("rapports", [])],
         journal=inside(raw["journal"]) if "journal" in raw else None,
         attendre=float(raw.get("attendre", 0)),
         journal_per_run=any(stamp in str(raw.get("journal", "")) for stamp in ("{date}", "{heure}")),
@@ -124,7 +125,17 @@ def _check(raw: dict) -> list[str]:
                 problems.append(f"{where} : clé obligatoire manquante : sortie (le fichier du rapport)")
             if isinstance(rapport.get("niveau"), str):
                 problems += _check_levels([rapport["niveau"]], f"{where} : niveau")
+            if isinstance(rapport.get("format"), str) and rapport["format"].strip().lower() not in REPORT_FORMATS:
+                problems.append(f"{where} : format inconnu « {rapport['format']} » (formats possibles : {', '.join(REPORT_FORMATS)})")
     return problems
+
+
+def _rapport(raw: dict, inside: Callable[[str], Path]) -> dict:
+    """A [[rapports]] entry: its level, its format, its path (with the format's extension, as `acterr export` gives it)."""
+    fmt = raw.get("format", "xlsx").strip().lower()
+    path = inside(raw["sortie"])
+    return {"niveau": normalize_level(raw.get("niveau", "EPCI")), "format": fmt,
+            "sortie": path if path.suffix.lower() == f".{fmt}" else path.with_suffix(f".{fmt}")}
 
 
 def _check_keys(table: dict, known: dict, where: str) -> list[str]:
@@ -379,14 +390,19 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: P
 def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: Progress) -> None:
     # The same inputs as `acterr export`: national headline figures, import warnings, the
     # référentiel actually used.
-    from acterr_cli.outputs.reports import write_report
+    from acterr_cli.outputs.html import write_page
+    from acterr_cli.outputs.reports import ReportData, write_report
 
     for wanted in config.rapports:
         t0 = time.monotonic()
         with progress.step(f"Écriture du rapport {wanted['niveau']}"):
             inputs = api.report_inputs(config.espace, wanted["niveau"], referentiel, config.attendre)
-            written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
-        entry = {"niveau": wanted["niveau"], "chemin": str(written.path), "duree_s": round(time.monotonic() - t0, 3)}
+            if wanted["format"] == "html":
+                written = write_page(wanted["sortie"], ReportData.build(inputs, None, config.exercice))
+            else:
+                written = write_report(wanted["sortie"], inputs, config.exercice, referentiel=referentiel)
+        entry = {"niveau": wanted["niveau"], "format": wanted["format"], "chemin": str(written.path),
+                 "duree_s": round(time.monotonic() - t0, 3)}
         report["rapports"].append(entry)
         log(f"rapport {wanted['niveau']} : {written.path} en {_seconds(entry['duree_s'])}")
 

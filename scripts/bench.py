@@ -17,6 +17,8 @@ targets having proved out of reach without dropping checks or stored results):
 6. Two exercices (the same 600 organisations, the previous exercice imported too): `compute
    --exercice` of the last one, every level, within 1.3× the time and memory of the compute of
    the single-exercice workspace (its CPU time is printed too: the machine may be loaded).
+7. A regional association's web page: the overview by EPCI (`export --format html`) of the
+   organisations of one région (Occitanie, 75 of the 600), its export time and its size ≤ 2 MB.
 
 Each step runs in its own process (wall time, CPU time and peak RSS of that process), the
 reference and acterr each N times (3 by default): the best wall time of each is kept, so a
@@ -229,6 +231,36 @@ def bench_two_exercices(espace: Path, n: int, purchases: int, single: tuple[floa
     line("  mémoire maximale (Mo)", mem, "Mo", single_mem, "cible ≤ 1,3×", mem <= 1.3 * single_mem)
 
 
+# ─── 7. the web page of a regional overview ───
+
+REGION = "76"  # Occitanie: 75 of the 600 organisations
+
+
+def bench_regional_page(n: int, purchases: int) -> None:
+    """A regional association's page: the overview by EPCI (`export --format html`) of the
+    organisations of one région, from their own workspace (built once)."""
+    import bench_data
+
+    from acterr_cli.territory.reference import TerritorialReference
+
+    by_dep = bench_data._communes()
+    region_of = dict(TerritorialReference.load().communes.select("departement", "region").unique().iter_rows())
+    files = [f for f in questionnaires(n, purchases) if region_of[bench_data.departement(int(f.stem.rsplit("_", 1)[1]), by_dep)] == REGION]
+    espace = BENCH / f"espace_region_{REGION}_{len(files)}"
+    if not espace.exists():
+        for args in (["import", *files], ["compute", "--territoire", "EPCI,REGION,FRANCE"]):
+            subprocess.run([PY, "-c", acterr("--espace", espace, *args)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    page = BENCH / "site_region" / "index.html"
+    wall, mem = measure(acterr("--espace", espace, "export", "--territoire", "EPCI", "--format", "html", "--sortie", page, "--forcer"),
+                        "acterr export EPCI en page web")
+    size = page.stat().st_size / 1e6
+    print(f"\n7. Page web d'une association régionale (région {REGION}, {len(files)} organismes, vue d'ensemble par EPCI)")
+    line("export de la page (--format html)", wall, "s")
+    line("  taille de la page (Mo)", size, "Mo", None, "cible ≤ 2 Mo", size <= 2)
+    line("  mémoire maximale (Mo)", mem, "Mo")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rapide", action="store_true", help="60 questionnaires au lieu de 600 (essai)")
@@ -243,6 +275,7 @@ def main() -> None:
     bench_national(espace)
     bench_simulation(espace)
     bench_two_exercices(espace, 60 if args.rapide else 600, 2000, single)
+    bench_regional_page(60 if args.rapide else 600, 2000)
 
 
 if __name__ == "__main__":

@@ -32,11 +32,16 @@ def _siren(rng: random.Random) -> str:
             return code
 
 
+def departement(index: int, by_dep: dict[str, list[str]]) -> str:
+    """The département of organisation `index`: the first draw of `organisation` (which must keep it first)."""
+    return random.Random(index).choice(sorted(by_dep))
+
+
 def organisation(index: int, purchases: int, by_dep: dict[str, list[str]], exercice: int = 2025) -> tuple[dict, dict]:
     """The same organisation (SIREN, communes) whatever the exercice; its figures differ a little
     from one exercice to the next."""
     rng = random.Random(index)
-    dep = rng.choice(sorted(by_dep))
+    dep = rng.choice(sorted(by_dep))  # first draw: see departement()
     local = by_dep[dep]
     communes = rng.sample(local, min(len(local), rng.randint(3, 30)))
     everywhere = [c for codes in by_dep.values() for c in codes[:5]]

@@ -24,7 +24,8 @@ def export_cmd(
                                                                       "d'administration : ses territoires et sa position parmi ses pairs."),
     exercice: Optional[int] = typer.Option(None, "--exercice", help="Exercice à présenter (par défaut : le plus récent)."),
     sortie: Path = typer.Option(Path("rapport_acterr.xlsx"), "--sortie", "-o", help="Fichier à écrire (l'extension suit --format)."),
-    format_: str = typer.Option("xlsx", "--format", help="xlsx (rapport), csv ou parquet (résultats pour analystes, avec leur provenance)."),
+    format_: str = typer.Option("xlsx", "--format", help="xlsx (rapport), html (page web autonome à publier), csv ou parquet "
+                                                         "(résultats pour analystes, avec leur provenance)."),
     fiche: bool = typer.Option(False, "--fiche", help="Écrire aussi une fiche d'une page (PNG 1080 × 1350 et PDF A5) et une "
                                                       "diapositive 16:9 (PNG 1920 × 1080 et PDF) par territoire ou "
                                                       "organisme, à côté de --sortie."),
@@ -54,7 +55,7 @@ def export_cmd(
         print_report(result.data, console_out)
     labels = {"rapport": "Rapport Excel écrit", "modele": "Modèle rempli écrit", "donnees": "Résultats écrits",
               "provenance": "Provenance écrite", "fiche": "Fiche écrite",
-              "diapo": "Diapositive écrite"}
+              "diapo": "Diapositive écrite", "page": "Page web écrite"}
     for f in result.fichiers:
         console_out.print(f"{labels[f.contenu]} : [bold]{escape(str(f.chemin))}[/]", highlight=False)
     if isinstance(result, LevelExportResult):

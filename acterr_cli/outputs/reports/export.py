@@ -20,7 +20,7 @@ from acterr_cli.referentiel.model import Referentiel
 from acterr_cli.results import CALCULE
 from acterr_cli.workspace.store import Workspace
 
-FORMATS = ("xlsx", "csv", "parquet")
+FORMATS = ("xlsx", "csv", "parquet", "html")
 JSON_VERSION = 1
 
 
@@ -42,7 +42,7 @@ class ExportRequest:
         if self.format not in FORMATS:
             raise UsageError(f"format inconnu « {self.format} » (attendu : {', '.join(FORMATS)}).")
         if self.modele is not None and self.format != "xlsx":
-            raise UsageError("--modele remplit un classeur Excel : il ne se combine pas avec --format csv ou parquet.")
+            raise UsageError("--modele remplit un classeur Excel : il ne se combine pas avec --format csv, parquet ou html.")
         self.scope  # noqa: B018 (--organisme with --code is refused here)
 
     @property
@@ -206,6 +206,8 @@ def _plan(request: ExportRequest, data: ReportData) -> list[tuple]:
         plan.append((main, "xlsx", "modele", lambda p, r: _template(p, r, request.modele)))
     elif request.format == "xlsx":
         plan.append((main, "xlsx", "rapport", _workbook))
+    elif request.format == "html":
+        plan.append((main, "html", "page", _page))
     else:
         plan.append((main, request.format, "donnees", lambda p, r: _data(p, r, request.format)))
         if request.format == "csv":
@@ -232,6 +234,14 @@ def _workbook(path: Path, result: ExportResult) -> str:
 
     written = write_workbook(path, result.data)
     result.feuilles, result.graphiques = written.sheets, written.charts
+    return result.data.subject
+
+
+def _page(path: Path, result: ExportResult) -> str:
+    from acterr_cli.outputs.html import write_page
+
+    written = write_page(path, result.data)
+    result.feuilles = written.sections
     return result.data.subject
 
 
