@@ -16,7 +16,10 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 RATIO_UNITS = ("%", "‰", "ratio")
 # In the indicator's unit: their precision follows it.
-VALUE_COLUMNS = ("valeur", "valeur_basse", "valeur_haute", "valeur_precedente", "variation")
+VALUE_COLUMNS = ("valeur", "valeur_basse", "valeur_haute", "valeur_precedente", "variation",
+                 # net value, simulation centiles, sensitivity swings: in the same unit, rounded alike
+                 "valeur_nette", "valeur_nette_basse", "valeur_nette_haute", "p10", "p50", "p90",
+                 *(f"moteur_{r}_{end}" for r in (1, 2, 3) for end in ("basse", "haute")))
 # Shares and relative changes, whatever the indicator's unit.
 SHARE_COLUMNS = ("couverture", "part_forfaitaire", "variation_pct")
 CENTS = 2
