@@ -166,6 +166,9 @@ def test_summary_of_a_workspace_with_only_the_territories_rpls(tmp_path):
     assert "Parc social des territoires (RPLS, tous bailleurs)" in result.stdout
     first = reference.territory_map().filter(pl.col("commune") == communes[0])["nom_commune"][0]
     line = next(li for li in result.stdout.splitlines() if li.strip().startswith(first))
-    assert line.split()[-4:] == ["46", "2,2", "100,0", "0,0"]  # 46 dwellings, 1 in a QPV, all DPE B, collective
+    # 46 dwellings, 1 in a QPV, all DPE B, collective; each figure followed by its grade (fiabilite)
+    figures = [t for t in line.split() if t not in ("A", "B", "C")]
+    assert figures[-4:] == ["46", "2,2", "100,0", "0,0"]
+    assert line.split()[-1] in ("A", "B", "C")
     assert "les 40 territoires qui ont le plus de logements sur 45" in " ".join(result.stdout.split())
     assert "sans logement des organismes" not in result.stdout
