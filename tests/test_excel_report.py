@@ -470,6 +470,9 @@ def test_quality_sheet(workbook, inputs):
     assert "aucun organisme présent ne fournit" in eco01["Motifs de non-calcul (et où)"].value
     assert "Montpellier Méditerranée Métropole" in eco01["Motifs de non-calcul (et où)"].value
     assert find(coverage, Code="ECO-10")["Non calculables"].value == 0
+    # each indicator's evidence grade (fiabilite) beside its coverage, with the grades' legend under the table
+    assert re.search(r" — fiabilité ([ABC]|[ABC] ×\d+(, [ABC] ×\d+)+)$", eco01["Indicateur"].value), eco01["Indicateur"].value
+    assert any(str(c.value).startswith("Fiabilité — A : ") for row in ws.iter_rows() for c in row if c.value)
     [warning] = table_rows(ws, "Avertissements_import")
     assert warning["Avertissement"].value == "=surface douteuse" and warning["Avertissement"].data_type == "s"
     assert (warning["Feuille"].value, warning["Cellule"].value, warning["Organisme"].value) == ("Patrimoine", "E7", "Logis Test B")

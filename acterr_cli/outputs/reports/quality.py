@@ -6,6 +6,7 @@ questionnaire. The tables are stacked on the same columns, so they share one gri
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import polars as pl
 from xlsxwriter.workbook import Workbook
@@ -26,6 +27,7 @@ from acterr_cli.outputs.reports.xlsx import (
     print_setup,
     table,
 )
+from acterr_cli.outputs.wording import GRADE_LEGEND
 from acterr_cli.results import CALCULE
 
 SHEET = "Qualité des données"
@@ -63,6 +65,8 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         row = table(ws, fmt, row + 1, cols, rows, name, set_widths=False) + 1
         if name == "Qualite_indicateurs" and any(NOT_SPLIT_MARK in (r["motifs"] or "") for r in rows):
             row = note(ws, fmt, row - 1, f"(¹){NOT_SPLIT_TEXT.strip().strip('()')}.", 0, len(GRID) - 1, sum(GRID)) + 1
+        if name == "Qualite_indicateurs" and any(r["grades"] for r in rows):
+            row = note(ws, fmt, row - 1, GRADE_LEGEND, 0, len(GRID) - 1, sum(GRID)) + 1
     ws.freeze_panes(3, 0)
     print_setup(ws, data.title)
 
@@ -76,7 +80,8 @@ def _coverage_columns(data: ReportData, fmt: Formats) -> list[Col]:
     where = "organismes" if data.kind == TERRITOIRE else "territoires"
     return [
         Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
-        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap(font_size=9)),
+        Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})" + (f" — fiabilité {r['grades']}" if r["grades"] else ""),
+            lambda r: fmt.wrap(font_size=9)),
         Col(f"Résultats ({where})", GRID[2], lambda r: r["total"], lambda r: fmt.integer(align="center")),
         Col("Non calculables", GRID[2], lambda r: r["nc"], lambda r: fmt.integer(align="center", **({"font_color": ORANGE} if r["nc"] else {}))),
         Col("Couverture min. (%)", GRID[2], lambda r: r["min"], lambda r: fmt.coverage(r["min"], align="center")),
@@ -92,17 +97,30 @@ def _coverage_rows(data: ReportData) -> list[dict]:
     # Coverage is that of the consolidated figures (the ones the Indicateurs sheet shows): an
     # organisation's own result is covered wholly or not at all.
     covered: dict[str, list[float]] = {}
+    grades: dict[str, Counter] = {}
     for r in data.rows:
         if r["couverture"] is not None and r["statut"] == CALCULE:
             covered.setdefault(r["indicateur"], []).append(r["couverture"])
+        if r["statut"] == CALCULE and r.get("fiabilite"):
+            grades.setdefault(r["indicateur"], Counter())[r["fiabilite"]] += 1
     out = []
     for code, rows in by_code.items():
         coverages = covered.get(code, [])
         info = data.labels.get(code, {"libelle": code, "unite": ""})
         out.append({"code": code, "libelle": info["libelle"], "unite": info["unite"], "total": len(rows),
                     "nc": sum(r["statut"] != CALCULE for r in rows), "min": min(coverages, default=None),
-                    "max": max(coverages, default=None), "motifs": _reasons(data, code, rows)})
+                    "max": max(coverages, default=None), "motifs": _reasons(data, code, rows),
+                    "grades": _grades(grades.get(code))})
     return out
+
+
+def _grades(counts: Counter | None) -> str:
+    """« A » when every figure has grade A, else « A ×10, C ×2 » (the figures of each grade)."""
+    if not counts:
+        return ""
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{g} ×{counts[g]}" for g in sorted(counts))
 
 
 def _reasons(data: ReportData, code: str, rows: list[dict]) -> str | None:
