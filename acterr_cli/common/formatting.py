@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
 # Decimals shown per unit: money and counts as whole numbers, ratios with one or two decimals.
@@ -35,3 +37,12 @@ def fr_range(low: float | None, high: float | None, unit: str) -> str:
         return ""
     return f"{fr_number(low, decimals_for(unit))} – {fr_value(high, unit)}"
 
+
+def fr_datetime(value: object) -> str:
+    """An ISO date-time (a manifest's, a computation's) as « 06/12/2026 17:31 »; other text as is."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return str(value)

@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from acterr_cli.territory.outlines import INSETS  # the DROM inset boxes, declared where they are read
+
 OUTLINES_TARBALL = "france-geojson-2018.tgz"
 ATTRIBUTION = "IGN – Admin Express 2018"
 FORMAT = 1  # outlines.py checks it
@@ -40,15 +42,6 @@ UNIT = 10  # metres per stored unit: far below the simplification tolerances
 TOLERANCES = {"COMMUNE": 200.0, "EPCI": 350.0, "DEPARTEMENT": 700.0, "REGION": 1200.0}
 FILES = {level: f"contours_{level.lower()}.parquet" for level in TOLERANCES}
 
-# Inset boxes (Lambert-93 metres: xmin, ymin, xmax, ymax) for the DROM, in the Bay of Biscay
-# west of the Landes coast, where the metropolitan map is empty.
-INSETS = {
-    "971": (40_000.0, 6_390_000.0, 160_000.0, 6_510_000.0),
-    "972": (170_000.0, 6_390_000.0, 290_000.0, 6_510_000.0),
-    "973": (40_000.0, 6_260_000.0, 160_000.0, 6_380_000.0),
-    "974": (170_000.0, 6_260_000.0, 290_000.0, 6_380_000.0),
-    "976": (40_000.0, 6_130_000.0, 160_000.0, 6_250_000.0),
-}
 INSET_MARGIN = 8_000.0
 
 # GRS80 and the Lambert-93 constants (IGN, ALG0019 / EPSG:2154).

@@ -56,7 +56,8 @@ ATTRIBUTION = "IGN – Admin Express 2018"
 LICENCE = "Licence Ouverte"
 LEVELS = ("COMMUNE", "EPCI", "DEPARTEMENT", "REGION")
 FORMAT = 1
-# DROM inset boxes (xmin, ymin, xmax, ymax) in Lambert-93 metres; same as build_outlines.INSETS.
+# DROM inset boxes (xmin, ymin, xmax, ymax) in Lambert-93 metres, in the Bay of Biscay west of the
+# Landes coast where the metropolitan map is empty; the build (build_outlines.py) places them there.
 INSETS = {
     "971": (40_000.0, 6_390_000.0, 160_000.0, 6_510_000.0),
     "972": (170_000.0, 6_390_000.0, 290_000.0, 6_510_000.0),

@@ -7,7 +7,6 @@ are formatted here, never by the browser, so that the page reads the same withou
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Any
 
 from acterr_cli.common.formatting import fr_number
@@ -166,10 +165,3 @@ def nature_html(r: dict | None) -> str:
     return " ".join(parts)
 
 
-def fr_datetime(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y %H:%M")
-    except ValueError:
-        return str(value)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from acterr_cli import __version__
-from acterr_cli.common.formatting import fr_number
-from acterr_cli.outputs.html.markup import esc, fr_datetime
+from acterr_cli.common.formatting import fr_datetime, fr_number
+from acterr_cli.outputs.html.markup import esc
 from acterr_cli.outputs.reports.method import _indicator_rows as indicator_rows
 from acterr_cli.outputs.reports.method import _parameter_rows as parameter_rows
 from acterr_cli.outputs.reports.method import _remark as parameter_remark

@@ -17,6 +17,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
 from acterr_cli import __version__
+from acterr_cli.common.formatting import fr_datetime
 from acterr_cli.outputs.reports.model import LEVEL_NOUNS, ReportData
 from acterr_cli.outputs.reports.xlsx import FLAT_FILL, Col, Formats, fit_row, heading, merged, print_setup, table
 from acterr_cli.referentiel.method_note import FLAGGED_STATUSES, LEVELS, NO_LIMITS, PROVISIONAL, RULES, STAGES
@@ -27,15 +28,6 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     _methodologie(wb, data, fmt)
     _parametres(wb, data, fmt)
     _sources(wb, data, fmt)
-
-
-def _fr_datetime(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y %H:%M")
-    except ValueError:
-        return str(value)
 
 
 # ─── Méthodologie ───
@@ -71,7 +63,7 @@ def _meta_lines(ws, data: ReportData, fmt: Formats, row: int) -> int:
         ("Référentiel territorial", str(meta.get("territoires") or "")),
         ("Niveau territorial", LEVEL_NOUNS.get(data.level, data.level)),
         ("Exercice", "" if data.year is None else str(data.year)),
-        ("Calculé le", _fr_datetime(meta.get("calcule_le"))),
+        ("Calculé le", fr_datetime(meta.get("calcule_le"))),
         ("Version d'acterr", str(meta.get("acterr", __version__))),
         ("Rapport produit le", f"{datetime.now():%d/%m/%Y %H:%M}"),
     ]
@@ -230,7 +222,7 @@ def _sources(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         Col("SIREN", 10, lambda r: r.get("siren")),
         Col("Type", 12, lambda r: r.get("type")),
         Col("Exercice", 9, lambda r: r.get("exercice"), lambda r: fmt(num_format="0", align="center")),
-        Col("Importé le", 15, lambda r: _fr_datetime(r.get("importe_le"))),
+        Col("Importé le", 15, lambda r: fr_datetime(r.get("importe_le"))),
     ]
     row = heading(ws, fmt, data.title, "Fichiers lus pour ce calcul, avec leur empreinte SHA-256 (un fichier modifié change "
                                        "d'empreinte).", [c.width for c in cols])
