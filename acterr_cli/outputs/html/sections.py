@@ -55,7 +55,7 @@ def headline(data: ReportData) -> str:
     shown_panels = panels(data.referentiel)
     html_panels = [_panel(data, ledger, subtitle, codes) for ledger, subtitle, codes in shown_panels]
     shown = [r for _, _, codes in shown_panels for r in chosen(data, codes)]
-    notes = [READING, "Nature : fiabilité de la preuve — " + " ; ".join(GRADES.values()) + "."]
+    notes = [READING, "Fiabilité de la preuve — " + " ; ".join(f"{g} : {text}" for g, text in GRADES.items()) + "."]
     if data.has_previous:
         notes.append("vs N-1 : évolution depuis l'exercice précédent — en % pour les montants et les effectifs, en points (pt) "
                      "pour les parts en % ; la valeur de l'exercice précédent est dessous.")
@@ -79,7 +79,7 @@ def _panel(data: ReportData, ledger: str, subtitle: str, codes: tuple[str, ...])
              f'<span class="subtitle">— {esc(subtitle)}</span></h3>')
     if not rows:
         return f'<section class="panel {ledger}" aria-labelledby="{ident}">{title}<p>Aucun indicateur de ce registre n\'est calculé.</p></section>'
-    head = ["Indicateur", "Valeur", "Couverture", "Nature"] + (["vs N-1"] if data.has_previous else [])
+    head = ["Indicateur", "Valeur", "Couverture", "Fiabilité"] + (["vs N-1"] if data.has_previous else [])
     body = "".join(_figure_row(data, r, head) for r in rows)
     cols = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
     return (f'<section class="panel {ledger}" aria-labelledby="{ident}">{title}'
