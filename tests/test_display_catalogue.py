@@ -52,6 +52,8 @@ def test_shipped_display_choices():
     assert [i.code for i in ref.headlines("synthese", "valeur_locale")][:4] == ["ECO-01", "ECO-06", "ECO-08", "ECO-10"]
     assert [i.code for i in ref.headlines("terminal_territoires")][0] == "TER-00"  # the first ranks the territories
     assert [i.code for i in ref.charted("synthese", "plus_value_sociale")] == ["SOC-01"]
+    assert [i.code for i in ref.charted("cascade")] == ["ECO-01", "ECO-11", "SOC-01", "TER-00"]  # the Évolution sheet's waterfalls
+    assert [i.code for i in ref.headlines("classement")][:2] == ["TER-00", "ECO-01"]  # the ranking's columns
     assert ref.short_label("ECO-01") == "Investissement" and ref.abbreviation("ECO-01") == "Invest."
     assert ref.short_label("ECO-12-R1").startswith("LM3")  # no libelle_court: the libellé
     assert ref.favourable_direction("ENV-01b") == "baisse" and ref.favourable_direction("ENV-01") == "hausse"
@@ -82,6 +84,7 @@ def test_list_form_takes_the_rank_and_a_table_one_rank_per_place(tmp_path):
     ('abreviation = "Loyers quittancés"', "abréviation « Loyers quittancés » trop longue"),
     ('axe = "GOV"\nen_tete = ["synthese"]', "n'a pas de panneau pour le registre Gouvernance"),
     ('graphique = ["parties"]', "graphique « parties » pour un indicateur qui n'est pas la somme de ses parties"),
+    ('additif = false\ngraphique = ["cascade"]', "graphique « cascade » pour un indicateur non additif"),
 ])
 def test_wrong_display_choices_are_refused_with_a_reason(tmp_path, change, message):
     key = change.split(" = ")[0]

@@ -72,6 +72,7 @@ CHARTS = {
     "graphiques": "un graphique en barres par territoire (ou organisme) sur la feuille Graphiques",
     "fiche": "barres de la fiche (le premier avec au moins deux barres)",
     "evolution": "évolution depuis l'exercice précédent, feuille Graphiques",
+    "cascade": "cascade de l'évolution (organismes entrés et sortis, données, méthode), feuille Évolution (un montant additif)",
     "parties": "barres empilées de ses parties par territoire, feuille Graphiques (un indicateur somme_des_parties)",
 }
 # The favourable direction of an indicator (`sens`): « mieux si plus haut / plus bas ».
@@ -393,6 +394,9 @@ def _display_problems(ind: Indicator) -> list[str]:
     if "parties" in dict(ind.graphique) and not ind.somme_des_parties:
         errors.append(f"{ind.code} : graphique « parties » pour un indicateur qui n'est pas la somme de ses parties "
                       "(somme_des_parties = true).")
+    if "cascade" in dict(ind.graphique) and not ind.additif:
+        errors.append(f"{ind.code} : graphique « cascade » pour un indicateur non additif (additif = true) : "
+                      "ses étapes ne se liraient pas comme des montants.")
     if ind.sens and ind.sens not in DIRECTIONS:
         errors.append(f"{ind.code} : sens « {ind.sens} » inconnu (attendu : {' ou '.join(DIRECTIONS)}).")
     if len(ind.abreviation) > ABBREVIATION_MAX:

@@ -14,8 +14,6 @@ from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, ReportData
 from acterr_cli.outputs.reports.xlsx import FR, GREY, LEDGER_COLORS, Formats, fit_row, heading, note, print_setup, put
 
 SHEET = "Évolution"
-# The headline amounts whose change is taken apart (additive figures: their steps read as amounts).
-CODES = ("ECO-01", "ECO-11", "SOC-01", "TER-00")
 STEPS = {"sortie": "Organismes sortis", "donnees": "Données des organismes", "entree": "Organismes entrés",
          "referentiel": "Méthode (référentiel)", "reste": "Reste"}
 RISE, FALL, TOTAL = "#548235", "#C00000", LEDGER_COLORS["valeur_locale"][0]
@@ -37,11 +35,17 @@ def attach(data: ReportData) -> None:
     (`ReportInputs.bridge`): nothing without it, without an exercice, or without N-1."""
     if data.inputs.bridge is not None and data.year is not None and not data.evolution:
         level, code, siren = scope_of(data)
-        data.evolution = data.inputs.bridge(list(CODES), level, code, data.year, siren)
+        data.evolution = data.inputs.bridge(_codes(data), level, code, data.year, siren)
+
+
+def _codes(data: ReportData) -> list[str]:
+    """The amounts whose change is taken apart: the catalogue's `graphique = { cascade = rang }`
+    (additive figures only, checked when the catalogue is read: their steps read as amounts)."""
+    return [i.code for i in data.referentiel.charted("cascade")]
 
 
 def write(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> None:
-    shown = [c for c in CODES if c in data.evolution]
+    shown = [c for c in _codes(data) if c in data.evolution]
     if not shown:
         return
     ws = wb.add_worksheet(SHEET)
@@ -116,7 +120,7 @@ def _waterfall(wb: Workbook, data: ReportData, cd: ChartData, code: str):
                      "data_labels": {"value": True, "num_format": label, "font": {"size": 8}}}),
             "gap": 60,
         })
-    chart.set_title({"name": f"{data.labels[code]['libelle']} ({code})", "name_font": {"size": 10, "bold": True}})
+    chart.set_title({"name": data.referentiel.short_label(code, data.labels[code]["libelle"]), "name_font": {"size": 10, "bold": True}})
     chart.set_y_axis({"num_format": _axis_format(unit, values), "num_font": {"size": 8}, "min": 0,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_x_axis({"num_font": {"size": 8, "color": GREY}})
