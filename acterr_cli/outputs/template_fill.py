@@ -251,9 +251,9 @@ def _table_rows(kind: str, data: ReportData) -> tuple[list, str]:
     if kind == "organismes":
         return _organisation_entities(data), "entity"
     if kind == "parametres":
-        from acterr_cli.outputs.reports.method import _parameter_rows
+        from acterr_cli.outputs.reports.method import parameter_rows
 
-        return _parameter_rows(data), "parameter"
+        return parameter_rows(data), "parameter"
     return list(data.meta.get("entrees") or []), "file"
 
 

@@ -10,9 +10,7 @@ from datetime import datetime
 from acterr_cli import __version__
 from acterr_cli.common.formatting import fr_datetime, fr_number
 from acterr_cli.outputs.html.markup import esc
-from acterr_cli.outputs.reports.method import _indicator_rows as indicator_rows
-from acterr_cli.outputs.reports.method import _parameter_rows as parameter_rows
-from acterr_cli.outputs.reports.method import _remark as parameter_remark
+from acterr_cli.outputs.reports.method import indicator_rows, parameter_remark, parameter_rows
 from acterr_cli.outputs.reports.model import LEVEL_NOUNS, ReportData
 from acterr_cli.referentiel.method_note import FLAGGED_STATUSES, RULES
 

@@ -2,7 +2,7 @@
 environment and context), the ranking table, each organisation's contribution, peers.
 
 Everything is read from `ReportData`, as the workbook's sheets are: the same panels
-(synthese.panels, from the catalogue's headlines), the same ranking (tables.RANK_CODES, in the same order), the same notes."""
+(synthese.panels, from the catalogue's headlines), the same ranking (tables.rank_codes: the catalogue's classement columns, in the same order), the same notes."""
 
 from __future__ import annotations
 
@@ -27,8 +27,7 @@ from acterr_cli.outputs.html.markup import (
 from acterr_cli.outputs.nature import LEGEND, NON_REPARTI_NOM, UNPLACED_WHAT, flat_notes, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.synthese import LEDGER_SENTENCE, panels, unplaced_line
-from acterr_cli.outputs.reports.tables import RANK_CODES
-from acterr_cli.outputs.reports.tables import _entities as ranked_entities
+from acterr_cli.outputs.reports.tables import rank_codes, ranked_entities
 from acterr_cli.outputs.reports.xlsx import is_additive, short_text
 from acterr_cli.referentiel.model import LEDGER_LABELS
 from acterr_cli.results import CALCULE
@@ -112,7 +111,7 @@ RANK_TITLES = {ENSEMBLE: "Classement des territoires", ORGANISME: "Ses territoir
 
 
 def ranking(data: ReportData) -> str:
-    codes = [(c, name) for c, name in RANK_CODES if c in data.labels]
+    codes = [(c, name) for c, name in rank_codes(data) if c in data.labels]
     entities = ranked_entities(data)
     territory = data.kind == TERRITOIRE
     with_orgs = data.kind == ENSEMBLE
@@ -182,14 +181,18 @@ def _ranking_caption(data: ReportData, housed: int, total: int) -> str:
 
 # ─── contributions ───
 
-CONTRIBUTION_CODES = ("TER-00", "ECO-01", "ECO-06", "ECO-10", "SOC-01")
+
+
+def _contribution_codes(data: ReportData) -> list[str]:
+    """The ranking's amounts and counts (a ratio is not shared out between organisations)."""
+    return [c for c, _ in rank_codes(data) if c in data.labels and is_additive(data.labels[c]["unite"])]
 
 
 def contributions(data: ReportData) -> str:
     """Each organisation's part of the scope's additive figures: on a territory, its results there
     over the territory's; in an overview, its whole figures (FRANCE level) over all organisations'.
     Parts are only given for amounts and counts (a ratio is not shared out)."""
-    codes = [c for c in CONTRIBUTION_CODES if c in data.labels and is_additive(data.labels[c]["unite"])]
+    codes = _contribution_codes(data)
     if data.kind == TERRITOIRE:
         per_org: dict[str, dict[str, dict]] = {}
         for r in data.org_rows:
@@ -224,7 +227,7 @@ def _national_by_organisation(data: ReportData) -> dict[str, dict[str, dict]]:
     """siren → indicator → the organisation's own result (FRANCE level: all its dwellings and its
     organisation-level data), for the contributions of an overview."""
     frame = data.inputs.national.results.filter((pl.col("exercice") == data.year) & pl.col("siren").is_not_null()
-                                                & pl.col("indicateur").is_in(list(CONTRIBUTION_CODES)))
+                                                & pl.col("indicateur").is_in(_contribution_codes(data)))
     out: dict[str, dict[str, dict]] = {}
     for r in frame.iter_rows(named=True):
         out.setdefault(r["siren"], {})[r["indicateur"]] = r

@@ -46,7 +46,7 @@ def _methodologie(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     row = _meta_lines(ws, data, fmt, row)
     row = _rules(ws, fmt, row)
     ws.write_string(row, 0, "Indicateurs du référentiel", fmt.section())
-    table(ws, fmt, row + 1, _indicator_columns(fmt), _indicator_rows(data), "Referentiel_indicateurs", set_widths=False)
+    table(ws, fmt, row + 1, _indicator_columns(fmt), indicator_rows(data), "Referentiel_indicateurs", set_widths=False)
     print_setup(ws, data.title)
 
 
@@ -111,7 +111,7 @@ def _indicator_columns(fmt: Formats) -> list[Col]:
     ]
 
 
-def _indicator_rows(data: ReportData) -> list[dict]:
+def indicator_rows(data: ReportData) -> list[dict]:
     out = []
     for ind in data.referentiel.indicators:
         formulas = [ind.formule]
@@ -149,7 +149,7 @@ def _parametres(wb: Workbook, data: ReportData, fmt: Formats) -> None:
                                        "à confirmer.",
                   [c.width for c in cols])
     ws.write_string(row, 0, "Paramètres (valeurs utilisées pour ce calcul)", fmt.section())
-    row = table(ws, fmt, row + 1, cols, _parameter_rows(data), "Parametres") + 1
+    row = table(ws, fmt, row + 1, cols, parameter_rows(data), "Parametres") + 1
     ws.write_string(row, 0, "Mesures dérivées (d'où vient une mesure quand plusieurs sources existent)", fmt.section())
     mono = fmt.wrap(font_name="Consolas", font_size=8)
     cols = [Col("Mesure", 28, lambda r: r["nom"], lambda r: fmt(bold=True)),
@@ -178,18 +178,18 @@ def _parameter_columns(fmt: Formats) -> list[Col]:
         Col("Haute", 10, lambda r: r["haute"], style(num_format=number)),
         Col("Année", 7, lambda r: r["annee"], style(num_format="0", align="center")),
         Col("Unité", 20, lambda r: r["unite"], style(text_wrap=True, font_size=9)),
-        Col("Remarque (pourquoi provisoire, ce qui permettrait de trancher)", 44, _remark, style(text_wrap=True, font_size=9)),
+        Col("Remarque (pourquoi provisoire, ce qui permettrait de trancher)", 44, parameter_remark, style(text_wrap=True, font_size=9)),
     ]
 
 
-def _remark(r: dict) -> str:
+def parameter_remark(r: dict) -> str:
     remark = (r.get("remarque") or "").strip()
     if not remark and PROVISIONAL in (r.get("statut") or ""):
         return "Aucune remarque : ni pourquoi la valeur est provisoire, ni ce qui permettrait de trancher."
     return remark
 
 
-def _parameter_rows(data: ReportData) -> list[dict]:
+def parameter_rows(data: ReportData) -> list[dict]:
     """Parameters as recorded with the results, completed by the référentiel used."""
     used = data.meta.get("parametres") or {}
     params = data.referentiel.parameters

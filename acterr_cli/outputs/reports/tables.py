@@ -52,14 +52,16 @@ from acterr_cli.results import CALCULE
 
 EXCEL_MAX_ROWS = 1_048_576
 STATUS_LABELS = {"calcule": "calculé", "non_calculable": "non calculable"}
-RANK_CODES = (("TER-00", "Logements"), ("ECO-01", "Investissement"), ("ECO-06", "Emplois du bâtiment soutenus"),
-              ("ECO-10", "TFPB versée"), ("SOC-01", "Gain des locataires"), ("PV-01", "Parc en QPV"),
-              ("ENV-01", "DPE A–C"), ("ENV-01b", "DPE F–G"))
 DATA_BARS = {"TER-00": "#BFBFBF", "ECO-01": "#9DC3E6", "SOC-01": "#D5A6CE"}
 RANK_NAMES = {ENSEMBLE: "Classement", ORGANISME: "Territoires", TERRITOIRE: "Organismes"}
 
 
 # ─── ranking ───
+
+
+def rank_codes(data: ReportData) -> list[tuple[str, str]]:
+    """The ranking's columns: the catalogue's `en_tete = { classement = rang }`, with their short labels."""
+    return [(i.code, i.short_label) for i in data.referentiel.headlines("classement")]
 
 @dataclass
 class _Entity:
@@ -70,7 +72,7 @@ class _Entity:
     get: Callable[[str], dict | None]
 
 
-def _entities(data: ReportData) -> list[_Entity]:
+def ranked_entities(data: ReportData) -> list[_Entity]:
     if data.kind == TERRITOIRE:
         per_org: dict[str, dict[str, dict]] = {}
         for r in data.org_rows:
@@ -103,8 +105,8 @@ def _figure_cell(ws: Worksheet, fmt: Formats, row: int, col: int, r: dict | None
 def ranking(wb: Workbook, data: ReportData, fmt: Formats) -> None:
     name = RANK_NAMES[data.kind]
     ws = wb.add_worksheet(name)
-    codes = [(c, label) for c, label in RANK_CODES if c in data.labels]
-    entities = _entities(data)
+    codes = [(c, label) for c, label in rank_codes(data) if c in data.labels]
+    entities = ranked_entities(data)
     housed = sum(e.rank is not None for e in entities)
     first = ["Rang", "Territoire" if data.kind != TERRITOIRE else "Organisme", "Code" if data.kind != TERRITOIRE else "SIREN"]
     with_orgs = data.kind == ENSEMBLE
