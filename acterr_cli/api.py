@@ -16,7 +16,7 @@ from acterr_cli.progress import SILENT, Progress
 from acterr_cli.referentiel.model import Referentiel, load_referentiel
 from acterr_cli.results import Computation, as_text
 from acterr_cli.territory.reference import TerritorialReference
-from acterr_cli.workspace.store import Workspace, check_wait
+from acterr_cli.workspace.store import RESULTS_WAIT, Workspace, check_wait
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +32,7 @@ __all__ = [
     "import_paths", "verify_paths", "import_kinds", "reader_description", "check_wait", "write_error_report",
     # compute
     "compute_level", "compute_levels", "results_for", "explain_figure", "explain_evolution", "evolution_of",
-    "lookup_territory",
+    "lookup_territory", "RESULTS_WAIT",
     # reports
     "report_inputs", "export", "write_blank_questionnaire", "verify_template",
     # référentiel

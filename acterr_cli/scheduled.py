@@ -376,15 +376,27 @@ def _compute(config: RunConfig, referentiel, report: dict, log: Log, progress: P
     t0 = time.monotonic()
     computations = api.compute_levels(config.espace, config.niveaux, config.exercice, referentiel=referentiel,
                                       wait_seconds=config.attendre, progress=progress)
+    writes = []
     with closing(computations):
-        for computation, _ in computations:
+        for computation, write in computations:
             calculated = int((computation.results["statut"] == CALCULE).sum())  # a count, not a copy of millions of rows
             entry = {"niveau": computation.level, "resultats": computation.results.height, "calcules": calculated,
                      "duree_s": round(time.monotonic() - t0, 3)}
             report["calculs"].append(entry)
+            writes.append((entry, write))
             log(f"calcul {computation.level} : {entry['resultats']} résultats ({calculated} calculés) en {_seconds(entry['duree_s'])}")
             del computation  # its results are being written: not kept while the next level is computed
             t0 = time.monotonic()
+    # Every write is over here (a failed one has raised). Results not stored (a read-only workspace,
+    # facts changed by an import meanwhile) are said in the journal and the run report: the next
+    # export computes them again, which a nightly run's administrator should know.
+    for entry, write in writes:
+        entry["enregistre"] = (why := write.result()) is None
+        if why:
+            entry["non_enregistre"] = why
+    for why in dict.fromkeys(e["non_enregistre"] for e, _ in writes if "non_enregistre" in e):
+        levels = ", ".join(e["niveau"] for e, _ in writes if e.get("non_enregistre") == why)
+        log(f"calcul {levels} : {why}")
 
 
 def _reports(config: RunConfig, referentiel, report: dict, log: Log, progress: Progress) -> None:

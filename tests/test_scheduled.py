@@ -43,6 +43,7 @@ def test_two_runs_in_a_row(setup, tmp_path):
     assert result.exit_code == 3  # one file refused
     assert statuses(report) == {"org_a.xlsx": "importe", "org_b.xlsx": "importe", "liasse.csv": "importe", "casse.xlsx": "refuse"}
     assert [c["niveau"] for c in report["calculs"]] == ["EPCI", "FRANCE"]
+    assert all(c["enregistre"] for c in report["calculs"])
     assert (base / "rapports" / "rapport_epci.xlsx").exists()
     assert json.loads((base / "journal" / "execution.json").read_text("utf-8"))["code_sortie"] == 3
     assert "acterr : dépôt : 4 fichier(s), 4 nouveau(x) ou modifié(s)" in result.stderr
@@ -206,3 +207,17 @@ def test_a_first_night_with_only_refused_files_says_so_with_code_3(tmp_path):
     (base / "depot" / "casse.xlsx").unlink()
     result, report = execute(config)
     assert result.exit_code == 4 and report["code_sortie"] == 4
+
+
+def test_results_not_stored_are_said_in_the_journal_and_the_run_report(setup, monkeypatch):
+    """A compute whose results could not be stored (here: facts changed by an import meanwhile,
+    as the store says it) still runs, and the night's administrator reads why."""
+    from acterr_cli.workspace.store import Workspace
+
+    why = "les données ont été modifiées par un import pendant le calcul : résultats non enregistrés"
+    monkeypatch.setattr(Workspace, "save_results", lambda self, *args, **kwargs: why)
+    base, depot, config = setup
+    result, report = execute(config)
+    assert result.exit_code == 3  # the broken workbook of the drop folder, as in the first night
+    assert [(c["niveau"], c["enregistre"], c["non_enregistre"]) for c in report["calculs"]] == [("EPCI", False, why), ("FRANCE", False, why)]
+    assert f"acterr : calcul EPCI, FRANCE : {why}" in result.stderr  # said once for both levels

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from acterr_cli import api
-from acterr_cli.cli.context import WAIT_HELP, console_err, console_out, print_json
+from acterr_cli.cli.context import RESULTS_WAIT_HELP, console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
 from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs import terminal
@@ -23,7 +23,7 @@ def compute_cmd(
     exercice: Optional[int] = typer.Option(None, "--exercice", help="Exercice à calculer (par défaut : tous les exercices importés)."),
     code: Optional[str] = typer.Option(None, "--code", help="N'afficher qu'un territoire (code INSEE, SIREN d'EPCI, FR…)."),
     json_: bool = typer.Option(False, "--json", help="Résultats en JSON sur la sortie standard."),
-    attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
+    attendre: float = typer.Option(0.0, "--attendre", help=RESULTS_WAIT_HELP),
     expliquer: Optional[str] = typer.Option(
         None, "--expliquer", help="Expliquer un chiffre (code d'indicateur, ex. ECO-06) : formule, mesures, paramètres, "
                                   "sensibilité, organismes et fichiers ; avec --code (et --territoire, EPCI par défaut)."),

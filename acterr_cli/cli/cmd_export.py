@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from acterr_cli.cli.context import WAIT_HELP, console_err, console_out, print_json
+from acterr_cli.cli.context import RESULTS_WAIT_HELP, console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
 
 LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANCE."
@@ -32,7 +32,7 @@ def export_cmd(
     modele: Optional[Path] = typer.Option(None, "--modele", help="Remplir ce classeur modèle (noms et tables acterr_…) au lieu du "
                                                                  "rapport standard ; voir « acterr modele verifier »."),
     forcer: bool = typer.Option(False, "--forcer", help="Remplacer les fichiers de sortie qui existent."),
-    attendre: float = typer.Option(0.0, "--attendre", help=WAIT_HELP),
+    attendre: float = typer.Option(0.0, "--attendre", help=RESULTS_WAIT_HELP),
     json_: bool = typer.Option(False, "--json", help="Décrire les fichiers écrits en JSON sur la sortie standard."),
 ) -> None:
     from acterr_cli.api import ExportRequest, LevelExportResult, export

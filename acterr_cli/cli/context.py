@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.segment import Segment
 
+from acterr_cli.api import RESULTS_WAIT
 from acterr_cli.errors import printable
 
 # Not on a terminal (cron logs, pipes), rich would assume 80 columns and squeeze the tables; and
@@ -37,6 +38,11 @@ console_err = SafeConsole(stderr=True, highlight=False, width=None if sys.stderr
 
 
 WAIT_HELP = "Secondes d'attente si un autre acterr écrit dans le même espace (par défaut : s'arrêter aussitôt, code 4)."
+# compute and export read without the write lock (store.py): they only wait for another process
+# storing its results, at least RESULTS_WAIT seconds.
+RESULTS_WAIT_HELP = (f"Secondes d'attente si un autre calcul enregistre ses résultats dans le même espace ({RESULTS_WAIT // 60} min "
+                     "au moins ; au-delà : code 4). Un import en cours ne bloque pas : les données sont lues telles qu'elles "
+                     "étaient au début de la commande.")
 
 
 @dataclass
