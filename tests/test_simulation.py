@@ -75,3 +75,23 @@ def test_declared_correlation_draws_parameters_together(tmp_path):
 
     with pytest.raises(ConfigurationError, match="paramètre inconnu « inconnu »"):
         load_referentiel(surcharges=[user]).validate(set(raw_measures()))
+
+
+def test_a_product_of_two_uncertain_parameters_keeps_their_interaction():
+    """A figure of 100 that each of two drivers alone moves by ±20: if its value with both at their
+    high value is 144 (1,2 × 1,2: a product), every draw where both are at their high value gives
+    144; if it is 140 (a sum), 140. The joint values choose the rule."""
+    import numpy as np
+
+    from acterr_cli.engine.simulation import Draws, quantiles
+
+    both_high = Draws({"a": np.zeros(5), "b": np.zeros(5)}, {"a": np.ones(5), "b": np.ones(5)}, 5)
+    central, low, high = np.array([100.0]), [np.array([80.0])] * 2, [np.array([120.0])] * 2
+    product = quantiles(central, low, high, ["a", "b"], both_high, (np.array([64.0]), np.array([144.0])))
+    added = quantiles(central, low, high, ["a", "b"], both_high, (np.array([60.0]), np.array([140.0])))
+    assert [product[k][0] for k in ("p10", "p50", "p90")] == pytest.approx([144.0] * 3)
+    assert [added[k][0] for k in ("p10", "p50", "p90")] == pytest.approx([140.0] * 3)
+    # half way to the high value for both: 110 × 110 / 100 = 121 as a product, 120 as a sum
+    halfway = Draws({"a": np.zeros(3), "b": np.zeros(3)}, {"a": np.full(3, 0.5), "b": np.full(3, 0.5)}, 3)
+    assert quantiles(central, low, high, ["a", "b"], halfway, (np.array([64.0]), np.array([144.0])))["p50"][0] == pytest.approx(121.0)
+    assert quantiles(central, low, high, ["a", "b"], halfway)["p50"][0] == pytest.approx(120.0)  # no joint values: a sum

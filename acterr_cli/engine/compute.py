@@ -241,7 +241,7 @@ class Evaluator:
         out = []
         for ind in indicators:
             ends = {d: tuple(column(ind, sensitivity.setting(d, e)) for e in sensitivity.ENDS) for d in self.drivers(ind)}
-            quantiles = simulation.columns(frame, column(ind, "centrale"), ends, draws)
+            quantiles = simulation.columns(frame, column(ind, "centrale"), ends, draws, (column(ind, "basse"), column(ind, "haute")))
             out += [q.alias(f"__{k}_{ind.code}") for k, q in quantiles.items()]
         return out
 

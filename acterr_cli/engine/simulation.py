@@ -9,13 +9,18 @@ independent, unless the référentiel declares a correlation between two paramet
 keeping its own triangular distribution. The same N draws serve every figure, territory and
 level of a run, and a seed (`--graine`) gives the same numbers again (numpy's Generator).
 
-Each draw gives a figure by the one-at-a-time values the sensitivity already computes: for a
+Each draw gives a figure from the one-at-a-time values the sensitivity already computes: for a
 driver drawn between its central value and its low one, at a fraction w of the way, the figure
-moves by w times its change at the driver's low value (likewise towards the high one), and the
-changes of the drivers add up. The figure is thus piecewise linear in each parameter and the
-interactions between parameters (a product of two uncertain parameters) are left out — a
-first-order model, exact when one parameter moves at a time, that keeps N = 1 000 draws of every
-figure a matter of matrix products rather than of N evaluations of every formula.
+moves by w times its change at the driver's low value (likewise towards the high one). How the
+drivers' changes combine is read from the figure itself: its values with every parameter at its
+low and at its high value (the scenarios « basse » and « haute ») are computed exactly, and of the
+two first-order rules — changes that add up (a sum of terms, each with its own parameter) or
+factors that multiply (a product of parameters: a quantity × a unit cost × a share) — the one
+that reproduces these two joint values better is used for the figure (per territory and
+indicator). A product of uncertain parameters thus keeps its interaction (1,2 × 1,2 = 1,44, not
+1,40), a sum has none, and N = 1 000 draws of every figure stay array arithmetic rather than
+N evaluations of every formula. Other forms (a ratio of two sums) are approximated by the closer
+rule, exact when one parameter moves at a time.
 """
 
 from __future__ import annotations
@@ -110,10 +115,12 @@ def _uniforms(rng: np.random.Generator, names: list[str], correlations: list[dic
 
 
 def quantiles(central: np.ndarray, low: list[np.ndarray], high: list[np.ndarray], drivers: list[str],
-              draws: Draws) -> dict[str, np.ndarray]:
+              draws: Draws, corners: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """p10, p50, p90 of each row's figure: `central` its central value, `low` / `high` its value
-    with each driver (in the order of `drivers`) alone at its low / high value. Null (NaN) where
-    the central value is; a driver without a value at one end moves nothing there.
+    with each driver (in the order of `drivers`) alone at its low / high value, `corners` its values
+    with every driver at its low and at its high value (the module's docstring: they choose between
+    added changes and multiplied factors; without them changes add up). Null (NaN) where the
+    central value is; a driver without a value at one end moves nothing there.
 
     Rows that no driver moves keep their central value; a row that one driver moves in one
     direction (the figure rises, or falls, from its low value to its high one) takes its quantiles
@@ -143,15 +150,41 @@ def quantiles(central: np.ndarray, low: list[np.ndarray], high: list[np.ndarray]
     full = np.flatnonzero(moved & ~monotone)
     w_low = np.vstack([draws.low[d] for d in drivers])  # drivers × N
     w_high = np.vstack([draws.high[d] for d in drivers])
+    product = _multiplicative(central, d_low, d_high, corners)
     step = max(1, _CELLS // n)
     for start in range(0, full.shape[0], step):
         part = full[start:start + step]
-        changes = np.partition(d_low[part] @ w_low + d_high[part] @ w_high, kth, axis=1)
+        changes = d_low[part] @ w_low + d_high[part] @ w_high
+        if (times := product[part]).any():
+            rows_x, c = part[times], central[part][times, None]
+            log_factor = np.zeros((rows_x.shape[0], n))
+            for j in range(len(drivers)):  # each driver's factor at its draw, multiplied through their logarithms
+                log_factor += np.log1p((d_low[rows_x, j, None] * w_low[j] + d_high[rows_x, j, None] * w_high[j]) / c)
+            changes[times] = c * np.expm1(log_factor)
+        changes = np.partition(changes, kth, axis=1)
         for k, p in positions.items():
             below = int(math.floor(p))
             above = min(n - 1, below + 1)
             out[k][part] = central[part] + changes[:, below] + (p - below) * (changes[:, above] - changes[:, below])
     return out
+
+
+def _multiplicative(central: np.ndarray, d_low: np.ndarray, d_high: np.ndarray,
+                    corners: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Rows whose drivers' factors multiply: every factor positive (each driver alone keeps the
+    figure's sign) and the product of the factors closer than the sum of the changes to the
+    figure's values with every driver at its low and at its high value."""
+    if corners is None:
+        return np.zeros(central.shape[0], dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = central[:, None]
+        f_low, f_high = 1 + d_low / c, 1 + d_high / c
+        positive = (central != 0) & (f_low > 0).all(axis=1) & (f_high > 0).all(axis=1)
+        both_low, both_high = corners
+        added = np.abs(central + d_low.sum(axis=1) - both_low) + np.abs(central + d_high.sum(axis=1) - both_high)
+        multiplied = (np.abs(central * f_low.prod(axis=1) - both_low) + np.abs(central * f_high.prod(axis=1) - both_high))
+        # a clear improvement only: equal errors (one driver, or no interaction) keep the sum
+        return positive & np.isfinite(both_low) & np.isfinite(both_high) & (multiplied < added - 1e-9 * np.abs(central))
 
 
 def _one_driver(out: dict[str, np.ndarray], central: np.ndarray, low: np.ndarray, high: np.ndarray, rows: np.ndarray,
@@ -175,11 +208,18 @@ def _one_driver(out: dict[str, np.ndarray], central: np.ndarray, low: np.ndarray
         out[k][rows] = np.where(rising, results[0], results[1])
 
 
-def columns(frame: pl.DataFrame, central: str, ends: dict[str, tuple[str, str]], draws: Draws) -> dict[str, pl.Series]:
+def columns(frame: pl.DataFrame, central: str, ends: dict[str, tuple[str, str]], draws: Draws,
+            corners: tuple[str, str] | None = None) -> dict[str, pl.Series]:
     """The quantiles of one indicator over a frame: `central` its central column, `ends` each
-    driver's columns at its low and high value."""
+    driver's columns at its low and high value, `corners` its columns with every parameter at its
+    low and its high value (the scenarios; absent when the figure is the same in every scenario)."""
     drivers = sorted(ends)
+
+    def values_of(name: str) -> np.ndarray:
+        return frame[name].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+    both = None if corners is None or not set(corners) <= set(frame.columns) else (values_of(corners[0]), values_of(corners[1]))
     values = quantiles(frame[central].cast(pl.Float64).to_numpy(),
                        [frame[ends[d][0]].cast(pl.Float64).to_numpy() for d in drivers],
-                       [frame[ends[d][1]].cast(pl.Float64).to_numpy() for d in drivers], drivers, draws)
+                       [frame[ends[d][1]].cast(pl.Float64).to_numpy() for d in drivers], drivers, draws, both)
     return {k: pl.Series(k, v, dtype=pl.Float64).fill_nan(None) for k, v in values.items()}

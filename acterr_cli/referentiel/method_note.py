@@ -101,9 +101,11 @@ RULES: tuple[tuple[str, str], ...] = (
      "corrélation déclarée dans le référentiel ([[correlation]] : deux paramètres et un coefficient, appliqués par une "
      "copule gaussienne). Chaque tirage donne le chiffre à partir de ses valeurs « un paramètre à la fois » (rubrique "
      "précédente) : entre la valeur centrale d'un paramètre et sa valeur basse ou haute, le chiffre varie en ligne "
-     "droite, et les variations dues aux différents paramètres s'additionnent. Ce modèle du premier ordre laisse de "
-     "côté les interactions entre deux paramètres incertains (un produit de deux paramètres), d'un effet faible au "
-     "regard de la fourchette. Les centiles p10, p50 et p90 des N chiffres sont donnés avec chaque résultat ; 8 tirages "
+     "droite. Ses valeurs calculées avec tous les paramètres à leur valeur basse, puis tous à leur valeur haute, disent "
+     "comment les paramètres se combinent : leurs variations s'additionnent (une somme de termes) ou leurs facteurs se "
+     "multiplient (un produit de paramètres : 1,2 × 1,2 = 1,44 et non 1,40) ; la règle qui retrouve le mieux ces deux "
+     "valeurs est retenue, chiffre par chiffre. Une forme plus complexe (un rapport de deux sommes) est approchée par "
+     "la règle la plus proche, exacte quand un seul paramètre bouge. Les centiles p10, p50 et p90 des N chiffres sont donnés avec chaque résultat ; 8 tirages "
      "sur 10 tombent entre p10 et p90. Une graine (--graine) redonne les mêmes tirages."),
     ("Valeur brute et valeur nette : l'additionnalité",
      "Les chiffres monétisés de la plus-value sociale (gain des locataires, coûts publics évités) sont d'abord des "
