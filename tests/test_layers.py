@@ -119,10 +119,10 @@ def test_the_checker_sees_a_wrong_import():
 
 # What the CLI may import besides acterr_cli.api and its own modules (acterr_cli.cli.*): the
 # neutral modules it needs to run (version, errors and exit codes, interrupts, progress; the
-# README writer of cli/reference.py) and the terminal views, which only print what the API
+# README writer of cli/reference.py; French counts and numbers in its messages) and the terminal views, which only print what the API
 # returns. Everything that reads, computes or writes files goes through acterr_cli.api.
 CLI_MAY_IMPORT = {"acterr_cli", "acterr_cli.api", "acterr_cli.errors", "acterr_cli.interrupts", "acterr_cli.progress",
-                  "acterr_cli.common.docs", "acterr_cli.outputs.terminal", "acterr_cli.outputs.terminal_report",
+                  "acterr_cli.common.docs", "acterr_cli.common.formatting", "acterr_cli.outputs.terminal", "acterr_cli.outputs.terminal_report",
                   "acterr_cli.outputs.terminal_evolution"}
 
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from acterr_cli.cli.context import RESULTS_WAIT_HELP, console_err, console_out, print_json
 from acterr_cli.cli.progress import progress_for
+from acterr_cli.common.formatting import fr_count
 
 LEVEL_HELP = "Niveau de territoire : COMMUNE, EPCI, DEPARTEMENT, REGION ou FRANCE."
 
@@ -68,5 +69,5 @@ def export_cmd(
                           f"est calculé avec le référentiel de cette commande, et les résultats enregistrés sont gardés"
                           + (f" (pour eux : {escape(used)})." if used else "."), highlight=False)
     if (result.data.warnings or result.data.controles) and request.format == "xlsx":
-        console_err.print(f"{len(result.data.warnings)} avertissement(s) d'import et {len(result.data.controles)} écart(s) "
-                          "liasse / questionnaire : voir la feuille « Qualité des données ».")
+        console_err.print(f"{fr_count(len(result.data.warnings), 'avertissement')} d'import et "
+                          f"{fr_count(len(result.data.controles), 'écart')} liasse / questionnaire : voir la feuille « Qualité des données ».")

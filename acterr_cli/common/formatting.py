@@ -23,6 +23,11 @@ def fr_number(value: float | None, decimals: int = 0) -> str:
     return text.replace(",", NBSP).replace(".", ",")
 
 
+def fr_count(n: int, singular: str, plural: str | None = None) -> str:
+    """« 1 organisme », « 4 organismes » (0 and 1 take the singular in French): never « organisme(s) »."""
+    return f"{fr_number(n)} {singular if abs(n) < 2 else (plural or singular + 's')}"
+
+
 def fr_value(value: float | None, unit: str) -> str:
     if value is None:
         return "—"

@@ -705,8 +705,8 @@ def _note_condition(ind: Indicator) -> pl.Expr:
 def _partial_note(ind: Indicator, condition: pl.Expr, calculated: pl.Expr) -> pl.Expr:
     """The indicator's note (where its condition holds) and, for a partial consolidation, who was counted."""
     partial = calculated < pl.col("nb_organismes")
-    text = (pl.lit("partiel : ") + calculated.cast(pl.Utf8) + pl.lit(" organisme(s) sur ")
-            + pl.col("nb_organismes").cast(pl.Utf8))
+    text = (pl.lit("partiel : ") + calculated.cast(pl.Utf8) + pl.when(calculated < 2).then(pl.lit(" organisme sur "))
+            .otherwise(pl.lit(" organismes sur ")) + pl.col("nb_organismes").cast(pl.Utf8))
     base = pl.when(condition).then(pl.lit(ind.note)).otherwise(None) if ind.note else pl.lit(None, pl.Utf8)
     return pl.concat_str([base, pl.when(partial).then(text).otherwise(None)], separator=" ; ", ignore_nulls=True).replace("", None)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from acterr_cli.common.formatting import fr_count as count
 from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs.nature import MARK, flat_text
 from acterr_cli.results import CALCULE
@@ -31,11 +32,6 @@ GRADE_LEGEND = "Fiabilité — " + " ; ".join(f"{g} : {text}" for g, text in GRA
 GRADE_SHORT = ("Fiabilité : A mesurée (couverture ≥ 90 %) ; B modélisée (données publiques) ou couverture de 50 à 90 % ; "
                "C surtout forfaitaire, hypothèse, ou couverture < 50 %.")
 REASON_CHARS = 90
-
-
-def count(n: int, singular: str, plural: str | None = None) -> str:
-    """« 1 organisme », « 4 organismes » (0 and 1 take the singular in French)."""
-    return f"{fr_number(n)} {singular if abs(n) < 2 else (plural or singular + 's')}"
 
 
 def short_reason(motif: str | None, limit: int = REASON_CHARS) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from acterr_cli.common.formatting import fr_number
+from acterr_cli.common.formatting import fr_count, fr_number
 from acterr_cli.outputs.html.markup import (
     GRADES,
     attrs,
@@ -173,9 +173,9 @@ def _ranking_caption(data: ReportData, housed: int, total: int) -> str:
     if data.kind == TERRITOIRE:
         return f"Organismes présents sur {data.subject}, classés par nombre de logements sur le territoire."
     who = "l’organisme a" if data.kind == ORGANISME else "les organismes ont"
-    text = f"{housed} territoire(s) ({data.level_noun}) où {who} des logements, classés par nombre de logements"
+    text = f"{fr_count(housed, 'territoire')} ({data.level_noun}) où {who} des logements, classés par nombre de logements"
     if total > housed:
-        text += f" ; puis {total - housed} territoire(s) sans logement (salariés, fournisseurs), sans rang"
+        text += f" ; puis {fr_count(total - housed, 'territoire')} sans logement (salariés, fournisseurs), sans rang"
     return text + "."
 
 
@@ -219,7 +219,7 @@ def contributions(data: ReportData) -> str:
     return (f'<section id="organismes" aria-labelledby="organismes-titre"><h2 id="organismes-titre">Contribution de chaque organisme</h2>'
             f"<p>{esc(intro)} Barres : part de l'ensemble, le pourcentage est écrit à côté.</p>"
             f'<div class="scroll" role="region" aria-labelledby="organismes-legende" tabindex="0"><table class="sortable contributions">'
-            f'<caption id="organismes-legende">Chiffres et part de chaque organisme ({len(order)} organisme(s)).</caption>'
+            f'<caption id="organismes-legende">Chiffres et part de chaque organisme ({fr_count(len(order), "organisme")}).</caption>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
 
 

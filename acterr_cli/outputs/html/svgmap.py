@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from acterr_cli.common.formatting import fr_count
 from acterr_cli.outputs.html.markup import computed, esc, figure_text
 from acterr_cli.outputs.nature import is_flat
 from acterr_cli.outputs.reports.model import LEVEL_NOUNS, TERRITOIRE, ReportData
@@ -103,8 +104,8 @@ def _map(data: ReportData, maps, spec, n: int, ids: dict[str, str], height: int)
             text, fill, css = "n.c.", "url(#nc)", "shape nc" + (" scope" if code in spec.highlight else "")
         uses.append(f'<use href="#{ids[code]}" class="{css}" fill="{fill}"><title>{esc(name)} : {esc(text)}</title></use>')
     ident = f"carte-{n}"
-    desc = (f"{spec.title} ({spec.unit}) par {LEVEL_NOUNS.get(spec.level, spec.level)}, {len(spec.values)} territoire(s) colorés en "
-            f"{count} classe(s) du plus clair au plus foncé" + (", les autres hachurés : non calculable" if spec.missing else "")
+    desc = (f"{spec.title} ({spec.unit}) par {LEVEL_NOUNS.get(spec.level, spec.level)}, {fr_count(len(spec.values), 'territoire')} colorés en "
+            f"{fr_count(count, 'classe')} du plus clair au plus foncé" + (", les autres hachurés : non calculable" if spec.missing else "")
             + ". Les chiffres sont dans le tableau qui suit les cartes.")
     legend = [f"<li>{_swatch(colour)} {esc(label)}</li>" for colour, label in zip(colours, maps.legend_labels(breaks, spec.unit), strict=False)]
     if spec.missing:
