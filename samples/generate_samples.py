@@ -725,6 +725,7 @@ def previous_year(built: dict) -> dict:
     }
     tables = {name: [{**r, **{k: round(r[k] * x) for k, x in scale.get(name, {}).items() if r.get(k) is not None}} for r in rows]
               for name, rows in built["all"].items()}
+    previous_counts(tables, random.Random(f"{SEED}-{built['org']['slug']}-{PREVIOUS}-menages"))
     organisme = {**built["organisme"], "exercice": PREVIOUS,
                  "logements_debut": built["organisme"]["logements_debut"] - round(rng.uniform(0.005, 0.01) * built["organisme"]["logements_fin"]),
                  "logements_fin": built["organisme"]["logements_fin"],
@@ -736,6 +737,30 @@ def previous_year(built: dict) -> dict:
                                       "taux_vacance_pct": round(built["org"]["liasse"]["taux_vacance_pct"] + 0.3, 1),
                                       "taux_recouvrement_pct": round(built["org"]["liasse"]["taux_recouvrement_pct"] - 0.2, 1)}}
     return {"org": org, "organisme": organisme, "tables": written, "all": tables, "rng": rng}
+
+
+def previous_counts(tables: dict, rng: random.Random) -> None:
+    """Households housed, allocations and supported households of the year before: each count a few
+    per cent off this year's (a year's allocations are not last year's), the parts kept within their
+    whole (DALO, hors QPV, 1st quartile ≤ allocations; evictions avoided ≤ households followed)."""
+    def near(n: int, low: float = 0.9, high: float = 1.08) -> int:
+        return round(n * rng.uniform(low, high))
+
+    for r in tables.get("Attributions", []):
+        without_qpv = r["attributions_hors_qpv"] == r["attributions"]  # a commune without QPV stays so
+        r["attributions"] = near(r["attributions"])
+        for k in ("attributions_dalo", "sortants_hebergement", "mutations_internes", "attributions_hors_qpv"):
+            r[k] = min(r["attributions"], near(r[k]))
+        if without_qpv:
+            r["attributions_hors_qpv"] = r["attributions"]
+        r["attributions_hors_qpv_q1"] = min(r["attributions_hors_qpv"], near(r["attributions_hors_qpv_q1"]))
+        r["attributions_qpv"] = r["attributions"] - r["attributions_hors_qpv"]
+        r["attributions_qpv_q234"] = min(r["attributions_qpv"], near(r["attributions_qpv_q234"]))
+    for r in tables.get("Actions_sociales", []):
+        if r.get("menages"):
+            r["menages"] = max(1, near(r["menages"]))
+        if r.get("expulsions_evitees") is not None:
+            r["expulsions_evitees"] = min(r["menages"], near(r["expulsions_evitees"], 0.8, 1.15))
 
 
 def liasse_row(built: dict) -> dict:
