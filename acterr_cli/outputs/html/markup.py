@@ -21,6 +21,7 @@ from acterr_cli.outputs.reports.xlsx import (
     short_text,
     unit_decimals,
 )
+from acterr_cli.outputs.wording import GRADES
 from acterr_cli.results import CALCULE
 
 MINUS = "\u2212"  # a real minus sign: « −1,2 % » reads as one word
@@ -135,8 +136,9 @@ def change_text(r: dict | None) -> str:
     change = r.get("variation") if percent else r.get("variation_pct")
     if change is None:
         return ""
-    sign = "+" if change > 0 else MINUS if change < 0 else ""
-    return f"{sign}{fr_number(abs(change), 1)} {'pt' if percent else '%'}"
+    shown = fr_number(abs(change), 1)
+    sign = "" if shown == fr_number(0, 1) else "+" if change > 0 else MINUS  # never « −0,0 pt »
+    return f"{sign}{shown} {'pt' if percent else '%'}"
 
 
 def previous_text(r: dict | None) -> str:
@@ -145,20 +147,12 @@ def previous_text(r: dict | None) -> str:
     return _short_unit(short_text(r["valeur_precedente"], r.get("unite")), r.get("unite"))
 
 
-GRADES = {
-    "A": "A : données mesurées des organismes, couverture d'au moins 90 %, paramètres sourcés",
-    "B": "B : modélisé à partir de données publiques territoriales (loyers de marché, RPLS), couverture de 50 à 90 % "
-         "ou en partie estimation forfaitaire",
-    "C": "C : surtout estimation forfaitaire, hypothèse ou paramètre à vérifier, ou couverture inférieure à 50 %",
-}
-
-
 def nature_html(r: dict | None) -> str:
     """The evidence behind a figure: its grade (A / B / C) and, for a flat-rate figure, how much of it."""
     if not computed(r):
         return ""
     grade = r.get("fiabilite")
-    parts = [f'<span class="grade"{attrs(title=GRADES.get(grade))}>{esc(grade)}</span>'] if grade else []
+    parts = [f'<span class="grade"{attrs(title=f"{grade} : {GRADES[grade]}" if grade in GRADES else None)}>{esc(grade)}</span>'] if grade else []
     flat = flat_text(r)
     if flat:
         parts.append(f'<span class="flat">{MARK} {esc(flat)}</span>')

@@ -10,7 +10,6 @@ import polars as pl
 
 from acterr_cli.common.formatting import fr_count, fr_number
 from acterr_cli.outputs.html.markup import (
-    GRADES,
     attrs,
     change_text,
     column_scale,
@@ -29,6 +28,7 @@ from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, Re
 from acterr_cli.outputs.reports.synthese import LEDGER_SENTENCE, panels, unplaced_line
 from acterr_cli.outputs.reports.tables import rank_codes, ranked_entities
 from acterr_cli.outputs.reports.xlsx import is_additive, short_text
+from acterr_cli.outputs.wording import GRADE_LEGEND
 from acterr_cli.referentiel.model import LEDGER_LABELS
 from acterr_cli.results import CALCULE
 
@@ -54,7 +54,7 @@ def headline(data: ReportData) -> str:
     shown_panels = panels(data.referentiel)
     html_panels = [_panel(data, ledger, subtitle, codes) for ledger, subtitle, codes in shown_panels]
     shown = [r for _, _, codes in shown_panels for r in chosen(data, codes)]
-    notes = [READING, "Fiabilité de la preuve — " + " ; ".join(f"{g} : {text}" for g, text in GRADES.items()) + "."]
+    notes = [READING, GRADE_LEGEND]
     if data.has_previous:
         notes.append("vs N-1 : évolution depuis l'exercice précédent — en % pour les montants et les effectifs, en points (pt) "
                      "pour les parts en % ; la valeur de l'exercice précédent est dessous.")

@@ -84,7 +84,12 @@ def map_section(data: ReportData) -> DrawnMap | None:
 
 
 def _map(data: ReportData, maps, spec, n: int, ids: dict[str, str], height: int) -> str:
-    """One map: its title, the SVG (neighbours in grey, then the territories in their class), its legend and note."""
+    """One map: its title, the SVG (neighbours in grey, then the territories in their class), its legend and note;
+    only its title and why when no territory has the figure (a map all hatched would say nothing more)."""
+    ident = f"carte-{n}"
+    title = (f'<figcaption><h3 id="{ident}-titre">{esc(spec.title)} <span class="unit">{esc(spec.unit)}</span></h3></figcaption>')
+    if not spec.values:
+        return f'<figure class="map-figure">{title}<p class="missing">Carte non dessinée. {esc(maps.map_note(spec, ids))}</p></figure>'
     rows = data.by_territory(spec.indicator)
     breaks = maps.class_breaks(list(spec.values.values()))
     count = max(1, len(breaks) - 1)
@@ -103,7 +108,6 @@ def _map(data: ReportData, maps, spec, n: int, ids: dict[str, str], height: int)
         else:
             text, fill, css = "n.c.", "url(#nc)", "shape nc" + (" scope" if code in spec.highlight else "")
         uses.append(f'<use href="#{ids[code]}" class="{css}" fill="{fill}"><title>{esc(name)} : {esc(text)}</title></use>')
-    ident = f"carte-{n}"
     desc = (f"{spec.title} ({spec.unit}) par {LEVEL_NOUNS.get(spec.level, spec.level)}, {fr_count(len(spec.values), 'territoire')} colorés en "
             f"{fr_count(count, 'classe')} du plus clair au plus foncé" + (", les autres hachurés : non calculable" if spec.missing else "")
             + ". Les chiffres sont dans le tableau qui suit les cartes.")
@@ -115,8 +119,7 @@ def _map(data: ReportData, maps, spec, n: int, ids: dict[str, str], height: int)
     if spec.highlight:
         legend.append(f"<li>{_swatch('#FFFFFF', '#000000')} contour épais : {esc(data.subject)}</li>")
     note = maps.map_note(spec, ids)
-    return (f'<figure class="map-figure"><figcaption><h3 id="{ident}-titre">{esc(spec.title)} <span class="unit">{esc(spec.unit)}'
-            f'</span></h3></figcaption>'
+    return (f'<figure class="map-figure">{title}'
             f'<svg class="map" viewBox="0 0 {GRID:.0f} {height}" role="img" aria-labelledby="{ident}-titre {ident}-desc">'
             f'<desc id="{ident}-desc">{esc(desc)}</desc>{"".join(uses)}</svg>'
             f'<ul class="legend" aria-label="Légende : {esc(spec.title)}">{"".join(legend)}</ul>'
