@@ -255,7 +255,7 @@ def _flag_duplicate_units(parsed: list[ParsedFile]) -> None:
             for pf in files:
                 # each file names a few of the others, not all (a folder may hold hundreds of copies)
                 others = [o.path.name for o in files if o is not pf]
-                names = ", ".join(others[:3]) + (f" et {len(others) - 3} autre(s)" if len(others) > 3 else "")
+                names = ", ".join(others[:3]) + (f" et {len(others) - 3} {'autre' if len(others) - 3 < 2 else 'autres'}" if len(others) > 3 else "")
                 what = (f"{len(files)} fichiers" + (" différents" if len(distinct) > 1 else " identiques")) if len(files) > 2 else (
                     "deux fichiers différents" if len(distinct) > 1 else "le même fichier deux fois")
                 pf.problems.append(Problem(

@@ -23,6 +23,7 @@ from typing import Callable
 from acterr_cli import __version__, api, interrupts
 from acterr_cli.common.atomic import atomic_write_bytes
 from acterr_cli.common.encoding import TomlError, load_toml
+from acterr_cli.common.formatting import fr_count
 from acterr_cli.engine.run import normalize_level
 from acterr_cli.errors import ERREUR, ActerrError, ConfigurationError, ExitCode, Problem, UsageError, system_reason
 from acterr_cli.inputs import rules
@@ -307,7 +308,7 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
     # log says so each night, with why, as the exit code stays 3.
     still_refused = [f for f in report["fichiers"] if f["statut_precedent"] == REFUSE]
     refused = len(still_refused) + len(outside)
-    log(f"dépôt : {len(files) + len(outside)} fichier(s), {len(todo)} nouveau(x) ou modifié(s)")
+    log(f"dépôt : {fr_count(len(files) + len(outside), 'fichier')}, {fr_count(len(todo), 'nouveau ou modifié', 'nouveaux ou modifiés')}")
     for f in still_refused:
         log(f"toujours refusé (inchangé depuis le refus du {(f['refuse_le'] or '?')[:10]}) : {f['motif'] or f['fichier']}")
     for key, why in outside:  # never read, never remembered: refused again at each run while they stay
@@ -332,8 +333,8 @@ def _import_drop_folder(config: RunConfig, report: dict, log: Log, progress: Pro
         _write_state(config.espace, state)
     if todo:
         done = [f for f in report["fichiers"] if f["statut"] in ("importe", "refuse")]
-        log(f"import : {sum(f['statut'] == 'importe' for f in done)} importé(s), {sum(f['statut'] == 'refuse' for f in done)} "
-            f"refusé(s) en {_seconds(time.monotonic() - t0)}")
+        log(f"import : {fr_count(sum(f['statut'] == 'importe' for f in done), 'importé')}, "
+            f"{fr_count(sum(f['statut'] == 'refuse' for f in done), 'refusé')} en {_seconds(time.monotonic() - t0)}")
     statuses = [f["statut"] for f in report["fichiers"]]
     report["depot_resume"] = {"vus": len(files) + len(outside), "importes": statuses.count("importe"), "inchanges": statuses.count("inchange"),
                               "refuses": statuses.count("refuse"), "refuses_restes_tels_quels": refused - statuses.count("refuse"),
@@ -347,7 +348,7 @@ def _removed_files(state: dict, present: set[str], report: dict, log: Log) -> li
     the folder is not a way to delete an organisation's data."""
     removed = sorted(set(state) - present)
     if removed and not present:  # a share not mounted tonight, more likely than every file withdrawn
-        log(f"dépôt vide alors que {len(removed)} fichier(s) y étaient : rien n'est oublié (le dossier est-il accessible ?)")
+        log(f"dépôt vide alors que {fr_count(len(removed), 'fichier')} y {'était' if len(removed) < 2 else 'étaient'} : rien n'est oublié (le dossier est-il accessible ?)")
         return []
     for key in removed:
         before = state.pop(key)
@@ -365,7 +366,7 @@ def _why_refused(key: str, problems: list[Problem]) -> str:
         return f"{key} : refusé sans motif"
     first = errors[0]
     where = key + first.location().removeprefix(first.fichier)  # the file by its path in the drop folder
-    others = f" (et {len(errors) - 1} autre(s) erreur(s) : « acterr verifier » sur ce fichier les liste toutes)" if len(errors) > 1 else ""
+    others = f" (et {fr_count(len(errors) - 1, 'autre erreur', 'autres erreurs')} : « acterr verifier » sur ce fichier les liste toutes)" if len(errors) > 1 else ""
     return " ".join(f"{where} : {first.message.removeprefix(f'{first.fichier} : ')}{others}".split())
 
 

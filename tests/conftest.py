@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -8,6 +9,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 import builders  # noqa: E402
 
 from acterr_cli import api  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal_size_from_readline():
+    """With TERM set, readline (imported by pytest's debugger) exports LINES and COLUMNS to the
+    process's C environment, not to os.environ: the commands run as subprocesses would then wrap
+    their lines at 80 columns as if the user had asked for it (cli/context.py honours COLUMNS).
+    Only what the test itself sets in os.environ reaches them."""
+    for name in ("COLUMNS", "LINES"):
+        if name not in os.environ:
+            os.unsetenv(name)
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_import_compute_json_equals_library(tmp_path, fixture_files):
     espace = tmp_path / "espace"
     result = run("--espace", espace, "import", *fixture_files)
     assert result.exit_code == 0, result.output
-    assert "3 importé(s)" in result.stderr
+    assert "3 importés" in result.stderr
     result = run("--espace", espace, "compute", "--territoire", "epci", "--json")
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)

@@ -264,4 +264,4 @@ def test_many_copies_of_one_questionnaire_name_a_few_of_the_others(tmp_path):
     report = api.verify_paths(sorted((tmp_path / "copies").glob("*.xlsx")))
     messages = [p.message for p in report.problems if p.regle == "doublon"]
     assert len(report.refused) == 10 and len(messages) == 10
-    assert all("10 fichiers identiques pour l'organisme" in m and "et 6 autre(s)" in m for m in messages)
+    assert all("10 fichiers identiques pour l'organisme" in m and "et 6 autres" in m for m in messages)

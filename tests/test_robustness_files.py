@@ -185,7 +185,7 @@ def test_hostile_files_through_the_real_command_in_bounded_memory(hostile):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 3, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "Erreur interne" not in done.stderr
-    assert f"{len(hostile)} refusé(s)" in done.stderr
+    assert f"{len(hostile)} refusés" in done.stderr
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mb < 1024, f"mémoire maximale {peak_mb:.0f} Mo"
 

@@ -46,7 +46,7 @@ def test_two_runs_in_a_row(setup, tmp_path):
     assert all(c["enregistre"] for c in report["calculs"])
     assert (base / "rapports" / "rapport_epci.xlsx").exists()
     assert json.loads((base / "journal" / "execution.json").read_text("utf-8"))["code_sortie"] == 3
-    assert "acterr : dépôt : 4 fichier(s), 4 nouveau(x) ou modifié(s)" in result.stderr
+    assert "acterr : dépôt : 4 fichiers, 4 nouveaux ou modifiés" in result.stderr
     # the log names the refused file and why, on one line
     assert "acterr : refusé : casse.xlsx : ce fichier n'est pas un classeur Excel (c'est un fichier texte" in result.stderr
     summary = {k: v for k, v in report["depot_resume"].items() if k != "duree_import_s"}
@@ -72,7 +72,7 @@ def test_two_runs_in_a_row(setup, tmp_path):
     depot.rename(moved)
     depot.mkdir()
     result, report = execute(config)
-    assert "dépôt vide alors que 4 fichier(s) y étaient : rien n'est oublié" in result.stderr and report["depot_resume"]["retires"] == 0
+    assert "dépôt vide alors que 4 fichiers y étaient : rien n'est oublié" in result.stderr and report["depot_resume"]["retires"] == 0
     depot.rmdir()
     moved.rename(depot)
     result, report = execute(config)

@@ -16,6 +16,7 @@ import xlsxwriter
 
 from acterr_cli import __version__
 from acterr_cli.common.atomic import atomic_output
+from acterr_cli.common.formatting import fr_count
 from acterr_cli.errors import ERREUR, Problem
 from acterr_cli.importing import IMPORTE, REFUSE, VERIFIE, FileReport, ImportReport
 from acterr_cli.inputs import rules
@@ -63,8 +64,8 @@ def _write_files(wb, f: dict, report: ImportReport) -> None:
     ws = wb.add_worksheet("Fichiers")
     ws.write_string(0, 0, "Vérification des fichiers par acterr", f["title"])
     summary = report.to_dict()["resume"]
-    ws.write_string(1, 0, f"{datetime.now():%d/%m/%Y %H:%M} — {summary['fichiers']} fichier(s), {summary['erreurs']} erreur(s), "
-                          f"{summary['avertissements']} avertissement(s). Détail cellule par cellule : feuille « Problèmes ».", f["note"])
+    ws.write_string(1, 0, f"{datetime.now():%d/%m/%Y %H:%M} — {fr_count(summary['fichiers'], 'fichier')}, "
+                          f"{fr_count(summary['erreurs'], 'erreur')}, {fr_count(summary['avertissements'], 'avertissement')}. Détail cellule par cellule : feuille « Problèmes ».", f["note"])
     header = 3
     for col, (title, width) in enumerate(FILE_COLUMNS):
         ws.set_column(col, col, width)

@@ -50,12 +50,12 @@ def print_file_report(report: ImportReport, console: Console, verb: str) -> None
             return (p.gravite != ERREUR, sheet_rank[p.feuille or ""], int(match.group(2)) if match else 0, p.cellule or "")
 
         errors = sum(p.gravite == ERREUR for p in f.problemes)
-        counts = f"{errors} erreur(s), {len(f.problemes) - errors} avertissement(s)"
+        counts = f"{count(errors, 'erreur')}, {count(len(f.problemes) - errors, 'avertissement')}"
         if f.statut == REFUSE:
             console.print(f"[bold red]✗ {escape(f.fichier)}[/] : refusé — {counts}")
         else:
             label = "importé" if f.statut == IMPORTE else verb
-            dropped = f" ; [yellow]{f.lignes_ignorees} ligne(s) en erreur non importée(s)[/]" if f.lignes_ignorees else ""
+            dropped = f" ; [yellow]{_dropped_lines(f.lignes_ignorees)}[/]" if f.lignes_ignorees else ""
             for org in f.organismes:
                 sheets = ", ".join(f"{k} ({v})" for k, v in org["feuilles"].items())
                 console.print(f"[green]✓ {escape(f.fichier)}[/] : {label} — {escape(str(org['raison_sociale'] or org['siren']))} "
@@ -69,10 +69,14 @@ def print_file_report(report: ImportReport, console: Console, verb: str) -> None
             console.print(f"    … et {len(f.problemes) - MAX_PROBLEMS_SHOWN} autres problèmes "
                           "(--rapport-erreurs FICHIER.xlsx ou --json pour la liste complète).")
     s = report.to_dict()["resume"]
-    done = f"{s['importes']} importé(s)" if verb == "importé" else f"{s['verifies']} valide(s)"
-    console.print(f"{s['fichiers']} fichier(s) : {done}, {s['refuses']} refusé(s), "
-                  f"{s['erreurs']} erreur(s), {s['avertissements']} avertissement(s)."
-                  + (f" {s['lignes_ignorees']} ligne(s) en erreur non importée(s) (--ignorer-erreurs)." if s["lignes_ignorees"] else ""))
+    done = count(s["importes"], "importé") if verb == "importé" else count(s["verifies"], "valide")
+    console.print(f"{count(s['fichiers'], 'fichier')} : {done}, {count(s['refuses'], 'refusé')}, "
+                  f"{count(s['erreurs'], 'erreur')}, {count(s['avertissements'], 'avertissement')}."
+                  + (f" {_dropped_lines(s['lignes_ignorees'])} (--ignorer-erreurs)." if s["lignes_ignorees"] else ""))
+
+
+def _dropped_lines(n: int) -> str:
+    return count(n, "ligne en erreur non importée", "lignes en erreur non importées")
 
 
 # ─── results ───
