@@ -90,7 +90,8 @@ class ChartData:
         ws = wb.add_worksheet(DATA_SHEET)
         widths = [42] + [16] * max([len(b.header) for b in self.blocks] + [1])
         heading(ws, fmt, title, "Données représentées par les graphiques des feuilles Synthèse et Graphiques (une table par "
-                                "graphique).", widths)
+                                "graphique). Feuille masquée, pour qu'elle ne s'imprime pas avec le rapport : les graphiques la "
+                                "lisent ; « Afficher » (clic droit sur un onglet) la montre.", widths)
         for j, w in enumerate(widths):
             ws.set_column(j, j, w)
         for b in self.blocks:
@@ -107,6 +108,9 @@ class ChartData:
             for k, text in enumerate(b.notes):
                 ws.write_string(b.first_row + max(1, len(b.rows)) + 1 + k, 0, text, fmt.note())
         print_setup(ws, title, portrait=True)
+        # Hidden: the figures are on the charts (and in Indicateurs), three printed pages of them
+        # said nothing more; a hidden sheet still feeds its charts in Excel and LibreOffice.
+        ws.hide()
 
 
 # ─── what the bars are ───
@@ -295,7 +299,7 @@ def graphiques(wb: Workbook, data: ReportData, fmt: Formats, cd: ChartData) -> N
     ws.set_column(0, 13, 10)
     subtitle = ("Organismes présents sur le territoire, par nombre de logements." if data.kind == TERRITOIRE else
                 f"Territoires où {'l’organisme a' if data.kind == ORGANISME else 'les organismes ont'} des logements, "
-                f"les {TOP} premiers par nombre de logements ; chiffres détaillés : feuille « {DATA_SHEET} ».")
+                f"les {TOP} premiers par nombre de logements ; chiffres détaillés : feuille masquée « {DATA_SHEET} » (clic droit sur un onglet › Afficher).")
     heading(ws, fmt, data.title, subtitle, [10] * 14)
     singles = [_single(wb, data, cd, ind.code, ind.libelle, LEDGER_COLORS.get(ind.registre, (BLUE,))[0])
                for ind in data.referentiel.charted("graphiques")]

@@ -32,7 +32,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
 
 # ─── Méthodologie ───
 
-INDICATOR_COLS = (10, 30, 46, 14, 10, 14, 20, 44, 36, 44)
+INDICATOR_COLS = (10, 28, 46, 12, 10, 12, 16, 58, 28, 48)  # balanced: the fewest wrapped lines for the widest page
 
 
 def _methodologie(wb: Workbook, data: ReportData, fmt: Formats) -> None:
@@ -95,19 +95,19 @@ def _rules(ws, fmt: Formats, row: int) -> int:
 
 
 def _indicator_columns(fmt: Formats) -> list[Col]:
-    mono = fmt.wrap(font_name="Consolas", font_size=8)
+    mono, w = fmt.wrap(font_name="Consolas", font_size=8), INDICATOR_COLS  # the widths the rows are fitted to
     return [
-        Col("Code", 10, lambda r: r["code"], lambda r: fmt(bold=True)),
-        Col("Libellé", 30, lambda r: r["libelle"], lambda r: fmt.wrap()),
-        Col("Formule (centrale ; basse et haute si différentes)", 46, lambda r: r["formules"], lambda r: mono),
-        Col("Registre", 14, lambda r: r["registre"], lambda r: fmt.wrap(font_size=9)),
-        Col("Unité", 10, lambda r: r["unite"], lambda r: fmt.wrap(font_size=9)),
-        Col("Étape", 14, lambda r: r["etape"], lambda r: fmt.wrap(font_size=9)),
-        Col("Parties prenantes", 20, lambda r: r["parties"], lambda r: fmt.wrap(font_size=9)),
-        Col("Description, note et source", 44, lambda r: r["description"], lambda r: fmt.wrap(font_size=9)),
-        Col("Part forfaitaire (et ce qui la remplace)", 36, lambda r: r["forfait"],
+        Col("Code", w[0], lambda r: r["code"], lambda r: fmt(bold=True)),
+        Col("Libellé", w[1], lambda r: r["libelle"], lambda r: fmt.wrap()),
+        Col("Formule (centrale ; basse et haute si différentes)", w[2], lambda r: r["formules"], lambda r: mono),
+        Col("Registre", w[3], lambda r: r["registre"], lambda r: fmt.wrap(font_size=9)),
+        Col("Unité", w[4], lambda r: r["unite"], lambda r: fmt.wrap(font_size=9)),
+        Col("Étape", w[5], lambda r: r["etape"], lambda r: fmt.wrap(font_size=9)),
+        Col("Parties prenantes", w[6], lambda r: r["parties"], lambda r: fmt.wrap(font_size=9)),
+        Col("Description, note et source", w[7], lambda r: r["description"], lambda r: fmt.wrap(font_size=9)),
+        Col("Part forfaitaire (et ce qui la remplace)", w[8], lambda r: r["forfait"],
             lambda r: fmt.wrap(font_size=9, **({"bg_color": FLAT_FILL} if r["forfaitaire"] else {}))),
-        Col("Limites et biais connus", 44, lambda r: r["limites"], lambda r: fmt.wrap(font_size=9)),
+        Col("Limites et biais connus", w[9], lambda r: r["limites"], lambda r: fmt.wrap(font_size=9)),
     ]
 
 

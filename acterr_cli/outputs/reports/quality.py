@@ -32,7 +32,7 @@ from acterr_cli.results import CALCULE
 
 SHEET = "Qualité des données"
 MAX_NAMES = 6  # places named for one reason; the rest are counted
-GRID = (16, 30, 9, 9, 9, 9, 90)  # column widths shared by the tables: the last holds long reasons, in small type
+GRID = (10, 40, 8, 8, 8, 8, 90)  # column widths shared by the tables: the last holds long reasons, in small type
 SMALL = 8
 MISSING = "données manquantes — "  # how the engine begins an organisation's reason (compute._describe_missing)
 # The engine's explanation of organisation-level data in a territory, the same on many reasons: said once below the table.
@@ -64,7 +64,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         ws.write_string(row, 0, f"{title} — {len(rows)}", fmt.section())
         row = table(ws, fmt, row + 1, cols, rows, name, set_widths=False) + 1
         if name == "Qualite_indicateurs" and any(NOT_SPLIT_MARK in (r["motifs"] or "") for r in rows):
-            row = note(ws, fmt, row - 1, f"(¹){NOT_SPLIT_TEXT.strip().strip('()')}.", 0, len(GRID) - 1, sum(GRID)) + 1
+            row = note(ws, fmt, row - 1, f"(¹) {NOT_SPLIT_TEXT.strip().strip('()')}.", 0, len(GRID) - 1, sum(GRID)) + 1
         if name == "Qualite_indicateurs" and any(r["grades"] for r in rows):
             row = note(ws, fmt, row - 1, GRADE_LEGEND, 0, len(GRID) - 1, sum(GRID)) + 1
     ws.freeze_panes(3, 0)
@@ -79,7 +79,7 @@ def _scope_rows(data: ReportData) -> list[dict]:
 def _coverage_columns(data: ReportData, fmt: Formats) -> list[Col]:
     where = "organismes" if data.kind == TERRITOIRE else "territoires"
     return [
-        Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
+        Col("Code", GRID[0], lambda r: r["code"], lambda r: fmt(bold=True)),
         Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})" + (f" — fiabilité {r['grades']}" if r["grades"] else ""),
             lambda r: fmt.wrap(font_size=9)),
         Col(f"Résultats ({where})", GRID[2], lambda r: r["total"], lambda r: fmt.integer(align="center")),
@@ -252,7 +252,7 @@ def _requests(ws, data: ReportData, fmt: Formats, row: int) -> int:
 def _flat_columns(data: ReportData, fmt: Formats) -> list[Col]:
     where = "organismes" if data.kind == TERRITOIRE else "territoires"
     return [
-        Col("Code", 16, lambda r: r["code"], lambda r: fmt(bold=True)),
+        Col("Code", GRID[0], lambda r: r["code"], lambda r: fmt(bold=True)),
         Col("Indicateur", GRID[1], lambda r: f"{r['libelle']} ({r['unite']})", lambda r: fmt.wrap(font_size=9)),
         Col("Part forfaitaire de la synthèse (%)", GRID[2], lambda r: r["synthese"],
             lambda r: fmt.flat(num_format=COVERAGE_FORMAT, align="center") if r["synthese"] else fmt(num_format=COVERAGE_FORMAT, align="center")),
@@ -284,7 +284,7 @@ def _flat_rows(data: ReportData) -> list[dict]:
 
 def _warning_columns(fmt: Formats) -> list[Col]:
     return [
-        Col("Organisme", 16, lambda r: r.get("raison_sociale") or r.get("siren"), lambda r: fmt.wrap(bold=True)),
+        Col("Organisme", GRID[0], lambda r: r.get("raison_sociale") or r.get("siren"), lambda r: fmt.wrap(bold=True)),
         Col("Fichier", GRID[1], lambda r: r.get("fichier"), lambda r: fmt.wrap()),
         Col("Feuille", GRID[2], lambda r: r.get("feuille"), lambda r: fmt.wrap()),
         Col("Cellule", GRID[2], lambda r: r.get("cellule")),
@@ -296,7 +296,7 @@ def _warning_columns(fmt: Formats) -> list[Col]:
 
 def _check_columns(fmt: Formats) -> list[Col]:
     return [
-        Col("SIREN", 16, lambda r: r.get("siren")),
+        Col("SIREN", GRID[0], lambda r: r.get("siren")),
         Col("Organisme", GRID[1], lambda r: r.get("raison_sociale"), lambda r: fmt.wrap(bold=True)),
         Col("Exercice", GRID[2], lambda r: r.get("exercice"), lambda r: fmt(num_format="0", align="center")),
         Col("Liasse", GRID[2], lambda r: r.get("liasse"), lambda r: fmt.integer()),

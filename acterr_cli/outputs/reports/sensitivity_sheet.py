@@ -17,7 +17,9 @@ from acterr_cli.outputs.reports.xlsx import Formats, heading, note, number_forma
 SHEET = "Sensibilité"
 WIDTHS = [30, 52, 16, 16, 16]
 LOW, HIGH = "#2E75B6", "#C55A11"
-CHART_ROWS = 11  # rows a tornado takes beside its table
+CHART_ROWS = 9  # rows a tornado takes beside its table
+CHART_PX = 175  # its height: nine default rows of 20 pixels, less a margin
+BLOCKS_PER_PAGE = 4  # figures (table and tornado) on a printed page; a page break between two, never through a chart
 
 
 def figures(data: ReportData) -> list[dict]:
@@ -42,8 +44,12 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
              "(ou la sensibilité n'est calculée que pour les chiffres consolidés des territoires, pas pour un organisme).",
              0, len(WIDTHS) - 1, sum(WIDTHS))
         return
-    for r in shown:
+    breaks = []
+    for i, r in enumerate(shown):
+        if i and i % BLOCKS_PER_PAGE == 0:
+            breaks.append(row)
         row = _block(wb, ws, data, fmt, row, r)
+    ws.set_h_pagebreaks(breaks)
 
 
 def _block(wb: Workbook, ws, data: ReportData, fmt: Formats, row: int, r: dict) -> int:
@@ -86,5 +92,5 @@ def _tornado(wb: Workbook, ws, fmt: Formats, r: dict, first: int, last: int, anc
     chart.set_y_axis({"reverse": True, "crossing": "max", "label_position": "low", "num_font": {"size": 8}})
     chart.set_legend({"position": "bottom", "font": {"size": 8}})
     chart.set_chartarea({"border": {"none": True}})
-    chart.set_size({"width": 460, "height": 200})
+    chart.set_size({"width": 460, "height": CHART_PX})
     ws.insert_chart(first - 1, 5, chart, {"x_offset": 10})

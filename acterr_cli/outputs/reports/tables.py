@@ -529,7 +529,7 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         Col("Partie prenante", 13, lambda r: r["_partie"],
             lambda r: fmt.wrap(bold=True, font_size=8) if r["_first"] else fmt(font_size=8, font_color="#BFBFBF")),
         Col("Code", 8, lambda r: r["indicateur"], lambda r: fmt(bold=True, font_size=9, font_color=_ledger_color(r))),
-        Col("Indicateur", 40, lambda r: r["libelle"], lambda r: fmt.wrap()),
+        Col("Indicateur", 46, lambda r: r["libelle"], lambda r: fmt.wrap()),
         Col("Valeur", 14, lambda r: r["valeur"] if r["statut"] == CALCULE else NOT_COMPUTABLE,
             lambda r: fmt.figure(r, display_format(r["unite"], r["valeur"]), bold=True, shrink=True) if r["statut"] == CALCULE
             else fmt.missing()),
@@ -542,7 +542,7 @@ def stakeholders(wb: Workbook, data: ReportData, fmt: Formats) -> None:
                      lambda r: fmt(num_format=display_format(r["unite"], r.get("valeur_precedente")), font_color=GREY, shrink=True)),
                  Col("Évolution", 9, _change, lambda r: fmt(num_format=variation_format(r["unite"]), align="center"))]
     remark = _remark(data)
-    cols.append(Col("Motif / note", 36, lambda r: remark(r) if r["statut"] == CALCULE else QUALITY_POINTER,
+    cols.append(Col("Motif / note", 30, lambda r: remark(r) if r["statut"] == CALCULE else QUALITY_POINTER,
                     lambda r: fmt.wrap(font_color=GREY, font_size=8)))
     legend = f" Sur fond jaune, {LEGEND}" if any(flat_share(r) is not None for r in data.headline.values()) else ""
     row = heading(ws, fmt, data.title, f"Les indicateurs regroupés par partie prenante ({data.headline_source}). "
