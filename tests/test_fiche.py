@@ -95,3 +95,36 @@ def test_subjects_of_an_organisation_report(overview):
     assert b.bars_title == "Gain de pouvoir d'achat des locataires par EPCI (≈ estimation forfaitaire)"
     assert b.bars_unit == "€" and b.bars_code == "SOC-01"
     assert b.bars == [("Montpellier Méditerranée Métropole", pytest.approx(1_526_850)), ("Toulouse Métropole", pytest.approx(610_740))]
+
+
+SAMPLES = Path(__file__).parents[1] / "samples"
+
+
+def test_the_bar_chart_says_what_it_leaves_out(tmp_path):
+    """Nothing silent (issue 15): the demo's overview fiche charts 6 of the 11 territories whose
+    investment is known; the twelfth, Perpignan, sends no Production sheet. Said under the chart, as
+    under the workbook's charts."""
+    from acterr_cli import api
+
+    files = sorted((SAMPLES / "questionnaires").glob("*_2025.xlsx")) + [SAMPLES / "liasse_2025.csv"]
+    assert not api.import_paths(tmp_path / "espace", files).refused
+    data = ReportData.build(report_inputs(tmp_path / "espace", "EPCI", load_referentiel()), Scope())
+    overview = fiche_subjects(data)[0]
+    assert overview.bars_title == "Investissement injecté par EPCI" and len(overview.bars) == 6
+    assert overview.bars_note == ("Les 6 plus grands sur 11 ; 11 territoires sur 12 : CU Perpignan Méditerranée Métropole "
+                                  "non calculable (non fourni : Gros entretien, Investissement…).")
+
+
+def test_a_long_caption_stays_in_its_panel():
+    """A caption wider than its panel is drawn smaller, then on two lines: never past the edge."""
+    from matplotlib.figure import Figure
+
+    from acterr_cli.outputs.fiche import PNG_DPI, PNG_SIZE_IN, _fitted, _renderer
+
+    fig = Figure(figsize=PNG_SIZE_IN, dpi=PNG_DPI)
+    text = "investis en construction, réhabilitation et entretien du parc des organismes, toutes opérations confondues"
+    artist = _fitted(fig, 0.065, 0.5, text, 0.40, fontsize=9.5, va="center")
+    assert artist.get_window_extent(_renderer(fig)).width <= 0.40 * fig.bbox.width
+    assert "\n" in artist.get_text() and artist.get_fontsize() == pytest.approx(9.5 * 0.8)
+    short = _fitted(fig, 0.065, 0.4, "gagnés par les locataires chaque année", 0.40, fontsize=9.5, va="center")
+    assert short.get_fontsize() == 9.5 and "\n" not in short.get_text()  # what fits keeps its size

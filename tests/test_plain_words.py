@@ -95,3 +95,7 @@ def test_fiche_in_plain_words(inputs):
     montpellier = next(s for s in subjects if s.name.startswith("Montpellier"))
     assert "sur le territoire de Montpellier Méditerranée Métropole, l'organisme Hlm présent" in montpellier.opening
     assert montpellier.bars == [] and montpellier.bars_missing == "Pas de graphique par organisme : un seul organisme."
+    # the overview's chart falls back from the investment (known in Toulouse only) to the tenants' gain: said under it
+    assert overview.bars_title.startswith("Gain de pouvoir d'achat des locataires par EPCI")
+    assert overview.bars_note.startswith("Pas de graphique « Investissement injecté par EPCI » : connu pour 1 territoire sur 2 ; "
+                                         "ailleurs, non fourni : ")

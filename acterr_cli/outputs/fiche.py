@@ -19,6 +19,7 @@ from acterr_cli.common.atomic import atomic_output
 from acterr_cli.common.formatting import fr_number
 from acterr_cli.outputs import maps
 from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat, replaced_by
+from acterr_cli.outputs.reports.charts import missing_note
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import range_text
 from acterr_cli.outputs.wording import GRADE_SHORT, computed, count, grade, opening, short_reason, value_words
@@ -43,6 +44,7 @@ class FicheSubject:
     bars_unit: str = "€"  # « € » (shown in M€ or k€, as the largest bar asks) or « logements »
     bars_code: str = ""  # the indicator of the bars
     bars_missing: str = ""  # no chart: why (said where it would have been)
+    bars_note: str = ""  # what the chart leaves out (a cut, a territory not computable), said under it
     opening: str = ""  # the sentences under the header, from the figures
 
 
@@ -108,18 +110,30 @@ def _org_bars(data: ReportData, rows: list[dict]) -> tuple:
 
 
 def _choose(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str) -> tuple:
-    """(bars, title, unit, code, why none) of the first indicator of the fiche's chart with two
-    bars or more; without any, why the first one has none (said where the chart would be)."""
+    """(bars, title, unit, code, why none, what is left out) of the first indicator of the fiche's
+    chart with two bars or more; without any, why the first one has none (said where the chart would be)."""
     charted = data.referentiel.charted("fiche")
     for ind in charted:
         code, title = ind.code, ind.libelle
-        shown = [(name, results[code]) for name, results in items
-                 if code in results and results[code]["statut"] == CALCULE and results[code]["valeur"]]
-        if len(shown) >= 2:
+        shown = [(name, results[code]) for name, results in items if computed(results.get(code))]
+        if sum(bool(r["valeur"]) for _, r in shown) >= 2:
             bars = sorted(((name, r["valeur"]) for name, r in shown), key=lambda b: -b[1])[:BARS]
             flat = f" ({MARK} {FLAT})" if any(is_flat(r) for _, r in shown) else ""
-            return bars, f"{title} {by}{flat}", bars_unit(ind.unite), code, ""
-    return [], "", "", "", _no_bars(data, items, by, charted[0] if charted else None)
+            # the chart the fiche would have drawn first, when it falls back to another, says why
+            before = _no_bars(data, items, by, charted[0]) if ind is not charted[0] else ""
+            note = " ".join(p for p in (before, _left_out(data, items, by, code, len(shown))) if p)
+            return bars, f"{title} {by}{flat}", bars_unit(ind.unite), code, "", note
+    return [], "", "", "", _no_bars(data, items, by, charted[0] if charted else None), ""
+
+
+def _left_out(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str, code: str, known: int) -> str:
+    """« Les 6 plus grands sur 11 ; 11 territoires sur 12 : CU Perpignan … non calculable (…) »: the
+    bars the chart leaves out, as the workbook's charts say it under theirs (charts.missing_note)."""
+    noun = ("organisme", "organismes") if by == "par organisme" else ("territoire", "territoires")
+    cut = f"les {BARS} plus grands sur {known}" if known > BARS else ""
+    missing = missing_note(data, [(name, results.get) for name, results in items], code, noun, reason_chars=44)
+    text = " ; ".join(p for p in (cut, missing) if p)
+    return text[:1].upper() + text[1:] + "." if text else ""
 
 
 def _no_bars(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str, ind) -> str:
@@ -134,7 +148,7 @@ def _no_bars(data: ReportData, items: list[tuple[str, dict[str, dict]]], by: str
         return f"Pas de graphique {by} : {'un seul' if items else 'aucun'} {noun[0]}."
     what = f"connu pour {count(len(known), *noun)} sur {len(items)}"
     reason = f" ; ailleurs, {short_reason(missing[0].get('motif'), 70)}" if missing else ""
-    return f"Pas de graphique « {ind.libelle} {by} » : {what}{reason}."
+    return f"Pas de graphique « {ind.libelle} {by} » : {what}{reason}" + ("" if reason.endswith("…") else ".")
 
 
 def bars_unit(unit: str) -> str:
@@ -209,7 +223,7 @@ def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[
     fig.patches.append(_rect(fig, x, bottom, width, top - bottom, LIGHT))
     fig.patches.append(_rect(fig, x, top - 0.008, width, 0.008, color))
     fig.text(x + 0.025, top - 0.035, title, color=color, fontsize=14 * scale, fontweight="bold", va="center")
-    fig.text(x + 0.025, top - 0.065, subtitle, color=GREY, fontsize=8.5 * scale, va="center", wrap=True)
+    _fitted(fig, x + 0.025, top - 0.065, subtitle, width - 0.04, color=GREY, fontsize=8.5 * scale, va="center")
     if missing:  # where the figures would have been: what is missing and why
         y = top - 0.095 - len(figures) * 0.1
         fig.text(x + 0.025, y, "\n".join(line for m in missing for line in textwrap.wrap(m, 50)), color=GREY,
@@ -221,14 +235,53 @@ def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[
         # an estimation forfaitaire never looks measured: marked, in italic, its nature under it
         fig.text(x + 0.025, y, f"{MARK} {value}" if flat else value, color=color, fontsize=25 * scale, fontweight="bold",
                  va="center", style="italic" if flat else "normal")
-        # a long caption in a smaller font rather than past the panel's edge
-        fig.text(x + 0.025, y - 0.036, caption, color="#262626", fontsize=(9.5 if len(caption) <= 46 else 8.5) * scale, va="center")
+        # a long caption in a smaller font, on two lines if need be, never past the panel's edge
+        _fitted(fig, x + 0.025, y - 0.036, caption, width - 0.04, color="#262626", fontsize=9.5 * scale, va="center")
         spread = range_text(r["valeur_basse"], r["valeur_haute"], r["unite"])
         notes = [f"fiabilité {grade(r)}" if grade(r) else "", flat or "", f"fourchette {spread}" if spread else "",
                  "" if (r["couverture"] or 0) >= 100 - 1e-9 else "couverture partielle"]
         note = " · ".join(n for n in notes if n)
         if note:
-            fig.text(x + 0.025, y - 0.06, note, color=GREY, fontsize=8 * scale, va="center")
+            _fitted(fig, x + 0.025, y - 0.06, note, width - 0.04, smallest=0.85, color=GREY, fontsize=8 * scale, va="center")
+
+
+def _renderer(fig):
+    """What measures text as drawn (the Agg canvas; a PDF page keeps the same proportions)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return (fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)).get_renderer()
+
+
+def _fitted(fig, x: float, y: float, text: str, width: float, smallest: float = 0.8, **props):
+    """Text that stays within `width` (a fraction of the figure's width): measured as drawn, in a
+    font down to `smallest` times its size, then wrapped (two lines for a caption) at that size."""
+    renderer = _renderer(fig)
+    artist = fig.text(x, y, text, **props)
+    size = props["fontsize"]
+    limit = width * fig.bbox.width
+    for factor in (0.9, smallest):
+        if artist.get_window_extent(renderer).width <= limit:
+            return artist
+        artist.set_fontsize(size * factor)
+    if artist.get_window_extent(renderer).width > limit:
+        artist.set_linespacing(1.0)
+        _wrap_to(artist, text, limit, renderer)
+    return artist
+
+
+def _wrap_to(artist, text: str, limit: float, renderer) -> None:
+    """Wrap the artist's text into the fewest lines no wider than `limit` pixels, as drawn."""
+    chars = len(text)
+    while chars > 20 and artist.get_window_extent(renderer).width > limit:
+        chars -= 3
+        artist.set_text("\n".join(textwrap.wrap(text, chars)))
+
+
+def _wrapped(fig, x: float, y: float, text: str, width: float, **props):
+    """Text wrapped, as drawn, into lines no wider than `width` (a fraction of the figure's width)."""
+    artist = fig.text(x, y, text, **props)
+    _wrap_to(artist, text, width * fig.bbox.width, _renderer(fig))
+    return artist
 
 
 def _bar_chart(fig, subject: FicheSubject, scale: float, width: float = 0.58) -> None:
@@ -237,7 +290,11 @@ def _bar_chart(fig, subject: FicheSubject, scale: float, width: float = 0.58) ->
             fig.text(0.05, 0.365, "\n".join(textwrap.wrap(subject.bars_missing, 95)), fontsize=9 * scale, color=GREY,
                      style="italic", va="top")
         return
-    ax = fig.add_axes((0.36, 0.232, width, 0.122))
+    # what the chart leaves out, under it, on up to three lines left of the map: the bars make room
+    ax = fig.add_axes((0.36, 0.262, width, 0.092) if subject.bars_note else (0.36, 0.232, width, 0.122))
+    if subject.bars_note:
+        _wrapped(fig, 0.05, 0.252, subject.bars_note, 0.31 + width, fontsize=8 * scale, color=GREY, style="italic", va="top",
+                 linespacing=1.1)
     labels = [_shorten(name, 30) for name, _ in subject.bars][::-1]
     divisor, unit = _scale(subject)
     values = [v / divisor for _, v in subject.bars][::-1]
@@ -246,11 +303,12 @@ def _bar_chart(fig, subject: FicheSubject, scale: float, width: float = 0.58) ->
     ax.bar_label(bars, labels=[f"{fr_number(v, decimals)} {unit}" for v in values], padding=3, fontsize=8.5 * scale, color="#262626")
     ax.set_xlim(0, max(values) * 1.25)
     ax.tick_params(axis="y", labelsize=8.5 * scale, length=0)
-    ax.tick_params(axis="x", labelsize=7.5 * scale)
-    ax.xaxis.set_major_formatter(_fr_axis(1 if max(values) < 10 else 0))
+    ax.xaxis.set_visible(False)  # each bar carries its value: the scale below said nothing more
+    ax.spines["bottom"].set_visible(False)
     ax.spines["left"].set_color("#BFBFBF")
-    ax.spines["bottom"].set_color("#BFBFBF")
-    fig.text(0.05, 0.372, f"{subject.bars_title}, en {unit}", fontsize=10.5 * scale, fontweight="bold", color=NAVY)
+    # the title stops short of the map's (beside it when there is one)
+    _fitted(fig, 0.05, 0.372, f"{subject.bars_title}, en {unit}", 0.26 + width, fontsize=10.5 * scale, fontweight="bold",
+            color=NAVY)
 
 
 def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
@@ -304,12 +362,6 @@ def _rect(fig, x: float, y: float, w: float, h: float, color: str):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x, y), w, h, transform=fig.transFigure, facecolor=color, edgecolor="none", zorder=-1)
-
-
-def _fr_axis(decimals: int):
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _: fr_number(v, decimals))
 
 
 def _scale(subject: FicheSubject) -> tuple[float, str]:

@@ -22,6 +22,7 @@ from acterr_cli.outputs.reports.xlsx import (
     GREY,
     LEDGER_COLORS,
     MILLION,
+    PERCENT,
     Formats,
     fit_row,
     heading,
@@ -45,6 +46,7 @@ NATURE_COLORS = ("#1F4E79", "#5B9BD5", "#9DC3E6")
 PAGE_PX = 670
 CHART_MAX_PX = 270  # two charts and the title rows on the first page too
 CHART_WIDTH = 1000
+DPE_MAX_PX = 340  # the DPE chart (the whole and 12 territories), beside a shorter one on its page
 
 
 # ─── data blocks ───
@@ -156,15 +158,17 @@ def _rows(items: list[tuple[str, Getter]], codes: list[str], limit: int | None =
     return out[:limit] if limit else out
 
 
-def missing_note(data: ReportData, items: list[tuple[str, Getter]], code: str) -> str:
+def missing_note(data: ReportData, items: list[tuple[str, Getter]], code: str,
+                 noun: tuple[str, str] | None = None, reason_chars: int = 70) -> str:
     """What a chart leaves out, said under it: « 11 territoires sur 12 : CU Perpignan Méditerranée
-    Métropole non calculable (non fourni : …) »; empty when every bar is there."""
+    Métropole non calculable (non fourni : …) »; empty when every bar is there. `noun`: what the
+    bars are (singular, plural), organisations on a territory's report, territories otherwise."""
     absent = [(label, get(code)) for label, get in items if _value(get(code)) is None]
     if not absent:
         return ""
-    noun = ("organisme", "organismes") if data.kind == TERRITOIRE else ("territoire", "territoires")
+    noun = noun or (("organisme", "organismes") if data.kind == TERRITOIRE else ("territoire", "territoires"))
     names = ", ".join(label for label, _ in absent[:2]) + (f" et {len(absent) - 2} autres" if len(absent) > 2 else "")
-    reasons = {short_reason(r.get("motif") if r else None, 70) for _, r in absent}
+    reasons = {short_reason(r.get("motif") if r else None, reason_chars) for _, r in absent}
     reason = f" ({reasons.pop()})" if len(reasons) == 1 else " (motifs : feuille « Qualité des données »)"
     return (f"{count(len(items) - len(absent), *noun)} sur {len(items)} : {names} "
             f"{'non calculable' if len(absent) == 1 else 'non calculables'}{reason}")
@@ -337,7 +341,7 @@ def _single(wb: Workbook, data: ReportData, cd: ChartData, code: str, title: str
     unit = data.labels[code]["unite"]
     shown = rows[:TOP]
     foot = missing_note(data, items, code)
-    notes = [f"{len(rows) - TOP} autre(s) non représenté(s) sur le graphique."] if len(rows) > TOP else []
+    notes = [f"{count(len(rows) - TOP, 'autre non représenté', 'autres non représentés')} sur le graphique."] if len(rows) > TOP else []
     flat = flat_title(items, code)
     block = cd.add(f"{title} ({code}){flat}", [f"{data.labels[code]['libelle']} ({unit})"],
                    rows, [unit], notes + flat_note(data, flat, code) + ([foot] if foot else []))
@@ -390,7 +394,8 @@ def _dpe(wb, data, cd) -> Plan | None:
     block = cd.add("Étiquettes DPE énergie (ENV-01, ENV-01b ; D–E : complément)", ["A à C (%)", "D ou E (%)", "F ou G (%)"],
                    rows, ["%", "%", "%"], ["Parts des logements dont l'étiquette est connue ; la part sans étiquette figure "
                                             "dans la feuille Indicateurs (ENV-01c)."])
-    height = bars_height(len(rows), 1, legend=True)
+    # taller than the other charts when need be: LibreOffice drops every other name of a crowded axis
+    height = max(bars_height(len(rows), 1, legend=True), min(DPE_MAX_PX, 75 + 19 * len(rows) + 25))
     chart = bar_chart(wb, block, "Étiquettes DPE énergie (logements à étiquette connue)", list(DPE_COLORS), (CHART_WIDTH, height),
                       subtype="percent_stacked", inks=list(DPE_INKS))
     return Plan(chart, height)
@@ -410,8 +415,12 @@ def _evolution(wb, data, cd) -> Plan | None:
     block = cd.add(f"Évolution {year - 1} → {year}", [f"Évolution {year - 1} → {year} (%)"], rows, ["%"])
     height = bars_height(len(rows))
     chart = bar_chart(wb, block, f"Évolution de {year - 1} à {year} ({data.subject})", [GREEN], (CHART_WIDTH, height))
-    chart.set_x_axis({"num_format": FR + '+0" %";-0" %"', "num_font": {"size": 8},
+    # the cells hold fractions (12,5 % is 0.125): a true percent format, not « +0 % » for every tick
+    chart.set_x_axis({"num_format": f"{FR}+0{PERCENT};-0{PERCENT};0{PERCENT}", "num_font": {"size": 8},
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    # the names at the left edge: at the zero line, a falling figure's bar ran over its name
+    chart.set_y_axis({"reverse": True, "crossing": "max", "interval_unit": 1, "num_font": {"size": 8},
+                      "line": {"color": "#BFBFBF"}, "label_position": "low"})
     return Plan(chart, height)
 
 
