@@ -31,6 +31,7 @@ from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs.excel_report import write_report as legacy_write_report
 from acterr_cli.outputs.reports import ReportInputs, Scope, is_additive, number_format, quality, tables, write_report
 from acterr_cli.outputs.reports.charts import DATA_SHEET
+from acterr_cli.outputs.wording import GRADES
 from acterr_cli.referentiel.model import load_referentiel
 from acterr_cli.results import RESULT_SCHEMA, Computation
 
@@ -217,6 +218,7 @@ def test_ranking_puts_housed_territories_first_with_figures(workbook):
     rows = table_rows(ws, "Classement")
     assert [r["Territoire"].value for r in rows] == ["Toulouse Métropole", "Montpellier Méditerranée Métropole"]
     assert [r["Rang"].value for r in rows] == [1, 2]
+    assert ws["A2"].value.startswith("2 territoires (EPCI) où les organismes ont des logements")  # never « territoire(s) »
     toulouse, montpellier = rows
     invest = next(k for k in toulouse if k.startswith("Investissement"))
     assert toulouse[invest].value == pytest.approx(10_100_000)
@@ -264,6 +266,22 @@ def test_indicateurs_values_formats_table(workbook, inputs):
     territories = [h for h in headers[2:] if h != "Ensemble des organismes importés"]
     assert sum(r[h].value is not None for r in rows.values() for h in territories) == consolidated.height
     assert "--format csv" in ws["A2"].value  # where ranges, coverages and reasons of each result are
+
+
+def test_indicateurs_grade_beside_every_figure(workbook):
+    """Issue 14: each figure's evidence grade (fiabilite) as a raised letter of its number format,
+    so that the cell keeps its number and the matrix its width; the grades' legend above."""
+    ws = workbook["Indicateurs"]
+    rows = matrix(ws, "Indicateurs")
+    toulouse, montpellier = column(rows, TOULOUSE_METROPOLE), column(rows, MONTPELLIER_METROPOLE)
+    eco01, soc01, eco10 = rows["ECO-01"][toulouse], rows["SOC-01"][toulouse], rows["ECO-10"][toulouse]
+    assert eco01.value == pytest.approx(10_100_000) and eco01.number_format.endswith('"M€""ᴮ"')  # 84 % coverage: B
+    assert soc01.value == pytest.approx(3_803_970.6) and soc01.number_format.endswith('"ᶜ"')  # a national flat rate: C
+    assert eco10.value == pytest.approx(610_000) and eco10.number_format.endswith('"ᴬ"')  # measured, wholly covered: A
+    assert rows["ECO-01"][montpellier].value == "n.c."  # no figure, no grade
+    legend = ws["A2"].value
+    assert "Lettre en exposant après chaque chiffre (ᴬ, ᴮ, ᶜ) : sa fiabilité" in legend
+    assert all(text in legend for text in GRADES.values())
 
 
 def test_indicateurs_of_many_territories_one_row_per_territory(inputs, tmp_path, monkeypatch):
@@ -583,7 +601,7 @@ def test_quality_lists_what_to_ask_each_organisation(territory_book):
     rows = [(ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 3).value) for r in range(1, ws.max_row + 1)]
     asks = [(siren, text) for siren, name, text in rows if siren == SIREN_B and isinstance(text, str) and "→" in text]
     production = [text for _, text in asks if text.startswith("feuille Production")]
-    assert production == ["feuille Production : Logements mis en chantier\n→ 1 indicateur(s) : Emplois du bâtiment par "
+    assert production == ["feuille Production : Logements mis en chantier\n→ 1 indicateur : Emplois du bâtiment par "
                           "logement construit ou réhabilité (ECO-07)"]
     assert not any(siren == SIREN_A and "feuille Production" in (text or "") for siren, _, text in rows)
 
@@ -599,7 +617,9 @@ def test_organisation_report(organisation_book):
     places = table_rows(wb["Territoires"], "Territoires")
     assert [r["Territoire"].value for r in places] == ["Montpellier Méditerranée Métropole", "Toulouse Métropole"]
     rows = table_rows(wb["Indicateurs"], "Indicateurs")
-    assert find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "ECO-10"})["Valeur"].value == pytest.approx(90_000)
+    eco10 = find(rows, **{"Code territoire": TOULOUSE_METROPOLE, "Code indicateur": "ECO-10"})
+    assert eco10["Valeur"].value == pytest.approx(90_000)
+    assert eco10["Fiabilité"].value == "A" and GRADES["A"] in wb["Indicateurs"]["A2"].value  # the grade beside, its legend above
 
 
 def test_unknown_territory_or_organisation_is_a_usage_error(inputs, tmp_path):
@@ -744,4 +764,5 @@ def test_range_text_is_french():
     assert range_text(591.2, 1004.4, "ETP-année") == f"591 – 1{NBSP}004 ETP-année"
     assert range_text(5.0, 5.0, "€") == ""
     assert short_text(34.2857, "%") == "34,3 %"
+    assert range_text(1.86, 2.07, "ratio") == "1,86 – 2,07" and short_text(1.95, "ratio") == "1,95"  # a ratio has no unit word
     assert re.fullmatch(r"14,3 M€", short_text(14_300_000, "€"))

@@ -27,6 +27,7 @@ from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, Re
 from acterr_cli.outputs.reports.xlsx import (
     COVERAGE_FORMAT,
     FR,
+    GRADE_MARKS,
     GREY,
     LEDGER_COLORS,
     NAVY,
@@ -38,6 +39,7 @@ from acterr_cli.outputs.reports.xlsx import (
     display_format,
     fit_row,
     fit_rows,
+    graded_format,
     heading,
     merged,
     note,
@@ -47,6 +49,7 @@ from acterr_cli.outputs.reports.xlsx import (
     table,
     variation_format,
 )
+from acterr_cli.outputs.wording import GRADE_COLORS, GRADE_LEGEND, GRADES, count, grade
 from acterr_cli.referentiel.model import LEDGER_LABELS, STAKEHOLDERS
 from acterr_cli.results import CALCULE
 
@@ -201,9 +204,10 @@ def _ranking_subtitle(data: ReportData, housed: int, total: int) -> str:
     if data.kind == TERRITOIRE:
         return f"Organismes présents sur {data.subject}, classés par nombre de logements sur le territoire."
     noun = data.level_noun
-    text = f"{housed} territoire(s) ({noun}) où {'l’organisme a' if data.kind == ORGANISME else 'les organismes ont'} des logements, classés par nombre de logements"
+    text = (f"{count(housed, 'territoire', 'territoires')} ({noun}) où {'l’organisme a' if data.kind == ORGANISME else 'les organismes ont'} "
+            "des logements, classés par nombre de logements")
     if total > housed:
-        text += f" ; puis {total - housed} territoire(s) sans logement (salariés, fournisseurs), sans rang"
+        text += f" ; puis {count(total - housed, 'territoire', 'territoires')} sans logement (salariés, fournisseurs), sans rang"
     return text + "."
 
 
@@ -245,7 +249,9 @@ def _result_columns(data: ReportData, fmt: Formats) -> list[Col]:
         Col("Code indicateur", 9, lambda r: r["indicateur"]),
         Col("Indicateur", 32, lambda r: r["libelle"], lambda r: fmt.wrap()),
         Col("Registre", 13, lambda r: LEDGER_LABELS.get(r["registre"], r["registre"]), lambda r: fmt.wrap(font_size=9)),
-        number("valeur", "Valeur", 14, bold=True), number("valeur_basse", "Basse", 13), number("valeur_haute", "Haute", 13),
+        number("valeur", "Valeur", 14, bold=True),
+        Col("Fiabilité", 8, lambda r: grade(r) or None, lambda r: fmt(align="center", bold=True, font_color=GRADE_COLORS.get(grade(r), GREY))),
+        number("valeur_basse", "Basse", 13), number("valeur_haute", "Haute", 13),
         # centiles of `compute --simulations` (engine/simulation.py), when the results have them
         *([number(k, f"{k.upper()} (simulation)", 13) for k in ("p10", "p50", "p90")] if data.rows and "p10" in data.rows[0] else []),
         Col("Unité", 9, lambda r: r["unite"], lambda r: fmt(align="center")),
@@ -351,7 +357,8 @@ def _matrix_cell(ws: Worksheet, fmt: Formats, row: int, col: int, r: dict | None
     if r["statut"] != CALCULE or r["valeur"] is None:
         ws.write_string(row, col, NOT_COMPUTABLE, fmt.missing(**{k: v for k, v in extra.items() if k != "font_color"}))
         return
-    put(ws, row, col, r["valeur"], fmt.figure(r, display_format(r["unite"], r["valeur"]), shrink=True, **extra))
+    num_format = graded_format(display_format(r["unite"], r["valeur"]), r.get("fiabilite"))  # « 59,1 M€ᴬ », still a number
+    put(ws, row, col, r["valeur"], fmt.figure(r, num_format, shrink=True, **extra))
 
 
 def indicator_matrix(wb: Workbook, data: ReportData, fmt: Formats) -> None:
@@ -388,10 +395,18 @@ def previous_note(data: ReportData) -> str:
 def _matrix_legend(data: ReportData) -> str:
     command = f"acterr export --territoire {data.level}" + (f" --exercice {data.year}" if data.year is not None else "")
     flat = any(flat_share(r) is not None for r in data.rows + list(data.headline.values()))
-    return ("En orange : couverture partielle ; " + (f"sur fond jaune, {LEGEND} ; " if flat else "")
+    return (grade_legend(data.rows + list(data.headline.values())) + "En orange : couverture partielle ; " + (f"sur fond jaune, {LEGEND} ; " if flat else "")
             + "n.c. : non calculable (motifs, et où : feuille « Qualité des données ») ; case vide : pas de résultat. "
             f"Fourchette basse – haute, couverture, motif et exercice précédent de chaque chiffre : « {command} --format csv » "
             "(une ligne par résultat) ; ceux des chiffres d'ensemble : feuilles « Synthèse » et « Parties prenantes ».")
+
+
+def grade_legend(rows: list[dict]) -> str:
+    """What the raised letters after the figures say, when some figure has a grade."""
+    if not any(r.get("fiabilite") for r in rows):
+        return ""
+    return ("Lettre en exposant après chaque chiffre (" + ", ".join(GRADE_MARKS.values()) + ") : sa fiabilité — "
+            + " ; ".join(f"{g} : {text}" for g, text in GRADES.items()) + ". ")
 
 
 def _indicator_label(data: ReportData, code: str) -> str:
@@ -510,7 +525,7 @@ def indicator_list(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         what += f" En dernier, « {NON_REPARTI_NOM} » : ce qu'aucun territoire ne peut recevoir (territoires + non réparti = ensemble)."
     if any(flat_share(r) is not None for r in rows):
         what += f" Sur fond jaune, {LEGEND}"
-    what += " " + previous_note(data)
+    what += " " + previous_note(data) + (GRADE_LEGEND if any(r.get("fiabilite") for r in rows) else "")
     row = heading(ws, fmt, data.title, what + (f" {cut}" if cut else ""), [c.width for c in cols])
     table(ws, fmt, row, cols, rows, "Indicateurs")
     ws.freeze_panes(row + 1, 0 if data.kind == TERRITOIRE else 2)

@@ -125,7 +125,7 @@ def short_text(value: float | None, unit: str | None) -> str:
         return f"{fr_number(value / MILLION, 1)} M€"
     number = fr_number(value, unit_decimals(unit))
     symbol = _symbol(unit or "")
-    if unit and not symbol:
+    if unit and not symbol and UNIT_SHORT.get(unit) != "":  # a ratio is a bare number (« 1,86 – 2,07 », never « 2,07 ratio »)
         return f"{number} {unit}"
     return f"{number} {symbol}".strip()
 
@@ -207,6 +207,20 @@ class Formats:
 
 
 FLAT_FILL = "#FFF2CC"  # light yellow behind an estimation forfaitaire
+# The evidence grade (`fiabilite`) as a raised letter after a figure, by its number format: the cell
+# keeps its number (a reader's formula on it stays right) and the column its width. No raised capital
+# C exists: the raised small c reads as the grade beside the legend.
+GRADE_MARKS = {"A": "\u1d2c", "B": "\u1d2e", "C": "\u1d9c"}
+
+
+def graded_format(num_format: str, grade: str | None) -> str:
+    """The number format with the grade's raised letter after the figure (« 59,1 M€ᴬ »), in each of
+    its sections; unchanged without a grade."""
+    mark = GRADE_MARKS.get(grade or "")
+    if not mark:
+        return num_format
+    sections = re.split(r';(?=(?:[^"]*"[^"]*")*[^"]*$)', num_format)  # the semicolons outside quotes
+    return ";".join(f'{section}"{mark}"' for section in sections)
 
 
 def flat_format(num_format: str) -> str:
