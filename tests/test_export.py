@@ -181,7 +181,7 @@ def test_peer_group_narrows_to_famille_size_and_region_when_large_enough():
     assert group == ["2", "3", "4", "5", "6", "9", "10"] and label == "OPH, moins de 3 000 logements, Occitanie"
     group, label = peer_group("7", everyone, families, regions, bands)  # one large peer: widened to every size
     assert group == ["1", "2", "3", "4", "5", "6", "8", "9", "10"]
-    assert label == "OPH, 10 000 logements ou plus, Occitanie : 1 pair(s), trop peu → OPH, toutes tailles, Occitanie"
+    assert label == "OPH, 10 000 logements ou plus, Occitanie : 1 pair, trop peu → OPH, toutes tailles, Occitanie"
     group, label = peer_group("12", everyone, families, regions, bands)
     assert label.endswith("→ même région (Occitanie), toutes familles") and "11" not in group
     group, label = peer_group("11", everyone, families, regions, bands)
@@ -202,7 +202,7 @@ def test_too_few_peers_give_no_quartile():
     data = ReportData.build(ReportInputs(national, national), Scope.organisation("1"))
     [row] = benchmark(data)
     assert row["q1"] is None and row["position"].startswith("moins de 5 pairs")
-    assert row["groupe"] == "tous les organismes importés : 4 pair(s), trop peu"
+    assert row["groupe"] == "tous les organismes importés : 4 pairs, trop peu"
     assert data.peers == []  # no Pairs sheet when nobody can be compared
 
 

@@ -19,6 +19,7 @@ from functools import cached_property
 
 import polars as pl
 
+from acterr_cli.common.formatting import fr_count
 from acterr_cli.errors import InputMissingError, UsageError
 from acterr_cli.outputs.nature import NON_REPARTI_CODE, NON_REPARTI_NOM
 from acterr_cli.outputs.reports.xlsx import is_additive
@@ -352,7 +353,7 @@ def _match(cons: pl.DataFrame, code: str | None, level: str) -> str:
     codes = {c.upper(): c for c in cons["code_territoire"].drop_nulls().unique().to_list()}
     if wanted not in codes:
         raise UsageError(f"aucun organisme importé n'a de données sur le territoire « {code} » au niveau {level} "
-                         f"({len(codes)} territoire(s) de ce niveau ont des résultats ; voir « acterr compute --territoire {level} »).")
+                         f"({fr_count(len(codes), 'territoire')} de ce niveau {'a' if len(codes) < 2 else 'ont'} des résultats ; voir « acterr compute --territoire {level} »).")
     return codes[wanted]
 
 
@@ -389,7 +390,7 @@ def summed(rows: list[dict]) -> dict[str, dict]:
                      "valeur_basse": sum(r["valeur_basse"] if r["valeur_basse"] is not None else r["valeur"] for r in ok),
                      "valeur_haute": sum(r["valeur_haute"] if r["valeur_haute"] is not None else r["valeur"] for r in ok),
                      "couverture": 100.0 if complete else None,
-                     "note": None if complete else f"somme partielle : {len(ok)} territoire(s) calculé(s) sur {len(items)}"}
+                     "note": None if complete else f"somme partielle : {fr_count(len(ok), 'territoire calculé', 'territoires calculés')} sur {len(items)}"}
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import polars as pl
 
+from acterr_cli.common.formatting import fr_count
 from acterr_cli.referentiel.model import DIRECTIONS
 from acterr_cli.results import CALCULE, Computation
 
@@ -123,7 +124,7 @@ def peer_group(siren: str, everyone: list[str], families: dict[str, str], region
     for group, label in candidates:
         if len(group) >= MIN_PEERS:
             return group, (" ; ".join(too_small) + " → " if too_small else "") + label
-        too_small.append(f"{label} : {len(group)} pair(s), trop peu")
+        too_small.append(f"{label} : {fr_count(len(group), 'pair')}, trop peu")
     return candidates[-1][0], " ; ".join(too_small)
 
 

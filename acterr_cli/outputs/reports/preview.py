@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print("LibreOffice (soffice) n'est pas installé : aperçu ignoré.", file=sys.stderr)
         return 0
     result = preview(args.rapport, args.dossier, args.dpi)
-    print(f"{result.pdf} : {len(result.pages)} page(s) en PNG dans {args.dossier}")
+    print(f"{result.pdf} : {len(result.pages)} {'page' if len(result.pages) < 2 else 'pages'} en PNG dans {args.dossier}")
     return 0
 
 

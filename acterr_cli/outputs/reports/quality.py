@@ -27,7 +27,7 @@ from acterr_cli.outputs.reports.xlsx import (
     print_setup,
     table,
 )
-from acterr_cli.outputs.wording import GRADE_LEGEND
+from acterr_cli.outputs.wording import GRADE_LEGEND, count
 from acterr_cli.results import CALCULE
 
 SHEET = "Qualité des données"
@@ -136,7 +136,7 @@ def _reasons(data: ReportData, code: str, rows: list[dict]) -> str | None:
     items = []
     for motif, where in places.items():
         motif = motif.replace(NOT_SPLIT_TEXT, NOT_SPLIT_MARK)
-        shown = ", ".join(where[:MAX_NAMES]) + (f" et {len(where) - MAX_NAMES} autre(s)" if len(where) > MAX_NAMES else "")
+        shown = ", ".join(where[:MAX_NAMES]) + (f" et {count(len(where) - MAX_NAMES, 'autre')}" if len(where) > MAX_NAMES else "")
         items.append(f"• {motif} — {shown}")
     return "\n".join(items) or None
 
@@ -222,7 +222,7 @@ def _requests(ws, data: ReportData, fmt: Formats, row: int) -> int:
     wrapped). Returns the next free row."""
     requests = requested_inputs(data)
     ws.write_string(row, 0, f"Données à demander à chaque organisme (ce qui manque pour ses indicateurs non calculables) — "
-                            f"{len({r['siren'] for r in requests})} organisme(s)", fmt.section())
+                            f"{count(len({r['siren'] for r in requests}), 'organisme')}", fmt.section())
     header, text_width = fmt.header(), sum(GRID[2:])
     for j, h in enumerate(("SIREN", "Organisme")):
         ws.write_string(row + 1, j, h, header)
@@ -235,7 +235,7 @@ def _requests(ws, data: ReportData, fmt: Formats, row: int) -> int:
     text = fmt.wrap(font_size=SMALL)
     for r in requests:
         source = r["source"] if r["source"] != OTHER else "autre motif"
-        what = f"{source} : {' ; '.join(r['donnees'])}\n→ {r['nombre']} indicateur(s) : {r['liste']}"
+        what = f"{source} : {' ; '.join(r['donnees'])}\n→ {count(r['nombre'], 'indicateur')} : {r['liste']}"
         ws.write_string(row, 0, r["siren"], fmt())
         ws.write_string(row, 1, r["organisme"], fmt.wrap(bold=True))
         merged(ws, row, 2, len(GRID) - 1, what, text)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from acterr_cli.engine import sensitivity
-from acterr_cli.results import CALCULE
 from acterr_cli.outputs.reports.model import ReportData
 from acterr_cli.outputs.reports.synthese import panels
 from acterr_cli.outputs.reports.xlsx import Formats, heading, note, number_format, print_setup, put, short_text
+from acterr_cli.results import CALCULE
 
 SHEET = "Sensibilité"
 WIDTHS = [30, 52, 16, 16, 16]
