@@ -257,7 +257,7 @@ def test_indicateurs_values_formats_table(workbook, inputs):
     assert eco01[toulouse].font.color.rgb.endswith("C55A11")  # 84 % coverage: orange
     assert eco01["Indicateur"].value == "Investissement injecté (€)"
     assert rows["SOC-01"][toulouse].value == pytest.approx(3_803_970.6)
-    assert rows["PV-01"][toulouse].value == pytest.approx(0.32) and rows["PV-01"][toulouse].number_format.endswith('" "%')
+    assert rows["PV-01"][toulouse].value == pytest.approx(0.32) and '" "%' in rows["PV-01"][toulouse].number_format  # a true %, then the grade
     assert "0.00" in rows["SOC-04"][toulouse].number_format
     assert eco01[montpellier].value == "n.c." and eco01[montpellier].font.i
     assert eco01["Ensemble des organismes importés"].value == pytest.approx(14_300_000)
@@ -734,13 +734,13 @@ def test_percentages_are_true_numbers_in_every_sheet(workbook):
     suffix: a reader's own formula or chart on the cell is right. Per-mille keeps its value in ‰."""
     indicators = matrix(workbook["Indicateurs"], "Indicateurs")
     pv01 = indicators["PV-01"][column(indicators, TOULOUSE_METROPOLE)]
-    assert pv01.value == pytest.approx(0.32) and "%" in pv01.number_format.replace('"%"', "")
+    assert pv01.value == pytest.approx(0.32) and "%" in re.sub(r'"[^"]*"', "", pv01.number_format)  # a % outside quotes
     assert number_format("‰").endswith('"‰"')  # no per-mille format that scales: the value stays in ‰
     suffixed = [(ws.title, cell.coordinate) for ws in workbook.worksheets for line in ws.iter_rows() for cell in line
-                if isinstance(cell.value, (int, float)) and '"%"' in cell.number_format.replace(" ", "")]
+                if isinstance(cell.value, (int, float)) and any("%" in q for q in re.findall(r'"([^"]*)"', cell.number_format))]
     assert suffixed == []
     fractions = [cell.value for ws in workbook.worksheets for line in ws.iter_rows() for cell in line
-                 if isinstance(cell.value, (int, float)) and re.search(r'%$', cell.number_format) and "pt" not in cell.number_format]
+                 if isinstance(cell.value, (int, float)) and re.search(r'%("[ᴬᴮᶜ]")?$', cell.number_format) and "pt" not in cell.number_format]
     assert fractions and all(-10 <= v <= 10 for v in fractions)  # shares and changes, not hundreds
 
 

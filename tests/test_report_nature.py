@@ -410,7 +410,7 @@ def test_on_the_samples_counts_and_screen_leave_non_reparti_out(samples):
     rows = table_rows(ws, "Classement")
     assert NON_REPARTI_CODE not in {r["Code"].value for r in rows}
     housed = sum(r["Rang"].value is not None for r in rows)
-    assert ws["A2"].value.startswith(f"{housed} territoire(s) (EPCI)")
+    assert ws["A2"].value.startswith(f"{housed} territoires (EPCI)")
     assert f"logements dans {housed} territoires" in wb["Synthèse"]["B2"].value
     [gain] = [line for line in screen.splitlines() if "Gain des locataires" in line]
     assert "Gain des locataires ≈ " in " ".join(gain.split())  # the panel's figure is marked
