@@ -32,7 +32,7 @@ from acterr_cli.results import CALCULE
 
 SHEET = "Qualité des données"
 MAX_NAMES = 6  # places named for one reason; the rest are counted
-GRID = (10, 40, 8, 8, 8, 8, 90)  # column widths shared by the tables: the last holds long reasons, in small type
+GRID = (10, 38, 10, 10, 10, 10, 86)  # column widths shared by the tables: the last holds long reasons, in small type
 SMALL = 8
 MISSING = "données manquantes — "  # how the engine begins an organisation's reason (compute._describe_missing)
 # The engine's explanation of organisation-level data in a territory, the same on many reasons: said once below the table.
@@ -56,11 +56,15 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         ("Écarts de plus de 1 % entre la liasse et le questionnaire (la liasse est retenue)", _check_columns(fmt),
          data.controles, "Ecarts_liasse_questionnaire"),
     )
+    repeat = None
     for title, cols, rows, name in sections:
         if not rows:  # one line, not an empty table: the page keeps its room for what is there
             ws.write_string(row, 0, f"{title} — aucun", fmt.section(GREY))
             row += 2
             continue
+        if name == "Qualite_indicateurs":  # the long table on a page of its own, its header repeated on each
+            ws.set_h_pagebreaks([row])
+            repeat = (row + 1, row + 1)
         ws.write_string(row, 0, f"{title} — {len(rows)}", fmt.section())
         row = table(ws, fmt, row + 1, cols, rows, name, set_widths=False) + 1
         if name == "Qualite_indicateurs" and any(NOT_SPLIT_MARK in (r["motifs"] or "") for r in rows):
@@ -68,7 +72,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
         if name == "Qualite_indicateurs" and any(r["grades"] for r in rows):
             row = note(ws, fmt, row - 1, GRADE_LEGEND, 0, len(GRID) - 1, sum(GRID)) + 1
     ws.freeze_panes(3, 0)
-    print_setup(ws, data.title)
+    print_setup(ws, data.title, repeat)
 
 
 def _scope_rows(data: ReportData) -> list[dict]:
