@@ -206,7 +206,7 @@ def _pick(data: ReportData, subject: FicheSubject, ledger: str, place: str = "fi
         if computed(r):
             shown.append((r, ref.caption(ind.code)))
         elif not shown or len(missing) < 2:
-            missing.append(f"{ref.short_label(ind.code)} : non calculable — {short_reason(r.get('motif'), 62)}")
+            missing.append(f"{ref.short_label(ind.code)} : non calculable — {short_reason(r.get('motif'), 46)}")
     return shown, missing
 
 
@@ -226,8 +226,7 @@ def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[
     _fitted(fig, x + 0.025, top - 0.065, subtitle, width - 0.04, color=GREY, fontsize=8.5 * scale, va="center")
     if missing:  # where the figures would have been: what is missing and why
         y = top - 0.095 - len(figures) * 0.1
-        fig.text(x + 0.025, y, "\n".join(line for m in missing for line in textwrap.wrap(m, 50)), color=GREY,
-                 fontsize=8 * scale, va="top", style="italic")
+        _wrapped(fig, x + 0.025, y, "\n".join(missing), width - 0.04, color=GREY, fontsize=8 * scale, va="top", style="italic")
     for i, (r, caption) in enumerate(figures):
         y = top - 0.11 - i * 0.1
         flat = flat_text(r)
@@ -274,7 +273,7 @@ def _wrap_to(artist, text: str, limit: float, renderer) -> None:
     chars = len(text)
     while chars > 20 and artist.get_window_extent(renderer).width > limit:
         chars -= 3
-        artist.set_text("\n".join(textwrap.wrap(text, chars)))
+        artist.set_text("\n".join(line for part in text.split("\n") for line in textwrap.wrap(part, chars)))
 
 
 def _wrapped(fig, x: float, y: float, text: str, width: float, **props):
