@@ -68,3 +68,57 @@ def test_streamed_export_through_the_command(samples, tmp_path):
     described = json.loads(runner.invoke(app, ["--espace", str(samples), "export", "--territoire", "EPCI", "--format", "parquet",
                                                "--sortie", str(tmp_path / "e.parquet"), "--json"]).stdout)
     assert described["niveau"] == "EPCI" and described["perimetre"]["type"] == "ensemble"
+
+
+
+def test_level_written_a_slice_at_a_time(samples, tmp_path, monkeypatch):
+    """The stored results are read a few rows at a time (tabular.SLICE_ROWS): the same rows, in
+    the same order, as reading them whole, and the same data files as the report's way."""
+    from acterr_cli.outputs.reports import tabular
+
+    stored = tabular.choose_year(api._stored_level(samples, "COMMUNE", None, 0.0), 2025)
+    whole = pl.read_parquet(stored.path).filter(pl.col("exercice") == 2025).with_columns(pl.col(pl.Categorical).cast(pl.String))
+    expected = pl.concat([whole.filter(pl.col("siren").is_null()), whole.filter(pl.col("siren").is_not_null())])
+    assert expected.height > 50 and expected["siren"].null_count() > 0
+    monkeypatch.setattr(tabular, "SLICE_ROWS", 7)
+    slices = list(stored.slices())
+    assert len(slices) > 10 and max(s.height for s in slices) <= 7
+    assert_frame_equal(pl.concat(slices), expected)
+    assert_frame_equal(stored.rows().collect(), expected)
+    for fmt in ("csv", "parquet"):
+        api.export(samples, api.ExportRequest(sortie=tmp_path / f"flux.{fmt}", niveau="COMMUNE", format=fmt))
+        write_export(api.report_inputs(samples, "COMMUNE"), api.ExportRequest(sortie=tmp_path / f"rapport.{fmt}", niveau="COMMUNE",
+                                                                             format=fmt))
+    assert (tmp_path / "flux.csv").read_bytes() == (tmp_path / "rapport.csv").read_bytes()
+    assert_frame_equal(pl.read_parquet(tmp_path / "flux.parquet"), pl.read_parquet(tmp_path / "rapport.parquet"))
+    assert pl.read_parquet_metadata(tmp_path / "flux.parquet")["acterr"] == pl.read_parquet_metadata(tmp_path / "rapport.parquet")["acterr"]
+    # no rows for the exercice: the header alone, an empty table
+    stored.year = 1999
+    tabular.write_level(tmp_path / "vide.csv", stored, "csv")
+    tabular.write_level(tmp_path / "vide.parquet", stored, "parquet")
+    assert (tmp_path / "vide.csv").read_text("utf-8") == ",".join(expected.columns) + "\n"
+    assert_frame_equal(pl.read_parquet(tmp_path / "vide.parquet"), expected.clear())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_level_written_on_a_full_disk_names_the_file(samples, tmp_path, monkeypatch, fmt):
+    """A full disk while the slices are written: the user's file named with the system's reason
+    (app.py says it in French), nothing left behind."""
+    import errno
+    import io
+
+    from acterr_cli.outputs.reports import tabular
+
+    class Full(io.RawIOBase):
+        def writable(self):
+            return True
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tabular, "open", lambda *args, **kwargs: Full(), raising=False)
+    out = tmp_path / "sortie"
+    with pytest.raises(OSError) as raised:
+        api.export(samples, api.ExportRequest(sortie=out / f"communes.{fmt}", niveau="COMMUNE", format=fmt))
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(out / f"communes.{fmt}")
+    assert list(out.iterdir()) == []

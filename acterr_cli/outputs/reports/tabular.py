@@ -4,12 +4,14 @@ computation (a JSON file beside the CSV, key-value metadata in Parquet)."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Iterator, TypeVar
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from acterr_cli.common.atomic import atomic_output, atomic_write_bytes
 from acterr_cli.errors import InputMissingError
@@ -19,6 +21,8 @@ from acterr_cli.referentiel.model import Referentiel
 
 PROVENANCE_VERSION = 1
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+# Stored rows read at a time by an export of a whole level: a few tens of megabytes once as text.
+SLICE_ROWS = 65_536
 
 
 def frame(data: ReportData) -> pl.DataFrame:
@@ -81,15 +85,45 @@ class StoredLevel:
 
     def rows(self) -> pl.LazyFrame:
         """The exercice's results in `frame`'s order: consolidated (NON_REPARTI after the
-        territories), then per organisation; text as strings."""
+        territories), then per organisation; text as strings. For a few rows (a filter); the data
+        files are written from `slices`."""
         scan = (pl.scan_parquet(self.path, glob=False).filter(pl.col("exercice") == self.year)
                 .with_columns(pl.col(pl.Categorical).cast(pl.String)))
         return pl.concat([scan.filter(pl.col("siren").is_null()), scan.filter(pl.col("siren").is_not_null())])
 
+    def schema(self) -> pl.Schema:
+        """`rows`' columns and types."""
+        stored = pl.scan_parquet(self.path, glob=False).collect_schema()
+        return pl.Schema({name: pl.String if dtype == pl.Categorical else dtype for name, dtype in stored.items()})
+
+    def slices(self) -> Iterator[pl.DataFrame]:
+        """`rows`, read SLICE_ROWS stored rows at a time (the file twice: the consolidated rows,
+        then the organisations'). A sink over a scan of the file let Polars read its row groups
+        ahead with their text: a COMMUNE level for France took over 1 GB to write. Consumed on
+        the main thread (`write_level`), where an interrupt unwinds between two slices: a Python
+        source inside a Polars sink is called from Polars' threads, and an interrupt there
+        printed a traceback."""
+        schema = self.schema()
+        with pq.ParquetFile(self.path) as stored:
+            for consolidated in (True, False):
+                wanted = (pl.col("exercice") == self.year) & (pl.col("siren").is_null() if consolidated else pl.col("siren").is_not_null())
+                for batch in stored.iter_batches(batch_size=SLICE_ROWS):
+                    part = pl.from_arrow(batch).filter(wanted).cast(schema)
+                    if part.height:
+                        yield part
+
+    def consolidated(self, also: pl.Expr | None = None) -> pl.DataFrame:
+        """The exercice's consolidated results (and the organisations' rows `also` selects),
+        consolidated first, in the stored order; text as the engine gives it (Categorical).
+        Filtered as the file is read: the whole level is never in memory."""
+        wanted = pl.col("siren").is_null() if also is None else pl.col("siren").is_null() | also
+        rows = pl.scan_parquet(self.path, glob=False).filter((pl.col("exercice") == self.year) & wanted).collect()
+        return rows.sort(pl.col("siren").is_not_null(), maintain_order=True)
+
     def summary_rows(self) -> pl.DataFrame:
         """What the screen's summary reads (terminal.print_summary): the consolidated results, and
         each organisation's dwellings per territory (its « Org. » column)."""
-        return self.rows().filter(pl.col("siren").is_null() | (pl.col("indicateur") == DWELLINGS)).collect()
+        return self.consolidated(pl.col("indicateur") == DWELLINGS)
 
     def provenance(self) -> dict:
         scope = {"type": ENSEMBLE, "code": None, "siren": None, "nom": ENSEMBLE_SUBJECT}
@@ -108,7 +142,39 @@ def choose_year(stored: StoredLevel, exercice: int | None) -> StoredLevel:
 
 
 def write_level(path: Path, stored: StoredLevel, fmt: str) -> None:
-    _write(path, stored.rows(), fmt, stored.provenance())
+    """The level's data file, a slice of the stored results at a time: the same bytes (CSV) and
+    frame (Parquet) as `write_table`'s of the whole level."""
+    schema = stored.schema()
+    with atomic_output(Path(path)) as tmp:
+        try:
+            if fmt == "csv":
+                _csv_slices(tmp, schema, stored.slices())
+            else:
+                _parquet_slices(tmp, schema, stored.slices(), stored.provenance())
+        except OSError as exc:  # a full disk said by its errno, named after the file (atomic_output names the user's)
+            if exc.filename is None and exc.errno is not None:
+                raise OSError(exc.errno, exc.strerror, str(tmp)) from exc
+            raise
+
+
+def _csv_slices(path: Path, schema: pl.Schema, slices: Iterator[pl.DataFrame]) -> None:
+    """Each slice rounded, made safe and formatted by Polars into memory, then written by Python,
+    whose write errors carry their errno (Polars' own to a file object do not)."""
+    with open(path, "wb") as out:
+        out.write(pl.DataFrame(schema=schema).write_csv().encode("utf-8"))  # the header, even without rows
+        for part in slices:
+            text = io.BytesIO()
+            without_formulas(rounded(part)).write_csv(text, include_header=False)
+            out.write(text.getbuffer())
+
+
+def _parquet_slices(path: Path, schema: pl.Schema, slices: Iterator[pl.DataFrame], about: dict) -> None:
+    """A row group per slice, the provenance in the file's key-value metadata as `_write` puts it."""
+    arrow = pl.DataFrame(schema=schema).to_arrow().schema
+    arrow = arrow.with_metadata({**(arrow.metadata or {}), b"acterr": json.dumps(about, ensure_ascii=False, default=str).encode("utf-8")})
+    with open(path, "wb") as out, pq.ParquetWriter(out, arrow, compression="zstd") as writer:
+        for part in slices:
+            writer.write_table(part.to_arrow().cast(arrow))
 
 
 def write_level_provenance(path: Path, stored: StoredLevel) -> None:
