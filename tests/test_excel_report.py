@@ -500,6 +500,18 @@ def test_quality_sheet(workbook, inputs):
     assert etp["Écart (%)"].value == pytest.approx(0.04) and "la liasse est retenue" in etp["Constat"].value
 
 
+def test_quality_coverage_table_header_on_every_printed_page(workbook, inputs, tmp_path, monkeypatch):
+    """No orphan header: the coverage table's header repeats on each printed page, and the table
+    starts a page when too little room is left under what precedes it."""
+    ws = workbook["Qualité des données"]
+    header = range_boundaries(dict(ws.tables.items())["Qualite_indicateurs"])[1]
+    assert ws.print_title_rows == f"${header}:${header}"
+    assert not ws.row_breaks.brk  # a short sheet above it: the table goes on under it
+    monkeypatch.setattr(quality, "TABLE_START_ROOM", 10_000)  # as if the page were nearly full
+    moved = load_workbook(write_report(tmp_path / "r.xlsx", inputs).path)["Qualité des données"]
+    assert [b.id for b in moved.row_breaks.brk] == [header - 2]  # the break above the section's title
+
+
 def test_quality_shows_liasse_questionnaire_differences(inputs, tmp_path):
     check = {"siren": SIREN_B, "raison_sociale": "Logis Test B", "exercice": 2025, "champ": "logements",
              "libelle": "Logements au 31 décembre", "liasse": 700.0, "questionnaire": 650.0, "ecart_pct": 7.7,

@@ -62,8 +62,9 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
             ws.write_string(row, 0, f"{title} — aucun", fmt.section(GREY))
             row += 2
             continue
-        if name == "Qualite_indicateurs":  # the long table on a page of its own, its header repeated on each
-            ws.set_h_pagebreaks([row])
+        if name == "Qualite_indicateurs":  # the long table's header repeated on each page, never alone at a page's foot
+            if _room_left(ws, row) < TABLE_START_ROOM:
+                ws.set_h_pagebreaks([row])
             repeat = (row + 1, row + 1)
         ws.write_string(row, 0, f"{title} — {len(rows)}", fmt.section())
         row = table(ws, fmt, row + 1, cols, rows, name, set_widths=False) + 1
@@ -73,6 +74,23 @@ def write(wb: Workbook, data: ReportData, fmt: Formats) -> None:
             row = note(ws, fmt, row - 1, GRADE_LEGEND, 0, len(GRID) - 1, sum(GRID)) + 1
     ws.freeze_panes(3, 0)
     print_setup(ws, data.title, repeat)
+
+
+# Where a printed page ends, estimated from the rows' heights (each fitted to its text): A4 landscape
+# within print_setup's margins, in points, and the printed width of a unit of column width at 100 %
+# (measured on this sheet through LibreOffice: its first page holds about 990 points of rows); the sheet is
+# fitted to the page's width.
+PRINTABLE = (784, 505)
+POINTS_PER_WIDTH = 8.8
+TABLE_START_ROOM = 150  # a section title, the header and a few rows: less than that, the table starts a page
+
+
+def _room_left(ws, row: int) -> float:
+    """Points (of the sheet, before fitting) left on the printed page where `row` would fall."""
+    scale = min(1.0, PRINTABLE[0] / (sum(GRID) * POINTS_PER_WIDTH))
+    page = PRINTABLE[1] / scale
+    used = sum(((ws.row_sizes.get(r) or [None])[0] or 15) for r in range(row))
+    return page - used % page
 
 
 def _scope_rows(data: ReportData) -> list[dict]:
