@@ -85,6 +85,7 @@ def test_list_form_takes_the_rank_and_a_table_one_rank_per_place(tmp_path):
     ('axe = "GOV"\nen_tete = ["synthese"]', "n'a pas de panneau pour le registre Gouvernance"),
     ('graphique = ["parties"]', "graphique « parties » pour un indicateur qui n'est pas la somme de ses parties"),
     ('additif = false\ngraphique = ["cascade"]', "graphique « cascade » pour un indicateur non additif"),
+    ('graphique = ["carte"]', "graphique « carte » pour un total"),
 ])
 def test_wrong_display_choices_are_refused_with_a_reason(tmp_path, change, message):
     key = change.split(" = ")[0]

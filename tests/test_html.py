@@ -266,7 +266,7 @@ def test_maps_of_the_overview(espace, tmp_path):
     # a map whose figure no territory has (here the share of the social stock, without RPLS) is not
     # drawn all hatched: its title and why
     drawn = [m for m in maps_of(text) if m]
-    assert section.count('role="img"') == len(drawn) == len(maps_of(text)) - section.count("Carte non dessinée") == 3
+    assert section.count('role="img"') == len(drawn) == len(maps_of(text)) - section.count("Carte non dessinée") == 4
     assert "<desc" in section and "Carte non dessinée. Non calculable pour" in section
 
 

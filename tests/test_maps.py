@@ -55,7 +55,11 @@ def test_classes_and_legend_in_french():
 def test_overview_maps_every_territory_and_names_the_missing(inputs):
     data = ReportData.build(inputs)
     specs = {s.indicator: s for s in maps.map_specs(data)}
-    assert list(specs) == [code for code, _ in maps.MAP_INDICATORS if code in specs]
+    # the catalogue's mapped indicators (graphique = { carte = rang }), the first four that a territory can colour
+    # (TER-03 cannot: see below; TER-01 takes its place), then the skipped one
+    assert [i.code for i in data.referentiel.charted("carte")] == ["TER-04b", "SOC-02", "TER-03", "ENV-01b", "TER-01"]
+    assert list(specs) == ["TER-04b", "SOC-02", "ENV-01b", "TER-01", "TER-03"]
+    assert [specs[c].palette for c in ("TER-04b", "SOC-02", "ENV-01b", "TER-01")] == ["Blues", "Purples", "Oranges", "Greens"]
     invest = specs["TER-04b"]
     rows = {r["code_territoire"]: r for r in data.rows if r["indicateur"] == "TER-04b"}
     assert set(invest.codes) == set(rows)
@@ -66,8 +70,8 @@ def test_overview_maps_every_territory_and_names_the_missing(inputs):
             assert invest.missing[code] == r["motif"]
     assert {TOULOUSE_METROPOLE, MONTPELLIER_METROPOLE} <= set(invest.codes)
     assert invest.context and not set(invest.context) & set(invest.codes)  # neighbours, grey
-    # TER-03 needs the RPLS stock of the territory, not imported here: every territory is hatched
-    # and the reason is said under the map.
+    # TER-03 needs the RPLS stock of the territory, not imported here: no territory has it, the map
+    # is not drawn, and why is said in its place.
     share = specs["TER-03"]
     assert share.values == {} and set(share.missing) == set(share.codes)
     assert maps.map_note(share).startswith(f"Non calculable pour {len(share.codes)} territoires sur {len(share.codes)} : ")
@@ -76,7 +80,7 @@ def test_overview_maps_every_territory_and_names_the_missing(inputs):
 
 def test_a_map_is_a_png_with_its_legend_and_attribution(inputs):
     data = ReportData.build(inputs)
-    spec = next(s for s in maps.map_specs(data) if s.indicator == "TER-03")
+    spec = next(s for s in maps.map_specs(data) if s.indicator == "TER-04b")
     image = maps.draw(spec)
     with Image.open(io.BytesIO(image.png)) as img:
         assert img.size == (image.width, image.height) == (520, 416)
@@ -112,10 +116,11 @@ def test_every_report_has_a_carte_sheet_with_its_maps(espace, tmp_path, scope):
     # right after the ranking (Classement, Territoires or Organismes)
     assert wb.sheetnames[wb.sheetnames.index("Carte") - 1] in ("Classement", "Territoires", "Organismes")
     ws = wb["Carte"]
-    assert len(ws._images) == len(maps.MAP_INDICATORS)
+    assert len(ws._images) == maps.MAPS_SHOWN
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("IGN – Admin Express 2018" in t for t in texts)
-    assert any(t.startswith("Non calculable pour") for t in texts)  # TER-03 without RPLS
+    # TER-03 without RPLS: not drawn, its title and why in its place
+    assert any(t.startswith("Carte non dessinée — Part dans le parc social du territoire : Non calculable pour") for t in texts)
 
 
 # ─── the fiche's map and the slides ───

@@ -39,14 +39,13 @@ from acterr_cli.outputs.reports.model import ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.results import CALCULE
 from acterr_cli.territory import outlines as geo
 
-# The indicators mapped, in order, and their colour scale: the one list to edit. Rates only (a
-# choropleth of totals would paint big territories dark whatever they receive).
-MAP_INDICATORS: tuple[tuple[str, str], ...] = (
-    ("TER-04b", "Blues"),    # investment per inhabitant
-    ("SOC-02", "Purples"),   # tenants' gain per household housed
-    ("TER-03", "Greens"),    # the organisations' share of the territory's social stock
-    ("ENV-01b", "Oranges"),  # DPE F or G share: higher is worse, a warm scale
-)
+# The indicators mapped are the catalogue's (`graphique = { carte = rang }`, rates only: a choropleth
+# of totals would paint big territories dark whatever they receive): the first MAPS_SHOWN that at
+# least one territory can colour, each skipped one said on the page. Cool scales in turn; a warm
+# one where higher is worse (`sens = "baisse"`, the DPE F–G share).
+MAPS_SHOWN = 4
+COOL_PALETTES = ("Blues", "Purples", "Greens")
+WORSE_PALETTE = "Oranges"
 CLASSES = 5
 NON_CALCULABLE = "non calculable"
 HORS_PERIMETRE = "hors périmètre"
@@ -92,22 +91,31 @@ class MapImage:
 
 # ─── what a report maps ───
 
-def map_specs(data: ReportData, indicators=MAP_INDICATORS) -> list[MapSpec]:
-    """One spec per mapped indicator of the report (none at FRANCE level: one territory)."""
+def mapped_codes(data: ReportData) -> list[str]:
+    return [i.code for i in data.referentiel.charted("carte")]
+
+
+def map_specs(data: ReportData) -> list[MapSpec]:
+    """The report's maps (none at FRANCE level: one territory): the catalogue's mapped indicators
+    in their order, the first MAPS_SHOWN that at least one territory can colour, then those
+    skipped before them for want of any figure (no values: their missing say why)."""
     if data.level not in geo.LEVELS or data.year is None:
         return []
     rows = _scope_rows(data)
-    specs = []
-    for code, palette in indicators:
-        ind = data.referentiel.by_code.get(code)
+    drawn, skipped = [], []
+    for code in mapped_codes(data):
+        ind = data.referentiel.by_code[code]
         mine = [r for r in rows if r["indicateur"] == code]
-        if ind is None or not mine:
+        if not mine or len(drawn) == MAPS_SHOWN:
             continue
         values = {r["code_territoire"]: r["valeur"] for r in mine if r["statut"] == CALCULE and r["valeur"] is not None}
         missing = {r["code_territoire"]: (r.get("motif") or NON_CALCULABLE) for r in mine if r["code_territoire"] not in values}
         names = {r["code_territoire"]: r["nom_territoire"] or r["code_territoire"] for r in mine}
         highlight = (data.scope.code,) if data.kind == TERRITOIRE else ()
-        specs.append(MapSpec(data.level, code, ind.libelle, ind.unite, values, missing, names, palette, highlight))
+        cool = sum(s.palette != WORSE_PALETTE for s in drawn)
+        palette = WORSE_PALETTE if ind.sens == "baisse" else COOL_PALETTES[cool % len(COOL_PALETTES)]
+        (drawn if values else skipped).append(MapSpec(data.level, code, ind.libelle, ind.unite, values, missing, names, palette, highlight))
+    specs = drawn + skipped
     if specs:
         around = [data.scope.code] if data.kind == TERRITOIRE else specs[0].codes
         context = geo.neighbours(data.level, around)
@@ -149,7 +157,7 @@ def _scope_rows(data: ReportData) -> list[dict]:
     import polars as pl
 
     around = {data.scope.code, *geo.neighbours(data.level, [data.scope.code])}
-    codes = [c for c, _ in MAP_INDICATORS]
+    codes = mapped_codes(data)
     return (
         data.inputs.computation.results.lazy()
         .filter(pl.col("siren").is_null() & (pl.col("exercice") == data.year)
@@ -158,10 +166,14 @@ def _scope_rows(data: ReportData) -> list[dict]:
     )
 
 
-def report_maps(data: ReportData, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = MAP_DPI,
-                indicators=MAP_INDICATORS) -> list[MapImage]:
-    """The report's maps as PNG images (see map_specs)."""
-    return [draw(spec, size_in, dpi, subtitle=_subtitle(data)) for spec in map_specs(data, indicators)]
+def report_maps(data: ReportData, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = MAP_DPI) -> list[MapImage]:
+    """The report's maps as PNG images (see map_specs; a map no territory can colour is not drawn)."""
+    return [draw(spec, size_in, dpi, subtitle=_subtitle(data)) for spec in map_specs(data) if spec.values]
+
+
+def not_drawn(data: ReportData) -> list[str]:
+    """In words, each map skipped because no territory has its figure, and why."""
+    return [f"Carte non dessinée — {spec.title} : {map_note(spec).removesuffix('.')}." for spec in map_specs(data) if not spec.values]
 
 
 def _subtitle(data: ReportData, key: str | None = None) -> str:

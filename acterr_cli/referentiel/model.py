@@ -72,6 +72,7 @@ CHARTS = {
     "graphiques": "un graphique en barres par territoire (ou organisme) sur la feuille Graphiques",
     "fiche": "barres de la fiche (le premier avec au moins deux barres)",
     "evolution": "évolution depuis l'exercice précédent, feuille Graphiques",
+    "carte": "carte choroplèthe (feuille Carte, fiche, diapositive, page web) : les quatre premières qu'un territoire au moins peut colorer ; un taux, jamais un total",
     "cascade": "cascade de l'évolution (organismes entrés et sortis, données, méthode), feuille Évolution (un montant additif)",
     "parties": "barres empilées de ses parties par territoire, feuille Graphiques (un indicateur somme_des_parties)",
 }
@@ -394,6 +395,9 @@ def _display_problems(ind: Indicator) -> list[str]:
     if "parties" in dict(ind.graphique) and not ind.somme_des_parties:
         errors.append(f"{ind.code} : graphique « parties » pour un indicateur qui n'est pas la somme de ses parties "
                       "(somme_des_parties = true).")
+    if "carte" in dict(ind.graphique) and ind.additif:
+        errors.append(f"{ind.code} : graphique « carte » pour un total (additif = true) : une carte de totaux peindrait en "
+                      "foncé les grands territoires quoi qu'ils reçoivent ; cartographier un taux (par habitant, par logement, part).")
     if "cascade" in dict(ind.graphique) and not ind.additif:
         errors.append(f"{ind.code} : graphique « cascade » pour un indicateur non additif (additif = true) : "
                       "ses étapes ne se liraient pas comme des montants.")

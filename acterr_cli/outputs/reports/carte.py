@@ -45,6 +45,8 @@ def write(wb: Workbook, data: ReportData, fmt: Formats, images: list[maps.MapIma
                 merged(ws, row, k * half, k * half + half - 1, text, f)
             fit_row(ws, row, [(text, half * COLUMN_WIDTH, f) for text in notes])
             row += 2
+    for text in maps.not_drawn(data):  # a map no territory can colour: its title and why, not a map all hatched
+        row = note(ws, fmt, row, text, 0, COLUMNS - 1, sum(widths))
     note(ws, fmt, row, maps.CREDIT, 0, COLUMNS - 1, sum(widths))
     print_setup(ws, data.title, portrait=True)
     return images
