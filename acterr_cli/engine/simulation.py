@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from acterr_cli.engine.measures import MARKET_FACTORS, MARKET_RENT_FACTOR
 from acterr_cli.errors import ConfigurationError, UsageError
 from acterr_cli.referentiel.model import Referentiel
+
+if TYPE_CHECKING:  # numpy is imported by the functions that draw: 0.1 s off every command's start
+    import numpy as np
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 MAX_DRAWS = 100_000
@@ -69,6 +72,8 @@ def all_drivers(referentiel: Referentiel) -> list[str]:
 
 
 def draw(referentiel: Referentiel, simulation: Simulation) -> Draws:
+    import numpy as np
+
     names = all_drivers(referentiel)
     rng = np.random.default_rng(simulation.seed)
     uniforms = _uniforms(rng, names, referentiel.correlations, simulation.draws)
@@ -90,12 +95,16 @@ def _bounds(referentiel: Referentiel, name: str) -> tuple[float, float, float]:
 
 def _triangular(u: np.ndarray, lo: float, mid: float, hi: float) -> np.ndarray:
     """The triangular distribution's quantiles at `u` (inverse of its distribution function)."""
+    import numpy as np
+
     split = (mid - lo) / (hi - lo)
     return np.where(u < split, lo + np.sqrt(u * (hi - lo) * (mid - lo)), hi - np.sqrt((1 - u) * (hi - lo) * (hi - mid)))
 
 
 def _uniforms(rng: np.random.Generator, names: list[str], correlations: list[dict], n: int) -> np.ndarray:
     """N × drivers uniform numbers: independent, or by a Gaussian copula of the declared correlations."""
+    import numpy as np
+
     if not correlations:
         return rng.random((n, len(names)))
     index = {name: i for i, name in enumerate(names)}
@@ -126,6 +135,8 @@ def quantiles(central: np.ndarray, low: list[np.ndarray], high: list[np.ndarray]
     direction (the figure rises, or falls, from its low value to its high one) takes its quantiles
     from the driver's own draws, sorted once; the others are drawn in full (matrix product of the
     changes and the weights, then a partial sort of each row)."""
+    import numpy as np
+
     rows = central.shape[0]
     out = {k: central.astype(np.float64, copy=True) for k in QUANTILES}
     if not drivers or rows == 0:
@@ -174,6 +185,8 @@ def _multiplicative(central: np.ndarray, d_low: np.ndarray, d_high: np.ndarray,
     """Rows whose drivers' factors multiply: every factor positive (each driver alone keeps the
     figure's sign) and the product of the factors closer than the sum of the changes to the
     figure's values with every driver at its low and at its high value."""
+    import numpy as np
+
     if corners is None:
         return np.zeros(central.shape[0], dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -191,6 +204,8 @@ def _one_driver(out: dict[str, np.ndarray], central: np.ndarray, low: np.ndarray
                 position: np.ndarray, positions: dict[str, float]) -> None:
     """Quantiles of the rows one driver moves monotonically: the figure at the driver's sorted
     draws (`position`: −1 at its low value, 0 central, 1 high), taken in reverse when it falls."""
+    import numpy as np
+
     n = position.shape[0]
     c, lo, hi = central[rows], low[rows], high[rows]
     rising = (lo <= 0) & (hi >= 0)
