@@ -49,6 +49,12 @@ def test_count_agrees():
     assert count(1200, "logement") == f"1{NNBSP}200 logements"
 
 
+def test_a_short_reason_is_cut_at_a_whole_word():
+    reason = "non fourni : Gros entretien, Investissement construction neuve, Investissement réhabilitation"
+    assert short_reason(reason, 50) == "non fourni : Gros entretien, Investissement…"
+    assert short_reason("abcdefghij" * 3, 10) == "abcdefghi…"  # one word longer than the room: cut inside it
+
+
 def test_short_reason_keeps_what_is_missing_without_the_explanations():
     motif = ("aucun organisme présent ne fournit pour ce territoire : Gros entretien (€) (feuille Production ou liasse), "
              "Investissement réhabilitation (€) (feuille Production ou liasse) (les données de niveau organisme ne comptent "

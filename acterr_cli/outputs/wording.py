@@ -43,7 +43,12 @@ def short_reason(motif: str | None, limit: int = REASON_CHARS) -> str:
         previous, text = text, re.sub(r"\s*\([^()]*\)", "", text)
     text = re.sub(r"^aucun organisme présent ne fournit( pour ce territoire)?", "non fourni", text)
     text = " ".join(text.split()).rstrip(" .;")
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():  # at the last whole word, never « Investissement c… »
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def grade(r: dict | None) -> str:
