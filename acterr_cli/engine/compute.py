@@ -427,6 +427,8 @@ class Evaluator:
                        for ind in indicators for setting in self._swing_settings(ind)}
             values = columns.computed(inputs).with_columns([pl.col(c).alias(name) for name, c in wanted.items()]).collect()
             values, motifs = self._with_consolidated_motifs(values, indicators, context)
+            for layer in self._swing_layers(indicators):
+                values = values.with_columns(layer)
             if draws is not None:
                 values = values.with_columns(self._simulated(values, indicators, draws, lambda i, s: f"{i.code}@{s}"))
             columns = []
@@ -514,6 +516,14 @@ class Evaluator:
             self._columns[key] = sensitivity.drivers(self.referentiel, ind, self._raw_roots(ind))
         return self._columns[key]
 
+    def _swing_layers(self, indicators: list[Indicator]) -> list[list[pl.Expr]]:
+        """The columns the consolidated figures' sensitivity reads (sensitivity.swing_layers), each
+        layer for every indicator together."""
+        layers = [sensitivity.swing_layers(ind.code, pl.col(f"{ind.code}@centrale"), [
+            tuple(pl.col(f"{ind.code}@{sensitivity.setting(d, e)}") for e in sensitivity.ENDS) for d in self.drivers(ind)])
+            for ind in indicators if self.drivers(ind)]
+        return [[e for layer in layers for e in layer[k]] for k in range(2)]
+
     def _swing_settings(self, ind: Indicator) -> list[str]:
         return [sensitivity.setting(d, e) for d in self.drivers(ind) for e in sensitivity.ENDS]
 
@@ -558,8 +568,7 @@ class Evaluator:
             nb_organismes=pl.col("nb_organismes"), nb_organismes_calcules=calculated,
             motif=pl.lit(None, pl.Utf8),  # written per frame, see consolidate
             note=pl.when(central.is_not_null()).then(_partial_note(ind, condition, calculated)).otherwise(None),
-            **sensitivity.top_drivers(central, self.drivers(ind), [
-                tuple(pl.col(f"{ind.code}@{sensitivity.setting(d, e)}") for e in sensitivity.ENDS) for d in self.drivers(ind)]),
+            **sensitivity.top_drivers(ind.code, central, self.drivers(ind)),  # over the columns of _swing_layers
         )
 
     def _sum_of_parts_columns(self, ind: Indicator, sid: str, territory: list[str]) -> dict[str, pl.Expr]:

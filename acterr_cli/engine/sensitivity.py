@@ -83,18 +83,38 @@ def label(referentiel: Referentiel, driver: str) -> str:
     return RENT_FACTOR_LABEL if driver == MARKET_RENT_FACTOR else driver
 
 
-def top_drivers(central: pl.Expr, names: list[str], ends: list[tuple[pl.Expr, pl.Expr]]) -> dict[str, pl.Expr]:
-    """SENSITIVITY_SCHEMA's columns from each driver's values at its low and high ends (`ends`, in
-    the order of `names`): the widest swings first; a driver that moves nothing is not one. Plain
-    comparisons, not lists: a COMMUNE run ranks the drivers of hundreds of thousands of figures."""
+def swing_layers(key: str, central: pl.Expr, ends: list[tuple[pl.Expr, pl.Expr]]) -> list[list[pl.Expr]]:
+    """The columns `top_drivers` reads, in two layers to add to the frame one after the other:
+    each driver's change at its low and high end (`<key>|<i>|basse`, `…|haute`) and the span
+    between them (`…|ecart`), then its rank among the drivers (`…|rang`, 0: widest; ties in the
+    order of `ends`). Made as columns, not repeated inside each of `top_drivers`' nine
+    expressions: a figure with six drivers would otherwise be an expression of thousands of
+    nodes, whose planning cost more than its work on every level."""
+    first = []
+    for i, (lo, hi) in enumerate(ends):
+        first += [(lo - central).alias(_helper(key, i, "basse")), (hi - central).alias(_helper(key, i, "haute")),
+                  ((hi - central) - (lo - central)).abs().fill_null(0.0).alias(_helper(key, i, "ecart"))]
+    spans = [pl.col(_helper(key, i, "ecart")) for i in range(len(ends))]
+    ranks = [pl.sum_horizontal([(spans[j] > spans[i]) if j > i else (spans[j] >= spans[i]) for j in range(len(ends)) if j != i]
+                               or [pl.lit(0)]).alias(_helper(key, i, "rang")) for i in range(len(ends))]
+    return [first, ranks] if ends else [[], []]
+
+
+def _helper(key: str, i: int, what: str) -> str:
+    return f"{key}|moteur{i}|{what}"
+
+
+def top_drivers(key: str, central: pl.Expr, names: list[str]) -> dict[str, pl.Expr]:
+    """SENSITIVITY_SCHEMA's columns from each driver's values at its low and high ends, over a
+    frame with `swing_layers(key, …)`'s columns (drivers in the order of `names`): the widest
+    swings first; a driver that moves nothing is not one. Plain comparisons, not lists: a COMMUNE
+    run ranks the drivers of hundreds of thousands of figures."""
     if not names:
         return {c: pl.lit(None, t) for c, t in SENSITIVITY_SCHEMA.items()}
-    low = [lo - central for lo, _ in ends]
-    high = [hi - central for _, hi in ends]
-    spans = [(h - lo).abs().fill_null(0.0) for lo, h in zip(low, high, strict=True)]
-    # each driver's rank (0: widest), ties in the order of `names`
-    ranks = [pl.sum_horizontal([(spans[j] > spans[i]) if j > i else (spans[j] >= spans[i]) for j in range(len(names)) if j != i]
-                               or [pl.lit(0)]) for i in range(len(names))]
+    low = [pl.col(_helper(key, i, "basse")) for i in range(len(names))]
+    high = [pl.col(_helper(key, i, "haute")) for i in range(len(names))]
+    spans = [pl.col(_helper(key, i, "ecart")) for i in range(len(names))]
+    ranks = [pl.col(_helper(key, i, "rang")) for i in range(len(names))]
     # a swing below a billionth of the figure is the noise of sums made in another order
     tiny = 1e-9 * central.abs()
     columns: dict[str, pl.Expr] = {}
