@@ -268,15 +268,19 @@ class MeasureBase:
     level computed in the process. Each commune carries the code of its territory at every level
     (`code_commune` … `code_france`, null outside the reference), so that a level only groups.
 
-    by_commune: siren, exercice, commune, territory codes and one column per commune-level
-    measure, summed over the facts of that commune (null: no fact there); provided: siren,
+    by_commune: the commune-level measures, summed over the facts of each commune, in parts of
+    their own rows: siren, exercice, commune, territory codes and the part's measures (one part
+    per sheet and placing column: the hundreds of thousands of supplier communes of the Achats
+    carry two measures, not every measure as nulls, and each level sums each part apart);
+    measures: every commune-level measure, in the order of the level's columns; provided: siren,
     exercice and a `<measure>__fourni` flag per measure the organisation provided somewhere
     (even in a commune outside every territory); orgs: one row per organisation × exercice
     (organisation-level measures, names); footprint: the communes of its dwellings and
     operations, with their codes; purchases_by_operation, purchases_by_supplier_epci: the Achats
     reduced for ECO-04 at every level (see _purchases), or None."""
 
-    by_commune: pl.DataFrame
+    by_commune: tuple[pl.DataFrame, ...]
+    measures: tuple[str, ...]
     provided: pl.DataFrame
     orgs: pl.DataFrame
     footprint: pl.DataFrame
@@ -316,15 +320,17 @@ def _make_base(reader: FactReader, reference: TerritorialReference, exercice: in
     # Everything in one go: Polars runs these passes over the same facts side by side.
     frames = pl.collect_all([*sums, *flags, *totals.values(), *purchases.values()])
     purchases = dict(zip(purchases, frames[len(frames) - len(purchases):], strict=True))
-    by_commune = _joined(frames[:len(sums)], ["siren", "exercice", "commune"])
+    # Smallest first: the order of the columns of the frame they were joined into before (_joined).
+    parts = [frame.join(places, on="commune", how="left", maintain_order="left") for frame in sorted(frames[:len(sums)], key=len)]
     provided = _joined(frames[len(sums):len(sums) + len(flags)], ["siren", "exercice"])
     provided = provided.with_columns([pl.when(pl.col(c)).then(True).otherwise(None).alias(c) for c in provided.columns
                                       if c.endswith("__fourni")])
     totals = dict(zip(totals, frames[len(sums) + len(flags):len(sums) + len(flags) + len(totals)], strict=True))
     footprint = _footprint(reader, exercice).collect().join(places, on="commune", how="left", maintain_order="left")
-    by_commune, provided = _with_local_measures(by_commune.join(places, on="commune", how="left", maintain_order="left"),
-                                                provided, anchorage(footprint))
-    return MeasureBase(by_commune, provided, _organisation_facts(reader, exercice, totals), footprint,
+    measures = [c for part in parts for c in part.columns if c not in ("siren", "exercice", "commune", *_LEVEL_CODES)]
+    parts, provided = _with_local_measures(parts, provided, anchorage(footprint))
+    measures += [name for name, (source, _, _) in LOCAL_MEASURES.items() if source in measures]
+    return MeasureBase(tuple(parts), tuple(measures), provided, _organisation_facts(reader, exercice, totals), footprint,
                        purchases.get("by_operation"), purchases.get("by_supplier_epci"))
 
 
@@ -340,30 +346,35 @@ def anchorage(footprint: pl.DataFrame) -> pl.DataFrame:
     return footprint.filter(pl.col("code_commune").is_not_null()).select("siren", "exercice", _anchor_unit()).unique()
 
 
-def _with_local_measures(by_commune: pl.DataFrame, provided: pl.DataFrame, anchored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _with_local_measures(parts: list[pl.DataFrame], provided: pl.DataFrame,
+                         anchored: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     """LOCAL_MEASURES: a source measure where the commune lies in the organisation's anchorage
     territory, 0 elsewhere; null where the source is, or for an organisation without any known
-    dwelling or operation (its anchorage is unknown, not empty)."""
+    dwelling or operation (its anchorage is unknown, not empty). Each in the part of its source."""
     has_anchorage = anchored.select("siren", "exercice").unique().with_columns(pl.lit(True).alias("_a_connu"))
-    frame = (by_commune.with_columns(_anchor_unit())
-             .join(anchored.with_columns(pl.lit(True).alias("_local")), on=["siren", "exercice", "_ancrage"], how="left",
-                   maintain_order="left")
-             .join(has_anchorage, on=["siren", "exercice"], how="left", maintain_order="left"))
-    local = [pl.when(pl.col("_a_connu").is_null()).then(None).when(pl.col("_local").fill_null(False)).then(pl.col(source))
-             .otherwise(pl.col(source) * 0).alias(name)
-             for name, (source, _, _) in LOCAL_MEASURES.items() if source in frame.columns]
-    frame = frame.with_columns(local).drop("_ancrage", "_local", "_a_connu")
+    with_local = []
+    for part in parts:
+        local = [pl.when(pl.col("_a_connu").is_null()).then(None).when(pl.col("_local").fill_null(False)).then(pl.col(source))
+                 .otherwise(pl.col(source) * 0).alias(name)
+                 for name, (source, _, _) in LOCAL_MEASURES.items() if source in part.columns]
+        if local:
+            part = (part.with_columns(_anchor_unit())
+                    .join(anchored.with_columns(pl.lit(True).alias("_local")), on=["siren", "exercice", "_ancrage"], how="left",
+                          maintain_order="left")
+                    .join(has_anchorage, on=["siren", "exercice"], how="left", maintain_order="left")
+                    .with_columns(local).drop("_ancrage", "_local", "_a_connu"))
+        with_local.append(part)
     flags = provided.join(has_anchorage, on=["siren", "exercice"], how="left").with_columns(
         [pl.when(pl.col(f"{source}__fourni").fill_null(False) & pl.col("_a_connu").fill_null(False)).then(True).otherwise(None)
          .alias(f"{name}__fourni") for name, (source, _, _) in LOCAL_MEASURES.items() if f"{source}__fourni" in provided.columns]
     ).drop("_a_connu")
-    return frame, flags
+    return with_local, flags
 
 
 def _joined(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     """Frames of different columns side by side, on their keys (a key missing from one: nulls).
     The smallest first: the large one (purchases by supplier commune) is joined once."""
-    result = pl.DataFrame(schema={"siren": pl.Utf8, "exercice": pl.Int64, "commune": pl.Utf8}).select(keys)
+    result = pl.DataFrame(schema={k: pl.Int64 if k == "exercice" else pl.Utf8 for k in keys})
     for frame in sorted(frames, key=len):
         result = frame if not result.width > len(keys) else result.join(frame, on=keys, how="full", coalesce=True)
     return result
@@ -396,7 +407,7 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     code_col, _ = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
     whole_country = level.upper() == "FRANCE"
-    per_territory = _per_territory(base.by_commune, code_col, one_commune_each=tmap.height == tmap["code_territoire"].n_unique())
+    per_territory = _per_territory(base, code_col, one_commune_each=tmap.height == tmap["code_territoire"].n_unique())
     anchoring = _anchoring(base, code_col, tmap, whole_country)
     if anchoring.height:
         per_territory = per_territory.join(anchoring, on=KEYS, how="full", coalesce=True)
@@ -443,13 +454,19 @@ def _anchorage_denominators(wide: pl.DataFrame, footprint: pl.DataFrame, referen
     return wide.drop("_pop", "_men").join(union, on="exercice", how="left", maintain_order="left")
 
 
-def _per_territory(by_commune: pl.DataFrame, code_col: str, one_commune_each: bool) -> pl.DataFrame:
-    """Commune measures summed into each territory (KEYS and one column per measure)."""
-    placed = by_commune.filter(pl.col(code_col).is_not_null()).rename({code_col: "code_territoire"})
-    measures = [c for c in by_commune.columns if c not in ("siren", "exercice", "commune", *_LEVEL_CODES)]
-    if one_commune_each:  # nothing to add up
-        return placed.select(*KEYS, *measures)
-    return placed.group_by(KEYS).agg([exact_sum(pl.col(m)) for m in measures])
+def _per_territory(base: MeasureBase, code_col: str, one_commune_each: bool) -> pl.DataFrame:
+    """Commune measures summed into each territory (KEYS and one column per measure), each part of
+    `base.by_commune` apart, then side by side. A measure of a part without any row for an
+    organisation in a territory is null there, where one summed over the rows of other parts was
+    0: the same once the measures an organisation provided are made 0 where it has no row
+    (_zero_where_provided, which organisation_rows applies to every one of them)."""
+    frames = []
+    for part in base.by_commune:
+        placed = part.filter(pl.col(code_col).is_not_null()).rename({code_col: "code_territoire"})
+        own = [c for c in part.columns if c in base.measures]
+        # one commune per territory: nothing to add up
+        frames.append(placed.select(*KEYS, *own) if one_commune_each else placed.group_by(KEYS).agg([exact_sum(pl.col(m)) for m in own]))
+    return _joined(frames, KEYS).select(*KEYS, *base.measures)
 
 
 def _qpv_rows(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:
