@@ -119,18 +119,19 @@ class Evaluator:
             return self._literals[scenario]
         return [e for e, p in zip(self._literals[scenario], self.referentiel.parameters, strict=True) if p in names]
 
-    def evaluate(self, frame: FrameT, indicators: list[Indicator], swings: bool = False) -> FrameT:
+    def evaluate(self, frame: FrameT, indicators: list[Indicator], swings: bool = False, central_only: bool = False) -> FrameT:
         """Add `<ident>__basse|centrale|haute` columns for the given indicators (and those they use;
         only `__centrale` for an indicator the same in every scenario). One linear chain (eager or
         lazy): for each scenario the parameters take its values, the indicators are evaluated by
         layers (those using no other indicator first), then kept under their scenario's name — a
         few passes over the frame, not one per formula. `swings`: also `<ident>__<driver>^<end>`,
-        each driver alone at its low and high value (sensitivity.py), for the simulation."""
+        each driver alone at its low and high value (sensitivity.py), for the simulation.
+        `central_only`: only `__centrale` (the previous exercice's values, see run._previous_values)."""
         needed = self._with_dependencies(indicators)
         layers = self._layers(needed)
         used = set().union(*(self.referentiel.dependencies(i) for i in needed)) & set(self.referentiel.parameters)
         settings = sorted({sensitivity.setting(d, e) for i in needed for d in self.drivers(i) for e in sensitivity.ENDS}) if swings else []
-        for scenario in ("centrale", *(s for s in SCENARIOS if s != "centrale"), *settings):
+        for scenario in ("centrale",) if central_only else ("centrale", *(s for s in SCENARIOS if s != "centrale"), *settings):
             # An indicator the same in every scenario is computed once (its value stays for the
             # indicators using it); its low and high values are its central one (see _range).
             if scenario in SCENARIOS:
@@ -188,19 +189,42 @@ class Evaluator:
 
     # ─── per organisation ───
 
-    def per_organisation(self, rows: pl.DataFrame, draws: Draws | None = None) -> pl.DataFrame:
+    def per_organisation(self, rows: pl.DataFrame, draws: Draws | None = None, central_only: bool = False) -> pl.DataFrame:
         """Every indicator where the organisation is established (dwellings, operations); where it
         only buys or employs, only the figures such economic presence produces — computed and not
         zero: purchases, salaries, jobs, not dozens of zeros and « non calculable » about a
-        patrimoine it does not have there (and most rows of a national run)."""
+        patrimoine it does not have there (and most rows of a national run). `central_only`: the
+        computed figures' central values only (see `consolidate`)."""
         # territory-only rows have no organisation; the name is encoded once, not for each indicator
         rows = rows.filter(pl.col("siren").is_not_null()).with_columns(pl.col("raison_sociale").cast(TEXT))
         established = rows.filter(pl.col("implante").fill_null(True))
         elsewhere = rows.filter(~pl.col("implante").fill_null(True))
         economic = [i for i in self.ordered if self._is_economic(i)]
+        if central_only:
+            return pl.concat([self._central_results(established, self.ordered), self._central_results(elsewhere, economic, True)])
         parts = [self._organisation_results(established, self.ordered, draws=draws),
                  self._organisation_results(elsewhere, economic, figures_only=True, draws=draws)]
         return pl.concat(parts)
+
+    def _central_results(self, rows: pl.DataFrame, indicators: list[Indicator], figures_only: bool = False) -> pl.DataFrame:
+        """`_organisation_results`' computed figures, their central value only."""
+        if rows.is_empty() or not indicators:
+            return _empty()
+        fallbacks = {i.code: f for i in indicators if (f := i.fallback())}
+        frame = self.evaluate(rows, indicators + list(fallbacks.values()), central_only=True)
+        parts = []
+        for ind in indicators:
+            columns = self._central_columns(ind, pl.col(f"{ind.ident}__centrale"))
+            if ind.code in fallbacks:
+                fallback = fallbacks[ind.code]
+                columns = _preferred(columns, self._central_columns(fallback, pl.col(f"{fallback.ident}__centrale")))
+            parts.append(columns)
+        return _padded(_stacked(frame, parts, _is_figure() if figures_only else pl.col("valeur").is_not_null()))
+
+    def _central_columns(self, ind: Indicator, central: pl.Expr, s: pl.Expr = pl.col("_s")) -> dict[str, pl.Expr]:
+        """The keys and the central value of an indicator (see `_organisation_columns`)."""
+        return {"exercice": pl.col("exercice").cast(pl.Int64), "_t": pl.col("_t").cast(pl.UInt32), "_s": s.cast(pl.UInt32),
+                "_o": pl.lit(self._position.get(ind.code, len(self._position))).cast(pl.UInt32), "valeur": central.cast(pl.Float64)}
 
     def _is_economic(self, ind: Indicator) -> bool:
         """Uses a measure placed where the money goes (supplier's commune, employee's residence)."""
@@ -298,32 +322,32 @@ class Evaluator:
         from compact results: the indicator's identity from its position, the territory and
         the organisation from their ranks in `rows`, the statut from the value."""
         indicators = self.referentiel.indicators
-        territories = rows.select("_t", "code_territoire", "nom_territoire").unique("_t").sort("_t")
-        sirens = rows.filter(pl.col("_s") > 0).select("_s", "siren").unique("_s").sort("_s")
-        if not (territories["_t"] == pl.int_range(territories.height, eager=True)).all() or not (
-                sirens["_s"] == pl.int_range(1, sirens.height + 1, eager=True)).all():
-            raise RuntimeError("rangs de territoires ou d'organismes non contigus")
-        sirens = pl.concat([pl.Series([None], dtype=pl.Utf8), sirens["siren"]])  # rank 0: consolidated figure
+        territories, sirens = _ranked_names(rows)
         by_position = {f: pl.Series([getattr(i, f) for i in indicators], dtype=pl.Utf8) for f in ("code", "libelle", "axe", "registre", "unite")}
-
-        def lookup(values: pl.Series, rank: str) -> pl.Expr:
-            return pl.lit(values.cast(TEXT)).gather(pl.col(rank))
-
         full = {
-            "indicateur": lookup(by_position["code"], "_o"),
-            **{f: lookup(by_position[f], "_o") for f in ("libelle", "axe", "registre", "unite")},
+            "indicateur": _lookup(by_position["code"], "_o"),
+            **{f: _lookup(by_position[f], "_o") for f in ("libelle", "axe", "registre", "unite")},
             "niveau": pl.lit(level, TEXT),
-            "code_territoire": lookup(territories["code_territoire"], "_t"),
-            "nom_territoire": lookup(territories["nom_territoire"], "_t"),
-            "siren": lookup(sirens, "_s"),
-            "statut": lookup(pl.Series([CALCULE, NON_CALCULABLE]), "_nc"),
-            "fiabilite": _evidence_grade(lookup(self._evidence_floors, "_o")),
+            "code_territoire": _lookup(territories["code_territoire"], "_t"),
+            "nom_territoire": _lookup(territories["nom_territoire"], "_t"),
+            "siren": _lookup(sirens, "_s"),
+            "statut": _lookup(pl.Series([CALCULE, NON_CALCULABLE]), "_nc"),
+            "fiabilite": _evidence_grade(_lookup(self._evidence_floors, "_o")),
             **self._net_columns(),
         }
         compact = compact.with_columns(pl.col("valeur").is_null().cast(pl.UInt32).alias("_nc"))
         columns = [(full[c] if c in full else pl.col(c)).cast(t).alias(c) for c, t in RESULT_SCHEMA.items()]
         others = [c for c in compact.columns if c not in RESULT_SCHEMA and c not in ORDER_KEYS and c != "_nc"]
         return compact.select(*columns, *others)
+
+    def identified(self, compact: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+        """indicateur, code_territoire and siren (as text, see `expand`) of compact results, and
+        their valeur: what the next exercice's evolution reads of them (run._previous_values)."""
+        territories, sirens = _ranked_names(rows)
+        codes = pl.Series([i.code for i in self.referentiel.indicators], dtype=pl.Utf8)
+        return compact.select(pl.lit(codes).gather(pl.col("_o")).alias("indicateur"),
+                              pl.lit(territories["code_territoire"].cast(pl.Utf8)).gather(pl.col("_t")).alias("code_territoire"),
+                              pl.lit(sirens).gather(pl.col("_s")).alias("siren"), "valeur")
 
     def _net_columns(self) -> dict[str, pl.Expr]:
         """`valeur_nette` and its range: the gross figure × Π(1 − factor) of its additionality
@@ -367,14 +391,17 @@ class Evaluator:
 
     # ─── consolidation ───
 
-    def consolidate(self, rows: pl.DataFrame, draws: Draws | None = None) -> pl.DataFrame:
+    def consolidate(self, rows: pl.DataFrame, draws: Draws | None = None, central_only: bool = False) -> pl.DataFrame:
         """One result per territory × exercice × indicator, all organisations together.
 
         Each indicator sums its own measures over the organisations that provide all of them
         (its « complete » organisations). All these sums are made in a single pass over the rows,
         once per distinct set of measures (columns `<set>|<measure>`); every formula then runs on
         that small aggregated frame, its names pointing to its own set's sums (`_in_context`), so
-        that all the indicators come out of one plan. `draws`: with the simulation's quantiles."""
+        that all the indicators come out of one plan. `draws`: with the simulation's quantiles.
+        `central_only`: the computed figures' central values, without their range, sensitivity,
+        coverage, notes and motifs (the other columns null): what the next exercice's evolution
+        reads of this one (run._previous_values), the same values at a fraction of the cost."""
         absent = {c for c in rows.columns if rows[c].null_count() == rows.height} if rows.height else set(rows.columns)
         trivial = [i for i in self.ordered if self._absent_inputs(i, absent) and not i.formule_repli]
         indicators = [i for i in self.ordered if i not in trivial]
@@ -384,7 +411,7 @@ class Evaluator:
         sets = {tuple(self._org_measures(ind)): context[ind.code] for ind in indicators + list(fallbacks.values())}
         # A flat-rate part is summed over the same organisations as its indicator (its measures are among the indicator's).
         context |= {f.code: context[code] for code, f in flat.items()}
-        evaluated = indicators + list(fallbacks.values()) + list(flat.values())
+        evaluated = indicators + list(fallbacks.values()) + ([] if central_only else list(flat.values()))
         is_org = pl.col("siren").is_not_null()
         weight = pl.col("logements").filter(is_org)
         territory = sorted({m for ind in evaluated for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES})
@@ -393,31 +420,36 @@ class Evaluator:
         masked = []
         for ms, sid in sets.items():
             complete = pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)
-            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in dict.fromkeys((*_summed(ms), "logements"))]
+            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in self._set_sums(ms, central_only)]
             masked.append(pl.when(complete & is_org).then(pl.col("_s")).otherwise(None).alias(f"{sid}|n"))
-        agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
+        # what the coverage, the notes and the motifs read
+        described = [] if central_only else [
             pl.col("siren").drop_nulls().n_unique().alias("nb_organismes"), exact_sum(weight).alias("_w_all"),
-            weight.is_null().any().alias("_w_unknown"), pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
+            weight.is_null().any().alias("_w_unknown"),
             # organisation-level data given by an organisation present, which cannot count here
             *[(pl.col(c).any() if c in rows.columns else pl.lit(False)).alias(c) for c in self._not_split_columns],
+            *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures]]
+        agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
+            *described, pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
             # the territory's own figures; at FRANCE level, those of the organisations' anchorage territories
             *[(pl.col(f"{m}__territoire") if f"{m}__territoire" in rows.columns else pl.col(m)).first().alias(m) for m in territory],
-            *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures],
-            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in dict.fromkeys((*_summed(ms), "logements"))],
+            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in self._set_sums(ms, central_only)],
             *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
         )
         parts = [self._not_computable(agg, trivial, absent).with_columns(
-            [pl.lit(None, pl.Float64).alias(k) for k in (simulation.QUANTILES if draws is not None else ())])] if trivial else []
+            [pl.lit(None, pl.Float64).alias(k) for k in (simulation.QUANTILES if draws is not None else ())])] if trivial and not central_only else []
         self._live = frozenset(sets.values())
         if indicators:
             # A set's inputs: its sums, unknown (not zero) where no organisation is complete; the
             # parameters of each scenario as columns.
             inputs = agg.lazy().with_columns(
                 *[pl.when(pl.col(f"{sid}|n") > 0).then(pl.col(f"{sid}|{m}")).otherwise(None).alias(f"{sid}:{m}")
-                  for ms, sid in sets.items() for m in _summed(ms)],
+                  for ms, sid in sets.items() for m in (ms if central_only else _summed(ms))],
                 *[pl.lit(p.value(s), pl.Float64).alias(f"{p.nom}@{s}") for p in self.referentiel.parameters.values() for s in SCENARIOS],
             )
             columns = _ContextColumns(self, frozenset(territory))
+            if central_only:
+                return self._central_consolidated(columns, inputs, indicators, fallbacks, context)
             wanted = {f"{ind.code}@{s}": columns.indicator(ind, context[ind.code], s, ind.somme_des_parties)
                       for ind in evaluated
                       for s in (("centrale",) if self._same_in_every_scenario(ind) or ind in flat.values() else SCENARIOS)}
@@ -444,6 +476,22 @@ class Evaluator:
         # Where no organisation is established (they only buy or employ there), only the figures
         # such presence produces, as for each organisation (see per_organisation).
         return pl.concat(parts, how="vertical" if draws is None else "diagonal").filter(pl.col("_implante") | _is_figure()).drop("_implante")
+
+    def _central_consolidated(self, columns: _ContextColumns, inputs: pl.LazyFrame, indicators: list[Indicator],
+                              fallbacks: dict[str, Indicator], context: dict[str, str]) -> pl.DataFrame:
+        """`consolidate`'s computed figures, their central value only (`central_only`)."""
+        wanted = {f"{ind.code}@centrale": columns.indicator(ind, context[ind.code], "centrale", ind.somme_des_parties)
+                  for ind in [*indicators, *fallbacks.values()]}
+        values = columns.computed(inputs).with_columns([pl.col(c).alias(name) for name, c in wanted.items()]).collect()
+        parts = []
+        for ind in indicators:
+            own = self._central_columns(ind, pl.col(f"{ind.code}@centrale"), pl.lit(0))
+            if ind.code in fallbacks:
+                fallback = fallbacks[ind.code]
+                own = _preferred(own, self._central_columns(fallback, pl.col(f"{fallback.code}@centrale"), pl.lit(0)))
+            parts.append(own | {"_implante": pl.col("_implante")})
+        # the rows `consolidate` keeps, those with a value
+        return _padded(_stacked(values, parts, (pl.col("_implante") | _is_figure()) & pl.col("valeur").is_not_null()))
 
     def not_placed(self, territories: pl.DataFrame, france: pl.DataFrame, rank: int) -> pl.DataFrame:
         """NON_REPARTI: for each additive indicator computed at FRANCE level, the FRANCE figure less
@@ -523,6 +571,12 @@ class Evaluator:
             tuple(pl.col(f"{ind.code}@{sensitivity.setting(d, e)}") for e in sensitivity.ENDS) for d in self.drivers(ind)])
             for ind in indicators if self.drivers(ind)]
         return [[e for layer in layers for e in layer[k]] for k in range(2)]
+
+    @staticmethod
+    def _set_sums(measures: tuple[str, ...], central_only: bool) -> list[str]:
+        """The columns summed over a set's complete organisations: its measures (and their
+        one-at-a-time variants, and their dwellings for the coverage, unless `central_only`)."""
+        return list(dict.fromkeys(measures if central_only else (*_summed(measures), "logements")))
 
     def _swing_settings(self, ind: Indicator) -> list[str]:
         return [sensitivity.setting(d, e) for d in self.drivers(ind) for e in sensitivity.ENDS]
@@ -736,6 +790,21 @@ def _preferred(main: dict[str, pl.Expr], fallback: dict[str, pl.Expr]) -> dict[s
     return {c: e if c in ("exercice", *ORDER_KEYS) else pl.when(use).then(fallback[c]).otherwise(e) for c, e in main.items()}
 
 
+def _ranked_names(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """The territories (_t, code_territoire, nom_territoire) and the SIRENs (rank 0: consolidated
+    figure, null) in the order of their ranks in `rows` (see Evaluator.derive)."""
+    territories = rows.select("_t", "code_territoire", "nom_territoire").unique("_t").sort("_t")
+    sirens = rows.filter(pl.col("_s") > 0).select("_s", "siren").unique("_s").sort("_s")
+    if not (territories["_t"] == pl.int_range(territories.height, eager=True)).all() or not (
+            sirens["_s"] == pl.int_range(1, sirens.height + 1, eager=True)).all():
+        raise RuntimeError("rangs de territoires ou d'organismes non contigus")
+    return territories, pl.concat([pl.Series([None], dtype=pl.Utf8), sirens["siren"].cast(pl.Utf8)])
+
+
+def _lookup(values: pl.Series, rank: str) -> pl.Expr:
+    return pl.lit(values.cast(TEXT)).gather(pl.col(rank))
+
+
 def _flat_share(central: pl.Expr, flat: pl.Expr | None) -> pl.Expr:
     """Percentage of the central value computed from a national flat rate (0 without one; null
     when the figure is not computed)."""
@@ -878,6 +947,11 @@ def _compact(**columns: pl.Expr) -> dict[str, pl.Expr]:
     """Compact result columns in COMPACT_SCHEMA's order and types (no sensitivity unless given)."""
     return {c: (columns[c] if c in columns or c not in SENSITIVITY_SCHEMA else pl.lit(None)).cast(t)
             for c, t in COMPACT_SCHEMA.items()}
+
+
+def _padded(frame: pl.DataFrame) -> pl.DataFrame:
+    """Central values as compact results: the columns they do not have, null."""
+    return frame.select([pl.col(c) if c in frame.columns else pl.lit(None, t).alias(c) for c, t in COMPACT_SCHEMA.items()])
 
 
 def _empty(draws: Draws | None = None) -> pl.DataFrame:

@@ -64,13 +64,16 @@ def _results(ws: Workspace, reference: TerritorialReference, referentiel: Refere
     """The level's results of `exercices` (all: None), `evolution` applied to them in report order;
     with the quantiles of `simulation` when asked for."""
     evaluator = _evaluator(run, referentiel)
-    rows = organisation_rows(ws, reference, level, exercices, referentiel.parameters, run)
+    # The FRANCE figures are those every level's Non réparti row is made from: computed once per run.
+    shared = level == "FRANCE" and simulation is None
+    rows = _france_rows(ws, reference, referentiel, evaluator, exercices, run) if shared else \
+        organisation_rows(ws, reference, level, exercices, referentiel.parameters, run)
     if rows.is_empty():
         results = evolution(pl.DataFrame(schema=RESULT_SCHEMA))
     else:
-        rows = evaluator.derive(rows)
+        rows = rows if shared else evaluator.derive(rows)
         draws = None if simulation is None else draw(referentiel, simulation)
-        consolidated = evaluator.consolidate(rows, draws)
+        consolidated = _france(ws, reference, referentiel, evaluator, exercices, run) if shared else evaluator.consolidate(rows, draws)
         parts = [consolidated, evaluator.per_organisation(rows, draws)]
         # From here on only the names behind the ranks are needed: the wide rows (hundreds of
         # columns, a quarter of a million rows at COMMUNE) are let go before the results are
@@ -104,10 +107,32 @@ def _previous_values(ws: Workspace, reference: TerritorialReference, referentiel
     kept = ws.previous_values(name, fingerprint)
     if kept is not None:
         return kept
-    results = _results(ws, reference, referentiel, level, [year], run, lambda r: r)
-    values = results.select(*(pl.col(c).cast(pl.String) for c in _IDENTITY), pl.col("valeur").alias("valeur_precedente"))
+    values = _central_values(ws, reference, referentiel, level, [year], run).rename({"valeur": "valeur_precedente"})
     ws.keep_previous_values(name, fingerprint, values)
     return values
+
+
+def _central_values(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
+                    exercices: list[int], run: dict) -> pl.DataFrame:
+    """indicateur, code_territoire, siren (as text) and valeur of the level's computed figures of
+    `exercices`: those of `_results` whose value is not null, the same values, without what the
+    evolution does not read of them (ranges, sensitivity, coverage, notes, motifs, labels, order)."""
+    evaluator = _evaluator(run, referentiel)
+    rows = _france_rows(ws, reference, referentiel, evaluator, exercices, run) if level == "FRANCE" else \
+        organisation_rows(ws, reference, level, exercices, referentiel.parameters, run)
+    if rows.is_empty():
+        return pl.DataFrame(schema={**{c: pl.String for c in _IDENTITY}, "valeur": pl.Float64})
+    rows = rows if level == "FRANCE" else evaluator.derive(rows)
+    consolidated = _france_central(ws, reference, referentiel, evaluator, exercices, run) if level == "FRANCE" else \
+        evaluator.consolidate(rows, central_only=True)
+    parts = [consolidated, evaluator.per_organisation(rows, central_only=True)]
+    names = rows.select("_t", "code_territoire", "nom_territoire", "_s", "siren")
+    del rows
+    if level not in ("FRANCE", "QPV") and names["siren"].null_count() < names.height:  # as in _results
+        france = _france_central(ws, reference, referentiel, evaluator, exercices, run)
+        parts.append(evaluator.not_placed(consolidated, france, _not_placed_rank(names)).filter(pl.col("valeur").is_not_null()))
+        names = pl.concat([names, _not_placed_name(names)])
+    return evaluator.identified(pl.concat(parts), names)
 
 
 def _inputs_fingerprint(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str, year: int) -> str:
@@ -147,11 +172,36 @@ def _not_placed(ws: Workspace, reference: TerritorialReference, referentiel: Ref
     """The NON_REPARTI row of each additive indicator: the FRANCE figure (all organisations, with
     their organisation-level data) less the level's territories, so that they add up. The FRANCE
     figures are computed once per run (`run`), whatever the number of levels."""
+    return evaluator.not_placed(consolidated, _france(ws, reference, referentiel, evaluator, exercices, run), _not_placed_rank(names))
+
+
+def _france_rows(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, evaluator: Evaluator,
+                 exercices: list[int] | None, run: dict) -> pl.DataFrame:
+    """The FRANCE level's rows, derived (empty: not derived), made once per run (a few hundred
+    rows: one per organisation, and the country's own)."""
+    key = ("france rows", None if exercices is None else tuple(exercices))
+    if key not in run:
+        rows = organisation_rows(ws, reference, "FRANCE", exercices, referentiel.parameters, run)
+        run[key] = rows if rows.is_empty() else evaluator.derive(rows)
+    return run[key]
+
+
+def _france(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, evaluator: Evaluator,
+            exercices: list[int] | None, run: dict) -> pl.DataFrame:
+    """The FRANCE level's consolidated figures (without simulation), made once per run."""
     key = ("france", None if exercices is None else tuple(exercices))
     if key not in run:
-        france_rows = evaluator.derive(organisation_rows(ws, reference, "FRANCE", exercices, referentiel.parameters, run))
-        run[key] = evaluator.consolidate(france_rows)
-    return evaluator.not_placed(consolidated, run[key], _not_placed_rank(names))
+        run[key] = evaluator.consolidate(_france_rows(ws, reference, referentiel, evaluator, exercices, run))
+    return run[key]
+
+
+def _france_central(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, evaluator: Evaluator,
+                    exercices: list[int] | None, run: dict) -> pl.DataFrame:
+    """`_france`'s figures, their central value only (see Evaluator.consolidate)."""
+    key = ("france central", None if exercices is None else tuple(exercices))
+    if key not in run:
+        run[key] = evaluator.consolidate(_france_rows(ws, reference, referentiel, evaluator, exercices, run), central_only=True)
+    return run[key]
 
 
 def _not_placed_rank(names: pl.DataFrame) -> int:
