@@ -38,7 +38,7 @@ from acterr_cli.engine.measures import (
     market_swing,
     raw_measures,
 )
-from acterr_cli.engine.sums import exact_sum
+from acterr_cli.engine.sums import as_units, exact_sum, units_sum
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
 from acterr_cli.results import CALCULE, NON_CALCULABLE, RESULT_SCHEMA, SENSITIVITY_SCHEMA, TEXT
 
@@ -196,9 +196,10 @@ class Evaluator:
         patrimoine it does not have there (and most rows of a national run). `central_only`: the
         computed figures' central values only (see `consolidate`)."""
         # territory-only rows have no organisation; the name is encoded once, not for each indicator
-        rows = rows.filter(pl.col("siren").is_not_null()).with_columns(pl.col("raison_sociale").cast(TEXT))
-        established = rows.filter(pl.col("implante").fill_null(True))
-        elsewhere = rows.filter(~pl.col("implante").fill_null(True))
+        # (one filter of the wide rows for each part, not a copy of them all first)
+        is_org, here = pl.col("siren").is_not_null(), pl.col("implante").fill_null(True)
+        established = rows.filter(is_org & here).with_columns(pl.col("raison_sociale").cast(TEXT))
+        elsewhere = rows.filter(is_org & ~here).with_columns(pl.col("raison_sociale").cast(TEXT))
         economic = [i for i in self.ordered if self._is_economic(i)]
         if central_only:
             return pl.concat([self._central_results(established, self.ordered), self._central_results(elsewhere, economic, True)])
@@ -417,10 +418,14 @@ class Evaluator:
         territory = sorted({m for ind in evaluated for m in self.referentiel.measure_roots(ind) if m in TERRITORY_MEASURES})
         measures = sorted({m for ms in sets for m in ms})
         # Each set's measures where its organisations are complete (else null), summed by territory.
+        # Each column summed is made whole units once (sums.as_units), not once for each set.
+        summed = list(dict.fromkeys(c for ms in sets for c in self._set_sums(ms, central_only)))
+        units = [as_units(pl.col(c)).alias(f"__units|{c}") for c in summed]
         masked = []
         for ms, sid in sets.items():
             complete = pl.all_horizontal([pl.col(m).is_not_null() for m in ms]) & is_org if ms else pl.lit(True)
-            masked += [pl.when(complete).then(pl.col(c)).otherwise(None).alias(f"{sid}|{c}") for c in self._set_sums(ms, central_only)]
+            masked += [pl.when(complete).then(pl.col(f"__units|{c}")).otherwise(None).alias(f"{sid}|{c}")
+                       for c in self._set_sums(ms, central_only)]
             masked.append(pl.when(complete & is_org).then(pl.col("_s")).otherwise(None).alias(f"{sid}|n"))
         # what the coverage, the notes and the motifs read
         described = [] if central_only else [
@@ -429,12 +434,14 @@ class Evaluator:
             # organisation-level data given by an organisation present, which cannot count here
             *[(pl.col(c).any() if c in rows.columns else pl.lit(False)).alias(c) for c in self._not_split_columns],
             *[pl.col(m).is_not_null().any().alias(f"_any|{m}") for m in measures]]
-        agg = rows.with_columns(masked).group_by("code_territoire", "nom_territoire", "exercice").agg(
-            *described, pl.col("implante").any().alias("_implante"), pl.col("_t").first(),
+        # by the territory's rank (derive: one per code), integers hashed faster than its code and name
+        agg = rows.with_columns(units).with_columns(masked).group_by("_t", "exercice").agg(
+            pl.col("code_territoire").first(), pl.col("nom_territoire").first(),
+            *described, pl.col("implante").any().alias("_implante"),
             # the territory's own figures; at FRANCE level, those of the organisations' anchorage territories
             *[(pl.col(f"{m}__territoire") if f"{m}__territoire" in rows.columns else pl.col(m)).first().alias(m) for m in territory],
-            *[exact_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in self._set_sums(ms, central_only)],
-            *[pl.col(f"{sid}|n").drop_nulls().n_unique() for sid in sets.values()],
+            *[units_sum(pl.col(f"{sid}|{c}")) for ms, sid in sets.items() for c in self._set_sums(ms, central_only)],
+            *[pl.col(f"{sid}|n").count() for sid in sets.values()],
         )
         parts = [self._not_computable(agg, trivial, absent).with_columns(
             [pl.lit(None, pl.Float64).alias(k) for k in (simulation.QUANTILES if draws is not None else ())])] if trivial and not central_only else []

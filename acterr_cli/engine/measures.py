@@ -407,14 +407,17 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     code_col, _ = reference.level_columns(level)
     tmap = reference.territory_map().select("commune", pl.col(code_col).alias("code_territoire")).drop_nulls()
     whole_country = level.upper() == "FRANCE"
-    per_territory = _per_territory(base, code_col, one_commune_each=tmap.height == tmap["code_territoire"].n_unique())
+    parts = _per_territory(base, code_col, one_commune_each=tmap.height == tmap["code_territoire"].n_unique())
     anchoring = _anchoring(base, code_col, tmap, whole_country)
     if anchoring.height:
-        per_territory = per_territory.join(anchoring, on=KEYS, how="full", coalesce=True)
+        parts.append(anchoring)
     # In the results' order (see run.in_report_order), kept by the joins: their sort is then cheaper.
-    present = _presence(base, code_col, tmap, per_territory.select(KEYS), whole_country).sort(
-        "exercice", "code_territoire", "siren", nulls_last=False)
-    wide = present.join(per_territory, on=KEYS, how="left", maintain_order="left")
+    present = _in_order(_presence(base, code_col, tmap, pl.concat([part.select(KEYS) for part in parts]), whole_country))
+    # Each part beside its rows: only left joins on the sorted rows, each bringing its own columns.
+    wide = present
+    for part in parts:
+        wide = wide.join(part, on=KEYS, how="left", maintain_order="left")
+    wide = wide.select(*present.columns, *base.measures, *[c for c in anchoring.columns if c not in KEYS and anchoring.height])
     # An organisation with anchoring figures somewhere at this level provided its purchases' places.
     provided = base.provided
     if anchoring.height:
@@ -454,19 +457,32 @@ def _anchorage_denominators(wide: pl.DataFrame, footprint: pl.DataFrame, referen
     return wide.drop("_pop", "_men").join(union, on="exercice", how="left", maintain_order="left")
 
 
-def _per_territory(base: MeasureBase, code_col: str, one_commune_each: bool) -> pl.DataFrame:
-    """Commune measures summed into each territory (KEYS and one column per measure), each part of
-    `base.by_commune` apart, then side by side. A measure of a part without any row for an
-    organisation in a territory is null there, where one summed over the rows of other parts was
-    0: the same once the measures an organisation provided are made 0 where it has no row
-    (_zero_where_provided, which organisation_rows applies to every one of them)."""
+def _per_territory(base: MeasureBase, code_col: str, one_commune_each: bool) -> list[pl.DataFrame]:
+    """Commune measures summed into each territory, each part of `base.by_commune` apart (KEYS and
+    the part's measures). A measure of a part without any row for an organisation in a territory
+    is null there, where one summed over the rows of other parts was 0: the same once the
+    measures an organisation provided are made 0 where it has no row (_zero_where_provided, which
+    organisation_rows applies to every one of them)."""
     frames = []
     for part in base.by_commune:
         placed = part.filter(pl.col(code_col).is_not_null()).rename({code_col: "code_territoire"})
         own = [c for c in part.columns if c in base.measures]
         # one commune per territory: nothing to add up
         frames.append(placed.select(*KEYS, *own) if one_commune_each else placed.group_by(KEYS).agg([exact_sum(pl.col(m)) for m in own]))
-    return _joined(frames, KEYS).select(*KEYS, *base.measures)
+    return frames
+
+
+def _in_order(present: pl.DataFrame) -> pl.DataFrame:
+    """Rows sorted by exercice, territory code and SIREN (nulls first), on the codes' and SIRENs'
+    ranks among their sorted distinct values: the order of a sort on the texts, at the cost of
+    integers."""
+    def rank(name: str) -> pl.Expr:
+        values = present[name].drop_nulls().unique().sort()
+        return pl.col(name).cast(pl.Enum(values)).to_physical()
+
+    order = present.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "exercice", rank("code_territoire").alias("_c"),
+                           rank("siren").alias("_n")).sort("exercice", "_c", "_n", nulls_last=False)["_i"]
+    return present[order]
 
 
 def _qpv_rows(reader: FactReader, exercice: int | list[int] | None) -> pl.DataFrame:

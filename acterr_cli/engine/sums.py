@@ -18,4 +18,15 @@ SCALE = 10_000
 def exact_sum(expr: pl.Expr) -> pl.Expr:
     """The sum of a column, exact to 1/10 000 of its unit and the same whatever the order
     (nulls are skipped, as by Expr.sum: the sum of nothing is 0)."""
-    return (expr * SCALE).round(0).cast(pl.Int64).sum() / SCALE
+    return units_sum(as_units(expr))
+
+
+def as_units(expr: pl.Expr) -> pl.Expr:
+    """A column as whole ten-thousandths of its unit (Int64): made once, where the same column is
+    summed over many sets of rows (`units_sum` of each gives its `exact_sum`)."""
+    return (expr * SCALE).round(0).cast(pl.Int64)
+
+
+def units_sum(expr: pl.Expr) -> pl.Expr:
+    """The sum of a column of `as_units`, back in its unit."""
+    return expr.sum() / SCALE
