@@ -342,13 +342,12 @@ class Evaluator:
         return compact.select(*columns, *others)
 
     def identified(self, compact: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-        """indicateur, code_territoire and siren (as text, see `expand`) of compact results, and
-        their valeur: what the next exercice's evolution reads of them (run._previous_values)."""
+        """indicateur, code_territoire and siren (TEXT, as `expand` gives them) of compact results,
+        and their valeur: what the next exercice's evolution reads of them (run._previous_values)."""
         territories, sirens = _ranked_names(rows)
         codes = pl.Series([i.code for i in self.referentiel.indicators], dtype=pl.Utf8)
-        return compact.select(pl.lit(codes).gather(pl.col("_o")).alias("indicateur"),
-                              pl.lit(territories["code_territoire"].cast(pl.Utf8)).gather(pl.col("_t")).alias("code_territoire"),
-                              pl.lit(sirens).gather(pl.col("_s")).alias("siren"), "valeur")
+        return compact.select(_lookup(codes, "_o").alias("indicateur"), _lookup(territories["code_territoire"], "_t").alias("code_territoire"),
+                              _lookup(sirens, "_s").alias("siren"), "valeur")
 
     def _net_columns(self) -> dict[str, pl.Expr]:
         """`valeur_nette` and its range: the gross figure × Π(1 − factor) of its additionality

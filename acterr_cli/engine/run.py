@@ -15,7 +15,7 @@ from acterr_cli.engine.measures import organisation_rows
 from acterr_cli.engine.simulation import Simulation, draw
 from acterr_cli.errors import UsageError
 from acterr_cli.referentiel.model import Referentiel
-from acterr_cli.results import NON_REPARTI_CODE, NON_REPARTI_NOM, RESULT_SCHEMA, Computation
+from acterr_cli.results import NON_REPARTI_CODE, NON_REPARTI_NOM, RESULT_SCHEMA, TEXT, Computation
 from acterr_cli.territory.reference import LEVELS, TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
@@ -96,7 +96,7 @@ _IDENTITY = ("indicateur", "code_territoire", "siren")
 
 def _previous_values(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str, year: int,
                      run: dict) -> pl.DataFrame | None:
-    """indicateur, code_territoire, siren (as text) and valeur_precedente of exercice `year`, or
+    """indicateur, code_territoire, siren (TEXT) and valeur_precedente of exercice `year`, or
     None without any data of that year. Kept in the workspace for the next run (store.py,
     `previous_values`), keyed by everything they depend on: the same inputs give them back
     without computing them again."""
@@ -114,14 +114,14 @@ def _previous_values(ws: Workspace, reference: TerritorialReference, referentiel
 
 def _central_values(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
                     exercices: list[int], run: dict) -> pl.DataFrame:
-    """indicateur, code_territoire, siren (as text) and valeur of the level's computed figures of
+    """indicateur, code_territoire, siren (TEXT) and valeur of the level's computed figures of
     `exercices`: those of `_results` whose value is not null, the same values, without what the
     evolution does not read of them (ranges, sensitivity, coverage, notes, motifs, labels, order)."""
     evaluator = _evaluator(run, referentiel)
     rows = _france_rows(ws, reference, referentiel, evaluator, exercices, run) if level == "FRANCE" else \
         organisation_rows(ws, reference, level, exercices, referentiel.parameters, run)
     if rows.is_empty():
-        return pl.DataFrame(schema={**{c: pl.String for c in _IDENTITY}, "valeur": pl.Float64})
+        return pl.DataFrame(schema={**{c: TEXT for c in _IDENTITY}, "valeur": pl.Float64})
     rows = rows if level == "FRANCE" else evaluator.derive(rows)
     consolidated = _france_central(ws, reference, referentiel, evaluator, exercices, run) if level == "FRANCE" else \
         evaluator.consolidate(rows, central_only=True)
@@ -153,9 +153,10 @@ def _with_previous(results: pl.DataFrame, previous: pl.DataFrame | None) -> pl.D
     if previous is None or results.is_empty():
         return results.with_columns([pl.lit(None, pl.Float64).alias(c) for c in ("valeur_precedente", "variation", "variation_pct")])
     keys = [f"_{c}" for c in _IDENTITY]
-    keyed = results.select(*(pl.col(c).cast(pl.String).alias(k) for c, k in zip(_IDENTITY, keys, strict=True)))
-    found = keyed.join(previous.rename(dict(zip(_IDENTITY, keys, strict=True))), on=keys, how="left", nulls_equal=True,
-                       maintain_order="left")["valeur_precedente"]
+    # Joined as categories (the texts' global codes), not as texts: millions of rows at COMMUNE.
+    keyed = results.select(*(pl.col(c).cast(TEXT).alias(k) for c, k in zip(_IDENTITY, keys, strict=True)))
+    previous = previous.select(*(pl.col(c).cast(TEXT).alias(k) for c, k in zip(_IDENTITY, keys, strict=True)), "valeur_precedente")
+    found = keyed.join(previous, on=keys, how="left", nulls_equal=True, maintain_order="left")["valeur_precedente"]
     return _changes(results.with_columns(found))
 
 
