@@ -349,6 +349,21 @@ class Evaluator:
         return compact.select(_lookup(codes, "_o").alias("indicateur"), _lookup(territories["code_territoire"], "_t").alias("code_territoire"),
                               _lookup(sirens, "_s").alias("siren"), "valeur")
 
+    def ranked(self, values: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+        """Values of `identified`'s identity (indicateur, code_territoire, siren) with the ranks of
+        the computation of `rows` instead (_o, _t, _s); those of an indicator, a territory or an
+        organisation it does not have are left out."""
+        territories, sirens = _ranked_names(rows)
+        indicators = pl.DataFrame({"indicateur": [i.code for i in self.referentiel.indicators]}, schema={"indicateur": pl.Utf8})
+        by_rank = [indicators.with_row_index("_o"), territories.select("_t", "code_territoire"), sirens.to_frame("siren").with_row_index("_s")]
+        ranked = values.with_columns(pl.col(c).cast(TEXT) for c in ("indicateur", "code_territoire", "siren"))
+        for ranks in by_rank:  # small frames: their texts as TEXT, joined on the texts' codes
+            identity = next(c for c in ranks.columns if c not in ORDER_KEYS)
+            rank = next(c for c in ranks.columns if c in ORDER_KEYS)
+            ranks = ranks.select(pl.col(identity).cast(TEXT), pl.col(rank).cast(pl.UInt32))
+            ranked = ranked.join(ranks, on=identity, how="inner", nulls_equal=True).drop(identity)
+        return ranked
+
     def _net_columns(self) -> dict[str, pl.Expr]:
         """`valeur_nette` and its range: the gross figure × Π(1 − factor) of its additionality
         factors (Indicator.additionnalite); low with every factor at its high value and the gross

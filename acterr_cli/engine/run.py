@@ -47,10 +47,12 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
     level = normalize_level(level)
     run = {} if run is None else run
     if exercice is None:
-        results = _results(ws, reference, referentiel, level, None, run, with_evolution, simulation)
+        results = _results(ws, reference, referentiel, level, None, run, lambda compact, names: with_evolution(compact), simulation)
     else:
         previous = _previous_values(ws, reference, referentiel, level, exercice - 1, run)
-        results = _with_previous(_results(ws, reference, referentiel, level, [exercice], run, lambda r: r, simulation), previous)
+        evaluator = _evaluator(run, referentiel)
+        results = _results(ws, reference, referentiel, level, [exercice], run,
+                           lambda compact, names: _with_previous(evaluator, compact, names, previous), simulation)
     meta = _meta(ws, reference, referentiel, level, exercice)
     meta["controles"] = liasse_vs_questionnaire(ws, exercice, run)
     if simulation is not None:
@@ -61,15 +63,16 @@ def compute(ws: Workspace, reference: TerritorialReference, referentiel: Referen
 
 def _results(ws: Workspace, reference: TerritorialReference, referentiel: Referentiel, level: str,
              exercices: list[int] | None, run: dict, evolution, simulation: Simulation | None = None) -> pl.DataFrame:
-    """The level's results of `exercices` (all: None), `evolution` applied to them in report order;
-    with the quantiles of `simulation` when asked for."""
+    """The level's results of `exercices` (all: None), `evolution(compact results, names)` applied
+    to them in report order (names: the territories and organisations behind their ranks, None
+    without results); with the quantiles of `simulation` when asked for."""
     evaluator = _evaluator(run, referentiel)
     # The FRANCE figures are those every level's Non réparti row is made from: computed once per run.
     shared = level == "FRANCE" and simulation is None
     rows = _france_rows(ws, reference, referentiel, evaluator, exercices, run) if shared else \
         organisation_rows(ws, reference, level, exercices, referentiel.parameters, run)
     if rows.is_empty():
-        results = evolution(pl.DataFrame(schema=RESULT_SCHEMA))
+        results = evolution(pl.DataFrame(schema=RESULT_SCHEMA), None)
     else:
         rows = rows if shared else evaluator.derive(rows)
         draws = None if simulation is None else draw(referentiel, simulation)
@@ -85,7 +88,7 @@ def _results(ws: Workspace, reference: TerritorialReference, referentiel: Refere
             names = pl.concat([names, _not_placed_name(names)])
         # One chunk from the start: the sort gathers from it (see in_report_order).
         results = pl.concat(parts, rechunk=True, how="vertical" if draws is None else "diagonal")
-        results = evaluator.expand(evolution(in_report_order(results)), names, level)
+        results = evaluator.expand(evolution(in_report_order(results), names), names, level)
     return results
 
 
@@ -148,16 +151,20 @@ def _inputs_fingerprint(ws: Workspace, reference: TerritorialReference, referent
 ORGANISATION_TYPES = ("questionnaire", "liasse")  # units whose facts are those of their exercice only
 
 
-def _with_previous(results: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
-    """`with_evolution`'s columns for results of one exercice, from the previous one's values."""
-    if previous is None or results.is_empty():
-        return results.with_columns([pl.lit(None, pl.Float64).alias(c) for c in ("valeur_precedente", "variation", "variation_pct")])
-    keys = [f"_{c}" for c in _IDENTITY]
-    # Joined as categories (the texts' global codes), not as texts: millions of rows at COMMUNE.
-    keyed = results.select(*(pl.col(c).cast(TEXT).alias(k) for c, k in zip(_IDENTITY, keys, strict=True)))
-    previous = previous.select(*(pl.col(c).cast(TEXT).alias(k) for c, k in zip(_IDENTITY, keys, strict=True)), "valeur_precedente")
-    found = keyed.join(previous, on=keys, how="left", nulls_equal=True, maintain_order="left")["valeur_precedente"]
-    return _changes(results.with_columns(found))
+def _with_previous(evaluator: Evaluator, compact: pl.DataFrame, names: pl.DataFrame | None,
+                   previous: pl.DataFrame | None) -> pl.DataFrame:
+    """`with_evolution`'s columns for compact results of one exercice, from the previous one's
+    values: those are given this computation's ranks (Evaluator.ranked: a few thousand codes, not
+    millions of texts), then found by the ranks."""
+    if previous is None or compact.is_empty():
+        return compact.with_columns([pl.lit(None, pl.Float64).alias(c) for c in ("valeur_precedente", "variation", "variation_pct")])
+    ranked = evaluator.ranked(previous, names)
+    if max(compact["_s"].max(), ranked["_s"].max() or 0) < 1 << 22 and max(compact["_o"].max(), ranked["_o"].max() or 0) < 1 << 10:
+        keys, key = ["_k"], [(pl.col("_t").cast(pl.UInt64) * (1 << 32) + pl.col("_s").cast(pl.UInt64) * (1 << 10) + pl.col("_o")).alias("_k")]
+    else:  # ranks too large for one integer: the three of them
+        keys = key = list(ORDER_KEYS)
+    found = compact.select(key).join(ranked.select(*key, "valeur_precedente"), on=keys, how="left", maintain_order="left")
+    return _changes(compact.with_columns(found["valeur_precedente"]))
 
 
 def _evaluator(run: dict, referentiel: Referentiel) -> Evaluator:
