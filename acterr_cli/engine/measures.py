@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from acterr_cli.engine.sums import exact_sum
+from acterr_cli.engine.sums import as_units, exact_sum, units_sum
 from acterr_cli.inputs import questionnaire_schema as qs
 from acterr_cli.inputs.columns import NUMERIC_KINDS
 from acterr_cli.inputs.liasse_schema import LIASSE
@@ -798,17 +798,22 @@ def _purchases(reader: FactReader, exercice: int | list[int] | None, places: pl.
         return {}
     located = "commune_operation" in scan.collect_schema().names()
     keys = ["siren", "exercice", *(["commune_operation"] if located else []), "commune_fournisseur"]
-    lines = _exercice_filter(scan, exercice).group_by(keys).agg(exact_sum(pl.col("montant_ht_eur").cast(pl.Float64)))
-    lines = lines.join(places.lazy().rename({c: f"f_{c}" for c in places.columns}), left_on="commune_fournisseur",
+    lines = _exercice_filter(scan, exercice).group_by(keys).agg(as_units(pl.col("montant_ht_eur").cast(pl.Float64)).sum())
+    # The codes of a million lines as categories (the texts' global codes): compared and gathered
+    # as integers; texts again once reduced.
+    codes = places.lazy().with_columns(pl.col(c).cast(pl.Categorical) for c in _LEVEL_CODES)
+    lines = lines.join(codes.rename({c: f"f_{c}" for c in places.columns}), left_on="commune_fournisseur",
                        right_on="f_commune", how="left", maintain_order="left")
-    reduced = {"by_supplier_epci": lines.group_by("siren", "exercice", "f_code_epci").agg(exact_sum(pl.col("montant_ht_eur")))}
+    # whole ten-thousandths (sums.as_units) summed, as exact_sum does
+    units = pl.col("montant_ht_eur")
+    reduced = {"by_supplier_epci": lines.group_by("siren", "exercice", "f_code_epci").agg(units_sum(units))
+               .with_columns(pl.col("f_code_epci").cast(pl.Utf8))}
     if located:
-        lines = lines.join(places.lazy().rename({c: f"op_{c}" for c in places.columns}), left_on="commune_operation",
+        lines = lines.join(codes.rename({c: f"op_{c}" for c in places.columns}), left_on="commune_operation",
                            right_on="op_commune", how="left", maintain_order="left")
-        amount = pl.col("montant_ht_eur")
         reduced["by_operation"] = lines.group_by("siren", "exercice", "commune_operation").agg(
-            *[pl.col(f"op_{code}").first() for code in _LEVEL_CODES], exact_sum(amount),
-            *[exact_sum(pl.when(pl.col(f"f_{code}") == pl.col(f"op_{code}")).then(amount).otherwise(0.0)).alias(f"ancres_{code}")
+            *[pl.col(f"op_{code}").first().cast(pl.Utf8) for code in _LEVEL_CODES], units_sum(units),
+            *[units_sum(pl.when(pl.col(f"f_{code}") == pl.col(f"op_{code}")).then(units).otherwise(0)).alias(f"ancres_{code}")
               for code in _LEVEL_CODES])
     return reduced
 
