@@ -26,6 +26,7 @@ from acterr_cli.territory.reference import LEVELS, TerritorialReference
 from acterr_cli.workspace.store import Workspace
 
 KEYS = ["code_territoire", "siren", "exercice"]
+_KEYS_SCHEMA = {"code_territoire": pl.Utf8, "siren": pl.Utf8, "exercice": pl.Int64}
 _LEVEL_CODES = tuple(f"code_{level.lower()}" for level in LEVELS)  # TerritorialReference.level_columns
 LIASSE_PREFIX = "liasse_"
 # Sheets whose communes say where the organisation's dwellings are (its footprint, rule 7).
@@ -412,7 +413,8 @@ def organisation_rows(ws: Workspace, reference: TerritorialReference, level: str
     if anchoring.height:
         parts.append(anchoring)
     # In the results' order (see run.in_report_order), kept by the joins: their sort is then cheaper.
-    present = _in_order(_presence(base, code_col, tmap, pl.concat([part.select(KEYS) for part in parts]), whole_country))
+    facts = pl.concat([part.select(KEYS) for part in parts]) if parts else pl.DataFrame(schema=_KEYS_SCHEMA)
+    present = _in_order(_presence(base, code_col, tmap, facts, whole_country))
     # Each part beside its rows: only left joins on the sorted rows, each bringing its own columns.
     wide = present
     for part in parts:
