@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,20 +100,39 @@ def write_results_json(out: TextIO, documents: Iterator[tuple[Computation, pl.Da
     """The JSON of `results_document` (or, for `several` levels, {"version", "calculs": […]}), written
     to `out` as the levels come and their results by slices: a COMMUNE level for the whole country is
     millions of results, whose document built whole in memory took 14 GB. Same content and order;
-    each result on one line (Polars writes the slice's JSON lines), figures rounded by unit (rounding.py)."""
+    each result on one line (Polars writes the slice's JSON lines), figures rounded by unit (rounding.py).
+    The slices go to the binary stream under `out` when there is one, as Polars wrote them (UTF-8):
+    a national document is over a gigabyte, which decoding, splitting and encoding again as text
+    took longer than computing it."""
+    write = _bytes_writer(out)
     if several:
-        out.write(f'{{\n  "version": {JSON_VERSION},\n  "calculs": [')
+        write(f'{{\n  "version": {JSON_VERSION},\n  "calculs": [')
     pad = "    " if several else ""
+    between = ("\n" + pad + "    ").encode()
     for i, (computation, results) in enumerate(documents):
         head = {"version": JSON_VERSION, "niveau": computation.level, "provenance": computation.meta}
         text = json.dumps(head, ensure_ascii=False, indent=2, default=str)[:-2]  # without the closing brace
-        out.write(("," if i else "") + ("\n" + pad if several else "") + text.replace("\n", "\n" + pad) + f',\n{pad}  "resultats": [')
+        write(("," if i else "") + ("\n" + pad if several else "") + text.replace("\n", "\n" + pad) + f',\n{pad}  "resultats": [')
         for start in range(0, results.height, slice_rows):
-            lines = rounded(results.slice(start, slice_rows)).write_ndjson().splitlines()
-            out.write(("," if start else "") + "\n" + pad + "    " + (",\n" + pad + "    ").join(lines))
-        out.write(("\n" + pad + "  " if results.height else "") + "]\n" + pad + "}")
+            lines = io.BytesIO()
+            rounded(results.slice(start, slice_rows)).write_ndjson(lines)
+            write(b"," if start else b"")
+            write(between)
+            write(lines.getvalue().rstrip(b"\n").replace(b"\n", b"," + between))
+        write(("\n" + pad + "  " if results.height else "") + "]\n" + pad + "}")
         out.flush()
-    out.write("\n  ]\n}\n" if several else "\n")
+    write("\n  ]\n}\n" if several else "\n")
+    out.flush()
+
+
+def _bytes_writer(out: TextIO):
+    """Write text or UTF-8 bytes to `out`: bytes straight to its binary buffer (after what its text
+    layer holds), or decoded for a text-only stream (a test's StringIO)."""
+    binary = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
+        return lambda part: binary.write(part if isinstance(part, bytes) else part.encode("utf-8"))
+    return lambda part: out.write(part.decode("utf-8") if isinstance(part, bytes) else part)
 
 
 def results_document(computation: Computation, results: pl.DataFrame) -> dict:
