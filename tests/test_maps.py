@@ -166,6 +166,17 @@ def test_slide_says_figures_in_plain_words_and_its_sources(with_fiches):
     assert not any(code in text for code in ("ECO-01", "SOC-01", "TER-04b"))  # no indicator code
 
 
+def test_slide_says_which_headline_is_missing_and_why(with_fiches):
+    """Montpellier's investment is not placed in the fixture (B's comes from its liasse): the slide
+    says so in the slot where the figure would have been, as the fiche does."""
+    import subprocess
+
+    [montpellier] = [f.chemin for f in with_fiches.fichiers if f.contenu == "diapo" and f.format == "pdf"
+                     and MONTPELLIER_METROPOLE in f.chemin.name]
+    text = " ".join(subprocess.run(["pdftotext", str(montpellier), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "Investissement : non calculable —" in text
+
+
 def test_fiche_carries_the_map_and_its_attribution(with_fiches):
     [fiche] = [f.chemin for f in with_fiches.fichiers if f.contenu == "fiche" and f.format == "png"
                and TOULOUSE_METROPOLE in f.chemin.name]

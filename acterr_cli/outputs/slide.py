@@ -21,6 +21,7 @@ from acterr_cli.outputs.fiche import FicheSubject
 from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
 from acterr_cli.outputs.reports.xlsx import short_text
+from acterr_cli.outputs.wording import short_reason
 from acterr_cli.results import CALCULE
 
 PNG_SIZE_IN, PNG_DPI = (16.0, 9.0), 120  # 1920 × 1080 px
@@ -36,13 +37,22 @@ def slide_name(stem: str, key: str) -> str:
     return f"{stem}_diapo_{key}"
 
 
-def _headlines(data: ReportData, figures: dict, ledger: str) -> list[tuple[dict, str]]:
+def _headlines(data: ReportData, figures: dict, ledger: str) -> tuple[list[tuple[dict, str]], list[str]]:
     """The first computed « diapo » headlines of a ledger (`en_tete` in the catalogue), each with
-    the words under it (`legende`)."""
+    the words under it (`legende`); and, in words, those ranked before them that are not computed
+    (nothing silent: said where they would have been, taking the last figure's place)."""
     ref = data.referentiel
-    ok = [(figures[i.code], ref.caption(i.code)) for i in ref.headlines("diapo", ledger)
-          if i.code in figures and figures[i.code]["statut"] == CALCULE and figures[i.code]["valeur"] is not None]
-    return ok[:SHOWN]
+    shown: list[tuple[dict, str]] = []
+    missing: list[str] = []
+    for i in ref.headlines("diapo", ledger):
+        if len(shown) + min(len(missing), 1) >= SHOWN or i.code not in figures:
+            continue
+        r = figures[i.code]
+        if r["statut"] == CALCULE and r["valeur"] is not None:
+            shown.append((r, ref.caption(i.code)))
+        else:
+            missing.append(f"{ref.short_label(i.code)} : non calculable — {short_reason(r.get('motif'), 60)}")
+    return shown, missing
 
 
 def render_slide(data: ReportData, subject: FicheSubject, size: tuple[float, float] = PNG_SIZE_IN):
@@ -57,10 +67,11 @@ def render_slide(data: ReportData, subject: FicheSubject, size: tuple[float, flo
         name = textwrap.shorten(subject.name, 70, placeholder="…")
         fig.text(0.03, 0.945, name, color="white", fontsize=(32 if len(name) <= 40 else 24) * scale, fontweight="bold", va="center")
         fig.text(0.03, 0.89, subject.subtitle, color="#D9E1F2", fontsize=15 * scale, va="center")
-        local = _headlines(data, subject.figures, "valeur_locale")
-        social = _headlines(data, subject.figures, "plus_value_sociale")
-        _ledger(fig, 0.025, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE, local, scale)
-        _ledger(fig, 0.295, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE, social, scale)
+        local, local_missing = _headlines(data, subject.figures, "valeur_locale")
+        social, social_missing = _headlines(data, subject.figures, "plus_value_sociale")
+        _ledger(fig, 0.025, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE, local, scale, local_missing)
+        _ledger(fig, 0.295, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE, social, scale,
+                social_missing)
         fig.text(0.285, 0.105, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
                  fontsize=12 * scale, color=GREY, style="italic")
         _map(fig, data, subject, scale)
@@ -68,7 +79,8 @@ def render_slide(data: ReportData, subject: FicheSubject, size: tuple[float, flo
     return fig
 
 
-def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[tuple[dict, str]], scale: float) -> None:
+def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[tuple[dict, str]], scale: float,
+            missing: list[str] = ()) -> None:
     from matplotlib.patches import Rectangle
 
     width, top, bottom = 0.26, 0.82, 0.14
@@ -92,6 +104,10 @@ def _ledger(fig, x: float, title: str, subtitle: str, color: str, figures: list[
                  fontsize=12 * scale, va="center")
         if flat:
             fig.text(x + 0.015, y - 0.1, flat, color=GREY, fontsize=10.5 * scale, va="center")
+    if missing:  # in the slot of the next figure, as the fiche does
+        lines = [line for text in missing[:2] for line in textwrap.wrap(text, 46)]
+        fig.text(x + 0.015, top - 0.2 - len(figures) * 0.19 + 0.04, "\n".join(lines[:5]), color=GREY, fontsize=11 * scale,
+                 style="italic", va="top", linespacing=1.3)
 
 
 def _map(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
