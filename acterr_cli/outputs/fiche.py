@@ -22,7 +22,7 @@ from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat, replaced_b
 from acterr_cli.outputs.reports.charts import missing_note
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
 from acterr_cli.outputs.reports.xlsx import range_text
-from acterr_cli.outputs.wording import GRADE_SHORT, computed, count, grade, opening, short_reason, value_words
+from acterr_cli.outputs.wording import GRADE_SHORT, computed, count, grade, opening, organisations_count, short_reason, value_words
 from acterr_cli.results import CALCULE
 
 PNG_SIZE_IN, PNG_DPI = (7.2, 9.0), 150  # 1080 × 1350 px
@@ -76,15 +76,10 @@ def _subject(data: ReportData, figures: dict, key: str, name: str, bars: tuple, 
         parts.append(f"SIREN {data.scope.siren}")
     if dwellings and dwellings["statut"] == CALCULE:
         parts.append(f"{fr_number(dwellings['valeur'])} logements sociaux")
-    n = _organisations(data, figures)
+    n = organisations_count(data, figures)
     if data.kind != ORGANISME and n:
         parts.append(count(n, "organisme Hlm", "organismes Hlm"))
     return FicheSubject(re.sub(r"[^0-9A-Za-z_-]", "_", key), name, " · ".join(parts), figures, *bars)
-
-
-def _organisations(data: ReportData, figures: dict) -> int | None:
-    values = [r.get("nb_organismes") for r in figures.values() if r.get("nb_organismes")]
-    return max(values) if values else (len(data.organisations) or None)
 
 
 # What the bar chart shows: the first of the catalogue's `graphique = { fiche = … }` indicators

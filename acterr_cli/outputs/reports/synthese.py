@@ -38,7 +38,16 @@ from acterr_cli.outputs.reports.xlsx import (
     short_text,
     variation_format,
 )
-from acterr_cli.outputs.wording import GRADE_COLORS, GRADE_LEGEND, count, grade, opening, overlap_notes, short_reason
+from acterr_cli.outputs.wording import (
+    GRADE_COLORS,
+    GRADE_LEGEND,
+    count,
+    grade,
+    opening,
+    organisations_count,
+    overlap_notes,
+    short_reason,
+)
 from acterr_cli.referentiel.model import LEDGER_LABELS, Referentiel
 from acterr_cli.results import CALCULE
 
@@ -121,8 +130,9 @@ def _heading(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, last_c
 def context_line(data: ReportData) -> str:
     orgs = len(data.organisations)
     noun = data.level_noun
-    if data.kind == TERRITOIRE:
-        return f"{data.level_noun} {data.scope.code} — {count(orgs, 'organisme Hlm présent', 'organismes Hlm présents')}"
+    if data.kind == TERRITOIRE:  # present as the opening sentence and the ranking count them (dwellings, operations, suppliers, staff)
+        present = organisations_count(data, data.headline)
+        return f"{data.level_noun} {data.scope.code} — {count(present, 'organisme Hlm présent', 'organismes Hlm présents')}"
     others = f" (et {len(data.others)} où {'il n’a' if data.kind == ORGANISME else 'ils n’ont'} que des salariés ou des fournisseurs)" \
         if data.others else ""
     where = f"logements dans {count(len(data.housed), 'territoire')} ({noun}){others}"
