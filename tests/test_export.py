@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from openpyxl import load_workbook
 from builders import MONTPELLIER_METROPOLE, SIREN_A, SIREN_B, TOULOUSE_METROPOLE
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from acterr_cli.api import ExportRequest, export

@@ -26,8 +26,8 @@ def test_no_driver_without_parameter_nor_for_organisations(epci):  # noqa: F811
 def test_sensitivity_sheet_tornado_of_headline_figures(espace, tmp_path):
     from openpyxl import load_workbook
 
-    from acterr_cli.outputs.reports import Scope, write_report
     from acterr_cli.api import report_inputs
+    from acterr_cli.outputs.reports import Scope, write_report
     from acterr_cli.referentiel.model import load_referentiel
 
     inputs = report_inputs(espace, "EPCI", load_referentiel())

@@ -24,7 +24,6 @@ from typing import TypeVar
 import polars as pl
 
 from acterr_cli.engine import sensitivity, simulation
-from acterr_cli.engine.simulation import Draws
 from acterr_cli.engine.measures import (
     KEYS,
     MARKET_CENTRAL,
@@ -38,6 +37,7 @@ from acterr_cli.engine.measures import (
     market_swing,
     raw_measures,
 )
+from acterr_cli.engine.simulation import Draws
 from acterr_cli.engine.sums import as_units, exact_sum, units_sum
 from acterr_cli.referentiel.model import SCENARIOS, Indicator, Referentiel
 from acterr_cli.results import CALCULE, NON_CALCULABLE, RESULT_SCHEMA, SENSITIVITY_SCHEMA, TEXT
