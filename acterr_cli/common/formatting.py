@@ -43,6 +43,14 @@ def fr_range(low: float | None, high: float | None, unit: str) -> str:
     return f"{fr_number(low, decimals_for(unit))} – {fr_value(high, unit)}"
 
 
+def fr_date(value: object) -> str:
+    """An ISO date-time as its day, « 06/12/2026 »; empty when absent or not a date."""
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y") if value else ""
+    except ValueError:
+        return ""
+
+
 def fr_datetime(value: object) -> str:
     """An ISO date-time (a manifest's, a computation's) as « 06/12/2026 17:31 »; other text as is."""
     if not value:

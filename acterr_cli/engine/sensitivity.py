@@ -119,7 +119,7 @@ def top_drivers(key: str, central: pl.Expr, names: list[str]) -> dict[str, pl.Ex
     tiny = 1e-9 * central.abs()
     columns: dict[str, pl.Expr] = {}
     for r in range(min(TOP, len(names))):
-        def pick(values: list) -> pl.Expr:
+        def pick(values: list, r: int = r) -> pl.Expr:
             chosen = pl.when((ranks[0] == r) & (spans[0] > tiny)).then(values[0])
             for i in range(1, len(names)):
                 chosen = chosen.when((ranks[i] == r) & (spans[i] > tiny)).then(values[i])

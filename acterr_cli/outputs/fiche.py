@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from acterr_cli import __version__
 from acterr_cli.common.atomic import atomic_output
-from acterr_cli.common.formatting import fr_number
+from acterr_cli.common.formatting import fr_date, fr_number
 from acterr_cli.outputs import maps
 from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat, replaced_by
 from acterr_cli.outputs.reports.charts import missing_note
@@ -165,9 +164,9 @@ def render_fiche(data: ReportData, subject: FicheSubject, size: tuple[float, flo
         if subject.opening:  # wrapped for the page's width (about 95 characters at this size)
             fig.text(0.05, 0.862, "\n".join(textwrap.wrap(subject.opening, 100)), color="#262626", fontsize=9 * scale, va="top")
         _ledger(fig, 0.04, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE,
-                *_pick(data, subject, "valeur_locale"), scale)
+                *pick_headlines(data, subject, "valeur_locale"), scale)
         _ledger(fig, 0.52, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE,
-                *_pick(data, subject, "plus_value_sociale"), scale)
+                *pick_headlines(data, subject, "plus_value_sociale"), scale)
         fig.text(0.5, 0.402, "Deux registres distincts : ils ne s'additionnent pas.", ha="center", va="center",
                  fontsize=10 * scale, color=GREY, style="italic")
         mapped = maps.fiche_map(fig, data, subject.key)  # the map beside the bars (outputs/maps.py)
@@ -187,21 +186,23 @@ def _style():
 FIGURES = 3  # figures per ledger
 
 
-def _pick(data: ReportData, subject: FicheSubject, ledger: str, place: str = "fiche") -> tuple[list[tuple[dict, str]], list[str]]:
-    """The first computed headlines of a ledger (`en_tete` « fiche » in the catalogue), each with
-    the words under it (`legende`); and, for those ranked before the last one shown that are not
-    computed, why (they take the last figure's place: nothing missing goes without a word)."""
+def pick_headlines(data: ReportData, subject: FicheSubject, ledger: str, place: str = "fiche", shown_max: int = FIGURES,
+                   reason_chars: int = 46) -> tuple[list[tuple[dict, str]], list[str]]:
+    """The first computed headlines of a ledger (`en_tete` `place` in the catalogue: the fiche's, the
+    slide's), each with the words under it (`legende`); and, for those ranked before the last one
+    shown that are not computed, why (they take the last figure's place: nothing missing goes
+    without a word)."""
     ref = data.referentiel
     shown: list[tuple[dict, str]] = []
     missing: list[str] = []
     for ind in ref.headlines(place, ledger):
         r = subject.figures.get(ind.code)
-        if r is None or len(shown) + (1 if missing else 0) >= FIGURES:
+        if r is None or len(shown) + (1 if missing else 0) >= shown_max:
             continue
         if computed(r):
             shown.append((r, ref.caption(ind.code)))
         elif not shown or len(missing) < 2:
-            missing.append(f"{ref.short_label(ind.code)} : non calculable — {short_reason(r.get('motif'), 46)}")
+            missing.append(f"{ref.short_label(ind.code)} : non calculable — {short_reason(r.get('motif'), reason_chars)}")
     return shown, missing
 
 
@@ -334,15 +335,11 @@ def _dpe_chart(fig, subject: FicheSubject, scale: float) -> None:
 
 
 def _footer(fig, data: ReportData, subject: FicheSubject, scale: float, credit: str = "") -> None:
-    when = data.meta.get("calcule_le")
-    try:
-        day = datetime.fromisoformat(str(when)).strftime("%d/%m/%Y")
-    except ValueError:
-        day = ""
+    day = fr_date(data.meta.get("calcule_le"))
     text = (f"Source : acterr {data.meta.get('acterr', __version__)}, référentiel {data.referentiel.version}"
             + (f", calcul du {day}" if day else "") + ". Fourchettes : paramètres à leurs bornes basse et haute ; "
             "méthode et sources : rapport Excel, feuille Méthodologie. " + GRADE_SHORT + (f" {credit}" if credit else ""))
-    flat = [r for ledger in ("valeur_locale", "plus_value_sociale") for r, _ in _pick(data, subject, ledger)[0] if is_flat(r)]
+    flat = [r for ledger in ("valeur_locale", "plus_value_sociale") for r, _ in pick_headlines(data, subject, ledger)[0] if is_flat(r)]
     if flat or MARK in subject.bars_title:
         codes = dict.fromkeys([r["indicateur"] for r in flat] + ([subject.bars_code] if MARK in subject.bars_title else []))
         replace = " ; ".join(t for t in (replaced_by(data.referentiel, c) for c in codes) if t)
@@ -371,8 +368,12 @@ def _shorten(text: str, n: int) -> str:
 
 def write_fiche(path: Path, data: ReportData, subject: FicheSubject) -> None:
     """PNG at 1080 × 1350 px, or PDF on an A5 page (laid out for that size), written atomically."""
-    path = Path(path)
+    save_figure(Path(path), lambda size: render_fiche(data, subject, size), PNG_SIZE_IN, A5_IN, PNG_DPI)
+
+
+def save_figure(path: Path, render, png_size: tuple[float, float], pdf_size: tuple[float, float], dpi: int) -> None:
+    """A figure drawn by `render(size)` at the size of the file's format (.pdf or PNG), written atomically."""
     pdf = path.suffix.lower() == ".pdf"
-    fig = render_fiche(data, subject, A5_IN if pdf else PNG_SIZE_IN)
+    fig = render(pdf_size if pdf else png_size)
     with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="pdf" if pdf else "png", dpi=PNG_DPI)
+        fig.savefig(tmp, format="pdf" if pdf else "png", dpi=dpi)

@@ -166,14 +166,15 @@ def _scope_rows(data: ReportData) -> list[dict]:
     )
 
 
-def report_maps(data: ReportData, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = MAP_DPI) -> list[MapImage]:
-    """The report's maps as PNG images (see map_specs; a map no territory can colour is not drawn)."""
-    return [draw(spec, size_in, dpi, subtitle=_subtitle(data)) for spec in map_specs(data) if spec.values]
+def report_maps(data: ReportData, specs: list[MapSpec], size_in: tuple[float, float] = MAP_SIZE_IN,
+                dpi: int = MAP_DPI) -> list[MapImage]:
+    """The report's maps (`map_specs`) as PNG images; a map no territory can colour is not drawn."""
+    return [draw(spec, size_in, dpi, subtitle=_subtitle(data)) for spec in specs if spec.values]
 
 
-def not_drawn(data: ReportData) -> list[str]:
+def not_drawn(specs: list[MapSpec]) -> list[str]:
     """In words, each map skipped because no territory has its figure, and why."""
-    return [f"Carte non dessinée — {spec.title} : {map_note(spec).removesuffix('.')}." for spec in map_specs(data) if not spec.values]
+    return [f"Carte non dessinée — {spec.title} : {map_note(spec).removesuffix('.')}." for spec in specs if not spec.values]
 
 
 def _subtitle(data: ReportData, key: str | None = None) -> str:

@@ -15,14 +15,12 @@ import textwrap
 from pathlib import Path
 
 from acterr_cli import __version__
-from acterr_cli.common.atomic import atomic_output
+from acterr_cli.common.formatting import fr_date
 from acterr_cli.outputs import maps
-from acterr_cli.outputs.fiche import FicheSubject
+from acterr_cli.outputs.fiche import FicheSubject, pick_headlines, save_figure
 from acterr_cli.outputs.nature import FLAT, MARK, flat_text, is_flat
 from acterr_cli.outputs.reports.model import ENSEMBLE, ReportData
 from acterr_cli.outputs.reports.xlsx import short_text
-from acterr_cli.outputs.wording import short_reason
-from acterr_cli.results import CALCULE
 
 PNG_SIZE_IN, PNG_DPI = (16.0, 9.0), 120  # 1920 × 1080 px
 PDF_SIZE_IN = (13.333, 7.5)
@@ -30,29 +28,12 @@ NAVY, BLUE, PURPLE, GREY, LIGHT = "#1F3864", "#1F4E79", "#6A1B5F", "#595959", "#
 MAP_RECT = (0.57, 0.085, 0.415, 0.75)  # figure fractions
 MAP_SIZE_IN, MAP_DPI = (6.6, 5.4), 150  # drawn once, placed in MAP_RECT on both pages
 SHOWN = 3  # figures per ledger
+REASON_CHARS = 60  # why a figure is missing, in its slot
 
 
 def slide_name(stem: str, key: str) -> str:
     """« NOM_diapo_CODE »: the report's name, then the territory code, SIREN or « ensemble »."""
     return f"{stem}_diapo_{key}"
-
-
-def _headlines(data: ReportData, figures: dict, ledger: str) -> tuple[list[tuple[dict, str]], list[str]]:
-    """The first computed « diapo » headlines of a ledger (`en_tete` in the catalogue), each with
-    the words under it (`legende`); and, in words, those ranked before them that are not computed
-    (nothing silent: said where they would have been, taking the last figure's place)."""
-    ref = data.referentiel
-    shown: list[tuple[dict, str]] = []
-    missing: list[str] = []
-    for i in ref.headlines("diapo", ledger):
-        if len(shown) + min(len(missing), 1) >= SHOWN or i.code not in figures:
-            continue
-        r = figures[i.code]
-        if r["statut"] == CALCULE and r["valeur"] is not None:
-            shown.append((r, ref.caption(i.code)))
-        else:
-            missing.append(f"{ref.short_label(i.code)} : non calculable — {short_reason(r.get('motif'), 60)}")
-    return shown, missing
 
 
 def render_slide(data: ReportData, subject: FicheSubject, size: tuple[float, float] = PNG_SIZE_IN):
@@ -67,8 +48,8 @@ def render_slide(data: ReportData, subject: FicheSubject, size: tuple[float, flo
         name = textwrap.shorten(subject.name, 70, placeholder="…")
         fig.text(0.03, 0.945, name, color="white", fontsize=(32 if len(name) <= 40 else 24) * scale, fontweight="bold", va="center")
         fig.text(0.03, 0.89, subject.subtitle, color="#D9E1F2", fontsize=15 * scale, va="center")
-        local, local_missing = _headlines(data, subject.figures, "valeur_locale")
-        social, social_missing = _headlines(data, subject.figures, "plus_value_sociale")
+        local, local_missing = pick_headlines(data, subject, "valeur_locale", "diapo", SHOWN, REASON_CHARS)
+        social, social_missing = pick_headlines(data, subject, "plus_value_sociale", "diapo", SHOWN, REASON_CHARS)
         _ledger(fig, 0.025, "VALEUR LOCALE", "l'argent et les emplois qui restent sur le territoire", BLUE, local, scale, local_missing)
         _ledger(fig, 0.295, "PLUS-VALUE SOCIALE", "ce que gagnent les ménages logés et le territoire", PURPLE, social, scale,
                 social_missing)
@@ -123,8 +104,8 @@ def _map(fig, data: ReportData, subject: FicheSubject, scale: float) -> None:
 
 
 def _sources(fig, data: ReportData, shown: list[dict], scale: float) -> None:
-    when = str(data.meta.get("calcule_le") or "")[:10]
-    day = f", calcul du {when[8:10]}/{when[5:7]}/{when[:4]}" if len(when) == 10 else ""
+    when = fr_date(data.meta.get("calcule_le"))
+    day = f", calcul du {when}" if when else ""
     text = (f"Sources : acterr {data.meta.get('acterr', __version__)}, référentiel {data.referentiel.version}{day} ; "
             f"données des organismes, exercice {data.year if data.year is not None else 'non précisé'} "
             "(contours de la carte : voir sous la carte). Méthode : rapport Excel, feuille Méthodologie.")
@@ -135,8 +116,4 @@ def _sources(fig, data: ReportData, shown: list[dict], scale: float) -> None:
 
 def write_slide(path: Path, data: ReportData, subject: FicheSubject) -> None:
     """PNG at 1920 × 1080 px, or a one-page 16:9 PDF, written atomically."""
-    path = Path(path)
-    pdf = path.suffix.lower() == ".pdf"
-    fig = render_slide(data, subject, PDF_SIZE_IN if pdf else PNG_SIZE_IN)
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="pdf" if pdf else "png", dpi=PNG_DPI)
+    save_figure(Path(path), lambda size: render_slide(data, subject, size), PNG_SIZE_IN, PDF_SIZE_IN, PNG_DPI)

@@ -20,9 +20,10 @@ PER_ROW = 2
 HALF_PX = (COLUMNS // PER_ROW) * COLUMN_PX  # an image fills its half of the sheet
 
 
-def write(wb: Workbook, data: ReportData, fmt: Formats, images: list[maps.MapImage] | None = None) -> list[maps.MapImage]:
-    """Write the sheet; returns the images drawn (a fiche or a slide may reuse them)."""
-    images = maps.report_maps(data) if images is None else images
+def write(wb: Workbook, data: ReportData, fmt: Formats) -> list[maps.MapImage]:
+    """Write the sheet; returns the images drawn."""
+    specs = maps.map_specs(data)
+    images = maps.report_maps(data, specs)
     ws = wb.add_worksheet(SHEET)
     widths = [COLUMN_WIDTH] * COLUMNS
     for j in range(COLUMNS):
@@ -45,7 +46,7 @@ def write(wb: Workbook, data: ReportData, fmt: Formats, images: list[maps.MapIma
                 merged(ws, row, k * half, k * half + half - 1, text, f)
             fit_row(ws, row, [(text, half * COLUMN_WIDTH, f) for text in notes])
             row += 2
-    for text in maps.not_drawn(data):  # a map no territory can colour: its title and why, not a map all hatched
+    for text in maps.not_drawn(specs):  # a map no territory can colour: its title and why, not a map all hatched
         row = note(ws, fmt, row, text, 0, COLUMNS - 1, sum(widths))
     note(ws, fmt, row, maps.CREDIT, 0, COLUMNS - 1, sum(widths))
     print_setup(ws, data.title, portrait=True)

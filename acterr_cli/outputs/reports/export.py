@@ -65,9 +65,10 @@ class Written:
         return {"chemin": str(self.chemin), "format": self.format, "contenu": self.contenu, "sujet": self.sujet}
 
 
-@dataclass
-class ExportResult:
-    data: ReportData
+@dataclass(kw_only=True)
+class _Files:
+    """What an export wrote: its files (the first is the main one), the workbook's sheets and charts."""
+
     fichiers: list[Written] = field(default_factory=list)
     feuilles: list[str] = field(default_factory=list)
     graphiques: int = 0
@@ -75,6 +76,11 @@ class ExportResult:
     @property
     def main(self) -> Path:
         return self.fichiers[0].chemin
+
+
+@dataclass
+class ExportResult(_Files):
+    data: ReportData
 
     def to_dict(self) -> dict:
         d = self.data
@@ -83,18 +89,11 @@ class ExportResult:
 
 
 @dataclass
-class LevelExportResult:
+class LevelExportResult(_Files):
     """The data files (CSV or Parquet) of a whole level, streamed from its stored results without
     a report's model (tabular.StoredLevel): what `--json` and the screen say of them."""
 
     stored: StoredLevel
-    fichiers: list[Written] = field(default_factory=list)
-    feuilles: list[str] = field(default_factory=list)
-    graphiques: int = 0
-
-    @property
-    def main(self) -> Path:
-        return self.fichiers[0].chemin
 
     @property
     def subject(self) -> str:

@@ -9,13 +9,12 @@ names a user template uses (see template_fill.py).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from acterr_cli import __version__
-from acterr_cli.common.formatting import fr_number
+from acterr_cli.common.formatting import fr_datetime, fr_number
 from acterr_cli.outputs.nature import LEGEND, MARK, NON_REPARTI_NOM, UNPLACED_WHAT, flat_notes, flat_text
 from acterr_cli.outputs.reports.charts import ChartData, synthese_charts
 from acterr_cli.outputs.reports.model import ENSEMBLE, ORGANISME, TERRITOIRE, ReportData
@@ -109,7 +108,7 @@ def _heading(wb: Workbook, ws: Worksheet, data: ReportData, fmt: Formats, last_c
     merged(ws, 1, 1, last_col - 2, context_line(data), fmt(font_size=11, bold=True))
     defined_name(wb, "acterr_perimetre", SHEET, 1, 1)
     meta = data.meta
-    ws.write_string(2, 1, f"Rapport du {datetime.now():%d/%m/%Y} — calcul du {_fr_date(meta.get('calcule_le'))}, acterr "
+    ws.write_string(2, 1, f"Rapport du {datetime.now():%d/%m/%Y} — calcul du {fr_datetime(meta.get('calcule_le'))}, acterr "
                           f"{meta.get('acterr', __version__)}, référentiel {data.referentiel.version}. "
                           f"Chiffres de la synthèse : {data.headline_source}.", fmt.note())
     # the opening sentences, from the figures (what they are, estimates said as such)
@@ -139,13 +138,6 @@ def context_line(data: ReportData) -> str:
     if data.kind == ORGANISME:
         return f"SIREN {data.scope.siren} — {where}"
     return f"{count(orgs, 'organisme Hlm', 'organismes Hlm')} — {where}"
-
-
-def _fr_date(value: Any) -> str:
-    try:
-        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y %H:%M")
-    except ValueError:
-        return str(value or "")
 
 
 def _chosen(data: ReportData, codes: tuple[str, ...]) -> list[str]:
