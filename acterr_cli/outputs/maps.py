@@ -44,6 +44,7 @@ from acterr_cli.territory import outlines as geo
 # least one territory can colour, each skipped one said on the page. Cool scales in turn; a warm
 # one where higher is worse (`sens = "baisse"`, the DPE F–G share).
 MAPS_SHOWN = 4
+TITLE_CHARS = 48  # a map's title, bold, with its unit, on the image's width
 COOL_PALETTES = ("Blues", "Purples", "Greens")
 WORSE_PALETTE = "Oranges"
 CLASSES = 5
@@ -114,7 +115,9 @@ def map_specs(data: ReportData) -> list[MapSpec]:
         highlight = (data.scope.code,) if data.kind == TERRITOIRE else ()
         cool = sum(s.palette != WORSE_PALETTE for s in drawn)
         palette = WORSE_PALETTE if ind.sens == "baisse" else COOL_PALETTES[cool % len(COOL_PALETTES)]
-        (drawn if values else skipped).append(MapSpec(data.level, code, ind.libelle, ind.unite, values, missing, names, palette, highlight))
+        # the libellé when it fits the map's width in its title font, else the short label
+        title = ind.libelle if len(ind.libelle) <= TITLE_CHARS else ind.short_label
+        (drawn if values else skipped).append(MapSpec(data.level, code, title, ind.unite, values, missing, names, palette, highlight))
     specs = drawn + skipped
     if specs:
         around = [data.scope.code] if data.kind == TERRITOIRE else specs[0].codes
